@@ -1,0 +1,48 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// Every Swift module pairs with a test target of the same name + "Tests".
+/// Layers depend only downward: Core <- Quant <- Graph <- Models <- Sensors <- Eval <- CLI.
+let package = Package(
+    name: "Onboard",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "onboard", targets: ["onboard"]),
+        .library(name: "OnboardCore", targets: ["OnboardCore"]),
+        .library(name: "OnboardGraph", targets: ["OnboardGraph"]),
+        .library(name: "OnboardModels", targets: ["OnboardModels"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // C and system libraries.
+        .target(name: "CKernels"),
+        .systemLibrary(
+            name: "CBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(
+            name: "CJPEG",
+            pkgConfig: "libjpeg",
+            providers: [.apt(["libjpeg-dev"])]),
+
+        // Swift layers.
+        .target(name: "OnboardCore", dependencies: ["CKernels", "CBLAS"]),
+        .target(name: "OnboardGraph", dependencies: ["OnboardCore", "CKernels", "CBLAS"]),
+        .target(name: "OnboardModels", dependencies: ["OnboardCore", "OnboardGraph"]),
+        .target(name: "OnboardCLI", dependencies: [
+            "OnboardCore", "OnboardGraph", "OnboardModels",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "onboard", dependencies: ["OnboardCLI"]),
+
+        // Tests.
+        .target(name: "OnboardTestSupport", dependencies: ["OnboardCore"], path: "Tests/OnboardTestSupport"),
+        .testTarget(name: "CKernelsTests", dependencies: ["CKernels", "OnboardTestSupport"]),
+        .testTarget(name: "OnboardCoreTests", dependencies: ["OnboardCore", "OnboardTestSupport"]),
+        .testTarget(name: "OnboardGraphTests", dependencies: ["OnboardGraph", "OnboardTestSupport"]),
+        .testTarget(name: "OnboardModelsTests", dependencies: ["OnboardModels", "OnboardTestSupport"]),
+        .testTarget(name: "OnboardCLITests", dependencies: ["OnboardCLI", "OnboardTestSupport"]),
+    ]
+)

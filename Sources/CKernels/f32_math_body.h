@@ -1,0 +1,173 @@
+/* Fast FP32 row/element-wise kernels written once with clang vector extensions and compiled
+ * per ISA: the including file defines BODY_ATTR (a target attribute) and BODY_SUFFIX.
+ * 16-lane vectors lower to one zmm (AVX-512), two ymm (AVX2) or four xmm registers. */
+
+#define CAT_(a, b) a##b
+#define CAT(a, b) CAT_(a, b)
+#define FN(name) CAT(name, BODY_SUFFIX)
+
+typedef float FN(v16f) __attribute__((vector_size(64), aligned(4)));
+typedef int FN(v16i) __attribute__((vector_size(64), aligned(4)));
+#define V FN(v16f)
+#define VI FN(v16i)
+
+static inline BODY_ATTR V FN(splat)(float s) { return (V){s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s}; }
+
+/* exp(x), relative error about 2e-7 on [-87, 88]; inputs outside are clamped. */
+static inline BODY_ATTR V FN(exp_v)(V x) {
+    x = __builtin_elementwise_min(__builtin_elementwise_max(x, FN(splat)(-87.0f)), FN(splat)(88.0f));
+    const V t = x * FN(splat)(1.44269504088896341f);
+    const V n = __builtin_elementwise_floor(t + FN(splat)(0.5f));
+    V r = x - n * FN(splat)(0.693359375f);
+    r = r - n * FN(splat)(-2.12194440e-4f);
+    V p = FN(splat)(1.9875691500e-4f);
+    p = p * r + FN(splat)(1.3981999507e-3f);
+    p = p * r + FN(splat)(8.3334519073e-3f);
+    p = p * r + FN(splat)(4.1665795894e-2f);
+    p = p * r + FN(splat)(1.6666665459e-1f);
+    p = p * r + FN(splat)(5.0000001201e-1f);
+    p = p * r * r + r + FN(splat)(1.0f);
+    const VI bits = (__builtin_convertvector(n, VI) + 127) << 23;
+    V scale;
+    __builtin_memcpy(&scale, &bits, sizeof scale);
+    return p * scale;
+}
+
+/* erf(x) as x P(x^2) / Q(x^2) on [-4, 4] (rational minimax form), a few ulp. */
+static inline BODY_ATTR V FN(erf_v)(V x) {
+    x = __builtin_elementwise_min(__builtin_elementwise_max(x, FN(splat)(-4.0f)), FN(splat)(4.0f));
+    const V x2 = x * x;
+    V p = FN(splat)(-2.72614225801306e-10f);
+    p = p * x2 + FN(splat)(2.77068142495902e-08f);
+    p = p * x2 + FN(splat)(-2.10102402082508e-06f);
+    p = p * x2 + FN(splat)(-5.69250639462346e-05f);
+    p = p * x2 + FN(splat)(-7.34990630326855e-04f);
+    p = p * x2 + FN(splat)(-2.95459980854025e-03f);
+    p = p * x2 + FN(splat)(-1.60960333262415e-02f);
+    V q = FN(splat)(-1.45660718464996e-05f);
+    q = q * x2 + FN(splat)(-2.13374055278905e-04f);
+    q = q * x2 + FN(splat)(-1.68282697438203e-03f);
+    q = q * x2 + FN(splat)(-7.37332916720468e-03f);
+    q = q * x2 + FN(splat)(-1.42647390514189e-02f);
+    return x * p / q;
+}
+
+static inline BODY_ATTR V FN(gelu_erf_v)(V x) {
+    return FN(splat)(0.5f) * x * (FN(splat)(1.0f) + FN(erf_v)(x * FN(splat)(0.70710678118654752f)));
+}
+
+static inline BODY_ATTR V FN(gelu_tanh_v)(V x) {
+    const V u = FN(splat)(0.79788456080286536f) * (x + FN(splat)(0.044715f) * x * x * x);
+    /* tanh(u) = 1 - 2 / (exp(2u) + 1) */
+    const V th = FN(splat)(1.0f) - FN(splat)(2.0f) / (FN(exp_v)(u + u) + FN(splat)(1.0f));
+    return FN(splat)(0.5f) * x * (FN(splat)(1.0f) + th);
+}
+
+static inline BODY_ATTR V FN(sigmoid_v)(V x) {
+    return FN(splat)(1.0f) / (FN(splat)(1.0f) + FN(exp_v)(-x));
+}
+
+static inline BODY_ATTR V FN(silu_v)(V x) { return x * FN(sigmoid_v)(x); }
+
+static inline BODY_ATTR V FN(load_v)(const float *p) { V v; __builtin_memcpy(&v, p, sizeof v); return v; }
+static inline BODY_ATTR void FN(store_v)(float *p, V v) { __builtin_memcpy(p, &v, sizeof v); }
+
+static inline BODY_ATTR V FN(load_partial)(const float *p, size_t count, float pad) {
+    V v = FN(splat)(pad);
+    for (size_t i = 0; i < count; i++) v[i] = p[i];
+    return v;
+}
+
+static inline BODY_ATTR void FN(store_partial)(float *p, V v, size_t count) {
+    for (size_t i = 0; i < count; i++) p[i] = v[i];
+}
+
+#define DEFINE_UNARY(name, vfn)                                                    \
+    BODY_ATTR void FN(name)(const float *x, float *y, size_t n) {                  \
+        size_t i = 0;                                                              \
+        for (; i + 16 <= n; i += 16) FN(store_v)(y + i, vfn(FN(load_v)(x + i)));   \
+        if (i < n) FN(store_partial)(y + i, vfn(FN(load_partial)(x + i, n - i, 0.0f)), n - i); \
+    }
+
+DEFINE_UNARY(onboard_f32_gelu_erf, FN(gelu_erf_v))
+DEFINE_UNARY(onboard_f32_gelu_tanh, FN(gelu_tanh_v))
+DEFINE_UNARY(onboard_f32_sigmoid, FN(sigmoid_v))
+DEFINE_UNARY(onboard_f32_silu, FN(silu_v))
+
+static inline BODY_ATTR float FN(hsum)(V v) {
+    float s = 0.0f;
+    for (int i = 0; i < 16; i++) s += v[i];
+    return s;
+}
+
+static inline BODY_ATTR float FN(hmax)(V v) {
+    float m = v[0];
+    for (int i = 1; i < 16; i++) m = v[i] > m ? v[i] : m;
+    return m;
+}
+
+BODY_ATTR void FN(onboard_f32_softmax_rows)(const float *x, float *y, size_t rows, size_t n) {
+    if (n == 0) return;
+    for (size_t r = 0; r < rows; r++) {
+        const float *xr = x + r * n;
+        float *yr = y + r * n;
+        const size_t full = n & ~(size_t)15, tail = n - full;
+        V vmax = FN(splat)(-__builtin_inff());
+        for (size_t i = 0; i < full; i += 16) vmax = __builtin_elementwise_max(vmax, FN(load_v)(xr + i));
+        if (tail) vmax = __builtin_elementwise_max(vmax, FN(load_partial)(xr + full, tail, -__builtin_inff()));
+        const V m = FN(splat)(FN(hmax)(vmax));
+        V vsum = FN(splat)(0.0f);
+        for (size_t i = 0; i < full; i += 16) {
+            const V e = FN(exp_v)(FN(load_v)(xr + i) - m);
+            FN(store_v)(yr + i, e);
+            vsum += e;
+        }
+        if (tail) {
+            V e = FN(exp_v)(FN(load_partial)(xr + full, tail, 0.0f) - m);
+            for (size_t i = tail; i < 16; i++) e[i] = 0.0f;
+            FN(store_partial)(yr + full, e, tail);
+            vsum += e;
+        }
+        const V inv = FN(splat)(1.0f / FN(hsum)(vsum));
+        for (size_t i = 0; i < full; i += 16) FN(store_v)(yr + i, FN(load_v)(yr + i) * inv);
+        if (tail) FN(store_partial)(yr + full, FN(load_partial)(yr + full, tail, 0.0f) * inv, tail);
+    }
+}
+
+BODY_ATTR void FN(onboard_f32_layernorm_rows)(const float *x, float *y, size_t rows, size_t n,
+                                               const float *gamma, const float *beta, float eps) {
+    if (n == 0) return;
+    const size_t full = n & ~(size_t)15, tail = n - full;
+    for (size_t r = 0; r < rows; r++) {
+        const float *xr = x + r * n;
+        float *yr = y + r * n;
+        V vsum = FN(splat)(0.0f);
+        for (size_t i = 0; i < full; i += 16) vsum += FN(load_v)(xr + i);
+        if (tail) vsum += FN(load_partial)(xr + full, tail, 0.0f);
+        const float mean = FN(hsum)(vsum) / (float)n;
+        const V vm = FN(splat)(mean);
+        V vvar = FN(splat)(0.0f);
+        for (size_t i = 0; i < full; i += 16) { const V d = FN(load_v)(xr + i) - vm; vvar += d * d; }
+        if (tail) {
+            V d = FN(load_partial)(xr + full, tail, mean) - vm;
+            vvar += d * d;
+        }
+        const float rstd = 1.0f / __builtin_sqrtf(FN(hsum)(vvar) / (float)n + eps);
+        const V vr = FN(splat)(rstd);
+        for (size_t i = 0; i < full; i += 16) {
+            const V v = (FN(load_v)(xr + i) - vm) * vr;
+            FN(store_v)(yr + i, v * FN(load_v)(gamma + i) + FN(load_v)(beta + i));
+        }
+        if (tail) {
+            const V v = (FN(load_partial)(xr + full, tail, 0.0f) - vm) * vr;
+            FN(store_partial)(yr + full, v * FN(load_partial)(gamma + full, tail, 0.0f)
+                                             + FN(load_partial)(beta + full, tail, 0.0f), tail);
+        }
+    }
+}
+
+#undef V
+#undef VI
+#undef FN
+#undef CAT
+#undef CAT_

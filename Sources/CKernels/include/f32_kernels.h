@@ -1,0 +1,33 @@
+#ifndef ONBOARD_F32_KERNELS_H
+#define ONBOARD_F32_KERNELS_H
+#include <stddef.h>
+
+/* FP32 row and element-wise kernels. Each family has a `__scalar` reference (libm, plain
+ * loops) and a fast version that dispatches at run time to AVX-512 / AVX2 bodies. */
+
+/* y[i] = 0.5 x (1 + erf(x / sqrt 2)) */
+void onboard_f32_gelu_erf__scalar(const float *x, float *y, size_t n);
+void onboard_f32_gelu_erf(const float *x, float *y, size_t n);
+/* y[i] = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) */
+void onboard_f32_gelu_tanh__scalar(const float *x, float *y, size_t n);
+void onboard_f32_gelu_tanh(const float *x, float *y, size_t n);
+/* y[i] = x / (1 + exp(-x)) and y[i] = 1 / (1 + exp(-x)) */
+void onboard_f32_silu__scalar(const float *x, float *y, size_t n);
+void onboard_f32_silu(const float *x, float *y, size_t n);
+void onboard_f32_sigmoid__scalar(const float *x, float *y, size_t n);
+void onboard_f32_sigmoid(const float *x, float *y, size_t n);
+
+/* Softmax of each of `rows` rows of length `n` (row stride n). */
+void onboard_f32_softmax_rows__scalar(const float *x, float *y, size_t rows, size_t n);
+void onboard_f32_softmax_rows(const float *x, float *y, size_t rows, size_t n);
+
+/* LayerNorm of each row: y = (x - mean) / sqrt(var + eps) * gamma + beta (biased variance). */
+void onboard_f32_layernorm_rows__scalar(const float *x, float *y, size_t rows, size_t n,
+                                        const float *gamma, const float *beta, float eps);
+void onboard_f32_layernorm_rows(const float *x, float *y, size_t rows, size_t n,
+                                const float *gamma, const float *beta, float eps);
+
+/* Caps the ISA used by the fast kernels at one of the onboard_isa_flags bits (0 = scalar
+ * bodies only); returns the previous cap. For tests and forced paths. */
+unsigned onboard_f32_set_isa_cap(unsigned cap);
+#endif

@@ -1,0 +1,53 @@
+import ArgumentParser
+import Foundation
+import OnboardCore
+
+/// The `onboard` command line.
+public struct Onboard: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "onboard",
+        abstract: "Run, inspect, benchmark and validate perception models for embedded targets.",
+        subcommands: [RunCommand.self, InspectCommand.self, BenchCommand.self, DemoCommand.self])
+
+    public init() {}
+
+    /// Parses and runs; user errors print one line on stderr and exit 1 (usage errors 2).
+    public static func runAndExit(arguments: [String]? = nil) -> Never {
+        let command: ParsableCommand
+        do {
+            command = try parseAsRoot(arguments)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                print(fullMessage(for: error))
+                Foundation.exit(0)
+            }
+            let message = fullMessage(for: error).split(separator: "\n").first.map(String.init) ?? "invalid usage"
+            StandardError.line("onboard: \(message.replacingOccurrences(of: "Error: ", with: "")) (see 'onboard --help')")
+            Foundation.exit(2)
+        }
+        do {
+            var runnable = command
+            try runnable.run()
+            Foundation.exit(0)
+        } catch let error as OnboardError {
+            StandardError.line("onboard: \(error.description)")
+            Foundation.exit(1)
+        } catch let error as ValidationError {
+            StandardError.line("onboard: \(error.message)")
+            Foundation.exit(2)
+        } catch let error as ExitCode {
+            Foundation.exit(error.rawValue)
+        } catch {
+            StandardError.line("onboard: \(error)")
+            Foundation.exit(1)
+        }
+    }
+}
+
+/// Lines for humans on stderr (progress, warnings, errors).
+enum StandardError {
+    static func line(_ text: String) {
+        FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
+}

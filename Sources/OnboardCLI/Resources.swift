@@ -1,0 +1,34 @@
+import Foundation
+import OnboardCore
+
+/// Finds the kit's shipped files (Configs/, Sensors/, Calibration/): $ONBOARD_HOME, else the
+/// current directory or one of its parents, else the source checkout this binary was built from.
+enum Resources {
+    static func root() throws -> String {
+        let fileManager = FileManager.default
+        func hasConfigs(_ dir: String) -> Bool {
+            fileManager.fileExists(atPath: (dir as NSString).appendingPathComponent("Configs/models"))
+        }
+        if let home = ProcessInfo.processInfo.environment["ONBOARD_HOME"] {
+            guard hasConfigs(home) else { throw OnboardError.io(path: home, reason: "ONBOARD_HOME has no Configs/models") }
+            return home
+        }
+        var dir = fileManager.currentDirectoryPath
+        while true {
+            if hasConfigs(dir) { return dir }
+            let parent = (dir as NSString).deletingLastPathComponent
+            if parent == dir || parent.isEmpty { break }
+            dir = parent
+        }
+        // Sources/OnboardCLI/Resources.swift -> checkout root.
+        let checkout = ((#filePath as NSString).deletingLastPathComponent as NSString)
+            .deletingLastPathComponent
+        let root = (checkout as NSString).deletingLastPathComponent
+        if hasConfigs(root) { return root }
+        throw OnboardError.io(path: "Configs/models", reason: "not found: run from the Onboard checkout or set ONBOARD_HOME")
+    }
+
+    static func path(_ relative: String) throws -> String {
+        (try root() as NSString).appendingPathComponent(relative)
+    }
+}

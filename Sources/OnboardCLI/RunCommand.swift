@@ -1,0 +1,41 @@
+import ArgumentParser
+import OnboardCore
+import OnboardGraph
+import OnboardModels
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run", abstract: "Run a model bundle on named input tensors.")
+
+    @Option(help: "Model bundle directory.") var model: String
+    @Option(help: "safetensors file with the model's inputs (a ViT takes pixel_values [B,3,H,W]).") var inputs: String
+    @Option(help: "safetensors file to write the outputs to.") var out: String
+    @Option(help: "Worker threads (default: all cores).") var threads: Int = Parallel.coreCount
+
+    func validate() throws {
+        guard threads >= 1 else { throw ValidationError("--threads must be >= 1") }
+    }
+
+    func run() throws {
+        let bundle = try ModelBundle(directory: model)
+        let file = try SafeTensorsFile(path: inputs)
+        let tensors = file.allTensors()
+        let batch = try bundle.batchSize(for: tensors.mapValues(\.shape), source: inputs)
+        let executor = try FP32Executor(graph: try bundle.graph(batch: batch), threads: threads)
+        var feed: [String: Tensor] = [:]
+        for name in bundle.inputShapes(batch: batch).keys {
+            guard let tensor = tensors[name], tensor.dtype == .f32 else {
+                throw OnboardError.format(path: inputs, item: name, reason: "must be a float tensor")
+            }
+            try requireFinite(tensor, name: name)
+            feed[name] = tensor
+        }
+        let outputs = try executor.run(feed)
+        try SafeTensorsWriter.write(outputs.keys.sorted().map { ($0, outputs[$0]!) }, to: out)
+    }
+
+    private func requireFinite(_ tensor: Tensor, name: String) throws {
+        let bad = tensor.withFloats { values in values.firstIndex { !$0.isFinite } }
+        if let bad { throw OnboardError.format(path: inputs, item: name, reason: "element \(bad) is not finite") }
+    }
+}

@@ -1,0 +1,50 @@
+import OnboardCore
+
+/// Identifies a value (tensor) of a graph.
+public struct ValueID: Hashable, Comparable, Sendable {
+    public let index: Int
+    public static func < (a: ValueID, b: ValueID) -> Bool { a.index < b.index }
+}
+
+/// A value's static description.
+public struct ValueInfo: Sendable, Equatable {
+    public enum Role: Sendable, Equatable { case input, constant, computed }
+    public let name: String
+    public let shape: [Int]
+    public let dtype: DType
+    public let role: Role
+
+    public var count: Int { shape.reduce(1, *) }
+    public var byteCount: Int { count * dtype.byteSize }
+}
+
+/// One operation: reads `inputs`, writes `output`.
+public struct Node: Sendable, Equatable {
+    public let name: String
+    public let op: Op
+    public let inputs: [ValueID]
+    public let output: ValueID
+}
+
+/// A static graph: every shape known, nodes in execution order.
+public struct Graph: Sendable {
+    public let values: [ValueInfo]
+    public let nodes: [Node]
+    public let inputs: [ValueID]
+    public let outputs: [ValueID]
+    public let constants: [ValueID: Tensor]
+
+    public func info(_ id: ValueID) -> ValueInfo { values[id.index] }
+
+    public func value(named name: String) -> ValueID? {
+        values.firstIndex { $0.name == name }.map(ValueID.init)
+    }
+
+    /// Bytes of all constants (weights), as held in memory.
+    public var weightBytes: Int { constants.values.reduce(0) { $0 + $1.byteCount } }
+
+    /// Index of the node producing each computed value.
+    public var producers: [ValueID: Int] {
+        Dictionary(uniqueKeysWithValues: nodes.enumerated().map { ($1.output, $0) })
+    }
+}

@@ -1,0 +1,89 @@
+/// The closed set of graph operations. Each case's semantics, shape rule and FP32 kernel live
+/// in `Ops/<Name>.swift`.
+public enum Op: Sendable, Equatable {
+    /// `y = x · Wᵀ + b`; inputs x [..., K], weight [N, K], optional bias [N].
+    case linear
+    /// Batched `a · b` (or `a · bᵀ`); a [..., M, K], b [..., K, N] or [..., N, K]; b's batch
+    /// dimensions equal a's or are absent (b rank 2).
+    case matmul(transposeB: Bool)
+    /// NCHW convolution; inputs x [B, C, H, W], weight [O, C/groups, kh, kw], optional bias [O].
+    case conv2d(Conv2dParams)
+    /// Normalization over the last axis; inputs x, weight [D], bias [D].
+    case layerNorm(epsilon: Float)
+    /// Gaussian error linear unit: exact (erf) or the tanh approximation.
+    case gelu(approximate: Bool)
+    /// Softmax over the last axis.
+    case softmax
+    /// Element-wise with numpy broadcasting.
+    case add, sub, mul, div
+    case relu, sigmoid, silu
+    /// `x * factor`.
+    case scale(Float)
+    /// Same elements, new shape (a view: no copy).
+    case reshape([Int])
+    /// Axes reordered: output axis i is input axis `permutation[i]`.
+    case permute([Int])
+    /// Inputs joined along `axis`.
+    case concat(axis: Int)
+    /// Elements `start..<end` by `step` along `axis`.
+    case slice(axis: Int, start: Int, end: Int, step: Int)
+    /// Rows of a table [V, D] picked by integer indices [...]: output [..., D].
+    case gather
+    /// Mean over `axis`.
+    case reduceMean(axis: Int, keepDims: Bool)
+
+    /// A short lowercase name for reports.
+    public var kind: String {
+        switch self {
+        case .linear: return "linear"
+        case .matmul: return "matmul"
+        case .conv2d: return "conv2d"
+        case .layerNorm: return "layernorm"
+        case .gelu: return "gelu"
+        case .softmax: return "softmax"
+        case .add: return "add"
+        case .sub: return "sub"
+        case .mul: return "mul"
+        case .div: return "div"
+        case .relu: return "relu"
+        case .sigmoid: return "sigmoid"
+        case .silu: return "silu"
+        case .scale: return "scale"
+        case .reshape: return "reshape"
+        case .permute: return "permute"
+        case .concat: return "concat"
+        case .slice: return "slice"
+        case .gather: return "gather"
+        case .reduceMean: return "reduce_mean"
+        }
+    }
+
+    /// Whether the output is a view of the first input (shares its memory).
+    public var isView: Bool {
+        if case .reshape = self { return true }
+        return false
+    }
+}
+
+public struct Conv2dParams: Sendable, Equatable {
+    public var stride: (Int, Int) { (strideH, strideW) }
+    public let strideH: Int, strideW: Int
+    public let padH: Int, padW: Int
+    public let dilationH: Int, dilationW: Int
+    public let groups: Int
+
+    public init(stride: Int = 1, padding: Int = 0, dilation: Int = 1, groups: Int = 1) {
+        self.init(strideH: stride, strideW: stride, padH: padding, padW: padding,
+                  dilationH: dilation, dilationW: dilation, groups: groups)
+    }
+
+    public init(strideH: Int, strideW: Int, padH: Int, padW: Int, dilationH: Int = 1, dilationW: Int = 1, groups: Int = 1) {
+        self.strideH = strideH
+        self.strideW = strideW
+        self.padH = padH
+        self.padW = padW
+        self.dilationH = dilationH
+        self.dilationW = dilationW
+        self.groups = groups
+    }
+}

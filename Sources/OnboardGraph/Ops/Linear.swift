@@ -1,0 +1,30 @@
+import OnboardCore
+
+/// `y = x · Wᵀ + b` over the last axis.
+enum LinearOp {
+    static func outputShape(_ s: [[Int]], fail: (String) -> OnboardError) throws -> [Int] {
+        guard let k = s[0].last, s[1].count == 2, s[1][1] == k else {
+            throw fail("input \(s[0]) and weight \(s[1]) disagree: weight must be [N, \(s[0].last ?? 0)]")
+        }
+        if s.count == 3, s[2] != [s[1][0]] { throw fail("bias must be [\(s[1][0])], got \(s[2])") }
+        return Array(s[0].dropLast()) + [s[1][0]]
+    }
+
+    static func run(_ inputs: [Operand], _ output: Operand, _ context: KernelContext) {
+        let n = inputs[1].shape[0], k = inputs[1].shape[1]
+        let m = n == 0 ? 0 : output.count / n
+        let y = output.floats
+        if inputs.count == 3 {
+            let bias = inputs[2].floats
+            for row in 0..<m { (y + row * n).update(from: bias, count: n) }
+        }
+        guard m > 0, n > 0 else { return }
+        if k == 0 {
+            if inputs.count < 3 { y.update(repeating: 0, count: m * n) }
+            return
+        }
+        BLASThreads.set(context.threads)
+        sgemm(m: m, n: n, k: k, a: inputs[0].floats, lda: k, b: inputs[1].floats, ldb: k, transposeB: true,
+              c: y, ldc: n, accumulate: inputs.count == 3)
+    }
+}

@@ -1,0 +1,79 @@
+import OnboardCore
+
+/// Runs a graph in FP32: one arena from the memory planner, OpenBLAS for products, vectorized
+/// kernels for the rest, `threads` workers.
+public final class FP32Executor {
+    public let graph: Graph
+    public let plan: MemoryPlan
+    public let threads: Int
+    /// When set, every node's time and traffic is recorded.
+    public var profiler: Profiler?
+
+    private let arena: AlignedBuffer
+    private let scratch: AlignedBuffer
+    private var operands: [Operand?]
+
+    public init(graph: Graph, threads: Int = Parallel.coreCount) throws {
+        guard threads >= 1 else { throw OnboardError.invalidArgument("thread count must be >= 1, got \(threads)") }
+        self.graph = graph
+        self.threads = threads
+        plan = MemoryPlanner.plan(graph) { FP32Kernels.scratchBytes($0, graph) }
+        arena = AlignedBuffer(byteCount: plan.arenaBytes)
+        scratch = AlignedBuffer(byteCount: plan.scratchBytes)
+        operands = Array(repeating: nil, count: graph.values.count)
+        for index in graph.values.indices {
+            let id = ValueID(index: index)
+            let info = graph.info(id)
+            if let tensor = graph.constants[id] {
+                operands[index] = Operand(pointer: tensor.rawPointer, shape: tensor.shape, dtype: tensor.dtype)
+            } else if let source = plan.constantViews[id], let tensor = graph.constants[source] {
+                operands[index] = Operand(pointer: tensor.rawPointer, shape: info.shape, dtype: info.dtype)
+            } else if let offset = plan.offsets[id] {
+                operands[index] = Operand(pointer: arena.pointer + offset, shape: info.shape, dtype: info.dtype)
+            }
+        }
+    }
+
+    /// Runs on named inputs (f32, exact shapes) and returns the named outputs (fresh tensors).
+    public func run(_ inputs: [String: Tensor]) throws -> [String: Tensor] {
+        for id in graph.inputs {
+            let info = graph.info(id)
+            guard let tensor = inputs[info.name] else {
+                throw OnboardError.invalidArgument("missing input '\(info.name)' (expected \(info.dtype) \(info.shape))")
+            }
+            guard tensor.shape == info.shape, tensor.dtype == info.dtype else {
+                throw OnboardError.shape(item: "input '\(info.name)'",
+                                         reason: "expected \(info.dtype) \(info.shape), got \(tensor.dtype) \(tensor.shape)")
+            }
+            operand(id).pointer.copyMemory(from: tensor.rawPointer, byteCount: info.byteCount)
+        }
+        let context = KernelContext(threads: threads, scratch: scratch.pointer)
+        for node in graph.nodes {
+            let inputs = node.inputs.map(operand)
+            let output = operand(node.output)
+            if let profiler {
+                let start = Profiler.now()
+                try FP32Kernels.run(node, inputs, output, context)
+                let bytes = inputs.reduce(output.count * output.dtype.byteSize) { $0 + $1.count * $1.dtype.byteSize }
+                profiler.add(node: node, seconds: Profiler.now() - start, bytes: bytes)
+            } else {
+                try FP32Kernels.run(node, inputs, output, context)
+            }
+        }
+        var results: [String: Tensor] = [:]
+        for id in graph.outputs {
+            let info = graph.info(id)
+            let tensor = Tensor(zeros: info.shape, dtype: info.dtype)
+            tensor.rawPointer.copyMemory(from: operand(id).pointer, byteCount: info.byteCount)
+            results[info.name] = tensor
+        }
+        return results
+    }
+
+    private func operand(_ id: ValueID) -> Operand {
+        guard let operand = operands[id.index] else {
+            preconditionFailure("value '\(graph.info(id).name)' has no storage: graph and plan disagree")
+        }
+        return operand
+    }
+}

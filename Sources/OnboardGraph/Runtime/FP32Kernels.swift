@@ -1,0 +1,33 @@
+import OnboardCore
+
+/// The FP32 kernel of every op: the executable definition of the IR.
+enum FP32Kernels {
+    static func scratchBytes(_ node: Node, _ graph: Graph) -> Int {
+        if case let .conv2d(params) = node.op {
+            return Conv2dOp.scratchBytes(inputShapes: node.inputs.map { graph.info($0).shape },
+                                         output: graph.info(node.output).shape, params: params)
+        }
+        return 0
+    }
+
+    static func run(_ node: Node, _ inputs: [Operand], _ output: Operand, _ context: KernelContext) throws {
+        switch node.op {
+        case .linear: LinearOp.run(inputs, output, context)
+        case let .matmul(transposeB): MatMulOp.run(inputs, output, transposeB: transposeB, context)
+        case let .conv2d(params): Conv2dOp.run(inputs, output, params: params, context)
+        case let .layerNorm(epsilon): LayerNormOp.run(inputs, output, epsilon: epsilon, context)
+        case .softmax: SoftmaxOp.run(inputs, output, context)
+        case .gelu, .relu, .sigmoid, .silu, .scale: ActivationOp.run(node.op, inputs, output, context)
+        case .add, .sub, .mul, .div: BinaryOp.run(node.op, inputs, output, context)
+        case .reshape:
+            if output.pointer != inputs[0].pointer {
+                output.pointer.copyMemory(from: inputs[0].pointer, byteCount: output.count * output.dtype.byteSize)
+            }
+        case let .permute(permutation): MovementOps.permute(inputs[0], output, permutation: permutation, context)
+        case let .concat(axis): MovementOps.concat(inputs, output, axis: axis)
+        case let .slice(axis, start, _, step): MovementOps.slice(inputs[0], output, axis: axis, start: start, step: step)
+        case .gather: try GatherOp.run(inputs, output, node: node.name)
+        case let .reduceMean(axis, _): ReduceMeanOp.run(inputs[0], output, axis: axis)
+        }
+    }
+}

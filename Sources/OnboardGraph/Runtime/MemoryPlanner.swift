@@ -1,0 +1,97 @@
+import OnboardCore
+
+/// Where every non-constant value lives in one arena, from liveness: two values share bytes
+/// only when their lifetimes do not overlap. Views (reshape) share their source's bytes and
+/// extend its lifetime.
+public struct MemoryPlan: Sendable {
+    /// Arena byte offset of each input and computed value (views included).
+    public let offsets: [ValueID: Int]
+    /// Values that are views of a constant, mapped to that constant.
+    public let constantViews: [ValueID: ValueID]
+    public let arenaBytes: Int
+    /// One scratch area, shared by all nodes (the largest need).
+    public let scratchBytes: Int
+    public let weightBytes: Int
+    /// Per node: bytes of the arena live while it runs (for memory timelines).
+    public let liveBytesPerNode: [Int]
+}
+
+public enum MemoryPlanner {
+    static let alignment = 64
+
+    private struct Buffer {
+        let root: ValueID
+        let size: Int
+        let first: Int
+        var last: Int
+    }
+
+    public static func plan(_ graph: Graph, scratchBytes: (Node) -> Int = { _ in 0 }) -> MemoryPlan {
+        var root: [ValueID: ValueID] = [:]
+        func rootOf(_ id: ValueID) -> ValueID { root[id] ?? id }
+        for node in graph.nodes where node.op.isView { root[node.output] = rootOf(node.inputs[0]) }
+
+        var buffers: [ValueID: Buffer] = [:]
+        for input in graph.inputs {
+            buffers[input] = Buffer(root: input, size: graph.info(input).byteCount, first: -1, last: -1)
+        }
+        for (index, node) in graph.nodes.enumerated() {
+            for operand in node.inputs {
+                extend(&buffers, rootOf(operand), to: index)
+            }
+            let r = rootOf(node.output)
+            if r == node.output {
+                buffers[r] = Buffer(root: r, size: graph.info(r).byteCount, first: index, last: index)
+            } else {
+                extend(&buffers, r, to: index)
+            }
+        }
+        for output in graph.outputs { extend(&buffers, rootOf(output), to: graph.nodes.count) }
+
+        // Greedy by size: largest first, lowest offset that clashes with no overlapping buffer.
+        var placed: [(buffer: Buffer, offset: Int)] = []
+        let order = buffers.values.sorted { ($0.size, -$0.first, $0.root.index) > ($1.size, -$1.first, $1.root.index) }
+        var rootOffsets: [ValueID: Int] = [:]
+        var arena = 0
+        for buffer in order {
+            let clashes = placed
+                .filter { $0.buffer.first <= buffer.last && buffer.first <= $0.buffer.last }
+                .sorted { $0.offset < $1.offset }
+            var offset = 0
+            for other in clashes {
+                if offset + buffer.size <= other.offset { break }
+                offset = max(offset, align(other.offset + other.buffer.size))
+            }
+            placed.append((buffer, offset))
+            rootOffsets[buffer.root] = offset
+            arena = max(arena, align(offset + buffer.size))
+        }
+
+        var offsets: [ValueID: Int] = [:]
+        var constantViews: [ValueID: ValueID] = [:]
+        for index in graph.values.indices {
+            let id = ValueID(index: index)
+            let r = rootOf(id)
+            if let offset = rootOffsets[r] {
+                offsets[id] = offset
+            } else if graph.constants[r] != nil, r != id {
+                constantViews[id] = r
+            }
+        }
+        let live = graph.nodes.indices.map { index in
+            placed.filter { $0.buffer.first <= index && index <= $0.buffer.last }.reduce(0) { $0 + $1.buffer.size }
+        }
+        return MemoryPlan(
+            offsets: offsets, constantViews: constantViews, arenaBytes: arena,
+            scratchBytes: graph.nodes.map(scratchBytes).max() ?? 0,
+            weightBytes: graph.weightBytes, liveBytesPerNode: live)
+    }
+
+    private static func extend(_ buffers: inout [ValueID: Buffer], _ id: ValueID, to index: Int) {
+        guard var buffer = buffers[id] else { return }
+        buffer.last = max(buffer.last, index)
+        buffers[id] = buffer
+    }
+
+    static func align(_ n: Int) -> Int { (n + alignment - 1) / alignment * alignment }
+}

@@ -1,0 +1,86 @@
+import Foundation
+import OnboardCore
+import OnboardGraph
+
+/// A model directory: `config.json` (with an `architecture` field) and `model.safetensors`.
+public struct ModelBundle {
+    public enum Architecture: Sendable, Equatable {
+        case vit(ViTConfig)
+    }
+
+    public let directory: String
+    public let architecture: Architecture
+    /// The parsed config.json, for summaries.
+    public let config: [String: Any]
+
+    public var configPath: String { (directory as NSString).appendingPathComponent("config.json") }
+    public var weightsPath: String { (directory as NSString).appendingPathComponent("model.safetensors") }
+
+    public init(directory: String) throws {
+        self.directory = directory
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw OnboardError.io(path: directory, reason: "not a model bundle directory")
+        }
+        let configPath = (directory as NSString).appendingPathComponent("config.json")
+        guard let data = FileManager.default.contents(atPath: configPath) else {
+            throw OnboardError.io(path: configPath, reason: "cannot read")
+        }
+        guard let object = try? JSONSerialization.jsonObject(with: data), let config = object as? [String: Any] else {
+            throw OnboardError.format(path: configPath, item: nil, reason: "not a JSON object")
+        }
+        self.config = config
+        guard let name = config["architecture"] as? String else {
+            throw OnboardError.format(path: configPath, item: "architecture", reason: "missing")
+        }
+        switch name {
+        case "vit":
+            let vit: ViTConfig
+            do {
+                vit = try JSONDecoder().decode(ViTConfig.self, from: data)
+            } catch let DecodingError.keyNotFound(key, _) {
+                throw OnboardError.format(path: configPath, item: key.stringValue, reason: "missing")
+            } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
+                let field = context.codingPath.map(\.stringValue).joined(separator: ".")
+                throw OnboardError.format(path: configPath, item: field, reason: "wrong type")
+            } catch {
+                throw OnboardError.format(path: configPath, item: nil, reason: "invalid config")
+            }
+            try vit.validate(path: configPath)
+            architecture = .vit(vit)
+        default:
+            throw OnboardError.format(path: configPath, item: "architecture", reason: "unknown architecture '\(name)'")
+        }
+    }
+
+    /// Input names and shapes for a batch of `batch`.
+    public func inputShapes(batch: Int) -> [String: [Int]] {
+        switch architecture {
+        case let .vit(c): return ["pixel_values": [batch, c.inChans, c.imageSize[0], c.imageSize[1]]]
+        }
+    }
+
+    /// The batch size implied by given input shapes; throws if they do not fit the model.
+    public func batchSize(for shapes: [String: [Int]], source: String) throws -> Int {
+        guard let first = inputShapes(batch: 1).first, let given = shapes[first.key] else {
+            let expected = inputShapes(batch: 1).keys.sorted().joined(separator: ", ")
+            throw OnboardError.format(path: source, item: nil, reason: "needs input tensor(s) \(expected)")
+        }
+        guard let batch = given.first, batch >= 1 else {
+            throw OnboardError.format(path: source, item: first.key, reason: "shape \(given) has no batch dimension")
+        }
+        for (name, shape) in inputShapes(batch: batch) where shapes[name] != shape {
+            throw OnboardError.format(path: source, item: name, reason: "shape \(shapes[name] ?? []), model expects \(shape)")
+        }
+        return batch
+    }
+
+    /// The model's graph for a batch size, weights bound strictly.
+    public func graph(batch: Int, exposePreLogits: Bool = false) throws -> Graph {
+        let weights = WeightStore(file: try SafeTensorsFile(path: weightsPath))
+        switch architecture {
+        case let .vit(c):
+            return try ViTBuilder.build(config: c, weights: weights, batch: batch, exposePreLogits: exposePreLogits)
+        }
+    }
+}

@@ -1,0 +1,3 @@
+import OnboardCLI
+
+Onboard.runAndExit()

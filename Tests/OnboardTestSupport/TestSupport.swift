@@ -1,0 +1,56 @@
+import Foundation
+import OnboardCore
+
+/// Paths of committed fixtures and scratch files for tests.
+public enum TestPaths {
+    /// The repository root (derived from this file's location).
+    public static let root: String = {
+        let file = #filePath as NSString  // Tests/OnboardTestSupport/TestSupport.swift
+        return ((file.deletingLastPathComponent as NSString).deletingLastPathComponent as NSString).deletingLastPathComponent
+    }()
+
+    public static func fixture(_ relative: String) -> String {
+        (root as NSString).appendingPathComponent("Tests/Fixtures/\(relative)")
+    }
+
+    /// A fresh empty directory under the system temporary directory.
+    public static func temporaryDirectory(_ label: String = "onboard-test") -> String {
+        let path = (NSTemporaryDirectory() as NSString).appendingPathComponent("\(label)-\(UUID().uuidString)")
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+}
+
+/// Seeded random tensors.
+public struct TestRandom {
+    public var generator: SplitMix64
+
+    public init(seed: UInt64) { generator = SplitMix64(seed: seed) }
+
+    public mutating func gaussian(_ shape: [Int], scale: Float = 1) -> Tensor {
+        let tensor = Tensor(zeros: shape)
+        tensor.withMutableFloats { values in
+            for i in values.indices { values[i] = generator.nextGaussian() * scale }
+        }
+        return tensor
+    }
+
+    public mutating func floats(_ count: Int, scale: Float = 1) -> [Float] {
+        (0..<count).map { _ in generator.nextGaussian() * scale }
+    }
+
+    public mutating func int(in range: ClosedRange<Int>) -> Int {
+        Int.random(in: range, using: &generator)
+    }
+}
+
+/// Largest absolute difference and largest magnitude of the reference.
+public func maxErrors(_ actual: [Float], _ expected: [Float]) -> (error: Float, magnitude: Float) {
+    precondition(actual.count == expected.count, "compared arrays differ in length")
+    var error: Float = 0, magnitude: Float = 0
+    for (a, e) in zip(actual, expected) {
+        error = max(error, abs(a - e))
+        magnitude = max(magnitude, abs(e))
+    }
+    return (error, magnitude)
+}
