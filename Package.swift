@@ -43,6 +43,7 @@ let package = Package(
         .testTarget(name: "OnboardCoreTests", dependencies: ["OnboardCore", "OnboardTestSupport"]),
         .testTarget(name: "OnboardGraphTests", dependencies: ["OnboardGraph", "OnboardTestSupport"]),
         .testTarget(name: "OnboardModelsTests", dependencies: ["OnboardModels", "OnboardTestSupport"]),
-        .testTarget(name: "OnboardCLITests", dependencies: ["OnboardCLI", "OnboardTestSupport"]),
+        // Runs the built `onboard` executable as a user would.
+        .testTarget(name: "OnboardCLITests", dependencies: ["onboard", "OnboardTestSupport"]),
     ]
 )

@@ -84,7 +84,8 @@ unsigned onboard_f32_set_isa_cap(unsigned cap) {
     return previous;
 }
 
-static unsigned usable_isa(void) { return onboard_cpu_isa_flags() & isa_cap; }
+unsigned onboard_f32_usable_isa(void) { return onboard_cpu_isa_flags() & isa_cap; }
+#define usable_isa onboard_f32_usable_isa
 
 #if defined(__x86_64__)
 #define DISPATCH(name, ...)                                                         \

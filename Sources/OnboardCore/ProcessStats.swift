@@ -4,11 +4,20 @@ import Glibc
 import Darwin
 #endif
 import Dispatch
+import Foundation
 
 /// Facts about this process for reports.
 public enum ProcessStats {
-    /// Peak resident set size so far, in bytes.
+    /// Peak resident set size so far, in bytes. On Linux this is VmHWM, which (unlike
+    /// getrusage's ru_maxrss) does not inherit the parent's peak across fork and exec.
     public static var peakResidentBytes: Int {
+        #if os(Linux)
+        if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+           let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+           let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "") {
+            return kilobytes * 1024
+        }
+        #endif
         var usage = rusage()
         #if os(Linux)
         let who = __rusage_who_t(RUSAGE_SELF.rawValue)

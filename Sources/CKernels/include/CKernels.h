@@ -17,4 +17,5 @@ enum onboard_isa_flags {
 uint32_t onboard_cpu_isa_flags(void);
 
 #include "f32_kernels.h"
+#include "f32_gemm.h"
 #endif

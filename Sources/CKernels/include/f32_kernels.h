@@ -30,4 +30,6 @@ void onboard_f32_layernorm_rows(const float *x, float *y, size_t rows, size_t n,
 /* Caps the ISA used by the fast kernels at one of the onboard_isa_flags bits (0 = scalar
  * bodies only); returns the previous cap. For tests and forced paths. */
 unsigned onboard_f32_set_isa_cap(unsigned cap);
+/* The CPU's features under the cap. */
+unsigned onboard_f32_usable_isa(void);
 #endif

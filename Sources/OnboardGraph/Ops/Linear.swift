@@ -10,10 +10,21 @@ enum LinearOp {
         return Array(s[0].dropLast()) + [s[1][0]]
     }
 
+    /// The weight packed for the GEMM kernel (done once, when the weight is a constant).
+    static func pack(_ weight: Operand) -> PackedMatrix {
+        PackedMatrix(weight.floats, k: weight.shape[1], n: weight.shape[0], transposed: true)
+    }
+
     static func run(_ inputs: [Operand], _ output: Operand, _ context: KernelContext) {
         let n = inputs[1].shape[0], k = inputs[1].shape[1]
         let m = n == 0 ? 0 : output.count / n
         let y = output.floats
+        if let packed = context.packed {
+            PackedGEMM.multiply(m: m, a: inputs[0].floats, lda: k, b: packed,
+                                bias: inputs.count == 3 ? UnsafePointer(inputs[2].floats) : nil,
+                                c: y, ldc: n, threads: context.threads)
+            return
+        }
         if inputs.count == 3 {
             let bias = inputs[2].floats
             for row in 0..<m { (y + row * n).update(from: bias, count: n) }

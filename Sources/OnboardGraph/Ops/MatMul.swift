@@ -13,32 +13,50 @@ enum MatMulOp {
         return batchA + [a[a.count - 2], n]
     }
 
+    /// Scratch: one packed right-hand side per thread.
+    static func scratchBytes(inputShapes s: [[Int]], transposeB: Bool, threads: Int) -> Int {
+        let b = s[1]
+        let (k, n) = transposeB ? (b[b.count - 1], b[b.count - 2]) : (b[b.count - 2], b[b.count - 1])
+        return PackedGEMM.packedFloats(k: k, n: n) * 4 * threads
+    }
+
     static func run(_ inputs: [Operand], _ output: Operand, transposeB: Bool, _ context: KernelContext) {
-        let a = inputs[0].shape, b = inputs[1].shape
+        let a = inputs[0].shape
         let m = a[a.count - 2], k = a[a.count - 1]
         let n = output.shape[output.shape.count - 1]
         let batches = a.dropLast(2).reduce(1, *)
-        let bShared = b.count == 2
+        let bStride = inputs[1].shape.count == 2 ? 0 : k * n
         let pa = inputs[0].floats, pb = inputs[1].floats, pc = output.floats
         guard m > 0, n > 0 else { return }
-        if k == 0 {
-            pc.update(repeating: 0, count: batches * m * n)
-            return
-        }
-        // Few large products: let BLAS thread each; many small ones: one thread each.
+        let scratch = context.scratch.assumingMemoryBound(to: Float.self)
+        let perThread = PackedGEMM.packedFloats(k: k, n: n)
         if batches < context.threads {
-            BLASThreads.set(context.threads)
+            // Few products: pack each once and split its panels over the threads.
             for i in 0..<batches {
-                sgemm(m: m, n: n, k: k, a: pa + i * m * k, lda: k, b: pb + (bShared ? 0 : i * k * n),
-                      ldb: transposeB ? k : n, transposeB: transposeB, c: pc + i * m * n, ldc: n)
+                let packed = PackedMatrix(pb + i * bStride, k: k, n: n, transposed: transposeB)
+                PackedGEMM.multiply(m: m, a: pa + i * m * k, lda: k, b: packed, bias: nil,
+                                    c: pc + i * m * n, ldc: n, threads: context.threads)
             }
             return
         }
-        BLASThreads.set(1)
-        Parallel.forRanges(count: batches, threads: context.threads) { range in
-            for i in range {
-                sgemm(m: m, n: n, k: k, a: pa + i * m * k, lda: k, b: pb + (bShared ? 0 : i * k * n),
-                      ldb: transposeB ? k : n, transposeB: transposeB, c: pc + i * m * n, ldc: n)
+        // Many products (attention heads): work units are (product, row block) pairs so every
+        // thread gets an equal share; a thread re-packs B into its own scratch when its product changes.
+        let rowBlocks = max(1, min(m / 48, (2 * context.threads + batches - 1) / batches))
+        let units = batches * rowBlocks
+        Parallel.forRanges(count: context.threads, threads: context.threads) { workers in
+            for worker in workers {
+                let packed = scratch + worker * perThread
+                var current = -1
+                for unit in (units * worker / context.threads)..<(units * (worker + 1) / context.threads) {
+                    let i = unit / rowBlocks, block = unit % rowBlocks
+                    if i != current {
+                        PackedGEMM.pack(pb + i * bStride, k: k, n: n, transposed: transposeB, into: packed)
+                        current = i
+                    }
+                    let rows = (m * block / rowBlocks)..<(m * (block + 1) / rowBlocks)
+                    PackedGEMM.multiply(m: rows.count, n: n, k: k, a: pa + i * m * k + rows.lowerBound * k,
+                                        packed: packed, c: pc + i * m * n + rows.lowerBound * n)
+                }
             }
         }
     }

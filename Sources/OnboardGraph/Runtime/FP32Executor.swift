@@ -12,12 +12,14 @@ public final class FP32Executor {
     private let arena: AlignedBuffer
     private let scratch: AlignedBuffer
     private var operands: [Operand?]
+    /// Constant right-hand sides packed for the GEMM kernel, by node index.
+    private var packed: [Int: PackedMatrix] = [:]
 
     public init(graph: Graph, threads: Int = Parallel.coreCount) throws {
         guard threads >= 1 else { throw OnboardError.invalidArgument("thread count must be >= 1, got \(threads)") }
         self.graph = graph
         self.threads = threads
-        plan = MemoryPlanner.plan(graph) { FP32Kernels.scratchBytes($0, graph) }
+        plan = MemoryPlanner.plan(graph) { FP32Kernels.scratchBytes($0, graph, threads: threads) }
         arena = AlignedBuffer(byteCount: plan.arenaBytes)
         scratch = AlignedBuffer(byteCount: plan.scratchBytes)
         operands = Array(repeating: nil, count: graph.values.count)
@@ -32,7 +34,13 @@ public final class FP32Executor {
                 operands[index] = Operand(pointer: arena.pointer + offset, shape: info.shape, dtype: info.dtype)
             }
         }
+        for (index, node) in graph.nodes.enumerated() where node.op == .linear && graph.constants[node.inputs[1]] != nil {
+            packed[index] = LinearOp.pack(operand(node.inputs[1]))
+        }
     }
+
+    /// Bytes of weights as the kernels use them (packed copies included).
+    public var packedWeightBytes: Int { packed.values.reduce(0) { $0 + $1.byteCount } }
 
     /// Runs on named inputs (f32, exact shapes) and returns the named outputs (fresh tensors).
     public func run(_ inputs: [String: Tensor]) throws -> [String: Tensor] {
@@ -47,8 +55,9 @@ public final class FP32Executor {
             }
             operand(id).pointer.copyMemory(from: tensor.rawPointer, byteCount: info.byteCount)
         }
-        let context = KernelContext(threads: threads, scratch: scratch.pointer)
-        for node in graph.nodes {
+        var context = KernelContext(threads: threads, scratch: scratch.pointer)
+        for (index, node) in graph.nodes.enumerated() {
+            context.packed = packed[index]
             let inputs = node.inputs.map(operand)
             let output = operand(node.output)
             if let profiler {

@@ -2,12 +2,16 @@ import OnboardCore
 
 /// The FP32 kernel of every op: the executable definition of the IR.
 enum FP32Kernels {
-    static func scratchBytes(_ node: Node, _ graph: Graph) -> Int {
-        if case let .conv2d(params) = node.op {
-            return Conv2dOp.scratchBytes(inputShapes: node.inputs.map { graph.info($0).shape },
-                                         output: graph.info(node.output).shape, params: params)
+    static func scratchBytes(_ node: Node, _ graph: Graph, threads: Int) -> Int {
+        let shapes = node.inputs.map { graph.info($0).shape }
+        switch node.op {
+        case let .conv2d(params):
+            return Conv2dOp.scratchBytes(inputShapes: shapes, output: graph.info(node.output).shape, params: params)
+        case let .matmul(transposeB):
+            return MatMulOp.scratchBytes(inputShapes: shapes, transposeB: transposeB, threads: threads)
+        default:
+            return 0
         }
-        return 0
     }
 
     static func run(_ node: Node, _ inputs: [Operand], _ output: Operand, _ context: KernelContext) throws {

@@ -16,6 +16,8 @@ public struct KernelContext {
     public let threads: Int
     /// Scratch memory of at least the op's `scratchBytes`.
     public let scratch: UnsafeMutableRawPointer
+    /// The node's constant right-hand side, packed once by the executor (linear weights).
+    public var packed: PackedMatrix? = nil
 }
 
 /// OpenBLAS thread control: its pool is global, so we set it only when it changes.

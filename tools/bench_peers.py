@@ -1,0 +1,225 @@
+#!/usr/bin/env python3
+"""Compare Onboard's latency with PyTorch and ONNX Runtime on the same weights.
+
+  python tools/bench_peers.py --threads 2                   # fp32, DeiT-S and DeiT-Ti
+  python tools/bench_peers.py --precision int8 --model deit_small_patch16_224
+
+For each model: export a seeded random-weight bundle, time the peers on those
+weights (batch 1, median of --iterations after --warmup runs), then run
+`onboard bench` and `onboard run` on the bundle.  fp32 peers: PyTorch eager,
+ONNX Runtime.  int8 peers: ONNX Runtime static per-tensor quantization in
+QOperator and QDQ form (u8 activations / s8 weights, calibrated on random
+inputs) and dynamic quantization.  If the onboard binary is missing, only the
+peers are reported.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+
+import numpy as np
+import torch
+
+from onboard_bundle import rel_err, write_bundle, write_safetensors
+
+DEFAULT_MODELS = ["deit_small_patch16_224", "deit_tiny_patch16_224"]
+
+
+def time_ms(fn, iterations: int, warmup: int) -> tuple[float, float]:
+    """(median, p90) wall time of fn() in milliseconds."""
+    for _ in range(warmup):
+        fn()
+    ts = []
+    for _ in range(iterations):
+        t = time.perf_counter()
+        fn()
+        ts.append((time.perf_counter() - t) * 1e3)
+    return float(np.median(ts)), float(np.percentile(ts, 90))
+
+
+class Context:
+    """One model's shared state: the torch model, its input, ONNX files made on demand."""
+
+    def __init__(self, model, x, work_dir, threads):
+        self.model, self.x, self.work_dir, self.threads = model, x, work_dir, threads
+        self._files = {}
+
+    def onnx(self, kind: str = "fp32") -> str:
+        if kind not in self._files:
+            self._files[kind] = getattr(self, f"_make_{kind}")(os.path.join(self.work_dir, f"model.{kind}.onnx"))
+        return self._files[kind]
+
+    def _make_fp32(self, path):
+        with warnings.catch_warnings():  # legacy (TorchScript) exporter deprecation / tracer warnings
+            warnings.simplefilter("ignore")
+            torch.onnx.export(self.model, (self.x,), path, opset_version=17, dynamo=False,
+                              input_names=["pixel_values"], output_names=["logits"])
+        return path
+
+    def _make_pre(self, path):  # shape inference + graph cleanup recommended before quantization
+        from onnxruntime.quantization.shape_inference import quant_pre_process
+        quant_pre_process(self.onnx("fp32"), path)
+        return path
+
+    def _make_static(self, path, fmt):
+        from onnxruntime.quantization import CalibrationDataReader, QuantType, quantize_static
+
+        class RandomImages(CalibrationDataReader):
+            def __init__(self, shape, n=8):
+                g = np.random.default_rng(0)
+                self.batches = iter([{"pixel_values": g.standard_normal(shape, dtype=np.float32)}
+                                     for _ in range(n)])
+
+            def get_next(self):
+                return next(self.batches, None)
+
+        quantize_static(self.onnx("pre"), path, RandomImages(tuple(self.x.shape)), quant_format=fmt,
+                        per_channel=False, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
+        return path
+
+    def _make_qop(self, path):
+        from onnxruntime.quantization import QuantFormat
+        return self._make_static(path, QuantFormat.QOperator)
+
+    def _make_qdq(self, path):
+        from onnxruntime.quantization import QuantFormat
+        return self._make_static(path, QuantFormat.QDQ)
+
+    def _make_dynamic(self, path):
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+        quantize_dynamic(self.onnx("pre"), path, weight_type=QuantType.QInt8)
+        return path
+
+
+def torch_eager(ctx: Context):
+    def run():
+        with torch.no_grad():
+            return ctx.model(ctx.x)
+    return run
+
+
+def ort_session(kind: str):
+    def make(ctx: Context):
+        import onnxruntime as ort
+        so = ort.SessionOptions()
+        so.intra_op_num_threads = ctx.threads
+        so.inter_op_num_threads = 1
+        sess = ort.InferenceSession(ctx.onnx(kind), so, providers=["CPUExecutionProvider"])
+        feed = {sess.get_inputs()[0].name: ctx.x.numpy()}
+        return lambda: torch.from_numpy(sess.run(None, feed)[0])
+    return make
+
+
+PEERS = {
+    "fp32": [("torch eager fp32", torch_eager), ("ort fp32", ort_session("fp32"))],
+    "int8": [("ort int8 static QOperator", ort_session("qop")),
+             ("ort int8 static QDQ", ort_session("qdq")),
+             ("ort int8 dynamic", ort_session("dynamic"))],
+}
+
+
+def run_onboard(binary: str, args: list[str]) -> subprocess.CompletedProcess:
+    p = subprocess.run([binary, *args], capture_output=True, text=True)
+    if p.returncode != 0:
+        raise RuntimeError(f"{binary} {' '.join(args)} failed ({p.returncode}):\n{p.stderr.strip()}")
+    return p
+
+
+def onboard_bench(binary, bundle, args) -> dict:
+    p = run_onboard(binary, ["bench", "--model", bundle, "--precision", args.precision,
+                             "--iterations", str(args.iterations), "--threads", str(args.threads), "--json"])
+    lines = [l for l in p.stdout.splitlines() if l.strip().startswith("{")]
+    if not lines:
+        raise RuntimeError(f"onboard bench printed no JSON object:\n{p.stdout}")
+    return json.loads(lines[-1])
+
+
+def onboard_logits(binary, bundle, x, work_dir, threads) -> torch.Tensor:
+    from safetensors.torch import load_file
+    inp, out = os.path.join(work_dir, "inputs.safetensors"), os.path.join(work_dir, "outputs.safetensors")
+    write_safetensors(inp, {"pixel_values": x})
+    run_onboard(binary, ["run", "--model", bundle, "--inputs", inp, "--out", out, "--threads", str(threads)])
+    return load_file(out)["logits"]
+
+
+def bench_model(name: str, args, work_dir: str) -> list[dict]:
+    import timm
+    torch.manual_seed(args.seed)
+    model = timm.create_model(name, pretrained=False).eval()
+    bundle = os.path.join(work_dir, "bundle")
+    cfg = write_bundle(model, bundle, f"timm:{name}")
+    x = torch.randn(1, cfg["in_chans"], *cfg["image_size"], generator=torch.Generator().manual_seed(args.seed))
+    ctx = Context(model, x, work_dir, args.threads)
+    with torch.no_grad():
+        ref = model(x)
+
+    rows = []
+    for label, make in PEERS[args.precision]:
+        fn = make(ctx)
+        err = rel_err(fn(), ref)
+        med, p90 = time_ms(fn, args.iterations, args.warmup)
+        rows.append(dict(engine=label, median_ms=med, p90_ms=p90, err=err))
+        print(f"  {label:28s} {med:8.2f} ms", flush=True)
+
+    if not os.path.exists(args.onboard):
+        print(f"  onboard binary not found at {args.onboard} (build it with `swift build -c release`); "
+              "peers only", flush=True)
+        return rows
+    try:
+        err = rel_err(onboard_logits(args.onboard, bundle, x, work_dir, args.threads), ref)
+        res = onboard_bench(args.onboard, bundle, args)
+    except (RuntimeError, OSError, KeyError, ValueError) as e:
+        print(f"  onboard failed: {e}", flush=True)
+        return rows
+    rows.insert(0, dict(engine=f"onboard {args.precision}", median_ms=res["median_ms"], p90_ms=res["p90_ms"],
+                        err=err))
+    print(f"  onboard: weights {res.get('weights_bytes', 0) / 2**20:.1f} MiB, activation peak "
+          f"{res.get('activation_peak_bytes', 0) / 2**20:.1f} MiB, peak RSS {res.get('peak_rss_bytes', 0) / 2**20:.1f} MiB",
+          flush=True)
+    return rows
+
+
+def print_table(name: str, rows: list[dict], args) -> None:
+    onboard = next((r for r in rows if r["engine"].startswith("onboard")), None)
+    print(f"\n{name}  (batch 1, {args.threads} threads, {args.precision})")
+    print(f"  {'engine':28s} {'median ms':>10s} {'p90 ms':>8s} {'err vs torch':>13s} {'onboard/this':>13s}")
+    for r in rows:
+        ratio = f"{onboard['median_ms'] / r['median_ms']:.2f}x" if onboard else "-"
+        print(f"  {r['engine']:28s} {r['median_ms']:10.2f} {r['p90_ms']:8.2f} {r['err']:13.1e} {ratio:>13s}")
+    print("  (err = max |logits - torch fp32 logits| / max |torch fp32 logits|)")
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model", nargs="+", default=DEFAULT_MODELS, help="timm model names")
+    ap.add_argument("--precision", choices=sorted(PEERS), default="fp32")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--iterations", type=int, default=20)
+    ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--onboard", default=".build/release/onboard", help="onboard CLI binary")
+    ap.add_argument("--work-dir", help="keep bundles/ONNX files here instead of a temp dir")
+    args = ap.parse_args(argv)
+    torch.set_num_threads(args.threads)
+
+    results = {}
+    for name in args.model:
+        print(f"{name}:", flush=True)
+        if args.work_dir:
+            work = os.path.join(args.work_dir, name)
+            os.makedirs(work, exist_ok=True)
+            results[name] = bench_model(name, args, work)
+        else:
+            with tempfile.TemporaryDirectory(prefix="onboard-bench-") as work:
+                results[name] = bench_model(name, args, work)
+    for name, rows in results.items():
+        print_table(name, rows, args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Quick start, command 2: set up and run the whole test suite (no network, torch or GPU needed).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tools/setup.sh
+exec swift test "$@"
