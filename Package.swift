@@ -29,18 +29,20 @@ let package = Package(
 
         // Swift layers.
         .target(name: "OnboardCore", dependencies: ["CKernels", "CBLAS"]),
-        .target(name: "OnboardGraph", dependencies: ["OnboardCore", "CKernels", "CBLAS"]),
+        .target(name: "OnboardQuant", dependencies: ["OnboardCore", "CBLAS"]),
+        .target(name: "OnboardGraph", dependencies: ["OnboardCore", "OnboardQuant", "CKernels", "CBLAS"]),
         .target(name: "OnboardModels", dependencies: ["OnboardCore", "OnboardGraph"]),
         .target(name: "OnboardCLI", dependencies: [
-            "OnboardCore", "OnboardGraph", "OnboardModels",
+            "OnboardCore", "OnboardQuant", "OnboardGraph", "OnboardModels", 
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "onboard", dependencies: ["OnboardCLI"]),
 
         // Tests.
         .target(name: "OnboardTestSupport", dependencies: ["OnboardCore"], path: "Tests/OnboardTestSupport"),
-        .testTarget(name: "CKernelsTests", dependencies: ["CKernels", "OnboardTestSupport"]),
+        .testTarget(name: "CKernelsTests", dependencies: ["CKernels", "OnboardCore", "OnboardTestSupport"]),
         .testTarget(name: "OnboardCoreTests", dependencies: ["OnboardCore", "OnboardTestSupport"]),
+        .testTarget(name: "OnboardQuantTests", dependencies: ["OnboardQuant", "OnboardTestSupport"]),
         .testTarget(name: "OnboardGraphTests", dependencies: ["OnboardGraph", "OnboardTestSupport"]),
         .testTarget(name: "OnboardModelsTests", dependencies: ["OnboardModels", "OnboardTestSupport"]),
         // Runs the built `onboard` executable as a user would.

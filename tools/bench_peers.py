@@ -139,11 +139,14 @@ def onboard_bench(binary, bundle, args) -> dict:
     return json.loads(lines[-1])
 
 
-def onboard_logits(binary, bundle, x, work_dir, threads) -> torch.Tensor:
+def onboard_logits(binary, bundle, x, work_dir, args) -> torch.Tensor:
     from safetensors.torch import load_file
     inp, out = os.path.join(work_dir, "inputs.safetensors"), os.path.join(work_dir, "outputs.safetensors")
     write_safetensors(inp, {"pixel_values": x})
-    run_onboard(binary, ["run", "--model", bundle, "--inputs", inp, "--out", out, "--threads", str(threads)])
+    # `run` defaults to fp32; other precisions are requested explicitly.
+    precision = [] if args.precision == "fp32" else ["--precision", args.precision]
+    run_onboard(binary, ["run", "--model", bundle, "--inputs", inp, "--out", out,
+                         "--threads", str(args.threads), *precision])
     return load_file(out)["logits"]
 
 
@@ -171,7 +174,7 @@ def bench_model(name: str, args, work_dir: str) -> list[dict]:
               "peers only", flush=True)
         return rows
     try:
-        err = rel_err(onboard_logits(args.onboard, bundle, x, work_dir, args.threads), ref)
+        err = rel_err(onboard_logits(args.onboard, bundle, x, work_dir, args), ref)
         res = onboard_bench(args.onboard, bundle, args)
     except (RuntimeError, OSError, KeyError, ValueError) as e:
         print(f"  onboard failed: {e}", flush=True)
@@ -204,7 +207,12 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--onboard", default=".build/release/onboard", help="onboard CLI binary")
     ap.add_argument("--work-dir", help="keep bundles/ONNX files here instead of a temp dir")
+    ap.add_argument("--jpeg", nargs="+", metavar="IMG", help="instead: time the camera-set JPEG pipeline (bench_jpeg.py)")
+    ap.add_argument("--jpeg-size", default="800x320", help="network input WxH for --jpeg")
     args = ap.parse_args(argv)
+    if args.jpeg:
+        from bench_jpeg import bench_jpeg
+        return bench_jpeg(args)
     torch.set_num_threads(args.threads)
 
     results = {}

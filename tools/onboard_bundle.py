@@ -100,8 +100,6 @@ def _layer_norms(model: nn.Module, names: list[str]) -> list[nn.LayerNorm]:
             raise UnsupportedModel(f"{name} is {type(m).__name__}, expected LayerNorm")
         if m.weight is None or m.bias is None:
             raise UnsupportedModel(f"{name}: LayerNorm without affine weight/bias")
-        if getattr(m, "_fast_norm", False):
-            raise UnsupportedModel(f"{name}: timm fast_norm is enabled")
         lns.append(m)
     return lns
 
@@ -154,7 +152,6 @@ def vit_config(model: nn.Module, source: str) -> dict:
     use_fc_norm = not isinstance(model.fc_norm, nn.Identity)
     need(isinstance(model.norm, nn.Identity) == use_fc_norm, "needs exactly one of norm / fc_norm (final_norm=False?)")
     pre_norm = not isinstance(model.norm_pre, nn.Identity)
-    need((conv.bias is None) == pre_norm, "patch_embed.proj bias present iff not pre_norm (timm convention)")
     need(isinstance(model.patch_drop, nn.Identity), "patch dropout")
 
     blocks = list(model.blocks)
@@ -187,7 +184,6 @@ def vit_config(model: nn.Module, source: str) -> dict:
         for ls in (b.ls1, b.ls2):
             need(isinstance(ls, LayerScale) == layer_scale and (layer_scale or isinstance(ls, nn.Identity)),
                  f"blocks.{i}: layer scale")
-            need(not layer_scale or not ls.inplace, f"blocks.{i}: inplace layer scale")
         ln_names += [f"blocks.{i}.norm1", f"blocks.{i}.norm2"]
     eps = {ln.eps for ln in _layer_norms(model, ln_names)}
     need(len(eps) == 1, f"LayerNorms use different eps {sorted(eps)}")

@@ -8,7 +8,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Time a model bundle on random inputs and report latency and memory.")
 
-    enum Precision: String, ExpressibleByArgument, CaseIterable { case fp32 }
+    enum Precision: String, ExpressibleByArgument, CaseIterable { case fp32, int8 }
 
     @Option(help: "Model bundle directory.") var model: String
     @Option(help: "Numeric precision.") var precision: Precision = .fp32
@@ -28,7 +28,7 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         let bundle = try ModelBundle(directory: model)
-        let executor = try FP32Executor(graph: try bundle.graph(batch: batch), threads: threads)
+        let executor = try BenchTarget(bundle: bundle, precision: precision, batch: batch, threads: threads)
         var generator = SplitMix64(seed: 0x5EED)
         let inputs = bundle.inputShapes(batch: batch).mapValues { shape in
             let tensor = Tensor(zeros: shape)
@@ -48,15 +48,15 @@ struct BenchCommand: ParsableCommand {
         var byKind: [(kind: String, seconds: Double)] = []
         if profile {
             let profiler = Profiler()
-            executor.profiler = profiler
+            executor.attach(profiler)
             for _ in 0..<iterations { _ = try executor.run(inputs) }
             byKind = profiler.secondsByKind.map { ($0.kind, $0.seconds / Double(iterations)) }
         }
         let report = BenchReport(
             model: model, precision: precision.rawValue, threads: threads, batch: batch,
             medianMs: summary.median, p90Ms: summary.percentile(90),
-            weightsBytes: executor.plan.weightBytes, activationPeakBytes: executor.plan.arenaBytes,
-            scratchBytes: executor.plan.scratchBytes, peakRSSBytes: ProcessStats.peakResidentBytes,
+            weightsBytes: executor.weightBytes, activationPeakBytes: executor.memoryPlan.arenaBytes,
+            scratchBytes: executor.memoryPlan.scratchBytes, peakRSSBytes: ProcessStats.peakResidentBytes,
             opMs: byKind.isEmpty ? nil : Dictionary(uniqueKeysWithValues: byKind.map { ($0.kind, $0.seconds * 1000) }))
         if json {
             print(try report.jsonText())
@@ -115,4 +115,39 @@ enum ByteCount {
         if bytes >= 1 << 10 { return String(format: "%.1f KiB", Double(bytes) / 1024) }
         return "\(bytes) B"
     }
+}
+
+/// The executor `bench` times: FP32 on any bundle, INT8 on a quantized one.
+struct BenchTarget {
+    private let fp32: FP32Executor?
+    private let int8: Int8Executor?
+
+    init(bundle: ModelBundle, precision: BenchCommand.Precision, batch: Int, threads: Int) throws {
+        let graph = try bundle.graph(batch: batch)
+        switch precision {
+        case .fp32:
+            fp32 = try FP32Executor(graph: graph, threads: threads)
+            int8 = nil
+        case .int8:
+            guard let plan = try QuantizedBundle.plan(of: bundle) else {
+                throw OnboardError.invalidArgument("\(bundle.directory): --precision int8 needs a quantized bundle (run 'onboard quantize')")
+            }
+            int8 = try Int8Executor(graph: graph, plan: plan, threads: threads,
+                                    planSource: (bundle.directory as NSString).appendingPathComponent(QuantizedBundle.planFile))
+            fp32 = nil
+        }
+    }
+
+    func run(_ inputs: [String: Tensor]) throws -> [String: Tensor] {
+        if let int8 { return try int8.run(inputs) }
+        return try fp32!.run(inputs)
+    }
+
+    func attach(_ profiler: Profiler) {
+        fp32?.profiler = profiler
+        int8?.profiler = profiler
+    }
+
+    var memoryPlan: MemoryPlan { int8?.memoryPlan ?? fp32!.plan }
+    var weightBytes: Int { int8?.weightBytes ?? fp32!.plan.weightBytes }
 }

@@ -7,7 +7,7 @@ public struct Onboard: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "onboard",
         abstract: "Run, inspect, benchmark and validate perception models for embedded targets.",
-        subcommands: [RunCommand.self, InspectCommand.self, BenchCommand.self, DemoCommand.self])
+        subcommands: [RunCommand.self, InspectCommand.self, BenchCommand.self, DemoCommand.self, QuantizeCommand.self, CompareCommand.self, DeltaCommand.self])
 
     public init() {}
 
@@ -49,5 +49,16 @@ public struct Onboard: ParsableCommand {
 enum StandardError {
     static func line(_ text: String) {
         FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
+
+    /// "label: done/total" on one line, refreshed in place on a terminal.
+    static func progress(_ label: String, _ done: Int, _ total: Int) {
+        let terminal = isatty(FileHandle.standardError.fileDescriptor) != 0
+        let text = "\(label): \(done)/\(total)"
+        if terminal {
+            FileHandle.standardError.write(Data(("\r" + text + (done == total ? "\n" : "")).utf8))
+        } else if done == total || done % max(1, total / 10) == 0 {
+            line(text)
+        }
     }
 }

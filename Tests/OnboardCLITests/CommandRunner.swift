@@ -41,11 +41,14 @@ enum Onboard {
     }
 }
 
-/// A user error: exit `status`, exactly one line on stderr that contains `text`.
-func assertUserError(_ result: CommandResult, status: Int32, contains text: String, line: UInt = #line) {
+/// A user error: exit `status`, exactly one error line on stderr that contains `text` (after
+/// progress lines, when the command had started long work).
+func assertUserError(_ result: CommandResult, status: Int32, contains text: String, afterProgress: Bool = false, line: UInt = #line) {
     XCTAssertEqual(result.status, status, result.stderr, line: line)
     let lines = result.stderr.split(separator: "\n", omittingEmptySubsequences: true)
-    XCTAssertEqual(lines.count, 1, "stderr: \(result.stderr)", line: line)
+    let errors = lines.filter { $0.hasPrefix("onboard:") }
+    XCTAssertEqual(afterProgress ? errors.count : lines.count, 1, "stderr: \(result.stderr)", line: line)
+    if afterProgress { XCTAssertTrue(lines.last?.hasPrefix("onboard:") == true, "stderr: \(result.stderr)", line: line) }
     XCTAssertTrue(result.stderr.contains(text), "stderr '\(result.stderr)' lacks '\(text)'", line: line)
     XCTAssertFalse(result.stderr.contains("Fatal error"), line: line)
 }

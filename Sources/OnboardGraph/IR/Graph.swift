@@ -33,11 +33,20 @@ public struct Graph: Sendable {
     public let inputs: [ValueID]
     public let outputs: [ValueID]
     public let constants: [ValueID: Tensor]
+    /// Scales of int8 constants (quantized weights): one per tensor or per output channel.
+    public let weightScales: [ValueID: [Float]]
 
     public func info(_ id: ValueID) -> ValueInfo { values[id.index] }
 
     public func value(named name: String) -> ValueID? {
         values.firstIndex { $0.name == name }.map(ValueID.init)
+    }
+
+    /// A constant as f32 (int8 weights dequantized with their scales).
+    public func floatConstant(_ id: ValueID) -> Tensor? {
+        guard let tensor = constants[id] else { return nil }
+        guard tensor.dtype == .i8, let scales = weightScales[id] else { return tensor }
+        return QuantizedWeight(codes: tensor, scales: scales).dequantized()
     }
 
     /// Bytes of all constants (weights), as held in memory.

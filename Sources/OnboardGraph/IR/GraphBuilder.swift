@@ -7,6 +7,7 @@ public final class GraphBuilder {
     private var inputs: [ValueID] = []
     private var outputs: [ValueID] = []
     private var constants: [ValueID: Tensor] = [:]
+    private var weightScales: [ValueID: [Float]] = [:]
     private var names: Set<String> = []
 
     public init() {}
@@ -19,9 +20,17 @@ public final class GraphBuilder {
         return id
     }
 
-    public func constant(_ name: String, _ tensor: Tensor) throws -> ValueID {
+    /// A constant; int8 weights come with their scales (one, or one per output channel).
+    public func constant(_ name: String, _ tensor: Tensor, scales: [Float]? = nil) throws -> ValueID {
+        if tensor.dtype == .i8 {
+            let channels = tensor.shape.first ?? 1
+            guard let scales, scales.count == 1 || scales.count == channels, scales.allSatisfy({ $0.isFinite && $0 > 0 }) else {
+                throw OnboardError.model(item: name, reason: "int8 constant needs 1 or \(channels) positive scales")
+            }
+        }
         let id = try newValue(name, shape: tensor.shape, dtype: tensor.dtype, role: .constant)
         constants[id] = tensor
+        if let scales, tensor.dtype == .i8 { weightScales[id] = scales }
         return id
     }
 
@@ -41,7 +50,7 @@ public final class GraphBuilder {
 
     public func build() throws -> Graph {
         guard !outputs.isEmpty else { throw OnboardError.model(item: "graph", reason: "no outputs") }
-        return Graph(values: values, nodes: nodes, inputs: inputs, outputs: outputs, constants: constants)
+        return Graph(values: values, nodes: nodes, inputs: inputs, outputs: outputs, constants: constants, weightScales: weightScales)
     }
 
     private func newValue(_ name: String, shape: [Int], dtype: DType, role: ValueInfo.Role) throws -> ValueID {

@@ -3,9 +3,10 @@
 public enum Op: Sendable, Equatable {
     /// `y = x · Wᵀ + b`; inputs x [..., K], weight [N, K], optional bias [N].
     case linear
-    /// Batched `a · b` (or `a · bᵀ`); a [..., M, K], b [..., K, N] or [..., N, K]; b's batch
-    /// dimensions equal a's or are absent (b rank 2).
-    case matmul(transposeB: Bool)
+    /// Batched `alpha · a · b` (or `alpha · a · bᵀ`); a [..., M, K], b [..., K, N] or [..., N, K];
+    /// b's batch dimensions equal a's or are absent (b rank 2). `alpha` carries attention's
+    /// 1/sqrt(d) so that no extra op (and, in INT8, no extra requantization) is needed.
+    case matmul(transposeB: Bool, alpha: Float = 1)
     /// NCHW convolution; inputs x [B, C, H, W], weight [O, C/groups, kh, kw], optional bias [O].
     case conv2d(Conv2dParams)
     /// Normalization over the last axis; inputs x, weight [D], bias [D].

@@ -9,21 +9,28 @@ public enum ShapeInference {
                 throw fail("takes \(range.lowerBound == range.upperBound ? "\(range.lowerBound)" : "\(range.lowerBound)...\(range.upperBound)") inputs, got \(inputs.count)")
             }
         }
-        func expectFloat(_ indices: Range<Int>) throws {
+        func expectFloat<S: Sequence>(_ indices: S) throws where S.Element == Int {
             for i in indices where i < inputs.count && inputs[i].dtype != .f32 {
                 throw fail("input '\(inputs[i].name)' is \(inputs[i].dtype), expected f32")
+            }
+        }
+        /// Weights may also be int8 constants (a quantized bundle).
+        func expectWeight(_ i: Int) throws {
+            let info = inputs[i]
+            guard info.dtype == .f32 || (info.dtype == .i8 && info.role == .constant) else {
+                throw fail("weight '\(info.name)' is \(info.dtype), expected f32 or an int8 constant")
             }
         }
         let shapes = inputs.map(\.shape)
         switch op {
         case .linear:
-            try expectArity(2...3); try expectFloat(0..<3)
+            try expectArity(2...3); try expectFloat([0, 2]); try expectWeight(1)
             return (try LinearOp.outputShape(shapes, fail: fail), .f32)
-        case let .matmul(transposeB):
+        case let .matmul(transposeB, _):
             try expectArity(2...2); try expectFloat(0..<2)
             return (try MatMulOp.outputShape(shapes, transposeB: transposeB, fail: fail), .f32)
         case let .conv2d(params):
-            try expectArity(2...3); try expectFloat(0..<3)
+            try expectArity(2...3); try expectFloat([0, 2]); try expectWeight(1)
             return (try Conv2dOp.outputShape(shapes, params: params, fail: fail), .f32)
         case .layerNorm:
             try expectArity(3...3); try expectFloat(0..<3)

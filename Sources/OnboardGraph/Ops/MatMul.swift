@@ -20,7 +20,7 @@ enum MatMulOp {
         return PackedGEMM.packedFloats(k: k, n: n) * 4 * threads
     }
 
-    static func run(_ inputs: [Operand], _ output: Operand, transposeB: Bool, _ context: KernelContext) {
+    static func run(_ inputs: [Operand], _ output: Operand, transposeB: Bool, alpha: Float, _ context: KernelContext) {
         let a = inputs[0].shape
         let m = a[a.count - 2], k = a[a.count - 1]
         let n = output.shape[output.shape.count - 1]
@@ -33,7 +33,7 @@ enum MatMulOp {
         if batches < context.threads {
             // Few products: pack each once and split its panels over the threads.
             for i in 0..<batches {
-                let packed = PackedMatrix(pb + i * bStride, k: k, n: n, transposed: transposeB)
+                let packed = PackedMatrix(pb + i * bStride, k: k, n: n, transposed: transposeB, alpha: alpha)
                 PackedGEMM.multiply(m: m, a: pa + i * m * k, lda: k, b: packed, bias: nil,
                                     c: pc + i * m * n, ldc: n, threads: context.threads)
             }
@@ -50,7 +50,7 @@ enum MatMulOp {
                 for unit in (units * worker / context.threads)..<(units * (worker + 1) / context.threads) {
                     let i = unit / rowBlocks, block = unit % rowBlocks
                     if i != current {
-                        PackedGEMM.pack(pb + i * bStride, k: k, n: n, transposed: transposeB, into: packed)
+                        PackedGEMM.pack(pb + i * bStride, k: k, n: n, transposed: transposeB, alpha: alpha, into: packed)
                         current = i
                     }
                     let rows = (m * block / rowBlocks)..<(m * (block + 1) / rowBlocks)

@@ -8,10 +8,15 @@ public final class FP32Executor {
     public let threads: Int
     /// When set, every node's time and traffic is recorded.
     public var profiler: Profiler?
+    /// When set, sees every graph input and every node output as soon as it is computed
+    /// (calibration observers, layer-by-layer comparisons).
+    public var valueObserver: ((ValueID, UnsafeBufferPointer<Float>) throws -> Void)?
 
     private let arena: AlignedBuffer
     private let scratch: AlignedBuffer
     private var operands: [Operand?]
+    /// Float copies of int8 constants (a quantized bundle run in FP32), kept alive here.
+    private var materialized: [Tensor] = []
     /// Constant right-hand sides packed for the GEMM kernel, by node index.
     private var packed: [Int: PackedMatrix] = [:]
 
@@ -19,14 +24,15 @@ public final class FP32Executor {
         guard threads >= 1 else { throw OnboardError.invalidArgument("thread count must be >= 1, got \(threads)") }
         self.graph = graph
         self.threads = threads
-        plan = MemoryPlanner.plan(graph) { FP32Kernels.scratchBytes($0, graph, threads: threads) }
+        plan = MemoryPlanner.plan(graph, scratchBytes: { FP32Kernels.scratchBytes($0, graph, threads: threads) })
         arena = AlignedBuffer(byteCount: plan.arenaBytes)
         scratch = AlignedBuffer(byteCount: plan.scratchBytes)
         operands = Array(repeating: nil, count: graph.values.count)
         for index in graph.values.indices {
             let id = ValueID(index: index)
             let info = graph.info(id)
-            if let tensor = graph.constants[id] {
+            if let tensor = graph.floatConstant(id) {
+                if tensor.dtype != graph.constants[id]?.dtype { materialized.append(tensor) }
                 operands[index] = Operand(pointer: tensor.rawPointer, shape: tensor.shape, dtype: tensor.dtype)
             } else if let source = plan.constantViews[id], let tensor = graph.constants[source] {
                 operands[index] = Operand(pointer: tensor.rawPointer, shape: info.shape, dtype: info.dtype)
@@ -54,6 +60,7 @@ public final class FP32Executor {
                                          reason: "expected \(info.dtype) \(info.shape), got \(tensor.dtype) \(tensor.shape)")
             }
             operand(id).pointer.copyMemory(from: tensor.rawPointer, byteCount: info.byteCount)
+            try observe(id)
         }
         var context = KernelContext(threads: threads, scratch: scratch.pointer)
         for (index, node) in graph.nodes.enumerated() {
@@ -68,6 +75,7 @@ public final class FP32Executor {
             } else {
                 try FP32Kernels.run(node, inputs, output, context)
             }
+            try observe(node.output)
         }
         var results: [String: Tensor] = [:]
         for id in graph.outputs {
@@ -77,6 +85,12 @@ public final class FP32Executor {
             results[info.name] = tensor
         }
         return results
+    }
+
+    private func observe(_ id: ValueID) throws {
+        guard let valueObserver, graph.info(id).dtype == .f32 else { return }
+        let value = operand(id)
+        try valueObserver(id, UnsafeBufferPointer(start: value.floats, count: value.count))
     }
 
     private func operand(_ id: ValueID) -> Operand {

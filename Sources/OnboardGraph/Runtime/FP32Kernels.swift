@@ -7,7 +7,7 @@ enum FP32Kernels {
         switch node.op {
         case let .conv2d(params):
             return Conv2dOp.scratchBytes(inputShapes: shapes, output: graph.info(node.output).shape, params: params)
-        case let .matmul(transposeB):
+        case let .matmul(transposeB, _):
             return MatMulOp.scratchBytes(inputShapes: shapes, transposeB: transposeB, threads: threads)
         default:
             return 0
@@ -17,7 +17,7 @@ enum FP32Kernels {
     static func run(_ node: Node, _ inputs: [Operand], _ output: Operand, _ context: KernelContext) throws {
         switch node.op {
         case .linear: LinearOp.run(inputs, output, context)
-        case let .matmul(transposeB): MatMulOp.run(inputs, output, transposeB: transposeB, context)
+        case let .matmul(transposeB, alpha): MatMulOp.run(inputs, output, transposeB: transposeB, alpha: alpha, context)
         case let .conv2d(params): Conv2dOp.run(inputs, output, params: params, context)
         case let .layerNorm(epsilon): LayerNormOp.run(inputs, output, epsilon: epsilon, context)
         case .softmax: SoftmaxOp.run(inputs, output, context)

@@ -26,14 +26,22 @@ public enum MemoryPlanner {
         var last: Int
     }
 
-    public static func plan(_ graph: Graph, scratchBytes: (Node) -> Int = { _ in 0 }) -> MemoryPlan {
+    /// - Parameter byteCount: bytes a value occupies (default: its f32/declared size; the INT8
+    ///   executor stores quantized tensors as one byte per element).
+    public static func plan(
+        _ graph: Graph, byteCount: (ValueID) -> Int = { _ in -1 }, scratchBytes: (Node) -> Int = { _ in 0 }
+    ) -> MemoryPlan {
+        func size(_ id: ValueID) -> Int {
+            let custom = byteCount(id)
+            return custom >= 0 ? custom : graph.info(id).byteCount
+        }
         var root: [ValueID: ValueID] = [:]
         func rootOf(_ id: ValueID) -> ValueID { root[id] ?? id }
         for node in graph.nodes where node.op.isView { root[node.output] = rootOf(node.inputs[0]) }
 
         var buffers: [ValueID: Buffer] = [:]
         for input in graph.inputs {
-            buffers[input] = Buffer(root: input, size: graph.info(input).byteCount, first: -1, last: -1)
+            buffers[input] = Buffer(root: input, size: size(input), first: -1, last: -1)
         }
         for (index, node) in graph.nodes.enumerated() {
             for operand in node.inputs {
@@ -41,7 +49,7 @@ public enum MemoryPlanner {
             }
             let r = rootOf(node.output)
             if r == node.output {
-                buffers[r] = Buffer(root: r, size: graph.info(r).byteCount, first: index, last: index)
+                buffers[r] = Buffer(root: r, size: size(r), first: index, last: index)
             } else {
                 extend(&buffers, r, to: index)
             }

@@ -8,14 +8,15 @@ public final class PackedMatrix: @unchecked Sendable {
     public let panelWidth: Int
     let buffer: AlignedBuffer
 
-    /// Packs B given as [K, N], or as [N, K] when `transposed` (a Linear weight).
-    public init(_ b: UnsafePointer<Float>, k: Int, n: Int, transposed: Bool) {
+    /// Packs `alpha · B`, B given as [K, N], or as [N, K] when `transposed` (a Linear weight).
+    public init(_ b: UnsafePointer<Float>, k: Int, n: Int, transposed: Bool, alpha: Float = 1) {
         self.k = k
         self.n = n
         panelWidth = onboard_f32_gemm_nr()
-        buffer = AlignedBuffer(byteCount: onboard_f32_gemm_packed_size(k, n, panelWidth) * 4)
-        onboard_f32_gemm_pack_b(b, transposed ? k : n, transposed, k, n, panelWidth,
-                                buffer.pointer.assumingMemoryBound(to: Float.self))
+        let count = onboard_f32_gemm_packed_size(k, n, panelWidth)
+        buffer = AlignedBuffer(byteCount: count * 4)
+        PackedGEMM.pack(b, k: k, n: n, transposed: transposed, alpha: alpha,
+                        into: buffer.pointer.assumingMemoryBound(to: Float.self))
     }
 
     public var panels: Int { (n + panelWidth - 1) / panelWidth }
@@ -41,8 +42,13 @@ enum PackedGEMM {
     }
 
     /// Packs a [K, N] operand (or [N, K] when `transposed`) into `packed` at the current panel width.
-    static func pack(_ b: UnsafePointer<Float>, k: Int, n: Int, transposed: Bool, into packed: UnsafeMutablePointer<Float>) {
-        onboard_f32_gemm_pack_b(b, transposed ? k : n, transposed, k, n, onboard_f32_gemm_nr(), packed)
+    static func pack(_ b: UnsafePointer<Float>, k: Int, n: Int, transposed: Bool, alpha: Float = 1,
+                     into packed: UnsafeMutablePointer<Float>) {
+        let nr = onboard_f32_gemm_nr()
+        onboard_f32_gemm_pack_b(b, transposed ? k : n, transposed, k, n, nr, packed)
+        if alpha != 1 {
+            for i in 0..<onboard_f32_gemm_packed_size(k, n, nr) { packed[i] *= alpha }
+        }
     }
 
     /// C[M, N] = A[M, K] · packed B on the calling thread (A and C dense).

@@ -13,17 +13,15 @@ public struct ModuleBuilder {
     }
 
     public func parameter(_ name: String, shape: [Int]) throws -> ValueID {
-        try graph.constant(name, try weights.take(name, shape: shape))
+        let tensor = try weights.take(name, shape: shape)
+        return try graph.constant(name, tensor, scales: weights.scales[name])
     }
 
     /// `torch.nn.Linear(inFeatures, outFeatures)` named `module`.
-    public func linear(_ module: String, _ x: ValueID, out: Int, bias: Bool = true, transform: ((Tensor, Tensor?) -> (Tensor, Tensor?))? = nil) throws -> ValueID {
+    public func linear(_ module: String, _ x: ValueID, out: Int, bias: Bool = true) throws -> ValueID {
         let k = graph.shape(x).last ?? 0
-        var w = try weights.take("\(module).weight", shape: [out, k])
-        var b = bias ? try weights.take("\(module).bias", shape: [out]) : nil
-        if let transform { (w, b) = transform(w, b) }
-        var operands = [x, try graph.constant("\(module).weight", w)]
-        if let b { operands.append(try graph.constant("\(module).bias", b)) }
+        var operands = [x, try parameter("\(module).weight", shape: [out, k])]
+        if bias { operands.append(try parameter("\(module).bias", shape: [out])) }
         return try graph.node(.linear, operands, name: module)
     }
 

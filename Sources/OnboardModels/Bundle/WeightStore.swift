@@ -2,9 +2,16 @@ import OnboardCore
 
 /// Strict access to a checkpoint's tensors: each is taken at most once with its expected shape,
 /// and `finish()` reports whatever was left unused.
+///
+/// A quantized bundle stores a weight `W` as int8 codes `W` (I8) plus `W.qscale` (F32, one scale
+/// or one per output channel); such a weight is handed out as codes with its scales.
 public final class WeightStore {
+    public static let scaleSuffix = ".qscale"
+
     public let file: SafeTensorsFile
     private var taken: Set<String> = []
+    /// Scales of the int8 weights handed out, by name.
+    public private(set) var scales: [String: [Float]] = [:]
 
     public init(file: SafeTensorsFile) { self.file = file }
 
@@ -19,7 +26,17 @@ public final class WeightStore {
             throw OnboardError.format(path: file.path, item: name, reason: "shape \(entry.shape), expected \(shape)")
         }
         let tensor = try file.tensor(name)
-        guard tensor.dtype == .f32 else {
+        if tensor.dtype == .i8, file.contains(name + Self.scaleSuffix) {
+            let scale = try file.tensor(name + Self.scaleSuffix)
+            let channels = shape.first ?? 1
+            guard scale.dtype == .f32, scale.rank == 1, scale.count == 1 || scale.count == channels,
+                  scale.floats().allSatisfy({ $0.isFinite && $0 > 0 }) else {
+                throw OnboardError.format(path: file.path, item: name + Self.scaleSuffix,
+                                          reason: "must hold 1 or \(channels) positive f32 scales")
+            }
+            scales[name] = scale.floats()
+            taken.insert(name + Self.scaleSuffix)
+        } else if tensor.dtype != .f32 {
             throw OnboardError.format(path: file.path, item: name, reason: "dtype \(entry.dtype.safetensorsName) is not a float type")
         }
         taken.insert(name)

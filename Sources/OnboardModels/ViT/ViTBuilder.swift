@@ -65,15 +65,12 @@ public enum ViTBuilder {
         return try m.graph.node(.mul, [x, try m.parameter("\(module).gamma", shape: [c.embedDim])], name: module)
     }
 
-    /// Multi-head self-attention. The softmax scale is folded into the query rows of the qkv
-    /// projection (exact when head_dim is a power of four, one rounding otherwise).
+    /// Multi-head self-attention; the softmax scale 1/sqrt(head_dim) rides on the QKᵀ product.
     private static func attention(_ c: ViTConfig, _ m: ModuleBuilder, _ x: ValueID, prefix: String, batch: Int) throws -> ValueID {
         let g = m.graph, d = c.embedDim, h = c.numHeads, hd = c.headDim
         let t = g.shape(x)[1]
         let scale = 1 / Float(hd).squareRoot()
-        let qkv = try m.linear("\(prefix).qkv", x, out: 3 * d, bias: c.qkvBias) { weight, bias in
-            (scaledQueryRows(weight, rows: d, by: scale), bias.map { scaledQueryRows($0, rows: d, by: scale) })
-        }
+        let qkv = try m.linear("\(prefix).qkv", x, out: 3 * d, bias: c.qkvBias)
         let split = try g.node(.reshape([batch, t, 3, h, hd]), [qkv], name: "\(prefix).qkv.split")
         let heads = try g.node(.permute([2, 0, 3, 1, 4]), [split], name: "\(prefix).qkv.heads")
         func part(_ index: Int, _ name: String) throws -> ValueID {
@@ -81,20 +78,12 @@ public enum ViTBuilder {
             return try g.node(.reshape([batch, h, t, hd]), [sliced], name: "\(prefix).\(name)")
         }
         let q = try part(0, "q"), k = try part(1, "k"), v = try part(2, "v")
-        let scores = try g.node(.matmul(transposeB: true), [q, k], name: "\(prefix).scores")
+        let scores = try g.node(.matmul(transposeB: true, alpha: scale), [q, k], name: "\(prefix).scores")
         let probabilities = try g.node(.softmax, [scores], name: "\(prefix).softmax")
         let context = try g.node(.matmul(transposeB: false), [probabilities, v], name: "\(prefix).context")
         let merged = try g.node(.permute([0, 2, 1, 3]), [context], name: "\(prefix).merge")
         let flat = try g.node(.reshape([batch, t, d]), [merged], name: "\(prefix).merge.flat")
         return try m.linear("\(prefix).proj", flat, out: d)
-    }
-
-    private static func scaledQueryRows(_ tensor: Tensor, rows: Int, by scale: Float) -> Tensor {
-        let out = tensor.copied()
-        let width = tensor.rank == 2 ? tensor.shape[1] : 1
-        let p = out.floatPointer
-        for i in 0..<(rows * width) { p[i] *= scale }
-        return out
     }
 
     /// timm `forward_head`: pool (class token or patch mean), fc_norm, head. DeiT averages the

@@ -1,0 +1,403 @@
+/* INT8 GEMM (u8 x s8 -> s32) on packed B: the scalar reference, exact per-ISA microkernels
+ * (AVX-512 VNNI 12x32, AVX-VNNI 6x16, AVX2 2x16 via vpmaddwd on widened int16 so nothing
+ * saturates, arm64 sdot 8x16) and the one epilogue they all share. */
+#include "CKernels.h"
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#elif defined(__aarch64__)
+#include <arm_neon.h>
+#endif
+
+#pragma clang diagnostic ignored "-Wpsabi"
+
+#define NR ONBOARD_Q8_NR
+
+static size_t padded_depth(size_t k) { return (k + 3) & ~(size_t)3; }
+static size_t panel_count(size_t n) { return (n + NR - 1) / NR; }
+
+size_t onboard_q8_packed_size(size_t k, size_t n) { return panel_count(n) * NR * padded_depth(k); }
+
+static void pack_b(const int8_t *b, size_t ldb, bool transposed, size_t k, size_t n, int8_t flip,
+                   int8_t *packed, int32_t *col_sums) {
+    const size_t kp = padded_depth(k);
+    if (col_sums) memset(col_sums, 0, n * sizeof(int32_t));
+    for (size_t p = 0; p < panel_count(n); p++) {
+        int8_t *panel = packed + p * NR * kp;
+        for (size_t g = 0; g < kp / 4; g++)
+            for (size_t j = 0; j < NR; j++)
+                for (size_t t = 0; t < 4; t++) {
+                    const size_t kk = 4 * g + t, col = p * NR + j;
+                    int8_t v = 0;
+                    if (kk < k && col < n) v = (int8_t)((transposed ? b[col * ldb + kk] : b[kk * ldb + col]) ^ flip);
+                    panel[(g * NR + j) * 4 + t] = v;
+                    if (col_sums && kk < k && col < n) col_sums[col] += v;
+                }
+    }
+}
+
+void onboard_q8_pack_b(const int8_t *b, size_t ldb, bool transposed, size_t k, size_t n,
+                       int8_t *packed, int32_t *col_sums) {
+    pack_b(b, ldb, transposed, k, n, 0, packed, col_sums);
+}
+
+void onboard_q8_pack_b_u8(const uint8_t *b, size_t ldb, bool transposed, size_t k, size_t n,
+                          int8_t *packed, int32_t *col_sums) {
+    pack_b((const int8_t *)b, ldb, transposed, k, n, (int8_t)0x80, packed, col_sums);
+}
+
+/* ---- epilogue (shared by every path, so all paths agree bit for bit) ---- */
+
+int32_t onboard_q8_fixed_point_multiply(int32_t x, int32_t multiplier, int32_t shift) {
+    int32_t high;
+    if (x == INT32_MIN && multiplier == INT32_MIN) {
+        high = INT32_MAX;
+    } else {
+        const int64_t product = (int64_t)x * multiplier;
+        const int64_t nudge = product >= 0 ? (1ll << 30) : 1 - (1ll << 30);
+        high = (int32_t)((product + nudge) / (1ll << 31));
+    }
+    if (shift <= 0) return high;
+    const int32_t mask = (int32_t)((1u << shift) - 1);
+    const int32_t remainder = high & mask;
+    const int32_t threshold = (mask >> 1) + (high < 0 ? 1 : 0);
+    return (high >> shift) + (remainder > threshold ? 1 : 0);
+}
+
+static inline int32_t clamp32(int32_t v, int32_t lo, int32_t hi) { return v < lo ? lo : v > hi ? hi : v; }
+
+/* Round half to even for |x| < 2^22 without libm, so it vectorizes on any x86-64. Exact:
+ * adding 1.5 * 2^23 leaves no fraction bits, and the compiler may not reassociate floats. */
+static inline float round_even_fast(float x) {
+    const float magic = 12582912.0f;
+    x = x > 4194304.0f ? 4194304.0f : x < -4194304.0f ? -4194304.0f : x;
+    return (x + magic) - magic;
+}
+
+/* Stores rows x cols accumulators (acc row stride ldacc) at C[i0.., j0..]. The branches are
+ * hoisted out of the column loops so those vectorize. */
+static void store_tile(const int32_t *acc, size_t ldacc, size_t rows, size_t cols, size_t i0, size_t j0,
+                       const onboard_q8_epilogue *e, void *c, size_t ldc) {
+    int32_t v[32];
+    float f[32];
+    const float s0 = e->scale ? e->scale[0] : 1.0f;
+    for (size_t r = 0; r < rows; r++) {
+        const int32_t rb = e->row_bias ? e->row_bias[i0 + r] : 0;
+        const int32_t *a = acc + r * ldacc;
+        if (e->col_bias) { for (size_t j = 0; j < cols; j++) v[j] = a[j] + rb + e->col_bias[j0 + j]; }
+        else { for (size_t j = 0; j < cols; j++) v[j] = a[j] + rb; }
+        const size_t at = (i0 + r) * ldc + j0;
+        if (e->out_type == ONBOARD_Q8_OUT_S32) {
+            memcpy((int32_t *)c + at, v, cols * sizeof(int32_t));
+            continue;
+        }
+        if (e->out_type == ONBOARD_Q8_OUT_F32) {
+            float *y = (float *)c + at;
+            if (e->scale_per_column) { for (size_t j = 0; j < cols; j++) y[j] = (float)v[j] * e->scale[j0 + j]; }
+            else { for (size_t j = 0; j < cols; j++) y[j] = (float)v[j] * s0; }
+            if (e->f32_bias) for (size_t j = 0; j < cols; j++) y[j] += e->f32_bias[j0 + j];
+            continue;
+        }
+        if (e->use_fixed_point) {
+            for (size_t j = 0; j < cols; j++) {
+                const size_t si = e->scale_per_column ? j0 + j : 0;
+                v[j] = onboard_q8_fixed_point_multiply(v[j], e->multiplier[si], e->shift[si]);
+            }
+        } else {
+            if (e->scale_per_column) { for (size_t j = 0; j < cols; j++) f[j] = (float)v[j] * e->scale[j0 + j]; }
+            else { for (size_t j = 0; j < cols; j++) f[j] = (float)v[j] * s0; }
+            for (size_t j = 0; j < cols; j++) v[j] = (int32_t)round_even_fast(f[j]);
+        }
+        for (size_t j = 0; j < cols; j++) v[j] = clamp32(v[j] + e->out_zero_point, e->out_min, e->out_max);
+        if (e->out_type == ONBOARD_Q8_OUT_U8) { uint8_t *y = (uint8_t *)c + at; for (size_t j = 0; j < cols; j++) y[j] = (uint8_t)v[j]; }
+        else { int8_t *y = (int8_t *)c + at; for (size_t j = 0; j < cols; j++) y[j] = (int8_t)v[j]; }
+    }
+}
+
+void onboard_q8_gemm__scalar(size_t m, size_t n, size_t k, const uint8_t *a, size_t lda,
+                             const int8_t *b, size_t ldb, const onboard_q8_epilogue *e, void *c, size_t ldc) {
+    int32_t acc[NR];
+    for (size_t i = 0; i < m; i++)
+        for (size_t j0 = 0; j0 < n; j0 += NR) {
+            const size_t cols = n - j0 < NR ? n - j0 : NR;
+            for (size_t j = 0; j < cols; j++) {
+                int32_t s = 0;
+                for (size_t t = 0; t < k; t++) s += (int32_t)a[i * lda + t] * (int32_t)b[t * ldb + j0 + j];
+                acc[j] = s;
+            }
+            store_tile(acc, NR, 1, cols, i, j0, e, c, ldc);
+        }
+}
+
+/* Four consecutive A bytes of one depth group as a little-endian word (zeros past k). */
+static inline uint32_t load_a4(const uint8_t *p, size_t available) {
+    uint32_t w = 0;
+    if (available >= 4) memcpy(&w, p, 4);
+    else memcpy(&w, p, available);
+    return w;
+}
+
+static inline uint32_t load_u32(const uint8_t *p) {
+    uint32_t w;
+    memcpy(&w, p, 4);
+    return w;
+}
+
+/* Portable packed path: one row x one panel at a time. */
+static void tile_generic(size_t rows, size_t k, const uint8_t *const *row, const int8_t *panel, int32_t *acc) {
+    for (size_t r = 0; r < rows; r++)
+        for (size_t j = 0; j < NR; j++) {
+            int32_t s = 0;
+            for (size_t t = 0; t < k; t++) s += (int32_t)row[r][t] * panel[((t / 4) * NR + j) * 4 + t % 4];
+            acc[r * NR + j] = s;
+        }
+}
+
+#if defined(__x86_64__)
+#define VNNI512_ATTR __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
+#define AVXVNNI_ATTR __attribute__((target("avx2,fma,avxvnni")))
+#define AVX2_ATTR __attribute__((target("avx2,fma")))
+
+/* 12 rows x np panels (np = 1 or 2); rows past the edge read a valid row and are discarded. */
+static inline __attribute__((always_inline)) VNNI512_ATTR void
+kernel_12xnp__avx512vnni(const int np, size_t k, const uint8_t *const *row, const int8_t *p0, const int8_t *p1, int32_t *acc) {
+    __m512i c[12][2];
+    for (int r = 0; r < 12; r++) c[r][0] = c[r][1] = _mm512_setzero_si512();
+    const size_t full = k / 4;
+#define VNNI512_STEP(g, A_WORD)                                                              \
+    do {                                                                                     \
+        const __m512i b0 = _mm512_loadu_si512(p0 + (g) * NR * 4);                           \
+        const __m512i b1 = np == 2 ? _mm512_loadu_si512(p1 + (g) * NR * 4) : b0;            \
+        _Pragma("clang loop unroll(full)")                                                   \
+        for (int r = 0; r < 12; r++) {                                                       \
+            const __m512i av = _mm512_set1_epi32((int)(A_WORD));                             \
+            c[r][0] = _mm512_dpbusd_epi32(c[r][0], av, b0);                                  \
+            if (np == 2) c[r][1] = _mm512_dpbusd_epi32(c[r][1], av, b1);                     \
+        }                                                                                    \
+    } while (0)
+    for (size_t g = 0; g < full; g++) VNNI512_STEP(g, load_u32(row[r] + 4 * g));
+    if (k % 4) VNNI512_STEP(full, load_a4(row[r] + 4 * full, k % 4));
+#undef VNNI512_STEP
+    for (int r = 0; r < 12; r++) {
+        _mm512_storeu_si512(acc + r * 32, c[r][0]);
+        if (np == 2) _mm512_storeu_si512(acc + r * 32 + 16, c[r][1]);
+    }
+}
+static VNNI512_ATTR void kernel_12x16__avx512vnni(size_t k, const uint8_t *const *row, const int8_t *p0, const int8_t *p1, int32_t *acc) {
+    kernel_12xnp__avx512vnni(1, k, row, p0, p1, acc);
+}
+static VNNI512_ATTR void kernel_12x32__avx512vnni(size_t k, const uint8_t *const *row, const int8_t *p0, const int8_t *p1, int32_t *acc) {
+    kernel_12xnp__avx512vnni(2, k, row, p0, p1, acc);
+}
+
+/* 6 rows x 16 columns (one panel as two ymm of 8 lanes). */
+static AVXVNNI_ATTR void kernel_6x16__avxvnni(size_t k, const uint8_t *const *row, const int8_t *p0, const int8_t *p1, int32_t *acc) {
+    (void)p1;
+    __m256i c[6][2];
+    for (int r = 0; r < 6; r++) c[r][0] = c[r][1] = _mm256_setzero_si256();
+    const size_t full = k / 4;
+#define AVXVNNI_STEP(g, A_WORD)                                                              \
+    do {                                                                                     \
+        const __m256i b0 = _mm256_loadu_si256((const __m256i *)(p0 + (g) * NR * 4));        \
+        const __m256i b1 = _mm256_loadu_si256((const __m256i *)(p0 + (g) * NR * 4 + 32));   \
+        _Pragma("clang loop unroll(full)")                                                   \
+        for (int r = 0; r < 6; r++) {                                                        \
+            const __m256i av = _mm256_set1_epi32((int)(A_WORD));                             \
+            c[r][0] = _mm256_dpbusd_avx_epi32(c[r][0], av, b0);                              \
+            c[r][1] = _mm256_dpbusd_avx_epi32(c[r][1], av, b1);                              \
+        }                                                                                    \
+    } while (0)
+    for (size_t g = 0; g < full; g++) AVXVNNI_STEP(g, load_u32(row[r] + 4 * g));
+    if (k % 4) AVXVNNI_STEP(full, load_a4(row[r] + 4 * full, k % 4));
+#undef AVXVNNI_STEP
+    for (int r = 0; r < 6; r++) {
+        _mm256_storeu_si256((__m256i *)(acc + r * 32), c[r][0]);
+        _mm256_storeu_si256((__m256i *)(acc + r * 32 + 8), c[r][1]);
+    }
+}
+
+/* 2 rows x 16 columns without VNNI: bytes widen to int16 and vpmaddwd adds exact pairs of
+ * products into int32 (vpmaddubsw would saturate int16 on full-range operands). Each of the
+ * four accumulators per row holds, for 4 columns, two partial sums that are added at the end. */
+static AVX2_ATTR void kernel_2x16__avx2(size_t k, const uint8_t *const *row, const int8_t *p0, const int8_t *p1, int32_t *acc) {
+    (void)p1;
+    __m256i c[2][4];
+    for (int r = 0; r < 2; r++) for (int q = 0; q < 4; q++) c[r][q] = _mm256_setzero_si256();
+    const size_t full = k / 4;
+#define AVX2_STEP(g, A_WORD)                                                                 \
+    do {                                                                                     \
+        __m256i b[4];                                                                        \
+        for (int q = 0; q < 4; q++)                                                          \
+            b[q] = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(p0 + (g) * NR * 4 + 16 * q))); \
+        _Pragma("clang loop unroll(full)")                                                   \
+        for (int r = 0; r < 2; r++) {                                                        \
+            const __m256i av = _mm256_cvtepu8_epi16(_mm_set1_epi32((int)(A_WORD)));          \
+            for (int q = 0; q < 4; q++) c[r][q] = _mm256_add_epi32(c[r][q], _mm256_madd_epi16(av, b[q])); \
+        }                                                                                    \
+    } while (0)
+    for (size_t g = 0; g < full; g++) AVX2_STEP(g, load_u32(row[r] + 4 * g));
+    if (k % 4) AVX2_STEP(full, load_a4(row[r] + 4 * full, k % 4));
+#undef AVX2_STEP
+    int32_t partial[8];
+    for (int r = 0; r < 2; r++)
+        for (int q = 0; q < 4; q++) {
+            _mm256_storeu_si256((__m256i *)partial, c[r][q]);
+            for (int j = 0; j < 4; j++) acc[r * 32 + 4 * q + j] = partial[2 * j] + partial[2 * j + 1];
+        }
+}
+#endif
+
+#if defined(__aarch64__) && defined(__ARM_FEATURE_DOTPROD)
+#define NEON_ATTR
+#else
+#define NEON_ATTR __attribute__((target("dotprod")))
+#endif
+#if defined(__aarch64__)
+/* 8 rows x 16 columns with sdot (signed x signed): A is flipped to signed by xor 0x80, and
+ * 128 * column sums of B (taken with one more sdot against ones) are added back. */
+static NEON_ATTR void kernel_8x16__neondot(size_t k, const uint8_t *const *row, const int8_t *p0, const int8_t *p1, int32_t *acc) {
+    (void)p1;
+    int32x4_t c[8][4], sums[4];
+    for (int q = 0; q < 4; q++) sums[q] = vdupq_n_s32(0);
+    for (int r = 0; r < 8; r++) for (int q = 0; q < 4; q++) c[r][q] = vdupq_n_s32(0);
+    const int8x16_t ones = vdupq_n_s8(1);
+    const size_t groups = k / 4, tail = k % 4;
+    for (size_t g = 0; g <= groups; g++) {
+        if (g == groups && tail == 0) break;
+        int8x16_t b[4];
+        for (int q = 0; q < 4; q++) {
+            b[q] = vld1q_s8(p0 + g * NR * 4 + 16 * q);
+            sums[q] = vdotq_s32(sums[q], b[q], ones);
+        }
+        for (int r = 0; r < 8; r++) {
+            uint32_t w = load_a4(row[r] + 4 * g, g == groups ? tail : 4);
+            /* Bytes past k are 0 in B, so flipping them does not change the sum. */
+            const int8x16_t av = vreinterpretq_s8_u32(vdupq_n_u32(w ^ 0x80808080u));
+            for (int q = 0; q < 4; q++) c[r][q] = vdotq_s32(c[r][q], av, b[q]);
+        }
+    }
+    for (int r = 0; r < 8; r++)
+        for (int q = 0; q < 4; q++)
+            vst1q_s32(acc + r * 32 + 4 * q, vaddq_s32(c[r][q], vshlq_n_s32(sums[q], 7)));
+}
+#endif
+
+/* ---- dispatch ---- */
+
+typedef void (*q8_kernel)(size_t k, const uint8_t *const *row, const int8_t *p0, const int8_t *p1, int32_t *acc);
+
+static volatile int forced_isa = -1;
+
+static unsigned detect_isa(void) {
+    const unsigned f = onboard_cpu_isa_flags();
+    if (f & ONBOARD_ISA_AVX512VNNI) return ONBOARD_ISA_AVX512VNNI;
+    if (f & ONBOARD_ISA_AVXVNNI) return ONBOARD_ISA_AVXVNNI;
+    if (f & ONBOARD_ISA_AVX2) return ONBOARD_ISA_AVX2;
+    if (f & ONBOARD_ISA_NEON_DOT) return ONBOARD_ISA_NEON_DOT;
+    return 0;
+}
+
+void onboard_q8_reset_isa(void) { forced_isa = -1; }
+
+unsigned onboard_q8_active_isa(void) { return forced_isa >= 0 ? (unsigned)forced_isa : detect_isa(); }
+
+int onboard_q8_force_isa(unsigned isa) {
+    const unsigned f = onboard_cpu_isa_flags();
+    const int supported = isa == 0
+        || (isa == ONBOARD_ISA_AVX2 && (f & ONBOARD_ISA_AVX2))
+        || (isa == ONBOARD_ISA_AVXVNNI && (f & ONBOARD_ISA_AVXVNNI))
+        || (isa == ONBOARD_ISA_AVX512VNNI && (f & ONBOARD_ISA_AVX512VNNI))
+        || (isa == ONBOARD_ISA_NEON_DOT && (f & ONBOARD_ISA_NEON_DOT));
+    if (!supported) return -1;
+    forced_isa = (int)isa;
+    return 0;
+}
+
+void onboard_q8_gemm(size_t m, size_t n, size_t k, const uint8_t *a, size_t lda, const int8_t *packed,
+                     const onboard_q8_epilogue *e, void *c, size_t ldc, size_t panel_begin, size_t panel_end) {
+    size_t mr = 1, np = 1;
+    q8_kernel kernel = NULL, kernel_single = NULL;
+    switch (onboard_q8_active_isa()) {
+#if defined(__x86_64__)
+    case ONBOARD_ISA_AVX512VNNI: mr = 12; np = 2; kernel = kernel_12x32__avx512vnni; kernel_single = kernel_12x16__avx512vnni; break;
+    case ONBOARD_ISA_AVXVNNI: mr = 6; kernel = kernel_6x16__avxvnni; break;
+    case ONBOARD_ISA_AVX2: mr = 2; kernel = kernel_2x16__avx2; break;
+#elif defined(__aarch64__)
+    case ONBOARD_ISA_NEON_DOT: mr = 8; kernel = kernel_8x16__neondot; break;
+#endif
+    default: break;
+    }
+    if (!kernel_single) kernel_single = kernel;
+    const size_t kp = padded_depth(k);
+    int32_t acc[12 * 32];
+    const uint8_t *row[12];
+    for (size_t p = panel_begin; p < panel_end;) {
+        const size_t step = (np == 2 && p + 1 < panel_end) ? 2 : 1;
+        const size_t j0 = p * NR;
+        const size_t cols = (n - j0 < step * NR) ? n - j0 : step * NR;
+        const int8_t *p0 = packed + p * NR * kp, *p1 = step == 2 ? p0 + NR * kp : p0;
+        for (size_t i = 0; i < m; i += mr) {
+            const size_t rows = m - i < mr ? m - i : mr;
+            for (size_t r = 0; r < mr; r++) row[r] = a + (i + (r < rows ? r : 0)) * lda;
+            if (kernel) {
+                (step == 2 ? kernel : kernel_single)(k, row, p0, p1, acc);
+                store_tile(acc, 32, rows, cols, i, j0, e, c, ldc);
+            } else {
+                tile_generic(rows, k, row, p0, acc);
+                store_tile(acc, NR, rows, cols, i, j0, e, c, ldc);
+            }
+        }
+        p += step;
+    }
+}
+
+/* ---- activation codecs ---- */
+
+static inline int32_t quantize_one(float x, float scale, int32_t zp, int32_t qmin, int32_t qmax) {
+    float v = x / scale;
+    const float lo = (float)(qmin - zp), hi = (float)(qmax - zp);
+    v = v > hi ? hi : v;
+    v = v >= lo ? v : lo; /* NaN goes low */
+    return (int32_t)round_even_fast(v) + zp;
+}
+
+void onboard_q8_quantize_u8(const float *x, uint8_t *y, size_t n, float scale, int32_t zero_point,
+                            int32_t qmin, int32_t qmax) {
+    for (size_t i = 0; i < n; i++) y[i] = (uint8_t)quantize_one(x[i], scale, zero_point, qmin, qmax);
+}
+
+void onboard_q8_dequantize_u8(const uint8_t *x, float *y, size_t n, float scale, int32_t zero_point) {
+    for (size_t i = 0; i < n; i++) y[i] = scale * (float)((int32_t)x[i] - zero_point);
+}
+
+void onboard_q8_requantize_u8(const uint8_t *x, uint8_t *y, size_t n, float in_scale, int32_t in_zero_point,
+                              float out_scale, int32_t out_zero_point) {
+    for (size_t i = 0; i < n; i++)
+        y[i] = (uint8_t)quantize_one(in_scale * (float)((int32_t)x[i] - in_zero_point), out_scale, out_zero_point, 0, 255);
+}
+
+void onboard_q8_row_sums(const uint8_t *a, size_t m, size_t k, size_t lda, int32_t *sums) {
+    for (size_t i = 0; i < m; i++) {
+        int32_t s = 0;
+        for (size_t t = 0; t < k; t++) s += a[i * lda + t];
+        sums[i] = s;
+    }
+}
+
+void onboard_q8_lookup_u8(const uint8_t *x, uint8_t *y, size_t n, const uint8_t *table) {
+    for (size_t i = 0; i < n; i++) y[i] = table[x[i]];
+}
+
+void onboard_q8_add_u8(const uint8_t *a, float a_scale, int32_t a_zero_point,
+                       const uint8_t *b, float b_scale, int32_t b_zero_point, float b_sign,
+                       uint8_t *y, size_t n, float y_scale, int32_t y_zero_point, int32_t y_min, int32_t y_max) {
+    for (size_t i = 0; i < n; i++) {
+        /* The same float steps as dequantize, add and quantize one after another. */
+        const float va = a_scale * (float)((int32_t)a[i] - a_zero_point);
+        const float vb = b_scale * (float)((int32_t)b[i] - b_zero_point);
+        y[i] = (uint8_t)quantize_one(b_sign > 0 ? va + vb : va - vb, y_scale, y_zero_point, y_min, y_max);
+    }
+}

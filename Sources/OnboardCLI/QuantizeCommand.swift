@@ -1,0 +1,50 @@
+import ArgumentParser
+import Foundation
+import OnboardCore
+import OnboardGraph
+import OnboardModels
+
+struct QuantizeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "quantize", abstract: "Calibrate a float bundle and write an INT8 bundle (int8 weights, quant.json).")
+
+    @Option(help: "Float model bundle directory.") var model: String
+    @Option(help: "Calibration set: a directory of input .safetensors files or a manifest (Calibration/*.json).") var calibration: String
+    @Option(help: "Quantization recipe (JSON; default Configs/recipes/int8-per-tensor.json).") var recipe: String?
+    @Option(help: "Output bundle directory.") var out: String
+    @Option(help: "Use at most this many calibration samples.") var calibrationSamples: Int?
+    @Option(help: "Worker threads (default: all cores).") var threads: Int = Parallel.coreCount
+
+    func validate() throws {
+        guard threads >= 1 else { throw ValidationError("--threads must be >= 1") }
+        if let calibrationSamples, calibrationSamples < 1 { throw ValidationError("--calibration-samples must be >= 1") }
+    }
+
+    func run() throws {
+        let bundle = try ModelBundle(directory: model)
+        if try QuantizedBundle.plan(of: bundle) != nil {
+            throw OnboardError.invalidArgument("\(model): already quantized (it has quant.json); quantize the float bundle")
+        }
+        let recipePath = try recipe ?? Resources.path("Configs/recipes/int8-per-tensor.json")
+        let recipe = try QuantizationRecipe.load(path: recipePath)
+        let set = try CalibrationSet(path: calibration)
+        let count = min(set.count, calibrationSamples ?? set.count)
+        let shapes = bundle.inputShapes(batch: try bundle.batchSize(for: try SafeTensorsFile(path: set.files[0]).shapes, source: set.files[0]))
+        let batch = shapes.values.first?.first ?? 1
+        let graph = try bundle.graph(batch: batch)
+        try recipe.validate(against: graph, source: recipePath)
+        StandardError.line("quantize: calibrating on \(count) samples (\(recipe.observer.rawValue) observer)")
+        let plan = try Calibrator.calibrate(graph: graph, recipe: recipe, count: count, threads: threads,
+                                            sample: { try set.sample($0, shapes: shapes) },
+                                            progress: { done, total in StandardError.progress("calibration", done, total) })
+        let executor = try Int8Executor(graph: graph, plan: plan, threads: threads)
+        try QuantizedBundle.save(source: bundle, plan: plan, weights: executor.quantizedWeights(), to: out)
+        let integer = executor.executions.filter { $0 == .integer }.count
+        StandardError.line("quantize: wrote \(out): \(integer) integer ops, \(executor.floatOps.count) float ops")
+    }
+}
+
+extension SafeTensorsFile {
+    /// Shapes of every tensor, by name.
+    var shapes: [String: [Int]] { Dictionary(uniqueKeysWithValues: entries.map { ($0.name, $0.shape) }) }
+}

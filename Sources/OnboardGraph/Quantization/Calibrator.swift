@@ -1,0 +1,66 @@
+import OnboardCore
+import OnboardQuant
+
+/// Runs the FP32 graph over a calibration set with an observer on every activation tensor and
+/// turns the observed ranges into a `QuantizationPlan`.
+public enum Calibrator {
+    /// - Parameters:
+    ///   - count: number of calibration samples (at least 1).
+    ///   - sample: the inputs of sample `i`, by input name.
+    ///   - progress: called after each sample with (done, count).
+    public static func calibrate(
+        graph: Graph, recipe: QuantizationRecipe, count: Int, threads: Int,
+        sample: (Int) throws -> [String: Tensor], progress: (Int, Int) -> Void = { _, _ in }
+    ) throws -> QuantizationPlan {
+        guard count > 0 else { throw OnboardError.invalidArgument("the calibration set is empty") }
+        var options = ObserverOptions()
+        options.symmetric = recipe.symmetricActivations
+        options.percentile = recipe.percentile
+        var observers: [Int: any RangeObserver] = [:]
+        let inherited = inheritedParameters(graph)
+        for (index, info) in graph.values.enumerated() where info.role != .constant && info.dtype == .f32 && inherited[index] == nil {
+            observers[index] = makeObserver(recipe.observer, item: info.name, options: options)
+        }
+        let executor = try FP32Executor(graph: graph, threads: threads)
+        executor.valueObserver = { id, values in
+            try observers[id.index]?.observe(values)
+        }
+        for i in 0..<count {
+            let inputs = try sample(i)
+            do {
+                _ = try executor.run(inputs)
+            } catch let error as OnboardError {
+                throw OnboardError.invalidArgument("calibration sample \(i): \(error)")
+            }
+            progress(i + 1, count)
+        }
+        var activations: [String: ActivationQuant] = [:]
+        for (index, observer) in observers {
+            let params = try observer.quantParams(bits: 8, symmetric: recipe.symmetricActivations)
+            activations[graph.values[index].name] = ActivationQuant(params)
+        }
+        // Views, permutes and slices move codes without touching them: they share their source's parameters.
+        for (index, source) in inherited.sorted(by: { $0.key < $1.key }) {
+            activations[graph.values[index].name] = activations[graph.values[source].name]
+        }
+        return QuantizationPlan(recipe: recipe, activations: activations, calibrationSamples: count)
+    }
+
+    /// Value index -> the value whose parameters it must reuse (followed to the end of chains).
+    static func inheritedParameters(_ graph: Graph) -> [Int: Int] {
+        var source: [Int: Int] = [:]
+        for node in graph.nodes where movesCodesOnly(node.op) && graph.constants[node.inputs[0]] == nil {
+            let input = node.inputs[0].index
+            source[node.output.index] = source[input] ?? input
+        }
+        return source
+    }
+
+    /// Ops whose output holds a subset or rearrangement of their (single) input's elements.
+    static func movesCodesOnly(_ op: Op) -> Bool {
+        switch op {
+        case .reshape, .permute, .slice: return true
+        default: return false
+        }
+    }
+}

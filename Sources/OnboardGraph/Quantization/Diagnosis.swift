@@ -1,0 +1,108 @@
+import OnboardCore
+import OnboardQuant
+
+/// Where INT8 error comes from, tensor by tensor: each computed tensor of the INT8 run compared
+/// with FP32, both accumulated (the whole graph in INT8) and isolated (only that op quantized,
+/// on exact FP32 inputs: inputs, weights and output fake-quantized with the plan's parameters).
+public enum QuantizationDiagnosis {
+    public struct Metrics: Codable, Equatable, Sendable {
+        /// 20·log10(|x| / |x - y|) in dB (+inf when equal).
+        public let sqnr: Double
+        public let cosine: Double
+        public let maxError: Double
+
+        enum CodingKeys: String, CodingKey { case sqnr = "sqnr_db", cosine, maxError = "max_error" }
+
+        public init(_ reference: UnsafeBufferPointer<Float>, _ test: UnsafeBufferPointer<Float>) {
+            sqnr = QuantMetrics.sqnr(reference, test)
+            cosine = QuantMetrics.cosine(reference, test)
+            maxError = zip(reference, test).reduce(0) { max($0, Double(abs($1.0 - $1.1))) }
+        }
+    }
+
+    public struct TensorReport: Codable, Sendable {
+        public let name: String
+        public let op: String
+        public let execution: String
+        public let accumulated: Metrics
+        public let isolated: Metrics
+    }
+
+    /// - Parameters:
+    ///   - reference: the float graph; `quantized`: the same graph as the INT8 executor runs it.
+    /// - Returns: one report per computed tensor, worst accumulated SQNR first.
+    public static func compare(
+        reference: Graph, quantized: Int8Executor, inputs: [String: Tensor], threads: Int
+    ) throws -> [TensorReport] {
+        var floatValues: [String: [Float]] = [:]
+        let fp32 = try FP32Executor(graph: reference, threads: threads)
+        fp32.valueObserver = { id, values in floatValues[reference.info(id).name] = Array(values) }
+        _ = try fp32.run(inputs)
+
+        var reports: [TensorReport] = []
+        var accumulated: [String: Metrics] = [:]
+        let graph = quantized.graph
+        quantized.valueObserver = { id, values in
+            let name = graph.info(id).name
+            guard let exact = floatValues[name] else { return }
+            accumulated[name] = exact.withUnsafeBufferPointer { Metrics($0, values) }
+        }
+        _ = try quantized.run(inputs)
+        quantized.valueObserver = nil
+
+        let scratch = AlignedBuffer(byteCount: graph.nodes.map { FP32Kernels.scratchBytes($0, graph, threads: threads) }.max() ?? 0)
+        for (index, node) in graph.nodes.enumerated() where !node.op.isView {
+            let name = graph.info(node.output).name
+            guard let exact = floatValues[name], let total = accumulated[name] else { continue }
+            let isolated = try isolatedOutput(node, execution: quantized.executions[index], executor: quantized,
+                                              floatValues: floatValues, scratch: scratch, threads: threads)
+            let metrics = exact.withUnsafeBufferPointer { e in isolated.withUnsafeBufferPointer { Metrics(e, $0) } }
+            reports.append(TensorReport(name: name, op: node.op.kind, execution: quantized.executions[index].rawValue,
+                                        accumulated: total, isolated: metrics))
+        }
+        return reports.sorted { ($0.accumulated.sqnr, $0.name) < ($1.accumulated.sqnr, $1.name) }
+    }
+
+    /// The node alone under the plan, on exact inputs.
+    private static func isolatedOutput(
+        _ node: Node, execution: Int8Executor.Execution, executor: Int8Executor,
+        floatValues: [String: [Float]], scratch: AlignedBuffer, threads: Int
+    ) throws -> [Float] {
+        let graph = executor.graph
+        let quantizes = execution != .keptFloat
+        var buffers: [Tensor] = []
+        for (position, id) in node.inputs.enumerated() {
+            let info = graph.info(id)
+            if let constant = graph.floatConstant(id) {
+                // Integer ops see their weight as the int8 codes stand for it.
+                let isWeight = execution == .integer && position == 1
+                buffers.append(isWeight && constant.dtype == .f32 && graph.constants[id]?.dtype == .f32
+                    ? QuantizedWeight(quantizing: constant, perChannel: executor.plan.recipe.weights == .perChannel).dequantized()
+                    : constant)
+                continue
+            }
+            let values = floatValues[info.name] ?? [Float](repeating: 0, count: info.count)
+            let tensor = try Tensor(shape: info.shape, values: values)
+            if quantizes, let params = executor.plan.activations[info.name] {
+                fakeQuantize(tensor, params)
+            }
+            buffers.append(tensor)
+        }
+        let info = graph.info(node.output)
+        let output = Tensor(zeros: info.shape)
+        let operands = buffers.map { Operand(pointer: $0.rawPointer, shape: $0.shape, dtype: $0.dtype) }
+        try FP32Kernels.run(node, operands, Operand(pointer: output.rawPointer, shape: info.shape, dtype: .f32),
+                            KernelContext(threads: threads, scratch: scratch.pointer))
+        if quantizes, let params = executor.plan.activations[info.name] { fakeQuantize(output, params) }
+        return output.floats()
+    }
+
+    private static func fakeQuantize(_ tensor: Tensor, _ q: ActivationQuant) {
+        guard tensor.count > 0 else { return }
+        let codes = [UInt8](unsafeUninitializedCapacity: tensor.count) { buffer, count in
+            ActivationCodec.quantize(tensor.floatPointer, into: buffer.baseAddress!, count: tensor.count, q, threads: 1)
+            count = tensor.count
+        }
+        codes.withUnsafeBufferPointer { ActivationCodec.dequantize($0.baseAddress!, into: tensor.floatPointer, count: tensor.count, q, threads: 1) }
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+import OnboardCore
+import OnboardQuant
+
+/// How to quantize a graph: read from a JSON recipe file (Configs/recipes/*.json).
+///
+///     {
+///       "observer": "minmax",            // minmax | ema | percentile | mse | kl | kl_relu | quantile
+///       "percentile": 99.99,             // for "percentile"
+///       "activations": "asymmetric",     // asymmetric (u8, zero point) | symmetric
+///       "weights": "per_tensor",         // per_tensor | per_channel (symmetric int8)
+///       "requantization": "float",       // float multiplier | fixed_point (multiplier + shift)
+///       "keep_float": ["head"],          // node names that stay in float
+///       "keep_float_kinds": []           // op kinds that stay in float (e.g. "matmul")
+///     }
+public struct QuantizationRecipe: Codable, Equatable, Sendable {
+    public enum Granularity: String, Codable, Sendable { case perTensor = "per_tensor", perChannel = "per_channel" }
+    public enum Requantization: String, Codable, Sendable { case float, fixedPoint = "fixed_point" }
+
+    public var observer: ObserverKind = .minmax
+    public var percentile: Double = 99.99
+    public var symmetricActivations = false
+    public var weights: Granularity = .perTensor
+    public var requantization: Requantization = .float
+    public var keepFloat: [String] = []
+    public var keepFloatKinds: [String] = []
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case observer, percentile, activations, weights, requantization
+        case keepFloat = "keep_float", keepFloatKinds = "keep_float_kinds"
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        observer = try c.decodeIfPresent(ObserverKind.self, forKey: .observer) ?? .minmax
+        percentile = try c.decodeIfPresent(Double.self, forKey: .percentile) ?? 99.99
+        let activations = try c.decodeIfPresent(String.self, forKey: .activations) ?? "asymmetric"
+        guard ["asymmetric", "symmetric"].contains(activations) else {
+            throw DecodingError.dataCorruptedError(forKey: .activations, in: c, debugDescription: "'\(activations)' is not asymmetric or symmetric")
+        }
+        symmetricActivations = activations == "symmetric"
+        weights = try c.decodeIfPresent(Granularity.self, forKey: .weights) ?? .perTensor
+        requantization = try c.decodeIfPresent(Requantization.self, forKey: .requantization) ?? .float
+        keepFloat = try c.decodeIfPresent([String].self, forKey: .keepFloat) ?? []
+        keepFloatKinds = try c.decodeIfPresent([String].self, forKey: .keepFloatKinds) ?? []
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(observer, forKey: .observer)
+        try c.encode(percentile, forKey: .percentile)
+        try c.encode(symmetricActivations ? "symmetric" : "asymmetric", forKey: .activations)
+        try c.encode(weights, forKey: .weights)
+        try c.encode(requantization, forKey: .requantization)
+        try c.encode(keepFloat, forKey: .keepFloat)
+        try c.encode(keepFloatKinds, forKey: .keepFloatKinds)
+    }
+
+    /// Reads a recipe file; a malformed field is an error naming the file and the field.
+    public static func load(path: String) throws -> QuantizationRecipe {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw OnboardError.io(path: path, reason: "cannot read the recipe")
+        }
+        do {
+            return try JSONDecoder().decode(QuantizationRecipe.self, from: data)
+        } catch let DecodingError.dataCorrupted(context) where !context.codingPath.isEmpty {
+            throw OnboardError.format(path: path, item: context.codingPath.map(\.stringValue).joined(separator: "."), reason: context.debugDescription)
+        } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
+            throw OnboardError.format(path: path, item: context.codingPath.map(\.stringValue).joined(separator: "."), reason: "wrong type")
+        } catch {
+            throw OnboardError.format(path: path, item: nil, reason: "not a valid recipe: \(error)")
+        }
+    }
+
+    /// Node names and kinds that must exist in `graph`: an unknown name is an error.
+    public func validate(against graph: Graph, source: String) throws {
+        let names = Set(graph.nodes.map(\.name))
+        for name in keepFloat where !names.contains(name) {
+            throw OnboardError.format(path: source, item: "keep_float", reason: "the model has no op named '\(name)'")
+        }
+        let kinds = Set(graph.nodes.map(\.op.kind))
+        for kind in keepFloatKinds where !kinds.contains(kind) {
+            throw OnboardError.format(path: source, item: "keep_float_kinds", reason: "the model has no op of kind '\(kind)'")
+        }
+    }
+
+    func keepsFloat(_ node: Node) -> Bool {
+        keepFloat.contains(node.name) || keepFloatKinds.contains(node.op.kind)
+    }
+}

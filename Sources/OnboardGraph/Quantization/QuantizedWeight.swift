@@ -1,0 +1,46 @@
+import OnboardCore
+import OnboardQuant
+
+/// A weight matrix as symmetric int8 codes with one scale per tensor or per output channel
+/// (row of a [N, K] Linear weight, output channel of a conv weight).
+public struct QuantizedWeight: Sendable {
+    /// Codes in [-127, 127], same shape as the float weight.
+    public let codes: Tensor
+    /// One scale, or one per output channel.
+    public let scales: [Float]
+
+    public var perChannel: Bool { scales.count > 1 }
+
+    public init(codes: Tensor, scales: [Float]) {
+        self.codes = codes
+        self.scales = scales
+    }
+
+    /// Quantizes `weight` (dim 0 = output channels) symmetrically; an all-zero channel gets scale 1.
+    public init(quantizing weight: Tensor, perChannel: Bool) {
+        let channels = perChannel ? max(weight.shape.first ?? 1, 1) : 1
+        let width = weight.count / max(channels, 1)
+        let codes = Tensor(zeros: weight.shape, dtype: .i8)
+        let source = weight.floatPointer
+        let target = codes.rawPointer.assumingMemoryBound(to: Int8.self)
+        var scales: [Float] = []
+        for channel in 0..<channels {
+            let row = UnsafeBufferPointer(start: source + channel * width, count: width)
+            let amax = row.reduce(Float(0)) { max($0, abs($1)) }
+            let params = QuantParams.affine(min: -amax, max: amax, bits: 8, symmetric: true)
+            scales.append(params.scale)
+            for i in 0..<width { target[channel * width + i] = Int8(params.quantize(row[i])) }
+        }
+        self.codes = codes
+        self.scales = scales
+    }
+
+    /// The float values the codes stand for.
+    public func dequantized() -> Tensor {
+        let out = Tensor(zeros: codes.shape)
+        let width = codes.count / scales.count
+        let source = codes.rawPointer.assumingMemoryBound(to: Int8.self)
+        for i in 0..<codes.count { out.floatPointer[i] = scales[i / width] * Float(source[i]) }
+        return out
+    }
+}

@@ -1,0 +1,43 @@
+import OnboardCore
+
+/// An op run in float inside the INT8 graph: quantized operands are dequantized into scratch,
+/// the FP32 kernel runs, and a quantized output is quantized back.
+enum FloatIsland {
+    static func scratchBytes(_ node: Node, graph: Graph, threads: Int) -> Int {
+        let kernel = MemoryPlanner.align(FP32Kernels.scratchBytes(node, graph, threads: threads))
+        let operands = (node.inputs + [node.output]).reduce(0) { $0 + MemoryPlanner.align(graph.info($1).count * 4) }
+        return kernel + operands
+    }
+
+    static func run(_ node: Node, executor: Int8Executor, scratch: UnsafeMutableRawPointer) throws {
+        let graph = executor.graph
+        var offset = MemoryPlanner.align(FP32Kernels.scratchBytes(node, graph, threads: executor.threads))
+        func floatOperand(_ id: ValueID) -> Operand {
+            let info = graph.info(id)
+            guard info.dtype == .f32 else {  // integer indices (gather) are stored as they are
+                return Operand(pointer: UnsafeMutableRawPointer(executor.floats(id)), shape: info.shape, dtype: info.dtype)
+            }
+            switch executor.format(id) {
+            case .f32:
+                return Operand(pointer: UnsafeMutableRawPointer(executor.floats(id)), shape: info.shape, dtype: .f32)
+            case .q8:
+                let target = (scratch + offset).assumingMemoryBound(to: Float.self)
+                offset += MemoryPlanner.align(info.count * 4)
+                executor.copyAsFloat(id, into: target)
+                return Operand(pointer: UnsafeMutableRawPointer(target), shape: info.shape, dtype: .f32)
+            }
+        }
+        let inputs = node.inputs.map(floatOperand)
+        let info = graph.info(node.output)
+        let context = KernelContext(threads: executor.threads, scratch: scratch)
+        switch executor.format(node.output) {
+        case .f32:
+            let output = Operand(pointer: UnsafeMutableRawPointer(executor.floats(node.output)), shape: info.shape, dtype: .f32)
+            try FP32Kernels.run(node, inputs, output, context)
+        case let .q8(q):
+            let target = (scratch + offset).assumingMemoryBound(to: Float.self)
+            try FP32Kernels.run(node, inputs, Operand(pointer: UnsafeMutableRawPointer(target), shape: info.shape, dtype: .f32), context)
+            ActivationCodec.quantize(target, into: executor.codes(node.output), count: info.count, q, threads: executor.threads)
+        }
+    }
+}

@@ -1,0 +1,354 @@
+import CKernels
+import OnboardCore
+
+/// Runs a graph the way an 8-bit per-tensor target does: every activation tensor is uint8 with
+/// one scale and zero point from a `QuantizationPlan`; linear, conv and the attention matmuls
+/// run on int8 kernels with int32 accumulation; the other ops (layernorm, softmax, gelu, adds,
+/// ...) run in float between dequantize and quantize ("float islands"); ops the recipe keeps in
+/// float produce f32 tensors.
+public final class Int8Executor {
+    /// How each node runs.
+    public enum Execution: String, Sendable {
+        case integer, floatIsland = "float_island", keptFloat = "kept_float", movement, view
+    }
+
+    enum Format {
+        case q8(ActivationQuant)
+        case f32
+    }
+
+    public let graph: Graph
+    public let plan: QuantizationPlan
+    public let threads: Int
+    public let executions: [Execution]
+    public let memoryPlan: MemoryPlan
+    public var profiler: Profiler?
+    /// Sees every input and node output, dequantized, as soon as it is computed.
+    public var valueObserver: ((ValueID, UnsafeBufferPointer<Float>) throws -> Void)?
+
+    let formats: [Format]
+    private let arena: AlignedBuffer
+    private let scratch: AlignedBuffer
+    private var linears: [Int: Int8Linear] = [:]
+    private var convolutions: [Int: Int8Conv2d] = [:]
+    /// Code-to-code tables of unary float islands.
+    private var tables: [Int: [UInt8]] = [:]
+    /// Islands computed straight from codes (tables, fused add, row blocks); off only to test
+    /// that they match the plain islands.
+    var codePathsEnabled = true
+    /// f32 views of constants (int8 weights used by float ops are dequantized once).
+    private var constants: [Int: Tensor] = [:]
+
+    /// Names of the nodes that ran in float (islands and kept ops).
+    public var floatOps: [String] {
+        zip(graph.nodes, executions).filter { $0.1 == .floatIsland || $0.1 == .keptFloat }.map(\.0.name)
+    }
+
+    /// Bytes of the weights as this executor holds them (packed int8 + tables, f32 constants of float ops).
+    public private(set) var weightBytes = 0
+
+    /// - Parameter planSource: where the plan came from, for error messages.
+    public init(graph: Graph, plan: QuantizationPlan, threads: Int = Parallel.coreCount, planSource: String = "quant.json") throws {
+        guard threads >= 1 else { throw OnboardError.invalidArgument("thread count must be >= 1, got \(threads)") }
+        try KernelISA.applyEnvironment()
+        try plan.validate(against: graph, source: planSource)
+        self.graph = graph
+        self.plan = plan
+        self.threads = threads
+        executions = graph.nodes.map { Self.execution(of: $0, graph: graph, recipe: plan.recipe) }
+        var formats = [Format](repeating: .f32, count: graph.values.count)
+        func params(_ id: ValueID) -> ActivationQuant { plan.activations[graph.info(id).name]! }  // validated above
+        for input in graph.inputs { formats[input.index] = .q8(params(input)) }
+        for (node, execution) in zip(graph.nodes, executions) {
+            switch execution {
+            case .view, .movement: formats[node.output.index] = formats[node.inputs[0].index]
+            case .keptFloat: formats[node.output.index] = .f32
+            case .integer, .floatIsland: formats[node.output.index] = .q8(params(node.output))
+            }
+        }
+        self.formats = formats
+        let byteCounts = formats.enumerated().map { index, format -> Int in
+            if case .q8 = format { return graph.values[index].count }
+            return graph.values[index].byteCount
+        }
+        let executions = self.executions
+        memoryPlan = MemoryPlanner.plan(graph, byteCount: { byteCounts[$0.index] }) { node in
+            Self.scratchBytes(node, executions[graph.nodes.firstIndex(of: node)!], graph: graph, formats: formats, threads: threads)
+        }
+        arena = AlignedBuffer(byteCount: memoryPlan.arenaBytes)
+        scratch = AlignedBuffer(byteCount: memoryPlan.scratchBytes)
+        try prepareWeights()
+    }
+
+    static func execution(of node: Node, graph: Graph, recipe: QuantizationRecipe) -> Execution {
+        if node.op.isView { return .view }
+        if recipe.keepsFloat(node) { return .keptFloat }
+        let constant = { (i: Int) in i < node.inputs.count && graph.constants[node.inputs[i]] != nil }
+        switch node.op {
+        case .linear, .conv2d: return constant(1) && !constant(0) ? .integer : .floatIsland
+        case .matmul: return !constant(0) && !constant(1) ? .integer : .floatIsland
+        case .permute, .slice: return constant(0) ? .floatIsland : .movement
+        default: return .floatIsland
+        }
+    }
+
+    private func prepareWeights() throws {
+        let fixedPoint = plan.recipe.requantization == .fixedPoint
+        for (index, node) in graph.nodes.enumerated() where executions[index] == .integer {
+            guard case let .q8(outputParams) = formats[node.output.index] else { continue }
+            let inputParams = params(node.inputs[0])
+            switch node.op {
+            case .linear:
+                let weight = quantizedWeight(node.inputs[1])
+                let bias = node.inputs.count == 3 ? graph.constants[node.inputs[2]] : nil
+                let shape = weight.codes.shape
+                let linear = Int8Linear(codes: weight.codes.rawPointer.assumingMemoryBound(to: Int8.self), scales: weight.scales,
+                                        n: shape[0], k: shape[1], bias: bias.map { UnsafePointer($0.floatPointer) },
+                                        input: inputParams, output: outputParams, fixedPoint: fixedPoint)
+                linears[index] = linear
+                weightBytes += linear.byteCount
+            case let .conv2d(convolution):
+                let weight = quantizedWeight(node.inputs[1])
+                let bias = node.inputs.count == 3 ? graph.constants[node.inputs[2]] : nil
+                let conv = Int8Conv2d(codes: weight.codes.rawPointer.assumingMemoryBound(to: Int8.self), scales: weight.scales,
+                                      weightShape: weight.codes.shape, bias: bias.map { UnsafePointer($0.floatPointer) },
+                                      params: convolution, input: inputParams, output: outputParams, fixedPoint: fixedPoint)
+                convolutions[index] = conv
+                weightBytes += conv.byteCount
+            default:
+                break
+            }
+        }
+        for (index, node) in graph.nodes.enumerated() where executions[index] == .floatIsland && QuantizedElementwise.isUnary(node.op) {
+            if case let .q8(input) = format(node.inputs[0]), case let .q8(output) = formats[node.output.index] {
+                tables[index] = try QuantizedElementwise.table(node, input: input, output: output)
+            }
+        }
+        // Constants read by float ops.
+        for (index, node) in graph.nodes.enumerated() where executions[index] != .integer {
+            for operand in node.inputs where constants[operand.index] == nil {
+                if let tensor = graph.floatConstant(operand) {
+                    constants[operand.index] = tensor
+                    weightBytes += tensor.byteCount
+                }
+            }
+        }
+    }
+
+    /// The weight's int8 codes: as stored (a quantized bundle) or quantized now per the recipe.
+    private func quantizedWeight(_ id: ValueID) -> QuantizedWeight {
+        let tensor = graph.constants[id]!
+        if tensor.dtype == .i8, let scales = graph.weightScales[id] { return QuantizedWeight(codes: tensor, scales: scales) }
+        return QuantizedWeight(quantizing: tensor, perChannel: plan.recipe.weights == .perChannel)
+    }
+
+    /// Quantized weights of the integer ops, by weight name (for saving a quantized bundle).
+    public func quantizedWeights() -> [String: QuantizedWeight] {
+        var result: [String: QuantizedWeight] = [:]
+        for (index, node) in graph.nodes.enumerated() where executions[index] == .integer {
+            if case .linear = node.op { result[graph.info(node.inputs[1]).name] = quantizedWeight(node.inputs[1]) }
+            if case .conv2d = node.op { result[graph.info(node.inputs[1]).name] = quantizedWeight(node.inputs[1]) }
+        }
+        return result
+    }
+
+    func params(_ id: ValueID) -> ActivationQuant { plan.activations[graph.info(id).name]! }
+
+    // MARK: - running
+
+    /// Runs on named f32 inputs and returns the outputs dequantized to f32.
+    public func run(_ inputs: [String: Tensor]) throws -> [String: Tensor] {
+        for id in graph.inputs {
+            let info = graph.info(id)
+            guard let tensor = inputs[info.name] else {
+                throw OnboardError.invalidArgument("missing input '\(info.name)' (expected \(info.dtype) \(info.shape))")
+            }
+            guard tensor.shape == info.shape, tensor.dtype == .f32 else {
+                throw OnboardError.shape(item: "input '\(info.name)'", reason: "expected f32 \(info.shape), got \(tensor.dtype) \(tensor.shape)")
+            }
+            ActivationCodec.quantize(tensor.floatPointer, into: codes(id), count: info.count, params(id), threads: threads)
+            try observe(id)
+        }
+        for (index, node) in graph.nodes.enumerated() {
+            let start = profiler == nil ? 0 : Profiler.now()
+            try execute(index, node)
+            if let profiler {
+                let bytes = (node.inputs + [node.output]).reduce(0) { $0 + storedBytes($1) }
+                profiler.add(node: node, seconds: Profiler.now() - start, bytes: bytes)
+            }
+            try observe(node.output)
+        }
+        var results: [String: Tensor] = [:]
+        for id in graph.outputs {
+            let info = graph.info(id)
+            let tensor = Tensor(zeros: info.shape)
+            copyAsFloat(id, into: tensor.floatPointer)
+            results[info.name] = tensor
+        }
+        return results
+    }
+
+    private func execute(_ index: Int, _ node: Node) throws {
+        switch executions[index] {
+        case .view:
+            return
+        case .movement:
+            let inputs = [storedOperand(node.inputs[0])]
+            try FP32Kernels.run(node, inputs, storedOperand(node.output), KernelContext(threads: threads, scratch: scratch.pointer))
+        case .integer:
+            try executeInteger(index, node)
+        case .floatIsland:
+            if try !(codePathsEnabled && executeOnCodes(index, node)) { try FloatIsland.run(node, executor: self, scratch: scratch.pointer) }
+        case .keptFloat:
+            try FloatIsland.run(node, executor: self, scratch: scratch.pointer)
+        }
+    }
+
+    /// Float islands computed straight from codes (same results as the plain island); false if
+    /// this node has no such path.
+    private func executeOnCodes(_ index: Int, _ node: Node) throws -> Bool {
+        guard case let .q8(yq) = formats[node.output.index] else { return false }
+        let count = graph.info(node.output).count
+        if let table = tables[index] {
+            QuantizedElementwise.lookup(codes(node.inputs[0]), codes(node.output), count: count, table: table, threads: threads)
+            return true
+        }
+        switch node.op {
+        case .add, .sub:
+            guard case let .q8(aq) = format(node.inputs[0]), case let .q8(bq) = format(node.inputs[1]),
+                  graph.info(node.inputs[0]).shape == graph.info(node.inputs[1]).shape else { return false }
+            QuantizedElementwise.add(codes(node.inputs[0]), aq, codes(node.inputs[1]), bq, subtract: node.op == .sub,
+                                     into: codes(node.output), yq, count: count, threads: threads)
+            return true
+        case .softmax, .layerNorm:
+            guard QuantizedRows.supports(node, graph: graph), case let .q8(xq) = format(node.inputs[0]) else { return false }
+            let isNorm = node.op != .softmax
+            QuantizedRows.run(node, x: codes(node.inputs[0]), xq: xq, y: codes(node.output), yq: yq,
+                              shape: graph.info(node.inputs[0]).shape,
+                              gamma: isNorm ? UnsafePointer(floats(node.inputs[1])) : nil,
+                              beta: isNorm ? UnsafePointer(floats(node.inputs[2])) : nil,
+                              scratch: scratch.pointer, threads: threads)
+            return true
+        default:
+            return false
+        }
+    }
+
+    private func executeInteger(_ index: Int, _ node: Node) throws {
+        let input = quantizedInput(node, operand: 0)
+        let out = codes(node.output)
+        let outShape = graph.info(node.output).shape
+        switch node.op {
+        case .linear:
+            guard let linear = linears[index] else { return }
+            linear.run(input, m: graph.info(node.output).count / linear.n, lda: linear.k, into: out, ldc: linear.n, threads: threads)
+        case .conv2d:
+            guard let conv = convolutions[index] else { return }
+            conv.run(input, inputShape: graph.info(node.inputs[0]).shape, into: out, outputShape: outShape,
+                     scratch: scratch.pointer + Self.workOffset(node, graph: graph), threads: threads)
+        case let .matmul(transposeB, alpha):
+            let b = quantizedInput(node, operand: 1)
+            let offset = Self.workOffset(node, graph: graph)
+            guard case let .q8(outq) = formats[node.output.index] else { return }
+            Int8MatMul.run(a: input, aShape: graph.info(node.inputs[0]).shape, aq: params(node.inputs[0]),
+                           b: b, bShape: graph.info(node.inputs[1]).shape, bq: params(node.inputs[1]),
+                           transposeB: transposeB, alpha: alpha, out: out, outq: outq,
+                           fixedPoint: plan.recipe.requantization == .fixedPoint,
+                           scratch: scratch.pointer + offset, threads: threads)
+        default:
+            preconditionFailure("\(node.op.kind) has no integer kernel")
+        }
+    }
+
+    // MARK: - storage helpers
+
+    /// Codes of a q8 value in the arena.
+    func codes(_ id: ValueID) -> UnsafeMutablePointer<UInt8> {
+        (arena.pointer + memoryPlan.offsets[id]!).assumingMemoryBound(to: UInt8.self)
+    }
+
+    /// f32 storage of a value that is kept in float, or a constant.
+    func floats(_ id: ValueID) -> UnsafeMutablePointer<Float> {
+        if let constant = constants[id.index] ?? graph.constants[id] { return constant.floatPointer }
+        if let source = memoryPlan.constantViews[id], let constant = constants[source.index] ?? graph.floatConstant(source) {
+            return constant.floatPointer
+        }
+        return (arena.pointer + memoryPlan.offsets[id]!).assumingMemoryBound(to: Float.self)
+    }
+
+    func format(_ id: ValueID) -> Format {
+        graph.constants[id] != nil || memoryPlan.constantViews[id] != nil ? .f32 : formats[id.index]
+    }
+
+    /// The value as stored (u8 codes or f32).
+    func storedOperand(_ id: ValueID) -> Operand {
+        let info = graph.info(id)
+        if case .q8 = format(id) { return Operand(pointer: UnsafeMutableRawPointer(codes(id)), shape: info.shape, dtype: .u8) }
+        return Operand(pointer: UnsafeMutableRawPointer(floats(id)), shape: info.shape, dtype: .f32)
+    }
+
+    private func storedBytes(_ id: ValueID) -> Int {
+        if case .q8 = format(id) { return graph.info(id).count }
+        return graph.info(id).byteCount
+    }
+
+    /// Codes of operand `i` of an integer op; an f32 value (from a kept-float op) is quantized
+    /// into its scratch slot first.
+    private func quantizedInput(_ node: Node, operand i: Int) -> UnsafePointer<UInt8> {
+        let id = node.inputs[i]
+        if case .q8 = format(id) { return UnsafePointer(codes(id)) }
+        let target = (scratch.pointer + Self.slotOffset(i, node: node, graph: graph)).assumingMemoryBound(to: UInt8.self)
+        ActivationCodec.quantize(floats(id), into: target, count: graph.info(id).count, params(id), threads: threads)
+        return UnsafePointer(target)
+    }
+
+    /// Dequantized copy of a value.
+    func copyAsFloat(_ id: ValueID, into target: UnsafeMutablePointer<Float>) {
+        let info = graph.info(id)
+        switch format(id) {
+        case let .q8(q): ActivationCodec.dequantize(codes(id), into: target, count: info.count, q, threads: threads)
+        case .f32: target.update(from: floats(id), count: info.count)
+        }
+    }
+
+    private func observe(_ id: ValueID) throws {
+        guard let valueObserver else { return }
+        let count = graph.info(id).count
+        var values = [Float](repeating: 0, count: count)
+        values.withUnsafeMutableBufferPointer { copyAsFloat(id, into: $0.baseAddress!) }
+        try values.withUnsafeBufferPointer { try valueObserver(id, $0) }
+    }
+
+    // MARK: - scratch layout
+    // An integer op's scratch holds room to quantize its two first operands (slots 0 and 1,
+    // used only when they are f32), then its own work area.
+
+    static func slotOffset(_ slot: Int, node: Node, graph: Graph) -> Int {
+        node.inputs.prefix(min(slot, 2)).reduce(0) { $0 + MemoryPlanner.align(graph.info($1).count) }
+    }
+
+    static func workOffset(_ node: Node, graph: Graph) -> Int { slotOffset(2, node: node, graph: graph) }
+
+    static func scratchBytes(_ node: Node, _ execution: Execution, graph: Graph, formats: [Format], threads: Int) -> Int {
+        switch execution {
+        case .view, .movement:
+            return 0
+        case .floatIsland, .keptFloat:
+            return max(FloatIsland.scratchBytes(node, graph: graph, threads: threads), QuantizedRows.scratchBytes(threads: threads))
+        case .integer:
+            let quantizeSlots = workOffset(node, graph: graph)
+            let shapes = node.inputs.map { graph.info($0).shape }
+            let out = graph.info(node.output).shape
+            switch node.op {
+            case let .conv2d(p):
+                return quantizeSlots + Int8Conv2d.scratchBytes(inputShape: shapes[0], weightShape: shapes[1], outputShape: out, groups: p.groups)
+            case let .matmul(transposeB, _):
+                let a = shapes[0], b = shapes[1]
+                let n = transposeB ? b[b.count - 2] : b[b.count - 1]
+                return quantizeSlots + Int8MatMul.scratchBytes(m: a[a.count - 2], n: n, k: a[a.count - 1], threads: threads)
+            default:
+                return quantizeSlots
+            }
+        }
+    }
+}

@@ -1,0 +1,51 @@
+import CKernels
+import OnboardCore
+
+/// An integer product against a constant int8 weight [N, K] (a Linear, or one group of a conv):
+/// weights packed once, bias and zero-point terms folded into int32 column biases.
+final class Int8Linear {
+    let k: Int
+    let n: Int
+    private let packed: AlignedBuffer
+    let tables: EpilogueTables
+
+    /// Bytes the kernels keep: packed codes and the int32 / f32 per-column tables.
+    var byteCount: Int { packed.byteCount + n * 8 }
+
+    /// - Parameters:
+    ///   - codes: int8 codes of the weight [N, K] (row j = output j), `scales` one or N.
+    ///   - bias: f32 [N] or nil.
+    init(codes: UnsafePointer<Int8>, scales: [Float], n: Int, k: Int, bias: UnsafePointer<Float>?,
+         input: ActivationQuant, output: ActivationQuant, fixedPoint: Bool) {
+        self.k = k
+        self.n = n
+        packed = AlignedBuffer(byteCount: max(onboard_q8_packed_size(k, n), 1))
+        var columnSums = [Int32](repeating: 0, count: n)
+        onboard_q8_pack_b(codes, k, true, k, n, packed.pointer.assumingMemoryBound(to: Int8.self), &columnSums)
+        var colBias = [Int32](repeating: 0, count: n)
+        var columnScales = [Float](repeating: 0, count: n)
+        for j in 0..<n {
+            let weightScale = scales.count == 1 ? scales[0] : scales[j]
+            let accumulatorScale = Double(input.scale) * Double(weightScale)
+            // Σ (a - za) w = Σ a w - za Σ w; the bias joins in accumulator units.
+            let biasUnits = bias.map { (Double($0[j]) / accumulatorScale).rounded(.toNearestOrEven) } ?? 0
+            let folded = biasUnits - Double(input.zeroPoint) * Double(columnSums[j])
+            colBias[j] = Int32(max(min(folded, Double(Int32.max)), Double(Int32.min)))
+            columnScales[j] = Float(accumulatorScale / Double(output.scale))
+        }
+        tables = EpilogueTables(colBias: colBias, scales: columnScales, output: output, fixedPoint: fixedPoint)
+    }
+
+    /// out[M, N] (u8 codes, row stride ldc) from a[M, K] (u8 codes, row stride lda).
+    func run(_ a: UnsafePointer<UInt8>, m: Int, lda: Int, into out: UnsafeMutablePointer<UInt8>, ldc: Int, threads: Int) {
+        let panels = (n + Int(ONBOARD_Q8_NR) - 1) / Int(ONBOARD_Q8_NR)
+        let weights = UnsafePointer(packed.pointer.assumingMemoryBound(to: Int8.self))
+        tables.withEpilogue { epilogue in
+            // Panels in pairs, so the two-panel AVX-512 tile is not split across threads.
+            Parallel.forRanges(count: (panels + 1) / 2, threads: threads) { pairs in
+                onboard_q8_gemm(m, n, k, a, lda, weights, epilogue, out, ldc,
+                                pairs.lowerBound * 2, min(pairs.upperBound * 2, panels))
+            }
+        }
+    }
+}

@@ -1,0 +1,54 @@
+import CKernels
+import OnboardCore
+
+/// Batched product of two quantized activations (attention's QKᵀ and AV). B is shifted to int8
+/// and packed at run time; its zero point and A's become per-row and per-column int32 biases:
+///   Σ (a - za)(b - zb) = Σ a·b' - za Σ b' + c Σ a - c·K·za,  with b' = b - 128 and c = 128 - zb.
+enum Int8MatMul {
+    static func scratchBytes(m: Int, n: Int, k: Int, threads: Int) -> Int {
+        (onboard_q8_packed_size(k, n) + 64 + 4 * (m + 2 * n) + 64) * threads
+    }
+
+    static func run(
+        a: UnsafePointer<UInt8>, aShape: [Int], aq: ActivationQuant,
+        b: UnsafePointer<UInt8>, bShape: [Int], bq: ActivationQuant, transposeB: Bool, alpha: Float,
+        out: UnsafeMutablePointer<UInt8>, outq: ActivationQuant, fixedPoint: Bool,
+        scratch: UnsafeMutableRawPointer, threads: Int
+    ) {
+        let m = aShape[aShape.count - 2], k = aShape[aShape.count - 1]
+        let n = transposeB ? bShape[bShape.count - 2] : bShape[bShape.count - 1]
+        let batches = aShape.dropLast(2).reduce(1, *)
+        let bStride = bShape.count == 2 ? 0 : k * n
+        let perThread = scratchBytes(m: m, n: n, k: k, threads: 1)
+        let scale = Float(Double(alpha) * Double(aq.scale) * Double(bq.scale) / Double(outq.scale))
+        let c = 128 - bq.zeroPoint
+        let workers = min(threads, max(batches, 1))
+        // One product per worker at a time; few products get the threads through their panels instead.
+        let innerThreads = batches < threads ? threads : 1
+        Parallel.forRanges(count: workers, threads: workers) { range in
+            for worker in range {
+                let base = scratch + worker * perThread
+                let packed = base.assumingMemoryBound(to: Int8.self)
+                let tables = (base + onboard_q8_packed_size(k, n) + 64).assumingMemoryBound(to: Int32.self)
+                let rowBias = tables, columnSums = tables + m, colBias = tables + m + n
+                for i in (batches * worker / workers)..<(batches * (worker + 1) / workers) {
+                    let ai = a + i * m * k
+                    onboard_q8_row_sums(ai, m, k, k, rowBias)
+                    for r in 0..<m { rowBias[r] = c &* rowBias[r] }
+                    onboard_q8_pack_b_u8(b + i * bStride, transposeB ? k : n, transposeB, k, n, packed, columnSums)
+                    let constant = c &* Int32(k) &* aq.zeroPoint
+                    for j in 0..<n { colBias[j] = -aq.zeroPoint &* columnSums[j] &- constant }
+                    let epilogueTables = EpilogueTables(colBias: Array(UnsafeBufferPointer(start: colBias, count: n)),
+                                                        scales: [scale], output: outq, fixedPoint: fixedPoint)
+                    epilogueTables.withEpilogue(rowBias: rowBias) { epilogue in
+                        let panels = (n + Int(ONBOARD_Q8_NR) - 1) / Int(ONBOARD_Q8_NR)
+                        Parallel.forRanges(count: (panels + 1) / 2, threads: innerThreads) { pairs in
+                            onboard_q8_gemm(m, n, k, ai, k, packed, epilogue, out + i * m * n, n,
+                                            pairs.lowerBound * 2, min(pairs.upperBound * 2, panels))
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

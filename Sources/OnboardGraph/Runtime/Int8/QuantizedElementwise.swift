@@ -1,0 +1,92 @@
+import CKernels
+import OnboardCore
+
+/// Float-island ops that need no float tensor at all when their operands are codes:
+/// unary ops become a 256-entry table (computed with the FP32 kernel itself, so the result is
+/// exactly the island's), same-shape add/sub fuse dequantize, add and quantize in one pass.
+enum QuantizedElementwise {
+    static func isUnary(_ op: Op) -> Bool {
+        switch op {
+        case .gelu, .relu, .sigmoid, .silu, .scale: return true
+        default: return false
+        }
+    }
+
+    /// Code-to-code table of a unary op between two parameter sets.
+    static func table(_ node: Node, input: ActivationQuant, output: ActivationQuant) throws -> [UInt8] {
+        let x = Tensor(zeros: [256]), y = Tensor(zeros: [256])
+        let codes = (0...255).map(UInt8.init)
+        codes.withUnsafeBufferPointer { onboard_q8_dequantize_u8($0.baseAddress, x.floatPointer, 256, input.scale, input.zeroPoint) }
+        let scratch = AlignedBuffer(byteCount: 64)
+        try FP32Kernels.run(node, [Operand(pointer: x.rawPointer, shape: [256], dtype: .f32)],
+                            Operand(pointer: y.rawPointer, shape: [256], dtype: .f32),
+                            KernelContext(threads: 1, scratch: scratch.pointer))
+        var table = [UInt8](repeating: 0, count: 256)
+        onboard_q8_quantize_u8(y.floatPointer, &table, 256, output.scale, output.zeroPoint, output.qmin, output.qmax)
+        return table
+    }
+
+    static func lookup(_ x: UnsafePointer<UInt8>, _ y: UnsafeMutablePointer<UInt8>, count: Int, table: [UInt8], threads: Int) {
+        table.withUnsafeBufferPointer { t in
+            Parallel.forRanges(count: count, threads: threads, grain: 65536) { r in
+                onboard_q8_lookup_u8(x + r.lowerBound, y + r.lowerBound, r.count, t.baseAddress)
+            }
+        }
+    }
+
+    static func add(
+        _ a: UnsafePointer<UInt8>, _ aq: ActivationQuant, _ b: UnsafePointer<UInt8>, _ bq: ActivationQuant, subtract: Bool,
+        into y: UnsafeMutablePointer<UInt8>, _ yq: ActivationQuant, count: Int, threads: Int
+    ) {
+        Parallel.forRanges(count: count, threads: threads, grain: 32768) { r in
+            onboard_q8_add_u8(a + r.lowerBound, aq.scale, aq.zeroPoint, b + r.lowerBound, bq.scale, bq.zeroPoint, subtract ? -1 : 1,
+                              y + r.lowerBound, r.count, yq.scale, yq.zeroPoint, yq.qmin, yq.qmax)
+        }
+    }
+}
+
+/// Row ops (softmax, layernorm) on codes, row blocks per thread: each block is dequantized,
+/// normalized and quantized while it sits in cache. Same arithmetic as the plain island.
+enum QuantizedRows {
+    static func supports(_ node: Node, graph: Graph) -> Bool {
+        guard let n = graph.info(node.inputs[0]).shape.last, n > 0, n <= blockFloats else { return false }
+        switch node.op {
+        case .softmax: return true
+        case .layerNorm: return graph.constants[node.inputs[1]] != nil && graph.constants[node.inputs[2]] != nil
+        default: return false
+        }
+    }
+
+    static let blockFloats = 8192
+
+    static func scratchBytes(threads: Int) -> Int { threads * (blockFloats * 4 + 64) }
+
+    static func run(
+        _ node: Node, x: UnsafePointer<UInt8>, xq: ActivationQuant, y: UnsafeMutablePointer<UInt8>, yq: ActivationQuant,
+        shape: [Int], gamma: UnsafePointer<Float>?, beta: UnsafePointer<Float>?,
+        scratch: UnsafeMutableRawPointer, threads: Int
+    ) {
+        guard let n = shape.last, n > 0 else { return }
+        let rows = shape.reduce(1, *) / n
+        let rowsPerBlock = max(1, blockFloats / n)
+        let workers = max(1, min(threads, rows))
+        Parallel.forRanges(count: workers, threads: workers) { range in
+            for worker in range {
+                let buffer = (scratch + worker * (blockFloats * 4 + 64)).assumingMemoryBound(to: Float.self)
+                let mine = (rows * worker / workers)..<(rows * (worker + 1) / workers)
+                var start = mine.lowerBound
+                while start < mine.upperBound {
+                    let count = min(rowsPerBlock, mine.upperBound - start)
+                    onboard_q8_dequantize_u8(x + start * n, buffer, count * n, xq.scale, xq.zeroPoint)
+                    if case let .layerNorm(epsilon) = node.op, let gamma, let beta {
+                        onboard_f32_layernorm_rows(buffer, buffer, count, n, gamma, beta, epsilon)
+                    } else {
+                        onboard_f32_softmax_rows(buffer, buffer, count, n)
+                    }
+                    onboard_q8_quantize_u8(buffer, y + start * n, count * n, yq.scale, yq.zeroPoint, yq.qmin, yq.qmax)
+                    start += count
+                }
+            }
+        }
+    }
+}

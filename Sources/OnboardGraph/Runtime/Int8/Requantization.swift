@@ -1,0 +1,80 @@
+import CKernels
+import Foundation
+import OnboardCore
+
+/// Per-column epilogue data of one integer product, owned so the C struct can point into it.
+final class EpilogueTables {
+    let columns: Int
+    var colBias: [Int32]
+    var scales: [Float]
+    var multipliers: [Int32] = []
+    var shifts: [Int32] = []
+    let output: ActivationQuant
+    let useFixedPoint: Bool
+
+    /// `scales[j]` maps accumulator units to output codes; fixed point is used when asked and
+    /// every scale is below 1 (a pure right shift).
+    init(colBias: [Int32], scales: [Float], output: ActivationQuant, fixedPoint: Bool) {
+        columns = scales.count
+        self.colBias = colBias
+        self.scales = scales
+        self.output = output
+        useFixedPoint = fixedPoint && scales.allSatisfy { $0 > 0 && $0 < 1 }
+        if useFixedPoint {
+            for scale in scales {
+                let (multiplier, shift) = Self.fixedPoint(Double(scale))
+                multipliers.append(multiplier)
+                shifts.append(shift)
+            }
+        }
+    }
+
+    /// scale ≈ multiplier / 2^31 · 2^-shift with multiplier in [2^30, 2^31): relative error <= 2^-31.
+    static func fixedPoint(_ scale: Double) -> (Int32, Int32) {
+        let exponent = Int(scale.exponent) + 1  // scale = q · 2^exponent, q in [0.5, 1)
+        var q = (scale * pow(2, Double(-exponent)) * 2_147_483_648).rounded()
+        var shift = -exponent
+        if q >= 2_147_483_648 { q /= 2; shift -= 1 }
+        return (Int32(q), Int32(shift))
+    }
+
+    /// Calls `body` with the C epilogue (u8 output), optionally with per-row biases.
+    func withEpilogue<R>(rowBias: UnsafePointer<Int32>? = nil, _ body: (UnsafePointer<onboard_q8_epilogue>) -> R) -> R {
+        colBias.withUnsafeBufferPointer { bias in
+            scales.withUnsafeBufferPointer { scale in
+                multipliers.withUnsafeBufferPointer { multiplier in
+                    shifts.withUnsafeBufferPointer { shift in
+                        var e = onboard_q8_epilogue()
+                        e.col_bias = bias.baseAddress
+                        e.row_bias = rowBias
+                        e.scale = scale.baseAddress
+                        e.scale_per_column = columns > 1 ? 1 : 0
+                        e.use_fixed_point = useFixedPoint ? 1 : 0
+                        e.multiplier = multiplier.baseAddress
+                        e.shift = shift.baseAddress
+                        e.out_zero_point = output.zeroPoint
+                        e.out_min = output.qmin
+                        e.out_max = output.qmax
+                        e.out_type = ONBOARD_Q8_OUT_U8
+                        return withUnsafePointer(to: &e) { body($0) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Float <-> code conversions of whole tensors, spread over threads.
+enum ActivationCodec {
+    static func quantize(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<UInt8>, count: Int, _ q: ActivationQuant, threads: Int) {
+        Parallel.forRanges(count: count, threads: threads, grain: 16384) { r in
+            onboard_q8_quantize_u8(x + r.lowerBound, y + r.lowerBound, r.count, q.scale, q.zeroPoint, q.qmin, q.qmax)
+        }
+    }
+
+    static func dequantize(_ x: UnsafePointer<UInt8>, into y: UnsafeMutablePointer<Float>, count: Int, _ q: ActivationQuant, threads: Int) {
+        Parallel.forRanges(count: count, threads: threads, grain: 16384) { r in
+            onboard_q8_dequantize_u8(x + r.lowerBound, y + r.lowerBound, r.count, q.scale, q.zeroPoint)
+        }
+    }
+}

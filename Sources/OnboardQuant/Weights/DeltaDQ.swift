@@ -1,0 +1,220 @@
+import OnboardCore
+
+/// DeltaDQ: compression of a fine-tuning delta `ΔW = W_ft - W_base` by group-wise dropout and
+/// separate quantization, with exact bit accounting.
+///
+/// The paper's code is not public; our reading and choices:
+/// - Group-wise dropout: each row is cut into groups of `groupSize`; every group keeps the same number of
+///   values (`keepPerGroup`), so sparsity is balanced across groups. Which values: `.magnitude` keeps the
+///   largest |Δ| (our default: with 87%+ dropped, DARE-style random dropping rescaled by 1/(1-p) multiplies
+///   the error energy by p/(1-p) ≈ 7, which no quantizer recovers), `.random` is the DARE variant (seeded,
+///   kept values rescaled by group/keep).
+/// - The group size (and the value bits) are searched on calibration inputs X by the output error
+///   ||X (Δ̂ - Δ)^T||; without X the weight error, i.e. the output error for white inputs.
+/// - Separate quantization: kept values get symmetric `bits`-bit codes with one f16 scale per row; the
+///   codes are split by their top `splitBits` bits into 2^s parts, each part storing only the low
+///   `bits - s` bits (its high bits are implied by the part), so each part is a low-bit sparse matrix and
+///   `X Δ^T = Σ_parts X part^T`.
+/// - Accounting, per group: for s > 0 a count per part except the last (bitsFor(keep + 1) bits each); per kept
+///   value its position in the group (bitsFor(group)) and its `bits - s` code bits; per row a 16-bit scale.
+///   `ratio` compares that payload with the delta stored as 16-bit floats.
+public enum DeltaDQ {
+    public enum Selection: Int, Codable, Sendable { case magnitude = 0, random = 1 }
+
+    public struct Config: Codable, Equatable, Sendable {
+        public var groupSize: Int
+        public var bits: Int
+        public var splitBits: Int
+        public var keepPerGroup: Int
+        public var selection: Selection
+
+        public init(groupSize: Int, bits: Int, splitBits: Int = 1, keepPerGroup: Int, selection: Selection = .magnitude) {
+            self.groupSize = groupSize
+            self.bits = bits
+            self.splitBits = splitBits
+            self.keepPerGroup = keepPerGroup
+            self.selection = selection
+        }
+
+        func validate(cols: Int) throws {
+            guard groupSize >= 1, (2...8).contains(bits), splitBits >= 0, splitBits < bits, keepPerGroup >= 0, keepPerGroup <= groupSize, cols >= 1 else {
+                throw OnboardError.invalidArgument("invalid DeltaDQ configuration \(self) for rows of \(cols)")
+            }
+        }
+
+        /// Exact payload bits of a [rows, cols] delta.
+        public func payloadBits(rows: Int, cols: Int) -> Int {
+            var perRow = 16
+            for start in stride(from: 0, to: cols, by: groupSize) {
+                let length = min(groupSize, cols - start), keep = min(keepPerGroup, length)
+                perRow += ((1 << splitBits) - 1) * (splitBits > 0 ? bitsFor(keep + 1) : 0)
+                perRow += keep * (bitsFor(length) + bits - splitBits)
+            }
+            return rows * perRow
+        }
+    }
+
+    public struct Encoded: Sendable {
+        public let config: Config
+        public let rows: Int
+        public let cols: Int
+        /// Per-row scales (already rounded to f16).
+        public let scales: [Float]
+        public let stream: [UInt8]
+        public let streamBits: Int
+
+        public init(config: Config, rows: Int, cols: Int, scales: [Float], stream: [UInt8], streamBits: Int) {
+            self.config = config
+            self.rows = rows
+            self.cols = cols
+            self.scales = scales
+            self.stream = stream
+            self.streamBits = streamBits
+        }
+
+        public var payloadBits: Int { streamBits + 16 * rows }
+        /// Compression ratio against a 16-bit float delta.
+        public var ratio: Double { Double(16 * rows * cols) / Double(max(payloadBits, 1)) }
+    }
+
+    /// Compresses one delta [rows, cols] (row-major).
+    public static func encode(_ delta: [Float], rows: Int, cols: Int, config: Config, seed: UInt64 = 0) throws -> Encoded {
+        try config.validate(cols: cols)
+        guard delta.count == rows * cols else { throw OnboardError.shape(item: "delta", reason: "\(delta.count) values do not fill [\(rows), \(cols)]") }
+        let qmax = (1 << (config.bits - 1)) - 1, lowBits = config.bits - config.splitBits
+        var generator = SplitMix64(seed: seed)
+        var writer = BitWriter()
+        var scales = [Float]()
+        for r in 0..<rows {
+            let row = delta[(r * cols)..<((r + 1) * cols)]
+            var kept: [[(position: Int, value: Float)]] = []
+            for start in stride(from: 0, to: cols, by: config.groupSize) {
+                let length = min(config.groupSize, cols - start), keep = min(config.keepPerGroup, length)
+                var order = Array(0..<length)
+                switch config.selection {
+                case .magnitude:
+                    order.sort { abs(row[row.startIndex + start + $0]) > abs(row[row.startIndex + start + $1]) }
+                case .random:
+                    order.shuffle(using: &generator)
+                }
+                let rescale: Float = config.selection == .random && keep > 0 ? Float(length) / Float(keep) : 1
+                kept.append(order.prefix(keep).sorted().map { ($0, row[row.startIndex + start + $0] * rescale) })
+            }
+            let amax = kept.joined().map { abs($0.value) }.max() ?? 0
+            let scale = HalfFloat.f16ToFloat(HalfFloat.floatToF16(amax / Float(qmax)))
+            guard scale.isFinite else {
+                throw OnboardError.shape(item: "delta", reason: "row \(r): delta values up to \(amax) exceed what f16 row scales can hold")
+            }
+            scales.append(scale)
+            for (g, group) in kept.enumerated() {
+                let length = min(config.groupSize, cols - g * config.groupSize)
+                // Offset codes u = q + qmax in [0, 2 qmax]; the part is u's top splitBits bits.
+                let coded = group.map { entry -> (position: Int, code: Int) in
+                    let q = scale > 0 ? Int((entry.value / scale).rounded(.toNearestOrEven)) : 0
+                    return (entry.position, min(max(q, -qmax), qmax) + qmax)
+                }
+                let parts = (0..<(1 << config.splitBits)).map { p in coded.filter { $0.code >> lowBits == p } }
+                if config.splitBits > 0 {
+                    for part in parts.dropLast() { writer.write(UInt32(part.count), bits: bitsFor(group.count + 1)) }
+                }
+                for part in parts {
+                    for entry in part {
+                        writer.write(UInt32(entry.position), bits: bitsFor(length))
+                        writer.write(UInt32(entry.code & ((1 << lowBits) - 1)), bits: lowBits)
+                    }
+                }
+            }
+        }
+        return Encoded(config: config, rows: rows, cols: cols, scales: scales, stream: writer.bytes, streamBits: writer.bitCount)
+    }
+
+    /// Rebuilds the dense delta; throws on a truncated or inconsistent stream.
+    public static func decode(_ encoded: Encoded, item: String = "delta") throws -> [Float] {
+        let config = encoded.config, cols = encoded.cols
+        try config.validate(cols: cols)
+        guard encoded.scales.count == encoded.rows else {
+            throw OnboardError.shape(item: item, reason: "\(encoded.scales.count) scales for \(encoded.rows) rows")
+        }
+        let qmax = (1 << (config.bits - 1)) - 1, lowBits = config.bits - config.splitBits
+        var reader = BitReader(bytes: encoded.stream)
+        var out = [Float](repeating: 0, count: encoded.rows * cols)
+        func corrupt() -> OnboardError { .shape(item: item, reason: "compressed stream is truncated or corrupt") }
+        for r in 0..<encoded.rows {
+            for start in stride(from: 0, to: cols, by: config.groupSize) {
+                let length = min(config.groupSize, cols - start), keep = min(config.keepPerGroup, length)
+                var counts = [Int]()
+                if config.splitBits > 0 {
+                    for _ in 0..<((1 << config.splitBits) - 1) {
+                        guard let c = reader.read(bits: bitsFor(keep + 1)) else { throw corrupt() }
+                        counts.append(Int(c))
+                    }
+                }
+                let assigned = counts.reduce(0, +)
+                guard assigned <= keep else { throw corrupt() }
+                counts.append(keep - assigned)
+                for (part, count) in counts.enumerated() {
+                    for _ in 0..<count {
+                        guard let position = reader.read(bits: bitsFor(length)), Int(position) < length,
+                              let low = reader.read(bits: lowBits) else { throw corrupt() }
+                        let code = (part << lowBits) | Int(low)
+                        out[r * cols + start + Int(position)] = encoded.scales[r] * Float(code - qmax)
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    /// The largest `keepPerGroup` whose payload meets `ratio`, or nil if even keeping nothing does not.
+    public static func keepForRatio(_ ratio: Double, rows: Int, cols: Int, groupSize: Int, bits: Int, splitBits: Int,
+                                    selection: Selection = .magnitude) -> Config? {
+        let budget = Double(16 * rows * cols) / ratio
+        for keep in stride(from: min(groupSize, cols), through: 0, by: -1) {
+            let config = Config(groupSize: groupSize, bits: bits, splitBits: splitBits, keepPerGroup: keep, selection: selection)
+            if Double(config.payloadBits(rows: rows, cols: cols)) <= budget { return config }
+        }
+        return nil
+    }
+
+    /// Searches group size and value bits for the least error at compression `ratio`.
+    /// `calibration` (optional) holds input rows [n, cols]; the error is then the output error.
+    public static func compress(_ delta: [Float], rows: Int, cols: Int, ratio: Double, calibration: Matrix? = nil,
+                                splitBits: Int = 1, selection: Selection = .magnitude,
+                                groupSizes: [Int] = [8, 16, 32, 64, 128, 256], bitChoices: [Int] = [2, 3, 4, 6, 8],
+                                item: String = "delta") throws -> (encoded: Encoded, error: Double) {
+        guard ratio.isFinite, ratio >= 1 else { throw OnboardError.invalidArgument("compression ratio must be >= 1, got \(ratio)") }
+        guard rows > 0, cols > 0, delta.count == rows * cols else {
+            throw OnboardError.shape(item: item, reason: "\(delta.count) values do not fill [\(rows), \(cols)]")
+        }
+        if let bad = delta.firstIndex(where: { !$0.isFinite }) {
+            throw OnboardError.shape(item: item, reason: "delta element \(bad) is \(delta[bad])")
+        }
+        if let calibration, calibration.cols != cols {
+            throw OnboardError.shape(item: item, reason: "calibration inputs have \(calibration.cols) features, the delta \(cols)")
+        }
+        var best: (encoded: Encoded, error: Double)?
+        var sizes = Set(groupSizes.filter { $0 >= 1 && $0 <= cols })
+        sizes.insert(min(cols, groupSizes.filter { $0 >= 1 }.max() ?? cols))
+        for groupSize in sizes.sorted() {
+            for bits in bitChoices where bits > splitBits && (2...8).contains(bits) {
+                guard let config = keepForRatio(ratio, rows: rows, cols: cols, groupSize: groupSize, bits: bits,
+                                                splitBits: splitBits, selection: selection) else { continue }
+                let encoded = try encode(delta, rows: rows, cols: cols, config: config)
+                let error = try reconstructionError(delta, try decode(encoded, item: item), rows: rows, cols: cols, calibration: calibration)
+                if error < (best?.error ?? .infinity) { best = (encoded, error) }
+            }
+        }
+        guard let best else {
+            throw OnboardError.invalidArgument("\(item): ratio \(ratio) is out of reach even with every value dropped (16-bit row scales alone exceed it)")
+        }
+        return best
+    }
+
+    /// ||X (a - b)^T||^2 / n (output MSE) with calibration X, else the weight MSE.
+    static func reconstructionError(_ a: [Float], _ b: [Float], rows: Int, cols: Int, calibration: Matrix?) throws -> Double {
+        guard let calibration else { return QuantMetrics.mse(a, b) }
+        let difference = try Matrix(rows: rows, cols: cols, values: zip(a, b).map { $0 - $1 })
+        let out = try calibration.multiplied(by: difference, transposeOther: true)
+        return QuantMetrics.mse(out.values, [Float](repeating: 0, count: out.values.count))
+    }
+}

@@ -1,0 +1,146 @@
+import CKernels
+import OnboardCore
+import OnboardTestSupport
+import XCTest
+
+/// Every int8 GEMM path this CPU has must equal the scalar reference bit for bit.
+final class Q8GemmTests: XCTestCase {
+    override func tearDown() { _ = onboard_q8_force_isa(0); onboard_q8_reset_isa() }
+
+    static let allPaths: [(name: String, isa: UInt32)] = [
+        ("scalar", 0), ("avx2", ONBOARD_ISA_AVX2.rawValue), ("avxvnni", ONBOARD_ISA_AVXVNNI.rawValue),
+        ("avx512vnni", ONBOARD_ISA_AVX512VNNI.rawValue), ("neondot", ONBOARD_ISA_NEON_DOT.rawValue),
+    ]
+
+    /// The paths present here (forcing one this CPU lacks is refused).
+    var paths: [(name: String, isa: UInt32)] {
+        Self.allPaths.filter { onboard_q8_force_isa($0.isa) == 0 }
+    }
+
+    struct Case {
+        let m: Int, n: Int, k: Int
+        let a: [UInt8], b: [Int8]  // b is [K, N]
+    }
+
+    func makeCase(m: Int, n: Int, k: Int, seed: UInt64, extreme: Bool) -> Case {
+        var g = SplitMix64(seed: seed)
+        let a = (0..<(m * k)).map { _ in extreme ? UInt8(255) : UInt8(truncatingIfNeeded: g.next()) }
+        // Extreme: every depth alternates -128 / 127 against 255s.
+        let b = (0..<(k * n)).map { i in extreme ? Int8((i / n) % 2 == 0 ? -128 : 127) : Int8(truncatingIfNeeded: g.next()) }
+        return Case(m: m, n: n, k: k, a: a, b: b)
+    }
+
+    func run(_ c: Case, epilogue: onboard_q8_epilogue, elementSize: Int, packed: Bool) -> [UInt8] {
+        var out = [UInt8](repeating: 0xAB, count: max(c.m * c.n * elementSize, 1))
+        var e = epilogue
+        if packed {
+            var weights = [Int8](repeating: 0, count: max(onboard_q8_packed_size(c.k, c.n), 1))
+            onboard_q8_pack_b(c.b, c.n, false, c.k, c.n, &weights, nil)
+            let panels = (c.n + 15) / 16
+            out.withUnsafeMutableBytes { o in
+                // Two calls over disjoint panel ranges, as threads do.
+                onboard_q8_gemm(c.m, c.n, c.k, c.a, c.k, weights, &e, o.baseAddress, c.n, 0, panels / 2)
+                onboard_q8_gemm(c.m, c.n, c.k, c.a, c.k, weights, &e, o.baseAddress, c.n, panels / 2, panels)
+            }
+        } else {
+            out.withUnsafeMutableBytes { o in onboard_q8_gemm__scalar(c.m, c.n, c.k, c.a, c.k, c.b, c.n, &e, o.baseAddress, c.n) }
+        }
+        return out
+    }
+
+    func test_everyPathIsBitIdenticalToTheReference() {
+        var shapes: [(Int, Int, Int)] = [(1, 1, 1), (1, 257, 3), (257, 1, 5), (13, 17, 255), (12, 32, 256), (25, 48, 257), (7, 33, 1)]
+        var g = SplitMix64(seed: 99)
+        for _ in 0..<6 { shapes.append((Int.random(in: 1...257, using: &g), Int.random(in: 1...257, using: &g), Int.random(in: 1...257, using: &g))) }
+        var e = onboard_q8_epilogue()
+        e.out_type = ONBOARD_Q8_OUT_S32
+        for (index, (m, n, k)) in shapes.enumerated() {
+            for extreme in [false, true] {
+                let c = makeCase(m: m, n: n, k: k, seed: UInt64(index), extreme: extreme)
+                _ = onboard_q8_force_isa(0)
+                let reference = run(c, epilogue: e, elementSize: 4, packed: false)
+                if extreme {
+                    // The exact sum, which an int16-saturating path (vpmaddubsw) would miss.
+                    let expected = Int32(255 * (-128 * ((k + 1) / 2) + 127 * (k / 2)))
+                    reference.withUnsafeBytes { XCTAssertEqual($0.load(as: Int32.self), expected, "m\(m) n\(n) k\(k)") }
+                }
+                for path in paths {
+                    XCTAssertEqual(onboard_q8_force_isa(path.isa), 0)
+                    XCTAssertEqual(run(c, epilogue: e, elementSize: 4, packed: true), reference, "\(path.name) m\(m) n\(n) k\(k) extreme \(extreme)")
+                }
+            }
+        }
+    }
+
+    func test_epilogueRequantizesClampsAndOutputsFloat() {
+        let c = makeCase(m: 5, n: 19, k: 40, seed: 7, extreme: false)
+        let colBias = (0..<19).map { Int32($0 * 100 - 900) }
+        let rowBias: [Int32] = [5, -5, 50, -50, 0]
+        let scales = (0..<19).map { 0.0005 + Float($0) * 0.0001 }
+        colBias.withUnsafeBufferPointer { cb in rowBias.withUnsafeBufferPointer { rb in scales.withUnsafeBufferPointer { sc in
+            var e = onboard_q8_epilogue()
+            e.col_bias = cb.baseAddress
+            e.row_bias = rb.baseAddress
+            e.scale = sc.baseAddress
+            e.scale_per_column = 1
+            e.out_zero_point = 100
+            e.out_min = 30
+            e.out_max = 250
+            e.out_type = ONBOARD_Q8_OUT_U8
+            _ = onboard_q8_force_isa(0)
+            let reference = run(c, epilogue: e, elementSize: 1, packed: false)
+            for i in 0..<5 {
+                for j in 0..<19 {
+                    var acc: Int32 = 0
+                    for t in 0..<40 { acc += Int32(c.a[i * 40 + t]) * Int32(c.b[t * 19 + j]) }
+                    let v = Float(acc + colBias[j] + rowBias[i]) * scales[j]
+                    let expected = min(max(Int32(v.rounded(.toNearestOrEven)) + 100, 30), 250)
+                    XCTAssertEqual(Int32(reference[i * 19 + j]), expected, "\(i),\(j)")
+                }
+            }
+            for path in paths {
+                _ = onboard_q8_force_isa(path.isa)
+                XCTAssertEqual(run(c, epilogue: e, elementSize: 1, packed: true), reference, path.name)
+            }
+            e.out_type = ONBOARD_Q8_OUT_F32
+            _ = onboard_q8_force_isa(0)
+            let floats = run(c, epilogue: e, elementSize: 4, packed: true)
+            floats.withUnsafeBytes { raw in
+                let y = raw.bindMemory(to: Float.self)
+                var acc: Int32 = 0
+                for t in 0..<40 { acc += Int32(c.a[t]) * Int32(c.b[t * 19]) }
+                XCTAssertEqual(y[0], Float(acc + colBias[0] + rowBias[0]) * scales[0])
+            }
+        } } }
+    }
+
+    func test_fixedPointMultiplyMatchesGemmlowp() {
+        // Doubling high multiply with rounding, then a rounding right shift.
+        XCTAssertEqual(onboard_q8_fixed_point_multiply(1000, 1 << 30, 0), 500)
+        XCTAssertEqual(onboard_q8_fixed_point_multiply(1001, 1 << 30, 0), 501)   // ties go up:
+        XCTAssertEqual(onboard_q8_fixed_point_multiply(-1001, 1 << 30, 0), -500) // -500.5 -> -500
+        XCTAssertEqual(onboard_q8_fixed_point_multiply(1000, 1 << 30, 2), 125)
+        XCTAssertEqual(onboard_q8_fixed_point_multiply(1002, 1 << 30, 2), 125)   // 125.25
+        XCTAssertEqual(onboard_q8_fixed_point_multiply(1004, 1 << 30, 2), 126)   // 125.5 rounds up
+        XCTAssertEqual(onboard_q8_fixed_point_multiply(Int32.min, Int32.min, 0), Int32.max)
+    }
+
+    func test_forcingAnAbsentPathIsRefused() {
+        let flags = onboard_cpu_isa_flags()
+        for path in Self.allPaths where path.isa != 0 && flags & path.isa == 0 {
+            XCTAssertEqual(onboard_q8_force_isa(path.isa), -1, path.name)
+        }
+        XCTAssertEqual(onboard_q8_force_isa(0), 0)
+        XCTAssertEqual(onboard_q8_active_isa(), 0)
+    }
+
+    func test_codecsRoundHalfToEvenAndClamp() {
+        let x: [Float] = [0, 0.5, 1.5, 2.5, -0.5, 1000, -1000, .nan, .infinity]
+        var y = [UInt8](repeating: 0, count: x.count)
+        onboard_q8_quantize_u8(x, &y, x.count, 1, 10, 0, 255)
+        XCTAssertEqual(y, [10, 10, 12, 12, 10, 255, 0, 0, 255])
+        var back = [Float](repeating: 0, count: 3)
+        onboard_q8_dequantize_u8([10, 12, 0], &back, 3, 0.5, 10)
+        XCTAssertEqual(back, [0, 1, -5])
+    }
+}

@@ -1,0 +1,77 @@
+import OnboardCore
+import OnboardQuant
+import OnboardTestSupport
+import XCTest
+
+final class DeltaDQTests: XCTestCase {
+    /// Fine-tuning deltas are heavy-tailed: most entries tiny, a few percent carry the update.
+    private func delta(rows: Int, cols: Int, seed: UInt64) -> [Float] {
+        var random = TestRandom(seed: seed)
+        return (0..<(rows * cols)).map { _ in
+            let g = random.generator.nextGaussian()
+            return random.generator.nextUniform() < 0.04 ? g * 0.05 : g * 0.002
+        }
+    }
+
+    func test_encodeDecodeRoundTripsAndAccountingMatchesTheStream() throws {
+        let rows = 6, cols = 100
+        let d = delta(rows: rows, cols: cols, seed: 1)
+        for splitBits in [0, 1, 2] {
+            for selection in [DeltaDQ.Selection.magnitude, .random] {
+                let config = DeltaDQ.Config(groupSize: 16, bits: 4, splitBits: splitBits, keepPerGroup: 3, selection: selection)
+                let encoded = try DeltaDQ.encode(d, rows: rows, cols: cols, config: config, seed: 9)
+                XCTAssertEqual(encoded.payloadBits, config.payloadBits(rows: rows, cols: cols))
+                XCTAssertEqual(encoded.stream.count, (encoded.streamBits + 7) / 8)
+                let decoded = try DeltaDQ.decode(encoded)
+                for r in 0..<rows {
+                    // 7 groups (the last of 4 values): 6 x 3 + 3 kept per row, each within half a step.
+                    let kept = (0..<cols).filter { decoded[r * cols + $0] != 0 }
+                    XCTAssertLessThanOrEqual(kept.count, 21)
+                    if selection == .magnitude {
+                        for c in kept {
+                            XCTAssertLessThanOrEqual(abs(decoded[r * cols + c] - d[r * cols + c]), encoded.scales[r] / 2 * 1.001)
+                        }
+                    }
+                }
+            }
+        }
+        var truncated = try DeltaDQ.encode(d, rows: rows, cols: cols, config: DeltaDQ.Config(groupSize: 16, bits: 4, keepPerGroup: 3))
+        truncated = DeltaDQ.Encoded(config: truncated.config, rows: rows, cols: cols, scales: truncated.scales,
+                                    stream: Array(truncated.stream.prefix(10)), streamBits: 80)
+        XCTAssertThrowsError(try DeltaDQ.decode(truncated, item: "blocks.0.fc1.weight")) { XCTAssertTrue("\($0)".contains("blocks.0.fc1.weight")) }
+    }
+
+    func test_groupSizeSearchMeetsTheRatioAndPicksTheLeastError() throws {
+        let rows = 32, cols = 256
+        let d = delta(rows: rows, cols: cols, seed: 2)
+        let (encoded, error) = try DeltaDQ.compress(d, rows: rows, cols: cols, ratio: 16)
+        XCTAssertGreaterThanOrEqual(encoded.ratio, 16)
+        for groupSize in [8, 32, 256] {
+            guard let config = DeltaDQ.keepForRatio(16, rows: rows, cols: cols, groupSize: groupSize, bits: 4, splitBits: 1) else { continue }
+            let other = try DeltaDQ.decode(try DeltaDQ.encode(d, rows: rows, cols: cols, config: config))
+            XCTAssertLessThanOrEqual(error, QuantMetrics.mse(d, other) * 1.0000001)
+        }
+        XCTAssertThrowsError(try DeltaDQ.compress(d, rows: rows, cols: cols, ratio: 0.5))
+        XCTAssertThrowsError(try DeltaDQ.compress(d, rows: rows, cols: cols, ratio: 1e9))
+    }
+
+    func test_deltaDQAtSixteenTimesBeatsTwoBitRoundToNearestOnOutputError() throws {
+        let rows = 64, cols = 256
+        let d = delta(rows: rows, cols: cols, seed: 3)
+        var random = TestRandom(seed: 4)
+        let calibration = random.matrix(64, cols), test = random.matrix(128, cols)
+        let (encoded, _) = try DeltaDQ.compress(d, rows: rows, cols: cols, ratio: 16, calibration: calibration)
+        let ours = try DeltaDQ.decode(encoded)
+        let rtn = try UniformQuantizer(bits: 2, symmetric: false, granularity: .perChannel(axis: 0)).fakeQuantize(d, shape: [rows, cols])
+        let rtnRatio = Double(16 * rows * cols) / Double(2 * rows * cols + 32 * rows)  // codes + f16 scale and zero point
+        func outputError(_ approx: [Float]) throws -> Double {
+            let exact = try test.multiplied(by: try Matrix(rows: rows, cols: cols, values: d), transposeOther: true)
+            let got = try test.multiplied(by: try Matrix(rows: rows, cols: cols, values: approx), transposeOther: true)
+            return relativeError(got, exact)
+        }
+        let oursError = try outputError(ours), rtnError = try outputError(rtn)
+        print("DeltaDQ ratio \(encoded.ratio) (group \(encoded.config.groupSize), \(encoded.config.bits) bits, keep \(encoded.config.keepPerGroup)) output error \(oursError) vs 2-bit RTN ratio \(rtnRatio) error \(rtnError)")
+        XCTAssertGreaterThanOrEqual(encoded.ratio, 16)
+        XCTAssertLessThan(oursError, rtnError * 0.7)
+    }
+}
