@@ -26,14 +26,17 @@ let package = Package(
             name: "CJPEG",
             pkgConfig: "libjpeg",
             providers: [.apt(["libjpeg-dev"])]),
+        .target(name: "CImageCodec", dependencies: ["CJPEG"]),
 
         // Swift layers.
         .target(name: "OnboardCore", dependencies: ["CKernels", "CBLAS"]),
         .target(name: "OnboardQuant", dependencies: ["OnboardCore", "CBLAS"]),
         .target(name: "OnboardGraph", dependencies: ["OnboardCore", "OnboardQuant", "CKernels", "CBLAS"]),
         .target(name: "OnboardModels", dependencies: ["OnboardCore", "OnboardGraph"]),
+        .target(name: "OnboardSensors", dependencies: ["OnboardCore", "CImageCodec"]),
+        .target(name: "OnboardEval", dependencies: ["OnboardCore", "OnboardSensors"]),
         .target(name: "OnboardCLI", dependencies: [
-            "OnboardCore", "OnboardQuant", "OnboardGraph", "OnboardModels", 
+            "OnboardCore", "OnboardQuant", "OnboardGraph", "OnboardModels", "OnboardSensors", "OnboardEval",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "onboard", dependencies: ["OnboardCLI"]),
@@ -45,6 +48,8 @@ let package = Package(
         .testTarget(name: "OnboardQuantTests", dependencies: ["OnboardQuant", "OnboardTestSupport"]),
         .testTarget(name: "OnboardGraphTests", dependencies: ["OnboardGraph", "OnboardTestSupport"]),
         .testTarget(name: "OnboardModelsTests", dependencies: ["OnboardModels", "OnboardTestSupport"]),
+        .testTarget(name: "OnboardSensorsTests", dependencies: ["OnboardSensors", "OnboardTestSupport"]),
+        .testTarget(name: "OnboardEvalTests", dependencies: ["OnboardEval", "OnboardTestSupport"]),
         // Runs the built `onboard` executable as a user would.
         .testTarget(name: "OnboardCLITests", dependencies: ["onboard", "OnboardTestSupport"]),
     ]

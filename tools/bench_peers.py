@@ -150,6 +150,20 @@ def onboard_logits(binary, bundle, x, work_dir, args) -> torch.Tensor:
     return load_file(out)["logits"]
 
 
+def onboard_quantize(binary, bundle, cfg, work_dir, args) -> str:
+    """Calibrates Onboard on the same kind of data ORT is calibrated on (8 seeded random inputs)."""
+    calibration = os.path.join(work_dir, "calibration")
+    os.makedirs(calibration, exist_ok=True)
+    generator = torch.Generator().manual_seed(args.seed + 1)
+    for i in range(8):
+        x = torch.randn(1, cfg["in_chans"], *cfg["image_size"], generator=generator)
+        write_safetensors(os.path.join(calibration, f"{i:04d}.safetensors"), {"pixel_values": x})
+    quantized = os.path.join(work_dir, "bundle-int8")
+    run_onboard(binary, ["quantize", "--model", bundle, "--calibration", calibration, "--out", quantized,
+                         "--threads", str(args.threads)])
+    return quantized
+
+
 def bench_model(name: str, args, work_dir: str) -> list[dict]:
     import timm
     torch.manual_seed(args.seed)
@@ -174,6 +188,8 @@ def bench_model(name: str, args, work_dir: str) -> list[dict]:
               "peers only", flush=True)
         return rows
     try:
+        if args.precision == "int8":
+            bundle = onboard_quantize(args.onboard, bundle, cfg, work_dir, args)
         err = rel_err(onboard_logits(args.onboard, bundle, x, work_dir, args), ref)
         res = onboard_bench(args.onboard, bundle, args)
     except (RuntimeError, OSError, KeyError, ValueError) as e:
@@ -208,11 +224,16 @@ def main(argv=None):
     ap.add_argument("--onboard", default=".build/release/onboard", help="onboard CLI binary")
     ap.add_argument("--work-dir", help="keep bundles/ONNX files here instead of a temp dir")
     ap.add_argument("--jpeg", nargs="+", metavar="IMG", help="instead: time the camera-set JPEG pipeline (bench_jpeg.py)")
+    ap.add_argument("--gemm", action="store_true",
+                    help="instead: INT8 GEMM throughput, Onboard's kernel vs ONNX Runtime MatMulInteger")
     ap.add_argument("--jpeg-size", default="800x320", help="network input WxH for --jpeg")
     args = ap.parse_args(argv)
     if args.jpeg:
         from bench_jpeg import bench_jpeg
         return bench_jpeg(args)
+    if args.gemm:
+        from bench_gemm import bench_gemm
+        return bench_gemm(args)
     torch.set_num_threads(args.threads)
 
     results = {}

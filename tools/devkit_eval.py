@@ -7,9 +7,11 @@
 The devkit (nuscenes-devkit==1.2.0, numpy<2; see tools/make_eval_fixtures.py for the venv) evaluates the
 custom split S (a key of DIR/V/splits.json). Prints one line per figure of metrics_summary.json (label_aps,
 mean_dist_aps, mean_ap, label_tp_errors, tp_errors, tp_scores, nd_score), then the largest absolute
-difference; exits 1 when a figure differs by more than the tolerance or NaN-ness differs.
+difference; exits 1 when a figure differs by more than the tolerance or NaN-ness differs, or when only one
+of the two accepts the input (both refusing a malformed submission counts as agreement).
 """
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -55,9 +57,9 @@ def run_onboard(binary, data, version, split, results, out_path):
                "--out", out_path]
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:
-        sys.exit("onboard eval failed (%d): %s" % (done.returncode, done.stderr.strip()))
+        return None, "exit %d: %s" % (done.returncode, done.stderr.strip())
     with open(out_path) as f:
-        return json.load(f)
+        return json.load(f), ""
 
 
 def compare(devkit, onboard, tolerance):
@@ -94,9 +96,21 @@ def main():
     parser.add_argument("--tolerance", type=float, default=1e-4)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        devkit = run_devkit(args.data, args.version, args.split, args.results, os.path.join(tmp, "devkit"))
-        onboard = run_onboard(args.onboard, args.data, args.version, args.split, args.results,
-                              os.path.join(tmp, "onboard_metrics.json"))
+        devkit, devkit_error = None, ""
+        try:
+            with contextlib.redirect_stdout(sys.stderr):  # the devkit prints its own summary
+                devkit = run_devkit(args.data, args.version, args.split, args.results, os.path.join(tmp, "devkit"))
+        except Exception as error:  # the devkit refuses bad submissions with asserts and KeyErrors
+            devkit_error = "%s: %s" % (type(error).__name__, error)
+        onboard, onboard_error = run_onboard(args.onboard, args.data, args.version, args.split, args.results,
+                                             os.path.join(tmp, "onboard_metrics.json"))
+    if devkit is None or onboard is None:
+        print("devkit:  %s" % (devkit_error or "evaluated"))
+        print("onboard: %s" % (onboard_error or "evaluated"))
+        if devkit is None and onboard is None:
+            print("OK: both refuse the input")
+            return
+        sys.exit("FAILED: only one of them evaluated the input")
     print("%-45s %14s %14s %10s" % ("figure", "devkit", "onboard", "|diff|"))
     worst, count, failures = compare(devkit, onboard, args.tolerance)
     print("compared %d figures; max abs difference %.3e (tolerance %.0e)" % (count, worst, args.tolerance))

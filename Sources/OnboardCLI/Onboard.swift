@@ -7,7 +7,7 @@ public struct Onboard: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "onboard",
         abstract: "Run, inspect, benchmark and validate perception models for embedded targets.",
-        subcommands: [RunCommand.self, InspectCommand.self, BenchCommand.self, DemoCommand.self, QuantizeCommand.self, CompareCommand.self, DeltaCommand.self])
+        subcommands: [RunCommand.self, InspectCommand.self, BenchCommand.self, DemoCommand.self, QuantizeCommand.self, CompareCommand.self, BenchGemmCommand.self, EvalCommand.self, SynthCommand.self, PreprocessCommand.self, DeltaCommand.self])
 
     public init() {}
 

@@ -11,6 +11,7 @@ struct RunCommand: ParsableCommand {
     @Option(help: "safetensors file with the model's inputs (a ViT takes pixel_values [B,3,H,W]).") var inputs: String
     @Option(help: "safetensors file to write the outputs to.") var out: String
     @Option(help: "Worker threads (default: all cores).") var threads: Int = Parallel.coreCount
+    @Option(help: "fp32, or int8 for a quantized bundle.") var precision: BenchCommand.Precision = .fp32
 
     func validate() throws {
         guard threads >= 1 else { throw ValidationError("--threads must be >= 1") }
@@ -21,7 +22,7 @@ struct RunCommand: ParsableCommand {
         let file = try SafeTensorsFile(path: inputs)
         let tensors = file.allTensors()
         let batch = try bundle.batchSize(for: tensors.mapValues(\.shape), source: inputs)
-        let executor = try FP32Executor(graph: try bundle.graph(batch: batch), threads: threads)
+        let executor = try BenchTarget(bundle: bundle, precision: precision, batch: batch, threads: threads)
         var feed: [String: Tensor] = [:]
         for name in bundle.inputShapes(batch: batch).keys {
             guard let tensor = tensors[name], tensor.dtype == .f32 else {

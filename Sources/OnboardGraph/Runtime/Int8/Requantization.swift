@@ -1,6 +1,7 @@
 import CKernels
 import Foundation
 import OnboardCore
+import OnboardQuant
 
 /// Per-column epilogue data of one integer product, owned so the C struct can point into it.
 final class EpilogueTables {
@@ -22,20 +23,13 @@ final class EpilogueTables {
         useFixedPoint = fixedPoint && scales.allSatisfy { $0 > 0 && $0 < 1 }
         if useFixedPoint {
             for scale in scales {
-                let (multiplier, shift) = Self.fixedPoint(Double(scale))
-                multipliers.append(multiplier)
-                shifts.append(shift)
+                // scale = multiplier · 2^-shift = (multiplier / 2^31) · 2^-(shift - 31): the kernel's
+                // doubling high multiply takes the 2^31 and a right shift the rest (>= 0 as scale < 1).
+                let dyadic = Dyadic.approximate(Double(scale))
+                multipliers.append(dyadic.multiplier)
+                shifts.append(dyadic.shift - 31)
             }
         }
-    }
-
-    /// scale ≈ multiplier / 2^31 · 2^-shift with multiplier in [2^30, 2^31): relative error <= 2^-31.
-    static func fixedPoint(_ scale: Double) -> (Int32, Int32) {
-        let exponent = Int(scale.exponent) + 1  // scale = q · 2^exponent, q in [0.5, 1)
-        var q = (scale * pow(2, Double(-exponent)) * 2_147_483_648).rounded()
-        var shift = -exponent
-        if q >= 2_147_483_648 { q /= 2; shift -= 1 }
-        return (Int32(q), Int32(shift))
     }
 
     /// Calls `body` with the C epilogue (u8 output), optionally with per-row biases.

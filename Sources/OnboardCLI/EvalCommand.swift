@@ -1,0 +1,56 @@
+import ArgumentParser
+import Foundation
+import OnboardCore
+import OnboardEval
+
+/// `onboard eval`: nuScenes detection metrics of a results file, equal to the official devkit's.
+struct EvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "nuScenes detection metrics (mAP, TP errors, NDS) of a results file, as the official devkit computes them.",
+        discussion: """
+            Reads DIR/VERSION/*.json (the 13 nuScenes tables) and the custom split S from DIR/VERSION/splits.json \
+            ({"S": [scene names]}). RESULTS.json is in the official submission format and must hold every sample \
+            of the split. METRICS.json has the layout of the devkit's metrics_summary.json; NaN figures are \
+            written as the token NaN, as Python's json module writes them.
+            """)
+
+    @Option(help: "nuScenes dataroot (holds VERSION/).") var data: String
+    @Option(help: "Table version directory, e.g. v1.0-mini.") var version: String
+    @Option(help: "Split name listed in DIR/VERSION/splits.json.") var split: String
+    @Option(help: "Detection results in the official submission format.") var results: String
+    @Option(help: "Where to write the metrics summary (JSON).") var out: String
+
+    func run() throws {
+        // Load and validate everything first, so a user error is the only line on stderr.
+        let inputs = try EvaluationInputs(dataroot: data, version: version, split: split, resultsPath: results)
+        StandardError.line("eval: split \(split): \(inputs.groundTruth.sampleTokens.count) samples, "
+            + "\(inputs.groundTruth.boxes.count) ground-truth boxes, \(inputs.predictions.count) predicted boxes")
+        let summary = DetectionEvaluation.evaluate(groundTruth: inputs.groundTruth, predictions: inputs.predictions,
+                                                   meta: inputs.meta)
+        try summary.write(to: out)
+        StandardError.line("eval: wrote \(out)")
+        print(Self.report(summary))
+    }
+
+    /// The devkit's printed summary: headline figures, then one row per class.
+    static func report(_ summary: MetricsSummary) -> String {
+        func f(_ value: Double?) -> String { value.map { String(format: "%.4f", $0) } ?? "nan" }
+        let errors = summary.tpErrors
+        var lines = ["mAP: \(f(summary.meanAP))"]
+        for (metric, label) in zip(DetectionConstants.tpMetricNames, ["mATE", "mASE", "mAOE", "mAVE", "mAAE"]) {
+            lines.append("\(label): \(f(errors[metric]))")
+        }
+        lines.append("NDS: \(f(summary.ndScore))")
+        lines.append("")
+        lines.append(["Object Class".padding(toLength: 20, withPad: " ", startingAt: 0), "AP", "ATE", "ASE", "AOE", "AVE", "AAE"]
+            .joined(separator: "\t"))
+        let meanDist = summary.meanDistAPs
+        for name in summary.config.classNames {
+            let row = [meanDist[name]] + DetectionConstants.tpMetricNames.map { summary.labelTPErrors[name]?[$0] }
+            lines.append(([name.padding(toLength: 20, withPad: " ", startingAt: 0)]
+                + row.map { $0.map { String(format: "%.3f", $0) } ?? "nan" }).joined(separator: "\t"))
+        }
+        return lines.joined(separator: "\n")
+    }
+}

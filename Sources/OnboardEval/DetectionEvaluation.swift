@@ -1,0 +1,74 @@
+import Foundation
+import OnboardCore
+import OnboardSensors
+
+/// The nuScenes detection evaluation (devkit `DetectionEval.__init__` + `evaluate`).
+public enum DetectionEvaluation {
+    /// Evaluates `predictions` (already restricted to the split) against `groundTruth`.
+    public static func evaluate(groundTruth: GroundTruth, predictions: EvalBoxes, meta: JSONValue = .object([:]),
+                                config: DetectionConfig = .cvpr2019) -> MetricsSummary {
+        let predicted = Filters.filter(
+            Filters.addCenterDistance(predictions, egoTranslations: groundTruth.egoTranslations),
+            config: config, bicycleRacks: groundTruth.bicycleRacks)
+        let truth = Filters.filter(
+            Filters.addCenterDistance(groundTruth.boxes, egoTranslations: groundTruth.egoTranslations),
+            config: config, bicycleRacks: groundTruth.bicycleRacks)
+
+        let start = Date()
+        var labelAPs: [String: [Double: Double]] = [:]
+        var labelTPErrors: [String: [String: Double]] = [:]
+        for name in config.classNames {
+            var tpData: MetricData?
+            for threshold in config.distanceThresholds {
+                let data = Accumulate.metricData(groundTruth: truth, predictions: predicted, className: name,
+                                                 threshold: threshold)
+                labelAPs[name, default: [:]][threshold] = Accumulate.averagePrecision(
+                    data, minRecall: config.minRecall, minPrecision: config.minPrecision)
+                if threshold == config.tpDistanceThreshold { tpData = data }
+            }
+            let data = tpData ?? Accumulate.metricData(groundTruth: truth, predictions: predicted, className: name,
+                                                       threshold: config.tpDistanceThreshold)
+            for metric in DetectionConstants.tpMetricNames {
+                labelTPErrors[name, default: [:]][metric] = isUndefined(metric: metric, className: name)
+                    ? .nan : Accumulate.tpError(data, minRecall: config.minRecall, metric: metric)
+            }
+        }
+        return MetricsSummary(config: config, labelAPs: labelAPs, labelTPErrors: labelTPErrors,
+                              evalTime: Date().timeIntervalSince(start), meta: meta)
+    }
+
+    /// Cones have no orientation, velocity or attribute; barriers no velocity or attribute.
+    public static func isUndefined(metric: String, className: String) -> Bool {
+        switch className {
+        case "traffic_cone": return ["attr_err", "vel_err", "orient_err"].contains(metric)
+        case "barrier": return ["attr_err", "vel_err"].contains(metric)
+        default: return false
+        }
+    }
+
+    /// Loads the tables at `dataroot/version`, the custom split and the results file, and evaluates.
+    public static func evaluate(dataroot: String, version: String, split: String, resultsPath: String,
+                                config: DetectionConfig = .cvpr2019) throws -> MetricsSummary {
+        let inputs = try EvaluationInputs(dataroot: dataroot, version: version, split: split,
+                                          resultsPath: resultsPath, config: config)
+        return evaluate(groundTruth: inputs.groundTruth, predictions: inputs.predictions, meta: inputs.meta, config: config)
+    }
+}
+
+/// Everything an evaluation reads, loaded and validated (a bad input throws before any work).
+public struct EvaluationInputs: Sendable {
+    public var groundTruth: GroundTruth
+    /// The results of the split's samples.
+    public var predictions: EvalBoxes
+    /// The results file's `meta`.
+    public var meta: JSONValue
+
+    public init(dataroot: String, version: String, split: String, resultsPath: String,
+                config: DetectionConfig = .cvpr2019) throws {
+        let tables = try NuScenesTables(dataroot: dataroot, version: version)
+        groundTruth = try GroundTruth(tables: tables, split: split)
+        let results = try ResultsReader.read(path: resultsPath, maxBoxesPerSample: config.maxBoxesPerSample)
+        predictions = try results.boxes(forSplit: groundTruth.sampleTokens, path: resultsPath)
+        meta = results.meta
+    }
+}

@@ -1,0 +1,135 @@
+import Foundation
+import OnboardCore
+
+/// PETR's test-time image preprocessing (`ResizeCropFlipImage` with training=False, then
+/// `NormalizeMultiviewImage`): resize by r = max(fH/H, fW/W) to (int(W r), int(H r)), keep the
+/// bottom fH rows and the centred fW columns, update intrinsics by ida = [[r,0,-cropX],[0,r,-cropY]],
+/// then (x - mean) / std per channel in the configured order. H, W are the image's own size
+/// (1600x900 for nuScenes, which gives PETR's formula).
+public struct PETRPreprocessing: Sendable, Equatable {
+    public enum ChannelOrder: String, Sendable { case bgr, rgb }
+
+    public var width: Int
+    public var height: Int
+    public var mean: [Float]
+    public var std: [Float]
+    public var channelOrder: ChannelOrder
+    public var filter: ResampleFilter
+    /// Decode at the smallest libjpeg DCT scale that still covers the resized size (much faster;
+    /// differs from the exact full decode + Pillow resize by a few grey levels).
+    public var dctScaling: Bool
+
+    /// The `petr_vovnet_gridmask_p4_800x320` settings: BGR, mean [103.530, 116.280, 123.675],
+    /// std [57.375, 57.120, 58.395].
+    public static let vovnet800x320 = PETRPreprocessing(
+        width: 800, height: 320, mean: [103.530, 116.280, 123.675], std: [57.375, 57.120, 58.395],
+        channelOrder: .bgr, filter: .bicubic, dctScaling: true)
+
+    public init(width: Int, height: Int, mean: [Float], std: [Float], channelOrder: ChannelOrder,
+                filter: ResampleFilter = .bicubic, dctScaling: Bool = true) {
+        self.width = width; self.height = height; self.mean = mean; self.std = std
+        self.channelOrder = channelOrder; self.filter = filter; self.dctScaling = dctScaling
+    }
+
+    public func validate() throws {
+        guard width > 0, height > 0, width <= 16384, height <= 16384 else {
+            throw OnboardError.invalidArgument("preprocessing size must be positive, got \(width)x\(height)")
+        }
+        guard mean.count == 3, std.count == 3, std.allSatisfy({ $0 > 0 && $0.isFinite }), mean.allSatisfy(\.isFinite) else {
+            throw OnboardError.invalidArgument("mean and std need 3 finite values each (std > 0)")
+        }
+    }
+
+    /// Resize and crop for an image of `imageWidth` x `imageHeight`.
+    public struct Geometry: Equatable, Sendable {
+        public let scale: Double
+        public let resizedWidth: Int
+        public let resizedHeight: Int
+        public let cropX: Int
+        public let cropY: Int
+
+        /// K' = ida K (PETR's intrinsics update).
+        public func updated(intrinsic k: Matrix3) -> Matrix3 {
+            Matrix3([scale, 0, -Double(cropX), 0, scale, -Double(cropY), 0, 0, 1]) * k
+        }
+    }
+
+    public func geometry(imageWidth: Int, imageHeight: Int) -> Geometry {
+        let r = max(Double(height) / Double(imageHeight), Double(width) / Double(imageWidth))
+        let newW = Int(Double(imageWidth) * r), newH = Int(Double(imageHeight) * r)
+        return Geometry(scale: r, resizedWidth: newW, resizedHeight: newH,
+                        cropX: max(0, newW - width) / 2, cropY: newH - height)
+    }
+
+    /// Decodes, resizes, crops and normalises one JPEG into `out` (3 x height x width planes).
+    public func process(jpeg data: [UInt8], path: String, into out: UnsafeMutablePointer<Float>) throws {
+        let (w, h) = try JPEGCodec.size(of: data, path: path)
+        let g = geometry(imageWidth: w, imageHeight: h)
+        let eighths = dctScaling
+            ? JPEGCodec.dctScale(width: w, height: h, minWidth: g.resizedWidth, minHeight: g.resizedHeight) : 8
+        let decodedHeight = try JPEGCodec.scaledSize(of: data, eighths: eighths, path: path).height
+        let rows = g.cropY..<(g.cropY + height)
+        // Rows above the crop are never used: libjpeg skips them.
+        let firstRow = PillowResampler.sourceRows(for: rows, height: g.resizedHeight, sourceHeight: decodedHeight,
+                                                  filter: filter).lowerBound
+        let decoded = try JPEGCodec.decode(data, path: path, eighths: eighths, bgr: channelOrder == .bgr, firstRow: firstRow)
+        let window = PillowResampler.resizeWindow(
+            decoded, width: g.resizedWidth, height: g.resizedHeight, rows: rows, columns: g.cropX..<(g.cropX + width),
+            filter: filter, firstSourceRow: firstRow, sourceHeight: decodedHeight)
+        normalize(window, into: out)
+    }
+
+    /// (x - mean) * (1 / std) in Float, as mmcv's `imnormalize`; interleaved to planar.
+    public func normalize(_ image: RGBImage, into out: UnsafeMutablePointer<Float>) {
+        let plane = image.width * image.height
+        let inverse = std.map { Float(1 / Double($0)) }
+        let (m0, m1, m2) = (mean[0], mean[1], mean[2]), (s0, s1, s2) = (inverse[0], inverse[1], inverse[2])
+        let (p0, p1, p2) = (out, out + plane, out + 2 * plane)
+        image.pixels.withUnsafeBufferPointer { px in
+            for i in 0..<plane {
+                p0[i] = (Float(px[i * 3]) - m0) * s0
+                p1[i] = (Float(px[i * 3 + 1]) - m1) * s1
+                p2[i] = (Float(px[i * 3 + 2]) - m2) * s2
+            }
+        }
+    }
+
+    /// [N, 3, height, width] from N JPEG files, decoded on up to `threads` threads. Errors name the file.
+    public func batch(files: [String], threads: Int) throws -> Tensor {
+        try validate()
+        let tensor = Tensor(zeros: [files.count, 3, height, width])
+        let planeFloats = 3 * height * width
+        let base = tensor.rawPointer.bindMemory(to: Float.self, capacity: files.count * planeFloats)
+        let errors = ErrorSlots(count: files.count)
+        nonisolated(unsafe) let output = base
+        Parallel.forRanges(count: files.count, threads: threads) { range in
+            for i in range {
+                do {
+                    let data = try JPEGCodec.readFile(files[i])
+                    try process(jpeg: data, path: files[i], into: output + i * planeFloats)
+                } catch {
+                    errors.set(i, error)
+                }
+            }
+        }
+        if let error = errors.first { throw error }
+        return tensor
+    }
+}
+
+/// Per-item error slots written from parallel workers (each index by one worker only).
+final class ErrorSlots: @unchecked Sendable {
+    private var slots: [Error?]
+    private let lock = NSLock()
+
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+
+    func set(_ index: Int, _ error: Error) {
+        lock.lock(); slots[index] = error; lock.unlock()
+    }
+
+    var first: Error? {
+        lock.lock(); defer { lock.unlock() }
+        return slots.lazy.compactMap { $0 }.first
+    }
+}

@@ -1,0 +1,127 @@
+import Foundation
+import OnboardCore
+
+/// Reads key-frame samples of a nuScenes-layout set as PETR's pipeline does: per-camera geometry,
+/// ego pose, ground truth, and preprocessed [N_cam, 3, H, W] image tensors.
+public struct NuScenesSampleReader: Sendable {
+    /// PETR's camera order.
+    public static let petrChannels = ["CAM_FRONT", "CAM_FRONT_RIGHT", "CAM_FRONT_LEFT",
+                                      "CAM_BACK", "CAM_BACK_LEFT", "CAM_BACK_RIGHT"]
+
+    public let tables: NuScenesTables
+    public let channels: [String]
+    public let preprocessing: PETRPreprocessing
+    /// Leave out samples with a bad table link or image (warning on stderr) instead of failing.
+    public let skipBad: Bool
+
+    public init(tables: NuScenesTables, channels: [String] = NuScenesSampleReader.petrChannels,
+                preprocessing: PETRPreprocessing = .vovnet800x320, skipBad: Bool = false) throws {
+        try preprocessing.validate()
+        guard !channels.isEmpty else { throw OnboardError.invalidArgument("no camera channels requested") }
+        self.tables = tables; self.channels = channels; self.preprocessing = preprocessing; self.skipBad = skipBad
+    }
+
+    /// The result of reading sample metadata: the samples kept and the ones left out with why.
+    public struct Listing: Sendable {
+        public var samples: [CameraSample] = []
+        public var skipped: [(token: String, reason: String)] = []
+    }
+
+    /// Samples of `tokens` (default: every sample, scenes in table order, time order within).
+    public func samples(tokens: [String]? = nil) throws -> Listing {
+        let order = tokens ?? tables.scene.records.flatMap { tables.samplesInScene($0.token).map(\.token) }
+        var listing = Listing()
+        for token in order {
+            do {
+                listing.samples.append(try sample(token))
+            } catch let error as OnboardError where skipBad {
+                listing.skipped.append((token, error.description))
+                warn("skipping sample \(token): \(error.description)")
+            }
+        }
+        return listing
+    }
+
+    public func sample(_ token: String) throws -> CameraSample {
+        let directory = tables.tablesDirectory
+        func fail(_ reason: String) -> OnboardError { .format(path: directory, item: "sample \(token)", reason: reason) }
+        guard let record = tables.sample[token] else { throw fail("not in sample.json") }
+        guard let lidar = tables.keyFrame(ofSample: token, channel: "LIDAR_TOP"),
+              let lidarPose = tables.egoPose[lidar.ego_pose_token],
+              let lidarCalibration = tables.calibratedSensor[lidar.calibrated_sensor_token] else {
+            throw fail("no LIDAR_TOP key frame")
+        }
+        let lidarToEgo = try RigidTransform(nuScenesRotation: lidarCalibration.rotation, translation: lidarCalibration.translation,
+                                            item: "calibrated_sensor \(lidarCalibration.token)")
+        let egoToGlobal = try RigidTransform(nuScenesRotation: lidarPose.rotation, translation: lidarPose.translation,
+                                             item: "ego_pose \(lidarPose.token)")
+        var cameras: [CameraFrame] = []
+        for channel in channels {
+            guard let data = tables.keyFrame(ofSample: token, channel: channel) else { throw fail("no \(channel) key frame") }
+            cameras.append(try frame(data, channel: channel, lidarToEgo: lidarToEgo, lidarEgoToGlobal: egoToGlobal, sample: token))
+        }
+        let boxes = try tables.annotations(ofSample: token).map { try box($0) }
+        return CameraSample(token: token, sceneToken: record.scene_token, timestamp: record.timestamp, cameras: cameras,
+                            lidarToEgo: lidarToEgo, egoToGlobal: egoToGlobal, boxes: boxes)
+    }
+
+    func frame(_ data: NuScenesSampleData, channel: String, lidarToEgo: RigidTransform,
+               lidarEgoToGlobal: RigidTransform, sample: String) throws -> CameraFrame {
+        let item = "sample \(sample) \(channel)"
+        guard let calibration = tables.calibratedSensor[data.calibrated_sensor_token],
+              let pose = tables.egoPose[data.ego_pose_token] else {
+            throw OnboardError.format(path: tables.tablesDirectory, item: item, reason: "dangling calibration or ego pose")
+        }
+        let k = calibration.camera_intrinsic
+        guard k.count == 3, k.allSatisfy({ $0.count == 3 && $0.allSatisfy(\.isFinite) }) else {
+            throw OnboardError.format(path: tables.tablesDirectory, item: "\(item) calibrated_sensor \(calibration.token)",
+                                      reason: "camera_intrinsic is not 3x3")
+        }
+        guard data.width > 0, data.height > 0 else {
+            throw OnboardError.format(path: tables.tablesDirectory, item: item, reason: "image size \(data.width)x\(data.height)")
+        }
+        let intrinsic = Matrix3(k.flatMap { $0 })
+        let lidarToCamera = SampleGeometry.lidarToCamera(
+            cameraToEgo: try RigidTransform(nuScenesRotation: calibration.rotation, translation: calibration.translation, item: item),
+            cameraEgoToGlobal: try RigidTransform(nuScenesRotation: pose.rotation, translation: pose.translation, item: item),
+            lidarToEgo: lidarToEgo, lidarEgoToGlobal: lidarEgoToGlobal)
+        let geometry = preprocessing.geometry(imageWidth: data.width, imageHeight: data.height)
+        let path = (tables.dataroot as NSString).appendingPathComponent(data.filename)
+        return CameraFrame(
+            channel: channel, sampleDataToken: data.token, path: path, imageWidth: data.width, imageHeight: data.height,
+            intrinsic: intrinsic, lidarToCamera: lidarToCamera,
+            lidarToImage: SampleGeometry.lidarToImage(intrinsic: intrinsic, lidarToCamera: lidarToCamera),
+            lidarToNetworkImage: SampleGeometry.lidarToImage(intrinsic: geometry.updated(intrinsic: intrinsic),
+                                                             lidarToCamera: lidarToCamera))
+    }
+
+    func box(_ annotation: NuScenesSampleAnnotation) throws -> GroundTruthBox {
+        let item = "sample_annotation \(annotation.token)"
+        guard annotation.translation.count == 3, annotation.size.count == 3 else {
+            throw OnboardError.format(path: tables.tablesDirectory, item: item, reason: "translation and size need 3 values")
+        }
+        let t = annotation.translation, s = annotation.size
+        return GroundTruthBox(
+            annotationToken: annotation.token, instanceToken: annotation.instance_token,
+            categoryName: tables.categoryName(of: annotation) ?? "", attributeNames: tables.attributeNames(of: annotation),
+            center: SIMD3(t[0], t[1], t[2]), size: SIMD3(s[0], s[1], s[2]),
+            rotation: try Quaternion(nuScenes: annotation.rotation, item: item),
+            velocity: tables.velocity(of: annotation), numLidarPoints: annotation.num_lidar_pts,
+            numRadarPoints: annotation.num_radar_pts, visibilityToken: annotation.visibility_token)
+    }
+
+    /// The sample's images as [N_cam, 3, H, W], channels in `channels` order; errors name file and channel.
+    public func images(of sample: CameraSample, threads: Int) throws -> Tensor {
+        do {
+            return try preprocessing.batch(files: sample.cameras.map(\.path), threads: threads)
+        } catch let error as OnboardError {
+            let channel = sample.cameras.first { error.description.contains($0.path) }?.channel ?? "camera"
+            throw OnboardError.format(path: tables.tablesDirectory, item: "sample \(sample.token) \(channel)",
+                                      reason: error.description)
+        }
+    }
+
+    func warn(_ text: String) {
+        FileHandle.standardError.write(Data("onboard: warning: \(text)\n".utf8))
+    }
+}
