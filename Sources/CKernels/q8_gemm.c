@@ -13,6 +13,15 @@
 #endif
 
 #pragma clang diagnostic ignored "-Wpsabi"
+/* No fused multiply-adds behind our back: every path must round exactly like the reference. */
+#pragma clang fp contract(off)
+
+/* Where a finished tile goes: rows x cols of C at (i0, j0). */
+typedef struct {
+    const onboard_q8_epilogue *e;
+    void *c;
+    size_t ldc, i0, j0, rows, cols;
+} tile_out;
 
 #define NR ONBOARD_Q8_NR
 
@@ -23,19 +32,35 @@ size_t onboard_q8_packed_size(size_t k, size_t n) { return panel_count(n) * NR *
 
 static void pack_b(const int8_t *b, size_t ldb, bool transposed, size_t k, size_t n, int8_t flip,
                    int8_t *packed, int32_t *col_sums) {
-    const size_t kp = padded_depth(k);
-    if (col_sums) memset(col_sums, 0, n * sizeof(int32_t));
+    const size_t kp = padded_depth(k), full_groups = k / 4;
+    const uint32_t flip4 = (uint8_t)flip * 0x01010101u;
     for (size_t p = 0; p < panel_count(n); p++) {
         int8_t *panel = packed + p * NR * kp;
-        for (size_t g = 0; g < kp / 4; g++)
-            for (size_t j = 0; j < NR; j++)
-                for (size_t t = 0; t < 4; t++) {
-                    const size_t kk = 4 * g + t, col = p * NR + j;
-                    int8_t v = 0;
-                    if (kk < k && col < n) v = (int8_t)((transposed ? b[col * ldb + kk] : b[kk * ldb + col]) ^ flip);
-                    panel[(g * NR + j) * 4 + t] = v;
-                    if (col_sums && kk < k && col < n) col_sums[col] += v;
+        const size_t cols = n - p * NR < NR ? n - p * NR : NR;
+        for (size_t j = 0; j < NR; j++) {
+            const size_t col = p * NR + j;
+            int32_t sum = 0;
+            for (size_t g = 0; g < kp / 4; g++) {
+                int8_t v[4] = {0, 0, 0, 0};
+                if (j < cols) {
+                    if (transposed && g < full_groups) {
+                        /* Column col of B is row col of the source: 4 depths are 4 adjacent bytes. */
+                        uint32_t w;
+                        memcpy(&w, b + col * ldb + 4 * g, 4);
+                        w ^= flip4;
+                        memcpy(v, &w, 4);
+                    } else {
+                        for (size_t t = 0; t < 4 && 4 * g + t < k; t++) {
+                            const size_t kk = 4 * g + t;
+                            v[t] = (int8_t)((transposed ? b[col * ldb + kk] : b[kk * ldb + col]) ^ flip);
+                        }
+                    }
+                    sum += v[0] + v[1] + v[2] + v[3];
                 }
+                memcpy(panel + (g * NR + j) * 4, v, 4);
+            }
+            if (col_sums && j < cols) col_sums[col] = sum;
+        }
     }
 }
 
@@ -162,8 +187,9 @@ static void tile_generic(size_t rows, size_t k, const uint8_t *const *row, const
 #define AVX2_ATTR __attribute__((target("avx2,fma")))
 
 /* 12 rows x np panels (np = 1 or 2); rows past the edge read a valid row and are discarded. */
-static inline __attribute__((always_inline)) VNNI512_ATTR void
-kernel_12xnp__avx512vnni(const int np, size_t k, const uint8_t *const *row, const int8_t *p0, const int8_t *p1, int32_t *acc) {
+static inline __attribute__((always_inline)) VNNI512_ATTR int
+kernel_12xnp__avx512vnni(const int np, size_t k, const uint8_t *const *row, const int8_t *p0, const int8_t *p1, int32_t *acc,
+                         const tile_out *out) {
     __m512i c[12][2];
     for (int r = 0; r < 12; r++) c[r][0] = c[r][1] = _mm512_setzero_si512();
     const size_t full = k / 4;
@@ -181,20 +207,68 @@ kernel_12xnp__avx512vnni(const int np, size_t k, const uint8_t *const *row, cons
     for (size_t g = 0; g < full; g++) VNNI512_STEP(g, load_u32(row[r] + 4 * g));
     if (k % 4) VNNI512_STEP(full, load_a4(row[r] + 4 * full, k % 4));
 #undef VNNI512_STEP
+    const onboard_q8_epilogue *e = out->e;
+    if (e->out_type == ONBOARD_Q8_OUT_S32) {
+        for (int h = 0; h < np; h++) {
+            if (out->cols <= 16 * (size_t)h) break;
+            const size_t j = out->j0 + 16 * (size_t)h;
+            const size_t width = out->cols - 16 * (size_t)h < 16 ? out->cols - 16 * (size_t)h : 16;
+            const __mmask16 mask = (__mmask16)((1u << width) - 1);
+            const __m512i colb = e->col_bias ? _mm512_maskz_loadu_epi32(mask, e->col_bias + j) : _mm512_setzero_si512();
+            _Pragma("clang loop unroll(full)")
+            for (int r = 0; r < 12; r++) {
+                if ((size_t)r >= out->rows) break;
+                __m512i v = _mm512_add_epi32(c[r][h], colb);
+                if (e->row_bias) v = _mm512_add_epi32(v, _mm512_set1_epi32(e->row_bias[out->i0 + r]));
+                _mm512_mask_storeu_epi32((int32_t *)out->c + (out->i0 + r) * out->ldc + j, mask, v);
+            }
+        }
+        return 1;
+    }
+    if (e->out_type == ONBOARD_Q8_OUT_U8 && !e->use_fixed_point) {
+        /* The shared epilogue in registers, step for step: int32 sums, convert, scale, clamp to
+         * +-2^22 and round half to even (as round_even_fast), zero point, clamp, narrow. */
+        const __m512 limit = _mm512_set1_ps(4194304.0f);
+        for (int h = 0; h < np; h++) {
+            const size_t j = out->j0 + 16 * (size_t)h;
+            if (out->cols <= 16 * (size_t)h) break;
+            const size_t width = out->cols - 16 * (size_t)h < 16 ? out->cols - 16 * (size_t)h : 16;
+            const __mmask16 mask = (__mmask16)((1u << width) - 1);
+            const __m512i colb = e->col_bias ? _mm512_maskz_loadu_epi32(mask, e->col_bias + j) : _mm512_setzero_si512();
+            const __m512 scale = e->scale_per_column ? _mm512_maskz_loadu_ps(mask, e->scale + j) : _mm512_set1_ps(e->scale[0]);
+            const __m512i zp = _mm512_set1_epi32(e->out_zero_point);
+            const __m512i lo = _mm512_set1_epi32(e->out_min), hi = _mm512_set1_epi32(e->out_max);
+            _Pragma("clang loop unroll(full)")
+            for (int r = 0; r < 12; r++) {  /* constant bounds keep c[][] in registers */
+                if ((size_t)r >= out->rows) break;
+                __m512i v = _mm512_add_epi32(c[r][h], colb);
+                if (e->row_bias) v = _mm512_add_epi32(v, _mm512_set1_epi32(e->row_bias[out->i0 + r]));
+                __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(v), scale);
+                f = _mm512_min_ps(_mm512_max_ps(f, _mm512_sub_ps(_mm512_setzero_ps(), limit)), limit);
+                __m512i q = _mm512_add_epi32(_mm512_cvt_roundps_epi32(f, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC), zp);
+                q = _mm512_min_epi32(_mm512_max_epi32(q, lo), hi);
+                uint8_t *dst = (uint8_t *)out->c + (out->i0 + r) * out->ldc + j;
+                _mm_mask_storeu_epi8(dst, mask, _mm512_cvtepi32_epi8(q));
+            }
+        }
+        return 1;
+    }
     for (int r = 0; r < 12; r++) {
         _mm512_storeu_si512(acc + r * 32, c[r][0]);
         if (np == 2) _mm512_storeu_si512(acc + r * 32 + 16, c[r][1]);
     }
+    return 0;
 }
-static VNNI512_ATTR void kernel_12x16__avx512vnni(size_t k, const uint8_t *const *row, const int8_t *p0, const int8_t *p1, int32_t *acc) {
-    kernel_12xnp__avx512vnni(1, k, row, p0, p1, acc);
+static VNNI512_ATTR int kernel_12x16__avx512vnni(size_t k, const uint8_t *const *row, const int8_t *p0, const int8_t *p1, int32_t *acc, const tile_out *out) {
+    return kernel_12xnp__avx512vnni(1, k, row, p0, p1, acc, out);
 }
-static VNNI512_ATTR void kernel_12x32__avx512vnni(size_t k, const uint8_t *const *row, const int8_t *p0, const int8_t *p1, int32_t *acc) {
-    kernel_12xnp__avx512vnni(2, k, row, p0, p1, acc);
+static VNNI512_ATTR int kernel_12x32__avx512vnni(size_t k, const uint8_t *const *row, const int8_t *p0, const int8_t *p1, int32_t *acc, const tile_out *out) {
+    return kernel_12xnp__avx512vnni(2, k, row, p0, p1, acc, out);
 }
 
 /* 6 rows x 16 columns (one panel as two ymm of 8 lanes). */
-static AVXVNNI_ATTR void kernel_6x16__avxvnni(size_t k, const uint8_t *const *row, const int8_t *p0, const int8_t *p1, int32_t *acc) {
+static AVXVNNI_ATTR int kernel_6x16__avxvnni(size_t k, const uint8_t *const *row, const int8_t *p0, const int8_t *p1, int32_t *acc, const tile_out *out) {
+    (void)out;
     (void)p1;
     __m256i c[6][2];
     for (int r = 0; r < 6; r++) c[r][0] = c[r][1] = _mm256_setzero_si256();
@@ -217,12 +291,14 @@ static AVXVNNI_ATTR void kernel_6x16__avxvnni(size_t k, const uint8_t *const *ro
         _mm256_storeu_si256((__m256i *)(acc + r * 32), c[r][0]);
         _mm256_storeu_si256((__m256i *)(acc + r * 32 + 8), c[r][1]);
     }
+    return 0;
 }
 
 /* 2 rows x 16 columns without VNNI: bytes widen to int16 and vpmaddwd adds exact pairs of
  * products into int32 (vpmaddubsw would saturate int16 on full-range operands). Each of the
  * four accumulators per row holds, for 4 columns, two partial sums that are added at the end. */
-static AVX2_ATTR void kernel_2x16__avx2(size_t k, const uint8_t *const *row, const int8_t *p0, const int8_t *p1, int32_t *acc) {
+static AVX2_ATTR int kernel_2x16__avx2(size_t k, const uint8_t *const *row, const int8_t *p0, const int8_t *p1, int32_t *acc, const tile_out *out) {
+    (void)out;
     (void)p1;
     __m256i c[2][4];
     for (int r = 0; r < 2; r++) for (int q = 0; q < 4; q++) c[r][q] = _mm256_setzero_si256();
@@ -247,6 +323,7 @@ static AVX2_ATTR void kernel_2x16__avx2(size_t k, const uint8_t *const *row, con
             _mm256_storeu_si256((__m256i *)partial, c[r][q]);
             for (int j = 0; j < 4; j++) acc[r * 32 + 4 * q + j] = partial[2 * j] + partial[2 * j + 1];
         }
+    return 0;
 }
 #endif
 
@@ -258,7 +335,8 @@ static AVX2_ATTR void kernel_2x16__avx2(size_t k, const uint8_t *const *row, con
 #if defined(__aarch64__)
 /* 8 rows x 16 columns with sdot (signed x signed): A is flipped to signed by xor 0x80, and
  * 128 * column sums of B (taken with one more sdot against ones) are added back. */
-static NEON_ATTR void kernel_8x16__neondot(size_t k, const uint8_t *const *row, const int8_t *p0, const int8_t *p1, int32_t *acc) {
+static NEON_ATTR int kernel_8x16__neondot(size_t k, const uint8_t *const *row, const int8_t *p0, const int8_t *p1, int32_t *acc, const tile_out *out) {
+    (void)out;
     (void)p1;
     int32x4_t c[8][4], sums[4];
     for (int q = 0; q < 4; q++) sums[q] = vdupq_n_s32(0);
@@ -282,12 +360,14 @@ static NEON_ATTR void kernel_8x16__neondot(size_t k, const uint8_t *const *row, 
     for (int r = 0; r < 8; r++)
         for (int q = 0; q < 4; q++)
             vst1q_s32(acc + r * 32 + 4 * q, vaddq_s32(c[r][q], vshlq_n_s32(sums[q], 7)));
+    return 0;
 }
 #endif
 
 /* ---- dispatch ---- */
 
-typedef void (*q8_kernel)(size_t k, const uint8_t *const *row, const int8_t *p0, const int8_t *p1, int32_t *acc);
+typedef int (*q8_kernel)(size_t k, const uint8_t *const *row, const int8_t *p0, const int8_t *p1, int32_t *acc,
+                         const tile_out *out);
 
 static volatile int forced_isa = -1;
 
@@ -334,17 +414,23 @@ void onboard_q8_gemm(size_t m, size_t n, size_t k, const uint8_t *a, size_t lda,
     const size_t kp = padded_depth(k);
     int32_t acc[12 * 32];
     const uint8_t *row[12];
+    /* Row blocks of MC rows (a multiple of every mr) keep their slice of A in L2 while all the
+     * panels pass over it, instead of streaming all of A once per panel. */
+    const size_t mc = 96;
+    for (size_t i0 = 0; i0 < m; i0 += mc)
     for (size_t p = panel_begin; p < panel_end;) {
         const size_t step = (np == 2 && p + 1 < panel_end) ? 2 : 1;
         const size_t j0 = p * NR;
         const size_t cols = (n - j0 < step * NR) ? n - j0 : step * NR;
         const int8_t *p0 = packed + p * NR * kp, *p1 = step == 2 ? p0 + NR * kp : p0;
-        for (size_t i = 0; i < m; i += mr) {
-            const size_t rows = m - i < mr ? m - i : mr;
+        const size_t i_end = m - i0 < mc ? m : i0 + mc;
+        for (size_t i = i0; i < i_end; i += mr) {
+            const size_t rows = i_end - i < mr ? i_end - i : mr;
             for (size_t r = 0; r < mr; r++) row[r] = a + (i + (r < rows ? r : 0)) * lda;
             if (kernel) {
-                (step == 2 ? kernel : kernel_single)(k, row, p0, p1, acc);
-                store_tile(acc, 32, rows, cols, i, j0, e, c, ldc);
+                const tile_out out = { e, c, ldc, i, j0, rows, cols };
+                if (!(step == 2 ? kernel : kernel_single)(k, row, p0, p1, acc, &out))
+                    store_tile(acc, 32, rows, cols, i, j0, e, c, ldc);
             } else {
                 tile_generic(rows, k, row, p0, acc);
                 store_tile(acc, NR, rows, cols, i, j0, e, c, ldc);
@@ -364,21 +450,25 @@ static inline int32_t quantize_one(float x, float scale, int32_t zp, int32_t qmi
     return (int32_t)round_even_fast(v) + zp;
 }
 
+__attribute__((target_clones("avx512f", "avx2", "default")))
 void onboard_q8_quantize_u8(const float *x, uint8_t *y, size_t n, float scale, int32_t zero_point,
                             int32_t qmin, int32_t qmax) {
     for (size_t i = 0; i < n; i++) y[i] = (uint8_t)quantize_one(x[i], scale, zero_point, qmin, qmax);
 }
 
+__attribute__((target_clones("avx512f", "avx2", "default")))
 void onboard_q8_dequantize_u8(const uint8_t *x, float *y, size_t n, float scale, int32_t zero_point) {
     for (size_t i = 0; i < n; i++) y[i] = scale * (float)((int32_t)x[i] - zero_point);
 }
 
+__attribute__((target_clones("avx512f", "avx2", "default")))
 void onboard_q8_requantize_u8(const uint8_t *x, uint8_t *y, size_t n, float in_scale, int32_t in_zero_point,
                               float out_scale, int32_t out_zero_point) {
     for (size_t i = 0; i < n; i++)
         y[i] = (uint8_t)quantize_one(in_scale * (float)((int32_t)x[i] - in_zero_point), out_scale, out_zero_point, 0, 255);
 }
 
+__attribute__((target_clones("avx512f", "avx2", "default")))
 void onboard_q8_row_sums(const uint8_t *a, size_t m, size_t k, size_t lda, int32_t *sums) {
     for (size_t i = 0; i < m; i++) {
         int32_t s = 0;
@@ -387,10 +477,34 @@ void onboard_q8_row_sums(const uint8_t *a, size_t m, size_t k, size_t lda, int32
     }
 }
 
+#if defined(__x86_64__)
+/* 64 lookups at once: two 128-entry halves by vpermi2b, chosen by the code's top bit. */
+static __attribute__((target("avx512f,avx512bw,avx512vbmi"))) void lookup__avx512vbmi(const uint8_t *x, uint8_t *y, size_t n,
+                                                                                     const uint8_t *table) {
+    const __m512i t0 = _mm512_loadu_si512(table), t1 = _mm512_loadu_si512(table + 64);
+    const __m512i t2 = _mm512_loadu_si512(table + 128), t3 = _mm512_loadu_si512(table + 192);
+    size_t i = 0;
+    for (; i + 64 <= n; i += 64) {
+        const __m512i codes = _mm512_loadu_si512(x + i);
+        const __m512i low = _mm512_permutex2var_epi8(t0, codes, t1), high = _mm512_permutex2var_epi8(t2, codes, t3);
+        const __mmask64 top = _mm512_movepi8_mask(codes);
+        _mm512_storeu_si512(y + i, _mm512_mask_blend_epi8(top, low, high));
+    }
+    for (; i < n; i++) y[i] = table[x[i]];
+}
+#endif
+
 void onboard_q8_lookup_u8(const uint8_t *x, uint8_t *y, size_t n, const uint8_t *table) {
+#if defined(__x86_64__)
+    if (__builtin_cpu_supports("avx512vbmi") && onboard_q8_active_isa() == ONBOARD_ISA_AVX512VNNI) {
+        lookup__avx512vbmi(x, y, n, table);
+        return;
+    }
+#endif
     for (size_t i = 0; i < n; i++) y[i] = table[x[i]];
 }
 
+__attribute__((target_clones("avx512f", "avx2", "default")))
 void onboard_q8_add_u8(const uint8_t *a, float a_scale, int32_t a_zero_point,
                        const uint8_t *b, float b_scale, int32_t b_zero_point, float b_sign,
                        uint8_t *y, size_t n, float y_scale, int32_t y_zero_point, int32_t y_min, int32_t y_max) {

@@ -13,34 +13,24 @@ public struct Onboard: ParsableCommand {
 
     /// Parses and runs; user errors print one line on stderr and exit 1 (usage errors 2).
     public static func runAndExit(arguments: [String]? = nil) -> Never {
-        let command: ParsableCommand
         do {
-            command = try parseAsRoot(arguments)
+            var command = try parseAsRoot(arguments)
+            try command.run()
+            Foundation.exit(0)
+        } catch let error as OnboardError {
+            StandardError.line("onboard: \(error.description)")
+            Foundation.exit(1)
+        } catch let error as ExitCode {
+            Foundation.exit(error.rawValue)
         } catch {
-            let code = exitCode(for: error)
-            if code == .success {
+            // Help, version and usage errors from the argument parser.
+            if exitCode(for: error) == .success {
                 print(fullMessage(for: error))
                 Foundation.exit(0)
             }
             let message = fullMessage(for: error).split(separator: "\n").first.map(String.init) ?? "invalid usage"
             StandardError.line("onboard: \(message.replacingOccurrences(of: "Error: ", with: "")) (see 'onboard --help')")
             Foundation.exit(2)
-        }
-        do {
-            var runnable = command
-            try runnable.run()
-            Foundation.exit(0)
-        } catch let error as OnboardError {
-            StandardError.line("onboard: \(error.description)")
-            Foundation.exit(1)
-        } catch let error as ValidationError {
-            StandardError.line("onboard: \(error.message)")
-            Foundation.exit(2)
-        } catch let error as ExitCode {
-            Foundation.exit(error.rawValue)
-        } catch {
-            StandardError.line("onboard: \(error)")
-            Foundation.exit(1)
         }
     }
 }

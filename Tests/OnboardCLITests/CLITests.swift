@@ -40,6 +40,13 @@ final class CLITests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: out))
     }
 
+    func test_helpExitsZero() throws {
+        let result = try Onboard.run(["--help"])
+        XCTAssertEqual(result.status, 0)
+        XCTAssertTrue(result.stdout.contains("SUBCOMMANDS") && result.stdout.contains("quantize"), result.stdout)
+        XCTAssertEqual(try Onboard.run(["bench", "--help"]).status, 0)
+    }
+
     func test_usageErrorsExitTwo() throws {
         assertUserError(try Onboard.run(["run", "--inputs", "x"]), status: 2, contains: "--model")
         assertUserError(try Onboard.run(["bench", "--model", fixture, "--threads", "0"]), status: 2, contains: "--threads must be >= 1")

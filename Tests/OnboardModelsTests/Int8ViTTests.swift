@@ -6,26 +6,27 @@ import OnboardQuant
 import OnboardTestSupport
 import XCTest
 
+/// A fixture's graph (batch 1) calibrated on seeded random inputs, and those inputs.
+func calibratedFixture(_ name: String, recipe: QuantizationRecipe = QuantizationRecipe(), samples: Int = 8, seed: UInt64 = 11)
+    throws -> (graph: Graph, plan: QuantizationPlan, inputs: [Tensor]) {
+    let bundle = try ModelBundle(directory: TestPaths.fixture("vit/\(name)"))
+    let graph = try bundle.graph(batch: 1)
+    let shape = bundle.inputShapes(batch: 1)["pixel_values"]!
+    var random = TestRandom(seed: seed)
+    let inputs = (0..<samples).map { _ in random.gaussian(shape) }
+    let plan = try Calibrator.calibrate(graph: graph, recipe: recipe, count: samples, threads: 2) { ["pixel_values": inputs[$0]] }
+    return (graph, plan, inputs)
+}
+
 /// The INT8 executor on real ViT graphs: close to FP32, integer where it should be.
 final class Int8ViTTests: XCTestCase {
-    func calibrated(_ name: String, recipe: QuantizationRecipe = QuantizationRecipe(), samples: Int = 8)
-        throws -> (graph: Graph, plan: QuantizationPlan, inputs: [Tensor]) {
-        let bundle = try ModelBundle(directory: TestPaths.fixture("vit/\(name)"))
-        let graph = try bundle.graph(batch: 1)
-        let shape = bundle.inputShapes(batch: 1)["pixel_values"]!
-        var random = TestRandom(seed: 11)
-        let inputs = (0..<samples).map { _ in random.gaussian(shape) }
-        let plan = try Calibrator.calibrate(graph: graph, recipe: recipe, count: samples, threads: 2) { ["pixel_values": inputs[$0]] }
-        return (graph, plan, inputs)
-    }
-
     func sqnr(_ reference: Tensor, _ test: Tensor) -> Double {
         reference.withFloats { r in test.withFloats { t in QuantMetrics.sqnr(r, t) } }
     }
 
     func test_int8FollowsFP32OnEveryFixture() throws {
         for name in ["cls_token", "avg_fc_norm_nonsquare", "deit_distilled", "reg_layer_scale_gelu_tanh", "pre_norm_no_qkv_bias"] {
-            let (graph, plan, inputs) = try calibrated(name)
+            let (graph, plan, inputs) = try calibratedFixture(name)
             let fp32 = try FP32Executor(graph: graph, threads: 2)
             let int8 = try Int8Executor(graph: graph, plan: plan, threads: 2)
             let x = inputs[0]
@@ -79,12 +80,7 @@ final class QuantizedBundleTests: XCTestCase {
     }
 
     func test_diagnosisCoversEveryComputedTensorWorstFirst() throws {
-        let bundle = try ModelBundle(directory: TestPaths.fixture("vit/cls_token"))
-        let graph = try bundle.graph(batch: 1)
-        var random = TestRandom(seed: 8)
-        let shape = bundle.inputShapes(batch: 1)["pixel_values"]!
-        let samples = (0..<4).map { _ in random.gaussian(shape) }
-        let plan = try Calibrator.calibrate(graph: graph, recipe: QuantizationRecipe(), count: 4, threads: 2) { ["pixel_values": samples[$0]] }
+        let (graph, plan, samples) = try calibratedFixture("cls_token", samples: 4, seed: 8)
         let executor = try Int8Executor(graph: graph, plan: plan, threads: 2)
         let reports = try QuantizationDiagnosis.compare(reference: graph, quantized: executor, inputs: ["pixel_values": samples[0]], threads: 2)
         XCTAssertEqual(reports.count, graph.nodes.filter { !$0.op.isView }.count)

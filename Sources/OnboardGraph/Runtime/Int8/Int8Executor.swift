@@ -57,7 +57,8 @@ public final class Int8Executor {
         self.threads = threads
         executions = graph.nodes.map { Self.execution(of: $0, graph: graph, recipe: plan.recipe) }
         var formats = [Format](repeating: .f32, count: graph.values.count)
-        func params(_ id: ValueID) -> ActivationQuant { plan.activations[graph.info(id).name]! }  // validated above
+        // `validate` guarantees parameters for every non-constant value.
+        func params(_ id: ValueID) -> ActivationQuant { plan.activations[graph.info(id).name]! }
         for input in graph.inputs { formats[input.index] = .q8(params(input)) }
         for (node, execution) in zip(graph.nodes, executions) {
             switch execution {
@@ -71,10 +72,11 @@ public final class Int8Executor {
             if case .q8 = format { return graph.values[index].count }
             return graph.values[index].byteCount
         }
-        let executions = self.executions
-        memoryPlan = MemoryPlanner.plan(graph, byteCount: { byteCounts[$0.index] }) { node in
-            Self.scratchBytes(node, executions[graph.nodes.firstIndex(of: node)!], graph: graph, formats: formats, threads: threads)
+        var scratchByNode: [String: Int] = [:]
+        for (node, execution) in zip(graph.nodes, executions) {
+            scratchByNode[node.name] = Self.scratchBytes(node, execution, graph: graph, threads: threads)
         }
+        memoryPlan = MemoryPlanner.plan(graph, byteCount: { byteCounts[$0.index] }, scratchBytes: { scratchByNode[$0.name] ?? 0 })
         arena = AlignedBuffer(byteCount: memoryPlan.arenaBytes)
         scratch = AlignedBuffer(byteCount: memoryPlan.scratchBytes)
         try prepareWeights()
@@ -329,7 +331,7 @@ public final class Int8Executor {
 
     static func workOffset(_ node: Node, graph: Graph) -> Int { slotOffset(2, node: node, graph: graph) }
 
-    static func scratchBytes(_ node: Node, _ execution: Execution, graph: Graph, formats: [Format], threads: Int) -> Int {
+    static func scratchBytes(_ node: Node, _ execution: Execution, graph: Graph, threads: Int) -> Int {
         switch execution {
         case .view, .movement:
             return 0
