@@ -30,18 +30,55 @@ static size_t panel_count(size_t n) { return (n + NR - 1) / NR; }
 
 size_t onboard_q8_packed_size(size_t k, size_t n) { return panel_count(n) * NR * padded_depth(k); }
 
+/* One 4-depth x 16-column block of a row-major B into its packed [16][4] form. */
+static void pack_block_rows(const int8_t *b, size_t ldb, int8_t flip, int8_t *dst) {
+#if defined(__x86_64__)
+    const __m128i x = _mm_set1_epi8(flip);
+    const __m128i r0 = _mm_xor_si128(_mm_loadu_si128((const __m128i *)b), x);
+    const __m128i r1 = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(b + ldb)), x);
+    const __m128i r2 = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(b + 2 * ldb)), x);
+    const __m128i r3 = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(b + 3 * ldb)), x);
+    const __m128i a01 = _mm_unpacklo_epi8(r0, r1), b01 = _mm_unpackhi_epi8(r0, r1);
+    const __m128i a23 = _mm_unpacklo_epi8(r2, r3), b23 = _mm_unpackhi_epi8(r2, r3);
+    _mm_storeu_si128((__m128i *)dst, _mm_unpacklo_epi16(a01, a23));
+    _mm_storeu_si128((__m128i *)(dst + 16), _mm_unpackhi_epi16(a01, a23));
+    _mm_storeu_si128((__m128i *)(dst + 32), _mm_unpacklo_epi16(b01, b23));
+    _mm_storeu_si128((__m128i *)(dst + 48), _mm_unpackhi_epi16(b01, b23));
+#else
+    for (size_t j = 0; j < NR; j++)
+        for (size_t t = 0; t < 4; t++) dst[j * 4 + t] = (int8_t)(b[t * ldb + j] ^ flip);
+#endif
+}
+
 static void pack_b(const int8_t *b, size_t ldb, bool transposed, size_t k, size_t n, int8_t flip,
                    int8_t *packed, int32_t *col_sums) {
     const size_t kp = padded_depth(k), full_groups = k / 4;
     const uint32_t flip4 = (uint8_t)flip * 0x01010101u;
+    if (col_sums) {
+        memset(col_sums, 0, n * sizeof(int32_t));
+        if (transposed) {
+            for (size_t col = 0; col < n; col++) {
+                int32_t sum = 0;
+                for (size_t kk = 0; kk < k; kk++) sum += (int8_t)(b[col * ldb + kk] ^ flip);
+                col_sums[col] = sum;
+            }
+        } else {
+            for (size_t kk = 0; kk < k; kk++)
+                for (size_t col = 0; col < n; col++) col_sums[col] += (int8_t)(b[kk * ldb + col] ^ flip);
+        }
+    }
     for (size_t p = 0; p < panel_count(n); p++) {
         int8_t *panel = packed + p * NR * kp;
         const size_t cols = n - p * NR < NR ? n - p * NR : NR;
-        for (size_t j = 0; j < NR; j++) {
-            const size_t col = p * NR + j;
-            int32_t sum = 0;
-            for (size_t g = 0; g < kp / 4; g++) {
+        for (size_t g = 0; g < kp / 4; g++) {
+            int8_t *dst = panel + g * NR * 4;
+            if (!transposed && cols == NR && g < full_groups) {
+                pack_block_rows(b + 4 * g * ldb + p * NR, ldb, flip, dst);
+                continue;
+            }
+            for (size_t j = 0; j < NR; j++) {
                 int8_t v[4] = {0, 0, 0, 0};
+                const size_t col = p * NR + j;
                 if (j < cols) {
                     if (transposed && g < full_groups) {
                         /* Column col of B is row col of the source: 4 depths are 4 adjacent bytes. */
@@ -55,11 +92,9 @@ static void pack_b(const int8_t *b, size_t ldb, bool transposed, size_t k, size_
                             v[t] = (int8_t)((transposed ? b[col * ldb + kk] : b[kk * ldb + col]) ^ flip);
                         }
                     }
-                    sum += v[0] + v[1] + v[2] + v[3];
                 }
-                memcpy(panel + (g * NR + j) * 4, v, 4);
+                memcpy(dst + j * 4, v, 4);
             }
-            if (col_sums && j < cols) col_sums[col] = sum;
         }
     }
 }
