@@ -5,7 +5,7 @@ import XCTest
 
 final class HadamardTests: XCTestCase {
     func test_hadamardIsOrthogonalForPowersOfTwoAndQuaRotFactors() throws {
-        for n in [1, 2, 4, 64, 256, 12, 20 * 2, 28 * 4, 36, 40 * 2, 52, 60, 108, 140 * 2, 156, 156 * 2, 24, 192] {
+        for n in [1, 2, 4, 64, 256, 12, 20 * 2, 28 * 4, 36, 40 * 2, 52, 60, 108, 140 * 2, 156, 156 * 2, 172, 172 * 2, 24, 192] {
             let h = try Hadamard(size: n)
             XCTAssertLessThan(try h.matrix.orthogonalityError(), 2e-5, "n = \(n) (K = \(h.factor))")
             let m = h.matrix
@@ -14,7 +14,8 @@ final class HadamardTests: XCTestCase {
         }
         XCTAssertEqual(try Hadamard(size: 28 * 8).factor, 28)
         XCTAssertEqual(try Hadamard(size: 156 * 4).factor, 156)
-        XCTAssertThrowsError(try Hadamard(size: 172 * 4))
+        XCTAssertEqual(try Hadamard(size: 172 * 4).factor, 172)
+        XCTAssertThrowsError(try Hadamard(size: 4 * 47 * 2))  // 188 = 4·47: no construction here
         XCTAssertThrowsError(try Hadamard(size: 0))
     }
 

@@ -30,7 +30,7 @@ public struct QuantizationPlan: Codable, Equatable, Sendable {
             throw OnboardError.format(path: source, item: "format", reason: "not an onboard-quant v1 plan")
         }
         try recipe.validate(against: graph, source: source)
-        for info in graph.values where info.role != .constant {
+        for info in graph.values where info.role != .constant && info.dtype == .f32 {
             guard let params = activations[info.name] else {
                 throw OnboardError.format(path: source, item: info.name, reason: "the plan has no parameters for this tensor of the model")
             }

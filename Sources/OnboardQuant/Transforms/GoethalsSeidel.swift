@@ -8,7 +8,8 @@
 ///
 /// (A..D circulant with first rows a..d, R the reversal permutation). These give the QuaRot
 /// factors that Paley constructions cannot (156 = 4·39, 172 = 4·43). The sequences were found
-/// by `tools/search_goethals_seidel.c` (seeded stochastic search); tests check H Hᵀ = 4n I.
+/// by `tools/search_goethals_seidel.c` (seeded stochastic search: `39 1` and `43 12`); tests
+/// check H Hᵀ = 4n I.
 enum GoethalsSeidel {
     static let sequences: [Int: [String]] = [
         39: [
@@ -17,11 +18,17 @@ enum GoethalsSeidel {
             "+------+-++--+-+-+--+-----++----+-+-+-+",
             "+---+--++-++-+++-++--++++--------+-+-++",
         ],
+        43: [
+            "+++--++++--++----+-++-+--+++++++++-+-++++-+",
+            "-++++++-+--++--++--++-+-+--+---++---+-++-+-",
+            "+-----+-++--+-++-+-+---++-+-+-+--++-++-+++-",
+            "---+++++-+++-----+-+++-+++---+---+----+++++",
+        ],
     ]
 
     static func matrix(order k: Int) -> [Int8]? {
-        guard k % 4 == 0, let rows = sequences[k / 4] else { return nil }
         let n = k / 4
+        guard k % 4 == 0, let rows = sequences[n], rows.count == 4, rows.allSatisfy({ $0.count == n }) else { return nil }
         let s = rows.map { $0.map { $0 == "+" ? Int8(1) : Int8(-1) } }
         // Entry (i, j) of a circulant block with first row x; with R: x[(n - 1 - j - i) mod n].
         func circulant(_ x: [Int8], _ i: Int, _ j: Int) -> Int8 { x[((j - i) % n + n) % n] }

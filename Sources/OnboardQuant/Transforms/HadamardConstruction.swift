@@ -6,8 +6,8 @@ import OnboardCore
 /// them instead: Paley I (order q + 1, q prime ≡ 3 mod 4) gives 12, 20, 60, 108, 140; Paley II (order
 /// 2(q + 1), q ≡ 1 mod 4 a prime or the square of a prime, over GF(q)) gives 28, 36, 52; Sylvester doubling
 /// gives 40 = 2 x 20 and any K * 2^j. Any Hadamard matrix serves (the transform only needs H H^T = K I),
-/// so ours differ from QuaRot's tables. 156 (and 172 once its sequences are found) come from
-/// Goethals-Seidel arrays (GoethalsSeidel.swift); an order with no construction is rejected.
+/// so ours differ from QuaRot's tables. 156 and 172 come from Goethals-Seidel arrays
+/// (GoethalsSeidel.swift); an order with no construction is rejected.
 enum HadamardConstruction {
     /// A K x K matrix with entries ±1 and H H^T = K I, row-major, or nil if K is not constructible.
     static func matrix(order k: Int) -> [Int8]? {

@@ -59,7 +59,8 @@ public final class Int8Executor {
         var formats = [Format](repeating: .f32, count: graph.values.count)
         // `validate` guarantees parameters for every non-constant value.
         func params(_ id: ValueID) -> ActivationQuant { plan.activations[graph.info(id).name]! }
-        for input in graph.inputs { formats[input.index] = .q8(params(input)) }
+        // Float inputs are quantized on entry; integer inputs (indices) are kept as they are.
+        for input in graph.inputs where graph.info(input).dtype == .f32 { formats[input.index] = .q8(params(input)) }
         for (node, execution) in zip(graph.nodes, executions) {
             switch execution {
             case .view, .movement: formats[node.output.index] = formats[node.inputs[0].index]
@@ -165,10 +166,14 @@ public final class Int8Executor {
             guard let tensor = inputs[info.name] else {
                 throw OnboardError.invalidArgument("missing input '\(info.name)' (expected \(info.dtype) \(info.shape))")
             }
-            guard tensor.shape == info.shape, tensor.dtype == .f32 else {
-                throw OnboardError.shape(item: "input '\(info.name)'", reason: "expected f32 \(info.shape), got \(tensor.dtype) \(tensor.shape)")
+            guard tensor.shape == info.shape, tensor.dtype == info.dtype else {
+                throw OnboardError.shape(item: "input '\(info.name)'", reason: "expected \(info.dtype) \(info.shape), got \(tensor.dtype) \(tensor.shape)")
             }
-            ActivationCodec.quantize(tensor.floatPointer, into: codes(id), count: info.count, params(id), threads: threads)
+            if case .q8 = format(id) {
+                ActivationCodec.quantize(tensor.floatPointer, into: codes(id), count: info.count, params(id), threads: threads)
+            } else {
+                (arena.pointer + memoryPlan.offsets[id]!).copyMemory(from: tensor.rawPointer, byteCount: info.byteCount)
+            }
             try observe(id)
         }
         for (index, node) in graph.nodes.enumerated() {
@@ -314,7 +319,7 @@ public final class Int8Executor {
     }
 
     private func observe(_ id: ValueID) throws {
-        guard let valueObserver else { return }
+        guard let valueObserver, graph.info(id).dtype == .f32 else { return }
         let count = graph.info(id).count
         var values = [Float](repeating: 0, count: count)
         values.withUnsafeMutableBufferPointer { copyAsFloat(id, into: $0.baseAddress!) }
