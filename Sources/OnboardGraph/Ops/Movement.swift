@@ -33,14 +33,29 @@ enum MovementOps {
         let outerRank = run > 1 ? rank - 1 : rank
         let runs = output.count / run
         let src = input.pointer, dst = output.pointer
+        let runBytes = run * elementSize
         Parallel.forRanges(count: runs, threads: context.threads, grain: max(1, 16384 / run)) { range in
-            for r in range {
-                var offset = 0, rest = r
-                for axis in stride(from: outerRank - 1, through: 0, by: -1) {
-                    offset += (rest % out[axis]) * strides[axis]
-                    rest /= out[axis]
+            // Output-order odometer over the outer axes: one division pass per range, then increments.
+            var index = [Int](repeating: 0, count: max(outerRank, 1))
+            var rest = range.lowerBound, offset = 0
+            for axis in stride(from: outerRank - 1, through: 0, by: -1) {
+                index[axis] = rest % out[axis]
+                rest /= out[axis]
+                offset += index[axis] * strides[axis]
+            }
+            var target = dst + range.lowerBound * runBytes
+            for _ in range {
+                target.copyMemory(from: src + offset * elementSize, byteCount: runBytes)
+                target += runBytes
+                var axis = outerRank - 1
+                while axis >= 0 {
+                    index[axis] += 1
+                    offset += strides[axis]
+                    if index[axis] < out[axis] { break }
+                    offset -= index[axis] * strides[axis]
+                    index[axis] = 0
+                    axis -= 1
                 }
-                (dst + r * run * elementSize).copyMemory(from: src + offset * elementSize, byteCount: run * elementSize)
             }
         }
     }
