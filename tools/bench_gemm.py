@@ -38,17 +38,27 @@ def ort_matmul_integer_ms(m, k, n, threads, iterations):
     return float(np.median(times)) * 1e3
 
 
-def bench_gemm(args):
-    shapes = [f"{m}x{k}x{n}" for m, k, n in SHAPES]
+def onboard_gops(args, m, k, n):
     p = subprocess.run([args.onboard, "bench-gemm", "--precision", "int8", "--threads", str(args.threads),
-                        "--iterations", str(args.iterations), "--json", "--shape", *shapes],
+                        "--iterations", str(args.iterations), "--json", "--shape", f"{m}x{k}x{n}"],
                        capture_output=True, text=True)
     if p.returncode != 0:
         raise SystemExit(f"onboard bench-gemm failed: {p.stderr.strip()}")
-    ours = [json.loads(line) for line in p.stdout.splitlines() if line.startswith("{")]
-    print(f"INT8 GEMM, {args.threads} threads (GOP/s = 2·M·K·N / median time)")
+    row = json.loads(p.stdout.strip().splitlines()[-1])
+    return row["gops"], row["isa"]
+
+
+def bench_gemm(args):
+    """Per shape, `args.rounds` rounds alternating Onboard and ORT; medians over rounds."""
+    print(f"INT8 GEMM, {args.threads} threads (GOP/s = 2·M·K·N / median time; {args.rounds} alternating rounds)")
     print(f"  {'M x K x N':18s} {'onboard':>10s} {'ORT':>10s} {'ratio':>7s}   onboard isa")
-    for (m, k, n), row in zip(SHAPES, ours):
-        ort_ms = ort_matmul_integer_ms(m, k, n, args.threads, args.iterations)
-        ort_gops = 2 * m * k * n / ort_ms / 1e6
-        print(f"  {m:5d}x{k:5d}x{n:5d}  {row['gops']:10.0f} {ort_gops:10.0f} {row['gops'] / ort_gops:6.2f}x   {row['isa']}")
+    for m, k, n in SHAPES:
+        ours, theirs, ratios = [], [], []
+        for _ in range(args.rounds):
+            gops, isa = onboard_gops(args, m, k, n)
+            ort_gops = 2 * m * k * n / ort_matmul_integer_ms(m, k, n, args.threads, args.iterations) / 1e6
+            ours.append(gops)
+            theirs.append(ort_gops)
+            ratios.append(gops / ort_gops)
+        print(f"  {m:5d}x{k:5d}x{n:5d}  {np.median(ours):10.0f} {np.median(theirs):10.0f} {np.median(ratios):6.2f}x   {isa}",
+              flush=True)
