@@ -42,6 +42,20 @@ public struct Graph: Sendable {
         values.firstIndex { $0.name == name }.map(ValueID.init)
     }
 
+    /// The tensor given for input `id`: present, with the input's dtype and shape, or an error
+    /// naming it.
+    public func inputTensor(_ id: ValueID, in inputs: [String: Tensor]) throws -> Tensor {
+        let info = info(id)
+        guard let tensor = inputs[info.name] else {
+            throw OnboardError.invalidArgument("missing input '\(info.name)' (expected \(info.dtype) \(info.shape))")
+        }
+        guard tensor.shape == info.shape, tensor.dtype == info.dtype else {
+            throw OnboardError.shape(item: "input '\(info.name)'",
+                                     reason: "expected \(info.dtype) \(info.shape), got \(tensor.dtype) \(tensor.shape)")
+        }
+        return tensor
+    }
+
     /// A constant as f32 (int8 weights dequantized with their scales).
     public func floatConstant(_ id: ValueID) -> Tensor? {
         guard let tensor = constants[id] else { return nil }

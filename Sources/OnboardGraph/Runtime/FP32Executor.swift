@@ -52,13 +52,7 @@ public final class FP32Executor {
     public func run(_ inputs: [String: Tensor]) throws -> [String: Tensor] {
         for id in graph.inputs {
             let info = graph.info(id)
-            guard let tensor = inputs[info.name] else {
-                throw OnboardError.invalidArgument("missing input '\(info.name)' (expected \(info.dtype) \(info.shape))")
-            }
-            guard tensor.shape == info.shape, tensor.dtype == info.dtype else {
-                throw OnboardError.shape(item: "input '\(info.name)'",
-                                         reason: "expected \(info.dtype) \(info.shape), got \(tensor.dtype) \(tensor.shape)")
-            }
+            let tensor = try graph.inputTensor(id, in: inputs)
             operand(id).pointer.copyMemory(from: tensor.rawPointer, byteCount: info.byteCount)
             try observe(id)
         }

@@ -163,12 +163,7 @@ public final class Int8Executor {
     public func run(_ inputs: [String: Tensor]) throws -> [String: Tensor] {
         for id in graph.inputs {
             let info = graph.info(id)
-            guard let tensor = inputs[info.name] else {
-                throw OnboardError.invalidArgument("missing input '\(info.name)' (expected \(info.dtype) \(info.shape))")
-            }
-            guard tensor.shape == info.shape, tensor.dtype == info.dtype else {
-                throw OnboardError.shape(item: "input '\(info.name)'", reason: "expected \(info.dtype) \(info.shape), got \(tensor.dtype) \(tensor.shape)")
-            }
+            let tensor = try graph.inputTensor(id, in: inputs)
             if case .q8 = format(id) {
                 ActivationCodec.quantize(tensor.floatPointer, into: codes(id), count: info.count, params(id), threads: threads)
             } else {
