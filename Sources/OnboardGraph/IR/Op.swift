@@ -32,6 +32,17 @@ public enum Op: Sendable, Equatable {
     case gather
     /// Mean over `axis`.
     case reduceMean(axis: Int, keepDims: Bool)
+    /// NCHW max pooling (`torch.nn.MaxPool2d`: padding is -inf, `ceilMode` as torch).
+    case maxPool2d(Pool2dParams)
+    /// NCHW nearest resize to [height, width] (`F.interpolate(mode="nearest", size=...)`:
+    /// source index floor(dst * in / out)).
+    case upsampleNearest(height: Int, width: Int)
+    /// `relu6(x + 3) / 6` (`F.hardsigmoid`, VoVNet's Hsigmoid).
+    case hardSigmoid
+    /// Modulated deformable convolution (DCNv2, mmcv `modulated_deform_conv2d`); inputs
+    /// x [B, C, H, W], offset [B, 2·dg·kh·kw, oh, ow] ((dy, dx) pairs per kernel tap),
+    /// mask [B, dg·kh·kw, oh, ow], weight [O, C/groups, kh, kw], optional bias [O].
+    case deformConv2d(Conv2dParams, deformGroups: Int)
 
     /// A short lowercase name for reports.
     public var kind: String {
@@ -56,6 +67,10 @@ public enum Op: Sendable, Equatable {
         case .slice: return "slice"
         case .gather: return "gather"
         case .reduceMean: return "reduce_mean"
+        case .maxPool2d: return "maxpool2d"
+        case .upsampleNearest: return "upsample_nearest"
+        case .hardSigmoid: return "hard_sigmoid"
+        case .deformConv2d: return "deform_conv2d"
         }
     }
 
@@ -86,5 +101,27 @@ public struct Conv2dParams: Sendable, Equatable {
         self.dilationH = dilationH
         self.dilationW = dilationW
         self.groups = groups
+    }
+}
+
+public struct Pool2dParams: Sendable, Equatable {
+    public let kernelH: Int, kernelW: Int
+    public let strideH: Int, strideW: Int
+    public let padH: Int, padW: Int
+    public let ceilMode: Bool
+
+    public init(kernel: Int, stride: Int? = nil, padding: Int = 0, ceilMode: Bool = false) {
+        self.init(kernelH: kernel, kernelW: kernel, strideH: stride ?? kernel, strideW: stride ?? kernel,
+                  padH: padding, padW: padding, ceilMode: ceilMode)
+    }
+
+    public init(kernelH: Int, kernelW: Int, strideH: Int, strideW: Int, padH: Int, padW: Int, ceilMode: Bool) {
+        self.kernelH = kernelH
+        self.kernelW = kernelW
+        self.strideH = strideH
+        self.strideW = strideW
+        self.padH = padH
+        self.padW = padW
+        self.ceilMode = ceilMode
     }
 }

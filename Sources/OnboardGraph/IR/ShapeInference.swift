@@ -38,7 +38,7 @@ public enum ShapeInference {
                 throw fail("weight and bias must be [\(shapes[0].last ?? 0)], got \(shapes[1]) and \(shapes[2])")
             }
             return (shapes[0], .f32)
-        case .gelu, .relu, .sigmoid, .silu, .scale:
+        case .gelu, .relu, .sigmoid, .silu, .scale, .hardSigmoid:
             try expectArity(1...1); try expectFloat(0..<1)
             return (shapes[0], .f32)
         case .softmax:
@@ -87,6 +87,15 @@ public enum ShapeInference {
             var out = shapes[0]
             if keepDims { out[axis] = 1 } else { out.remove(at: axis) }
             return (out, .f32)
+        case let .deformConv2d(params, deformGroups):
+            try expectArity(4...5); try expectFloat([0, 1, 2, 4]); try expectWeight(3)
+            return (try DeformConv2dOp.outputShape(shapes, params: params, deformGroups: deformGroups, fail: fail), .f32)
+        case let .maxPool2d(params):
+            try expectArity(1...1); try expectFloat(0..<1)
+            return (try MaxPool2dOp.outputShape(shapes[0], params: params, fail: fail), .f32)
+        case let .upsampleNearest(height, width):
+            try expectArity(1...1); try expectFloat(0..<1)
+            return (try UpsampleNearestOp.outputShape(shapes[0], height: height, width: width, fail: fail), .f32)
         }
     }
 }

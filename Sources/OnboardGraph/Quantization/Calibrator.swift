@@ -39,7 +39,7 @@ public enum Calibrator {
             let params = try observer.quantParams(bits: 8, symmetric: recipe.symmetricActivations)
             activations[graph.values[index].name] = ActivationQuant(params)
         }
-        // Views, permutes and slices move codes without touching them: they share their source's parameters.
+        // Views, permutes, slices, max pools and nearest upsamplings move codes without touching them: they share their source's parameters.
         for (index, source) in inherited.sorted(by: { $0.key < $1.key }) {
             activations[graph.values[index].name] = activations[graph.values[source].name]
         }
@@ -56,10 +56,11 @@ public enum Calibrator {
         return source
     }
 
-    /// Ops whose output holds a subset or rearrangement of their (single) input's elements.
+    /// Ops whose output holds a subset or rearrangement of their (single) input's elements
+    /// (max pooling picks one element per window).
     static func movesCodesOnly(_ op: Op) -> Bool {
         switch op {
-        case .reshape, .permute, .slice: return true
+        case .reshape, .permute, .slice, .maxPool2d, .upsampleNearest: return true
         default: return false
         }
     }

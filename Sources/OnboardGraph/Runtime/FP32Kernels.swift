@@ -7,6 +7,8 @@ enum FP32Kernels {
         switch node.op {
         case let .conv2d(params):
             return Conv2dOp.scratchBytes(inputShapes: shapes, output: graph.info(node.output).shape, params: params)
+        case let .deformConv2d(params, _):
+            return DeformConv2dOp.scratchBytes(inputShapes: shapes, output: graph.info(node.output).shape, params: params)
         case let .matmul(transposeB, _):
             return MatMulOp.scratchBytes(inputShapes: shapes, transposeB: transposeB, threads: threads)
         default:
@@ -21,6 +23,7 @@ enum FP32Kernels {
         case let .conv2d(params): Conv2dOp.run(inputs, output, params: params, context)
         case let .layerNorm(epsilon): LayerNormOp.run(inputs, output, epsilon: epsilon, context)
         case .softmax: SoftmaxOp.run(inputs, output, context)
+        case .hardSigmoid: HardSigmoidOp.run(inputs, output, context)
         case .gelu, .relu, .sigmoid, .silu, .scale: ActivationOp.run(node.op, inputs, output, context)
         case .add, .sub, .mul, .div: BinaryOp.run(node.op, inputs, output, context)
         case .reshape:
@@ -32,6 +35,9 @@ enum FP32Kernels {
         case let .slice(axis, start, _, step): MovementOps.slice(inputs[0], output, axis: axis, start: start, step: step)
         case .gather: try GatherOp.run(inputs, output, node: node.name)
         case let .reduceMean(axis, _): ReduceMeanOp.run(inputs[0], output, axis: axis)
+        case let .deformConv2d(params, deformGroups): DeformConv2dOp.run(inputs, output, params: params, deformGroups: deformGroups, context)
+        case let .maxPool2d(params): MaxPool2dOp.run(inputs[0], output, params: params, context)
+        case .upsampleNearest: UpsampleNearestOp.run(inputs[0], output, context)
         }
     }
 }

@@ -43,9 +43,16 @@ public final class WeightStore {
         return tensor
     }
 
-    /// Throws if the file holds tensors the model did not use (a sign of a wrong config).
-    public func finish() throws {
-        let unused = file.names.filter { !taken.contains($0) }
+    /// Marks `name` as used without reading it (bookkeeping tensors such as batch norm's
+    /// `num_batches_tracked`); nothing happens if the file does not hold it.
+    public func discard(_ name: String) {
+        if file.contains(name) { taken.insert(name) }
+    }
+
+    /// Throws if the file holds tensors the model did not use (a sign of a wrong config), apart
+    /// from those under `ignoring` prefixes (parts of the bundle a graph leaves out on purpose).
+    public func finish(ignoring prefixes: [String] = []) throws {
+        let unused = file.names.filter { name in !taken.contains(name) && !prefixes.contains { name.hasPrefix($0) } }
         guard unused.isEmpty else {
             let shown = unused.prefix(5).joined(separator: ", ")
             throw OnboardError.format(path: file.path, item: nil,

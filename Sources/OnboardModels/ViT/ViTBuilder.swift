@@ -23,7 +23,7 @@ public enum ViTBuilder {
         x = try embedPositions(config, m, x, batch: batch)
         if config.preNorm { x = try m.layerNorm("norm_pre", x, epsilon: config.layerNormEps) }
         for index in 0..<config.depth {
-            x = try block(config, m, x, prefix: "blocks.\(index)", batch: batch)
+            x = try ViTBlocks.block(config.blockSpec, m, x, prefix: "blocks.\(index)")
         }
         if !config.fcNorm { x = try m.layerNorm("norm", x, epsilon: config.layerNormEps) }
         let logits = try head(config, m, x, batch: batch, exposePreLogits: exposePreLogits)
@@ -48,42 +48,6 @@ public enum ViTBuilder {
         }
         let joined = prefix.isEmpty ? patches : try g.node(.concat(axis: 1), prefix + [patches], name: "tokens")
         return try g.node(.add, [joined, position], name: "pos_embed.add")
-    }
-
-    private static func block(_ c: ViTConfig, _ m: ModuleBuilder, _ x: ValueID, prefix: String, batch: Int) throws -> ValueID {
-        let g = m.graph
-        let attention = try attention(c, m, try m.layerNorm("\(prefix).norm1", x, epsilon: c.layerNormEps), prefix: "\(prefix).attn", batch: batch)
-        let x1 = try g.node(.add, [x, try layerScale(c, m, attention, "\(prefix).ls1")], name: "\(prefix).residual1")
-        let hidden = try m.linear("\(prefix).mlp.fc1", try m.layerNorm("\(prefix).norm2", x1, epsilon: c.layerNormEps), out: c.mlpHiddenDim)
-        let activated = try g.node(.gelu(approximate: c.act == "gelu_tanh"), [hidden], name: "\(prefix).mlp.act")
-        let mlp = try m.linear("\(prefix).mlp.fc2", activated, out: c.embedDim)
-        return try g.node(.add, [x1, try layerScale(c, m, mlp, "\(prefix).ls2")], name: "\(prefix).residual2")
-    }
-
-    private static func layerScale(_ c: ViTConfig, _ m: ModuleBuilder, _ x: ValueID, _ module: String) throws -> ValueID {
-        guard c.layerScale else { return x }
-        return try m.graph.node(.mul, [x, try m.parameter("\(module).gamma", shape: [c.embedDim])], name: module)
-    }
-
-    /// Multi-head self-attention; the softmax scale 1/sqrt(head_dim) rides on the QKᵀ product.
-    private static func attention(_ c: ViTConfig, _ m: ModuleBuilder, _ x: ValueID, prefix: String, batch: Int) throws -> ValueID {
-        let g = m.graph, d = c.embedDim, h = c.numHeads, hd = c.headDim
-        let t = g.shape(x)[1]
-        let scale = 1 / Float(hd).squareRoot()
-        let qkv = try m.linear("\(prefix).qkv", x, out: 3 * d, bias: c.qkvBias)
-        let split = try g.node(.reshape([batch, t, 3, h, hd]), [qkv], name: "\(prefix).qkv.split")
-        let heads = try g.node(.permute([2, 0, 3, 1, 4]), [split], name: "\(prefix).qkv.heads")
-        func part(_ index: Int, _ name: String) throws -> ValueID {
-            let sliced = try g.node(.slice(axis: 0, start: index, end: index + 1, step: 1), [heads], name: "\(prefix).\(name).slice")
-            return try g.node(.reshape([batch, h, t, hd]), [sliced], name: "\(prefix).\(name)")
-        }
-        let q = try part(0, "q"), k = try part(1, "k"), v = try part(2, "v")
-        let scores = try g.node(.matmul(transposeB: true, alpha: scale), [q, k], name: "\(prefix).scores")
-        let probabilities = try g.node(.softmax, [scores], name: "\(prefix).softmax")
-        let context = try g.node(.matmul(transposeB: false), [probabilities, v], name: "\(prefix).context")
-        let merged = try g.node(.permute([0, 2, 1, 3]), [context], name: "\(prefix).merge")
-        let flat = try g.node(.reshape([batch, t, d]), [merged], name: "\(prefix).merge.flat")
-        return try m.linear("\(prefix).proj", flat, out: d)
     }
 
     /// timm `forward_head`: pool (class token or patch mean), fc_norm, head. DeiT averages the

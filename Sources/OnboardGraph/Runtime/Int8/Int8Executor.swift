@@ -3,9 +3,10 @@ import OnboardCore
 
 /// Runs a graph the way an 8-bit per-tensor target does: every activation tensor is uint8 with
 /// one scale and zero point from a `QuantizationPlan`; linear, conv and the attention matmuls
-/// run on int8 kernels with int32 accumulation; the other ops (layernorm, softmax, gelu, adds,
-/// ...) run in float between dequantize and quantize ("float islands"); ops the recipe keeps in
-/// float produce f32 tensors.
+/// run on int8 kernels with int32 accumulation; ops that only move or select elements
+/// (permute, slice, max pooling, nearest upsampling) run on the codes with their input's
+/// parameters; the other ops (layernorm, softmax, gelu, adds, ...) run in float between
+/// dequantize and quantize ("float islands"); ops the recipe keeps in float produce f32 tensors.
 public final class Int8Executor {
     /// How each node runs.
     public enum Execution: String, Sendable {
@@ -90,7 +91,7 @@ public final class Int8Executor {
         switch node.op {
         case .linear, .conv2d: return constant(1) && !constant(0) ? .integer : .floatIsland
         case .matmul: return !constant(0) && !constant(1) ? .integer : .floatIsland
-        case .permute, .slice: return constant(0) ? .floatIsland : .movement
+        case .permute, .slice, .maxPool2d, .upsampleNearest: return constant(0) ? .floatIsland : .movement
         default: return .floatIsland
         }
     }

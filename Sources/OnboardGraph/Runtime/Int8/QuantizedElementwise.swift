@@ -7,7 +7,7 @@ import OnboardCore
 enum QuantizedElementwise {
     static func isUnary(_ op: Op) -> Bool {
         switch op {
-        case .gelu, .relu, .sigmoid, .silu, .scale: return true
+        case .gelu, .relu, .sigmoid, .silu, .scale, .hardSigmoid: return true
         default: return false
         }
     }
