@@ -6,6 +6,8 @@ import OnboardGraph
 public struct ModelBundle {
     public enum Architecture: Sendable, Equatable {
         case vit(ViTConfig)
+        /// A PETR camera detector; one sample (num_cameras images) per run.
+        case petr(PETRConfig)
     }
 
     public let directory: String
@@ -48,20 +50,43 @@ public struct ModelBundle {
             }
             try vit.validate(path: configPath)
             architecture = .vit(vit)
+        case "petr":
+            let petr = try PETRConfig.decode(data, path: configPath)
+            try petr.validate(path: configPath)
+            architecture = .petr(petr)
         default:
             throw OnboardError.format(path: configPath, item: "architecture", reason: "unknown architecture '\(name)'")
         }
     }
 
     /// Input names and shapes for a batch of `batch`.
+    ///
+    /// PETR (batch 1 = one sample): `images` [N, C, H, W] and `coords3d` [N, depth_num * 3, h, w],
+    /// the inverse-sigmoid frustum coordinates `PETRGeometry.coords3d` computes from lidar2img
+    /// (h, w: the backbone's feature map). A bundle without a backbone has no fixed input shapes
+    /// (its feature map size comes with the input): empty; run it through `PETRModel`.
     public func inputShapes(batch: Int) -> [String: [Int]] {
         switch architecture {
         case let .vit(c): return ["pixel_values": [batch, c.inChans, c.imageSize[0], c.imageSize[1]]]
+        case let .petr(c):
+            guard let size = c.featureSize else { return [:] }
+            return ["images": [c.numCameras, c.imageChannels, c.imageSize[0], c.imageSize[1]],
+                    "coords3d": [c.numCameras, c.head.positionChannels, size[0], size[1]]]
         }
     }
 
     /// The batch size implied by given input shapes; throws if they do not fit the model.
     public func batchSize(for shapes: [String: [Int]], source: String) throws -> Int {
+        if case let .petr(c) = architecture {
+            // One sample of num_cameras images per run.
+            guard c.backbone != nil else {
+                throw OnboardError.format(path: source, item: nil, reason: "this PETR bundle has no backbone: run it on features with lidar2img (onboard run)")
+            }
+            for (name, shape) in inputShapes(batch: 1).sorted(by: { $0.key < $1.key }) where shapes[name] != shape {
+                throw OnboardError.format(path: source, item: name, reason: "shape \(shapes[name] ?? []), model expects \(shape)")
+            }
+            return 1
+        }
         guard let first = inputShapes(batch: 1).first, let given = shapes[first.key] else {
             let expected = inputShapes(batch: 1).keys.sorted().joined(separator: ", ")
             throw OnboardError.format(path: source, item: nil, reason: "needs input tensor(s) \(expected)")
@@ -81,6 +106,11 @@ public struct ModelBundle {
         switch architecture {
         case let .vit(c):
             return try ViTBuilder.build(config: c, weights: weights, batch: batch, exposePreLogits: exposePreLogits)
+        case let .petr(c):
+            guard batch == 1 else {
+                throw OnboardError.invalidArgument("\(directory): a PETR graph runs one sample (\(c.numCameras) images); batch \(batch) is not supported")
+            }
+            return try PETRBuilder.build(config: c, weights: weights, input: .images).graph
         }
     }
 }

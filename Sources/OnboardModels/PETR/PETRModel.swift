@@ -1,0 +1,133 @@
+import Foundation
+import OnboardCore
+import OnboardGraph
+
+/// Something that runs a graph on named inputs (`FP32Executor`, `Int8Executor`).
+public protocol GraphRunner: AnyObject {
+    func run(_ inputs: [String: Tensor]) throws -> [String: Tensor]
+}
+
+extension FP32Executor: GraphRunner {}
+extension Int8Executor: GraphRunner {}
+
+/// What `PETRModel.run` returns for one sample.
+public struct PETROutputs: Sendable {
+    /// [L, Q, num_classes] logits, as the official head returns them.
+    public let allClassScores: Tensor
+    /// [L, Q, 10]: metres for x, y, z (channels 0, 1, 4), raw log sizes, sin, cos and velocity.
+    public let allBboxPredictions: Tensor
+    public let detections: PETRDetections
+    /// [N, depth_num * 3, h, w] graph input computed from lidar2img.
+    public let coords3d: Tensor
+    /// [N*h*w, E] position embedding and input_proj output, tokens (camera, row, column).
+    public let posEmbed: Tensor
+    public let memory: Tensor
+
+    /// The tensors `onboard run` writes: all_cls_scores, all_bbox_preds, boxes, scores, labels (i32)
+    /// and queries (i32).
+    public var named: [String: Tensor] {
+        ["all_cls_scores": allClassScores, "all_bbox_preds": allBboxPredictions, "boxes": detections.boxes,
+         "scores": detections.scores, "labels": detections.labels, "queries": detections.queries]
+    }
+}
+
+/// Runs a PETR bundle on one sample: `images` [N, C, H, W] (or `features` [N, in_channels, h, w])
+/// plus `lidar2img` [N, 4, 4]. The geometry (`coords3d`) is computed in Swift, the graph runs on
+/// the executor given, and the head's outputs are decoded as the official head does.
+public final class PETRModel {
+    public let config: PETRConfig
+    public let built: PETRGraph
+    public let runner: any GraphRunner
+    /// Seconds spent by the last `run` in the geometry (coords3d), the graph, and decoding.
+    public private(set) var lastTimings = (geometry: 0.0, graph: 0.0, decoding: 0.0)
+
+    /// - Parameters:
+    ///   - input: `.images`, or `.features(height:width:)` for the feature map's size.
+    ///   - executor: makes the runner for the graph (default FP32 with `threads` workers).
+    public convenience init(bundle: ModelBundle, input: PETRInput, threads: Int = Parallel.coreCount,
+                            executor: ((Graph) throws -> any GraphRunner)? = nil) throws {
+        guard case let .petr(config) = bundle.architecture else {
+            throw OnboardError.invalidArgument("\(bundle.directory): not a PETR bundle")
+        }
+        let weights = WeightStore(file: try SafeTensorsFile(path: bundle.weightsPath))
+        try self.init(config: config, weights: weights, input: input, threads: threads, executor: executor)
+    }
+
+    public init(config: PETRConfig, weights: WeightStore, input: PETRInput, threads: Int = Parallel.coreCount,
+                executor: ((Graph) throws -> any GraphRunner)? = nil) throws {
+        self.config = config
+        built = try PETRBuilder.build(config: config, weights: weights, input: input, threads: threads)
+        runner = try executor?(built.graph) ?? FP32Executor(graph: built.graph, threads: threads)
+    }
+
+    /// The input mode a set of tensors asks for: `features` when present (its [h, w] taken from
+    /// it), else `images`. Throws naming `source` when neither is there or `features` is not
+    /// [N, in_channels, h, w].
+    public static func input(for tensors: [String: Tensor], config: PETRConfig, source: String) throws -> PETRInput {
+        if let features = tensors["features"] {
+            let s = features.shape
+            guard s.count == 4, s[0] == config.numCameras, s[1] == config.head.inChannels, s[2] > 0, s[3] > 0 else {
+                throw OnboardError.format(path: source, item: "features",
+                                          reason: "shape \(s), the model expects [\(config.numCameras), \(config.head.inChannels), h, w]")
+            }
+            return .features(height: s[2], width: s[3])
+        }
+        guard tensors["images"] != nil else {
+            throw OnboardError.format(path: source, item: nil,
+                                      reason: "needs images [\(config.numCameras), \(config.imageChannels), \(config.imageSize[0]), \(config.imageSize[1])] or features [\(config.numCameras), \(config.head.inChannels), h, w], and lidar2img [\(config.numCameras), 4, 4]")
+        }
+        return .images
+    }
+
+    /// Runs one sample. `inputs` holds the image input (`images` or `features`, as built) and
+    /// `lidar2img`; both must be finite f32 of the exact shapes. `source` names the file in errors.
+    /// Where the official head would `nan_to_num` a non-finite decoder output, this throws instead.
+    public func run(_ inputs: [String: Tensor], source: String) throws -> PETROutputs {
+        let n = config.numCameras
+        let imageName = built.input.name
+        guard let image = inputs[imageName] else {
+            throw OnboardError.format(path: source, item: imageName, reason: "missing (this model was built for \(imageName))")
+        }
+        let expected = built.inputShapes[imageName] ?? []
+        try Self.check(image, name: imageName, shape: expected, source: source)
+        guard let lidar2img = inputs["lidar2img"] else {
+            throw OnboardError.format(path: source, item: "lidar2img", reason: "missing (expected f32 [\(n), 4, 4])")
+        }
+        try Self.check(lidar2img, name: "lidar2img", shape: [n, 4, 4], source: source)
+        let start = DispatchTime.now().uptimeNanoseconds
+        func since(_ t: UInt64) -> Double { Double(DispatchTime.now().uptimeNanoseconds - t) * 1e-9 }
+        let coords = try PETRGeometry.positionInput(head: config.head, imageSize: config.imageSize, featureSize: built.featureSize,
+                                               lidar2img: lidar2img, source: source)
+        let graphStart = DispatchTime.now().uptimeNanoseconds
+        let geometrySeconds = since(start)
+        let outputs = try runner.run([imageName: image, "coords3d": coords])
+        let graphSeconds = since(graphStart)
+        let decodeStart = DispatchTime.now().uptimeNanoseconds
+        func output(_ name: String) throws -> Tensor {
+            guard let tensor = outputs[name], tensor.dtype == .f32 else {
+                throw OnboardError.model(item: "PETR graph", reason: "no f32 output '\(name)'")
+            }
+            return tensor
+        }
+        let classes = try output("cls_scores"), raw = try output("bbox_raw")
+        for (name, tensor) in [("cls_scores", classes), ("bbox_raw", raw)] {
+            if let bad = tensor.withFloats({ $0.firstIndex { !$0.isFinite } }) {
+                throw OnboardError.model(item: "PETR output '\(name)'", reason: "element \(bad) is not finite (inputs out of the model's range?)")
+            }
+        }
+        let predictions = try PETRDecoding.bboxPredictions(raw: raw, referencePoints: built.referencePoints, pcRange: config.head.pcRange)
+        let detections = try PETRDecoding.decode(classScores: classes, bboxPredictions: predictions, head: config.head)
+        lastTimings = (geometrySeconds, graphSeconds, since(decodeStart))
+        return PETROutputs(allClassScores: classes, allBboxPredictions: predictions, detections: detections,
+                           coords3d: coords, posEmbed: try output("pos_embed"), memory: try output("memory"))
+    }
+
+    private static func check(_ tensor: Tensor, name: String, shape: [Int], source: String) throws {
+        guard tensor.dtype == .f32, tensor.shape == shape else {
+            throw OnboardError.format(path: source, item: name, reason: "\(tensor.dtype) \(tensor.shape), the model expects f32 \(shape)")
+        }
+        if let bad = tensor.withFloats({ $0.firstIndex { !$0.isFinite } }) {
+            throw OnboardError.format(path: source, item: name, reason: "element \(bad) is not finite")
+        }
+    }
+}

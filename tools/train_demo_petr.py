@@ -1,0 +1,348 @@
+#!/usr/bin/env python3
+"""Train the demo PETR (ViT backbone) on synthetic sets made by `onboard synth`; export a bundle.
+
+Seeded and resumable: a checkpoint (model, optimiser, iteration, RNG) is written atomically every
+--save-every iterations, and a run given the same --work directory continues from it. What makes a
+from-scratch PETR tractable on a CPU (docs: ../shared/reference/demo-training-feasibility.md):
+query denoising (StreamPETR's noisy-reference groups), dense auxiliary supervision of the backbone
+(class-centre heatmaps and log depth at the projected box centres, free from the renderer's
+boxes), a 128x320 input with stride-16 tokens, and a cosine schedule. Auxiliary heads are dropped
+at export: the bundle is a standard PETR graph.
+
+  python tools/train_demo_petr.py --data SET_DIR --work WORK_DIR --iters 20000
+  python tools/train_demo_petr.py --work WORK_DIR --export Configs/models/petr-demo
+  python tools/train_demo_petr.py --pe qfpe --init-from PETR_WORK/checkpoint.pt --data ... --work ...
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from demo_petr import losses  # noqa: E402
+from demo_petr.model import DemoPETR  # noqa: E402
+from demo_petr.nuscenes_set import CLASSES, Crop, Tables, load_sample, normalize_images  # noqa: E402
+
+POSITION_RANGE = [-61.2, -61.2, -10.0, 61.2, 61.2, 10.0]
+PC_RANGE = [-51.2, -51.2, -5.0, 51.2, 51.2, 3.0]
+
+
+def demo_config(pe):
+    head = {
+        "in_channels": 128, "embed_dims": 128, "num_heads": 4, "ffn_dims": 512, "num_layers": 3,
+        "num_query": 200, "num_classes": 10, "depth_num": 32, "depth_start": 1.0, "lid": True,
+        "position_range": POSITION_RANGE, "pc_range": PC_RANGE, "max_num": 300,
+        "post_center_range": POSITION_RANGE, "score_threshold": None, "layer_norm_eps": 1e-5, "pe": pe,
+    }
+    if pe == "qfpe":
+        # One point per pixel ray at a fixed depth prior; three anchors per axis spanning pc_range.
+        head["qfpe"] = {"depth": 15.0, "anchors": [[-51.2, 0.0, 51.2], [-51.2, 0.0, 51.2], [-5.0, -1.0, 3.0]]}
+    return {
+        "architecture": "petr", "num_cameras": 6, "image_size": [128, 320],
+        "backbone": {"type": "vit", "patch_size": 16, "embed_dim": 128, "depth": 4, "num_heads": 4,
+                     "mlp_hidden_dim": 512, "qkv_bias": True, "layer_norm_eps": 1e-6, "act": "gelu"},
+        "neck": None, "head": head,
+        "preprocess": {"source_size": [180, 320], "mean": [103.53, 116.28, 123.675],
+                       "std": [57.375, 57.12, 58.395], "to_rgb": False},
+        "class_names": CLASSES,
+    }
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+class Dataset:
+    """All samples of the given sets, images decoded and cropped once (cached as .npz beside nothing in the repo)."""
+
+    def __init__(self, roots, version, split, config, cache_dir):
+        crop = Crop(tuple(config["preprocess"]["source_size"]), tuple(config["image_size"]))
+        self.images, self.lidar2img, self.boxes, self.labels = [], [], [], []
+        for root in roots:
+            tables = Tables(root, version)
+            tokens = tables.sample_tokens(split)
+            cache = os.path.join(cache_dir, os.path.basename(os.path.normpath(root)) + f"-{split or 'all'}.npz")
+            if os.path.exists(cache):
+                z = np.load(cache, allow_pickle=False)
+                imgs = z["images"]
+            else:
+                imgs = None
+            start = time.time()
+            batch_imgs = []
+            for i, token in enumerate(tokens):
+                img, l2i, boxes, labels = load_sample(tables, token, crop, with_images=imgs is None)
+                if imgs is None:
+                    batch_imgs.append(img)
+                self.lidar2img.append(l2i)
+                keep = (np.abs(boxes[:, 0]) <= PC_RANGE[3]) & (np.abs(boxes[:, 1]) <= PC_RANGE[4])
+                self.boxes.append(boxes[keep]); self.labels.append(labels[keep])
+                if (i + 1) % 500 == 0:
+                    log(f"data: {root}: {i + 1}/{len(tokens)} samples ({time.time() - start:.0f} s)")
+            if imgs is None:
+                imgs = np.stack(batch_imgs)
+                tmp = cache + ".tmp.npz"
+                np.savez(tmp, images=imgs)
+                os.replace(tmp, cache)
+            self.images.append(imgs)
+        self.images = np.concatenate(self.images)
+        log(f"data: {len(self.images)} samples, {sum(len(b) for b in self.boxes)} boxes")
+
+    def __len__(self):
+        return len(self.images)
+
+
+def batch(ds, indices, config, generator):
+    images = torch.from_numpy(normalize_images(ds.images[indices]))
+    l2i = torch.from_numpy(np.stack([ds.lidar2img[i] for i in indices]))
+    patch = config["backbone"]["patch_size"]
+    feat_hw = (config["image_size"][0] // patch, config["image_size"][1] // patch)
+    aux = [losses.centre_heatmap_targets(ds.boxes[i], ds.labels[i], ds.lidar2img[i], feat_hw, config["image_size"], 10)
+           for i in indices]
+    heat, depth, mask = (torch.from_numpy(np.concatenate([a[k] for a in aux])) for k in range(3))
+    gts = [(torch.from_numpy(ds.boxes[i]), torch.from_numpy(ds.labels[i])) for i in indices]
+    return images, l2i, gts, (heat, depth, mask)
+
+
+def training_step(model, images, l2i, gts, aux, args):
+    h = model.config["head"]
+    b = len(gts)
+    per_group = max(1, max(len(l) for _, l in gts))
+    groups = args.dn_groups
+    dn_refs, dn_info = [], []
+    for boxes, labels in gts:
+        if len(labels) == 0:
+            refs = torch.rand(groups * per_group, 3, generator=args.generator)
+            dn_refs.append(refs); dn_info.append(None)
+            continue
+        refs, gt_index, positive = losses.denoising_queries(boxes, PC_RANGE, groups, args.dn_noise, args.dn_split,
+                                                            args.generator)
+        # pad each group to per_group queries (padding is ignored by the loss)
+        padded = torch.rand(groups, per_group, 3, generator=args.generator)
+        padded[:, :len(labels)] = refs.view(groups, len(labels), 3)
+        index = torch.full((groups, per_group), -1, dtype=torch.long)
+        index[:, :len(labels)] = gt_index.view(groups, len(labels))
+        pos = torch.zeros(groups, per_group, dtype=torch.bool)
+        pos[:, :len(labels)] = positive.view(groups, len(labels))
+        dn_refs.append(padded.view(-1, 3)); dn_info.append((index.view(-1), pos.view(-1)))
+    dn_refs = torch.stack(dn_refs)
+    mask = losses.denoising_mask(groups, per_group, h["num_query"])
+    cls, boxes, feats = model(images, l2i, dn_refs, mask)
+    nd = groups * per_group
+    total_cls, total_reg, num_pos = 0.0, 0.0, 0
+    for bi, (gt_boxes, gt_labels) in enumerate(gts):
+        targets = losses.normalize_boxes(gt_boxes) if len(gt_labels) else torch.zeros(0, 10)
+        num_pos += len(gt_labels)
+        for layer in range(cls.shape[0]):
+            c, r = cls[layer, bi, nd:], boxes[layer, bi, nd:]
+            rows, cols = losses.hungarian(c, r, gt_labels, targets)
+            lc, lr = losses.set_loss(c, r, gt_labels, targets, rows, cols, 10)
+            total_cls, total_reg = total_cls + lc, total_reg + lr
+            if dn_info[bi] is not None:
+                index, pos = dn_info[bi]
+                valid = index >= 0
+                dc, dr = cls[layer, bi, :nd][valid], boxes[layer, bi, :nd][valid]
+                vi, vp = index[valid], pos[valid]
+                t = torch.zeros_like(dc)
+                t[vp, gt_labels[vi[vp]]] = 1.0
+                total_cls = total_cls + losses.focal_loss(dc, t)
+                if vp.any():
+                    diff = (dr[vp] - targets[vi[vp]]).abs() * losses.CODE_WEIGHTS
+                    total_reg = total_reg + torch.nan_to_num(diff).sum()
+    norm = max(num_pos, 1) * (1 + args.dn_groups * 0.5)
+    heat, depth, dmask = aux
+    loss_heat = losses.heatmap_focal_loss(model.aux_heatmap(feats), heat)
+    loss_depth = ((model.aux_depth(feats) - depth).abs() * dmask).sum() / dmask.sum().clamp(min=1)
+    loss = (losses.CLS_WEIGHT * total_cls + losses.REG_WEIGHT * total_reg) / norm + args.aux_weight * (loss_heat + 0.2 * loss_depth)
+    parts = {"cls": float(total_cls) / norm, "reg": float(total_reg) / norm, "heat": float(loss_heat), "depth": float(loss_depth)}
+    return loss, parts
+
+
+def learning_rate(args, it):
+    if it < args.warmup:
+        return args.lr * (it + 1) / args.warmup
+    t = min(1.0, (it - args.warmup) / max(1, args.iters - args.warmup))
+    return args.lr * (args.min_lr_ratio + (1 - args.min_lr_ratio) * 0.5 * (1 + np.cos(np.pi * t)))
+
+
+def save_checkpoint(path, model, optimizer, it, args):
+    tmp = path + ".tmp"
+    torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "iteration": it,
+                "config": model.config, "generator": args.generator.get_state(),
+                "numpy": np.random.get_state(), "args": {k: v for k, v in vars(args).items() if k != "generator"}}, tmp)
+    os.replace(tmp, path)
+
+
+def train(args):
+    torch.manual_seed(args.seed)
+    np.random.seed(args.seed)
+    args.generator = torch.Generator().manual_seed(args.seed)
+    os.makedirs(args.work, exist_ok=True)
+    checkpoint_path = os.path.join(args.work, "checkpoint.pt")
+    config = demo_config(args.pe)
+    model = DemoPETR(config)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
+    start = 0
+    if os.path.exists(checkpoint_path):
+        state = torch.load(checkpoint_path, weights_only=False)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        start = state["iteration"]
+        args.generator.set_state(state["generator"])
+        np.random.set_state(state["numpy"])
+        log(f"resumed from {checkpoint_path} at iteration {start}")
+    elif args.init_from:
+        state = torch.load(args.init_from, weights_only=False)
+        missing, unexpected = model.load_state_dict(state["model"], strict=False)
+        log(f"initialised from {args.init_from}; new: {missing}; dropped: {unexpected}")
+    with open(os.path.join(args.work, "recipe.json"), "w") as f:
+        json.dump({k: v for k, v in vars(args).items() if k != "generator"}, f, indent=1)
+    ds = Dataset(args.data, args.version, args.split, config, args.work)
+    model.train()
+    t0, seen = time.time(), 0
+    history = []
+    for it in range(start, args.iters):
+        for g in optimizer.param_groups:
+            g["lr"] = learning_rate(args, it)
+        indices = np.random.randint(0, len(ds), size=args.batch)
+        images, l2i, gts, aux = batch(ds, indices, config, args.generator)
+        loss, parts = training_step(model, images, l2i, gts, aux, args)
+        optimizer.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 35.0)
+        optimizer.step()
+        history.append(parts)
+        seen += 1
+        if (it + 1) % args.log_every == 0:
+            mean = {k: np.mean([h[k] for h in history]) for k in history[0]}
+            history.clear()
+            rate = seen / (time.time() - t0)
+            log(f"iter {it + 1}/{args.iters} lr {learning_rate(args, it):.2e} "
+                + " ".join(f"{k} {v:.3f}" for k, v in mean.items()) + f" ({rate:.2f} it/s)")
+        if (it + 1) % args.save_every == 0 or it + 1 == args.iters:
+            save_checkpoint(checkpoint_path, model, optimizer, it + 1, args)
+    log("training done")
+
+
+def measure_ranges(model, root, version, split, samples=8):
+    """max |position embedding| vs max |image features| (input_proj output) on a few samples:
+    the imbalance that breaks per-tensor INT8 on `key = feature + PE` (Q-PETR's diagnosis)."""
+    config = model.config
+    crop = Crop(tuple(config["preprocess"]["source_size"]), tuple(config["image_size"]))
+    tables = Tables(root, version)
+    pe_max, feat_max, pe_abs, feat_abs = 0.0, 0.0, [], []
+    model.eval()
+    with torch.no_grad():
+        for token in tables.sample_tokens(split)[:samples]:
+            images, l2i, _, _ = load_sample(tables, token, crop)
+            x = torch.from_numpy(normalize_images(images))
+            feats = model.img_backbone(x)
+            head = model.pts_bbox_head
+            pos = head.position_embedding(feats, torch.from_numpy(l2i)[None], tuple(config["image_size"]))
+            memory = head.input_proj(feats)
+            pe_max, feat_max = max(pe_max, float(pos.abs().max())), max(feat_max, float(memory.abs().max()))
+            pe_abs.append(float(pos.abs().mean())); feat_abs.append(float(memory.abs().mean()))
+    return {"samples": samples, "max_abs_pos_embed": pe_max, "max_abs_features": feat_max,
+            "mean_abs_pos_embed": float(np.mean(pe_abs)), "mean_abs_features": float(np.mean(feat_abs))}
+
+
+def export(args):
+    from safetensors.torch import save_file
+    state = torch.load(os.path.join(args.work, "checkpoint.pt"), weights_only=False)
+    config = state["config"]
+    model = DemoPETR(config)
+    model.load_state_dict(state["model"])
+    os.makedirs(args.export, exist_ok=True)
+    tensors = {k: v.detach().to(torch.float16).contiguous() for k, v in model.export_state_dict().items()}
+    config = dict(config)
+    config["source"] = f"tools/train_demo_petr.py ({state['iteration']} iterations, pe {config['head']['pe']})"
+    for name, data in (("config.json", json.dumps(config, indent=1) + "\n"),):
+        tmp = os.path.join(args.export, name + ".tmp")
+        with open(tmp, "w") as f:
+            f.write(data)
+        os.replace(tmp, os.path.join(args.export, name))
+    tmp = os.path.join(args.export, "model.safetensors.tmp")
+    save_file(tensors, tmp)
+    os.replace(tmp, os.path.join(args.export, "model.safetensors"))
+    recipe = os.path.join(args.work, "recipe.json")
+    if os.path.exists(recipe):
+        with open(recipe) as f:
+            r = json.load(f)
+        r["iterations_done"] = state["iteration"]
+        if args.data:
+            r["ranges"] = measure_ranges(model, args.data[0], args.version, args.split)
+            log(f"ranges: {r['ranges']}")
+        with open(os.path.join(args.export, "training.json"), "w") as f:
+            json.dump(r, f, indent=1)
+    log(f"exported {len(tensors)} tensors to {args.export}")
+
+
+def predict(args):
+    from demo_petr.predict import decode, results_document, to_results
+    state = torch.load(os.path.join(args.work, "checkpoint.pt"), weights_only=False)
+    config = state["config"]
+    model = DemoPETR(config)
+    model.load_state_dict(state["model"])
+    model.eval()
+    crop = Crop(tuple(config["preprocess"]["source_size"]), tuple(config["image_size"]))
+    tables = Tables(args.data[0], args.version)
+    tokens = tables.sample_tokens(args.split)
+    h = config["head"]
+    results = {}
+    with torch.no_grad():
+        for i, token in enumerate(tokens):
+            images, l2i, _, _ = load_sample(tables, token, crop)
+            x = torch.from_numpy(normalize_images(images))[None]
+            cls, boxes, _ = model(x, torch.from_numpy(l2i)[None])
+            b, s, lab, _ = decode(cls[-1, 0], boxes[-1, 0], h["max_num"], h["post_center_range"], h["score_threshold"])
+            results[token] = to_results(tables, token, b, s, lab)
+            if (i + 1) % 20 == 0:
+                log(f"predict: {i + 1}/{len(tokens)}")
+    tmp = args.predict + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(results_document(results), f)
+    os.replace(tmp, args.predict)
+    log(f"wrote {args.predict} ({len(tokens)} samples, iteration {state['iteration']})")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data", nargs="*", default=[], help="synthetic set directories (onboard synth)")
+    p.add_argument("--version", default="v1.0-synth")
+    p.add_argument("--split", default=None, help="split name in splits.json (default: every sample)")
+    p.add_argument("--work", required=True, help="checkpoint directory (resumed when it holds one)")
+    p.add_argument("--export", help="write a bundle from the work directory's checkpoint and exit")
+    p.add_argument("--predict", metavar="RESULTS.json", help="run the checkpoint on --data/--split and write results")
+    p.add_argument("--pe", choices=["petr", "qfpe"], default="petr")
+    p.add_argument("--init-from", help="checkpoint to start from (non-matching tensors stay fresh)")
+    p.add_argument("--iters", type=int, default=20000)
+    p.add_argument("--batch", type=int, default=2)
+    p.add_argument("--lr", type=float, default=4e-4)
+    p.add_argument("--min-lr-ratio", type=float, default=0.05)
+    p.add_argument("--warmup", type=int, default=300)
+    p.add_argument("--dn-groups", type=int, default=5)
+    p.add_argument("--dn-noise", type=float, default=1.0)
+    p.add_argument("--dn-split", type=float, default=0.75)
+    p.add_argument("--aux-weight", type=float, default=1.0)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--log-every", type=int, default=50)
+    p.add_argument("--save-every", type=int, default=500)
+    args = p.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    if args.export:
+        export(args)
+    elif args.predict:
+        predict(args)
+    else:
+        if not args.data:
+            p.error("--data is required for training")
+        train(args)
+
+
+if __name__ == "__main__":
+    main()
