@@ -14,6 +14,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
         // C and system libraries.
@@ -38,6 +39,7 @@ let package = Package(
         .target(name: "OnboardCLI", dependencies: [
             "OnboardCore", "OnboardQuant", "OnboardGraph", "OnboardModels", "OnboardSensors", "OnboardEval",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Yams", package: "Yams"),
         ]),
         .executableTarget(name: "onboard", dependencies: ["OnboardCLI"]),
 

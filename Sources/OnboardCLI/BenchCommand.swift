@@ -29,14 +29,7 @@ struct BenchCommand: ParsableCommand {
     func run() throws {
         let bundle = try ModelBundle(directory: model)
         let executor = try BenchTarget(bundle: bundle, precision: precision, batch: batch, threads: threads)
-        var generator = SplitMix64(seed: 0x5EED)
-        let inputs = bundle.inputShapes(batch: batch).mapValues { shape in
-            let tensor = Tensor(zeros: shape)
-            tensor.withMutableFloats { values in
-                for i in values.indices { values[i] = generator.nextGaussian() }
-            }
-            return tensor
-        }
+        let inputs = SynthesizedInputs.gaussian(for: bundle, batch: batch)
         for _ in 0..<warmup { _ = try executor.run(inputs) }
         var times: [Double] = []
         for _ in 0..<iterations {
@@ -149,5 +142,7 @@ struct BenchTarget {
     }
 
     var memoryPlan: MemoryPlan { int8?.memoryPlan ?? fp32!.plan }
+    /// The graph the executor runs (node order = `memoryPlan.liveBytesPerNode` order).
+    var graph: Graph { int8?.graph ?? fp32!.graph }
     var weightBytes: Int { int8?.weightBytes ?? fp32!.plan.weightBytes }
 }

@@ -29,8 +29,8 @@ struct QuantizeCommand: ParsableCommand {
         let recipe = try QuantizationRecipe.load(path: recipePath)
         let set = try CalibrationSet(path: calibration)
         let count = min(set.count, calibrationSamples ?? set.count)
-        let shapes = bundle.inputShapes(batch: try bundle.batchSize(for: try SafeTensorsFile(path: set.files[0]).shapes, source: set.files[0]))
-        let batch = shapes.values.first?.first ?? 1
+        let batch = try bundle.batchSize(for: try SafeTensorsFile(path: set.files[0]).shapes, source: set.files[0])
+        let shapes = bundle.inputShapes(batch: batch)
         let graph = try bundle.graph(batch: batch)
         try recipe.validate(against: graph, source: recipePath)
         StandardError.line("quantize: calibrating on \(count) samples (\(recipe.observer.rawValue) observer)")

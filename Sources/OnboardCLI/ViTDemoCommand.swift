@@ -4,11 +4,11 @@ import OnboardCore
 import OnboardGraph
 import OnboardModels
 
-/// The README's main command: runs the shipped demo model on its bundled inputs, checks the
+/// Runs the shipped ViT demo model on its bundled inputs, checks the
 /// outputs against the PyTorch (timm) reference shipped with it, and reports speed and memory.
-struct DemoCommand: ParsableCommand {
+struct ViTDemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "demo", abstract: "Run the shipped demo model and report fidelity, speed and memory.")
+        commandName: "demo-vit", abstract: "Run the shipped ViT demo model and report fidelity against timm, speed and memory.")
 
     @Option(help: "Model bundle (default: Configs/models/vit-demo).") var model: String?
     @Option(help: "Worker threads (default: all cores).") var threads: Int = Parallel.coreCount

@@ -32,6 +32,32 @@ public enum ProcessStats {
         #endif
     }
 
+    /// Resets the kernel's peak resident size (VmHWM) to the current resident size, so that
+    /// `peakResidentBytes` afterwards measures one phase of work. Freed heap memory is handed back
+    /// to the system first (malloc_trim), so the new baseline is what is still in use. Linux only
+    /// (writes "5" to /proc/self/clear_refs); returns false, and does nothing, where that is unavailable.
+    @discardableResult
+    public static func resetPeak() -> Bool {
+        #if os(Linux)
+        trimHeap()
+        guard let handle = fopen("/proc/self/clear_refs", "w") else { return false }
+        let written = fputs("5", handle) >= 0
+        return fclose(handle) == 0 && written
+        #else
+        return false
+        #endif
+    }
+
+    #if os(Linux)
+    /// glibc's malloc_trim(0), looked up at run time (the Glibc module does not export it; other C
+    /// libraries lack it).
+    private static func trimHeap() {
+        guard let symbol = dlsym(nil, "malloc_trim") else { return }
+        typealias Trim = @convention(c) (Int) -> Int32
+        _ = unsafeBitCast(symbol, to: Trim.self)(0)
+    }
+    #endif
+
     /// Monotonic seconds.
     public static func seconds() -> Double { Double(DispatchTime.now().uptimeNanoseconds) * 1e-9 }
 }

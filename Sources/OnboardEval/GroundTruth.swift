@@ -21,7 +21,11 @@ public struct GroundTruth: Sendable {
 
     /// Loads the custom split `split` (a key of `dataroot/version/splits.json`) from the tables.
     public init(tables: NuScenesTables, split: String) throws {
-        let tokens = try Self.sampleTokens(tables: tables, split: split)
+        try self.init(tables: tables, sampleTokens: try Self.sampleTokens(tables: tables, split: split))
+    }
+
+    /// Loads the ground truth of the given samples (e.g. every sample of a set without splits).
+    public init(tables: NuScenesTables, sampleTokens tokens: [String]) throws {
         let path = tables.tablesDirectory + "/sample_annotation.json"
         var boxes = EvalBoxes()
         var ego: [String: SIMD3<Double>] = [:]

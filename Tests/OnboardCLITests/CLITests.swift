@@ -87,7 +87,7 @@ final class CLITests: XCTestCase {
 
 final class DemoCommandTests: XCTestCase {
     func test_demoRunsTheShippedModelAndChecksItAgainstTimm() throws {
-        let result = try Onboard.run(["demo", "--iterations", "1", "--threads", "2"])
+        let result = try Onboard.run(["demo-vit", "--iterations", "1", "--threads", "2"])
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertTrue(result.stdout.contains("fidelity vs PyTorch/timm"), result.stdout)
         XCTAssertTrue(result.stdout.contains("latency: median"), result.stdout)
@@ -96,6 +96,6 @@ final class DemoCommandTests: XCTestCase {
     func test_demoWithoutTheShippedFilesIsAClearError() throws {
         let empty = TestPaths.temporaryDirectory("demo")
         defer { try? FileManager.default.removeItem(atPath: empty) }
-        assertUserError(try Onboard.run(["demo", "--model", empty]), status: 1, contains: "config.json")
+        assertUserError(try Onboard.run(["demo-vit", "--model", empty]), status: 1, contains: "config.json")
     }
 }

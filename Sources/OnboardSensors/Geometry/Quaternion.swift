@@ -39,6 +39,27 @@ public struct Quaternion: Equatable, Sendable {
             z: lhs.w * rhs.z + lhs.x * rhs.y - lhs.y * rhs.x + lhs.z * rhs.w)
     }
 
+    /// The unit quaternion (w >= 0) of a proper rotation matrix (Shepperd's method).
+    public init(rotationMatrix m: Matrix3) {
+        let trace = m[0, 0] + m[1, 1] + m[2, 2]
+        var q: (Double, Double, Double, Double)
+        if trace > 0 {
+            let s = (trace + 1).squareRoot() * 2
+            q = (s / 4, (m[2, 1] - m[1, 2]) / s, (m[0, 2] - m[2, 0]) / s, (m[1, 0] - m[0, 1]) / s)
+        } else if m[0, 0] > m[1, 1] && m[0, 0] > m[2, 2] {
+            let s = (1 + m[0, 0] - m[1, 1] - m[2, 2]).squareRoot() * 2
+            q = ((m[2, 1] - m[1, 2]) / s, s / 4, (m[0, 1] + m[1, 0]) / s, (m[0, 2] + m[2, 0]) / s)
+        } else if m[1, 1] > m[2, 2] {
+            let s = (1 + m[1, 1] - m[0, 0] - m[2, 2]).squareRoot() * 2
+            q = ((m[0, 2] - m[2, 0]) / s, (m[0, 1] + m[1, 0]) / s, s / 4, (m[1, 2] + m[2, 1]) / s)
+        } else {
+            let s = (1 + m[2, 2] - m[0, 0] - m[1, 1]).squareRoot() * 2
+            q = ((m[1, 0] - m[0, 1]) / s, (m[0, 2] + m[2, 0]) / s, (m[1, 2] + m[2, 1]) / s, s / 4)
+        }
+        let sign: Double = q.0 < 0 ? -1 : 1
+        self.init(w: sign * q.0, x: sign * q.1, y: sign * q.2, z: sign * q.3)
+    }
+
     /// The 3x3 rotation matrix (row-major), as pyquaternion's `rotation_matrix`.
     public var matrix: Matrix3 {
         let (w, x, y, z) = (self.w, self.x, self.y, self.z)

@@ -67,7 +67,7 @@ public enum JPEGCodec {
         return Array(UnsafeBufferPointer(start: out, count: count))
     }
 
-    static func readFile(_ path: String) throws -> [UInt8] {
+    public static func readFile(_ path: String) throws -> [UInt8] {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw OnboardError.io(path: path, reason: "cannot read image file")
         }

@@ -61,8 +61,21 @@ public struct PETRPreprocessing: Sendable, Equatable {
                         cropX: max(0, newW - width) / 2, cropY: newH - height)
     }
 
+    /// A JPEG decoded as far as the crop needs (DCT-scaled, rows above the crop skipped).
+    public struct Decoded: Sendable {
+        public let image: RGBImage
+        let geometry: Geometry
+        let firstRow: Int
+        let sourceHeight: Int
+    }
+
     /// Decodes, resizes, crops and normalises one JPEG into `out` (3 x height x width planes).
     public func process(jpeg data: [UInt8], path: String, into out: UnsafeMutablePointer<Float>) throws {
+        finish(try decode(jpeg: data, path: path), into: out)
+    }
+
+    /// The decoding half of `process`.
+    public func decode(jpeg data: [UInt8], path: String) throws -> Decoded {
         let (w, h) = try JPEGCodec.size(of: data, path: path)
         let g = geometry(imageWidth: w, imageHeight: h)
         let eighths = dctScaling
@@ -73,9 +86,16 @@ public struct PETRPreprocessing: Sendable, Equatable {
         let firstRow = PillowResampler.sourceRows(for: rows, height: g.resizedHeight, sourceHeight: decodedHeight,
                                                   filter: filter).lowerBound
         let decoded = try JPEGCodec.decode(data, path: path, eighths: eighths, bgr: channelOrder == .bgr, firstRow: firstRow)
+        return Decoded(image: decoded, geometry: g, firstRow: firstRow, sourceHeight: decodedHeight)
+    }
+
+    /// The resize, crop and normalisation half of `process`.
+    public func finish(_ decoded: Decoded, into out: UnsafeMutablePointer<Float>) {
+        let g = decoded.geometry
         let window = PillowResampler.resizeWindow(
-            decoded, width: g.resizedWidth, height: g.resizedHeight, rows: rows, columns: g.cropX..<(g.cropX + width),
-            filter: filter, firstSourceRow: firstRow, sourceHeight: decodedHeight)
+            decoded.image, width: g.resizedWidth, height: g.resizedHeight, rows: g.cropY..<(g.cropY + height),
+            columns: g.cropX..<(g.cropX + width), filter: filter, firstSourceRow: decoded.firstRow,
+            sourceHeight: decoded.sourceHeight)
         normalize(window, into: out)
     }
 

@@ -1,0 +1,34 @@
+import Foundation
+import OnboardEval
+
+/// The demo's INT8 validation of the shipped Q-PETR: calibrated on the held-out set's training
+/// split, scored on its validation split, report under `out`.
+enum DemoValidation {
+    static func run(model: String, data: String, version: String, split: String, calibrationSamples: Int,
+                    threads: Int, out: String) throws -> ValidationSummary {
+        var options = ValidationOptions(model: model, data: data, calibration: data, out: out)
+        options.version = version
+        options.split = split
+        options.calibrationSplit = "synth_train"
+        options.calibrationSamples = calibrationSamples
+        options.threads = threads
+        let report = try ValidationRun.run(options)
+        func percent(_ a: Double, _ b: Double) -> String {
+            b == 0 ? "n/a" : String(format: "%+.1f %%", 100 * (a - b) / b)
+        }
+        let (f, q) = (report.fp32, report.int8)
+        let speedup = report.latencyMs.int8 > 0 ? report.latencyMs.fp32 / report.latencyMs.int8 : 0
+        let memory = Double(report.peakMemoryBytes.int8) / Double(max(report.peakMemoryBytes.fp32, 1))
+        let rows: [(String, String)] = [
+            ("model", model),
+            ("mAP FP32 / INT8", String(format: "%.4f / %.4f (%@)", f.meanAP, q.meanAP, percent(q.meanAP, f.meanAP))),
+            ("NDS FP32 / INT8", String(format: "%.4f / %.4f (%@)", f.ndScore, q.ndScore, percent(q.ndScore, f.ndScore))),
+            ("latency per frame FP32 / INT8", String(format: "%.1f / %.1f ms (%.2fx)", report.latencyMs.fp32, report.latencyMs.int8, speedup)),
+            ("peak RSS FP32 / INT8", String(format: "%.1f / %.1f MiB (%.2f)", Double(report.peakMemoryBytes.fp32) / 1048576,
+                                            Double(report.peakMemoryBytes.int8) / 1048576, memory)),
+            ("ops in float", report.floatOps.isEmpty ? "none" : report.floatOps.joined(separator: ", ")),
+        ]
+        let text = "INT8 validation (Q-PETR):\n" + rows.map { "  \($0.0): \($0.1)" }.joined(separator: "\n")
+        return ValidationSummary(reportPath: "validation/index.html", text: text, rows: rows)
+    }
+}

@@ -1,0 +1,142 @@
+import Foundation
+import OnboardCore
+import OnboardEval
+import OnboardGraph
+import OnboardModels
+import OnboardSensors
+
+/// Camera sample -> PETR -> nuScenes submission boxes, with per-stage wall time: JPEG decode,
+/// preprocessing (resize, crop, normalise), backbone, position embedding (geometry + encoder),
+/// decoder (with branches) and post-processing (NMS-free decoding + export).
+final class DetectionPipeline {
+    let model: PETRModel
+    let preprocessing: PETRPreprocessing
+    let classNames: [String]
+    let threads: Int
+    private let profiler = Profiler()
+    private(set) var stages = DetectionStages()
+
+    struct Frame {
+        let boxes: [LidarBox]
+        let submission: [SubmissionBox]
+        let outputs: PETROutputs
+    }
+
+    /// `quantized` runs the graph on the INT8 executor of that plan instead of FP32.
+    init(bundle: ModelBundle, threads: Int, executor: ((Graph) throws -> any GraphRunner)? = nil) throws {
+        guard case let .petr(config) = bundle.architecture else {
+            throw OnboardError.invalidArgument("\(bundle.directory): not a PETR bundle (architecture must be petr)")
+        }
+        let profiler = self.profiler
+        let make = executor ?? { graph in try FP32Executor(graph: graph, threads: threads) }
+        model = try PETRModel(bundle: bundle, input: .images, threads: threads) { graph in
+            let runner = try make(graph)
+            if let fp32 = runner as? FP32Executor { fp32.profiler = profiler }
+            if let int8 = runner as? Int8Executor { int8.profiler = profiler }
+            return runner
+        }
+        preprocessing = try Self.preprocessing(config, bundle: bundle)
+        classNames = config.classNames ?? DetectionConfig.cvpr2019.classNames
+        self.threads = threads
+    }
+
+    static func preprocessing(_ config: PETRConfig, bundle: ModelBundle) throws -> PETRPreprocessing {
+        guard let p = config.preprocess else {
+            throw OnboardError.format(path: bundle.configPath, item: "preprocess", reason: "missing (mean, std, to_rgb are needed to read images)")
+        }
+        let preprocessing = PETRPreprocessing(width: config.imageSize[1], height: config.imageSize[0], mean: p.mean, std: p.std,
+                                              channelOrder: p.toRGB ? .rgb : .bgr)
+        try preprocessing.validate()
+        return preprocessing
+    }
+
+    func reader(tables: NuScenesTables, skipBad: Bool = false) throws -> NuScenesSampleReader {
+        try NuScenesSampleReader(tables: tables, preprocessing: preprocessing, skipBad: skipBad)
+    }
+
+    /// The network inputs of one sample: images [N,3,H,W] and lidar2img [N,4,4].
+    func inputs(_ sample: CameraSample, timing: inout [String: Double]) throws -> [String: Tensor] {
+        let n = sample.cameras.count
+        var decoded = [PETRPreprocessing.Decoded?](repeating: nil, count: n)
+        let errors = ErrorList(count: n)
+        var start = Self.now()
+        decoded.withUnsafeMutableBufferPointer { slots in
+            nonisolated(unsafe) let slots = slots
+            Parallel.forRanges(count: n, threads: threads) { range in
+                for i in range {
+                    let path = sample.cameras[i].path
+                    do {
+                        slots[i] = try preprocessing.decode(jpeg: try JPEGCodec.readFile(path), path: path)
+                    } catch {
+                        errors.set(i, error)
+                    }
+                }
+            }
+        }
+        if let (index, error) = errors.first {
+            throw OnboardError.format(path: sample.cameras[index].path, item: "sample \(sample.token) \(sample.cameras[index].channel)",
+                                      reason: "\(error)")
+        }
+        timing["decode"] = Self.now() - start
+        start = Self.now()
+        let (h, w) = (preprocessing.height, preprocessing.width)
+        let images = Tensor(zeros: [n, 3, h, w])
+        nonisolated(unsafe) let base = images.floatPointer
+        let ready = decoded.compactMap { $0 }
+        Parallel.forRanges(count: ready.count, threads: threads) { range in
+            for i in range { preprocessing.finish(ready[i], into: base + i * 3 * h * w) }
+        }
+        let lidar2img = Tensor(zeros: [n, 4, 4])
+        for (i, camera) in sample.cameras.enumerated() {
+            for (j, v) in camera.lidarToNetworkImage.values.enumerated() { lidar2img.floatPointer[i * 16 + j] = Float(v) }
+        }
+        timing["preprocess"] = Self.now() - start
+        return ["images": images, "lidar2img": lidar2img]
+    }
+
+    func detect(_ sample: CameraSample, source: String) throws -> Frame {
+        var timing: [String: Double] = [:]
+        let inputs = try self.inputs(sample, timing: &timing)
+        profiler.reset()
+        let outputs = try model.run(inputs, source: source)
+        let t = model.lastTimings
+        for (stage, seconds) in DetectionStages.graphStages(profile: profiler, wallSeconds: t.graph) {
+            timing[stage, default: 0] += seconds
+        }
+        timing["position_embedding", default: 0] += t.geometry
+        let start = Self.now()
+        let boxes = Self.lidarBoxes(outputs.detections)
+        let submission = DetectionExport.submission(sampleToken: sample.token, boxes: boxes, classNames: classNames,
+                                                    lidarToEgo: sample.lidarToEgo, egoToGlobal: sample.egoToGlobal)
+        timing["postprocess"] = t.decoding + Self.now() - start
+        stages.add(timing)
+        return Frame(boxes: boxes, submission: submission, outputs: outputs)
+    }
+
+    static func lidarBoxes(_ d: PETRDetections) -> [LidarBox] {
+        (0..<d.count).map { k in
+            let row = (0..<9).map { d.boxes.floatPointer[k * 9 + $0] }
+            let label = Int(d.labels.rawPointer.assumingMemoryBound(to: Int32.self)[k])
+            return LidarBox(row: row, label: label, score: d.scores.floatPointer[k])
+        }
+    }
+
+    static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) * 1e-9 }
+}
+
+/// Errors from parallel workers, one slot per item.
+final class ErrorList: @unchecked Sendable {
+    private var slots: [Error?]
+    private let lock = NSLock()
+
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+
+    func set(_ index: Int, _ error: Error) {
+        lock.lock(); slots[index] = error; lock.unlock()
+    }
+
+    var first: (Int, Error)? {
+        lock.lock(); defer { lock.unlock() }
+        return slots.enumerated().first { $0.element != nil }.map { ($0.offset, $0.element!) }
+    }
+}

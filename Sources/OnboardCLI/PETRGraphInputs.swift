@@ -1,0 +1,34 @@
+import Foundation
+import OnboardCore
+import OnboardModels
+import OnboardSensors
+
+/// The PETR graph's own inputs (what calibration and the per-layer diagnosis feed it): `images`
+/// [N,3,H,W] and `coords3d` [N, depth_num * 3, h, w], computed as `PETRModel.run` computes them.
+extension DetectionPipeline {
+    /// The graph inputs of a recorded sample (decoded and preprocessed as detection does).
+    func graphInputs(_ sample: CameraSample) throws -> [String: Tensor] {
+        var timing: [String: Double] = [:]
+        let inputs = try self.inputs(sample, timing: &timing)
+        guard let images = inputs["images"], let lidar2img = inputs["lidar2img"] else {
+            throw OnboardError.model(item: "detection pipeline", reason: "no images or lidar2img for sample \(sample.token)")
+        }
+        return try Self.graphInputs(images: images, lidar2img: lidar2img, model: model, source: "sample \(sample.token)")
+    }
+
+    /// `images` as given and `coords3d` from `lidar2img`; both must be finite.
+    static func graphInputs(images: Tensor, lidar2img: Tensor, model: PETRModel, source: String) throws -> [String: Tensor] {
+        try requireFinite(images, name: "images", source: source)
+        let config = model.config
+        let coords = try PETRGeometry.coords3d(head: config.head, imageSize: config.imageSize, featureSize: model.built.featureSize,
+                                               lidar2img: lidar2img, source: source)
+        try requireFinite(coords, name: "coords3d", source: source)
+        return ["images": images, "coords3d": coords]
+    }
+
+    static func requireFinite(_ tensor: Tensor, name: String, source: String) throws {
+        if let bad = tensor.withFloats({ $0.firstIndex { !$0.isFinite } }) {
+            throw OnboardError.format(path: source, item: name, reason: "element \(bad) is not finite")
+        }
+    }
+}

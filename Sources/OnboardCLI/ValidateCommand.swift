@@ -1,0 +1,73 @@
+import ArgumentParser
+import Foundation
+import OnboardCore
+import OnboardEval
+
+/// `onboard validate`: a PETR bundle in FP32 and INT8 on a camera set, with a report a person opens offline.
+struct ValidateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "validate",
+        abstract: "Quantize a PETR bundle and compare it with FP32 on a camera set: metrics, per-layer error, latency, memory.",
+        discussion: """
+            Calibrates the float bundle on --calibration (a recorded nuScenes-layout set: its split named like \
+            'train', or every sample; or a directory or manifest of input .safetensors files with images plus \
+            coords3d or lidar2img), writes the quantized bundle to OUT/model-int8, runs detection in FP32 and INT8 \
+            over the evaluation split (--split, default: a split named like 'val', else every sample) into \
+            OUT/results_fp32.json and OUT/results_int8.json, scores both with the nuScenes metric, diagnoses the \
+            INT8 error per layer (accumulated and isolated SQNR) on --diagnosis-samples samples, tries the worst \
+            layers in float, and writes OUT/report.json, OUT/report.md and OUT/index.html. When the split has no \
+            annotations, INT8 is scored against the FP32 detections (score >= 0.3) as pseudo ground truth. OUT is \
+            replaced whole at the end (it must be absent, empty or an earlier report).
+            """)
+
+    @Option(help: "Float PETR bundle (with a backbone and preprocess settings).") var model: String
+    @Option(help: "nuScenes dataroot of the evaluation set (holds VERSION/).") var data: String
+    @Option(help: "Table version directory (default: the only one under --data).") var version: String?
+    @Option(help: "Evaluation split in VERSION/splits.json (default: one named like 'val', else every sample).") var split: String?
+    @Option(help: "Calibration set: a recorded set directory, or a directory or manifest of input .safetensors files.")
+    var calibration: String
+    @Option(help: "Split of a recorded calibration set (default: one named like 'train', else every sample).")
+    var calibrationSplit: String?
+    @Option(help: "Use at most this many calibration samples (spread over a recorded split).") var calibrationSamples: Int?
+    @Option(help: "Quantization recipe (JSON; default Configs/recipes/int8-per-tensor.json).") var recipe: String?
+    @Option(help: "Worker threads (default: all cores).") var threads: Int = Parallel.coreCount
+    @Option(help: "Samples of the evaluation split for the per-layer diagnosis.") var diagnosisSamples: Int = 2
+    @Option(help: "Report directory.") var out: String
+
+    func validate() throws {
+        guard threads >= 1 else { throw ValidationError("--threads must be >= 1") }
+        if let calibrationSamples, calibrationSamples < 1 { throw ValidationError("--calibration-samples must be >= 1") }
+        guard diagnosisSamples >= 0 else { throw ValidationError("--diagnosis-samples must be >= 0") }
+    }
+
+    func run() throws {
+        let options = ValidationOptions(
+            model: model, data: data, version: version, split: split, calibration: calibration, calibrationSplit: calibrationSplit,
+            calibrationSamples: calibrationSamples, recipe: recipe, threads: threads, diagnosisSamples: diagnosisSamples, out: out)
+        let report = try ValidationRun.run(options)
+        StandardError.line("validate: wrote \(out)")
+        print(Self.summary(report, out: out))
+    }
+
+    /// The headline figures on stdout.
+    static func summary(_ report: ValidationReport, out: String) -> String {
+        func row(_ name: String, _ a: Double, _ b: Double, _ format: String) -> String {
+            String(format: "%-22@ FP32 \(format)  INT8 \(format)", name as NSString, a, b)
+        }
+        var lines = ["\(report.model) on \(report.dataset), split \(report.split) (\(report.sampleCount) samples)"]
+        if report.pseudoGroundTruth {
+            lines.append("no annotations: INT8 scored against the FP32 detections (pseudo ground truth)")
+        }
+        lines.append(row("mAP", report.fp32.meanAP, report.int8.meanAP, "%.4f"))
+        lines.append(row("NDS", report.fp32.ndScore, report.int8.ndScore, "%.4f"))
+        lines.append(row("latency ms/frame", report.latencyMs.fp32, report.latencyMs.int8, "%.2f"))
+        lines.append("weights                FP32 \(ByteCount.text(report.weightsBytes.fp32))  INT8 \(ByteCount.text(report.weightsBytes.int8))")
+        lines.append("peak RSS               FP32 \(ByteCount.text(report.peakMemoryBytes.fp32))  INT8 \(ByteCount.text(report.peakMemoryBytes.int8))")
+        if let best = report.suggestedExclusions.first {
+            lines.append(String(format: "best float exclusion   %@ (%+.2f dB)", best.op as NSString, best.gain))
+        }
+        lines.append("quantized bundle: \((out as NSString).appendingPathComponent(ValidationRun.int8Bundle))")
+        lines.append("report: \((out as NSString).appendingPathComponent("index.html"))")
+        return lines.joined(separator: "\n")
+    }
+}
