@@ -95,8 +95,8 @@ class Dataset:
         return len(self.images)
 
 
-def batch(ds, indices, config, generator):
-    images = torch.from_numpy(normalize_images(ds.images[indices]))
+def batch(ds, indices, config, generator, with_images=True):
+    images = torch.from_numpy(normalize_images(ds.images[indices])) if with_images else None
     l2i = torch.from_numpy(np.stack([ds.lidar2img[i] for i in indices]))
     patch = config["backbone"]["patch_size"]
     feat_hw = (config["image_size"][0] // patch, config["image_size"][1] // patch)
@@ -130,7 +130,11 @@ def training_step(model, images, l2i, gts, aux, args):
         dn_refs.append(padded.view(-1, 3)); dn_info.append((index.view(-1), pos.view(-1)))
     dn_refs = torch.stack(dn_refs)
     mask = losses.denoising_mask(groups, per_group, h["num_query"])
-    cls, boxes, feats = model(images, l2i, dn_refs, mask)
+    if args.stage == "head":  # `images` holds cached backbone features [B*N, C, h, w]
+        feats = images
+        cls, boxes = model.pts_bbox_head(feats, l2i, tuple(model.config["image_size"]), dn_refs, mask)
+    else:
+        cls, boxes, feats = model(images, l2i, dn_refs, mask)
     nd = groups * per_group
     total_cls, total_reg, num_pos = 0.0, 0.0, 0
     for bi, (gt_boxes, gt_labels) in enumerate(gts):
@@ -153,12 +157,37 @@ def training_step(model, images, l2i, gts, aux, args):
                     diff = (dr[vp] - targets[vi[vp]]).abs() * losses.CODE_WEIGHTS
                     total_reg = total_reg + torch.nan_to_num(diff).sum()
     norm = max(num_pos, 1) * (1 + args.dn_groups * 0.5)
-    heat, depth, dmask = aux
-    loss_heat = losses.heatmap_focal_loss(model.aux_heatmap(feats), heat)
-    loss_depth = ((model.aux_depth(feats) - depth).abs() * dmask).sum() / dmask.sum().clamp(min=1)
-    loss = (losses.CLS_WEIGHT * total_cls + losses.REG_WEIGHT * total_reg) / norm + args.aux_weight * (loss_heat + 0.2 * loss_depth)
+    loss = (losses.CLS_WEIGHT * total_cls + losses.REG_WEIGHT * total_reg) / norm
+    loss_heat = loss_depth = torch.zeros(())
+    if args.stage != "head":
+        heat, depth, dmask = aux
+        loss_heat = losses.heatmap_focal_loss(model.aux_heatmap(feats), heat)
+        loss_depth = ((model.aux_depth(feats) - depth).abs() * dmask).sum() / dmask.sum().clamp(min=1)
+        loss = loss + args.aux_weight * (loss_heat + 0.2 * loss_depth)
     parts = {"cls": float(total_cls) / norm, "reg": float(total_reg) / norm, "heat": float(loss_heat), "depth": float(loss_depth)}
     return loss, parts
+
+
+def cached_features(model, ds, work):
+    """Backbone features of every training sample (f16), computed once with the frozen backbone."""
+    path = os.path.join(work, "features.npy")
+    if os.path.exists(path):
+        return np.load(path, mmap_mode="r")
+    model.eval()
+    out = None
+    start = time.time()
+    with torch.no_grad():
+        for i in range(len(ds)):
+            f = model.img_backbone(torch.from_numpy(normalize_images(ds.images[i]))).half().numpy()
+            if out is None:
+                out = np.lib.format.open_memmap(path + ".tmp.npy", mode="w+", dtype=np.float16, shape=(len(ds),) + f.shape)
+            out[i] = f
+            if (i + 1) % 500 == 0:
+                log(f"features: {i + 1}/{len(ds)} ({time.time() - start:.0f} s)")
+    out.flush()
+    del out
+    os.replace(path + ".tmp.npy", path)
+    return np.load(path, mmap_mode="r")
 
 
 def learning_rate(args, it):
@@ -171,7 +200,7 @@ def learning_rate(args, it):
 def save_checkpoint(path, model, optimizer, it, args):
     tmp = path + ".tmp"
     torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "iteration": it,
-                "config": model.config, "generator": args.generator.get_state(),
+                "config": model.config, "generator": args.generator.get_state(), "stage": args.stage,
                 "numpy": np.random.get_state(), "args": {k: v for k, v in vars(args).items() if k != "generator"}}, tmp)
     os.replace(tmp, path)
 
@@ -184,23 +213,28 @@ def train(args):
     checkpoint_path = os.path.join(args.work, "checkpoint.pt")
     config = demo_config(args.pe)
     model = DemoPETR(config)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
-    start = 0
+    start, state = 0, None
     if os.path.exists(checkpoint_path):
         state = torch.load(checkpoint_path, weights_only=False)
         model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
         start = state["iteration"]
         args.generator.set_state(state["generator"])
         np.random.set_state(state["numpy"])
         log(f"resumed from {checkpoint_path} at iteration {start}")
     elif args.init_from:
-        state = torch.load(args.init_from, weights_only=False)
-        missing, unexpected = model.load_state_dict(state["model"], strict=False)
+        missing, unexpected = model.load_state_dict(torch.load(args.init_from, weights_only=False)["model"], strict=False)
         log(f"initialised from {args.init_from}; new: {missing}; dropped: {unexpected}")
+    if args.stage == "head":
+        for p in model.img_backbone.parameters():
+            p.requires_grad_(False)
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=args.lr, weight_decay=0.01)
+    if state is not None:
+        optimizer.load_state_dict(state["optimizer"])
     with open(os.path.join(args.work, "recipe.json"), "w") as f:
         json.dump({k: v for k, v in vars(args).items() if k != "generator"}, f, indent=1)
     ds = Dataset(args.data, args.version, args.split, config, args.work)
+    if args.stage == "head":
+        ds.features = cached_features(model, ds, args.work)
     model.train()
     t0, seen = time.time(), 0
     history = []
@@ -208,7 +242,9 @@ def train(args):
         for g in optimizer.param_groups:
             g["lr"] = learning_rate(args, it)
         indices = np.random.randint(0, len(ds), size=args.batch)
-        images, l2i, gts, aux = batch(ds, indices, config, args.generator)
+        images, l2i, gts, aux = batch(ds, indices, config, args.generator, with_images=args.stage != "head")
+        if args.stage == "head":
+            images = torch.from_numpy(ds.features[indices].astype(np.float32)).flatten(0, 1)
         loss, parts = training_step(model, images, l2i, gts, aux, args)
         optimizer.zero_grad()
         loss.backward()
@@ -318,6 +354,8 @@ def main():
     p.add_argument("--predict", metavar="RESULTS.json", help="run the checkpoint on --data/--split and write results")
     p.add_argument("--pe", choices=["petr", "qfpe"], default="petr")
     p.add_argument("--init-from", help="checkpoint to start from (non-matching tensors stay fresh)")
+    p.add_argument("--stage", choices=["all", "head"], default="all",
+                   help="head: freeze the backbone (from --init-from), cache its features once and train the head alone")
     p.add_argument("--iters", type=int, default=20000)
     p.add_argument("--batch", type=int, default=2)
     p.add_argument("--lr", type=float, default=4e-4)

@@ -16,7 +16,7 @@ struct DemoCommand: ParsableCommand {
             (seed 7 is not used in training), runs the FP32 demo PETR on its validation split, scores it \
             with the nuScenes metric, draws a bird's-eye view and the camera images with projected boxes \
             for a few samples, and validates the shipped Q-PETR in per-tensor INT8 against FP32 \
-            (calibrated on the set's training split). Open WORK/report/index.html.
+            (calibrated on Calibration/demo-synth-s11.json). Open WORK/report/index.html.
             """)
 
     @Option(help: "PETR bundle (default: Configs/models/petr-demo).") var model: String?

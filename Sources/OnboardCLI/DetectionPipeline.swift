@@ -58,7 +58,7 @@ final class DetectionPipeline {
     func inputs(_ sample: CameraSample, timing: inout [String: Double]) throws -> [String: Tensor] {
         let n = sample.cameras.count
         var decoded = [PETRPreprocessing.Decoded?](repeating: nil, count: n)
-        let errors = ErrorList(count: n)
+        let errors = ParallelErrors(count: n)
         var start = Self.now()
         decoded.withUnsafeMutableBufferPointer { slots in
             nonisolated(unsafe) let slots = slots
@@ -122,21 +122,4 @@ final class DetectionPipeline {
     }
 
     static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) * 1e-9 }
-}
-
-/// Errors from parallel workers, one slot per item.
-final class ErrorList: @unchecked Sendable {
-    private var slots: [Error?]
-    private let lock = NSLock()
-
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
-
-    func set(_ index: Int, _ error: Error) {
-        lock.lock(); slots[index] = error; lock.unlock()
-    }
-
-    var first: (Int, Error)? {
-        lock.lock(); defer { lock.unlock() }
-        return slots.enumerated().first { $0.element != nil }.map { ($0.offset, $0.element!) }
-    }
 }

@@ -19,6 +19,11 @@ struct ValidationCalibration {
     ///   - split: the recorded set's split (default: a split named like "train", else every sample).
     ///   - limit: at most this many samples (spread evenly over a recorded split; the first ones of a file set).
     static func open(path: String, version: String?, split: String?, limit: Int?, pipeline: DetectionPipeline) throws -> Self {
+        if let manifest = try SyntheticCalibrationManifest.load(path: path) {
+            let set = try manifest.materialize(manifest: path, threads: pipeline.threads)
+            return try recorded(path: set, version: manifest.synth.version, split: split ?? manifest.split, limit: limit,
+                                pipeline: pipeline)
+        }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw OnboardError.io(path: path, reason: "no such calibration set")

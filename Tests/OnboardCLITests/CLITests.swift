@@ -85,15 +85,15 @@ final class CLITests: XCTestCase {
     }
 }
 
-final class DemoCommandTests: XCTestCase {
-    func test_demoRunsTheShippedModelAndChecksItAgainstTimm() throws {
+final class ViTDemoCommandTests: XCTestCase {
+    func test_vitDemoRunsTheShippedModelAndChecksItAgainstTimm() throws {
         let result = try Onboard.run(["demo-vit", "--iterations", "1", "--threads", "2"])
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertTrue(result.stdout.contains("fidelity vs PyTorch/timm"), result.stdout)
         XCTAssertTrue(result.stdout.contains("latency: median"), result.stdout)
     }
 
-    func test_demoWithoutTheShippedFilesIsAClearError() throws {
+    func test_vitDemoWithoutTheShippedFilesIsAClearError() throws {
         let empty = TestPaths.temporaryDirectory("demo")
         defer { try? FileManager.default.removeItem(atPath: empty) }
         assertUserError(try Onboard.run(["demo-vit", "--model", empty]), status: 1, contains: "config.json")

@@ -199,6 +199,23 @@ final class ValidateCommandTests: XCTestCase {
         return directory
     }
 
+    /// A manifest naming a synthetic recorded set: rendered once into the cache, then calibrated on.
+    func test_syntheticCalibrationManifest() throws {
+        let s = try setup()
+        let manifest = "\(s.root)/synth-calibration.json", cache = "\(s.root)/cache", report = "\(s.root)/report-manifest"
+        try Data(#"{"synth": {"rig": "demo-6cam", "seed": 5, "scenes": 2, "samples_per_scene": 1, "version": "v1.0-synth"}, "split": "synth_train"}"#.utf8)
+            .write(to: URL(fileURLWithPath: manifest))
+        let result = try Onboard.run(["validate", "--model", s.model, "--data", s.data, "--calibration", manifest, "--out", report,
+                                      "--threads", "2", "--diagnosis-samples", "1"], environment: ["ONBOARD_CACHE": cache])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stderr.contains("rendering"), result.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: "\(cache)/synth-demo-6cam-s5-2x1/v1.0-synth/sample.json"))
+        XCTAssertNotNil(try json("\(report)/report.json")["int8"] as? [String: Any])
+        try Data(#"{"synth": {"rig": "demo-6cam"}}"#.utf8).write(to: URL(fileURLWithPath: manifest))
+        assertUserError(try Onboard.run(["validate", "--model", s.model, "--data", s.data, "--calibration", manifest, "--out", report]),
+                        status: 1, contains: "synth-calibration.json: synth: needs rig, seed, scenes")
+    }
+
     func test_badInputsAreOneLineErrorsAndWriteNothing() throws {
         let s = try setup()
         let work = "\(s.root)/errors"

@@ -120,7 +120,7 @@ public struct PETRPreprocessing: Sendable, Equatable {
         let tensor = Tensor(zeros: [files.count, 3, height, width])
         let planeFloats = 3 * height * width
         let base = tensor.rawPointer.bindMemory(to: Float.self, capacity: files.count * planeFloats)
-        let errors = ErrorSlots(count: files.count)
+        let errors = ParallelErrors(count: files.count)
         nonisolated(unsafe) let output = base
         Parallel.forRanges(count: files.count, threads: threads) { range in
             for i in range {
@@ -132,24 +132,7 @@ public struct PETRPreprocessing: Sendable, Equatable {
                 }
             }
         }
-        if let error = errors.first { throw error }
+        if let failure = errors.first { throw failure.error }
         return tensor
-    }
-}
-
-/// Per-item error slots written from parallel workers (each index by one worker only).
-final class ErrorSlots: @unchecked Sendable {
-    private var slots: [Error?]
-    private let lock = NSLock()
-
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
-
-    func set(_ index: Int, _ error: Error) {
-        lock.lock(); slots[index] = error; lock.unlock()
-    }
-
-    var first: Error? {
-        lock.lock(); defer { lock.unlock() }
-        return slots.lazy.compactMap { $0 }.first
     }
 }

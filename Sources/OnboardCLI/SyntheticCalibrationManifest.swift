@@ -1,0 +1,59 @@
+import Foundation
+import OnboardCore
+import OnboardSensors
+
+/// A calibration manifest that names a synthetic recorded set instead of listing files:
+///
+///     {"description": "...", "synth": {"rig": "demo-6cam", "seed": 11, "scenes": 20,
+///      "samples_per_scene": 2, "version": "v1.0-synth"}, "split": "synth_train"}
+///
+/// The set is rendered once (deterministically, `onboard synth`) into a cache directory and then
+/// used as any recorded set.
+struct SyntheticCalibrationManifest: Decodable {
+    struct Synth: Decodable {
+        var rig: String
+        var seed: UInt64
+        var scenes: Int
+        var samplesPerScene: Int
+        var version: String
+
+        enum CodingKeys: String, CodingKey {
+            case rig, seed, scenes, version
+            case samplesPerScene = "samples_per_scene"
+        }
+    }
+
+    var synth: Synth
+    var split: String?
+
+    /// The manifest at `path` when it is one of these (a JSON object with `synth`), else nil.
+    static func load(path: String) throws -> Self? {
+        guard path.hasSuffix(".json"), let data = FileManager.default.contents(atPath: path),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any], object["synth"] != nil else {
+            return nil
+        }
+        do {
+            return try JSONDecoder().decode(Self.self, from: data)
+        } catch {
+            throw OnboardError.format(path: path, item: "synth", reason: "needs rig, seed, scenes, samples_per_scene and version")
+        }
+    }
+
+    /// The rendered set's directory (rendered now if the cache does not hold it yet).
+    func materialize(manifest path: String, threads: Int) throws -> String {
+        let cacheRoot = ProcessInfo.processInfo.environment["ONBOARD_CACHE"]
+            ?? (NSTemporaryDirectory() as NSString).appendingPathComponent("onboard-cache")
+        let name = "synth-\(synth.rig)-s\(synth.seed)-\(synth.scenes)x\(synth.samplesPerScene)"
+        let directory = (cacheRoot as NSString).appendingPathComponent(name)
+        let tables = ((directory as NSString).appendingPathComponent(synth.version) as NSString).appendingPathComponent("sample.json")
+        if FileManager.default.fileExists(atPath: tables) { return directory }
+        try FileManager.default.createDirectory(atPath: cacheRoot, withIntermediateDirectories: true)
+        let rigPath = CameraRig.resolve(synth.rig, root: (try? Resources.root()) ?? ".")
+        var options = SyntheticSetOptions(scenes: synth.scenes, samplesPerScene: synth.samplesPerScene, seed: synth.seed,
+                                          version: synth.version)
+        options.threads = threads
+        StandardError.line("calibration: rendering \(path)'s synthetic set into \(directory)")
+        _ = try SyntheticSetWriter.write(rig: try CameraRig(path: rigPath), options: options, to: directory) { _ in }
+        return directory
+    }
+}
