@@ -19,4 +19,5 @@ uint32_t onboard_cpu_isa_flags(void);
 #include "f32_kernels.h"
 #include "f32_gemm.h"
 #include "q8_gemm.h"
+#include "q8_rows.h"
 #endif

@@ -2,7 +2,8 @@ import OnboardCore
 import OnboardQuant
 
 /// Runs the FP32 graph over a calibration set with an observer on every activation tensor and
-/// turns the observed ranges into a `QuantizationPlan`.
+/// turns the observed ranges into a `QuantizationPlan`. Logits the INT8 executor stores stabilized
+/// (`SoftmaxStabilization`) are observed after subtracting each row's max, so their range is [min, 0].
 public enum Calibrator {
     /// - Parameters:
     ///   - count: number of calibration samples (at least 1).
@@ -21,9 +22,15 @@ public enum Calibrator {
         for (index, info) in graph.values.enumerated() where info.role != .constant && info.dtype == .f32 && inherited[index] == nil {
             observers[index] = makeObserver(recipe.observer, item: info.name, options: options)
         }
+        let stabilized = SoftmaxStabilization.stabilizedValues(in: graph, recipe: recipe)
         let executor = try FP32Executor(graph: graph, threads: threads)
         executor.valueObserver = { id, values in
-            try observers[id.index]?.observe(values)
+            if stabilized.contains(id.index), let width = graph.info(id).shape.last {
+                let rows = SoftmaxStabilization.stabilized(values, width: width)
+                try rows.withUnsafeBufferPointer { try observers[id.index]?.observe($0) }
+            } else {
+                try observers[id.index]?.observe(values)
+            }
         }
         for i in 0..<count {
             let inputs = try sample(i)
@@ -36,8 +43,13 @@ public enum Calibrator {
         }
         var activations: [String: ActivationQuant] = [:]
         for (index, observer) in observers {
-            let params = try observer.quantParams(bits: 8, symmetric: recipe.symmetricActivations)
-            activations[graph.values[index].name] = ActivationQuant(params)
+            if stabilized.contains(index) {
+                let range = try observer.calibratedRange()
+                activations[graph.values[index].name] = SoftmaxStabilization.parameters(lower: range.min, clip: recipe.softmaxClip)
+            } else {
+                let params = try observer.quantParams(bits: 8, symmetric: recipe.symmetricActivations)
+                activations[graph.values[index].name] = ActivationQuant(params)
+            }
         }
         // Views, permutes, slices, max pools and nearest upsamplings move codes without touching them: they share their source's parameters.
         for (index, source) in inherited.sorted(by: { $0.key < $1.key }) {

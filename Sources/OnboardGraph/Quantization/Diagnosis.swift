@@ -4,6 +4,10 @@ import OnboardQuant
 /// Where INT8 error comes from, tensor by tensor: each computed tensor of the INT8 run compared
 /// with FP32, both accumulated (the whole graph in INT8) and isolated (only that op quantized,
 /// on exact FP32 inputs: inputs, weights and output fake-quantized with the plan's parameters).
+/// Logits the executor stores stabilized (QANS, `SoftmaxStabilization`) are compared as such: the
+/// FP32 reference has each row's max subtracted, and the isolated model subtracts it from the float
+/// product before fake-quantizing, as the executor's epilogue does. Integer softmax and layernorm are
+/// modelled by the float op with fake-quantized input and output (they stay within one code of it).
 public enum QuantizationDiagnosis {
     public struct Metrics: Codable, Equatable, Sendable {
         /// 20·log10(|x| / |x - y|) in dB (+inf when equal).
@@ -38,6 +42,11 @@ public enum QuantizationDiagnosis {
         let fp32 = try FP32Executor(graph: reference, threads: threads)
         fp32.valueObserver = { id, values in floatValues[reference.info(id).name] = Array(values) }
         _ = try fp32.run(inputs)
+        for id in quantized.stabilizedValues {
+            let info = reference.info(id)
+            guard let width = info.shape.last, let values = floatValues[info.name] else { continue }
+            floatValues[info.name] = values.withUnsafeBufferPointer { SoftmaxStabilization.stabilized($0, width: width) }
+        }
 
         var reports: [TensorReport] = []
         var accumulated: [String: Metrics] = [:]
@@ -93,6 +102,9 @@ public enum QuantizationDiagnosis {
         let operands = buffers.map { Operand(pointer: $0.rawPointer, shape: $0.shape, dtype: $0.dtype) }
         try FP32Kernels.run(node, operands, Operand(pointer: output.rawPointer, shape: info.shape, dtype: .f32),
                             KernelContext(threads: threads, scratch: scratch.pointer))
+        if executor.stabilizedValues.contains(node.output), let width = info.shape.last {
+            SoftmaxStabilization.subtractRowMax(UnsafeMutableBufferPointer(start: output.floatPointer, count: output.count), width: width)
+        }
         if quantizes, let params = executor.plan.activations[info.name] { fakeQuantize(output, params) }
         return output.floats()
     }

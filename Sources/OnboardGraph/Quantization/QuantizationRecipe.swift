@@ -11,11 +11,21 @@ import OnboardQuant
 ///       "weights": "per_tensor",         // per_tensor | per_channel (symmetric int8)
 ///       "requantization": "float",       // float multiplier | fixed_point (multiplier + shift)
 ///       "keep_float": ["head"],          // node names that stay in float
-///       "keep_float_kinds": []           // op kinds that stay in float (e.g. "matmul")
+///       "keep_float_kinds": [],          // op kinds that stay in float (e.g. "matmul")
+///       "softmax_input": "plain",        // plain | stabilized (Q-PETR QANS: row max subtracted before quantizing)
+///       "softmax_clip": 15,              // stabilized only, optional: lower bound of the stabilized range
+///       "softmax": "float",              // float (island) | lut (integer, 256-entry exp table);
+///                                        // default lut when softmax_input is stabilized, else float
+///       "layernorm": "float"             // float (island) | integer (I-LLM DI-Norm)
 ///     }
 public struct QuantizationRecipe: Codable, Equatable, Sendable {
     public enum Granularity: String, Codable, Sendable { case perTensor = "per_tensor", perChannel = "per_channel" }
     public enum Requantization: String, Codable, Sendable { case float, fixedPoint = "fixed_point" }
+    /// What the softmax after an integer matmul reads: the logits as they are, or (QANS) the
+    /// logits minus each row's max, quantized over [min, 0] (see `SoftmaxStabilization`).
+    public enum SoftmaxInput: String, Codable, Sendable { case plain, stabilized }
+    public enum SoftmaxKernel: String, Codable, Sendable { case float, lut }
+    public enum LayerNormKernel: String, Codable, Sendable { case float, integer }
 
     public var observer: ObserverKind = .minmax
     public var percentile: Double = 99.99
@@ -24,12 +34,23 @@ public struct QuantizationRecipe: Codable, Equatable, Sendable {
     public var requantization: Requantization = .float
     public var keepFloat: [String] = []
     public var keepFloatKinds: [String] = []
+    public var softmaxInput: SoftmaxInput = .plain
+    /// Stabilized logits below `-softmaxClip` are clamped there (I-LLM's DI-ClippedSoftmax): they
+    /// weigh at most e^-clip in the softmax, and a narrower range gives the others finer steps.
+    public var softmaxClip: Double?
+    /// nil: `.lut` when the softmax input is stabilized, else `.float` (see `integerSoftmax`).
+    public var softmax: SoftmaxKernel?
+    public var layerNorm: LayerNormKernel = .float
 
     public init() {}
+
+    /// Whether softmax runs on the integer lookup-table kernel.
+    public var integerSoftmax: Bool { (softmax ?? (softmaxInput == .stabilized ? .lut : .float)) == .lut }
 
     enum CodingKeys: String, CodingKey {
         case observer, percentile, activations, weights, requantization
         case keepFloat = "keep_float", keepFloatKinds = "keep_float_kinds"
+        case softmaxInput = "softmax_input", softmaxClip = "softmax_clip", softmax, layerNorm = "layernorm"
     }
 
     public init(from decoder: Decoder) throws {
@@ -45,6 +66,18 @@ public struct QuantizationRecipe: Codable, Equatable, Sendable {
         requantization = try c.decodeIfPresent(Requantization.self, forKey: .requantization) ?? .float
         keepFloat = try c.decodeIfPresent([String].self, forKey: .keepFloat) ?? []
         keepFloatKinds = try c.decodeIfPresent([String].self, forKey: .keepFloatKinds) ?? []
+        softmaxInput = try c.decodeIfPresent(SoftmaxInput.self, forKey: .softmaxInput) ?? .plain
+        softmaxClip = try c.decodeIfPresent(Double.self, forKey: .softmaxClip)
+        if let clip = softmaxClip {
+            guard clip.isFinite, clip > 0 else {
+                throw DecodingError.dataCorruptedError(forKey: .softmaxClip, in: c, debugDescription: "must be a positive number, got \(clip)")
+            }
+            guard softmaxInput == .stabilized else {
+                throw DecodingError.dataCorruptedError(forKey: .softmaxClip, in: c, debugDescription: "needs \"softmax_input\": \"stabilized\"")
+            }
+        }
+        softmax = try c.decodeIfPresent(SoftmaxKernel.self, forKey: .softmax)
+        layerNorm = try c.decodeIfPresent(LayerNormKernel.self, forKey: .layerNorm) ?? .float
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -56,6 +89,10 @@ public struct QuantizationRecipe: Codable, Equatable, Sendable {
         try c.encode(requantization, forKey: .requantization)
         try c.encode(keepFloat, forKey: .keepFloat)
         try c.encode(keepFloatKinds, forKey: .keepFloatKinds)
+        try c.encode(softmaxInput, forKey: .softmaxInput)
+        try c.encodeIfPresent(softmaxClip, forKey: .softmaxClip)
+        try c.encodeIfPresent(softmax, forKey: .softmax)
+        try c.encode(layerNorm, forKey: .layerNorm)
     }
 
     /// Reads a recipe file; a malformed field is an error naming the file and the field.

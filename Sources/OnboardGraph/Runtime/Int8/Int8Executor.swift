@@ -7,6 +7,12 @@ import OnboardCore
 /// (permute, slice, max pooling, nearest upsampling) run on the codes with their input's
 /// parameters; the other ops (layernorm, softmax, gelu, adds, ...) run in float between
 /// dequantize and quantize ("float islands"); ops the recipe keeps in float produce f32 tensors.
+///
+/// Recipe options for the nonlinear ops: `"softmax": "lut"` runs softmax as `IntegerSoftmax`,
+/// `"layernorm": "integer"` runs layernorm as `IntegerLayerNorm` (both `.integer`, not islands), and
+/// `"softmax_input": "stabilized"` (QANS) stores the logits of every softmax fed by an integer matmul
+/// minus their row max (`SoftmaxStabilization`): those values, as the observer sees them too, are
+/// the stabilized logits, not the graph's float logits.
 public final class Int8Executor {
     /// How each node runs.
     public enum Execution: String, Sendable {
@@ -23,17 +29,22 @@ public final class Int8Executor {
     public let threads: Int
     public let executions: [Execution]
     public let memoryPlan: MemoryPlan
+    /// Softmax inputs stored stabilized (row max subtracted), see `SoftmaxStabilization`.
+    public let stabilizedValues: Set<ValueID>
     public var profiler: Profiler?
     /// Sees every input and node output, dequantized, as soon as it is computed.
     public var valueObserver: ((ValueID, UnsafeBufferPointer<Float>) throws -> Void)?
 
     let formats: [Format]
     private let arena: AlignedBuffer
-    private let scratch: AlignedBuffer
+    let scratch: AlignedBuffer
     private var linears: [Int: Int8Linear] = [:]
     private var convolutions: [Int: Int8Conv2d] = [:]
     /// Code-to-code tables of unary float islands.
     private var tables: [Int: [UInt8]] = [:]
+    /// Integer softmax and layernorm kernels, by node index.
+    var integerSoftmaxes: [Int: IntegerSoftmax] = [:]
+    var integerNorms: [Int: IntegerLayerNorm] = [:]
     /// Islands computed straight from codes (tables, fused add, row blocks); off only to test
     /// that they match the plain islands.
     var codePathsEnabled = true
@@ -57,6 +68,7 @@ public final class Int8Executor {
         self.plan = plan
         self.threads = threads
         executions = graph.nodes.map { Self.execution(of: $0, graph: graph, recipe: plan.recipe) }
+        stabilizedValues = Set(SoftmaxStabilization.stabilizedValues(in: graph, recipe: plan.recipe).map { ValueID(index: $0) })
         var formats = [Format](repeating: .f32, count: graph.values.count)
         // `validate` guarantees parameters for every non-constant value.
         func params(_ id: ValueID) -> ActivationQuant { plan.activations[graph.info(id).name]! }
@@ -76,12 +88,14 @@ public final class Int8Executor {
         }
         var scratchByNode: [String: Int] = [:]
         for (node, execution) in zip(graph.nodes, executions) {
-            scratchByNode[node.name] = Self.scratchBytes(node, execution, graph: graph, threads: threads)
+            scratchByNode[node.name] = Self.scratchBytes(node, execution, graph: graph, threads: threads,
+                                                         stabilized: stabilizedValues.contains(node.output))
         }
         memoryPlan = MemoryPlanner.plan(graph, byteCount: { byteCounts[$0.index] }, scratchBytes: { scratchByNode[$0.name] ?? 0 })
         arena = AlignedBuffer(byteCount: memoryPlan.arenaBytes)
         scratch = AlignedBuffer(byteCount: memoryPlan.scratchBytes)
         try prepareWeights()
+        try prepareNonlinear(planSource: planSource)
     }
 
     static func execution(of node: Node, graph: Graph, recipe: QuantizationRecipe) -> Execution {
@@ -91,6 +105,11 @@ public final class Int8Executor {
         switch node.op {
         case .linear, .conv2d: return constant(1) && !constant(0) ? .integer : .floatIsland
         case .matmul: return !constant(0) && !constant(1) ? .integer : .floatIsland
+        case .softmax: return recipe.integerSoftmax && !constant(0) ? .integer : .floatIsland
+        case .layerNorm:
+            let width = graph.info(node.inputs[0]).shape.last ?? 0
+            return recipe.layerNorm == .integer && !constant(0) && constant(1) && constant(2) && width <= IntegerLayerNorm.maxWidth
+                ? .integer : .floatIsland
         case .permute, .slice, .maxPool2d, .upsampleNearest: return constant(0) ? .floatIsland : .movement
         default: return .floatIsland
         }
@@ -238,7 +257,7 @@ public final class Int8Executor {
     }
 
     private func executeInteger(_ index: Int, _ node: Node) throws {
-        let input = quantizedInput(node, operand: 0)
+        let input = node.op == .softmax ? quantizedSoftmaxInput(node) : quantizedInput(node, operand: 0)
         let out = codes(node.output)
         let outShape = graph.info(node.output).shape
         switch node.op {
@@ -256,8 +275,10 @@ public final class Int8Executor {
             Int8MatMul.run(a: input, aShape: graph.info(node.inputs[0]).shape, aq: params(node.inputs[0]),
                            b: b, bShape: graph.info(node.inputs[1]).shape, bq: params(node.inputs[1]),
                            transposeB: transposeB, alpha: alpha, out: out, outq: outq,
-                           fixedPoint: plan.recipe.requantization == .fixedPoint,
+                           fixedPoint: plan.recipe.requantization == .fixedPoint, stabilized: stabilizedValues.contains(node.output),
                            scratch: scratch.pointer + offset, threads: threads)
+        case .softmax, .layerNorm:
+            runNonlinear(index, node, input: input, work: scratch.pointer + Self.workOffset(node, graph: graph))
         default:
             preconditionFailure("\(node.op.kind) has no integer kernel")
         }
@@ -297,7 +318,7 @@ public final class Int8Executor {
 
     /// Codes of operand `i` of an integer op; an f32 value (from a kept-float op) is quantized
     /// into its scratch slot first.
-    private func quantizedInput(_ node: Node, operand i: Int) -> UnsafePointer<UInt8> {
+    func quantizedInput(_ node: Node, operand i: Int) -> UnsafePointer<UInt8> {
         let id = node.inputs[i]
         if case .q8 = format(id) { return UnsafePointer(codes(id)) }
         let target = (scratch.pointer + Self.slotOffset(i, node: node, graph: graph)).assumingMemoryBound(to: UInt8.self)
@@ -332,7 +353,7 @@ public final class Int8Executor {
 
     static func workOffset(_ node: Node, graph: Graph) -> Int { slotOffset(2, node: node, graph: graph) }
 
-    static func scratchBytes(_ node: Node, _ execution: Execution, graph: Graph, threads: Int) -> Int {
+    static func scratchBytes(_ node: Node, _ execution: Execution, graph: Graph, threads: Int, stabilized: Bool) -> Int {
         switch execution {
         case .view, .movement:
             return 0
@@ -348,7 +369,10 @@ public final class Int8Executor {
             case let .matmul(transposeB, _):
                 let a = shapes[0], b = shapes[1]
                 let n = transposeB ? b[b.count - 2] : b[b.count - 1]
-                return quantizeSlots + Int8MatMul.scratchBytes(m: a[a.count - 2], n: n, k: a[a.count - 1], threads: threads)
+                return quantizeSlots + Int8MatMul.scratchBytes(m: a[a.count - 2], n: n, k: a[a.count - 1], threads: threads,
+                                                               stabilized: stabilized)
+            case .layerNorm:
+                return quantizeSlots + threads * IntegerLayerNorm.workBytes(width: shapes[0].last ?? 0)
             default:
                 return quantizeSlots
             }

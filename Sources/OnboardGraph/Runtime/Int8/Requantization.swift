@@ -32,8 +32,10 @@ final class EpilogueTables {
         }
     }
 
-    /// Calls `body` with the C epilogue (u8 output), optionally with per-row biases.
-    func withEpilogue<R>(rowBias: UnsafePointer<Int32>? = nil, _ body: (UnsafePointer<onboard_q8_epilogue>) -> R) -> R {
+    /// Calls `body` with the C epilogue (u8 output, or the raw int32 sums with `outType` S32),
+    /// optionally with per-row biases.
+    func withEpilogue<R>(rowBias: UnsafePointer<Int32>? = nil, outType: onboard_q8_out_type = ONBOARD_Q8_OUT_U8,
+                         _ body: (UnsafePointer<onboard_q8_epilogue>) -> R) -> R {
         colBias.withUnsafeBufferPointer { bias in
             scales.withUnsafeBufferPointer { scale in
                 multipliers.withUnsafeBufferPointer { multiplier in
@@ -49,7 +51,7 @@ final class EpilogueTables {
                         e.out_zero_point = output.zeroPoint
                         e.out_min = output.qmin
                         e.out_max = output.qmax
-                        e.out_type = ONBOARD_Q8_OUT_U8
+                        e.out_type = outType
                         return withUnsafePointer(to: &e) { body($0) }
                     }
                 }
