@@ -84,14 +84,14 @@ void onboard_q8_softmax_lut_rows(const uint8_t *x, uint8_t *y, size_t rows, size
         _Pragma("clang loop vectorize(disable) interleave_count(4)")
         for (size_t j = 0; j < n; j++) sum += table[(uint8_t)(top - row[j])];
         const int64_t m = (numerator + sum / 2) / sum; /* sum >= table[0] > 0 */
-        if (n < 256) {
+        if (n < 64) {
             for (size_t j = 0; j < n; j++) {
                 const int64_t q = ((int64_t)table[(uint8_t)(top - row[j])] * m + half) >> shift;
                 out[j] = (uint8_t)clamp_i64(zero_point + q, qmin, qmax);
             }
             continue;
         }
-        /* Long rows: the row's output per code (codes above the max do not occur), then lookups. */
+        /* Rows of 64 or more: the row's output per code (codes above the max do not occur), then vector lookups. */
         uint8_t by_code[256] = {0};
         for (int c = 0; c <= top; c++) {
             const int64_t q = ((int64_t)table[top - c] * m + half) >> shift;
