@@ -16,12 +16,13 @@ extension DetectionPipeline {
         return try Self.graphInputs(images: images, lidar2img: lidar2img, model: model, source: "sample \(sample.token)")
     }
 
-    /// `images` as given and `coords3d` from `lidar2img`; both must be finite.
+    /// `images` as given and `coords3d` (the position-embedding input the head's `pe` asks for) from
+    /// `lidar2img`; both must be finite.
     static func graphInputs(images: Tensor, lidar2img: Tensor, model: PETRModel, source: String) throws -> [String: Tensor] {
         try requireFinite(images, name: "images", source: source)
         let config = model.config
-        let coords = try PETRGeometry.coords3d(head: config.head, imageSize: config.imageSize, featureSize: model.built.featureSize,
-                                               lidar2img: lidar2img, source: source)
+        let coords = try PETRGeometry.positionInput(head: config.head, imageSize: config.imageSize, featureSize: model.built.featureSize,
+                                                    lidar2img: lidar2img, source: source, threads: model.threads)
         try requireFinite(coords, name: "coords3d", source: source)
         return ["images": images, "coords3d": coords]
     }

@@ -30,7 +30,7 @@ public enum PETRGeometry {
     ///   - lidar2img: [N, 4, 4] f32; each matrix must be finite and invertible.
     ///   - source: names the file in errors.
     public static func coords3d(head: PETRConfig.Head, imageSize: [Int], featureSize: [Int], lidar2img: Tensor,
-                                source: String) throws -> Tensor {
+                                source: String, threads: Int = Parallel.coreCount) throws -> Tensor {
         let n = lidar2img.shape.first ?? 0
         let inverses = try invertedCameras(lidar2img, source: source)
         let (h, w) = (featureSize[0], featureSize[1])
@@ -38,23 +38,26 @@ public enum PETRGeometry {
         let range = head.positionRange.map(Double.init)
         let channels = head.positionChannels
         let out = Tensor(zeros: [n, channels, h, w])
-        let y = out.floatPointer
+        nonisolated(unsafe) let y = out.floatPointer
         let eps = 1e-5
         let plane = h * w
-        for camera in 0..<n {
-            let m = inverses[camera]
-            for (k, depth) in depths.enumerated() {
-                let scaled = max(depth, eps)
-                for i in 0..<h {
-                    let v = Double(i) * Double(imageSize[0]) / Double(h)
-                    for j in 0..<w {
-                        let u = Double(j) * Double(imageSize[1]) / Double(w)
-                        let p = (u * scaled, v * scaled, depth)
-                        for axis in 0..<3 {
-                            let row = axis * 4
-                            let value = m[row] * p.0 + m[row + 1] * p.1 + m[row + 2] * p.2 + m[row + 3]
-                            let normalized = (value - range[axis]) / (range[axis + 3] - range[axis])
-                            y[((camera * channels) + k * 3 + axis) * plane + i * w + j] = Float(inverseSigmoid(normalized))
+        // Cameras write disjoint planes: one camera per worker.
+        Parallel.forRanges(count: n, threads: max(1, min(n, threads))) { cameras in
+            for camera in cameras {
+                let m = inverses[camera]
+                for (k, depth) in depths.enumerated() {
+                    let scaled = max(depth, eps)
+                    for i in 0..<h {
+                        let v = Double(i) * Double(imageSize[0]) / Double(h)
+                        for j in 0..<w {
+                            let u = Double(j) * Double(imageSize[1]) / Double(w)
+                            let p = (u * scaled, v * scaled, depth)
+                            for axis in 0..<3 {
+                                let row = axis * 4
+                                let value = m[row] * p.0 + m[row + 1] * p.1 + m[row + 2] * p.2 + m[row + 3]
+                                let normalized = (value - range[axis]) / (range[axis + 3] - range[axis])
+                                y[((camera * channels) + k * 3 + axis) * plane + i * w + j] = Float(inverseSigmoid(normalized))
+                            }
                         }
                     }
                 }

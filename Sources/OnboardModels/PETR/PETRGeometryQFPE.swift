@@ -4,11 +4,12 @@ extension PETRGeometry {
     /// The position-embedding input the head's `pe` asks for: frustum coordinates (official PETR)
     /// or QFPE interpolation weights.
     public static func positionInput(head: PETRConfig.Head, imageSize: [Int], featureSize: [Int], lidar2img: Tensor,
-                                     source: String) throws -> Tensor {
+                                     source: String, threads: Int = Parallel.coreCount) throws -> Tensor {
         if head.pe == "qfpe", let qfpe = head.qfpe {
             return try qfpeWeights(qfpe, imageSize: imageSize, featureSize: featureSize, lidar2img: lidar2img, source: source)
         }
-        return try coords3d(head: head, imageSize: imageSize, featureSize: featureSize, lidar2img: lidar2img, source: source)
+        return try coords3d(head: head, imageSize: imageSize, featureSize: featureSize, lidar2img: lidar2img, source: source,
+                            threads: threads)
     }
 
     /// Q-PETR's QFPE input: each feature cell's pixel ray (cell corner as in the official embedding)

@@ -38,6 +38,8 @@ public final class PETRModel {
     public let config: PETRConfig
     public let built: PETRGraph
     public let runner: any GraphRunner
+    /// Workers for the geometry (the executor has its own).
+    public let threads: Int
     /// Seconds spent by the last `run` in the geometry (coords3d), the graph, and decoding.
     public private(set) var lastTimings = (geometry: 0.0, graph: 0.0, decoding: 0.0)
 
@@ -56,6 +58,7 @@ public final class PETRModel {
     public init(config: PETRConfig, weights: WeightStore, input: PETRInput, threads: Int = Parallel.coreCount,
                 executor: ((Graph) throws -> any GraphRunner)? = nil) throws {
         self.config = config
+        self.threads = threads
         built = try PETRBuilder.build(config: config, weights: weights, input: input, threads: threads)
         runner = try executor?(built.graph) ?? FP32Executor(graph: built.graph, threads: threads)
     }
@@ -97,7 +100,7 @@ public final class PETRModel {
         let start = DispatchTime.now().uptimeNanoseconds
         func since(_ t: UInt64) -> Double { Double(DispatchTime.now().uptimeNanoseconds - t) * 1e-9 }
         let coords = try PETRGeometry.positionInput(head: config.head, imageSize: config.imageSize, featureSize: built.featureSize,
-                                               lidar2img: lidar2img, source: source)
+                                                    lidar2img: lidar2img, source: source, threads: threads)
         let graphStart = DispatchTime.now().uptimeNanoseconds
         let geometrySeconds = since(start)
         let outputs = try runner.run([imageName: image, "coords3d": coords])
