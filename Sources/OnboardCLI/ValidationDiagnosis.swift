@@ -44,12 +44,18 @@ struct ValidationDiagnosis {
             let isolated = ValidationReport.LayerSQNR.pooledDB(group.map(\.isolated.sqnr))
             return isolated.isNaN ? nil : (node, isolated)
         }.sorted { ($0.isolated, $0.node) < ($1.isolated, $1.node) }.prefix(candidates)
+        // An op kept in float still reads its input quantized, so each trial also keeps the op's
+        // producers in float: the tensor that is damaged by quantization then never is.
+        let producerOf = Dictionary(quantized.nodes.map { ($0.output, $0.name) }, uniquingKeysWith: { a, _ in a })
+        let nodeNamed = Dictionary(quantized.nodes.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         for (index, candidate) in tried.enumerated() {
+            let producers = nodeNamed[candidate.node]?.inputs.compactMap { producerOf[$0] } ?? []
+            let group = producers + [candidate.node]
             var variant = plan
-            variant.recipe.keepFloat.append(candidate.node)
+            variant.recipe.keepFloat.append(contentsOf: group)
             let kept = try Int8Executor(graph: quantized, plan: variant, threads: threads, planSource: planSource)
             let sqnr = try outputSQNR(exact: exact, executor: kept, inputs: inputs)
-            result.exclusions.append(ValidationReport.Exclusion(op: candidate.node, gain: sqnr - result.outputSQNR, unit: .dB))
+            result.exclusions.append(ValidationReport.Exclusion(op: group.joined(separator: " + "), gain: sqnr - result.outputSQNR, unit: .dB))
             StandardError.progress("validate: exclusion trials", index + 1, tried.count)
         }
         // Largest gain first (NaN last), then by name.
