@@ -28,6 +28,8 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Samples drawn in the report.") var pictures: Int = 2
     @Option(name: .customLong("calibration-samples"), help: "Calibration samples for the INT8 validation.")
     var calibrationSamples: Int = 32
+    @Option(name: .customLong("diagnosis-samples"), help: "Samples the per-layer INT8 diagnosis runs on.")
+    var diagnosisSamples: Int = 2
     @Flag(name: .customLong("skip-int8"), help: "Leave out the INT8 validation.") var skipInt8 = false
     @Option(help: "Worker threads (default: all cores).") var threads: Int = Parallel.coreCount
 
@@ -36,6 +38,7 @@ struct DemoCommand: ParsableCommand {
         guard (2...2000).contains(scenes) else { throw ValidationError("--scenes must be 2...2000") }
         guard pictures >= 0 else { throw ValidationError("--pictures must be >= 0") }
         guard calibrationSamples >= 1 else { throw ValidationError("--calibration-samples must be >= 1") }
+        guard diagnosisSamples >= 0 else { throw ValidationError("--diagnosis-samples must be >= 0") }
     }
 
     func run() throws {
@@ -74,7 +77,7 @@ struct DemoCommand: ParsableCommand {
         if !skipInt8 {
             let qpetrPath = try qpetrModel ?? Resources.path("Configs/models/qpetr-demo")
             validation = try DemoValidation.run(model: qpetrPath, data: data, version: DemoSet.version, split: split,
-                                                calibrationSamples: calibrationSamples, threads: threads,
+                                                calibrationSamples: calibrationSamples, diagnosisSamples: diagnosisSamples, threads: threads,
                                                 out: (reportDirectory as NSString).appendingPathComponent("validation"))
         }
         let stages = pipeline.stages.medianMilliseconds

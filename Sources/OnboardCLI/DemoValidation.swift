@@ -5,13 +5,17 @@ import OnboardEval
 /// `Calibration/demo-synth-s11.json`, scored on the held-out set's validation split, report under `out`.
 enum DemoValidation {
     static func run(model: String, data: String, version: String, split: String, calibrationSamples: Int,
-                    threads: Int, out: String) throws -> ValidationSummary {
+                    diagnosisSamples: Int, threads: Int, out: String) throws -> ValidationSummary {
         let calibration = try Resources.path("Calibration/demo-synth-s11.json")
         var options = ValidationOptions(model: model, data: data, calibration: calibration, out: out)
         options.version = version
         options.split = split
         options.calibrationSamples = calibrationSamples
+        // Q-PETR's quantization: QANS (row max subtracted before the softmax input is quantized),
+        // integer softmax and LayerNorm; weights and activations per tensor.
+        options.recipe = try Resources.path("Configs/recipes/qpetr-int8.json")
         options.threads = threads
+        options.diagnosisSamples = diagnosisSamples
         let report = try ValidationRun.run(options)
         func percent(_ a: Double, _ b: Double) -> String {
             b == 0 ? "n/a" : String(format: "%+.1f %%", 100 * (a - b) / b)
