@@ -1,8 +1,9 @@
 import OnboardCore
 
-/// NCHW convolution in integers: per image and group, patches are gathered into rows
-/// (im2row, padding with the input's zero point so padding means 0.0), multiplied by the
-/// group's packed weight, and the [pixels, channels] result is transposed into NCHW.
+/// NCHW convolution in integers: per group, the patches of every image are gathered into rows
+/// (im2row, padding with the input's zero point so padding means 0.0), multiplied by the group's
+/// packed weight in one product over all images, and the [images x pixels, channels] result is
+/// transposed into NCHW.
 final class Int8Conv2d {
     let params: Conv2dParams
     let groups: [Int8Linear]
@@ -25,8 +26,8 @@ final class Int8Conv2d {
     }
 
     static func scratchBytes(inputShape x: [Int], weightShape w: [Int], outputShape y: [Int], groups: Int) -> Int {
-        let pixels = y[2] * y[3]
-        return pixels * (x[1] / groups) * w[2] * w[3] + pixels * (w[0] / groups) + 128
+        let rows = x[0] * y[2] * y[3]
+        return rows * (x[1] / groups) * w[2] * w[3] + rows * (w[0] / groups) + 128
     }
 
     func run(_ x: UnsafePointer<UInt8>, inputShape s: [Int], into y: UnsafeMutablePointer<UInt8>, outputShape o: [Int],
@@ -36,16 +37,20 @@ final class Int8Conv2d {
         let pixels = oh * ow
         let groupIn = channels / params.groups
         let patch = groupIn * kernel.0 * kernel.1
+        let images = s[0]
         let rows = scratch.assumingMemoryBound(to: UInt8.self)
-        let product = (scratch + pixels * patch + 64).assumingMemoryBound(to: UInt8.self)
-        for b in 0..<s[0] {
-            for (g, linear) in groups.enumerated() {
+        let product = (scratch + images * pixels * patch + 64).assumingMemoryBound(to: UInt8.self)
+        for (g, linear) in groups.enumerated() {
+            for b in 0..<images {
                 im2row(x + (b * channels + g * groupIn) * height * width, channels: groupIn, height: height, width: width,
-                       outSize: (oh, ow), into: rows, threads: threads)
-                linear.run(rows, m: pixels, lda: patch, into: product, ldc: linear.n, threads: threads)
+                       outSize: (oh, ow), into: rows + b * pixels * patch, threads: threads)
+            }
+            linear.run(rows, m: images * pixels, lda: patch, into: product, ldc: linear.n, threads: threads)
+            for b in 0..<images {
+                let source = product + b * pixels * linear.n
                 let target = y + (b * o[1] + g * linear.n) * pixels
                 for p in 0..<pixels {
-                    for c in 0..<linear.n { target[c * pixels + p] = product[p * linear.n + c] }
+                    for c in 0..<linear.n { target[c * pixels + p] = source[p * linear.n + c] }
                 }
             }
         }
@@ -56,6 +61,15 @@ final class Int8Conv2d {
                         into rows: UnsafeMutablePointer<UInt8>, threads: Int) {
         let (kh, kw) = kernel, (oh, ow) = outSize, p = params
         let patch = channels * kh * kw, pad = inputZeroPoint
+        if kh == 1, kw == 1, p.strideH == 1, p.strideW == 1, p.padH == 0, p.padW == 0 {
+            // A pointwise conv's rows are the image transposed: [C, H*W] -> [H*W, C].
+            let plane = height * width
+            for c in 0..<channels {
+                let source = image + c * plane
+                for pixel in 0..<plane { rows[pixel * channels + c] = source[pixel] }
+            }
+            return
+        }
         Parallel.forRanges(count: oh * ow, threads: threads, grain: 16) { pixels in
             for pixel in pixels {
                 let oy = pixel / ow, ox = pixel % ow
