@@ -326,12 +326,14 @@ public struct VoVNetConfig: Codable, Sendable, Equatable {
     public func channels(of feature: String) -> Int {
         let s = stageSpec
         if feature == "stem" { return s.stem[2] }
-        return s.stageOut[Self.featureNames.firstIndex(of: feature)! - 1]
+        // Names outside featureNames never get here: validate() rejects them.
+        guard let index = Self.featureNames.firstIndex(of: feature), index >= 1 else { return 0 }
+        return s.stageOut[index - 1]
     }
 
     /// Stride of a feature: stem and stage2 4, then 8, 16, 32.
     public func stride(of feature: String) -> Int {
-        let index = Self.featureNames.firstIndex(of: feature)!
+        let index = Self.featureNames.firstIndex(of: feature) ?? 0
         return index <= 1 ? 4 : 4 << (index - 1)
     }
 

@@ -96,7 +96,7 @@ enum VoVNetBuilder {
     static func extent(_ size: Int, feature: String) -> Int {
         var s = Conv2dShape.extent(size, kernel: 3, stride: 2, pad: 1)
         s = Conv2dShape.extent(s, kernel: 3, stride: 2, pad: 1)
-        let index = VoVNetConfig.featureNames.firstIndex(of: feature)!
+        let index = VoVNetConfig.featureNames.firstIndex(of: feature) ?? 0
         if index >= 2 {
             for _ in 1..<index { s = MaxPool2dExtent.extent(s, kernel: 3, stride: 2, pad: 0, ceilMode: true) }
         }
