@@ -135,6 +135,32 @@ final class OpTests: XCTestCase {
         assertClose(out, (0..<24).map { row.element(at: $0 % 4) - a.element(at: $0) })
     }
 
+    /// Every permutation of a rank-4 tensor with odd sizes (tiled transposes and the general path)
+    /// against index arithmetic.
+    func test_everyPermutationOfARank4Tensor() throws {
+        let shape = [3, 37, 5, 41]
+        let x = random.gaussian(shape)
+        func permutations(_ items: [Int]) -> [[Int]] {
+            items.count <= 1 ? [items] : items.flatMap { first in permutations(items.filter { $0 != first }).map { [first] + $0 } }
+        }
+        let strides = [shape[1] * shape[2] * shape[3], shape[2] * shape[3], shape[3], 1]
+        for permutation in permutations([0, 1, 2, 3]) {
+            let y = try runOp(.permute(permutation), [x])
+            let out = permutation.map { shape[$0] }
+            XCTAssertEqual(y.shape, out)
+            var mismatches = 0
+            for flat in 0..<y.count {
+                var rest = flat, source = 0
+                for axis in stride(from: 3, through: 0, by: -1) {
+                    source += (rest % out[axis]) * strides[permutation[axis]]
+                    rest /= out[axis]
+                }
+                if y.element(at: flat) != x.element(at: source) { mismatches += 1 }
+            }
+            XCTAssertEqual(mismatches, 0, "permutation \(permutation)")
+        }
+    }
+
     func test_permuteConcatSliceReshape() throws {
         let x = random.gaussian([2, 3, 4])
         let permuted = try runOp(.permute([2, 0, 1]), [x])

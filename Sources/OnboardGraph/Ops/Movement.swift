@@ -21,6 +21,12 @@ enum MovementOps {
         let rank = permutation.count
         let elementSize = input.dtype.byteSize
         guard output.count > 0 else { return }
+        if let (batch, rows, columns) = batchedTranspose(shape: input.shape, permutation: permutation),
+           elementSize == 1 || elementSize == 4 {
+            transpose(input.pointer, output.pointer, batch: batch, rows: rows, columns: columns, elementSize: elementSize,
+                      threads: context.threads)
+            return
+        }
         var inputStrides = [Int](repeating: 1, count: rank)
         for axis in stride(from: rank - 2, through: 0, by: -1) {
             inputStrides[axis] = inputStrides[axis + 1] * input.shape[axis + 1]
@@ -58,6 +64,52 @@ enum MovementOps {
                 }
             }
         }
+    }
+
+    /// The permutation as [B, R, C] -> [B, C, R] once adjacent axes that stay together are merged
+    /// (e.g. NCHW <-> NHWC), or nil.
+    static func batchedTranspose(shape: [Int], permutation: [Int]) -> (batch: Int, rows: Int, columns: Int)? {
+        // Groups of output axes that read consecutive input axes.
+        var groups: [[Int]] = []
+        for axis in permutation {
+            if let last = groups.last?.last, axis == last + 1 { groups[groups.count - 1].append(axis) } else { groups.append([axis]) }
+        }
+        func size(_ group: [Int]) -> Int { group.reduce(1) { $0 * shape[$1] } }
+        switch groups.count {
+        case 2 where groups[0].first ?? 0 > groups[1].first ?? 0:
+            return (1, size(groups[1]), size(groups[0]))
+        case 3 where groups[0].first == 0 && (groups[1].first ?? 0) > (groups[2].first ?? 0):
+            return (size(groups[0]), size(groups[2]), size(groups[1]))
+        default:
+            return nil
+        }
+    }
+
+    /// out[b][c][r] = in[b][r][c], in 32x32 tiles, batches and tile rows spread over the workers.
+    static func transpose(_ src: UnsafeMutableRawPointer, _ dst: UnsafeMutableRawPointer, batch: Int, rows: Int, columns: Int,
+                          elementSize: Int, threads: Int) {
+        let tile = 32
+        let rowTiles = (rows + tile - 1) / tile
+        nonisolated(unsafe) let (src, dst) = (src, dst)
+        func run<T>(_ type: T.Type) {
+            let s = src.assumingMemoryBound(to: T.self), d = dst.assumingMemoryBound(to: T.self)
+            nonisolated(unsafe) let (s2, d2) = (s, d)
+            Parallel.forRanges(count: batch * rowTiles, threads: threads, grain: max(1, 4096 / (tile * max(columns, 1)))) { range in
+                for task in range {
+                    let b = task / rowTiles, r0 = (task % rowTiles) * tile, r1 = min(r0 + tile, rows)
+                    let base = b * rows * columns
+                    var c0 = 0
+                    while c0 < columns {
+                        let c1 = min(c0 + tile, columns)
+                        for r in r0..<r1 {
+                            for c in c0..<c1 { d2[base + c * rows + r] = s2[base + r * columns + c] }
+                        }
+                        c0 = c1
+                    }
+                }
+            }
+        }
+        if elementSize == 1 { run(UInt8.self) } else { run(UInt32.self) }
     }
 
     static func concat(_ inputs: [Operand], _ output: Operand, axis: Int) {
