@@ -9,9 +9,15 @@ query denoising (StreamPETR's noisy-reference groups), dense auxiliary supervisi
 boxes), a 128x320 input with stride-16 tokens, and a cosine schedule. Auxiliary heads are dropped
 at export: the bundle is a standard PETR graph.
 
-  python tools/train_demo_petr.py --data SET_DIR --work WORK_DIR --iters 20000
-  python tools/train_demo_petr.py --work WORK_DIR --export Configs/models/petr-demo
-  python tools/train_demo_petr.py --pe qfpe --init-from PETR_WORK/checkpoint.pt --data ... --work ...
+Staged recipe of the shipped demo models (Configs/models/petr-demo/README.md lists what was run):
+  # 1. backbone + head with the dense auxiliary losses
+  python tools/train_demo_petr.py --data TRAIN_SET --work W1 --iters 11000 --stop-at 2750 --batch 2 --lr 5e-4
+  # 2. head alone on the frozen backbone's cached features (about 3x the samples per second)
+  python tools/train_demo_petr.py --data TRAIN_SET --work W2 --stage head --init-from W1/checkpoint.pt --iters 6500 --batch 4
+  # 3. Q-PETR: the same head with QFPE instead of the official position embedding, from stage 2
+  python tools/train_demo_petr.py --data TRAIN_SET --work W3 --stage head --pe qfpe --init-from W2/checkpoint.pt ...
+  python tools/train_demo_petr.py --work W2 --export Configs/models/petr-demo --data HELDOUT_SET --split synth_val
+  python tools/train_demo_petr.py --work W2 --data SET --split synth_val --predict RESULTS.json
 """
 import argparse
 import json
@@ -238,7 +244,7 @@ def train(args):
     model.train()
     t0, seen = time.time(), 0
     history = []
-    for it in range(start, args.iters):
+    for it in range(start, min(args.iters, args.stop_at or args.iters)):
         for g in optimizer.param_groups:
             g["lr"] = learning_rate(args, it)
         indices = np.random.randint(0, len(ds), size=args.batch)
@@ -258,7 +264,7 @@ def train(args):
             rate = seen / (time.time() - t0)
             log(f"iter {it + 1}/{args.iters} lr {learning_rate(args, it):.2e} "
                 + " ".join(f"{k} {v:.3f}" for k, v in mean.items()) + f" ({rate:.2f} it/s)")
-        if (it + 1) % args.save_every == 0 or it + 1 == args.iters:
+        if (it + 1) % args.save_every == 0 or it + 1 in (args.iters, args.stop_at):
             save_checkpoint(checkpoint_path, model, optimizer, it + 1, args)
     log("training done")
 
@@ -357,6 +363,7 @@ def main():
     p.add_argument("--stage", choices=["all", "head"], default="all",
                    help="head: freeze the backbone (from --init-from), cache its features once and train the head alone")
     p.add_argument("--iters", type=int, default=20000)
+    p.add_argument("--stop-at", type=int, help="stop after this iteration, keeping the schedule of --iters")
     p.add_argument("--batch", type=int, default=2)
     p.add_argument("--lr", type=float, default=4e-4)
     p.add_argument("--min-lr-ratio", type=float, default=0.05)
