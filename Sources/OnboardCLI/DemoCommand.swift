@@ -45,6 +45,7 @@ struct DemoCommand: ParsableCommand {
         let started = DetectionPipeline.now()
         let modelPath = try model ?? Resources.path("Configs/models/petr-demo")
         let bundle = try ModelBundle(directory: modelPath)
+        let pipeline = try DetectionPipeline(bundle: bundle, threads: threads)
         let data = try DemoSet.prepare(directory: (work as NSString).appendingPathComponent("data-s\(seed)"),
                                        seed: seed, scenes: scenes, threads: threads)
         let reportDirectory = (work as NSString).appendingPathComponent("report")
@@ -53,7 +54,6 @@ struct DemoCommand: ParsableCommand {
         let tables = try NuScenesTables(dataroot: data, version: DemoSet.version)
         let split = SyntheticSetWriter.validationSplit
         let tokens = try tables.sampleTokens(inSplit: split)
-        let pipeline = try DetectionPipeline(bundle: bundle, threads: threads)
         let pictured = Set(tokens.prefix(pictures))
         StandardError.line("demo: \(modelPath) on \(data) split \(split) (\(tokens.count) samples)")
         let detections = try DetectionRun.run(pipeline: pipeline, tables: tables, tokens: tokens, skipBad: false,

@@ -25,7 +25,7 @@ final class DetectionPipeline {
     /// `quantized` runs the graph on the INT8 executor of that plan instead of FP32.
     init(bundle: ModelBundle, threads: Int, executor: ((Graph) throws -> any GraphRunner)? = nil) throws {
         guard case let .petr(config) = bundle.architecture else {
-            throw OnboardError.invalidArgument("\(bundle.directory): not a PETR bundle (architecture must be petr)")
+            throw OnboardError.format(path: bundle.configPath, item: "architecture", reason: "not a PETR bundle (architecture must be petr)")
         }
         let profiler = self.profiler
         let make = executor ?? { graph in try FP32Executor(graph: graph, threads: threads) }
