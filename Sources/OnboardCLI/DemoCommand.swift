@@ -49,7 +49,7 @@ struct DemoCommand: ParsableCommand {
         let data = try DemoSet.prepare(directory: (work as NSString).appendingPathComponent("data-s\(seed)"),
                                        seed: seed, scenes: scenes, threads: threads)
         let reportDirectory = (work as NSString).appendingPathComponent("report")
-        try FileManager.default.createDirectory(atPath: reportDirectory, withIntermediateDirectories: true)
+        try OutputDirectory.ensure(reportDirectory)
 
         let tables = try NuScenesTables(dataroot: data, version: DemoSet.version)
         let split = SyntheticSetWriter.validationSplit
@@ -99,16 +99,9 @@ enum DemoSet {
     static let rig = "demo-6cam"
 
     static func prepare(directory: String, seed: UInt64, scenes: Int, threads: Int) throws -> String {
-        let tables = ((directory as NSString).appendingPathComponent(version) as NSString).appendingPathComponent("sample.json")
-        if FileManager.default.fileExists(atPath: tables) {
-            StandardError.line("demo: reusing \(directory)")
-            return directory
-        }
-        let rigPath = CameraRig.resolve(rig, root: (try? Resources.root()) ?? ".")
         var options = SyntheticSetOptions(scenes: scenes, samplesPerScene: 2, seed: seed, version: version)
         options.threads = threads
-        StandardError.line("demo: rendering a held-out synthetic set (\(scenes) scenes, seed \(seed)) into \(directory)")
-        _ = try SyntheticSetWriter.write(rig: try CameraRig(path: rigPath), options: options, to: directory) { _ in }
+        try SyntheticSetCache.prepare(directory: directory, rig: rig, options: options, label: "demo")
         return directory
     }
 }

@@ -14,10 +14,7 @@ struct ValidationSummary {
 enum DemoIndex {
     static func write(to path: String, model: String, summary: MetricsSummary, stages: [String: Double],
                       galleries: [String], validation: ValidationSummary?) throws {
-        func escape(_ s: String) -> String {
-            s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-                .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
-        }
+        let escape = Markup.escape
         func number(_ v: Double?) -> String { v.map { $0.isNaN ? "nan" : String(format: "%.4f", $0) } ?? "nan" }
         var html = """
             <!DOCTYPE html><html><head><meta charset="utf-8"><title>Onboard demo</title>

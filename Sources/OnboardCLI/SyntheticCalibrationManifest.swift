@@ -45,15 +45,11 @@ struct SyntheticCalibrationManifest: Decodable {
             ?? (NSTemporaryDirectory() as NSString).appendingPathComponent("onboard-cache")
         let name = "synth-\(synth.rig)-s\(synth.seed)-\(synth.scenes)x\(synth.samplesPerScene)"
         let directory = (cacheRoot as NSString).appendingPathComponent(name)
-        let tables = ((directory as NSString).appendingPathComponent(synth.version) as NSString).appendingPathComponent("sample.json")
-        if FileManager.default.fileExists(atPath: tables) { return directory }
-        try FileManager.default.createDirectory(atPath: cacheRoot, withIntermediateDirectories: true)
-        let rigPath = CameraRig.resolve(synth.rig, root: (try? Resources.root()) ?? ".")
+        try OutputDirectory.ensure(cacheRoot)
         var options = SyntheticSetOptions(scenes: synth.scenes, samplesPerScene: synth.samplesPerScene, seed: synth.seed,
                                           version: synth.version)
         options.threads = threads
-        StandardError.line("calibration: rendering \(path)'s synthetic set into \(directory)")
-        _ = try SyntheticSetWriter.write(rig: try CameraRig(path: rigPath), options: options, to: directory) { _ in }
+        try SyntheticSetCache.prepare(directory: directory, rig: synth.rig, options: options, label: "calibration (\(path))")
         return directory
     }
 }

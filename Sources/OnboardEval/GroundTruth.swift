@@ -24,6 +24,16 @@ public struct GroundTruth: Sendable {
         try self.init(tables: tables, sampleTokens: try Self.sampleTokens(tables: tables, split: split))
     }
 
+    /// The LIDAR_TOP ego position of a sample (what class ranges are measured from).
+    static func egoTranslation(tables: NuScenesTables, sample token: String) throws -> SIMD3<Double> {
+        let pose = try tables.lidarEgoPose(ofSample: token)
+        guard pose.translation.count == 3 else {
+            throw OnboardError.format(path: tables.tablesDirectory + "/ego_pose.json", item: "ego_pose \(pose.token)",
+                                      reason: "translation must have 3 elements")
+        }
+        return SIMD3(pose.translation[0], pose.translation[1], pose.translation[2])
+    }
+
     /// Loads the ground truth of the given samples (e.g. every sample of a set without splits).
     public init(tables: NuScenesTables, sampleTokens tokens: [String]) throws {
         let path = tables.tablesDirectory + "/sample_annotation.json"
@@ -31,12 +41,7 @@ public struct GroundTruth: Sendable {
         var ego: [String: SIMD3<Double>] = [:]
         var racks: [String: [EvalBox]] = [:]
         for token in tokens {
-            let pose = try tables.lidarEgoPose(ofSample: token)
-            guard pose.translation.count == 3 else {
-                throw OnboardError.format(path: tables.tablesDirectory + "/ego_pose.json", item: "ego_pose \(pose.token)",
-                                          reason: "translation must have 3 elements")
-            }
-            ego[token] = SIMD3(pose.translation[0], pose.translation[1], pose.translation[2])
+            ego[token] = try Self.egoTranslation(tables: tables, sample: token)
             var sampleBoxes: [EvalBox] = []
             for annotation in tables.annotations(ofSample: token) {
                 let category = tables.categoryName(of: annotation) ?? ""

@@ -16,12 +16,7 @@ public enum PseudoGroundTruth {
         var boxes = EvalBoxes()
         var ego: [String: SIMD3<Double>] = [:]
         for token in sampleTokens {
-            let pose = try tables.lidarEgoPose(ofSample: token)
-            guard pose.translation.count == 3 else {
-                throw OnboardError.format(path: tables.tablesDirectory + "/ego_pose.json", item: "ego_pose \(pose.token)",
-                                          reason: "translation must have 3 elements")
-            }
-            ego[token] = SIMD3(pose.translation[0], pose.translation[1], pose.translation[2])
+            ego[token] = try GroundTruth.egoTranslation(tables: tables, sample: token)
             boxes.add(reference[token].filter { $0.detectionScore >= minScore }.map(groundTruthBox), to: token)
         }
         return GroundTruth(sampleTokens: sampleTokens, boxes: boxes, egoTranslations: ego, bicycleRacks: [:])

@@ -17,16 +17,7 @@ public enum DemoGallery {
     /// Writes already rendered SVGs and the index page.
     @discardableResult
     public static func write(title: String, bev: String, cameras: [(name: String, svg: String)], to directory: String) throws -> [String] {
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) {
-            guard isDirectory.boolValue else { throw OnboardError.io(path: directory, reason: "exists and is not a directory") }
-        } else {
-            do {
-                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            } catch {
-                throw OnboardError.io(path: directory, reason: "cannot create the output directory")
-            }
-        }
+        try OutputDirectory.ensure(directory)
         var used: Set<String> = ["bev", "index"]
         let cameraFiles = cameras.map { camera -> (name: String, file: String, svg: String) in
             var base = fileStem(camera.name), suffix = 2

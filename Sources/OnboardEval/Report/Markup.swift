@@ -1,9 +1,9 @@
 import Foundation
 
 /// Escaping and number text shared by the report and render writers (HTML, SVG, Markdown).
-enum Markup {
+public enum Markup {
     /// Text safe inside XML/HTML element content and quoted attribute values.
-    static func escape(_ text: String) -> String {
+    public static func escape(_ text: String) -> String {
         var out = ""
         out.reserveCapacity(text.utf8.count)
         for scalar in text.unicodeScalars {

@@ -8,16 +8,7 @@ public enum ValidationReportWriter {
     /// Creates `directory` if needed and writes the three files; returns their paths.
     @discardableResult
     public static func write(_ report: ValidationReport, to directory: String) throws -> [String] {
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) {
-            guard isDirectory.boolValue else { throw OnboardError.io(path: directory, reason: "exists and is not a directory") }
-        } else {
-            do {
-                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            } catch {
-                throw OnboardError.io(path: directory, reason: "cannot create the report directory")
-            }
-        }
+        try OutputDirectory.ensure(directory)
         let json: Data
         do {
             json = try ValidationReport.encoder().encode(report)

@@ -370,7 +370,7 @@ public struct VoVNetConfig: Codable, Sendable, Equatable {
             }
         }
         guard !outFeatures.isEmpty, outFeatures.allSatisfy(Self.featureNames.contains),
-              outFeatures.map({ Self.featureNames.firstIndex(of: $0)! }) == outFeatures.map({ Self.featureNames.firstIndex(of: $0)! }).sorted(),
+              outFeatures.compactMap({ Self.featureNames.firstIndex(of: $0) }) == outFeatures.compactMap({ Self.featureNames.firstIndex(of: $0) }).sorted(),
               Set(outFeatures).count == outFeatures.count else {
             throw fail("out_features", "must be increasing names among \(Self.featureNames.joined(separator: ", ")), got \(outFeatures)")
         }

@@ -39,22 +39,18 @@ public enum PETRGeometry {
         let channels = head.positionChannels
         let out = Tensor(zeros: [n, channels, h, w])
         nonisolated(unsafe) let y = out.floatPointer
-        let eps = 1e-5
         let plane = h * w
         // Cameras write disjoint planes: one camera per worker.
         Parallel.forRanges(count: n, threads: max(1, min(n, threads))) { cameras in
             for camera in cameras {
                 let m = inverses[camera]
                 for (k, depth) in depths.enumerated() {
-                    let scaled = max(depth, eps)
                     for i in 0..<h {
                         let v = Double(i) * Double(imageSize[0]) / Double(h)
                         for j in 0..<w {
                             let u = Double(j) * Double(imageSize[1]) / Double(w)
-                            let p = (u * scaled, v * scaled, depth)
                             for axis in 0..<3 {
-                                let row = axis * 4
-                                let value = m[row] * p.0 + m[row + 1] * p.1 + m[row + 2] * p.2 + m[row + 3]
+                                let value = rayPoint(m, u: u, v: v, depth: depth, axis: axis)
                                 let normalized = (value - range[axis]) / (range[axis + 3] - range[axis])
                                 y[((camera * channels) + k * 3 + axis) * plane + i * w + j] = Float(inverseSigmoid(normalized))
                             }
@@ -64,6 +60,15 @@ public enum PETRGeometry {
             }
         }
         return out
+    }
+
+    /// Coordinate `axis` (lidar frame) of the point `depth` metres along the ray of pixel (u, v), from
+    /// the inverse of lidar2img `m` (row-major): m @ [u d', v d', d, 1] with d' = max(d, 1e-5), as the
+    /// official `position_embeding` does. Pixels are feature cells' top-left corners on the padded input.
+    @inline(__always)
+    static func rayPoint(_ m: [Double], u: Double, v: Double, depth: Double, axis: Int) -> Double {
+        let scaled = max(depth, 1e-5), row = axis * 4
+        return m[row] * (u * scaled) + m[row + 1] * (v * scaled) + m[row + 2] * depth + m[row + 3]
     }
 
     /// The inverse of each camera's lidar2img (row-major 4x4 in Double); throws naming the tensor

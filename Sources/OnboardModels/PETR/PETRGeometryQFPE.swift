@@ -35,11 +35,8 @@ extension PETRGeometry {
                 let v = Double(i) * Double(imageSize[0]) / Double(h)
                 for j in 0..<w {
                     let u = Double(j) * Double(imageSize[1]) / Double(w)
-                    let p = (u * depth, v * depth, depth)
                     for axis in 0..<3 {
-                        let row = axis * 4
-                        let value = m[row] * p.0 + m[row + 1] * p.1 + m[row + 2] * p.2 + m[row + 3]
-                        let (index, t) = segment(value, anchors[axis])
+                        let (index, t) = segment(rayPoint(m, u: u, v: v, depth: depth, axis: axis), anchors[axis])
                         let base = (camera * channels + offsets[axis] + index) * plane + i * w + j
                         y[base] = Float(1 - t)
                         y[base + plane] = Float(t)
