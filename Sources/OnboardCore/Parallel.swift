@@ -1,8 +1,10 @@
 import Foundation
 
+import CKernels
 import Dispatch
 
-/// Data-parallel loops over the shared Dispatch pool, with an explicit thread count.
+/// Data-parallel loops with an explicit thread count, on Onboard's worker pool (spinning workers,
+/// so sub-millisecond ops use every core) or, while another thread holds the pool, on Dispatch.
 public enum Parallel {
     /// Cores available to this process.
     public static var coreCount: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
@@ -18,12 +20,29 @@ public enum Parallel {
         }
         // The caller's body is data-parallel by contract: each range touches disjoint memory.
         withoutActuallyEscaping(body) { body in
-            nonisolated(unsafe) let body = body
-            DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-                let start = count * chunk / chunks
-                let end = count * (chunk + 1) / chunks
-                if start < end { body(start..<end) }
+            var loop = ChunkedLoop(count: count, chunks: chunks, body: body)
+            let ran = withUnsafeMutablePointer(to: &loop) { pointer in
+                onboard_pool_run(chunks, chunks, { context, chunk in
+                    context?.assumingMemoryBound(to: ChunkedLoop.self).pointee.run(chunk)
+                }, pointer)
+            }
+            if ran == 0 {
+                nonisolated(unsafe) let loop = loop
+                DispatchQueue.concurrentPerform(iterations: chunks) { loop.run($0) }
             }
         }
+    }
+}
+
+/// One loop's ranges: chunk `i` of `chunks` covers `count * i / chunks ..< count * (i + 1) / chunks`.
+private struct ChunkedLoop {
+    let count: Int
+    let chunks: Int
+    let body: (Range<Int>) -> Void
+
+    func run(_ chunk: Int) {
+        let start = count * chunk / chunks
+        let end = count * (chunk + 1) / chunks
+        if start < end { body(start..<end) }
     }
 }

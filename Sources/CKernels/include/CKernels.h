@@ -20,4 +20,5 @@ uint32_t onboard_cpu_isa_flags(void);
 #include "f32_gemm.h"
 #include "q8_gemm.h"
 #include "q8_rows.h"
+#include "worker_pool.h"
 #endif

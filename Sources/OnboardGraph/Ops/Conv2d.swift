@@ -41,7 +41,6 @@ enum Conv2dOp {
         let pixels = oh * ow
         let pointwise = isPointwise(w, p)
         let col = context.scratch.assumingMemoryBound(to: Float.self)
-        BLASThreads.set(context.threads)
         for b in 0..<batch {
             for g in 0..<p.groups {
                 let image = inputs[0].floats + (b * channels + g * groupIn) * height * width
@@ -51,7 +50,8 @@ enum Conv2dOp {
                 }
                 let y = output.floats + (b * outChannels + g * groupOut) * pixels
                 sgemm(m: groupOut, n: pixels, k: patch, a: inputs[1].floats + g * groupOut * patch, lda: patch,
-                      b: pointwise ? image : col, ldb: pixels, transposeB: false, c: y, ldc: pixels)
+                      b: pointwise ? image : col, ldb: pixels, transposeB: false, c: y, ldc: pixels,
+                      threads: context.threads)
                 if inputs.count == 3 {
                     let bias = inputs[2].floats + g * groupOut
                     for o in 0..<groupOut {

@@ -35,7 +35,6 @@ enum DeformConv2dOp {
         let patch = groupIn * taps
         let channelsPerDeformGroup = channels / deformGroups
         let col = context.scratch.assumingMemoryBound(to: Float.self)
-        BLASThreads.set(context.threads)
         for b in 0..<batch {
             let image = inputs[0].floats + b * channels * height * width
             let offsets = inputs[1].floats + b * 2 * deformGroups * taps * pixels
@@ -66,7 +65,8 @@ enum DeformConv2dOp {
             for g in 0..<p.groups {
                 let y = output.floats + (b * outChannels + g * groupOut) * pixels
                 sgemm(m: groupOut, n: pixels, k: patch, a: inputs[3].floats + g * groupOut * patch, lda: patch,
-                      b: col + g * patch * pixels, ldb: pixels, transposeB: false, c: y, ldc: pixels)
+                      b: col + g * patch * pixels, ldb: pixels, transposeB: false, c: y, ldc: pixels,
+                      threads: context.threads)
                 if inputs.count == 5 {
                     let bias = inputs[4].floats + g * groupOut
                     for o in 0..<groupOut {

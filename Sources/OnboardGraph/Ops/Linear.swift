@@ -34,8 +34,7 @@ enum LinearOp {
             if inputs.count < 3 { y.update(repeating: 0, count: m * n) }
             return
         }
-        BLASThreads.set(context.threads)
         sgemm(m: m, n: n, k: k, a: inputs[0].floats, lda: k, b: inputs[1].floats, ldb: k, transposeB: true,
-              c: y, ldc: n, accumulate: inputs.count == 3)
+              c: y, ldc: n, accumulate: inputs.count == 3, threads: context.threads)
     }
 }

@@ -20,27 +20,35 @@ public struct KernelContext {
     public var packed: PackedMatrix? = nil
 }
 
-/// OpenBLAS thread control: its pool is global, so we set it only when it changes.
+/// OpenBLAS runs single-threaded: its own pool busy-waits long after each call and would fight
+/// Onboard's workers for the cores, so `sgemm` splits the product over them instead.
 enum BLASThreads {
-    nonisolated(unsafe) private static var current = -1
+    nonisolated(unsafe) private static var singleThreaded = false
 
-    static func set(_ threads: Int) {
-        guard threads != current else { return }
-        openblas_set_num_threads(Int32(threads))
-        current = threads
+    static func useOne() {
+        guard !singleThreaded else { return }
+        openblas_set_num_threads(1)
+        singleThreaded = true
     }
 }
 
-/// Row-major single-precision GEMM: C[M,N] = A[M,K] · op(B) (+ C when `accumulate`).
+/// Row-major single-precision GEMM: C[M,N] = A[M,K] · op(B) (+ C when `accumulate`), split
+/// over `threads` by rows of C or, when it is wider than tall, by columns.
 /// `transposeB` means B is stored [N, K].
-@inline(__always)
 func sgemm(
     m: Int, n: Int, k: Int,
     a: UnsafePointer<Float>, lda: Int,
     b: UnsafePointer<Float>, ldb: Int, transposeB: Bool,
-    c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool = false
+    c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool = false, threads: Int
 ) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb),
-                accumulate ? 1 : 0, c, Int32(ldc))
+    BLASThreads.useOne()
+    let byRows = m >= n
+    Parallel.forRanges(count: byRows ? m : n, threads: threads, grain: 32) { part in
+        let rows = byRows ? part : 0..<m, columns = byRows ? 0..<n : part
+        let bColumn = transposeB ? columns.lowerBound * ldb : columns.lowerBound
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                    Int32(rows.count), Int32(columns.count), Int32(k), 1, a + rows.lowerBound * lda, Int32(lda),
+                    b + bColumn, Int32(ldb), accumulate ? 1 : 0,
+                    c + rows.lowerBound * ldc + columns.lowerBound, Int32(ldc))
+    }
 }

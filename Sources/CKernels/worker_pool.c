@@ -1,0 +1,155 @@
+/* Spin-then-sleep worker pool with revocable per-worker mailboxes (see worker_pool.h). */
+#include "worker_pool.h"
+
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_WORKERS 63
+
+typedef struct {
+    void (*body)(void *, size_t);
+    void *context;
+    size_t chunks;
+    atomic_size_t next;    /* next unclaimed chunk */
+    atomic_int running;    /* workers that took the job and have not finished it */
+} job_t;
+
+typedef struct {
+    _Atomic(job_t *) mailbox;  /* a job offered to this worker; taken or revoked by CAS */
+    atomic_int sleeping;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    pthread_t thread;
+} worker_t;
+
+static worker_t workers[MAX_WORKERS];
+static int worker_count;
+static unsigned spin_us = 1000;
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static atomic_flag busy = ATOMIC_FLAG_INIT;
+static _Thread_local int inside_pool;
+
+static inline void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ volatile("yield");
+#endif
+}
+
+static uint64_t now_ns(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+static void run_chunks(job_t *job) {
+    for (;;) {
+        const size_t i = atomic_fetch_add_explicit(&job->next, 1, memory_order_relaxed);
+        if (i >= job->chunks) return;
+        job->body(job->context, i);
+    }
+}
+
+static job_t *take(worker_t *w) {
+    job_t *job = atomic_load_explicit(&w->mailbox, memory_order_acquire);
+    if (job && atomic_compare_exchange_strong(&w->mailbox, &job, NULL)) return job;
+    return NULL;
+}
+
+static void *worker_main(void *arg) {
+    worker_t *w = arg;
+    inside_pool = 1;
+    for (;;) {
+        job_t *job = NULL;
+        const uint64_t deadline = now_ns() + (uint64_t)spin_us * 1000u;
+        for (unsigned spins = 0; !(job = take(w)); spins++) {
+            if ((spins & 255) == 0 && now_ns() >= deadline) break;
+            cpu_relax();
+        }
+        if (!job) {
+            pthread_mutex_lock(&w->lock);
+            atomic_store(&w->sleeping, 1);  /* seq_cst: pairs with the caller's mailbox store */
+            while (!(job = take(w))) pthread_cond_wait(&w->wake, &w->lock);
+            atomic_store(&w->sleeping, 0);
+            pthread_mutex_unlock(&w->lock);
+        }
+        run_chunks(job);
+        atomic_fetch_sub_explicit(&job->running, 1, memory_order_release);
+    }
+    return NULL;
+}
+
+static void start_workers(void) {
+    const char *env = getenv("ONBOARD_SPIN_US");
+    if (env && *env) spin_us = (unsigned)strtoul(env, NULL, 10);
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    int wanted = cores > 1 ? (int)(cores - 1) : 0;
+    if (wanted > MAX_WORKERS) wanted = MAX_WORKERS;
+    for (int i = 0; i < wanted; i++) {
+        worker_t *w = &workers[i];
+        atomic_init(&w->mailbox, NULL);
+        atomic_init(&w->sleeping, 0);
+        pthread_mutex_init(&w->lock, NULL);
+        pthread_cond_init(&w->wake, NULL);
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        const int failed = pthread_create(&w->thread, &attr, worker_main, w);
+        pthread_attr_destroy(&attr);
+        if (failed) break;
+        worker_count = i + 1;
+    }
+}
+
+unsigned onboard_pool_spin_microseconds(void) {
+    pthread_once(&once, start_workers);
+    return spin_us;
+}
+
+static void run_alone(size_t chunks, void (*body)(void *, size_t), void *context) {
+    for (size_t i = 0; i < chunks; i++) body(context, i);
+}
+
+int onboard_pool_run(size_t chunks, size_t threads, void (*body)(void *context, size_t chunk), void *context) {
+    if (chunks == 0) return 1;
+    pthread_once(&once, start_workers);
+    size_t helpers = threads > 1 ? threads - 1 : 0;
+    if (helpers > chunks - 1) helpers = chunks - 1;
+    if (helpers > (size_t)worker_count) helpers = (size_t)worker_count;
+    if (helpers == 0) { run_alone(chunks, body, context); return 1; }
+    if (inside_pool) { run_alone(chunks, body, context); return 1; }
+    if (atomic_flag_test_and_set_explicit(&busy, memory_order_acquire)) return 0;
+    job_t job = {.body = body, .context = context, .chunks = chunks};
+    atomic_init(&job.next, 0);
+    atomic_init(&job.running, (int)helpers);
+    for (size_t i = 0; i < helpers; i++) {
+        worker_t *w = &workers[i];
+        atomic_store(&w->mailbox, &job);  /* seq_cst: pairs with the worker's sleeping store */
+        if (atomic_load(&w->sleeping)) {
+            pthread_mutex_lock(&w->lock);
+            pthread_cond_signal(&w->wake);
+            pthread_mutex_unlock(&w->lock);
+        }
+    }
+    inside_pool = 1;
+    run_chunks(&job);
+    inside_pool = 0;
+    for (size_t i = 0; i < helpers; i++) {
+        job_t *offered = &job;
+        if (atomic_compare_exchange_strong(&workers[i].mailbox, &offered, NULL))
+            atomic_fetch_sub_explicit(&job.running, 1, memory_order_relaxed);
+    }
+    /* Only chunks already running remain; yield now and then in case their thread was descheduled. */
+    for (unsigned spins = 1; atomic_load_explicit(&job.running, memory_order_acquire) > 0; spins++) {
+        if (spins % 4096 == 0) sched_yield();
+        else cpu_relax();
+    }
+    atomic_flag_clear_explicit(&busy, memory_order_release);
+    return 1;
+}
