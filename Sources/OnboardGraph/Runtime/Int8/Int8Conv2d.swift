@@ -41,10 +41,8 @@ final class Int8Conv2d {
         let rows = scratch.assumingMemoryBound(to: UInt8.self)
         let product = (scratch + images * pixels * patch + 64).assumingMemoryBound(to: UInt8.self)
         for (g, linear) in groups.enumerated() {
-            for b in 0..<images {
-                im2row(x + (b * channels + g * groupIn) * height * width, channels: groupIn, height: height, width: width,
-                       outSize: (oh, ow), into: rows + b * pixels * patch, threads: threads)
-            }
+            im2row(x + g * groupIn * height * width, images: images, imageStride: channels * height * width,
+                   channels: groupIn, height: height, width: width, outSize: (oh, ow), into: rows, threads: threads)
             linear.run(rows, m: images * pixels, lda: patch, into: product, ldc: linear.n, threads: threads)
             for b in 0..<images {
                 let source = product + b * pixels * linear.n
@@ -56,24 +54,32 @@ final class Int8Conv2d {
         }
     }
 
-    /// Row (oy, ox) holds the patch (c, ky, kx) under output pixel (oy, ox).
-    private func im2row(_ image: UnsafePointer<UInt8>, channels: Int, height: Int, width: Int, outSize: (Int, Int),
-                        into rows: UnsafeMutablePointer<UInt8>, threads: Int) {
+    /// Row (image, oy, ox) holds the patch (c, ky, kx) under output pixel (oy, ox) of that image.
+    private func im2row(_ first: UnsafePointer<UInt8>, images: Int, imageStride: Int, channels: Int, height: Int, width: Int,
+                        outSize: (Int, Int), into rows: UnsafeMutablePointer<UInt8>, threads: Int) {
         let (kh, kw) = kernel, (oh, ow) = outSize, p = params
-        let patch = channels * kh * kw, pad = inputZeroPoint
+        let patch = channels * kh * kw, pad = inputZeroPoint, pixels = oh * ow
         if kh == 1, kw == 1, p.strideH == 1, p.strideW == 1, p.padH == 0, p.padW == 0 {
             // A pointwise conv's rows are the image transposed: [C, H*W] -> [H*W, C].
-            let plane = height * width
-            for c in 0..<channels {
-                let source = image + c * plane
-                for pixel in 0..<plane { rows[pixel * channels + c] = source[pixel] }
+            Parallel.forRanges(count: images, threads: threads) { range in
+                for b in range {
+                    let image = first + b * imageStride, out = rows + b * pixels * channels
+                    for c in 0..<channels {
+                        let source = image + c * pixels
+                        for pixel in 0..<pixels { out[pixel * channels + c] = source[pixel] }
+                    }
+                }
             }
             return
         }
-        Parallel.forRanges(count: oh * ow, threads: threads, grain: 16) { pixels in
-            for pixel in pixels {
-                let oy = pixel / ow, ox = pixel % ow
-                let row = rows + pixel * patch
+        Parallel.forRanges(count: images * pixels, threads: threads, grain: 16) { range in
+            for index in range {
+                let image = first + (index / pixels) * imageStride
+                let oy = (index % pixels) / ow, ox = index % ow
+                let row = rows + index * patch
+                let ix0 = ox * p.strideW - p.padW
+                // Windows inside the image rows with unit dilation copy kw contiguous codes.
+                let contiguous = p.dilationW == 1 && ix0 >= 0 && ix0 + kw <= width
                 for c in 0..<channels {
                     let plane = image + c * height * width
                     for ky in 0..<kh {
@@ -83,8 +89,12 @@ final class Int8Conv2d {
                             dst.update(repeating: pad, count: kw)
                             continue
                         }
+                        if contiguous {
+                            dst.update(from: plane + iy * width + ix0, count: kw)
+                            continue
+                        }
                         for kx in 0..<kw {
-                            let ix = ox * p.strideW - p.padW + kx * p.dilationW
+                            let ix = ix0 + kx * p.dilationW
                             dst[kx] = (ix >= 0 && ix < width) ? plane[iy * width + ix] : pad
                         }
                     }
