@@ -255,7 +255,10 @@ kernel_12xnp__avx512vnni(const int np, size_t k, const uint8_t *const *row, cons
                 if ((size_t)r >= out->rows) break;
                 __m512i v = _mm512_add_epi32(c[r][h], colb);
                 if (e->row_bias) v = _mm512_add_epi32(v, _mm512_set1_epi32(e->row_bias[out->i0 + r]));
-                _mm512_mask_storeu_epi32((int32_t *)out->c + (out->i0 + r) * out->ldc + j, mask, v);
+                int32_t *dst = (int32_t *)out->c + (out->i0 + r) * out->ldc + j;
+                /* Full-width stores unmasked: masked stores are slow on some cores (AMD Zen 4/5). */
+                if (width == 16) _mm512_storeu_si512(dst, v);
+                else _mm512_mask_storeu_epi32(dst, mask, v);
             }
         }
         return 1;
@@ -283,7 +286,8 @@ kernel_12xnp__avx512vnni(const int np, size_t k, const uint8_t *const *row, cons
                 __m512i q = _mm512_add_epi32(_mm512_cvt_roundps_epi32(f, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC), zp);
                 q = _mm512_min_epi32(_mm512_max_epi32(q, lo), hi);
                 uint8_t *dst = (uint8_t *)out->c + (out->i0 + r) * out->ldc + j;
-                _mm_mask_storeu_epi8(dst, mask, _mm512_cvtepi32_epi8(q));
+                if (width == 16) _mm_storeu_si128((__m128i *)dst, _mm512_cvtepi32_epi8(q));
+                else _mm_mask_storeu_epi8(dst, mask, _mm512_cvtepi32_epi8(q));
             }
         }
         return 1;

@@ -1,5 +1,7 @@
 /* Integer row kernels: QANS logits, lookup-table softmax, DI-Norm layernorm (see q8_rows.h). */
-#include "CKernels.h"
+#include "q8_rows_isa.h"
+
+#include <math.h>
 
 #if defined(__x86_64__)
 #define ROWS_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
@@ -18,15 +20,13 @@ static inline int64_t rshift_round_fast(int64_t x, int s) {
 
 static inline int bit_length(uint64_t x) { return x ? 64 - __builtin_clzll(x) : 0; }
 
-/* floor(sqrt(n)) by Newton's method (as OnboardQuant's IntegerMath.isqrt). */
+/* floor(sqrt(n)) (as OnboardQuant's IntegerMath.isqrt): the double square root is within one of
+ * it for every 64-bit n, and 128-bit squares settle the last step exactly. */
 static uint64_t isqrt_u64(uint64_t n) {
-    if (n <= 1) return n;
-    uint64_t x = (uint64_t)1 << ((bit_length(n) + 1) / 2);
-    for (;;) {
-        const uint64_t y = (x + n / x) / 2;
-        if (y >= x) return x;
-        x = y;
-    }
+    uint64_t x = (uint64_t)sqrt((double)n);
+    while ((unsigned __int128)x * x > n) x--;
+    while ((unsigned __int128)(x + 1) * (x + 1) <= n) x++;
+    return x;
 }
 
 /* v - top in int32 without overflow: values more than 2^30 below the top are raised to it first
@@ -70,9 +70,8 @@ void onboard_q8_stabilize_rows_s32(const int32_t *sums, size_t rows, size_t n, f
 }
 
 ROWS_CLONES
-void onboard_q8_softmax_lut_rows(const uint8_t *x, uint8_t *y, size_t rows, size_t n, const int32_t *table,
-                                 int64_t numerator, int32_t shift, int32_t zero_point, int32_t qmin, int32_t qmax) {
-    if (n == 0) return;
+static void softmax_lut_rows__reference(const uint8_t *x, uint8_t *y, size_t rows, size_t n, const int32_t *table,
+                                        int64_t numerator, int32_t shift, int32_t zero_point, int32_t qmin, int32_t qmax) {
     const int64_t half = (int64_t)1 << (shift - 1);
     for (size_t r = 0; r < rows; r++) {
         const uint8_t *row = x + r * n;
@@ -101,12 +100,27 @@ void onboard_q8_softmax_lut_rows(const uint8_t *x, uint8_t *y, size_t rows, size
     }
 }
 
+void onboard_q8_layernorm_reciprocal(int64_t squares, int64_t count, int64_t epsilon, int32_t fraction_bits,
+                                     int64_t *multiplier, int *shift) {
+    const int64_t largest = squares > epsilon ? squares : epsilon;
+    int p = (61 - bit_length((uint64_t)(largest > 1 ? largest : 1))) / 2;
+    p = p < 0 ? 0 : p > 20 ? 20 : p;
+    int64_t den = (int64_t)isqrt_u64((uint64_t)(((squares << (2 * p)) / count) + (epsilon << (2 * p))));
+    den = den > 1 ? den : 1;
+    /* 2^(F+p) / den = m 2^-s with a 31-bit m. */
+    const int length = bit_length((uint64_t)den);
+    int64_t m = (((int64_t)1 << (30 + length)) + den / 2) / den;
+    int s = 30 + length - fraction_bits - p;
+    if (s < 1) { m <<= 1 - s; s = 1; } /* exact: the product stays even, its halving exact */
+    *multiplier = m;
+    *shift = s;
+}
+
 ROWS_CLONES
-void onboard_q8_layernorm_rows(const uint8_t *x, uint8_t *y, size_t rows, size_t n,
-                               const int32_t *gain_multiplier, const int32_t *gain_shift, const int64_t *bias,
-                               int64_t epsilon, int32_t fraction_bits,
-                               int32_t zero_point, int32_t qmin, int32_t qmax, int32_t *work) {
-    if (n == 0) return;
+static void layernorm_rows__reference(const uint8_t *x, uint8_t *y, size_t rows, size_t n,
+                                      const int32_t *gain_multiplier, const int32_t *gain_shift, const int64_t *bias,
+                                      int64_t epsilon, int32_t fraction_bits,
+                                      int32_t zero_point, int32_t qmin, int32_t qmax, int32_t *work) {
     const int64_t count = (int64_t)n;
     for (size_t r = 0; r < rows; r++) {
         const uint8_t *row = x + r * n;
@@ -120,20 +134,58 @@ void onboard_q8_layernorm_rows(const uint8_t *x, uint8_t *y, size_t rows, size_t
             work[j] = d;
             squares += (int64_t)d * d;
         }
-        const int64_t largest = squares > epsilon ? squares : epsilon;
-        int p = (61 - bit_length((uint64_t)(largest > 1 ? largest : 1))) / 2;
-        p = p < 0 ? 0 : p > 20 ? 20 : p;
-        int64_t den = (int64_t)isqrt_u64((uint64_t)(((squares << (2 * p)) / count) + (epsilon << (2 * p))));
-        den = den > 1 ? den : 1;
-        /* 2^(F+p) / den = m 2^-s with a 31-bit m. */
-        const int length = bit_length((uint64_t)den);
-        int64_t m = (((int64_t)1 << (30 + length)) + den / 2) / den;
-        int s = 30 + length - fraction_bits - p;
-        if (s < 1) { m <<= 1 - s; s = 1; } /* exact: the product stays even, its halving exact */
+        int64_t m;
+        int s;
+        onboard_q8_layernorm_reciprocal(squares, count, epsilon, fraction_bits, &m, &s);
         for (size_t j = 0; j < n; j++) {
             const int64_t normalized = rshift_round_fast((int64_t)work[j] * m, s);
             const int64_t affine = rshift_round_fast(normalized * gain_multiplier[j], gain_shift[j]) + bias[j];
             out[j] = (uint8_t)clamp_i64(rshift_round_fast(affine, fraction_bits) + zero_point, qmin, qmax);
         }
     }
+}
+
+/* The AVX-512 row kernels run where the int8 GEMM runs its AVX-512 VNNI path (so ONBOARD_ISA
+ * forcing a lower path selects the reference here too) and the CPU has VBMI. */
+static int use_avx512_rows(void) {
+#if defined(__x86_64__)
+    return onboard_q8_active_isa() == ONBOARD_ISA_AVX512VNNI && __builtin_cpu_supports("avx512vbmi");
+#else
+    return 0;
+#endif
+}
+
+/* The vector softmax splits entries into a high byte and a low word. */
+static int table_fits_24_bits(const int32_t *table) {
+    for (int d = 0; d < 256; d++)
+        if (table[d] < 0 || table[d] >= (1 << 24)) return 0;
+    return 1;
+}
+
+void onboard_q8_softmax_lut_rows(const uint8_t *x, uint8_t *y, size_t rows, size_t n, const int32_t *table,
+                                 int64_t numerator, int32_t shift, int32_t zero_point, int32_t qmin, int32_t qmax) {
+    if (n == 0) return;
+#if defined(__x86_64__)
+    if (use_avx512_rows() && table_fits_24_bits(table)) {
+        onboard_q8_softmax_lut_rows__avx512(x, y, rows, n, table, numerator, shift, zero_point, qmin, qmax);
+        return;
+    }
+#endif
+    softmax_lut_rows__reference(x, y, rows, n, table, numerator, shift, zero_point, qmin, qmax);
+}
+
+void onboard_q8_layernorm_rows(const uint8_t *x, uint8_t *y, size_t rows, size_t n,
+                               const int32_t *gain_multiplier, const int32_t *gain_shift, const int64_t *bias,
+                               int64_t epsilon, int32_t fraction_bits,
+                               int32_t zero_point, int32_t qmin, int32_t qmax, int32_t *work) {
+    if (n == 0) return;
+#if defined(__x86_64__)
+    if (use_avx512_rows()) {
+        onboard_q8_layernorm_rows__avx512(x, y, rows, n, gain_multiplier, gain_shift, bias, epsilon, fraction_bits,
+                                          zero_point, qmin, qmax, work);
+        return;
+    }
+#endif
+    layernorm_rows__reference(x, y, rows, n, gain_multiplier, gain_shift, bias, epsilon, fraction_bits,
+                              zero_point, qmin, qmax, work);
 }

@@ -36,7 +36,7 @@ extension Int8Executor {
         guard let width = shape.last, width > 0 else { return }
         let rows = shape.reduce(1, *) / width
         let out = codes(node.output)
-        let workers = max(1, min(threads, rows * width / 16384))
+        let workers = max(1, min(threads, rows * width / 4096))
         Parallel.forRanges(count: workers, threads: workers) { range in
             for worker in range {
                 let mine = (rows * worker / workers)..<(rows * (worker + 1) / workers)

@@ -1,0 +1,191 @@
+/* AVX-512 (F/BW/DQ/VL + VBMI) variants of the integer row kernels in q8_rows.c: the same integer
+ * steps on 8 to 64 lanes, bit-identical to the reference (tested against it). */
+#include "q8_rows_isa.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#include <string.h>
+
+#define ROWS512_ATTR __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx512vbmi")))
+
+static inline ROWS512_ATTR __mmask64 tail_mask64(size_t count) { return count >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << count) - 1); }
+
+/* Largest and smallest code of a row. */
+static inline ROWS512_ATTR void row_range(const uint8_t *row, size_t n, uint8_t *top, uint8_t *bottom) {
+    __m512i high = _mm512_setzero_si512(), low = _mm512_set1_epi8((char)0xFF);
+    for (size_t j = 0; j < n; j += 64) {
+        const __mmask64 m = tail_mask64(n - j);
+        const __m512i v = _mm512_maskz_loadu_epi8(m, row + j);
+        high = _mm512_max_epu8(high, v);
+        low = _mm512_mask_min_epu8(low, m, low, v);
+    }
+    __m256i h = _mm256_max_epu8(_mm512_castsi512_si256(high), _mm512_extracti64x4_epi64(high, 1));
+    __m256i l = _mm256_min_epu8(_mm512_castsi512_si256(low), _mm512_extracti64x4_epi64(low, 1));
+    __m128i h1 = _mm_max_epu8(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
+    __m128i l1 = _mm_min_epu8(_mm256_castsi256_si128(l), _mm256_extracti128_si256(l, 1));
+#define FOLD(bytes) h1 = _mm_max_epu8(h1, _mm_srli_si128(h1, bytes)); l1 = _mm_min_epu8(l1, _mm_srli_si128(l1, bytes))
+    FOLD(8); FOLD(4); FOLD(2); FOLD(1);
+#undef FOLD
+    *top = (uint8_t)_mm_cvtsi128_si32(h1);
+    *bottom = (uint8_t)_mm_cvtsi128_si32(l1);
+}
+
+/* The softmax's 256 int32 table entries (each in [0, 2^24), checked by the caller) split as high bytes (t >> 16) and low
+ * 16-bit words, held in registers so a row's sum of table[d] is vpermi2b / vpermi2w lookups
+ * (gathers, and plain loads too, are several times slower per element on Zen 4/5). */
+typedef struct {
+    __m512i high[4]; /* bytes, 64 entries each */
+    __m512i low[8];  /* words, 32 entries each */
+} split_table;
+
+static inline ROWS512_ATTR void split_table_init(split_table *t, const int32_t *table) {
+    uint8_t high[256] __attribute__((aligned(64)));
+    uint16_t low[256] __attribute__((aligned(64)));
+    for (int d = 0; d < 256; d++) {
+        high[d] = (uint8_t)(table[d] >> 16);
+        low[d] = (uint16_t)(table[d] & 0xFFFF);
+    }
+    for (int i = 0; i < 4; i++) t->high[i] = _mm512_load_si512(high + 64 * i);
+    for (int i = 0; i < 8; i++) t->low[i] = _mm512_load_si512(low + 32 * i);
+}
+
+/* 32 word lookups of indices 0...255: vpermi2w covers 64 entries, bits 6 and 7 choose the pair. */
+static inline ROWS512_ATTR __m512i lookup_words(const split_table *t, __m512i index) {
+    const __mmask32 bit6 = _mm512_test_epi16_mask(index, _mm512_set1_epi16(64));
+    const __mmask32 bit7 = _mm512_test_epi16_mask(index, _mm512_set1_epi16(128));
+    const __m512i a = _mm512_mask_blend_epi16(bit6, _mm512_permutex2var_epi16(t->low[0], index, t->low[1]),
+                                              _mm512_permutex2var_epi16(t->low[2], index, t->low[3]));
+    const __m512i b = _mm512_mask_blend_epi16(bit6, _mm512_permutex2var_epi16(t->low[4], index, t->low[5]),
+                                              _mm512_permutex2var_epi16(t->low[6], index, t->low[7]));
+    return _mm512_mask_blend_epi16(bit7, a, b);
+}
+
+/* sum over the row of table[top - code] (exact: 64-bit high-byte and low-word sums). */
+static inline ROWS512_ATTR int64_t table_sum(const split_table *t, const uint8_t *row, size_t n, uint8_t top) {
+    const __m512i vtop = _mm512_set1_epi8((char)top);
+    __m512i high_sums = _mm512_setzero_si512(), low_sums = _mm512_setzero_si512();
+    for (size_t j = 0; j < n; j += 64) {
+        const __mmask64 m = tail_mask64(n - j);
+        const __m512i d = _mm512_sub_epi8(vtop, _mm512_maskz_loadu_epi8(m, row + j));
+        const __m512i high = _mm512_maskz_mov_epi8(m, _mm512_mask_blend_epi8(_mm512_movepi8_mask(d),
+            _mm512_permutex2var_epi8(t->high[0], d, t->high[1]), _mm512_permutex2var_epi8(t->high[2], d, t->high[3])));
+        high_sums = _mm512_add_epi64(high_sums, _mm512_sad_epu8(high, _mm512_setzero_si512()));
+        for (int h = 0; h < 2; h++) {
+            const __m512i index = _mm512_cvtepu8_epi16(h ? _mm512_extracti64x4_epi64(d, 1) : _mm512_castsi512_si256(d));
+            const __m512i words = _mm512_maskz_mov_epi16((__mmask32)(m >> (32 * h)), lookup_words(t, index));
+            /* words below 2^16 summed in int64 lanes by sad against zero on their two bytes */
+            const __m512i lo_bytes = _mm512_and_si512(words, _mm512_set1_epi16(0xFF));
+            const __m512i hi_bytes = _mm512_srli_epi16(words, 8);
+            low_sums = _mm512_add_epi64(low_sums, _mm512_sad_epu8(lo_bytes, _mm512_setzero_si512()));
+            low_sums = _mm512_add_epi64(low_sums, _mm512_slli_epi64(_mm512_sad_epu8(hi_bytes, _mm512_setzero_si512()), 8));
+        }
+    }
+    return (_mm512_reduce_add_epi64(high_sums) << 16) + _mm512_reduce_add_epi64(low_sums);
+}
+
+ROWS512_ATTR
+void onboard_q8_softmax_lut_rows__avx512(const uint8_t *x, uint8_t *y, size_t rows, size_t n, const int32_t *table,
+                                         int64_t numerator, int32_t shift, int32_t zero_point, int32_t qmin, int32_t qmax) {
+    const int64_t half = (int64_t)1 << (shift - 1);
+    uint8_t by_difference[256] __attribute__((aligned(64)));
+    split_table split;
+    split_table_init(&split, table);
+    for (size_t r = 0; r < rows; r++) {
+        const uint8_t *row = x + r * n;
+        uint8_t *out = y + r * n;
+        uint8_t top, bottom;
+        row_range(row, n, &top, &bottom);
+        const int64_t sum = table_sum(&split, row, n, top);
+        const int64_t multiplier = (numerator + sum / 2) / sum; /* sum >= table[0] > 0 */
+        /* Output code per code difference d in [0, top - bottom], 16 at a time (two halves of 8
+         * int64 lanes; zero_point added before the saturating narrowing, so the clamp is exact). */
+        const size_t span = (size_t)(top - bottom) + 1, filled = (span + 15) & ~(size_t)15;
+        const __m512i vm = _mm512_set1_epi64(multiplier), vhalf = _mm512_set1_epi64(half), vzp = _mm512_set1_epi64(zero_point);
+        const __m512i vlo = _mm512_set1_epi32(qmin), vhi = _mm512_set1_epi32(qmax);
+        const __m128i count = _mm_cvtsi32_si128(shift);
+        for (size_t d = 0; d < filled; d += 16) {
+            __m256i half_codes[2];
+            for (int h = 0; h < 2; h++) {
+                const __m512i t = _mm512_cvtepi32_epi64(_mm256_loadu_si256((const __m256i *)(table + d + 8 * h)));
+                const __m512i q = _mm512_add_epi64(_mm512_sra_epi64(_mm512_add_epi64(_mm512_mullo_epi64(t, vm), vhalf), count), vzp);
+                half_codes[h] = _mm512_cvtsepi64_epi32(q);
+            }
+            __m512i q = _mm512_inserti64x4(_mm512_castsi256_si512(half_codes[0]), half_codes[1], 1);
+            q = _mm512_min_epi32(_mm512_max_epi32(q, vlo), vhi);
+            __m128i codes = _mm512_cvtepi32_epi8(q);
+            __asm__("" : "+v"(codes)); /* register vpmovdb and a plain store: its store form is slow on Zen 4/5 */
+            _mm_store_si128((__m128i *)(by_difference + d), codes);
+        }
+        memset(by_difference + filled, 0, sizeof by_difference - filled);
+        /* out = by_difference[top - code]: two 128-entry vpermi2b halves chosen by bit 7. */
+        const __m512i t0 = _mm512_load_si512(by_difference), t1 = _mm512_load_si512(by_difference + 64);
+        const __m512i t2 = _mm512_load_si512(by_difference + 128), t3 = _mm512_load_si512(by_difference + 192);
+        const __m512i vtop8 = _mm512_set1_epi8((char)top);
+        for (size_t j = 0; j < n; j += 64) {
+            const __mmask64 m = tail_mask64(n - j);
+            const __m512i d = _mm512_sub_epi8(vtop8, _mm512_maskz_loadu_epi8(m, row + j));
+            const __m512i low = _mm512_permutex2var_epi8(t0, d, t1), high = _mm512_permutex2var_epi8(t2, d, t3);
+            _mm512_mask_storeu_epi8(out + j, m, _mm512_mask_blend_epi8(_mm512_movepi8_mask(d), low, high));
+        }
+    }
+}
+
+/* round(x / 2^s) with ties away from zero, per lane (as rshift_round_fast in q8_rows.c). */
+static inline ROWS512_ATTR __m512i rshift_round(__m512i x, __m512i s) {
+    const __m512i half = _mm512_sllv_epi64(_mm512_set1_epi64(1), _mm512_sub_epi64(s, _mm512_set1_epi64(1)));
+    return _mm512_srav_epi64(_mm512_add_epi64(_mm512_add_epi64(x, half), _mm512_srai_epi64(x, 63)), s);
+}
+
+ROWS512_ATTR
+void onboard_q8_layernorm_rows__avx512(const uint8_t *x, uint8_t *y, size_t rows, size_t n,
+                                       const int32_t *gain_multiplier, const int32_t *gain_shift, const int64_t *bias,
+                                       int64_t epsilon, int32_t fraction_bits,
+                                       int32_t zero_point, int32_t qmin, int32_t qmax, int32_t *work) {
+    const int64_t count = (int64_t)n;
+    for (size_t r = 0; r < rows; r++) {
+        const uint8_t *row = x + r * n;
+        uint8_t *out = y + r * n;
+        __m512i sums = _mm512_setzero_si512();
+        for (size_t j = 0; j < n; j += 64)
+            sums = _mm512_add_epi64(sums, _mm512_sad_epu8(_mm512_maskz_loadu_epi8(tail_mask64(n - j), row + j), _mm512_setzero_si512()));
+        const int64_t sum = _mm512_reduce_add_epi64(sums);
+        /* D = n x - sum in int32 (|D| < 2^22), squares summed in int64. */
+        const __m512i vn = _mm512_set1_epi32((int32_t)count), vsum = _mm512_set1_epi32((int32_t)sum);
+        __m512i squares = _mm512_setzero_si512();
+        for (size_t j = 0; j < n; j += 16) {
+            const __mmask16 m = (__mmask16)(n - j >= 16 ? 0xFFFF : ((1u << (n - j)) - 1));
+            const __m512i d = _mm512_maskz_sub_epi32(m, _mm512_mullo_epi32(_mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, row + j)), vn), vsum);
+            _mm512_mask_storeu_epi32(work + j, m, d);
+            squares = _mm512_add_epi64(squares, _mm512_mul_epi32(d, d));
+            squares = _mm512_add_epi64(squares, _mm512_mul_epi32(_mm512_srli_epi64(d, 32), _mm512_srli_epi64(d, 32)));
+        }
+        const int64_t total = _mm512_reduce_add_epi64(squares);
+        int64_t m;
+        int s;
+        onboard_q8_layernorm_reciprocal(total, count, epsilon, fraction_bits, &m, &s);
+        const __m512i vm = _mm512_set1_epi64(m), vs = _mm512_set1_epi64(s), vf = _mm512_set1_epi64(fraction_bits);
+        const __m512i vzp = _mm512_set1_epi64(zero_point), vlo = _mm512_set1_epi32(qmin), vhi = _mm512_set1_epi32(qmax);
+        /* 16 channels per step: two halves of 8 int64 lanes, narrowed with saturation (after the
+         * zero point, so the clamp is exact), clamped, and stored as bytes from a register. */
+        for (size_t j = 0; j < n; j += 16) {
+            __m256i half_codes[2];
+            for (int h = 0; h < 2; h++) {
+                const size_t at = j + 8 * (size_t)h;
+                const __mmask8 k = at >= n ? 0 : (__mmask8)(n - at >= 8 ? 0xFF : ((1u << (n - at)) - 1));
+                const __m512i d = _mm512_cvtepi32_epi64(_mm256_maskz_loadu_epi32(k, work + at));
+                const __m512i normalized = rshift_round(_mm512_mullo_epi64(d, vm), vs);
+                const __m512i gm = _mm512_cvtepi32_epi64(_mm256_maskz_loadu_epi32(k, gain_multiplier + at));
+                const __m512i gs = _mm512_cvtepi32_epi64(_mm256_mask_loadu_epi32(_mm256_set1_epi32(1), k, gain_shift + at));
+                const __m512i affine = _mm512_add_epi64(rshift_round(_mm512_mullo_epi64(normalized, gm), gs), _mm512_maskz_loadu_epi64(k, bias + at));
+                half_codes[h] = _mm512_cvtsepi64_epi32(_mm512_add_epi64(rshift_round(affine, vf), vzp));
+            }
+            __m512i q = _mm512_inserti64x4(_mm512_castsi256_si512(half_codes[0]), half_codes[1], 1);
+            q = _mm512_min_epi32(_mm512_max_epi32(q, vlo), vhi);
+            __m128i codes = _mm512_cvtepi32_epi8(q);
+            __asm__("" : "+v"(codes)); /* register vpmovdb: its store form is slow on Zen 4/5 */
+            if (n - j >= 16) _mm_storeu_si128((__m128i *)(out + j), codes);
+            else _mm_mask_storeu_epi8(out + j, (__mmask16)((1u << (n - j)) - 1), codes);
+        }
+    }
+}
+#endif
