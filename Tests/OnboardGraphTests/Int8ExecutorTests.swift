@@ -90,6 +90,22 @@ final class Int8ExecutorTests: XCTestCase {
         XCTAssertLessThanOrEqual(worst, 1)
     }
 
+    func test_mseWeightClipNarrowsTheScaleOfAnOutlierWeight() throws {
+        var random = TestRandom(seed: 8)
+        var values = random.floats(64 * 32, scale: 0.5)
+        values[5] = 12
+        let weight = try Tensor(shape: [64, 32], values: values)
+        let plain = QuantizedWeight(quantizing: weight, perChannel: false)
+        let clipped = QuantizedWeight(quantizing: weight, perChannel: false, clip: .mse)
+        XCTAssertEqual(plain.scales[0], 12 / 127, accuracy: 1e-6)
+        XCTAssertLessThan(clipped.scales[0], plain.scales[0])
+        func error(_ q: QuantizedWeight) -> Float {
+            let d = q.dequantized()
+            return (0..<values.count).reduce(0) { $0 + (values[$1] - d.element(at: $1)) * (values[$1] - d.element(at: $1)) }
+        }
+        XCTAssertLessThan(error(clipped), error(plain))
+    }
+
     func test_codePathsEqualThePlainFloatIslands() throws {
         let graph = try sampleGraph(keepAll: true)
         let plan = try plan(graph)

@@ -226,11 +226,14 @@ final class NonlinearRecipeTests: XCTestCase {
         XCTAssertEqual(qans.layerNorm, .integer)
         XCTAssertFalse(try decode(#"{"softmax_input": "stabilized", "softmax": "float"}"#).integerSoftmax)
         XCTAssertTrue(try decode(#"{"softmax": "lut"}"#).integerSoftmax)
+        XCTAssertEqual(try decode(#"{"weight_clip": "mse"}"#).weightClip, .mse)
+        XCTAssertEqual(plain.weightClip, .max)
         // Round trip through a saved plan.
         let encoded = try JSONEncoder().encode(qans)
         XCTAssertEqual(try JSONDecoder().decode(QuantizationRecipe.self, from: encoded), qans)
         for (json, item) in [(#"{"softmax_input": "shifted"}"#, "softmax_input"), (#"{"softmax": "table"}"#, "softmax"),
                              (#"{"layernorm": "int"}"#, "layernorm"), (#"{"softmax_clip": 15}"#, "softmax_clip"),
+                             (#"{"weight_clip": "percentile"}"#, "weight_clip"),
                              (#"{"softmax_input": "stabilized", "softmax_clip": -1}"#, "softmax_clip")] {
             XCTAssertThrowsError(try decode(json), json) { XCTAssertTrue("\($0)".contains(": \(item):"), "\($0)") }
         }

@@ -86,7 +86,8 @@ public enum QuantizationDiagnosis {
                 // Integer ops see their weight as the int8 codes stand for it.
                 let isWeight = execution == .integer && position == 1
                 buffers.append(isWeight && constant.dtype == .f32 && graph.constants[id]?.dtype == .f32
-                    ? QuantizedWeight(quantizing: constant, perChannel: executor.plan.recipe.weights == .perChannel).dequantized()
+                    ? QuantizedWeight(quantizing: constant, perChannel: executor.plan.recipe.weights == .perChannel,
+                                      clip: executor.plan.recipe.weightClip).dequantized()
                     : constant)
                 continue
             }

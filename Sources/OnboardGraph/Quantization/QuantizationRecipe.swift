@@ -9,6 +9,7 @@ import OnboardQuant
 ///       "percentile": 99.99,             // for "percentile"
 ///       "activations": "asymmetric",     // asymmetric (u8, zero point) | symmetric
 ///       "weights": "per_tensor",         // per_tensor | per_channel (symmetric int8)
+///       "weight_clip": "max",            // max | mse (clipping range with the least squared error)
 ///       "requantization": "float",       // float multiplier | fixed_point (multiplier + shift)
 ///       "keep_float": ["head"],          // node names that stay in float
 ///       "keep_float_kinds": [],          // op kinds that stay in float (e.g. "matmul")
@@ -20,6 +21,7 @@ import OnboardQuant
 ///     }
 public struct QuantizationRecipe: Codable, Equatable, Sendable {
     public enum Granularity: String, Codable, Sendable { case perTensor = "per_tensor", perChannel = "per_channel" }
+    public enum WeightClip: String, Codable, Sendable { case max, mse }
     public enum Requantization: String, Codable, Sendable { case float, fixedPoint = "fixed_point" }
     /// What the softmax after an integer matmul reads: the logits as they are, or (QANS) the
     /// logits minus each row's max, quantized over [min, 0] (see `SoftmaxStabilization`).
@@ -31,6 +33,7 @@ public struct QuantizationRecipe: Codable, Equatable, Sendable {
     public var percentile: Double = 99.99
     public var symmetricActivations = false
     public var weights: Granularity = .perTensor
+    public var weightClip: WeightClip = .max
     public var requantization: Requantization = .float
     public var keepFloat: [String] = []
     public var keepFloatKinds: [String] = []
@@ -49,6 +52,7 @@ public struct QuantizationRecipe: Codable, Equatable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case observer, percentile, activations, weights, requantization
+        case weightClip = "weight_clip"
         case keepFloat = "keep_float", keepFloatKinds = "keep_float_kinds"
         case softmaxInput = "softmax_input", softmaxClip = "softmax_clip", softmax, layerNorm = "layernorm"
     }
@@ -63,6 +67,7 @@ public struct QuantizationRecipe: Codable, Equatable, Sendable {
         }
         symmetricActivations = activations == "symmetric"
         weights = try c.decodeIfPresent(Granularity.self, forKey: .weights) ?? .perTensor
+        weightClip = try c.decodeIfPresent(WeightClip.self, forKey: .weightClip) ?? .max
         requantization = try c.decodeIfPresent(Requantization.self, forKey: .requantization) ?? .float
         keepFloat = try c.decodeIfPresent([String].self, forKey: .keepFloat) ?? []
         keepFloatKinds = try c.decodeIfPresent([String].self, forKey: .keepFloatKinds) ?? []
@@ -86,6 +91,7 @@ public struct QuantizationRecipe: Codable, Equatable, Sendable {
         try c.encode(percentile, forKey: .percentile)
         try c.encode(symmetricActivations ? "symmetric" : "asymmetric", forKey: .activations)
         try c.encode(weights, forKey: .weights)
+        try c.encode(weightClip, forKey: .weightClip)
         try c.encode(requantization, forKey: .requantization)
         try c.encode(keepFloat, forKey: .keepFloat)
         try c.encode(keepFloatKinds, forKey: .keepFloatKinds)

@@ -16,8 +16,9 @@ public struct QuantizedWeight: Sendable {
         self.scales = scales
     }
 
-    /// Quantizes `weight` (dim 0 = output channels) symmetrically; an all-zero channel gets scale 1.
-    public init(quantizing weight: Tensor, perChannel: Bool) {
+    /// Quantizes `weight` (dim 0 = output channels) symmetrically over its largest magnitude, or over
+    /// the MSE-optimal clipping range (`clip: .mse`); an all-zero channel gets scale 1.
+    public init(quantizing weight: Tensor, perChannel: Bool, clip: QuantizationRecipe.WeightClip = .max) {
         let channels = perChannel ? max(weight.shape.first ?? 1, 1) : 1
         let width = weight.count / max(channels, 1)
         let codes = Tensor(zeros: weight.shape, dtype: .i8)
@@ -26,7 +27,7 @@ public struct QuantizedWeight: Sendable {
         var scales: [Float] = []
         for channel in 0..<channels {
             let row = UnsafeBufferPointer(start: source + channel * width, count: width)
-            let amax = row.reduce(Float(0)) { max($0, abs($1)) }
+            let amax = clip == .mse ? SymmetricClipSearch.mseClip(row, bits: 8) : row.reduce(Float(0)) { max($0, abs($1)) }
             let params = QuantParams.affine(min: -amax, max: amax, bits: 8, symmetric: true)
             scales.append(params.scale)
             for i in 0..<width { target[channel * width + i] = Int8(params.quantize(row[i])) }

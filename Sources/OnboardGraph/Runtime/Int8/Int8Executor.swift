@@ -162,7 +162,7 @@ public final class Int8Executor {
     private func quantizedWeight(_ id: ValueID) -> QuantizedWeight {
         let tensor = graph.constants[id]!
         if tensor.dtype == .i8, let scales = graph.weightScales[id] { return QuantizedWeight(codes: tensor, scales: scales) }
-        return QuantizedWeight(quantizing: tensor, perChannel: plan.recipe.weights == .perChannel)
+        return QuantizedWeight(quantizing: tensor, perChannel: plan.recipe.weights == .perChannel, clip: plan.recipe.weightClip)
     }
 
     /// Quantized weights of the integer ops, by weight name (for saving a quantized bundle).
