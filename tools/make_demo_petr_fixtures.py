@@ -49,7 +49,7 @@ def rig_lidar2img(rig_path, source_hw, final_hw):
 
 
 def tiny_config(pe):
-    c = demo_config(pe)
+    c = demo_config(pe, "coarse")  # the committed fixtures' anchors
     c["image_size"] = [48, 96]
     c["backbone"].update({"embed_dim": 32, "depth": 1, "num_heads": 2, "mlp_hidden_dim": 64})
     c["head"].update({"in_channels": 32, "embed_dims": 32, "num_heads": 2, "ffn_dims": 64, "num_layers": 2,

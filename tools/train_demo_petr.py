@@ -30,14 +30,14 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from demo_petr import losses  # noqa: E402
-from demo_petr.model import DemoPETR  # noqa: E402
+from demo_petr.model import DemoPETR, refine_qfpe  # noqa: E402
 from demo_petr.nuscenes_set import CLASSES, Crop, Tables, load_sample, normalize_images  # noqa: E402
 
 POSITION_RANGE = [-61.2, -61.2, -10.0, 61.2, 61.2, 10.0]
 PC_RANGE = [-51.2, -51.2, -5.0, 51.2, 51.2, 3.0]
 
 
-def demo_config(pe):
+def demo_config(pe, qfpe_grid="dense"):
     head = {
         "in_channels": 128, "embed_dims": 128, "num_heads": 4, "ffn_dims": 512, "num_layers": 3,
         "num_query": 200, "num_classes": 10, "depth_num": 32, "depth_start": 1.0, "lid": True,
@@ -45,8 +45,7 @@ def demo_config(pe):
         "post_center_range": POSITION_RANGE, "score_threshold": None, "layer_norm_eps": 1e-5, "pe": pe,
     }
     if pe == "qfpe":
-        # One point per pixel ray at a fixed depth prior; three anchors per axis spanning pc_range.
-        head["qfpe"] = {"depth": 15.0, "anchors": [[-51.2, 0.0, 51.2], [-51.2, 0.0, 51.2], [-5.0, -1.0, 3.0]]}
+        head["qfpe"] = {"depth": 15.0, "anchors": qfpe_anchors(qfpe_grid)}
     return {
         "architecture": "petr", "num_cameras": 6, "image_size": [128, 320],
         "backbone": {"type": "vit", "patch_size": 16, "embed_dim": 128, "depth": 4, "num_heads": 4,
@@ -56,6 +55,28 @@ def demo_config(pe):
                        "std": [57.375, 57.12, 58.395], "to_rgb": False},
         "class_names": CLASSES,
     }
+
+
+def qfpe_anchors(kind):
+    """Anchor positions per axis (x, y, z, metres) for QFPE's one point per ray at 15 m.
+    coarse: three anchors spanning pc_range (the first Q-PETR demo). dense: a 2 m grid in x/y and
+    1 m in z over the span those points actually cover on the demo rig (|x|, |y| < 19 m,
+    z in [-6.8, 3.9]); the per-axis hat functions make additive attention logits that softmax turns
+    into a localised product. Both grids contain the coarse kinks, so refine_qfpe is exact."""
+    if kind == "coarse":
+        return [[-51.2, 0.0, 51.2], [-51.2, 0.0, 51.2], [-5.0, -1.0, 3.0]]
+    xy = [float(v) for v in range(-20, 21, 2)]
+    return [xy, xy, [float(v) for v in range(-7, 6)]]
+
+
+def refine_from_source_anchors(source, config):
+    """A Q-PETR checkpoint with other QFPE anchors starts this run with its embedding refined onto ours."""
+    name = "pts_bbox_head.qfpe.weight"
+    old = source.get("config", {}).get("head", {}).get("qfpe")
+    new = config["head"].get("qfpe")
+    if name in source["model"] and old and new and old["anchors"] != new["anchors"]:
+        source["model"][name] = refine_qfpe(source["model"][name], old["anchors"], new["anchors"])
+        log(f"QFPE embedding refined from anchors {[len(a) for a in old['anchors']]} to {[len(a) for a in new['anchors']]}")
 
 
 def log(msg):
@@ -217,7 +238,7 @@ def train(args):
     args.generator = torch.Generator().manual_seed(args.seed)
     os.makedirs(args.work, exist_ok=True)
     checkpoint_path = os.path.join(args.work, "checkpoint.pt")
-    config = demo_config(args.pe)
+    config = demo_config(args.pe, args.qfpe_anchors)
     model = DemoPETR(config)
     start, state = 0, None
     if os.path.exists(checkpoint_path):
@@ -228,7 +249,9 @@ def train(args):
         np.random.set_state(state["numpy"])
         log(f"resumed from {checkpoint_path} at iteration {start}")
     elif args.init_from:
-        missing, unexpected = model.load_state_dict(torch.load(args.init_from, weights_only=False)["model"], strict=False)
+        source = torch.load(args.init_from, weights_only=False)
+        refine_from_source_anchors(source, config)
+        missing, unexpected = model.load_state_dict(source["model"], strict=False)
         log(f"initialised from {args.init_from}; new: {missing}; dropped: {unexpected}")
     if args.stage == "head":
         for p in model.img_backbone.parameters():
@@ -359,6 +382,7 @@ def main():
     p.add_argument("--export", help="write a bundle from the work directory's checkpoint and exit")
     p.add_argument("--predict", metavar="RESULTS.json", help="run the checkpoint on --data/--split and write results")
     p.add_argument("--pe", choices=["petr", "qfpe"], default="petr")
+    p.add_argument("--qfpe-anchors", choices=["dense", "coarse"], default="dense", help="QFPE anchor grid (see qfpe_anchors)")
     p.add_argument("--init-from", help="checkpoint to start from (non-matching tensors stay fresh)")
     p.add_argument("--stage", choices=["all", "head"], default="all",
                    help="head: freeze the backbone (from --init-from), cache its features once and train the head alone")

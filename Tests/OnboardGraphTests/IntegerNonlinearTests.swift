@@ -242,7 +242,8 @@ final class NonlinearRecipeTests: XCTestCase {
     func test_shippedRecipes() throws {
         let directory = (TestPaths.root as NSString).appendingPathComponent("Configs/recipes")
         let qpetr = try QuantizationRecipe.load(path: "\(directory)/qpetr-int8.json")
-        XCTAssertEqual(qpetr.observer, .minmax)
+        XCTAssertEqual(qpetr.observer, .percentile)
+        XCTAssertEqual(qpetr.percentile, 99.99)
         XCTAssertEqual(qpetr.weights, .perTensor)
         XCTAssertFalse(qpetr.symmetricActivations)
         XCTAssertEqual(qpetr.softmaxInput, .stabilized)

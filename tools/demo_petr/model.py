@@ -184,27 +184,42 @@ def petr_coords3d(h, feat_hw, pad_hw, lidar2img):
     return inverse_sigmoid(c)
 
 
+def interpolation_weights(x, anchors):
+    """Linear-interpolation weights of positions x [...] over sorted anchors: [..., A], a convex
+    combination of the two neighbouring anchors (x is clamped to the anchors' span)."""
+    anchors = torch.as_tensor(anchors, dtype=torch.float32)
+    x = x.clamp(anchors[0], anchors[-1])
+    weights = torch.zeros(*x.shape, len(anchors))
+    for i in range(len(anchors) - 1):
+        lo, hi = anchors[i], anchors[i + 1]
+        inside = (x >= lo) & ((x < hi) | ((i == len(anchors) - 2) & (x <= hi)))
+        t = ((x - lo) / (hi - lo)).clamp(0, 1)
+        weights[..., i] = torch.where(inside, 1 - t, weights[..., i])
+        weights[..., i + 1] = torch.where(inside, t, weights[..., i + 1])
+    return weights
+
+
 def qfpe_weights(h, feat_hw, pad_hw, lidar2img):
     """Q-PETR QFPE: one point per pixel ray at the depth prior, per-axis linear interpolation
-    weights over the anchors: [B*N, 3*A, h, w] (channel = axis*A + anchor), each axis' weights sum to 1."""
+    weights over the anchors: [B*N, sum(A), h, w] (channel = axis-major), each axis' weights sum to 1."""
     q = h["qfpe"]
     depth = torch.tensor([float(q["depth"])])
     p = pixel_rays(h, feat_hw, pad_hw, depth, lidar2img)[..., 0, :]  # [B, N, W, H, 3]
     b, n = p.shape[:2]
-    out = []
-    for axis in range(3):
-        anchors = torch.tensor(q["anchors"][axis], dtype=torch.float32)
-        x = p[..., axis].clamp(anchors[0], anchors[-1])
-        weights = torch.zeros(*x.shape, len(anchors))
-        for i in range(len(anchors) - 1):
-            lo, hi = anchors[i], anchors[i + 1]
-            inside = (x >= lo) & ((x < hi) | ((i == len(anchors) - 2) & (x <= hi)))
-            t = ((x - lo) / (hi - lo)).clamp(0, 1)
-            weights[..., i] = torch.where(inside, 1 - t, weights[..., i])
-            weights[..., i + 1] = torch.where(inside, t, weights[..., i + 1])
-        out.append(weights)
-    w = torch.cat(out, dim=-1)  # [B, N, W, H, 3A]
+    w = torch.cat([interpolation_weights(p[..., axis], q["anchors"][axis]) for axis in range(3)], dim=-1)
     return w.permute(0, 1, 4, 3, 2).reshape(b * n, -1, feat_hw[0], feat_hw[1])
+
+
+def refine_qfpe(weight, old_anchors, new_anchors):
+    """QFPE embedding [E, sum(A_old), 1, 1] moved onto new anchors: each new anchor's embedding is
+    the old embedding at that position, so the embedding is unchanged wherever the new anchors
+    include the old ones' kinks and span; the extra anchors add capacity for fine-tuning."""
+    columns, offset = [], 0
+    for old, new in zip(old_anchors, new_anchors):
+        block = weight[:, offset:offset + len(old), 0, 0]  # [E, A_old]
+        columns.append(block @ interpolation_weights(torch.tensor(new, dtype=torch.float32), old).T)
+        offset += len(old)
+    return torch.cat(columns, dim=1)[..., None, None].contiguous()
 
 
 class PETRHead(nn.Module):
