@@ -21,7 +21,11 @@ typedef struct {
     const onboard_q8_epilogue *e;
     void *c;
     size_t ldc, i0, j0, rows, cols;
+    int stream; /* int32 output far larger than the caches: non-temporal stores skip reading C in */
 } tile_out;
+
+/* Above this many bytes of int32 output, C would only evict the operands from the caches. */
+#define STREAM_OUTPUT_BYTES ((size_t)4 << 20)
 
 #define NR ONBOARD_Q8_NR
 
@@ -257,7 +261,8 @@ kernel_12xnp__avx512vnni(const int np, size_t k, const uint8_t *const *row, cons
                 if (e->row_bias) v = _mm512_add_epi32(v, _mm512_set1_epi32(e->row_bias[out->i0 + r]));
                 int32_t *dst = (int32_t *)out->c + (out->i0 + r) * out->ldc + j;
                 /* Full-width stores unmasked: masked stores are slow on some cores (AMD Zen 4/5). */
-                if (width == 16) _mm512_storeu_si512(dst, v);
+                if (width == 16 && out->stream && ((uintptr_t)dst & 63) == 0) _mm512_stream_si512((void *)dst, v);
+                else if (width == 16) _mm512_storeu_si512(dst, v);
                 else _mm512_mask_storeu_epi32(dst, mask, v);
             }
         }
@@ -451,6 +456,7 @@ void onboard_q8_gemm(size_t m, size_t n, size_t k, const uint8_t *a, size_t lda,
     }
     if (!kernel_single) kernel_single = kernel;
     const size_t kp = padded_depth(k);
+    const int stream = e->out_type == ONBOARD_Q8_OUT_S32 && m * ldc * sizeof(int32_t) > STREAM_OUTPUT_BYTES;
     int32_t acc[12 * 32];
     const uint8_t *row[12];
     /* Row blocks of MC rows (a multiple of every mr) keep their slice of A in L2 while all the
@@ -467,7 +473,7 @@ void onboard_q8_gemm(size_t m, size_t n, size_t k, const uint8_t *a, size_t lda,
             const size_t rows = i_end - i < mr ? i_end - i : mr;
             for (size_t r = 0; r < mr; r++) row[r] = a + (i + (r < rows ? r : 0)) * lda;
             if (kernel) {
-                const tile_out out = { e, c, ldc, i, j0, rows, cols };
+                const tile_out out = { e, c, ldc, i, j0, rows, cols, stream };
                 if (!(step == 2 ? kernel : kernel_single)(k, row, p0, p1, acc, &out))
                     store_tile(acc, 32, rows, cols, i, j0, e, c, ldc);
             } else {
@@ -477,6 +483,9 @@ void onboard_q8_gemm(size_t m, size_t n, size_t k, const uint8_t *a, size_t lda,
         }
         p += step;
     }
+#if defined(__x86_64__)
+    if (stream) _mm_sfence(); /* non-temporal stores are weakly ordered: publish them before returning */
+#endif
 }
 
 /* ---- activation codecs ---- */

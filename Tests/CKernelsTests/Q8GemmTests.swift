@@ -72,6 +72,28 @@ final class Q8GemmTests: XCTestCase {
         }
     }
 
+    /// int32 output beyond the caches takes the non-temporal store path (64-byte aligned rows);
+    /// it must give the reference's values, aligned or not.
+    func test_largeInt32OutputIsBitIdentical() throws {
+        let (m, n, k) = (4200, 256, 8)  // 4.3 MB of int32
+        let c = makeCase(m: m, n: n, k: k, seed: 5, extreme: false)
+        var e = onboard_q8_epilogue()
+        e.out_type = ONBOARD_Q8_OUT_S32
+        _ = onboard_q8_force_isa(0)
+        let reference = run(c, epilogue: e, elementSize: 4, packed: false)
+        var weights = [Int8](repeating: 0, count: onboard_q8_packed_size(k, n))
+        onboard_q8_pack_b(c.b, n, false, k, n, &weights, nil)
+        for path in paths {
+            XCTAssertEqual(onboard_q8_force_isa(path.isa), 0)
+            for offset in [0, 4] {
+                let buffer = AlignedBuffer(byteCount: m * n * 4 + 64)
+                let out = buffer.pointer + offset
+                onboard_q8_gemm(m, n, k, c.a, k, weights, &e, out, n, 0, n / 16)
+                XCTAssertEqual(Array(UnsafeRawBufferPointer(start: out, count: m * n * 4)), reference, "\(path.name) offset \(offset)")
+            }
+        }
+    }
+
     func test_epilogueRequantizesClampsAndOutputsFloat() {
         let c = makeCase(m: 5, n: 19, k: 40, seed: 7, extreme: false)
         let colBias = (0..<19).map { Int32($0 * 100 - 900) }

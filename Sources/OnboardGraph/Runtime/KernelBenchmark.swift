@@ -7,7 +7,9 @@ public enum KernelBenchmark {
 
     /// Median seconds of C[M,N] = A[M,K] · B[K,N] with B packed once (as weights are), `threads`
     /// workers splitting column panels. INT8 writes int32 like ONNX Runtime's MatMulInteger.
-    public static func gemm(m: Int, k: Int, n: Int, precision: Precision, threads: Int, iterations: Int) -> TimingSummary {
+    /// Untimed warm-up runs last at least `warmupSeconds` (new worker threads and clocks settle).
+    public static func gemm(m: Int, k: Int, n: Int, precision: Precision, threads: Int, iterations: Int,
+                            warmupSeconds: Double = 0.2) -> TimingSummary {
         var random = SplitMix64(seed: 42)
         var times: [Double] = []
         switch precision {
@@ -20,25 +22,37 @@ public enum KernelBenchmark {
             var epilogue = onboard_q8_epilogue()
             epilogue.out_type = ONBOARD_Q8_OUT_S32
             let panels = (n + Int(ONBOARD_Q8_NR) - 1) / Int(ONBOARD_Q8_NR)
-            for iteration in 0..<(iterations + 2) {
-                let start = ProcessStats.seconds()
+            times = timed(iterations: iterations, warmupSeconds: warmupSeconds) {
                 Parallel.forRanges(count: (panels + 1) / 2, threads: threads) { pairs in
                     onboard_q8_gemm(m, n, k, a, k, packed, &epilogue, c.pointer, n, pairs.lowerBound * 2, min(pairs.upperBound * 2, panels))
                 }
-                if iteration >= 2 { times.append(ProcessStats.seconds() - start) }
             }
         case .fp32:
             let a = (0..<(m * k)).map { _ in random.nextGaussian() }
             let b = (0..<(k * n)).map { _ in random.nextGaussian() }
             let packed = PackedMatrix(b, k: k, n: n, transposed: false)
             let c = AlignedBuffer(byteCount: m * n * 4)
-            for iteration in 0..<(iterations + 2) {
-                let start = ProcessStats.seconds()
+            times = timed(iterations: iterations, warmupSeconds: warmupSeconds) {
                 PackedGEMM.multiply(m: m, a: a, lda: k, b: packed, bias: nil,
                                     c: c.pointer.assumingMemoryBound(to: Float.self), ldc: n, threads: threads)
-                if iteration >= 2 { times.append(ProcessStats.seconds() - start) }
             }
         }
         return TimingSummary(times)
+    }
+
+    /// Seconds of each of `iterations` runs of `body`, after at least two untimed runs lasting
+    /// `warmupSeconds` in all.
+    private static func timed(iterations: Int, warmupSeconds: Double, _ body: () -> Void) -> [Double] {
+        let warmupStart = ProcessStats.seconds()
+        var warmups = 0
+        while warmups < 2 || ProcessStats.seconds() - warmupStart < warmupSeconds {
+            body()
+            warmups += 1
+        }
+        return (0..<iterations).map { _ in
+            let start = ProcessStats.seconds()
+            body()
+            return ProcessStats.seconds() - start
+        }
     }
 }
