@@ -210,6 +210,21 @@ final class QANSTests: XCTestCase {
         }
     }
 
+    /// With softmax_clip the logits' row is measured on [-clip, 0]: an outlier key's row pushes the
+    /// others below the clip, where they weigh nothing, and must not read as damage.
+    func test_diagnosisMeasuresClippedLogitsWithinTheClip() throws {
+        let graph = try attentionGraph()
+        var random = TestRandom(seed: 43)
+        let calibration = (0..<4).map { _ in outlierSample(&random) }
+        let test = outlierSample(&random)
+        let executor = try Int8Executor(graph: graph, plan: try plan(graph, recipe(.stabilized, clip: 15), calibration), threads: 2)
+        let reports = try QuantizationDiagnosis.compare(reference: graph, quantized: executor, inputs: test, threads: 2)
+        let scores = try XCTUnwrap(reports.first { $0.name == "scores" })
+        // Unclipped, the logits 100+ below their row's outlier would dominate |x - y| (errors of ~100).
+        XCTAssertGreaterThan(scores.accumulated.sqnr, 25)
+        XCTAssertLessThan(scores.accumulated.maxError, 1)
+    }
+
     /// Reference codes: dequantized q and k codes, double-precision product, row max subtracted, quantized.
     func modelStabilizedCodes(_ inputs: [String: Tensor], plan: QuantizationPlan, alpha: Double, queries: Int) -> [Int32] {
         func fake(_ name: String) -> [Double] {

@@ -5,8 +5,10 @@ import OnboardQuant
 /// with FP32, both accumulated (the whole graph in INT8) and isolated (only that op quantized,
 /// on exact FP32 inputs: inputs, weights and output fake-quantized with the plan's parameters).
 /// Logits the executor stores stabilized (QANS, `SoftmaxStabilization`) are compared as such: the
-/// FP32 reference has each row's max subtracted, and the isolated model subtracts it from the float
-/// product before fake-quantizing, as the executor's epilogue does. Integer softmax and layernorm are
+/// FP32 reference has each row's max subtracted (and is raised to the recipe's `-softmax_clip`: a
+/// logit below it weighs at most e^-clip in the softmax, whose own row measures that effect, so
+/// the logits' row shows their quantization error where it matters), and the isolated model
+/// subtracts the max from the float product before fake-quantizing, as the executor's epilogue does. Integer softmax and layernorm are
 /// modelled by the float op with fake-quantized input and output (they stay within one code of it).
 public enum QuantizationDiagnosis {
     public struct Metrics: Codable, Equatable, Sendable {
@@ -45,7 +47,9 @@ public enum QuantizationDiagnosis {
         for id in quantized.stabilizedValues {
             let info = reference.info(id)
             guard let width = info.shape.last, let values = floatValues[info.name] else { continue }
-            floatValues[info.name] = values.withUnsafeBufferPointer { SoftmaxStabilization.stabilized($0, width: width) }
+            floatValues[info.name] = values.withUnsafeBufferPointer {
+                SoftmaxStabilization.stabilized($0, width: width, clip: quantized.plan.recipe.softmaxClip)
+            }
         }
 
         var reports: [TensorReport] = []

@@ -43,10 +43,14 @@ public enum SoftmaxStabilization {
         }
     }
 
-    /// A stabilized copy of `values` (rows of `width`).
-    public static func stabilized(_ values: UnsafeBufferPointer<Float>, width: Int) -> [Float] {
+    /// A stabilized copy of `values` (rows of `width`), raised to `-clip` when given.
+    public static func stabilized(_ values: UnsafeBufferPointer<Float>, width: Int, clip: Double? = nil) -> [Float] {
         var copy = Array(values)
         copy.withUnsafeMutableBufferPointer { subtractRowMax($0, width: width) }
+        if let clip, clip.isFinite, clip > 0 {
+            let bound = -Float(clip)
+            for i in copy.indices { copy[i] = max(copy[i], bound) }
+        }
         return copy
     }
 
