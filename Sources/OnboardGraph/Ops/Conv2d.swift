@@ -52,14 +52,16 @@ enum Conv2dOp {
                 sgemm(m: groupOut, n: pixels, k: patch, a: inputs[1].floats + g * groupOut * patch, lda: patch,
                       b: pointwise ? image : col, ldb: pixels, transposeB: false, c: y, ldc: pixels,
                       threads: context.threads)
-                if inputs.count == 3 {
-                    let bias = inputs[2].floats + g * groupOut
-                    for o in 0..<groupOut {
-                        let row = y + o * pixels, value = bias[o]
-                        for i in 0..<pixels { row[i] += value }
-                    }
-                }
+                if inputs.count == 3 { addBias(inputs[2].floats + g * groupOut, to: y, channels: groupOut, pixels: pixels) }
             }
+        }
+    }
+
+    /// y[o, :] += bias[o] over `channels` planes of `pixels`.
+    static func addBias(_ bias: UnsafePointer<Float>, to y: UnsafeMutablePointer<Float>, channels: Int, pixels: Int) {
+        for o in 0..<channels {
+            let plane = y + o * pixels, value = bias[o]
+            for i in 0..<pixels { plane[i] += value }
         }
     }
 

@@ -67,13 +67,7 @@ enum DeformConv2dOp {
                 sgemm(m: groupOut, n: pixels, k: patch, a: inputs[3].floats + g * groupOut * patch, lda: patch,
                       b: col + g * patch * pixels, ldb: pixels, transposeB: false, c: y, ldc: pixels,
                       threads: context.threads)
-                if inputs.count == 5 {
-                    let bias = inputs[4].floats + g * groupOut
-                    for o in 0..<groupOut {
-                        let line = y + o * pixels, value = bias[o]
-                        for i in 0..<pixels { line[i] += value }
-                    }
-                }
+                if inputs.count == 5 { Conv2dOp.addBias(inputs[4].floats + g * groupOut, to: y, channels: groupOut, pixels: pixels) }
             }
         }
     }
