@@ -43,6 +43,16 @@ ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 NUSCENES_CLASSES = ["car", "truck", "construction_vehicle", "bus", "trailer", "barrier",
                     "motorcycle", "bicycle", "pedestrian", "traffic_cone"]
 
+# The official PETR ranges and head defaults; each case overrides what it tests.
+OFFICIAL_RANGES = {"position_range": [-61.2, -61.2, -10.0, 61.2, 61.2, 10.0],
+                   "pc_range": [-51.2, -51.2, -5.0, 51.2, 51.2, 3.0],
+                   "post_center_range": [-61.2, -61.2, -10.0, 61.2, 61.2, 10.0]}
+
+
+def head(**fields):
+    return {**OFFICIAL_RANGES, "score_threshold": None, "layer_norm_eps": 1e-5, "pe": "petr", **fields}
+
+
 # name -> (description, config, options)
 CASES = {
     "tiny_lid": (
@@ -50,12 +60,8 @@ CASES = {
         "embed 32, 2 heads, FFN 64, 2 layers, 20 queries, 10 classes, LID depth 8, 6 equal branch copies, "
         "code_weights, official ranges, max_num 50, no score threshold",
         {"num_cameras": 2, "image_size": [32, 64],
-         "head": {"in_channels": 16, "embed_dims": 32, "num_heads": 2, "ffn_dims": 64, "num_layers": 2,
-                  "num_query": 20, "num_classes": 10, "depth_num": 8, "depth_start": 1.0, "lid": True,
-                  "position_range": [-61.2, -61.2, -10.0, 61.2, 61.2, 10.0],
-                  "pc_range": [-51.2, -51.2, -5.0, 51.2, 51.2, 3.0],
-                  "max_num": 50, "post_center_range": [-61.2, -61.2, -10.0, 61.2, 61.2, 10.0],
-                  "score_threshold": None, "layer_norm_eps": 1e-5, "pe": "petr"},
+         "head": head(in_channels=16, embed_dims=32, num_heads=2, ffn_dims=64, num_layers=2, num_query=20,
+                      num_classes=10, depth_num=8, depth_start=1.0, lid=True, max_num=50),
          "class_names": NUSCENES_CLASSES},
         dict(rig="tiny-2cam.json", feature_hw=(4, 8), copies=6, distinct_copies=False, code_weights=True, seed=11)),
     "uid_copies_filtered": (
@@ -63,12 +69,12 @@ CASES = {
         "4 heads of 10, FFN 64, 3 layers, 16 queries, 4 classes; 3 DIFFERENT branch copies (the last is in effect), "
         "no code_weights; narrow post_center_range and score threshold 0.45 filter boxes out",
         {"num_cameras": 2, "image_size": [48, 96],
-         "head": {"in_channels": 24, "embed_dims": 40, "num_heads": 4, "ffn_dims": 64, "num_layers": 3,
-                  "num_query": 16, "num_classes": 4, "depth_num": 6, "depth_start": 0.5, "lid": False,
-                  "position_range": [-40.0, -40.0, -6.0, 40.0, 40.0, 6.0],
-                  "pc_range": [-30.0, -30.0, -4.0, 30.0, 30.0, 2.0],
-                  "max_num": 40, "post_center_range": [-20.0, -20.0, -3.0, 20.0, 20.0, 1.5],
-                  "score_threshold": 0.45, "layer_norm_eps": 1e-5, "pe": "petr"},
+         "head": head(in_channels=24, embed_dims=40, num_heads=4, ffn_dims=64, num_layers=3, num_query=16,
+                      num_classes=4, depth_num=6, depth_start=0.5, lid=False,
+                      position_range=[-40.0, -40.0, -6.0, 40.0, 40.0, 6.0],
+                      pc_range=[-30.0, -30.0, -4.0, 30.0, 30.0, 2.0], max_num=40,
+                      post_center_range=[-20.0, -20.0, -3.0, 20.0, 20.0, 1.5],
+                      score_threshold=0.45),
          "class_names": ["car", "pedestrian", "barrier", "bicycle"]},
         dict(rig="tiny-2cam.json", feature_hw=(6, 12), copies=3, distinct_copies=True, code_weights=False, seed=12)),
     "vit_cpfpn_images": (
@@ -79,12 +85,8 @@ CASES = {
          "backbone": {"type": "vit", "patch_size": 8, "embed_dim": 32, "depth": 1, "num_heads": 2, "mlp_hidden_dim": 64,
                       "qkv_bias": True, "layer_norm_eps": 1e-6, "act": "gelu"},
          "neck": {"type": "cpfpn", "in_channels": [32], "out_channels": 16, "num_outs": 1},
-         "head": {"in_channels": 16, "embed_dims": 32, "num_heads": 4, "ffn_dims": 48, "num_layers": 2,
-                  "num_query": 12, "num_classes": 10, "depth_num": 4, "depth_start": 1.0, "lid": True,
-                  "position_range": [-61.2, -61.2, -10.0, 61.2, 61.2, 10.0],
-                  "pc_range": [-51.2, -51.2, -5.0, 51.2, 51.2, 3.0],
-                  "max_num": 30, "post_center_range": [-61.2, -61.2, -10.0, 61.2, 61.2, 10.0],
-                  "score_threshold": None, "layer_norm_eps": 1e-5, "pe": "petr"},
+         "head": head(in_channels=16, embed_dims=32, num_heads=4, ffn_dims=48, num_layers=2, num_query=12,
+                      num_classes=10, depth_num=4, depth_start=1.0, lid=True, max_num=30),
          "class_names": NUSCENES_CLASSES},
         dict(rig="tiny-2cam.json", feature_hw=(4, 8), copies=2, distinct_copies=False, code_weights=True, seed=14)),
     # Not committed (about 80 MB): the official sizes.
@@ -92,12 +94,9 @@ CASES = {
         "official sizes: embed 256, 8 heads, FFN 2048, 6 layers, 900 queries, depth 64; 6 cameras (nuscenes-6cam rig) "
         "at 320x800, features 256x20x50",
         {"num_cameras": 6, "image_size": [320, 800],
-         "head": {"in_channels": 256, "embed_dims": 256, "num_heads": 8, "ffn_dims": 2048, "num_layers": 6,
-                  "num_query": 900, "num_classes": 10, "depth_num": 64, "depth_start": 1.0, "lid": True,
-                  "position_range": [-61.2, -61.2, -10.0, 61.2, 61.2, 10.0],
-                  "pc_range": [-51.2, -51.2, -5.0, 51.2, 51.2, 3.0],
-                  "max_num": 300, "post_center_range": [-61.2, -61.2, -10.0, 61.2, 61.2, 10.0],
-                  "score_threshold": None, "layer_norm_eps": 1e-5, "pe": "petr"},
+         "head": head(in_channels=256, embed_dims=256, num_heads=8, ffn_dims=2048, num_layers=6,
+                      num_query=900, num_classes=10, depth_num=64, depth_start=1.0,
+                      lid=True, max_num=300),
          "class_names": NUSCENES_CLASSES},
         dict(rig="nuscenes-6cam.json", feature_hw=(20, 50), copies=6, distinct_copies=False, code_weights=True,
              seed=13, extra=True)),
