@@ -16,15 +16,7 @@ final class PETRErrorTests: XCTestCase {
     /// A copy of the tiny_lid fixture with the config edited and tensors changed.
     func makeBundle(config edit: (inout [String: Any]) -> Void = { _ in },
                     tensors change: (inout [(name: String, tensor: Tensor)]) -> Void = { _ in }) throws -> String {
-        let data = try XCTUnwrap(FileManager.default.contents(atPath: "\(source)/config.json"))
-        var config = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any])
-        edit(&config)
-        try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: "\(directory)/config.json"))
-        let file = try SafeTensorsFile(path: "\(source)/model.safetensors")
-        var tensors = file.entries.map { (name: $0.name, tensor: file.tensor($0)) }
-        change(&tensors)
-        try SafeTensorsWriter.write(tensors, to: "\(directory)/model.safetensors")
-        return directory
+        try copyBundle(from: source, to: directory, config: edit, tensors: change)
     }
 
     func editHead(_ key: String, _ value: Any) -> (inout [String: Any]) -> Void {

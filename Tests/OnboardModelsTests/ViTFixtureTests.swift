@@ -59,16 +59,7 @@ final class BundleErrorTests: XCTestCase {
     /// A copy of the cls_token fixture with the config edited and tensors changed.
     func makeBundle(config edit: (inout [String: Any]) -> Void = { _ in },
                     tensors change: (inout [(name: String, tensor: Tensor)]) -> Void = { _ in }) throws -> String {
-        let source = TestPaths.fixture("vit/cls_token")
-        let data = try XCTUnwrap(FileManager.default.contents(atPath: "\(source)/config.json"))
-        var config = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any])
-        edit(&config)
-        try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: "\(directory)/config.json"))
-        let file = try SafeTensorsFile(path: "\(source)/model.safetensors")
-        var tensors = file.entries.map { (name: $0.name, tensor: file.tensor($0)) }
-        change(&tensors)
-        try SafeTensorsWriter.write(tensors, to: "\(directory)/model.safetensors")
-        return directory
+        try copyBundle(from: TestPaths.fixture("vit/cls_token"), to: directory, config: edit, tensors: change)
     }
 
     func assertFails(_ directory: String, _ text: String, line: UInt = #line) {

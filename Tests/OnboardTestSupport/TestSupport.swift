@@ -54,3 +54,21 @@ public func maxErrors(_ actual: [Float], _ expected: [Float]) -> (error: Float, 
     }
     return (error, magnitude)
 }
+
+/// A bundle copied from `source` into `directory` with its config edited and tensors changed
+/// (for tests of how bad bundles are reported).
+public func copyBundle(from source: String, to directory: String,
+                       config edit: (inout [String: Any]) -> Void,
+                       tensors change: (inout [(name: String, tensor: Tensor)]) -> Void) throws -> String {
+    guard let data = FileManager.default.contents(atPath: "\(source)/config.json"),
+          var config = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+        throw OnboardError.io(path: "\(source)/config.json", reason: "not a JSON object")
+    }
+    edit(&config)
+    try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: "\(directory)/config.json"))
+    let file = try SafeTensorsFile(path: "\(source)/model.safetensors")
+    var tensors = file.entries.map { (name: $0.name, tensor: file.tensor($0)) }
+    change(&tensors)
+    try SafeTensorsWriter.write(tensors, to: "\(directory)/model.safetensors")
+    return directory
+}
