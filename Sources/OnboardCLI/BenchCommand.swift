@@ -111,38 +111,57 @@ enum ByteCount {
 }
 
 /// The executor `bench` times: FP32 on any bundle, INT8 on a quantized one.
-struct BenchTarget {
-    private let fp32: FP32Executor?
-    private let int8: Int8Executor?
+enum BenchTarget {
+    case fp32(FP32Executor)
+    case int8(Int8Executor)
 
     init(bundle: ModelBundle, precision: BenchCommand.Precision, batch: Int, threads: Int) throws {
         let graph = try bundle.graph(batch: batch)
         switch precision {
         case .fp32:
-            fp32 = try FP32Executor(graph: graph, threads: threads)
-            int8 = nil
+            self = .fp32(try FP32Executor(graph: graph, threads: threads))
         case .int8:
             guard let plan = try QuantizedBundle.plan(of: bundle) else {
                 throw OnboardError.invalidArgument("\(bundle.directory): --precision int8 needs a quantized bundle (run 'onboard quantize')")
             }
-            int8 = try Int8Executor(graph: graph, plan: plan, threads: threads,
-                                    planSource: (bundle.directory as NSString).appendingPathComponent(QuantizedBundle.planFile))
-            fp32 = nil
+            self = .int8(try Int8Executor(graph: graph, plan: plan, threads: threads,
+                                          planSource: (bundle.directory as NSString).appendingPathComponent(QuantizedBundle.planFile)))
         }
     }
 
     func run(_ inputs: [String: Tensor]) throws -> [String: Tensor] {
-        if let int8 { return try int8.run(inputs) }
-        return try fp32!.run(inputs)
+        switch self {
+        case let .fp32(executor): return try executor.run(inputs)
+        case let .int8(executor): return try executor.run(inputs)
+        }
     }
 
     func attach(_ profiler: Profiler) {
-        fp32?.profiler = profiler
-        int8?.profiler = profiler
+        switch self {
+        case let .fp32(executor): executor.profiler = profiler
+        case let .int8(executor): executor.profiler = profiler
+        }
     }
 
-    var memoryPlan: MemoryPlan { int8?.memoryPlan ?? fp32!.plan }
+    var memoryPlan: MemoryPlan {
+        switch self {
+        case let .fp32(executor): return executor.plan
+        case let .int8(executor): return executor.memoryPlan
+        }
+    }
+
     /// The graph the executor runs (node order = `memoryPlan.liveBytesPerNode` order).
-    var graph: Graph { int8?.graph ?? fp32!.graph }
-    var weightBytes: Int { int8?.weightBytes ?? fp32!.plan.weightBytes }
+    var graph: Graph {
+        switch self {
+        case let .fp32(executor): return executor.graph
+        case let .int8(executor): return executor.graph
+        }
+    }
+
+    var weightBytes: Int {
+        switch self {
+        case let .fp32(executor): return executor.plan.weightBytes
+        case let .int8(executor): return executor.weightBytes
+        }
+    }
 }
