@@ -145,6 +145,40 @@ static void layernorm_rows__reference(const uint8_t *x, uint8_t *y, size_t rows,
     }
 }
 
+void onboard_q8_softmax_exp_rows(const uint8_t *x, uint8_t *y, size_t rows, size_t n, const uint8_t *reversed) {
+    for (size_t r = 0; r < rows; r++) {
+        const uint8_t *row = x + r * n;
+        uint8_t *out = y + r * n;
+        uint8_t top = 0;
+        for (size_t j = 0; j < n; j++) top = row[j] > top ? row[j] : top;
+        if (top == 255) { /* always so on QANS-stabilized logits */
+            onboard_q8_lookup_u8(row, out, n, reversed);
+        } else {
+            const uint8_t lift = (uint8_t)(255 - top);
+            for (size_t j = 0; j < n; j++) out[j] = reversed[(uint8_t)(row[j] + lift)];
+        }
+    }
+}
+
+ROWS_CLONES
+void onboard_q8_divide_rows_s32(const int32_t *acc, size_t rows, size_t n, const int32_t *divisors, int64_t numerator,
+                                int32_t shift, uint8_t *y, int32_t zero_point, int32_t qmin, int32_t qmax) {
+    for (size_t r = 0; r < rows; r++) {
+        const int32_t *v = acc + r * n;
+        uint8_t *out = y + r * n;
+        const int64_t divisor = divisors[r];
+        if (divisor <= 0) {
+            for (size_t j = 0; j < n; j++) out[j] = (uint8_t)clamp_i32(zero_point, qmin, qmax);
+            continue;
+        }
+        const int64_t m = numerator >= 0 ? (numerator + divisor / 2) / divisor : -((-numerator + divisor / 2) / divisor);
+        for (size_t j = 0; j < n; j++) {
+            const int64_t q = rshift_round_fast((int64_t)v[j] * m, shift);
+            out[j] = (uint8_t)clamp_i64(zero_point + q, qmin, qmax);
+        }
+    }
+}
+
 /* The AVX-512 row kernels run where the int8 GEMM runs its AVX-512 VNNI path (so ONBOARD_ISA
  * forcing a lower path selects the reference here too) and the CPU has VBMI. */
 static int use_avx512_rows(void) {

@@ -233,7 +233,7 @@ final class NonlinearRecipeTests: XCTestCase {
         XCTAssertEqual(try JSONDecoder().decode(QuantizationRecipe.self, from: encoded), qans)
         for (json, item) in [(#"{"softmax_input": "shifted"}"#, "softmax_input"), (#"{"softmax": "table"}"#, "softmax"),
                              (#"{"layernorm": "int"}"#, "layernorm"), (#"{"softmax_clip": 15}"#, "softmax_clip"),
-                             (#"{"weight_clip": "percentile"}"#, "weight_clip"),
+                             (#"{"weight_clip": "percentile"}"#, "weight_clip"), (#"{"softmax_output": "lazy"}"#, "softmax_output"),
                              (#"{"softmax_input": "stabilized", "softmax_clip": -1}"#, "softmax_clip")] {
             XCTAssertThrowsError(try decode(json), json) { XCTAssertTrue("\($0)".contains(": \(item):"), "\($0)") }
         }
@@ -249,6 +249,7 @@ final class NonlinearRecipeTests: XCTestCase {
         XCTAssertEqual(qpetr.softmaxInput, .stabilized)
         XCTAssertTrue(qpetr.integerSoftmax)
         XCTAssertEqual(qpetr.layerNorm, .integer)
+        XCTAssertEqual(qpetr.softmaxOutput, .deferred)
         let naive = try QuantizationRecipe.load(path: "\(directory)/int8-per-tensor-percentile.json")
         XCTAssertEqual(naive.observer, .percentile)
         XCTAssertEqual(naive.percentile, 99.99)
@@ -256,5 +257,6 @@ final class NonlinearRecipeTests: XCTestCase {
         XCTAssertEqual(naive.softmaxInput, .plain)
         XCTAssertFalse(naive.integerSoftmax)
         XCTAssertEqual(naive.layerNorm, .float)
+        XCTAssertEqual(naive.softmaxOutput, .normalized)
     }
 }

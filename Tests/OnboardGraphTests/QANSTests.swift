@@ -8,7 +8,7 @@ import XCTest
 /// An attention graph whose logits carry large offsets that plain per-tensor quantization has to cover.
 struct AttentionFixture {
     static let heads = 4, keys = 32, depth = 16
-    /// Query rows per head (above `Int8MatMul.stabilizedRows` to cover several int32 blocks).
+    /// Query rows per head (above `Int8MatMul.blockRows` to cover several int32 blocks).
     var queries = 16
 
     /// q [H, M, D] · kᵀ (alpha) -> softmax -> · v [H, N, D]: `context` is the only output.
@@ -179,7 +179,7 @@ final class QANSTests: XCTestCase {
     /// float product, row max subtracted, fake-quantized output), and the diagnosis' own figures.
     func test_diagnosisModelsTheExecutorsStabilizedLogits() throws {
         var fixture = AttentionFixture()
-        fixture.queries = 2 * Int8MatMul.stabilizedRows + 5
+        fixture.queries = 2 * Int8MatMul.blockRows + 5
         let graph = try fixture.attentionGraph(alpha: 0.7)
         var random = TestRandom(seed: 17)
         let calibration = (0..<4).map { _ in fixture.rowOffsetSample(&random) }
@@ -267,7 +267,7 @@ final class QANSTests: XCTestCase {
 
     func test_everyKernelPathGivesTheSameStabilizedOutput() throws {
         var fixture = AttentionFixture()
-        fixture.queries = Int8MatMul.stabilizedRows + 13
+        fixture.queries = Int8MatMul.blockRows + 13
         let graph = try fixture.attentionGraph(alpha: 0.5)
         var random = TestRandom(seed: 8)
         let calibration = (0..<3).map { _ in fixture.rowOffsetSample(&random) }

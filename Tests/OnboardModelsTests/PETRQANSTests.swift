@@ -63,6 +63,12 @@ final class PETRQANSTests: XCTestCase {
             let q = try XCTUnwrap(qpetr.plan.activations[node.name])
             XCTAssertEqual(q.zeroPoint, 255, node.name)
         }
+        // ... and every attention's probabilities reach their AV product unnormalized.
+        let probabilities = qpetr.graph.nodes.filter { $0.op == .softmax }
+        XCTAssertEqual(probabilities.count, 4)
+        for node in probabilities {
+            XCTAssertEqual(qpetr.plan.activations[node.name], SoftmaxNormalization.parameters, node.name)
+        }
         XCTAssertGreaterThan(qpetr.classScores, 15)
         XCTAssertGreaterThan(qpetr.boxes, 15)
     }

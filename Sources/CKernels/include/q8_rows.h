@@ -21,6 +21,18 @@ void onboard_q8_stabilize_rows_s32(const int32_t *sums, size_t rows, size_t n, f
 void onboard_q8_softmax_lut_rows(const uint8_t *x, uint8_t *y, size_t rows, size_t n, const int32_t *table,
                                  int64_t numerator, int32_t shift, int32_t zero_point, int32_t qmin, int32_t qmax);
 
+/* Softmax with deferred normalization, first half: y_j = reversed[x_j + 255 - top] with top the
+ * row's max code, where reversed[255 - d] holds the u8 code of e^(-s d) (255 for d = 0), i.e. each
+ * row's e^(x - max) in steps of 1/255. The product with V divides by the row's code sum after
+ * the accumulation (onboard_q8_divide_rows_s32). */
+void onboard_q8_softmax_exp_rows(const uint8_t *x, uint8_t *y, size_t rows, size_t n, const uint8_t *reversed);
+
+/* Deferred-normalization epilogue: per row r, m = round(numerator / divisors[r]) and
+ * y = clamp(zero_point + round(acc * m / 2^shift)) (ties away from zero); a divisor <= 0 gives
+ * zero_point. Needs 1 <= shift <= 62 and |acc * m| < 2^63. */
+void onboard_q8_divide_rows_s32(const int32_t *acc, size_t rows, size_t n, const int32_t *divisors, int64_t numerator,
+                                int32_t shift, uint8_t *y, int32_t zero_point, int32_t qmin, int32_t qmax);
+
 /* DI-Norm layernorm of u8 codes (n <= 16384): D_j = n x_j - sum x, the denominator
  * isqrt(sum D^2 2^(2p) / n + epsilon 2^(2p)) with p as large as 61 bits allow (at most 20), one
  * 31-bit reciprocal per row giving yhat_j = D_j 2^(F+p) / denominator in fixed point (F =

@@ -3,7 +3,8 @@ import OnboardQuant
 
 /// Runs the FP32 graph over a calibration set with an observer on every activation tensor and
 /// turns the observed ranges into a `QuantizationPlan`. Logits the INT8 executor stores stabilized
-/// (`SoftmaxStabilization`) are observed after subtracting each row's max, so their range is [min, 0].
+/// (`SoftmaxStabilization`) are observed after subtracting each row's max, so their range is [min, 0];
+/// softmax outputs it stores with deferred normalization (`SoftmaxNormalization`) have fixed parameters.
 public enum Calibrator {
     /// - Parameters:
     ///   - count: number of calibration samples (at least 1).
@@ -19,7 +20,9 @@ public enum Calibrator {
         options.percentile = recipe.percentile
         var observers: [Int: any RangeObserver] = [:]
         let inherited = inheritedParameters(graph)
-        for (index, info) in graph.values.enumerated() where info.role != .constant && info.dtype == .f32 && inherited[index] == nil {
+        let deferred = SoftmaxNormalization.deferredValues(in: graph, recipe: recipe)
+        for (index, info) in graph.values.enumerated()
+        where info.role != .constant && info.dtype == .f32 && inherited[index] == nil && !deferred.contains(index) {
             observers[index] = makeObserver(recipe.observer, item: info.name, options: options)
         }
         let stabilized = SoftmaxStabilization.stabilizedValues(in: graph, recipe: recipe)
@@ -42,6 +45,7 @@ public enum Calibrator {
             progress(i + 1, count)
         }
         var activations: [String: ActivationQuant] = [:]
+        for index in deferred { activations[graph.values[index].name] = SoftmaxNormalization.parameters }
         for (index, observer) in observers {
             if stabilized.contains(index) {
                 let range = try observer.calibratedRange()

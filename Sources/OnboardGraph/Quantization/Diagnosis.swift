@@ -8,8 +8,11 @@ import OnboardQuant
 /// FP32 reference has each row's max subtracted (and is raised to the recipe's `-softmax_clip`: a
 /// logit below it weighs at most e^-clip in the softmax, whose own row measures that effect, so
 /// the logits' row shows their quantization error where it matters), and the isolated model
-/// subtracts the max from the float product before fake-quantizing, as the executor's epilogue does. Integer softmax and layernorm are
-/// modelled by the float op with fake-quantized input and output (they stay within one code of it).
+/// subtracts the max from the float product before fake-quantizing, as the executor's epilogue does.
+/// Softmax outputs stored with deferred normalization are compared as the probabilities they stand
+/// for, and fake-quantized as the executor represents them (`SoftmaxNormalization.fakeQuantize`).
+/// Integer softmax and layernorm are modelled by the float op with fake-quantized input and output
+/// (they stay within one code of it).
 public enum QuantizationDiagnosis {
     public struct Metrics: Codable, Equatable, Sendable {
         /// 20·log10(|x| / |x - y|) in dB (+inf when equal).
@@ -97,9 +100,7 @@ public enum QuantizationDiagnosis {
             }
             let values = floatValues[info.name] ?? [Float](repeating: 0, count: info.count)
             let tensor = try Tensor(shape: info.shape, values: values)
-            if quantizes, let params = executor.plan.activations[info.name] {
-                fakeQuantize(tensor, params)
-            }
+            if quantizes { fakeQuantize(tensor, id, executor: executor) }
             buffers.append(tensor)
         }
         let info = graph.info(node.output)
@@ -110,8 +111,17 @@ public enum QuantizationDiagnosis {
         if executor.stabilizedValues.contains(node.output), let width = info.shape.last {
             SoftmaxStabilization.subtractRowMax(UnsafeMutableBufferPointer(start: output.floatPointer, count: output.count), width: width)
         }
-        if quantizes, let params = executor.plan.activations[info.name] { fakeQuantize(output, params) }
+        if quantizes { fakeQuantize(output, node.output, executor: executor) }
         return output.floats()
+    }
+
+    private static func fakeQuantize(_ tensor: Tensor, _ id: ValueID, executor: Int8Executor) {
+        let info = executor.graph.info(id)
+        if executor.deferredValues.contains(id), let width = info.shape.last {
+            SoftmaxNormalization.fakeQuantize(UnsafeMutableBufferPointer(start: tensor.floatPointer, count: tensor.count), width: width)
+        } else if let params = executor.plan.activations[info.name] {
+            fakeQuantize(tensor, params)
+        }
     }
 
     private static func fakeQuantize(_ tensor: Tensor, _ q: ActivationQuant) {

@@ -17,6 +17,8 @@ import OnboardQuant
 ///       "softmax_clip": 15,              // stabilized only, optional: lower bound of the stabilized range
 ///       "softmax": "float",              // float (island) | lut (integer, 256-entry exp table);
 ///                                        // default lut when softmax_input is stabilized, else float
+///       "softmax_output": "normalized",  // normalized | deferred (lut only: e^(x - row max) in steps of
+///                                        // 1/255, the product with V divides by the row sum)
 ///       "layernorm": "float"             // float (island) | integer (I-LLM DI-Norm)
 ///     }
 public struct QuantizationRecipe: Codable, Equatable, Sendable {
@@ -27,6 +29,9 @@ public struct QuantizationRecipe: Codable, Equatable, Sendable {
     /// logits minus each row's max, quantized over [min, 0] (see `SoftmaxStabilization`).
     public enum SoftmaxInput: String, Codable, Sendable { case plain, stabilized }
     public enum SoftmaxKernel: String, Codable, Sendable { case float, lut }
+    /// What an integer softmax read only by integer matmuls stores: probabilities, or each row's
+    /// e^(x - max) with the division by the row sum deferred to the matmul (see `SoftmaxNormalization`).
+    public enum SoftmaxOutput: String, Codable, Sendable { case normalized, deferred }
     public enum LayerNormKernel: String, Codable, Sendable { case float, integer }
 
     public var observer: ObserverKind = .minmax
@@ -43,6 +48,7 @@ public struct QuantizationRecipe: Codable, Equatable, Sendable {
     public var softmaxClip: Double?
     /// nil: `.lut` when the softmax input is stabilized, else `.float` (see `integerSoftmax`).
     public var softmax: SoftmaxKernel?
+    public var softmaxOutput: SoftmaxOutput = .normalized
     public var layerNorm: LayerNormKernel = .float
 
     public init() {}
@@ -55,6 +61,7 @@ public struct QuantizationRecipe: Codable, Equatable, Sendable {
         case weightClip = "weight_clip"
         case keepFloat = "keep_float", keepFloatKinds = "keep_float_kinds"
         case softmaxInput = "softmax_input", softmaxClip = "softmax_clip", softmax, layerNorm = "layernorm"
+        case softmaxOutput = "softmax_output"
     }
 
     public init(from decoder: Decoder) throws {
@@ -82,6 +89,10 @@ public struct QuantizationRecipe: Codable, Equatable, Sendable {
             }
         }
         softmax = try c.decodeIfPresent(SoftmaxKernel.self, forKey: .softmax)
+        softmaxOutput = try c.decodeIfPresent(SoftmaxOutput.self, forKey: .softmaxOutput) ?? .normalized
+        guard softmaxOutput == .normalized || integerSoftmax else {
+            throw DecodingError.dataCorruptedError(forKey: .softmaxOutput, in: c, debugDescription: "\"deferred\" needs \"softmax\": \"lut\"")
+        }
         layerNorm = try c.decodeIfPresent(LayerNormKernel.self, forKey: .layerNorm) ?? .float
     }
 
@@ -98,6 +109,7 @@ public struct QuantizationRecipe: Codable, Equatable, Sendable {
         try c.encode(softmaxInput, forKey: .softmaxInput)
         try c.encodeIfPresent(softmaxClip, forKey: .softmaxClip)
         try c.encodeIfPresent(softmax, forKey: .softmax)
+        try c.encode(softmaxOutput, forKey: .softmaxOutput)
         try c.encode(layerNorm, forKey: .layerNorm)
     }
 

@@ -11,9 +11,15 @@ extension Int8Executor {
                     + "over [min, 0] (zero point at the top code), got zero point \(q.zeroPoint) of \(q.qmin)...\(q.qmax): recalibrate with this recipe")
             }
         }
+        for id in deferredValues.sorted() where params(id) != SoftmaxNormalization.parameters {
+            throw OnboardError.format(path: planSource, item: graph.info(id).name, reason: "softmax_output \"deferred\" needs this tensor's "
+                + "parameters fixed at scale 1/255, zero point 0, got \(params(id)): recalibrate with this recipe")
+        }
         for (index, node) in graph.nodes.enumerated() where executions[index] == .integer {
             guard case let .q8(output) = formats[node.output.index] else { continue }
             switch node.op {
+            case .softmax where deferredValues.contains(node.output):
+                deferredSoftmaxes[index] = DeferredSoftmax(input: params(node.inputs[0]))
             case .softmax:
                 integerSoftmaxes[index] = try IntegerSoftmax(input: params(node.inputs[0]), output: output, node: node.name)
             case let .layerNorm(epsilon):
@@ -40,7 +46,9 @@ extension Int8Executor {
         Parallel.forRanges(count: workers, threads: workers) { range in
             for worker in range {
                 let mine = (rows * worker / workers)..<(rows * (worker + 1) / workers)
-                if let softmax = integerSoftmaxes[index] {
+                if let softmax = deferredSoftmaxes[index] {
+                    softmax.run(input, out, rows: mine, width: width)
+                } else if let softmax = integerSoftmaxes[index] {
                     softmax.run(input, out, rows: mine, width: width)
                 } else if let norm = integerNorms[index] {
                     norm.run(input, out, rows: mine, work: work + worker * IntegerLayerNorm.workBytes(width: width))

@@ -12,7 +12,10 @@ import OnboardCore
 /// `"layernorm": "integer"` runs layernorm as `IntegerLayerNorm` (both `.integer`, not islands), and
 /// `"softmax_input": "stabilized"` (QANS) stores the logits of every softmax fed by an integer matmul
 /// minus their row max (`SoftmaxStabilization`): those values, as the observer sees them too, are
-/// the stabilized logits, not the graph's float logits.
+/// the stabilized logits, not the graph's float logits. `"softmax_output": "deferred"` stores the
+/// integer softmaxes read only by integer matmuls as each row's e^(x - max), and those matmuls divide
+/// by the row sums (`SoftmaxNormalization`); such a tensor is dequantized as the probabilities it
+/// stands for (codes over their row sum).
 public final class Int8Executor {
     /// How each node runs.
     public enum Execution: String, Sendable {
@@ -31,6 +34,8 @@ public final class Int8Executor {
     public let memoryPlan: MemoryPlan
     /// Softmax inputs stored stabilized (row max subtracted), see `SoftmaxStabilization`.
     public let stabilizedValues: Set<ValueID>
+    /// Softmax outputs stored as e^(x - row max), normalized by the matmul reading them, see `SoftmaxNormalization`.
+    public let deferredValues: Set<ValueID>
     public var profiler: Profiler?
     /// Sees every input and node output, dequantized, as soon as it is computed.
     public var valueObserver: ((ValueID, UnsafeBufferPointer<Float>) throws -> Void)?
@@ -44,6 +49,7 @@ public final class Int8Executor {
     private var tables: [Int: [UInt8]] = [:]
     /// Integer softmax and layernorm kernels, by node index.
     var integerSoftmaxes: [Int: IntegerSoftmax] = [:]
+    var deferredSoftmaxes: [Int: DeferredSoftmax] = [:]
     var integerNorms: [Int: IntegerLayerNorm] = [:]
     /// Islands computed straight from codes (tables, fused add, row blocks); off only to test
     /// that they match the plain islands.
@@ -69,6 +75,7 @@ public final class Int8Executor {
         self.threads = threads
         executions = graph.nodes.map { Self.execution(of: $0, graph: graph, recipe: plan.recipe) }
         stabilizedValues = Set(SoftmaxStabilization.stabilizedValues(in: graph, recipe: plan.recipe).map { ValueID(index: $0) })
+        deferredValues = Set(SoftmaxNormalization.deferredValues(in: graph, recipe: plan.recipe).map { ValueID(index: $0) })
         var formats = [Format](repeating: .f32, count: graph.values.count)
         // `validate` guarantees parameters for every non-constant value.
         func params(_ id: ValueID) -> ActivationQuant { plan.activations[graph.info(id).name]! }
@@ -89,7 +96,8 @@ public final class Int8Executor {
         var scratchByNode: [String: Int] = [:]
         for (node, execution) in zip(graph.nodes, executions) {
             scratchByNode[node.name] = Self.scratchBytes(node, execution, graph: graph, threads: threads,
-                                                         stabilized: stabilizedValues.contains(node.output))
+                                                         stabilized: stabilizedValues.contains(node.output),
+                                                         normalizesRows: node.inputs.first.map(deferredValues.contains) ?? false)
         }
         memoryPlan = MemoryPlanner.plan(graph, byteCount: { byteCounts[$0.index] }, scratchBytes: { scratchByNode[$0.name] ?? 0 })
         arena = AlignedBuffer(byteCount: memoryPlan.arenaBytes)
@@ -276,6 +284,7 @@ public final class Int8Executor {
                            b: b, bShape: graph.info(node.inputs[1]).shape, bq: params(node.inputs[1]),
                            transposeB: transposeB, alpha: alpha, out: out, outq: outq,
                            fixedPoint: plan.recipe.requantization == .fixedPoint, stabilized: stabilizedValues.contains(node.output),
+                           normalizesRows: deferredValues.contains(node.inputs[0]),
                            scratch: scratch.pointer + offset, threads: threads)
         case .softmax, .layerNorm:
             runNonlinear(index, node, input: input, work: scratch.pointer + Self.workOffset(node, graph: graph))
@@ -330,7 +339,11 @@ public final class Int8Executor {
     func copyAsFloat(_ id: ValueID, into target: UnsafeMutablePointer<Float>) {
         let info = graph.info(id)
         switch format(id) {
-        case let .q8(q): ActivationCodec.dequantize(codes(id), into: target, count: info.count, q, threads: threads)
+        case let .q8(q):
+            ActivationCodec.dequantize(codes(id), into: target, count: info.count, q, threads: threads)
+            if deferredValues.contains(id), let width = info.shape.last {
+                SoftmaxNormalization.normalizeRows(UnsafeMutableBufferPointer(start: target, count: info.count), width: width)
+            }
         case .f32: target.update(from: floats(id), count: info.count)
         }
     }
@@ -353,7 +366,8 @@ public final class Int8Executor {
 
     static func workOffset(_ node: Node, graph: Graph) -> Int { slotOffset(2, node: node, graph: graph) }
 
-    static func scratchBytes(_ node: Node, _ execution: Execution, graph: Graph, threads: Int, stabilized: Bool) -> Int {
+    static func scratchBytes(_ node: Node, _ execution: Execution, graph: Graph, threads: Int, stabilized: Bool,
+                             normalizesRows: Bool) -> Int {
         switch execution {
         case .view, .movement:
             return 0
@@ -370,7 +384,7 @@ public final class Int8Executor {
                 let a = shapes[0], b = shapes[1]
                 let n = transposeB ? b[b.count - 2] : b[b.count - 1]
                 return quantizeSlots + Int8MatMul.scratchBytes(m: a[a.count - 2], n: n, k: a[a.count - 1], threads: threads,
-                                                               stabilized: stabilized)
+                                                               stabilized: stabilized, normalizesRows: normalizesRows)
             case .layerNorm:
                 return quantizeSlots + threads * IntegerLayerNorm.workBytes(width: shapes[0].last ?? 0)
             default:
