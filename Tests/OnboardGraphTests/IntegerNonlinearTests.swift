@@ -228,12 +228,15 @@ final class NonlinearRecipeTests: XCTestCase {
         XCTAssertTrue(try decode(#"{"softmax": "lut"}"#).integerSoftmax)
         XCTAssertEqual(try decode(#"{"weight_clip": "mse"}"#).weightClip, .mse)
         XCTAssertEqual(plain.weightClip, .max)
+        XCTAssertEqual(plain.graphOutputs, .quantized)
+        XCTAssertEqual(try decode(#"{"graph_outputs": "float"}"#).graphOutputs, .float)
         // Round trip through a saved plan.
         let encoded = try JSONEncoder().encode(qans)
         XCTAssertEqual(try JSONDecoder().decode(QuantizationRecipe.self, from: encoded), qans)
         for (json, item) in [(#"{"softmax_input": "shifted"}"#, "softmax_input"), (#"{"softmax": "table"}"#, "softmax"),
                              (#"{"layernorm": "int"}"#, "layernorm"), (#"{"softmax_clip": 15}"#, "softmax_clip"),
                              (#"{"weight_clip": "percentile"}"#, "weight_clip"), (#"{"softmax_output": "lazy"}"#, "softmax_output"),
+                             (#"{"graph_outputs": "f32"}"#, "graph_outputs"),
                              (#"{"softmax_input": "stabilized", "softmax_clip": -1}"#, "softmax_clip")] {
             XCTAssertThrowsError(try decode(json), json) { XCTAssertTrue("\($0)".contains(": \(item):"), "\($0)") }
         }
@@ -250,6 +253,7 @@ final class NonlinearRecipeTests: XCTestCase {
         XCTAssertTrue(qpetr.integerSoftmax)
         XCTAssertEqual(qpetr.layerNorm, .integer)
         XCTAssertEqual(qpetr.softmaxOutput, .deferred)
+        XCTAssertEqual(qpetr.graphOutputs, .float)
         let naive = try QuantizationRecipe.load(path: "\(directory)/int8-per-tensor-percentile.json")
         XCTAssertEqual(naive.observer, .percentile)
         XCTAssertEqual(naive.percentile, 99.99)
@@ -258,5 +262,6 @@ final class NonlinearRecipeTests: XCTestCase {
         XCTAssertFalse(naive.integerSoftmax)
         XCTAssertEqual(naive.layerNorm, .float)
         XCTAssertEqual(naive.softmaxOutput, .normalized)
+        XCTAssertEqual(naive.graphOutputs, .quantized, "the naive baseline rounds every tensor")
     }
 }

@@ -100,7 +100,8 @@ public enum QuantizationDiagnosis {
             }
             let values = floatValues[info.name] ?? [Float](repeating: 0, count: info.count)
             let tensor = try Tensor(shape: info.shape, values: values)
-            if quantizes { fakeQuantize(tensor, id, executor: executor) }
+            // An integer op quantizes an f32 operand on entry; a float island reads it as it is.
+            if quantizes && (execution == .integer || executor.storesCodes(id)) { fakeQuantize(tensor, id, executor: executor) }
             buffers.append(tensor)
         }
         let info = graph.info(node.output)
@@ -111,7 +112,7 @@ public enum QuantizationDiagnosis {
         if executor.stabilizedValues.contains(node.output), let width = info.shape.last {
             SoftmaxStabilization.subtractRowMax(UnsafeMutableBufferPointer(start: output.floatPointer, count: output.count), width: width)
         }
-        if quantizes { fakeQuantize(output, node.output, executor: executor) }
+        if executor.storesCodes(node.output) { fakeQuantize(output, node.output, executor: executor) }
         return output.floats()
     }
 

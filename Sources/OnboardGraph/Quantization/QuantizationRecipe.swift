@@ -19,7 +19,9 @@ import OnboardQuant
 ///                                        // default lut when softmax_input is stabilized, else float
 ///       "softmax_output": "normalized",  // normalized | deferred (lut only: e^(x - row max) in steps of
 ///                                        // 1/255, the product with V divides by the row sum)
-///       "layernorm": "float"             // float (island) | integer (I-LLM DI-Norm)
+///       "layernorm": "float",            // float (island) | integer (I-LLM DI-Norm)
+///       "graph_outputs": "quantized"     // quantized | float (outputs of integer Linears, alone or stacked
+///                                        // by a concat, written in f32 from the int32 accumulators)
 ///     }
 public struct QuantizationRecipe: Codable, Equatable, Sendable {
     public enum Granularity: String, Codable, Sendable { case perTensor = "per_tensor", perChannel = "per_channel" }
@@ -33,6 +35,8 @@ public struct QuantizationRecipe: Codable, Equatable, Sendable {
     /// e^(x - max) with the division by the row sum deferred to the matmul (see `SoftmaxNormalization`).
     public enum SoftmaxOutput: String, Codable, Sendable { case normalized, deferred }
     public enum LayerNormKernel: String, Codable, Sendable { case float, integer }
+    /// How the graph's outputs leave the integer pipeline (see `DequantizedOutputs`).
+    public enum GraphOutputs: String, Codable, Sendable { case quantized, float }
 
     public var observer: ObserverKind = .minmax
     public var percentile: Double = 99.99
@@ -50,6 +54,7 @@ public struct QuantizationRecipe: Codable, Equatable, Sendable {
     public var softmax: SoftmaxKernel?
     public var softmaxOutput: SoftmaxOutput = .normalized
     public var layerNorm: LayerNormKernel = .float
+    public var graphOutputs: GraphOutputs = .quantized
 
     public init() {}
 
@@ -61,7 +66,7 @@ public struct QuantizationRecipe: Codable, Equatable, Sendable {
         case weightClip = "weight_clip"
         case keepFloat = "keep_float", keepFloatKinds = "keep_float_kinds"
         case softmaxInput = "softmax_input", softmaxClip = "softmax_clip", softmax, layerNorm = "layernorm"
-        case softmaxOutput = "softmax_output"
+        case softmaxOutput = "softmax_output", graphOutputs = "graph_outputs"
     }
 
     public init(from decoder: Decoder) throws {
@@ -94,6 +99,7 @@ public struct QuantizationRecipe: Codable, Equatable, Sendable {
             throw DecodingError.dataCorruptedError(forKey: .softmaxOutput, in: c, debugDescription: "\"deferred\" needs \"softmax\": \"lut\"")
         }
         layerNorm = try c.decodeIfPresent(LayerNormKernel.self, forKey: .layerNorm) ?? .float
+        graphOutputs = try c.decodeIfPresent(GraphOutputs.self, forKey: .graphOutputs) ?? .quantized
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -111,6 +117,7 @@ public struct QuantizationRecipe: Codable, Equatable, Sendable {
         try c.encodeIfPresent(softmax, forKey: .softmax)
         try c.encode(softmaxOutput, forKey: .softmaxOutput)
         try c.encode(layerNorm, forKey: .layerNorm)
+        try c.encode(graphOutputs, forKey: .graphOutputs)
     }
 
     /// Reads a recipe file; a malformed field is an error naming the file and the field.

@@ -76,6 +76,7 @@ public final class Int8Executor {
         executions = graph.nodes.map { Self.execution(of: $0, graph: graph, recipe: plan.recipe) }
         stabilizedValues = Set(SoftmaxStabilization.stabilizedValues(in: graph, recipe: plan.recipe).map { ValueID(index: $0) })
         deferredValues = Set(SoftmaxNormalization.deferredValues(in: graph, recipe: plan.recipe).map { ValueID(index: $0) })
+        let dequantizedOutputs = DequantizedOutputs.values(in: graph, recipe: plan.recipe)
         var formats = [Format](repeating: .f32, count: graph.values.count)
         // `validate` guarantees parameters for every non-constant value.
         func params(_ id: ValueID) -> ActivationQuant { plan.activations[graph.info(id).name]! }
@@ -85,7 +86,8 @@ public final class Int8Executor {
             switch execution {
             case .view, .movement: formats[node.output.index] = formats[node.inputs[0].index]
             case .keptFloat: formats[node.output.index] = .f32
-            case .integer, .floatIsland: formats[node.output.index] = .q8(params(node.output))
+            case .integer, .floatIsland:
+                formats[node.output.index] = dequantizedOutputs.contains(node.output.index) ? .f32 : .q8(params(node.output))
             }
         }
         self.formats = formats
@@ -126,7 +128,7 @@ public final class Int8Executor {
     private func prepareWeights() throws {
         let fixedPoint = plan.recipe.requantization == .fixedPoint
         for (index, node) in graph.nodes.enumerated() where executions[index] == .integer {
-            guard case let .q8(outputParams) = formats[node.output.index] else { continue }
+            let outputParams = params(node.output)
             let inputParams = params(node.inputs[0])
             switch node.op {
             case .linear:
@@ -135,7 +137,8 @@ public final class Int8Executor {
                 let shape = weight.codes.shape
                 let linear = Int8Linear(codes: weight.codes.rawPointer.assumingMemoryBound(to: Int8.self), scales: weight.scales,
                                         n: shape[0], k: shape[1], bias: bias.map { UnsafePointer($0.floatPointer) },
-                                        input: inputParams, output: outputParams, fixedPoint: fixedPoint)
+                                        input: inputParams, output: outputParams, fixedPoint: fixedPoint,
+                                        floatOutput: !storesCodes(node.output))
                 linears[index] = linear
                 weightBytes += linear.byteCount
             case let .conv2d(convolution):
@@ -307,6 +310,12 @@ public final class Int8Executor {
             return constant.floatPointer
         }
         return (arena.pointer + memoryPlan.offsets[id]!).assumingMemoryBound(to: Float.self)
+    }
+
+    /// Whether the value is held as u8 codes (not f32).
+    func storesCodes(_ id: ValueID) -> Bool {
+        if case .q8 = format(id) { return true }
+        return false
     }
 
     func format(_ id: ValueID) -> Format {

@@ -8,6 +8,8 @@ final class Int8Linear {
     let n: Int
     private let packed: AlignedBuffer
     let tables: EpilogueTables
+    /// u8 codes, or f32 values (accumulators times their scale) for a dequantized graph output.
+    let outType: onboard_q8_out_type
 
     /// Bytes the kernels keep: packed codes and the int32 / f32 per-column tables.
     var byteCount: Int { packed.byteCount + n * 8 }
@@ -16,7 +18,7 @@ final class Int8Linear {
     ///   - codes: int8 codes of the weight [N, K] (row j = output j), `scales` one or N.
     ///   - bias: f32 [N] or nil.
     init(codes: UnsafePointer<Int8>, scales: [Float], n: Int, k: Int, bias: UnsafePointer<Float>?,
-         input: ActivationQuant, output: ActivationQuant, fixedPoint: Bool) {
+         input: ActivationQuant, output: ActivationQuant, fixedPoint: Bool, floatOutput: Bool = false) {
         self.k = k
         self.n = n
         packed = AlignedBuffer(byteCount: max(onboard_q8_packed_size(k, n), 1))
@@ -31,16 +33,17 @@ final class Int8Linear {
             let biasUnits = bias.map { (Double($0[j]) / accumulatorScale).rounded(.toNearestOrEven) } ?? 0
             let folded = biasUnits - Double(input.zeroPoint) * Double(columnSums[j])
             colBias[j] = Int32(max(min(folded, Double(Int32.max)), Double(Int32.min)))
-            columnScales[j] = Float(accumulatorScale / Double(output.scale))
+            columnScales[j] = Float(floatOutput ? accumulatorScale : accumulatorScale / Double(output.scale))
         }
-        tables = EpilogueTables(colBias: colBias, scales: columnScales, output: output, fixedPoint: fixedPoint)
+        tables = EpilogueTables(colBias: colBias, scales: columnScales, output: output, fixedPoint: fixedPoint && !floatOutput)
+        outType = floatOutput ? ONBOARD_Q8_OUT_F32 : ONBOARD_Q8_OUT_U8
     }
 
-    /// out[M, N] (u8 codes, row stride ldc) from a[M, K] (u8 codes, row stride lda).
-    func run(_ a: UnsafePointer<UInt8>, m: Int, lda: Int, into out: UnsafeMutablePointer<UInt8>, ldc: Int, threads: Int) {
+    /// out[M, N] (u8 codes or f32, row stride ldc elements) from a[M, K] (u8 codes, row stride lda).
+    func run(_ a: UnsafePointer<UInt8>, m: Int, lda: Int, into out: UnsafeMutableRawPointer, ldc: Int, threads: Int) {
         let panels = (n + Int(ONBOARD_Q8_NR) - 1) / Int(ONBOARD_Q8_NR)
         let weights = UnsafePointer(packed.pointer.assumingMemoryBound(to: Int8.self))
-        tables.withEpilogue { epilogue in
+        tables.withEpilogue(outType: outType) { epilogue in
             // Panels in pairs, so the two-panel AVX-512 tile is not split across threads.
             Parallel.forRanges(count: (panels + 1) / 2, threads: threads) { pairs in
                 onboard_q8_gemm(m, n, k, a, lda, weights, epilogue, out, ldc,

@@ -1,0 +1,45 @@
+/// Graph outputs written in f32 straight from the int32 accumulators (recipe
+/// `"graph_outputs": "float"`), shared by the INT8 executor and the diagnosis.
+///
+/// A detector's raw outputs go to float decoding anyway. Requantizing them first adds a rounding
+/// the size of a whole tensor's step to every value: on PETR's box output, whose one u8 scale
+/// spans log sizes and velocities, that step moves a box centre by up to 0.2 m. Written in f32,
+/// the last Linear's only roundings are its input codes and int8 weights, as in deployments
+/// that leave the final layer's output dequantized.
+public enum DequantizedOutputs {
+    /// Indexes of the values kept in f32: a graph output an integer Linear produces, or a graph
+    /// output a concat builds from such Linears (directly or through reshapes), with those
+    /// Linears' outputs and the reshapes between; each read only on its way to that output.
+    public static func values(in graph: Graph, recipe: QuantizationRecipe) -> Set<Int> {
+        guard recipe.graphOutputs == .float else { return [] }
+        var readers: [Int: Int] = [:]
+        for node in graph.nodes { for input in node.inputs { readers[input.index, default: 0] += 1 } }
+        let producers = graph.producers
+        func integerLinear(_ id: ValueID) -> Bool {
+            guard let index = producers[id], case .linear = graph.nodes[index].op else { return false }
+            return Int8Executor.execution(of: graph.nodes[index], graph: graph, recipe: recipe) == .integer
+        }
+        /// The chain from an integer Linear through reshapes to `id`, each value read once; nil if none.
+        func chain(to id: ValueID) -> [Int]? {
+            if integerLinear(id) { return [id.index] }
+            guard let index = producers[id], case .reshape = graph.nodes[index].op,
+                  let source = graph.nodes[index].inputs.first, readers[source.index] == 1 else { return nil }
+            return chain(to: source).map { $0 + [id.index] }
+        }
+        var result: Set<Int> = []
+        for output in graph.outputs {
+            guard readers[output.index] == nil else { continue }
+            if integerLinear(output) {
+                result.insert(output.index)
+                continue
+            }
+            guard let index = producers[output], case .concat = graph.nodes[index].op,
+                  Int8Executor.execution(of: graph.nodes[index], graph: graph, recipe: recipe) == .floatIsland else { continue }
+            let chains = graph.nodes[index].inputs.map { readers[$0.index] == 1 ? chain(to: $0) : nil }
+            guard chains.allSatisfy({ $0 != nil }) else { continue }
+            result.insert(output.index)
+            for values in chains { result.formUnion(values ?? []) }
+        }
+        return result
+    }
+}
