@@ -16,6 +16,8 @@ Staged recipe of the shipped demo models (Configs/models/petr-demo/README.md lis
   python tools/train_demo_petr.py --data TRAIN_SET --work W2 --stage head --init-from W1/checkpoint.pt --iters 6500 --batch 4
   # 3. Q-PETR: the same head with QFPE instead of the official position embedding, from stage 2
   python tools/train_demo_petr.py --data TRAIN_SET --work W3 --stage head --pe qfpe --init-from W2/checkpoint.pt ...
+  # 4. Q-PETR fine-tuned for INT8: float and simulated-INT8 losses together (demo_petr/qat.py)
+  python tools/train_demo_petr.py --data TRAIN_SET --work W4 --stage head --pe qfpe --init-from W3/checkpoint.pt --qat 1 ...
   python tools/train_demo_petr.py --work W2 --export Configs/models/petr-demo --data HELDOUT_SET --split synth_val
   python tools/train_demo_petr.py --work W2 --data SET --split synth_val --predict RESULTS.json
 """
@@ -29,7 +31,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from demo_petr import losses  # noqa: E402
+from demo_petr import losses, qat  # noqa: E402
 from demo_petr.model import DemoPETR, refine_qfpe  # noqa: E402
 from demo_petr.nuscenes_set import CLASSES, Crop, Tables, load_sample, normalize_images  # noqa: E402
 
@@ -226,7 +228,7 @@ def learning_rate(args, it):
 
 def save_checkpoint(path, model, optimizer, it, args):
     tmp = path + ".tmp"
-    torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "iteration": it,
+    torch.save({"model": qat.plain_state_dict(model), "optimizer": optimizer.state_dict(), "iteration": it,
                 "config": model.config, "generator": args.generator.get_state(), "stage": args.stage,
                 "numpy": np.random.get_state(), "args": {k: v for k, v in vars(args).items() if k != "generator"}}, tmp)
     os.replace(tmp, path)
@@ -256,6 +258,10 @@ def train(args):
     if args.stage == "head":
         for p in model.img_backbone.parameters():
             p.requires_grad_(False)
+    simulation = None
+    if args.qat:
+        simulation = qat.enable(model.pts_bbox_head)
+        log(f"quantization-aware: float loss + {args.qat} x simulated per-tensor INT8 head loss (demo_petr/qat.py)")
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=args.lr, weight_decay=0.01)
     if state is not None:
         optimizer.load_state_dict(state["optimizer"])
@@ -274,7 +280,15 @@ def train(args):
         images, l2i, gts, aux = batch(ds, indices, config, args.generator, with_images=args.stage != "head")
         if args.stage == "head":
             images = torch.from_numpy(ds.features[indices].astype(np.float32)).flatten(0, 1)
-        loss, parts = training_step(model, images, l2i, gts, aux, args)
+        if simulation is None:
+            loss, parts = training_step(model, images, l2i, gts, aux, args)
+        else:
+            simulation.enabled = False
+            loss, parts = training_step(model, images, l2i, gts, aux, args)
+            simulation.enabled = True
+            loss_int8, parts_int8 = training_step(model, images, l2i, gts, aux, args)
+            loss = loss + args.qat * loss_int8
+            parts.update({"cls_int8": parts_int8["cls"], "reg_int8": parts_int8["reg"]})
         optimizer.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 35.0)
@@ -396,6 +410,8 @@ def main():
     p.add_argument("--dn-noise", type=float, default=1.0)
     p.add_argument("--dn-split", type=float, default=0.75)
     p.add_argument("--aux-weight", type=float, default=1.0)
+    p.add_argument("--qat", type=float, default=0.0, metavar="WEIGHT",
+                   help="head stage: add WEIGHT x the loss of the head run with simulated per-tensor INT8 (0: off)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--log-every", type=int, default=50)

@@ -1,0 +1,157 @@
+"""Quantization-aware fine-tuning of the PETR head with a float path kept.
+
+The simulated forward sees the rounding that `onboard`'s INT8 executor applies with
+Configs/recipes/qpetr-int8.json (straight-through gradients): int8 symmetric per-tensor weights of
+every Linear and conv (q, k and v projections separately); u8 asymmetric per-tensor activations
+after every Linear, conv, LayerNorm, ReLU, residual and position add, ranges tracked as moving
+min/max; QANS logits (row max subtracted, clipped at -SOFTMAX_CLIP, u8 over [-clip, 0]); the
+softmax with deferred normalization (codes round(255 e^x), divided by their row sum after the
+product with V); the two branch outputs in f32 (`graph_outputs: float`). The backbone is not
+simulated (its features come from the cache).
+
+`Simulation.enabled` switches between that forward and the plain float one, so one step can train
+both: the float model must stay as good as it is (the issue's FP32 bar), and its INT8 run must
+follow it. The exported weights are the float ones; `onboard validate` calibrates them as any
+other bundle.
+"""
+import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.nn.utils import parametrize
+
+from . import model as petr
+
+SOFTMAX_CLIP = 15.0
+FLOAT_OUTPUTS = ("cls_branches.0.6", "reg_branches.0.4")
+
+
+def round_ste(x):
+    return x + (torch.round(x) - x).detach()
+
+
+class Observer:
+    """u8 asymmetric per tensor over a moving min/max of the batches seen."""
+
+    def __init__(self, momentum=0.01):
+        self.low, self.high, self.momentum = None, None, momentum
+
+    def __call__(self, x):
+        low, high = float(x.detach().min()), float(x.detach().max())
+        if self.low is None:
+            self.low, self.high = low, high
+        else:
+            m = self.momentum
+            self.low, self.high = (1 - m) * self.low + m * low, (1 - m) * self.high + m * high
+        lo, hi = min(self.low, 0.0), max(self.high, 0.0)
+        scale = max(hi - lo, 1e-8) / 255
+        zero = round(-lo / scale)
+        return (round_ste(x / scale) + zero).clamp(0, 255).sub(zero) * scale
+
+
+class Simulation:
+    """Observers by call site; a pass-through while `enabled` is false."""
+
+    def __init__(self):
+        self.observers = {}
+        self.enabled = True
+
+    def __call__(self, key, x):
+        if not self.enabled:
+            return x
+        if key not in self.observers:
+            self.observers[key] = Observer()
+        return self.observers[key](x)
+
+
+class WeightFakeQuant(nn.Module):
+    """int8 symmetric per tensor, scale max|w| / 127, while the simulation is on."""
+
+    def __init__(self, sim):
+        super().__init__()
+        self.sim = sim
+
+    def forward(self, w):
+        if not self.sim.enabled:
+            return w
+        scale = w.detach().abs().max().clamp(min=1e-8) / 127
+        return round_ste(w / scale).clamp(-127, 127) * scale
+
+
+def stabilized_logits(logits):
+    shifted = (logits - logits.detach().amax(-1, keepdim=True)).clamp(min=-SOFTMAX_CLIP)
+    scale = SOFTMAX_CLIP / 255
+    return round_ste(shifted / scale).clamp(-255, 0) * scale
+
+
+def deferred_softmax(logits):
+    codes = round_ste(255 * torch.exp(logits))
+    return codes / codes.sum(-1, keepdim=True).clamp(min=1)
+
+
+def attention_forward(sim, key, plain, quantize_weight):
+    def forward(self, query, key_in, value, query_pos, key_pos, attn_mask=None):
+        if not sim.enabled:
+            return plain(query, key_in, value, query_pos, key_pos, attn_mask)
+        attn = self.attn
+        e, heads = attn.embed_dim, attn.num_heads
+        d = e // heads
+        q_in = sim(key + ".query", query + query_pos)
+        k_in = q_in if key_in is query and key_pos is query_pos else sim(key + ".key", key_in + key_pos)
+        w, b = attn.in_proj_weight, attn.in_proj_bias
+        q = sim(key + ".q", F.linear(q_in, quantize_weight(w[:e]), b[:e]))
+        k = sim(key + ".k", F.linear(k_in, quantize_weight(w[e:2 * e]), b[e:2 * e]))
+        v = sim(key + ".v", F.linear(value, quantize_weight(w[2 * e:]), b[2 * e:]))
+        lq, bsz = q.shape[:2]
+        lk = k.shape[0]
+        q = q.reshape(lq, bsz * heads, d).transpose(0, 1)
+        k = k.reshape(lk, bsz * heads, d).transpose(0, 1)
+        v = v.reshape(lk, bsz * heads, d).transpose(0, 1)
+        logits = torch.bmm(q, k.transpose(1, 2)) / math.sqrt(d)
+        if attn_mask is not None:
+            logits = logits.masked_fill(attn_mask[None], float("-inf"))
+        probs = deferred_softmax(stabilized_logits(logits))
+        context = sim(key + ".context", torch.bmm(probs, v)).transpose(0, 1).reshape(lq, bsz, e)
+        out = sim(key + ".out_proj", F.linear(context, quantize_weight(attn.out_proj.weight), attn.out_proj.bias))
+        return sim(key + ".residual", query + out)
+    return forward
+
+
+def ffn_forward(sim, key):
+    def forward(self, x):
+        return sim(key + ".residual", x + self.layers(x))
+    return forward
+
+
+def output_hook(sim, key):
+    def hook(module, inputs, output):
+        return sim(key, output)
+    return hook
+
+
+def enable(head):
+    """Adds the simulated INT8 forward to the head (in place); returns the simulation, on."""
+    sim = Simulation()
+    quantize_weight = WeightFakeQuant(sim)
+    for name, module in head.named_modules():
+        if isinstance(module, nn.MultiheadAttention) or ".attn." in name + ".":
+            continue
+        plain_float = name.startswith(("query_embedding", "adapt_pos3d"))
+        if isinstance(module, (nn.Linear, nn.Conv2d)) and not plain_float:
+            parametrize.register_parametrization(module, "weight", WeightFakeQuant(sim))
+        if isinstance(module, (nn.Linear, nn.Conv2d, nn.LayerNorm, nn.ReLU)) and not plain_float \
+                and name not in FLOAT_OUTPUTS:
+            module.register_forward_hook(output_hook(sim, name))
+        if isinstance(module, petr.MultiheadAttention):
+            module.forward = attention_forward(sim, name, module.forward, quantize_weight).__get__(module)
+        if isinstance(module, petr.FFN):
+            module.forward = ffn_forward(sim, name).__get__(module)
+    position_embedding = head.position_embedding
+    head.position_embedding = lambda *args: sim("pos3d", position_embedding(*args))
+    return sim
+
+
+def plain_state_dict(model):
+    """The state dict with fake-quant parametrizations stripped back to the float weights."""
+    return {k.replace("parametrizations.weight.original", "weight"): v for k, v in model.state_dict().items()}
