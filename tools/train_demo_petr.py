@@ -16,7 +16,7 @@ Staged recipe of the shipped demo models (Configs/models/petr-demo/README.md lis
   python tools/train_demo_petr.py --data TRAIN_SET --work W2 --stage head --init-from W1/checkpoint.pt --iters 6500 --batch 4
   # 3. Q-PETR: the same head with QFPE instead of the official position embedding, from stage 2
   python tools/train_demo_petr.py --data TRAIN_SET --work W3 --stage head --pe qfpe --init-from W2/checkpoint.pt ...
-  # 4. Q-PETR fine-tuned for INT8: float and simulated-INT8 losses together (demo_petr/qat.py)
+  # 4. Q-PETR fine-tuned for INT8 (qpetr-demo's stage 5): float and simulated-INT8 losses in one step
   python tools/train_demo_petr.py --data TRAIN_SET --work W4 --stage head --pe qfpe --init-from W3/checkpoint.pt --qat 1 ...
   python tools/train_demo_petr.py --work W2 --export Configs/models/petr-demo --data HELDOUT_SET --split synth_val
   python tools/train_demo_petr.py --work W2 --data SET --split synth_val --predict RESULTS.json
