@@ -259,9 +259,10 @@ def train(args):
         for p in model.img_backbone.parameters():
             p.requires_grad_(False)
     simulation = None
-    if args.qat:
+    if args.qat or args.distill:
         simulation = qat.enable(model.pts_bbox_head)
-        log(f"quantization-aware: float loss + {args.qat} x simulated per-tensor INT8 head loss (demo_petr/qat.py)")
+        log(f"quantization-aware: float loss + {args.qat} x simulated per-tensor INT8 head loss "
+            f"+ {args.distill} x its distance to the float head (demo_petr/qat.py)")
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=args.lr, weight_decay=0.01)
     if state is not None:
         optimizer.load_state_dict(state["optimizer"])
@@ -285,10 +286,16 @@ def train(args):
         else:
             simulation.enabled = False
             loss, parts = training_step(model, images, l2i, gts, aux, args)
-            simulation.enabled = True
-            loss_int8, parts_int8 = training_step(model, images, l2i, gts, aux, args)
-            loss = loss + args.qat * loss_int8
-            parts.update({"cls_int8": parts_int8["cls"], "reg_int8": parts_int8["reg"]})
+            if args.qat:
+                simulation.enabled = True
+                loss_int8, parts_int8 = training_step(model, images, l2i, gts, aux, args)
+                loss = loss + args.qat * loss_int8
+                parts.update({"cls_int8": parts_int8["cls"], "reg_int8": parts_int8["reg"]})
+            if args.distill:
+                loss_distill, parts_distill = qat.distillation_loss(
+                    model.pts_bbox_head, images, l2i, tuple(model.config["image_size"]), simulation, losses.CODE_WEIGHTS)
+                loss = loss + args.distill * loss_distill
+                parts.update(parts_distill)
         optimizer.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 35.0)
@@ -412,6 +419,8 @@ def main():
     p.add_argument("--aux-weight", type=float, default=1.0)
     p.add_argument("--qat", type=float, default=0.0, metavar="WEIGHT",
                    help="head stage: add WEIGHT x the loss of the head run with simulated per-tensor INT8 (0: off)")
+    p.add_argument("--distill", type=float, default=0.0, metavar="WEIGHT",
+                   help="head stage: add WEIGHT x the distance of the simulated-INT8 head's outputs to the float head's")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--log-every", type=int, default=50)

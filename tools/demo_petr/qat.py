@@ -155,3 +155,21 @@ def enable(head):
 def plain_state_dict(model):
     """The state dict with fake-quant parametrizations stripped back to the float weights."""
     return {k.replace("parametrizations.weight.original", "weight"): v for k, v in model.state_dict().items()}
+
+
+def distillation_loss(head, feats, lidar2img, pad_hw, sim, code_weights):
+    """How far the simulated-INT8 head's last-layer outputs lie from the float head's, on the
+    inference queries: L1 of the box codes and of the class scores (after the sigmoid, so the
+    logits of classes nobody detects do not count), each query weighted by its float score so the
+    boxes that count in the metric count most. The float outputs are the (fixed) target."""
+    sim.enabled = False
+    with torch.no_grad():
+        cls_f, boxes_f = head(feats, lidar2img, pad_hw)
+    sim.enabled = True
+    cls_q, boxes_q = head(feats, lidar2img, pad_hw)
+    cls_f, boxes_f, cls_q, boxes_q = cls_f[-1], boxes_f[-1], cls_q[-1], boxes_q[-1]
+    weight = torch.sigmoid(cls_f).amax(-1, keepdim=True)
+    norm = weight.sum().clamp(min=1e-6)
+    box = (weight * (boxes_q - boxes_f).abs() * code_weights).sum() / norm
+    score = (weight * (torch.sigmoid(cls_q) - torch.sigmoid(cls_f)).abs()).sum() / norm
+    return box + score, {"distill_box": float(box), "distill_cls": float(score)}
