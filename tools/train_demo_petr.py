@@ -281,21 +281,19 @@ def train(args):
         images, l2i, gts, aux = batch(ds, indices, config, args.generator, with_images=args.stage != "head")
         if args.stage == "head":
             images = torch.from_numpy(ds.features[indices].astype(np.float32)).flatten(0, 1)
-        if simulation is None:
-            loss, parts = training_step(model, images, l2i, gts, aux, args)
-        else:
+        if simulation is not None:
             simulation.enabled = False
-            loss, parts = training_step(model, images, l2i, gts, aux, args)
-            if args.qat:
-                simulation.enabled = True
-                loss_int8, parts_int8 = training_step(model, images, l2i, gts, aux, args)
-                loss = loss + args.qat * loss_int8
-                parts.update({"cls_int8": parts_int8["cls"], "reg_int8": parts_int8["reg"]})
-            if args.distill:
-                loss_distill, parts_distill = qat.distillation_loss(
-                    model.pts_bbox_head, images, l2i, tuple(model.config["image_size"]), simulation, losses.CODE_WEIGHTS)
-                loss = loss + args.distill * loss_distill
-                parts.update(parts_distill)
+        loss, parts = training_step(model, images, l2i, gts, aux, args)
+        if args.qat:
+            simulation.enabled = True
+            loss_int8, parts_int8 = training_step(model, images, l2i, gts, aux, args)
+            loss = loss + args.qat * loss_int8
+            parts.update({"cls_int8": parts_int8["cls"], "reg_int8": parts_int8["reg"]})
+        if args.distill:
+            loss_distill, parts_distill = qat.distillation_loss(
+                model.pts_bbox_head, images, l2i, tuple(model.config["image_size"]), simulation, losses.CODE_WEIGHTS)
+            loss = loss + args.distill * loss_distill
+            parts.update(parts_distill)
         optimizer.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 35.0)

@@ -172,4 +172,4 @@ def distillation_loss(head, feats, lidar2img, pad_hw, sim, code_weights):
     norm = weight.sum().clamp(min=1e-6)
     box = (weight * (boxes_q - boxes_f).abs() * code_weights).sum() / norm
     score = (weight * (torch.sigmoid(cls_q) - torch.sigmoid(cls_f)).abs()).sum() / norm
-    return box + score, {"distill_box": float(box), "distill_cls": float(score)}
+    return box + score, {"distill_box": float(box), "distill_score": float(score)}
