@@ -563,3 +563,17 @@ void onboard_q8_add_u8(const uint8_t *a, float a_scale, int32_t a_zero_point,
         y[i] = (uint8_t)quantize_one(b_sign > 0 ? va + vb : va - vb, y_scale, y_zero_point, y_min, y_max);
     }
 }
+
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void onboard_q8_add_u8_dyadic(const uint8_t *a, int32_t a_zero_point, int32_t a_multiplier,
+                              const uint8_t *b, int32_t b_zero_point, int32_t b_multiplier, int32_t shift,
+                              uint8_t *y, size_t n, int32_t y_zero_point, int32_t y_min, int32_t y_max) {
+    const int64_t half = (int64_t)1 << (shift - 1);
+    for (size_t i = 0; i < n; i++) {
+        const int64_t sum = (int64_t)a_multiplier * ((int32_t)a[i] - a_zero_point)
+                          + (int64_t)b_multiplier * ((int32_t)b[i] - b_zero_point);
+        int64_t v = ((sum + half) >> shift) + y_zero_point; /* round half up */
+        v = v < y_min ? y_min : v;
+        y[i] = (uint8_t)(v > y_max ? y_max : v);
+    }
+}

@@ -88,6 +88,12 @@ void onboard_q8_lookup_u8(const uint8_t *x, uint8_t *y, size_t n, const uint8_t 
 void onboard_q8_add_u8(const uint8_t *a, float a_scale, int32_t a_zero_point,
                        const uint8_t *b, float b_scale, int32_t b_zero_point, float b_sign,
                        uint8_t *y, size_t n, float y_scale, int32_t y_zero_point, int32_t y_min, int32_t y_max);
+/* y = y_zero_point + round((a_multiplier (a - a_zero_point) + b_multiplier (b - b_zero_point)) / 2^shift),
+ * clamped to [y_min, y_max]: an add (or, with a negative b_multiplier, a subtraction) in integers only.
+ * shift in 1...62; the sum is exact in int64. */
+void onboard_q8_add_u8_dyadic(const uint8_t *a, int32_t a_zero_point, int32_t a_multiplier,
+                              const uint8_t *b, int32_t b_zero_point, int32_t b_multiplier, int32_t shift,
+                              uint8_t *y, size_t n, int32_t y_zero_point, int32_t y_min, int32_t y_max);
 /* sum_k a[i][k] for each of m rows (row stride lda). */
 void onboard_q8_row_sums(const uint8_t *a, size_t m, size_t k, size_t lda, int32_t *sums);
 #endif

@@ -47,6 +47,8 @@ public final class Int8Executor {
     private var convolutions: [Int: Int8Conv2d] = [:]
     /// Code-to-code tables of unary float islands.
     private var tables: [Int: [UInt8]] = [:]
+    /// Multipliers of the add/sub islands run in integers (fixed-point requantization only).
+    private var integerAdds: [Int: DyadicAdd] = [:]
     /// Integer softmax and layernorm kernels, by node index.
     var integerSoftmaxes: [Int: IntegerSoftmax] = [:]
     var deferredSoftmaxes: [Int: DeferredSoftmax] = [:]
@@ -57,9 +59,16 @@ public final class Int8Executor {
     /// f32 views of constants (int8 weights used by float ops are dequantized once).
     private var constants: [Int: Tensor] = [:]
 
-    /// Names of the nodes that ran in float (islands and kept ops).
+    /// Names of the nodes that compute in float: kept ops, and islands other than those computed
+    /// from codes with integers only (a code table, an add with fixed-point requantization).
     public var floatOps: [String] {
-        zip(graph.nodes, executions).filter { $0.1 == .floatIsland || $0.1 == .keptFloat }.map(\.0.name)
+        graph.nodes.indices.filter { index in
+            switch executions[index] {
+            case .keptFloat: return true
+            case .floatIsland: return !(codePathsEnabled && (tables[index] != nil || integerAdds[index] != nil))
+            default: return false
+            }
+        }.map { graph.nodes[$0].name }
     }
 
     /// Bytes of the weights as this executor holds them (packed int8 + tables, f32 constants of float ops).
@@ -158,6 +167,13 @@ public final class Int8Executor {
                 tables[index] = try QuantizedElementwise.table(node, input: input, output: output)
             }
         }
+        if plan.recipe.requantization == .fixedPoint {
+            for (index, node) in graph.nodes.enumerated() where executions[index] == .floatIsland && (node.op == .add || node.op == .sub) {
+                if let (aq, bq) = codeOperands(node), case let .q8(yq) = formats[node.output.index] {
+                    integerAdds[index] = DyadicAdd(a: aq, b: bq, subtract: node.op == .sub, output: yq)
+                }
+            }
+        }
         // Constants read by float ops.
         for (index, node) in graph.nodes.enumerated() where executions[index] != .integer {
             for operand in node.inputs where constants[operand.index] == nil {
@@ -248,10 +264,14 @@ public final class Int8Executor {
         }
         switch node.op {
         case .add, .sub:
-            guard case let .q8(aq) = format(node.inputs[0]), case let .q8(bq) = format(node.inputs[1]),
-                  graph.info(node.inputs[0]).shape == graph.info(node.inputs[1]).shape else { return false }
-            QuantizedElementwise.add(codes(node.inputs[0]), aq, codes(node.inputs[1]), bq, subtract: node.op == .sub,
-                                     into: codes(node.output), yq, count: count, threads: threads)
+            guard let (aq, bq) = codeOperands(node) else { return false }
+            if let multipliers = integerAdds[index] {
+                QuantizedElementwise.add(codes(node.inputs[0]), aq, codes(node.inputs[1]), bq, into: codes(node.output), yq,
+                                         count: count, multipliers: multipliers, threads: threads)
+            } else {
+                QuantizedElementwise.add(codes(node.inputs[0]), aq, codes(node.inputs[1]), bq, subtract: node.op == .sub,
+                                         into: codes(node.output), yq, count: count, threads: threads)
+            }
             return true
         case .softmax, .layerNorm:
             guard QuantizedRows.supports(node, graph: graph), case let .q8(xq) = format(node.inputs[0]) else { return false }
@@ -265,6 +285,13 @@ public final class Int8Executor {
         default:
             return false
         }
+    }
+
+    /// Parameters of an add/sub whose operands are both codes of one shape.
+    private func codeOperands(_ node: Node) -> (ActivationQuant, ActivationQuant)? {
+        guard case let .q8(aq) = format(node.inputs[0]), case let .q8(bq) = format(node.inputs[1]),
+              graph.info(node.inputs[0]).shape == graph.info(node.inputs[1]).shape else { return nil }
+        return (aq, bq)
     }
 
     private func executeInteger(_ index: Int, _ node: Node) throws {

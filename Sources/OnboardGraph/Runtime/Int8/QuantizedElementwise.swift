@@ -43,6 +43,37 @@ enum QuantizedElementwise {
                               y + r.lowerBound, r.count, yq.scale, yq.zeroPoint, yq.qmin, yq.qmax)
         }
     }
+
+    /// The same add in integers only (recipe `"requantization": "fixed_point"`).
+    static func add(
+        _ a: UnsafePointer<UInt8>, _ aq: ActivationQuant, _ b: UnsafePointer<UInt8>, _ bq: ActivationQuant,
+        into y: UnsafeMutablePointer<UInt8>, _ yq: ActivationQuant, count: Int, multipliers: DyadicAdd, threads: Int
+    ) {
+        Parallel.forRanges(count: count, threads: threads, grain: 32768) { r in
+            onboard_q8_add_u8_dyadic(a + r.lowerBound, aq.zeroPoint, multipliers.a, b + r.lowerBound, bq.zeroPoint, multipliers.b,
+                                     multipliers.shift, y + r.lowerBound, r.count, yq.zeroPoint, yq.qmin, yq.qmax)
+        }
+    }
+}
+
+/// The two scale ratios of an integer add, `a.scale / y.scale` and `±b.scale / y.scale`, as 30-bit
+/// multipliers over one power of two: the larger lies in [2^29, 2^30), so both keep 29 bits or
+/// more of the ratio's precision relative to it.
+struct DyadicAdd: Equatable {
+    let a: Int32, b: Int32, shift: Int32
+
+    /// nil when the ratios cannot share a shift in 1...62 (output steps absurdly far from the inputs').
+    init?(a aq: ActivationQuant, b bq: ActivationQuant, subtract: Bool, output yq: ActivationQuant) {
+        let ra = Double(aq.scale) / Double(yq.scale), rb = Double(bq.scale) / Double(yq.scale)
+        let largest = max(ra, rb)
+        guard largest.isFinite, largest > 0 else { return nil }
+        let shift = 29 - Int(largest.exponent)
+        guard (1...62).contains(shift) else { return nil }
+        let unit = Double(sign: .plus, exponent: shift, significand: 1)
+        a = Int32((ra * unit).rounded())
+        b = Int32((rb * unit).rounded()) * (subtract ? -1 : 1)
+        self.shift = Int32(shift)
+    }
 }
 
 /// Row ops (softmax, layernorm) on codes, row blocks per thread: each block is dequantized,
