@@ -577,3 +577,15 @@ void onboard_q8_add_u8_dyadic(const uint8_t *a, int32_t a_zero_point, int32_t a_
         y[i] = (uint8_t)(v > y_max ? y_max : v);
     }
 }
+
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void onboard_q8_add_const_u8_dyadic(const uint8_t *a, int32_t a_zero_point, int32_t a_multiplier, const int32_t *addend,
+                                    int32_t shift, uint8_t *y, size_t n, int32_t y_zero_point, int32_t y_min, int32_t y_max) {
+    const int64_t half = (int64_t)1 << (shift - 1);
+    for (size_t i = 0; i < n; i++) {
+        const int64_t sum = (int64_t)a_multiplier * ((int32_t)a[i] - a_zero_point) + addend[i];
+        int64_t v = ((sum + half) >> shift) + y_zero_point; /* round half up */
+        v = v < y_min ? y_min : v;
+        y[i] = (uint8_t)(v > y_max ? y_max : v);
+    }
+}

@@ -1,5 +1,7 @@
 import CKernels
+import OnboardCore
 @testable import OnboardGraph
+import OnboardQuant
 import OnboardTestSupport
 import XCTest
 
@@ -30,6 +32,59 @@ final class IntegerAddTests: XCTestCase {
                 XCTAssertLessThan(differences.filter { $0 != 0 }.count, count / 100, "\(aq) \(bq) \(yq)")
                 XCTAssertGreaterThan(Set(integer).count, 16, "the outputs span the code range")
             }
+        }
+    }
+
+    func test_constantAddMatchesTheRoundedSumWithinOneCode() throws {
+        var random = TestRandom(seed: 9)
+        let count = 2048
+        let a = (0..<count).map { _ in UInt8(random.int(in: 0...255)) }
+        let constant = random.floats(count, scale: 1.5)
+        let aq = quant(0.011, 97), yq = quant(0.03, 140)
+        for (negateCodes, negateConstant) in [(false, false), (false, true), (true, false)] {
+            let add = try XCTUnwrap(constant.withUnsafeBufferPointer {
+                DyadicConstantAdd(codes: aq, negateCodes: negateCodes, constant: $0, negateConstant: negateConstant, output: yq)
+            })
+            var y = [UInt8](repeating: 0, count: count)
+            QuantizedElementwise.add(a, aq, constant: add, into: &y, yq, count: count, threads: 2)
+            var worst = 0
+            for i in 0..<count {
+                let value = Double(aq.scale) * Double(Int32(a[i]) - aq.zeroPoint) * (negateCodes ? -1 : 1)
+                    + Double(constant[i]) * (negateConstant ? -1 : 1)
+                let reference = min(max(Int((value / Double(yq.scale)).rounded()) + Int(yq.zeroPoint), 0), 255)
+                worst = max(worst, abs(reference - Int(y[i])))
+            }
+            XCTAssertLessThanOrEqual(worst, 1, "negate codes \(negateCodes), constant \(negateConstant)")
+            XCTAssertGreaterThan(Set(y).count, 64)
+        }
+    }
+
+    /// x -> linear -> + constant (like a fixed position embedding) -> - x.
+    func test_fixedPointExecutorRunsAddsOfCodesAndConstantsInIntegers() throws {
+        var random = TestRandom(seed: 2)
+        let g = GraphBuilder()
+        let x = try g.input("x", shape: [12, 16])
+        let h = try g.node(.linear, [x, try g.constant("fc.weight", random.gaussian([16, 16], scale: 0.3))], name: "fc")
+        let shifted = try g.node(.add, [try g.constant("pos", random.gaussian([12, 16], scale: 2)), h], name: "shifted")
+        g.markOutput(try g.node(.sub, [shifted, x], name: "difference"))
+        g.markOutput(shifted)
+        let graph = try g.build()
+        let samples = (0..<4).map { _ in ["x": random.gaussian([12, 16])] }
+        var recipe = QuantizationRecipe()
+        let floatPlan = try Calibrator.calibrate(graph: graph, recipe: recipe, count: 4, threads: 1) { samples[$0] }
+        recipe.requantization = .fixedPoint
+        var fixedPlan = floatPlan
+        fixedPlan.recipe = recipe
+        let viaFloat = try Int8Executor(graph: graph, plan: floatPlan, threads: 1)
+        let viaIntegers = try Int8Executor(graph: graph, plan: fixedPlan, threads: 1)
+        XCTAssertEqual(viaFloat.floatOps, ["shifted", "difference"])
+        XCTAssertEqual(viaIntegers.floatOps, [])
+        let input = ["x": random.gaussian([12, 16])]
+        let a = try viaFloat.run(input), b = try viaIntegers.run(input)
+        for name in ["shifted", "difference"] {
+            let q = try XCTUnwrap(fixedPlan.activations[name])
+            let worst = zip(try XCTUnwrap(a[name]).floats(), try XCTUnwrap(b[name]).floats()).map { abs($0 - $1) }.max() ?? 99
+            XCTAssertLessThanOrEqual(worst, 1.001 * q.scale, name)
         }
     }
 

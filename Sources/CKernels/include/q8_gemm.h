@@ -94,6 +94,10 @@ void onboard_q8_add_u8(const uint8_t *a, float a_scale, int32_t a_zero_point,
 void onboard_q8_add_u8_dyadic(const uint8_t *a, int32_t a_zero_point, int32_t a_multiplier,
                               const uint8_t *b, int32_t b_zero_point, int32_t b_multiplier, int32_t shift,
                               uint8_t *y, size_t n, int32_t y_zero_point, int32_t y_min, int32_t y_max);
+/* The same with a constant operand, stored as addend[i] = round(±c[i] / y_scale · 2^shift) (a bias of
+ * the output's codes): y = y_zero_point + round((a_multiplier (a - a_zero_point) + addend) / 2^shift). */
+void onboard_q8_add_const_u8_dyadic(const uint8_t *a, int32_t a_zero_point, int32_t a_multiplier, const int32_t *addend,
+                                    int32_t shift, uint8_t *y, size_t n, int32_t y_zero_point, int32_t y_min, int32_t y_max);
 /* sum_k a[i][k] for each of m rows (row stride lda). */
 void onboard_q8_row_sums(const uint8_t *a, size_t m, size_t k, size_t lda, int32_t *sums);
 #endif

@@ -49,6 +49,8 @@ public final class Int8Executor {
     private var tables: [Int: [UInt8]] = [:]
     /// Multipliers of the add/sub islands run in integers (fixed-point requantization only).
     private var integerAdds: [Int: DyadicAdd] = [:]
+    /// The same for an add/sub of codes (operand index) and a same-shape constant.
+    private var constantAdds: [Int: (operand: Int, DyadicConstantAdd)] = [:]
     /// Integer softmax and layernorm kernels, by node index.
     var integerSoftmaxes: [Int: IntegerSoftmax] = [:]
     var deferredSoftmaxes: [Int: DeferredSoftmax] = [:]
@@ -65,7 +67,8 @@ public final class Int8Executor {
         graph.nodes.indices.filter { index in
             switch executions[index] {
             case .keptFloat: return true
-            case .floatIsland: return !(codePathsEnabled && (tables[index] != nil || integerAdds[index] != nil))
+            case .floatIsland:
+                return !(codePathsEnabled && (tables[index] != nil || integerAdds[index] != nil || constantAdds[index] != nil))
             default: return false
             }
         }.map { graph.nodes[$0].name }
@@ -169,8 +172,14 @@ public final class Int8Executor {
         }
         if plan.recipe.requantization == .fixedPoint {
             for (index, node) in graph.nodes.enumerated() where executions[index] == .floatIsland && (node.op == .add || node.op == .sub) {
-                if let (aq, bq) = codeOperands(node), case let .q8(yq) = formats[node.output.index] {
+                guard case let .q8(yq) = formats[node.output.index] else { continue }
+                if let (aq, bq) = codeOperands(node) {
                     integerAdds[index] = DyadicAdd(a: aq, b: bq, subtract: node.op == .sub, output: yq)
+                } else if let (operand, constant) = constantOperand(node), case let .q8(aq) = format(node.inputs[operand]),
+                          let add = constant.withFloats({ DyadicConstantAdd(codes: aq, negateCodes: node.op == .sub && operand == 1,
+                                                                            constant: $0, negateConstant: node.op == .sub && operand == 0,
+                                                                            output: yq) }) {
+                    constantAdds[index] = (operand, add)
                 }
             }
         }
@@ -264,6 +273,11 @@ public final class Int8Executor {
         }
         switch node.op {
         case .add, .sub:
+            if let (operand, constant) = constantAdds[index], case let .q8(aq) = format(node.inputs[operand]) {
+                QuantizedElementwise.add(codes(node.inputs[operand]), aq, constant: constant, into: codes(node.output), yq,
+                                         count: count, threads: threads)
+                return true
+            }
             guard let (aq, bq) = codeOperands(node) else { return false }
             if let multipliers = integerAdds[index] {
                 QuantizedElementwise.add(codes(node.inputs[0]), aq, codes(node.inputs[1]), bq, into: codes(node.output), yq,
@@ -292,6 +306,17 @@ public final class Int8Executor {
         guard case let .q8(aq) = format(node.inputs[0]), case let .q8(bq) = format(node.inputs[1]),
               graph.info(node.inputs[0]).shape == graph.info(node.inputs[1]).shape else { return nil }
         return (aq, bq)
+    }
+
+    /// The operand holding codes and the other, a float constant of the output's shape, if so.
+    private func constantOperand(_ node: Node) -> (Int, Tensor)? {
+        let shape = graph.info(node.output).shape
+        for operand in 0..<2 {
+            guard let constant = graph.floatConstant(node.inputs[1 - operand]), constant.shape == shape,
+                  graph.info(node.inputs[operand]).shape == shape else { continue }
+            return (operand, constant)
+        }
+        return nil
     }
 
     private func executeInteger(_ index: Int, _ node: Node) throws {

@@ -54,6 +54,19 @@ enum QuantizedElementwise {
                                      multipliers.shift, y + r.lowerBound, r.count, yq.zeroPoint, yq.qmin, yq.qmax)
         }
     }
+
+    /// An add/sub of codes and a constant in integers only.
+    static func add(
+        _ a: UnsafePointer<UInt8>, _ aq: ActivationQuant, constant: DyadicConstantAdd,
+        into y: UnsafeMutablePointer<UInt8>, _ yq: ActivationQuant, count: Int, threads: Int
+    ) {
+        constant.addend.withUnsafeBufferPointer { addend in
+            Parallel.forRanges(count: count, threads: threads, grain: 32768) { r in
+                onboard_q8_add_const_u8_dyadic(a + r.lowerBound, aq.zeroPoint, constant.multiplier, addend.baseAddress! + r.lowerBound,
+                                               constant.shift, y + r.lowerBound, r.count, yq.zeroPoint, yq.qmin, yq.qmax)
+            }
+        }
+    }
 }
 
 /// The two scale ratios of an integer add, `a.scale / y.scale` and `±b.scale / y.scale`, as 30-bit
@@ -119,5 +132,27 @@ enum QuantizedRows {
                 }
             }
         }
+    }
+}
+
+/// `±a ± c` for codes `a` and a same-shape float constant `c`: the ratio `a.scale / y.scale` as a
+/// multiplier and `±c / y.scale` as int32 addends (a bias in output codes), both over 2^shift, the
+/// largest shift that keeps each below 2^30.
+struct DyadicConstantAdd {
+    let multiplier: Int32, shift: Int32, addend: [Int32]
+
+    /// nil when no shift in 1...62 holds both (steps or constants absurdly far from the output's).
+    init?(codes aq: ActivationQuant, negateCodes: Bool, constant: UnsafeBufferPointer<Float>, negateConstant: Bool,
+          output yq: ActivationQuant) {
+        let ratio = Double(aq.scale) / Double(yq.scale)
+        let largest = constant.reduce(0) { max($0, abs(Double($1))) } / Double(yq.scale)
+        guard ratio.isFinite, ratio > 0, largest.isFinite else { return nil }
+        let shift = min(29 - Int(ratio.exponent), largest > 0 ? 29 - Int(largest.exponent) : 62)
+        guard (1...62).contains(shift) else { return nil }
+        let unit = Double(sign: .plus, exponent: shift, significand: 1)
+        multiplier = Int32((ratio * unit).rounded()) * (negateCodes ? -1 : 1)
+        let scale = unit / Double(yq.scale) * (negateConstant ? -1 : 1)
+        addend = constant.map { Int32((Double($0) * scale).rounded()) }
+        self.shift = Int32(shift)
     }
 }
