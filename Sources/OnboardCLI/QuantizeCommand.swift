@@ -39,8 +39,7 @@ struct QuantizeCommand: ParsableCommand {
                                             progress: { done, total in StandardError.progress("calibration", done, total) })
         let executor = try Int8Executor(graph: graph, plan: plan, threads: threads)
         try QuantizedBundle.save(source: bundle, plan: plan, weights: executor.quantizedWeights(), to: out)
-        let integer = executor.executions.filter { $0 == .integer }.count
-        StandardError.line("quantize: wrote \(out): \(integer) integer ops, \(executor.floatOps.count) float ops")
+        StandardError.line("quantize: wrote \(out): \(executor.integerOps.count) integer ops, \(executor.floatOps.count) float ops")
     }
 }
 

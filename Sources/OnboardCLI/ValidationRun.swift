@@ -146,8 +146,7 @@ enum ValidationRun {
     static func saveQuantized(bundle: ModelBundle, graph: Graph, plan: QuantizationPlan, threads: Int, to path: String) throws {
         let executor = try Int8Executor(graph: graph, plan: plan, threads: threads)
         try QuantizedBundle.save(source: bundle, plan: plan, weights: executor.quantizedWeights(), to: path)
-        let integer = executor.executions.filter { $0 == .integer }.count
-        StandardError.line("validate: quantized bundle: \(integer) integer ops, \(executor.floatOps.count) float ops")
+        StandardError.line("validate: quantized bundle: \(executor.integerOps.count) integer ops, \(executor.floatOps.count) float ops")
     }
 
     /// INT8 detection with the quantized bundle just written, as `onboard detect --precision int8` runs it.

@@ -55,6 +55,7 @@ final class Int8ExecutorTests: XCTestCase {
         for (node, execution) in zip(graph.nodes, executor.executions) { XCTAssertEqual(execution, expected[node.name], node.name) }
         // "act" is an island too, but it runs as a code-to-code table: no float arithmetic.
         XCTAssertEqual(executor.floatOps, ["residual", "norm", "probs"])
+        XCTAssertEqual(executor.integerOps, ["fc1", "act", "fc2", "scores", "context"])
     }
 
     func test_int8TracksFP32() throws {

@@ -63,14 +63,16 @@ public final class Int8Executor {
 
     /// Names of the nodes that compute in float: kept ops, and islands other than those computed
     /// from codes with integers only (a code table, an add with fixed-point requantization).
-    public var floatOps: [String] {
+    public var floatOps: [String] { nodeNames { $0 == .keptFloat || ($0 == .floatIsland && !$1) } }
+
+    /// Names of the nodes that compute with integers: integer kernels and islands run on codes
+    /// with integers only.
+    public var integerOps: [String] { nodeNames { $0 == .integer || ($0 == .floatIsland && $1) } }
+
+    private func nodeNames(where include: (Execution, _ integerOnCodes: Bool) -> Bool) -> [String] {
         graph.nodes.indices.filter { index in
-            switch executions[index] {
-            case .keptFloat: return true
-            case .floatIsland:
-                return !(codePathsEnabled && (tables[index] != nil || integerAdds[index] != nil || constantAdds[index] != nil))
-            default: return false
-            }
+            let onCodes = codePathsEnabled && (tables[index] != nil || integerAdds[index] != nil || constantAdds[index] != nil)
+            return include(executions[index], onCodes)
         }.map { graph.nodes[$0].name }
     }
 
