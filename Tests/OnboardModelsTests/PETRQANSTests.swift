@@ -53,6 +53,10 @@ final class PETRQANSTests: XCTestCase {
         let kinds = Dictionary(uniqueKeysWithValues: qpetr.graph.nodes.map { ($0.name, $0.op.kind) })
         let floatKinds = Set(qpetr.floatOps.compactMap { kinds[$0] })
         print("PETR tiny_lid qpetr float op kinds: \(floatKinds.sorted())")
+        // What stays in float: the first layer's ops on constants only (the zero target plus the
+        // query embedding, and its value projection) and the concats of the f32 branch outputs.
+        let layer0 = "pts_bbox_head.transformer.decoder.layers.0"
+        XCTAssertEqual(qpetr.floatOps, ["\(layer0).self_attn.query", "\(layer0).attentions.0.attn.v", "cls_scores", "bbox_raw"])
         XCTAssertFalse(floatKinds.contains("softmax"))
         XCTAssertFalse(floatKinds.contains("layernorm"))
         XCTAssertTrue(Set(plain.floatOps.compactMap { kinds[$0] }).isSuperset(of: ["softmax", "layernorm"]))
