@@ -35,27 +35,77 @@ final class IntegerAddTests: XCTestCase {
         }
     }
 
+    /// Runs the integer constant add over `a` (the constant repeating when shorter) and returns its
+    /// codes with their largest distance to the exactly rounded sum.
+    func constantAdd(_ a: [UInt8], _ aq: ActivationQuant, constant: [Float], negateCodes: Bool = false,
+                     negateConstant: Bool = false, output yq: ActivationQuant) throws -> (codes: [UInt8], worst: Int) {
+        let add = try XCTUnwrap(constant.withUnsafeBufferPointer {
+            DyadicConstantAdd(codes: aq, negateCodes: negateCodes, constant: $0, negateConstant: negateConstant, output: yq)
+        })
+        var y = [UInt8](repeating: 0, count: a.count)
+        QuantizedElementwise.add(a, aq, constant: add, into: &y, yq, count: a.count, threads: 2)
+        var worst = 0
+        for i in a.indices {
+            let value = Double(aq.scale) * Double(Int32(a[i]) - aq.zeroPoint) * (negateCodes ? -1 : 1)
+                + Double(constant[i % constant.count]) * (negateConstant ? -1 : 1)
+            let reference = min(max(Int((value / Double(yq.scale)).rounded()) + Int(yq.zeroPoint), 0), 255)
+            worst = max(worst, abs(reference - Int(y[i])))
+        }
+        return (y, worst)
+    }
+
     func test_constantAddMatchesTheRoundedSumWithinOneCode() throws {
         var random = TestRandom(seed: 9)
-        let count = 2048
-        let a = (0..<count).map { _ in UInt8(random.int(in: 0...255)) }
-        let constant = random.floats(count, scale: 1.5)
-        let aq = quant(0.011, 97), yq = quant(0.03, 140)
+        let a = (0..<2048).map { _ in UInt8(random.int(in: 0...255)) }
+        let constant = random.floats(a.count, scale: 1.5)
         for (negateCodes, negateConstant) in [(false, false), (false, true), (true, false)] {
-            let add = try XCTUnwrap(constant.withUnsafeBufferPointer {
-                DyadicConstantAdd(codes: aq, negateCodes: negateCodes, constant: $0, negateConstant: negateConstant, output: yq)
-            })
-            var y = [UInt8](repeating: 0, count: count)
-            QuantizedElementwise.add(a, aq, constant: add, into: &y, yq, count: count, threads: 2)
-            var worst = 0
-            for i in 0..<count {
-                let value = Double(aq.scale) * Double(Int32(a[i]) - aq.zeroPoint) * (negateCodes ? -1 : 1)
-                    + Double(constant[i]) * (negateConstant ? -1 : 1)
-                let reference = min(max(Int((value / Double(yq.scale)).rounded()) + Int(yq.zeroPoint), 0), 255)
-                worst = max(worst, abs(reference - Int(y[i])))
-            }
+            let (y, worst) = try constantAdd(a, quant(0.011, 97), constant: constant, negateCodes: negateCodes,
+                                             negateConstant: negateConstant, output: quant(0.03, 140))
             XCTAssertLessThanOrEqual(worst, 1, "negate codes \(negateCodes), constant \(negateConstant)")
             XCTAssertGreaterThan(Set(y).count, 64)
+        }
+    }
+
+    /// A constant shorter than the codes repeats over them; ranges split by the threads cut its period.
+    func test_broadcastConstantAddRepeatsTheConstant() throws {
+        var random = TestRandom(seed: 12)
+        let a = (0..<(48 * 1001)).map { _ in UInt8(random.int(in: 0...255)) }
+        let (y, worst) = try constantAdd(a, quant(0.02, 131), constant: random.floats(48, scale: 2), output: quant(0.035, 120))
+        XCTAssertLessThanOrEqual(worst, 1)
+        XCTAssertGreaterThan(Set(y).count, 64)
+    }
+
+    /// A position embedding [1, tokens, dim] added to codes [cameras, tokens, dim] runs in integers.
+    func test_fixedPointExecutorBroadcastsAConstantOverLeadingDimensions() throws {
+        var random = TestRandom(seed: 5)
+        let g = GraphBuilder()
+        let x = try g.input("x", shape: [6, 10, 16])
+        let h = try g.node(.linear, [x, try g.constant("fc.weight", random.gaussian([16, 16], scale: 0.3))], name: "fc")
+        g.markOutput(try g.node(.add, [h, try g.constant("pos", random.gaussian([1, 10, 16], scale: 2))], name: "embedded"))
+        let (viaFloat, viaIntegers) = try floatAndFixedPointExecutors(try g.build(), input: [6, 10, 16], random: &random)
+        XCTAssertEqual(viaFloat.floatOps, ["embedded"])
+        XCTAssertEqual(viaIntegers.floatOps, [])
+        try assertWithinOneStep(viaFloat, viaIntegers, outputs: ["embedded"], input: ["x": random.gaussian([6, 10, 16])])
+    }
+
+    /// Two executors of one calibration of `graph` (input "x"): float and fixed-point requantization.
+    func floatAndFixedPointExecutors(_ graph: Graph, input shape: [Int], random: inout TestRandom)
+        throws -> (viaFloat: Int8Executor, viaIntegers: Int8Executor) {
+        let samples = (0..<4).map { _ in ["x": random.gaussian(shape)] }
+        var recipe = QuantizationRecipe()
+        let floatPlan = try Calibrator.calibrate(graph: graph, recipe: recipe, count: 4, threads: 1) { samples[$0] }
+        recipe.requantization = .fixedPoint
+        var fixedPlan = floatPlan
+        fixedPlan.recipe = recipe
+        return (try Int8Executor(graph: graph, plan: floatPlan, threads: 2), try Int8Executor(graph: graph, plan: fixedPlan, threads: 2))
+    }
+
+    func assertWithinOneStep(_ a: Int8Executor, _ b: Int8Executor, outputs: [String], input: [String: Tensor]) throws {
+        let ya = try a.run(input), yb = try b.run(input)
+        for name in outputs {
+            let q = try XCTUnwrap(b.plan.activations[name])
+            let worst = zip(try XCTUnwrap(ya[name]).floats(), try XCTUnwrap(yb[name]).floats()).map { abs($0 - $1) }.max() ?? 99
+            XCTAssertLessThanOrEqual(worst, 1.001 * q.scale, name)
         }
     }
 
@@ -68,24 +118,10 @@ final class IntegerAddTests: XCTestCase {
         let shifted = try g.node(.add, [try g.constant("pos", random.gaussian([12, 16], scale: 2)), h], name: "shifted")
         g.markOutput(try g.node(.sub, [shifted, x], name: "difference"))
         g.markOutput(shifted)
-        let graph = try g.build()
-        let samples = (0..<4).map { _ in ["x": random.gaussian([12, 16])] }
-        var recipe = QuantizationRecipe()
-        let floatPlan = try Calibrator.calibrate(graph: graph, recipe: recipe, count: 4, threads: 1) { samples[$0] }
-        recipe.requantization = .fixedPoint
-        var fixedPlan = floatPlan
-        fixedPlan.recipe = recipe
-        let viaFloat = try Int8Executor(graph: graph, plan: floatPlan, threads: 1)
-        let viaIntegers = try Int8Executor(graph: graph, plan: fixedPlan, threads: 1)
+        let (viaFloat, viaIntegers) = try floatAndFixedPointExecutors(try g.build(), input: [12, 16], random: &random)
         XCTAssertEqual(viaFloat.floatOps, ["shifted", "difference"])
         XCTAssertEqual(viaIntegers.floatOps, [])
-        let input = ["x": random.gaussian([12, 16])]
-        let a = try viaFloat.run(input), b = try viaIntegers.run(input)
-        for name in ["shifted", "difference"] {
-            let q = try XCTUnwrap(fixedPlan.activations[name])
-            let worst = zip(try XCTUnwrap(a[name]).floats(), try XCTUnwrap(b[name]).floats()).map { abs($0 - $1) }.max() ?? 99
-            XCTAssertLessThanOrEqual(worst, 1.001 * q.scale, name)
-        }
+        try assertWithinOneStep(viaFloat, viaIntegers, outputs: ["shifted", "difference"], input: ["x": random.gaussian([12, 16])])
     }
 
     func test_multipliersKeepThirtyBitsOfTheLargerRatio() throws {

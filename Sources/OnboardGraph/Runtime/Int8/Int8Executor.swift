@@ -310,12 +310,15 @@ public final class Int8Executor {
         return (aq, bq)
     }
 
-    /// The operand holding codes and the other, a float constant of the output's shape, if so.
+    /// The operand holding codes and the other, a float constant of the output's shape or of its
+    /// trailing dimensions (repeated over the leading ones, e.g. a position embedding over cameras).
     private func constantOperand(_ node: Node) -> (Int, Tensor)? {
         let shape = graph.info(node.output).shape
         for operand in 0..<2 {
-            guard let constant = graph.floatConstant(node.inputs[1 - operand]), constant.shape == shape,
+            guard let constant = graph.floatConstant(node.inputs[1 - operand]),
                   graph.info(node.inputs[operand]).shape == shape else { continue }
+            let trailing = Array(constant.shape.drop(while: { $0 == 1 }))
+            guard trailing.count <= shape.count, Array(shape.suffix(trailing.count)) == trailing else { continue }
             return (operand, constant)
         }
         return nil

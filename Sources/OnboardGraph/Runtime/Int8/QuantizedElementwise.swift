@@ -55,15 +55,25 @@ enum QuantizedElementwise {
         }
     }
 
-    /// An add/sub of codes and a constant in integers only.
+    /// An add/sub of codes and a constant in integers only; the constant repeats over `count`
+    /// when it is shorter (broadcast over leading dimensions).
     static func add(
         _ a: UnsafePointer<UInt8>, _ aq: ActivationQuant, constant: DyadicConstantAdd,
         into y: UnsafeMutablePointer<UInt8>, _ yq: ActivationQuant, count: Int, threads: Int
     ) {
         constant.addend.withUnsafeBufferPointer { addend in
+            guard let base = addend.baseAddress, addend.count > 0 else { return }
+            let period = addend.count
             Parallel.forRanges(count: count, threads: threads, grain: 32768) { r in
-                onboard_q8_add_const_u8_dyadic(a + r.lowerBound, aq.zeroPoint, constant.multiplier, addend.baseAddress! + r.lowerBound,
-                                               constant.shift, y + r.lowerBound, r.count, yq.zeroPoint, yq.qmin, yq.qmax)
+                // The constant repeats every `period` elements: split the range where it wraps.
+                var start = r.lowerBound
+                while start < r.upperBound {
+                    let phase = start % period
+                    let n = min(r.upperBound - start, period - phase)
+                    onboard_q8_add_const_u8_dyadic(a + start, aq.zeroPoint, constant.multiplier, base + phase,
+                                                   constant.shift, y + start, n, yq.zeroPoint, yq.qmin, yq.qmax)
+                    start += n
+                }
             }
         }
     }
@@ -135,7 +145,7 @@ enum QuantizedRows {
     }
 }
 
-/// `±a ± c` for codes `a` and a same-shape float constant `c`: the ratio `a.scale / y.scale` as a
+/// `±a ± c` for codes `a` and a float constant `c` (same shape, or repeated over leading dimensions): the ratio `a.scale / y.scale` as a
 /// multiplier and `±c / y.scale` as int32 addends (a bias in output codes), both over 2^shift, the
 /// largest shift that keeps each below 2^30.
 struct DyadicConstantAdd {
