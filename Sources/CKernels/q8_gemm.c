@@ -2,6 +2,7 @@
  * (AVX-512 VNNI 12x32, AVX-VNNI 6x16, AVX2 2x16 via vpmaddwd on widened int16 so nothing
  * saturates, arm64 sdot 8x16) and the one epilogue they all share. */
 #include "CKernels.h"
+#include "q8_fixed_point.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,19 +117,7 @@ void onboard_q8_pack_b_u8(const uint8_t *b, size_t ldb, bool transposed, size_t 
 /* ---- epilogue (shared by every path, so all paths agree bit for bit) ---- */
 
 int32_t onboard_q8_fixed_point_multiply(int32_t x, int32_t multiplier, int32_t shift) {
-    int32_t high;
-    if (x == INT32_MIN && multiplier == INT32_MIN) {
-        high = INT32_MAX;
-    } else {
-        const int64_t product = (int64_t)x * multiplier;
-        const int64_t nudge = product >= 0 ? (1ll << 30) : 1 - (1ll << 30);
-        high = (int32_t)((product + nudge) / (1ll << 31));
-    }
-    if (shift <= 0) return high;
-    const int32_t mask = (int32_t)((1u << shift) - 1);
-    const int32_t remainder = high & mask;
-    const int32_t threshold = (mask >> 1) + (high < 0 ? 1 : 0);
-    return (high >> shift) + (remainder > threshold ? 1 : 0);
+    return q8_fixed_point_multiply_inline(x, multiplier, shift);
 }
 
 static inline int32_t clamp32(int32_t v, int32_t lo, int32_t hi) { return v < lo ? lo : v > hi ? hi : v; }
@@ -168,7 +157,7 @@ static void store_tile(const int32_t *acc, size_t ldacc, size_t rows, size_t col
         if (e->use_fixed_point) {
             for (size_t j = 0; j < cols; j++) {
                 const size_t si = e->scale_per_column ? j0 + j : 0;
-                v[j] = onboard_q8_fixed_point_multiply(v[j], e->multiplier[si], e->shift[si]);
+                v[j] = q8_fixed_point_multiply_inline(v[j], e->multiplier[si], e->shift[si]);
             }
         } else {
             if (e->scale_per_column) { for (size_t j = 0; j < cols; j++) f[j] = (float)v[j] * e->scale[j0 + j]; }
@@ -225,6 +214,23 @@ static void tile_generic(size_t rows, size_t k, const uint8_t *const *row, const
 #define AVXVNNI_ATTR __attribute__((target("avx2,fma,avxvnni")))
 #define AVX2_ATTR __attribute__((target("avx2,fma")))
 
+/* q8_fixed_point_multiply_inline on 16 lanes: 64-bit products of the even and the odd lanes. */
+static inline __attribute__((always_inline)) VNNI512_ATTR __m512i
+fixed_point_multiply__avx512(__m512i x, __m512i multiplier, __m512i shift) {
+    const __m512i nudge = _mm512_set1_epi64((int64_t)1 << 30), top = _mm512_set1_epi64(INT32_MAX);
+    const __m512i even = _mm512_min_epi64(_mm512_srai_epi64(_mm512_add_epi64(_mm512_mul_epi32(x, multiplier), nudge), 31), top);
+    const __m512i odd_product = _mm512_mul_epi32(_mm512_srli_epi64(x, 32), _mm512_srli_epi64(multiplier, 32));
+    const __m512i odd = _mm512_min_epi64(_mm512_srai_epi64(_mm512_add_epi64(odd_product, nudge), 31), top);
+    const __m512i high = _mm512_mask_blend_epi32((__mmask16)0xAAAA, even, _mm512_slli_epi64(odd, 32));
+    const __m512i one = _mm512_set1_epi32(1);
+    const __m512i s = _mm512_max_epi32(shift, _mm512_setzero_si512());
+    const __m512i mask = _mm512_sub_epi32(_mm512_sllv_epi32(one, s), one);
+    const __m512i threshold = _mm512_add_epi32(_mm512_srai_epi32(mask, 1), _mm512_srli_epi32(high, 31));
+    const __mmask16 up = _mm512_cmpgt_epi32_mask(_mm512_and_si512(high, mask), threshold);
+    const __m512i shifted = _mm512_srav_epi32(high, s);
+    return _mm512_mask_add_epi32(shifted, up, shifted, one);
+}
+
 /* 12 rows x np panels (np = 1 or 2); rows past the edge read a valid row and are discarded. */
 static inline __attribute__((always_inline)) VNNI512_ATTR int
 kernel_12xnp__avx512vnni(const int np, size_t k, const uint8_t *const *row, const int8_t *p0, const int8_t *p1, int32_t *acc,
@@ -268,9 +274,11 @@ kernel_12xnp__avx512vnni(const int np, size_t k, const uint8_t *const *row, cons
         }
         return 1;
     }
-    if (e->out_type == ONBOARD_Q8_OUT_U8 && !e->use_fixed_point) {
-        /* The shared epilogue in registers, step for step: int32 sums, convert, scale, clamp to
-         * +-2^22 and round half to even (as round_even_fast), zero point, clamp, narrow. */
+    if (e->out_type == ONBOARD_Q8_OUT_U8) {
+        /* The shared epilogue in registers, step for step: int32 sums, then either fixed point
+         * (as q8_fixed_point_multiply_inline) or convert, scale, clamp to +-2^22 and round half
+         * to even (as round_even_fast); zero point, clamp, narrow. */
+        const int fixed = e->use_fixed_point;
         const __m512 limit = _mm512_set1_ps(4194304.0f);
         for (int h = 0; h < np; h++) {
             const size_t j = out->j0 + 16 * (size_t)h;
@@ -278,7 +286,12 @@ kernel_12xnp__avx512vnni(const int np, size_t k, const uint8_t *const *row, cons
             const size_t width = out->cols - 16 * (size_t)h < 16 ? out->cols - 16 * (size_t)h : 16;
             const __mmask16 mask = (__mmask16)((1u << width) - 1);
             const __m512i colb = e->col_bias ? _mm512_maskz_loadu_epi32(mask, e->col_bias + j) : _mm512_setzero_si512();
-            const __m512 scale = e->scale_per_column ? _mm512_maskz_loadu_ps(mask, e->scale + j) : _mm512_set1_ps(e->scale[0]);
+            const __m512 scale = fixed ? _mm512_setzero_ps()
+                : e->scale_per_column ? _mm512_maskz_loadu_ps(mask, e->scale + j) : _mm512_set1_ps(e->scale[0]);
+            const __m512i multiplier = !fixed ? _mm512_setzero_si512()
+                : e->scale_per_column ? _mm512_maskz_loadu_epi32(mask, e->multiplier + j) : _mm512_set1_epi32(e->multiplier[0]);
+            const __m512i shift = !fixed ? _mm512_setzero_si512()
+                : e->scale_per_column ? _mm512_maskz_loadu_epi32(mask, e->shift + j) : _mm512_set1_epi32(e->shift[0]);
             const __m512i zp = _mm512_set1_epi32(e->out_zero_point);
             const __m512i lo = _mm512_set1_epi32(e->out_min), hi = _mm512_set1_epi32(e->out_max);
             _Pragma("clang loop unroll(full)")
@@ -286,9 +299,14 @@ kernel_12xnp__avx512vnni(const int np, size_t k, const uint8_t *const *row, cons
                 if ((size_t)r >= out->rows) break;
                 __m512i v = _mm512_add_epi32(c[r][h], colb);
                 if (e->row_bias) v = _mm512_add_epi32(v, _mm512_set1_epi32(e->row_bias[out->i0 + r]));
-                __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(v), scale);
-                f = _mm512_min_ps(_mm512_max_ps(f, _mm512_sub_ps(_mm512_setzero_ps(), limit)), limit);
-                __m512i q = _mm512_add_epi32(_mm512_cvt_roundps_epi32(f, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC), zp);
+                __m512i q;
+                if (fixed) {
+                    q = _mm512_add_epi32(fixed_point_multiply__avx512(v, multiplier, shift), zp);
+                } else {
+                    __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(v), scale);
+                    f = _mm512_min_ps(_mm512_max_ps(f, _mm512_sub_ps(_mm512_setzero_ps(), limit)), limit);
+                    q = _mm512_add_epi32(_mm512_cvt_roundps_epi32(f, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC), zp);
+                }
                 q = _mm512_min_epi32(_mm512_max_epi32(q, lo), hi);
                 uint8_t *dst = (uint8_t *)out->c + (out->i0 + r) * out->ldc + j;
                 if (width == 16) _mm_storeu_si128((__m128i *)dst, _mm512_cvtepi32_epi8(q));

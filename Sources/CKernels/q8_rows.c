@@ -1,5 +1,6 @@
 /* Integer row kernels: QANS logits, lookup-table softmax, DI-Norm layernorm (see q8_rows.h). */
 #include "q8_rows_isa.h"
+#include "q8_fixed_point.h"
 
 #include <math.h>
 
@@ -60,7 +61,7 @@ void onboard_q8_stabilize_rows_s32(const int32_t *sums, size_t rows, size_t n, f
         if (multiplier != 0) {
             const int32_t lowest = lowest_of(top);
             for (size_t j = 0; j < n; j++) {
-                const int32_t q = onboard_q8_fixed_point_multiply(below_top(v[j], top, lowest), multiplier, shift);
+                const int32_t q = q8_fixed_point_multiply_inline(below_top(v[j], top, lowest), multiplier, shift);
                 out[j] = (uint8_t)clamp_i32(q + zero_point, qmin, qmax);
             }
         } else {

@@ -147,6 +147,70 @@ final class Q8GemmTests: XCTestCase {
         XCTAssertEqual(onboard_q8_fixed_point_multiply(Int32.min, Int32.min, 0), Int32.max)
     }
 
+    /// gemmlowp's SaturatingRoundingDoublingHighMul + RoundingDivideByPOT as written there (nudge
+    /// by sign, division toward zero): the oracle of the branch-free kernel version.
+    static func gemmlowpMultiply(_ x: Int32, _ multiplier: Int32, _ shift: Int32) -> Int32 {
+        let high: Int32
+        if x == .min && multiplier == .min {
+            high = .max
+        } else {
+            let product = Int64(x) * Int64(multiplier)
+            high = Int32((product + (product >= 0 ? 1 << 30 : 1 - (1 << 30))) / (1 << 31))
+        }
+        guard shift > 0 else { return high }
+        let mask = Int32((1 << shift) - 1), remainder = high & mask
+        return (high >> shift) + (remainder > (mask >> 1) + (high < 0 ? 1 : 0) ? 1 : 0)
+    }
+
+    func test_fixedPointMultiplyEqualsGemmlowpOnRandomValues() {
+        var g = SplitMix64(seed: 31)
+        for index in 0..<200_000 {
+            let x = Int32(truncatingIfNeeded: g.next()) >> Int32(g.next() % 31)
+            let multiplier = index % 7 == 0 ? Int32(truncatingIfNeeded: g.next()) : Int32(1 << 30) + Int32(g.next() % (1 << 30))
+            let shift = Int32(g.next() % 32)
+            XCTAssertEqual(onboard_q8_fixed_point_multiply(x, multiplier, shift), Self.gemmlowpMultiply(x, multiplier, shift),
+                           "x \(x) multiplier \(multiplier) shift \(shift)")
+        }
+    }
+
+    /// The fixed-point u8 epilogue (per tensor and per column) on every path equals the reference.
+    func test_fixedPointEpilogueIsBitIdenticalOnEveryPath() {
+        var g = SplitMix64(seed: 17)
+        for (m, n, k) in [(13, 17, 64), (25, 48, 257), (12, 32, 256), (1, 5, 3)] {
+            let c = makeCase(m: m, n: n, k: k, seed: UInt64(m * n), extreme: false)
+            let multipliers = (0..<n).map { _ in Int32(1 << 30) + Int32(g.next() % (1 << 30)) }
+            let shifts = (0..<n).map { _ in Int32(8 + g.next() % 6) }
+            let colBias = (0..<n).map { _ in Int32(truncatingIfNeeded: g.next() % 20001) - 10000 }
+            for perColumn in [false, true] {
+                multipliers.withUnsafeBufferPointer { mp in shifts.withUnsafeBufferPointer { sp in colBias.withUnsafeBufferPointer { cb in
+                    var e = onboard_q8_epilogue()
+                    e.col_bias = cb.baseAddress
+                    e.use_fixed_point = 1
+                    e.multiplier = mp.baseAddress
+                    e.shift = sp.baseAddress
+                    e.scale_per_column = perColumn ? 1 : 0
+                    e.out_zero_point = 120
+                    e.out_min = 0
+                    e.out_max = 255
+                    e.out_type = ONBOARD_Q8_OUT_U8
+                    _ = onboard_q8_force_isa(0)
+                    let reference = run(c, epilogue: e, elementSize: 1, packed: false)
+                    XCTAssertGreaterThan(Set(reference).count, min(m * n / 4, 32), "the codes spread over the range")
+                    for i in 0..<m {
+                        var acc: Int32 = colBias[0]
+                        for t in 0..<k { acc += Int32(c.a[i * k + t]) * Int32(c.b[t * n]) }
+                        let expected = min(max(Self.gemmlowpMultiply(acc, multipliers[0], shifts[0]) + 120, 0), 255)
+                        XCTAssertEqual(Int32(reference[i * n]), expected, "row \(i)")
+                    }
+                    for path in paths {
+                        _ = onboard_q8_force_isa(path.isa)
+                        XCTAssertEqual(run(c, epilogue: e, elementSize: 1, packed: true), reference, "\(path.name) m\(m) n\(n) k\(k)")
+                    }
+                } } }
+            }
+        }
+    }
+
     func test_forcingAnAbsentPathIsRefused() {
         let flags = onboard_cpu_isa_flags()
         for path in Self.allPaths where path.isa != 0 && flags & path.isa == 0 {

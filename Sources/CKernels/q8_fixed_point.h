@@ -1,0 +1,19 @@
+#ifndef ONBOARD_Q8_FIXED_POINT_H
+#define ONBOARD_Q8_FIXED_POINT_H
+#include <stdint.h>
+
+/* gemmlowp's SaturatingRoundingDoublingHighMul then RoundingDivideByPOT, without branches or a
+ * division so that loops over it vectorize. For p = x * multiplier, gemmlowp's nudged division
+ * toward zero, (p + (p >= 0 ? 2^30 : 1 - 2^30)) / 2^31, equals (p + 2^30) >> 31 (arithmetic) for
+ * either sign; only x = multiplier = INT32_MIN exceeds int32 and saturates. shift < 0 acts as 0. */
+static inline int32_t q8_fixed_point_multiply_inline(int32_t x, int32_t multiplier, int32_t shift) {
+    const int64_t rounded = ((int64_t)x * multiplier + ((int64_t)1 << 30)) >> 31;
+    const int32_t high = rounded > INT32_MAX ? INT32_MAX : (int32_t)rounded;
+    const int32_t s = shift < 0 ? 0 : shift;
+    const int32_t mask = (int32_t)((1u << s) - 1);
+    const int32_t remainder = high & mask;
+    const int32_t threshold = (mask >> 1) + (int32_t)((uint32_t)high >> 31);
+    return (high >> s) + (remainder > threshold ? 1 : 0);
+}
+
+#endif
