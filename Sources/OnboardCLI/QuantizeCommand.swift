@@ -39,7 +39,7 @@ struct QuantizeCommand: ParsableCommand {
                                             progress: { done, total in StandardError.progress("calibration", done, total) })
         let executor = try Int8Executor(graph: graph, plan: plan, threads: threads)
         try QuantizedBundle.save(source: bundle, plan: plan, weights: executor.quantizedWeights(), to: out)
-        StandardError.line("quantize: wrote \(out): \(executor.integerOps.count) integer ops, \(executor.floatOps.count) float ops")
+        StandardError.line("quantize: wrote \(out): \(executor.integerOps.count) integer ops, \(executor.floatOps.count) float ops, \(executor.precomputedOps.count) computed once from constants")
     }
 }
 

@@ -146,7 +146,7 @@ enum ValidationRun {
     static func saveQuantized(bundle: ModelBundle, graph: Graph, plan: QuantizationPlan, threads: Int, to path: String) throws {
         let executor = try Int8Executor(graph: graph, plan: plan, threads: threads)
         try QuantizedBundle.save(source: bundle, plan: plan, weights: executor.quantizedWeights(), to: path)
-        StandardError.line("validate: quantized bundle: \(executor.integerOps.count) integer ops, \(executor.floatOps.count) float ops")
+        StandardError.line("validate: quantized bundle: \(executor.integerOps.count) integer ops, \(executor.floatOps.count) float ops, \(executor.precomputedOps.count) computed once from constants")
     }
 
     /// INT8 detection with the quantized bundle just written, as `onboard detect --precision int8` runs it.

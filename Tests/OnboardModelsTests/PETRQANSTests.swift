@@ -13,6 +13,7 @@ final class PETRQANSTests: XCTestCase {
         let classScores: Double
         let boxes: Double
         let floatOps: [String]
+        let precomputedOps: [String]
         let graph: Graph
         let plan: QuantizationPlan
     }
@@ -38,7 +39,8 @@ final class PETRQANSTests: XCTestCase {
         let a = try fp32.run(inputs, source: "inputs"), b = try int8.run(inputs, source: "inputs")
         func sqnr(_ x: Tensor, _ y: Tensor) -> Double { x.withFloats { r in y.withFloats { QuantMetrics.sqnr(r, $0) } } }
         return Measured(classScores: sqnr(a.allClassScores, b.allClassScores), boxes: sqnr(a.allBboxPredictions, b.allBboxPredictions),
-                        floatOps: try XCTUnwrap(executor).floatOps, graph: fp32.built.graph, plan: plan)
+                        floatOps: try XCTUnwrap(executor).floatOps,
+                        precomputedOps: try XCTUnwrap(executor).precomputedOps, graph: fp32.built.graph, plan: plan)
     }
 
     func test_qpetrRecipeRunsTheHeadWithoutSoftmaxOrLayerNormIslands() throws {
@@ -53,10 +55,14 @@ final class PETRQANSTests: XCTestCase {
         let kinds = Dictionary(uniqueKeysWithValues: qpetr.graph.nodes.map { ($0.name, $0.op.kind) })
         let floatKinds = Set(qpetr.floatOps.compactMap { kinds[$0] })
         print("PETR tiny_lid qpetr float op kinds: \(floatKinds.sorted())")
-        // What stays in float: the first layer's ops on constants only (the zero target plus the
-        // query embedding, and its value projection) and the concats of the f32 branch outputs.
+        // What stays in float: the concats of the f32 branch outputs. The first layer's self-attention
+        // reads constants only (the zero target and the query embedding): it is computed once, up to
+        // the cross-attention's query projection.
         let layer0 = "pts_bbox_head.transformer.decoder.layers.0"
-        XCTAssertEqual(qpetr.floatOps, ["\(layer0).self_attn.query", "\(layer0).attentions.0.attn.v", "cls_scores", "bbox_raw"])
+        XCTAssertEqual(qpetr.floatOps, ["cls_scores", "bbox_raw"])
+        XCTAssertTrue(Set(qpetr.precomputedOps).isSuperset(of: ["\(layer0).self_attn.query", "\(layer0).attentions.0.attn.softmax",
+                                                               "\(layer0).norms.0", "\(layer0).attentions.1.attn.q"]))
+        XCTAssertFalse(qpetr.precomputedOps.contains("\(layer0).attentions.1.attn.scores"))
         XCTAssertFalse(floatKinds.contains("softmax"))
         XCTAssertFalse(floatKinds.contains("layernorm"))
         XCTAssertTrue(Set(plain.floatOps.compactMap { kinds[$0] }).isSuperset(of: ["softmax", "layernorm"]))

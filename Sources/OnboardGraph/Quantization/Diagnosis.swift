@@ -85,7 +85,7 @@ public enum QuantizationDiagnosis {
         floatValues: [String: [Float]], scratch: AlignedBuffer, threads: Int
     ) throws -> [Float] {
         let graph = executor.graph
-        let quantizes = execution != .keptFloat
+        let quantizes = execution != .keptFloat && execution != .precomputed
         var buffers: [Tensor] = []
         for (position, id) in node.inputs.enumerated() {
             let info = graph.info(id)

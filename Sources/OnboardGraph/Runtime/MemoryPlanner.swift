@@ -28,8 +28,10 @@ public enum MemoryPlanner {
 
     /// - Parameter byteCount: bytes a value occupies (default: its f32/declared size; the INT8
     ///   executor stores quantized tensors as one byte per element).
+    ///   `pinned`: values written once before the first run (precomputed), live for the whole graph.
     public static func plan(
-        _ graph: Graph, byteCount: (ValueID) -> Int = { _ in -1 }, scratchBytes: (Node) -> Int = { _ in 0 }
+        _ graph: Graph, byteCount: (ValueID) -> Int = { _ in -1 }, scratchBytes: (Node) -> Int = { _ in 0 },
+        pinned: Set<ValueID> = []
     ) -> MemoryPlan {
         func size(_ id: ValueID) -> Int {
             let custom = byteCount(id)
@@ -55,6 +57,10 @@ public enum MemoryPlanner {
             }
         }
         for output in graph.outputs { extend(&buffers, rootOf(output), to: graph.nodes.count) }
+        for id in pinned {
+            guard let buffer = buffers[rootOf(id)] else { continue }
+            buffers[buffer.root] = Buffer(root: buffer.root, size: buffer.size, first: -1, last: graph.nodes.count)
+        }
 
         // Greedy by size: largest first, lowest offset that clashes with no overlapping buffer.
         var placed: [(buffer: Buffer, offset: Int)] = []

@@ -20,6 +20,8 @@ public final class Int8Executor {
     /// How each node runs.
     public enum Execution: String, Sendable {
         case integer, floatIsland = "float_island", keptFloat = "kept_float", movement, view
+        /// Computed from constants alone, once, in FP32 (`ConstantSubgraph`).
+        case precomputed
     }
 
     enum Format {
@@ -36,6 +38,10 @@ public final class Int8Executor {
     public let stabilizedValues: Set<ValueID>
     /// Softmax outputs stored as e^(x - row max), normalized by the matmul reading them, see `SoftmaxNormalization`.
     public let deferredValues: Set<ValueID>
+    /// Precomputed values stored (as codes) for the ops that run; the other precomputed values
+    /// and their views are not stored.
+    public let pinnedValues: Set<ValueID>
+    private let unstoredValues: Set<Int>
     public var profiler: Profiler?
     /// Sees every input and node output, dequantized, as soon as it is computed.
     public var valueObserver: ((ValueID, UnsafeBufferPointer<Float>) throws -> Void)?
@@ -69,6 +75,9 @@ public final class Int8Executor {
     /// with integers only.
     public var integerOps: [String] { nodeNames { $0 == .integer || ($0 == .floatIsland && $1) } }
 
+    /// Names of the nodes computed once from constants when the executor is built.
+    public var precomputedOps: [String] { nodeNames { execution, _ in execution == .precomputed } }
+
     private func nodeNames(where include: (Execution, _ integerOnCodes: Bool) -> Bool) -> [String] {
         graph.nodes.indices.filter { index in
             let onCodes = codePathsEnabled && (tables[index] != nil || integerAdds[index] != nil || constantAdds[index] != nil)
@@ -87,9 +96,16 @@ public final class Int8Executor {
         self.graph = graph
         self.plan = plan
         self.threads = threads
-        executions = graph.nodes.map { Self.execution(of: $0, graph: graph, recipe: plan.recipe) }
-        stabilizedValues = Set(SoftmaxStabilization.stabilizedValues(in: graph, recipe: plan.recipe).map { ValueID(index: $0) })
-        deferredValues = Set(SoftmaxNormalization.deferredValues(in: graph, recipe: plan.recipe).map { ValueID(index: $0) })
+        let stabilized = SoftmaxStabilization.stabilizedValues(in: graph, recipe: plan.recipe)
+        let deferred = SoftmaxNormalization.deferredValues(in: graph, recipe: plan.recipe)
+        let precomputed = ConstantSubgraph(graph, specialForms: stabilized.union(deferred))
+        let precomputedValues = Set(precomputed.nodes.map { graph.nodes[$0].output.index })
+        executions = graph.nodes.indices.map { index in
+            precomputed.nodes.contains(index) ? .precomputed : Self.execution(of: graph.nodes[index], graph: graph, recipe: plan.recipe)
+        }
+        stabilizedValues = Set(stabilized.subtracting(precomputedValues).map { ValueID(index: $0) })
+        deferredValues = Set(deferred.subtracting(precomputedValues).map { ValueID(index: $0) })
+        pinnedValues = precomputed.pinned
         let dequantizedOutputs = DequantizedOutputs.values(in: graph, recipe: plan.recipe)
         var formats = [Format](repeating: .f32, count: graph.values.count)
         // `validate` guarantees parameters for every non-constant value.
@@ -100,12 +116,17 @@ public final class Int8Executor {
             switch execution {
             case .view, .movement: formats[node.output.index] = formats[node.inputs[0].index]
             case .keptFloat: formats[node.output.index] = .f32
+            case .precomputed: formats[node.output.index] = precomputed.pinned.contains(node.output) ? .q8(params(node.output)) : .f32
             case .integer, .floatIsland:
                 formats[node.output.index] = dequantizedOutputs.contains(node.output.index) ? .f32 : .q8(params(node.output))
             }
         }
         self.formats = formats
+        var unstored = precomputedValues.subtracting(precomputed.pinned.map(\.index))
+        for node in graph.nodes where node.op.isView && unstored.contains(node.inputs[0].index) { unstored.insert(node.output.index) }
+        self.unstoredValues = unstored
         let byteCounts = formats.enumerated().map { index, format -> Int in
+            if unstored.contains(index) { return 0 }
             if case .q8 = format { return graph.values[index].count }
             return graph.values[index].byteCount
         }
@@ -115,9 +136,15 @@ public final class Int8Executor {
                                                          stabilized: stabilizedValues.contains(node.output),
                                                          normalizesRows: node.inputs.first.map(deferredValues.contains) ?? false)
         }
-        memoryPlan = MemoryPlanner.plan(graph, byteCount: { byteCounts[$0.index] }, scratchBytes: { scratchByNode[$0.name] ?? 0 })
+        memoryPlan = MemoryPlanner.plan(graph, byteCount: { byteCounts[$0.index] }, scratchBytes: { scratchByNode[$0.name] ?? 0 },
+                                        pinned: precomputed.pinned)
         arena = AlignedBuffer(byteCount: memoryPlan.arenaBytes)
         scratch = AlignedBuffer(byteCount: memoryPlan.scratchBytes)
+        let values = try precomputed.evaluate(graph, threads: threads)
+        for id in precomputed.pinned {
+            guard let tensor = values[id] else { continue }
+            ActivationCodec.quantize(tensor.floatPointer, into: codes(id), count: tensor.count, params(id), threads: threads)
+        }
         try prepareWeights()
         try prepareNonlinear(planSource: planSource)
     }
@@ -186,7 +213,7 @@ public final class Int8Executor {
             }
         }
         // Constants read by float ops.
-        for (index, node) in graph.nodes.enumerated() where executions[index] != .integer {
+        for (index, node) in graph.nodes.enumerated() where executions[index] != .integer && executions[index] != .precomputed {
             for operand in node.inputs where constants[operand.index] == nil {
                 if let tensor = graph.floatConstant(operand) {
                     constants[operand.index] = tensor
@@ -231,6 +258,7 @@ public final class Int8Executor {
         }
         for (index, node) in graph.nodes.enumerated() {
             let start = profiler == nil ? 0 : Profiler.now()
+            if unstoredValues.contains(node.output.index) { continue }
             try execute(index, node)
             if let profiler {
                 let bytes = (node.inputs + [node.output]).reduce(0) { $0 + storedBytes($1) }
@@ -250,7 +278,7 @@ public final class Int8Executor {
 
     private func execute(_ index: Int, _ node: Node) throws {
         switch executions[index] {
-        case .view:
+        case .view, .precomputed:
             return
         case .movement:
             let inputs = [storedOperand(node.inputs[0])]
@@ -435,7 +463,7 @@ public final class Int8Executor {
     static func scratchBytes(_ node: Node, _ execution: Execution, graph: Graph, threads: Int, stabilized: Bool,
                              normalizesRows: Bool) -> Int {
         switch execution {
-        case .view, .movement:
+        case .view, .movement, .precomputed:
             return 0
         case .floatIsland, .keptFloat:
             return max(FloatIsland.scratchBytes(node, graph: graph, threads: threads), QuantizedRows.scratchBytes(threads: threads))
