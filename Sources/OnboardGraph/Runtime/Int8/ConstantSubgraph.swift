@@ -59,23 +59,27 @@ struct ConstantSubgraph {
         return result
     }
 
-    /// The precomputed values (and views of them), computed with the FP32 kernels.
+    /// The precomputed values, computed with the FP32 kernels.
     func evaluate(_ graph: Graph, threads: Int) throws -> [ValueID: Tensor] {
         let scratchBytes = nodes.map { FP32Kernels.scratchBytes(graph.nodes[$0], graph, threads: threads) }.max() ?? 0
         let scratch = AlignedBuffer(byteCount: max(scratchBytes, 64))
+        let producers = graph.producers
         var values: [ValueID: Tensor] = [:]
-        for (index, node) in graph.nodes.enumerated() {
-            if node.op.isView, let input = values[node.inputs[0]] ?? graph.floatConstant(node.inputs[0]) {
-                values[node.output] = try input.reshaped(graph.info(node.output).shape)
-                continue
-            }
-            guard nodes.contains(index) else { continue }
+        // A constant, a value computed here, or a view of either (views share their source's bytes).
+        func tensor(_ id: ValueID) throws -> Tensor? {
+            if let known = values[id] ?? graph.floatConstant(id) { return known }
+            guard let producer = producers[id], graph.nodes[producer].op.isView,
+                  let source = try tensor(graph.nodes[producer].inputs[0]) else { return nil }
+            return try source.reshaped(graph.info(id).shape)
+        }
+        for index in nodes.sorted() {
+            let node = graph.nodes[index]
             var operands: [Operand] = []
             for input in node.inputs {
-                guard let tensor = values[input] ?? graph.floatConstant(input) else {
+                guard let operand = try tensor(input) else {
                     throw OnboardError.invalidArgument("precomputing '\(node.name)': '\(graph.info(input).name)' is not constant")
                 }
-                operands.append(Operand(pointer: tensor.rawPointer, shape: tensor.shape, dtype: tensor.dtype))
+                operands.append(Operand(pointer: operand.rawPointer, shape: operand.shape, dtype: operand.dtype))
             }
             let info = graph.info(node.output)
             let output = Tensor(zeros: info.shape, dtype: info.dtype)

@@ -257,8 +257,8 @@ public final class Int8Executor {
             try observe(id)
         }
         for (index, node) in graph.nodes.enumerated() {
-            let start = profiler == nil ? 0 : Profiler.now()
             if unstoredValues.contains(node.output.index) { continue }
+            let start = profiler == nil ? 0 : Profiler.now()
             try execute(index, node)
             if let profiler {
                 let bytes = (node.inputs + [node.output]).reduce(0) { $0 + storedBytes($1) }
