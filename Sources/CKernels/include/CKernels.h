@@ -20,5 +20,6 @@ uint32_t onboard_cpu_isa_flags(void);
 #include "f32_gemm.h"
 #include "q8_gemm.h"
 #include "q8_rows.h"
+#include "movement.h"
 #include "worker_pool.h"
 #endif

@@ -1,3 +1,4 @@
+import CKernels
 import OnboardCore
 
 /// Permute, concat and slice: pure data movement, copied in contiguous runs.
@@ -31,38 +32,18 @@ enum MovementOps {
         for axis in stride(from: rank - 2, through: 0, by: -1) {
             inputStrides[axis] = inputStrides[axis + 1] * input.shape[axis + 1]
         }
-        // Strides of the input, in output axis order; the innermost run is copied at once when
-        // the last output axis is the last input axis.
-        let strides = permutation.map { inputStrides[$0] }
+        // Byte strides of the input, in output axis order; the innermost run is copied at once
+        // when the last output axis is the last input axis.
         let out = output.shape
         let run = rank > 0 && permutation[rank - 1] == rank - 1 ? out[rank - 1] : 1
         let outerRank = run > 1 ? rank - 1 : rank
+        let strides = permutation.prefix(outerRank).map { inputStrides[$0] * elementSize }
+        let outerShape = Array(out.prefix(outerRank))
         let runs = output.count / run
-        let src = input.pointer, dst = output.pointer
-        let runBytes = run * elementSize
+        nonisolated(unsafe) let src = UnsafePointer(input.pointer.assumingMemoryBound(to: UInt8.self))
+        nonisolated(unsafe) let dst = output.pointer.assumingMemoryBound(to: UInt8.self)
         Parallel.forRanges(count: runs, threads: context.threads, grain: max(1, 16384 / run)) { range in
-            // Output-order odometer over the outer axes: one division pass per range, then increments.
-            var index = [Int](repeating: 0, count: max(outerRank, 1))
-            var rest = range.lowerBound, offset = 0
-            for axis in stride(from: outerRank - 1, through: 0, by: -1) {
-                index[axis] = rest % out[axis]
-                rest /= out[axis]
-                offset += index[axis] * strides[axis]
-            }
-            var target = dst + range.lowerBound * runBytes
-            for _ in range {
-                target.copyMemory(from: src + offset * elementSize, byteCount: runBytes)
-                target += runBytes
-                var axis = outerRank - 1
-                while axis >= 0 {
-                    index[axis] += 1
-                    offset += strides[axis]
-                    if index[axis] < out[axis] { break }
-                    offset -= index[axis] * strides[axis]
-                    index[axis] = 0
-                    axis -= 1
-                }
-            }
+            onboard_copy_runs(src, dst, outerRank, outerShape, strides, run * elementSize, range.lowerBound, range.count)
         }
     }
 
@@ -85,31 +66,33 @@ enum MovementOps {
         }
     }
 
-    /// out[b][c][r] = in[b][r][c], in 32x32 tiles, batches and tile rows spread over the workers.
+    /// out[b][c][r] = in[b][r][c]: bytes by the SIMD kernel in blocks of 64 rows, 4-byte elements
+    /// in 32x32 tiles; batches and blocks spread over the workers.
     static func transpose(_ src: UnsafeMutableRawPointer, _ dst: UnsafeMutableRawPointer, batch: Int, rows: Int, columns: Int,
                           elementSize: Int, threads: Int) {
-        let tile = 32
+        let tile = elementSize == 1 ? 64 : 32
         let rowTiles = (rows + tile - 1) / tile
         nonisolated(unsafe) let (src, dst) = (src, dst)
-        func run<T>(_ type: T.Type) {
-            let s = src.assumingMemoryBound(to: T.self), d = dst.assumingMemoryBound(to: T.self)
-            nonisolated(unsafe) let (s2, d2) = (s, d)
-            Parallel.forRanges(count: batch * rowTiles, threads: threads, grain: max(1, 4096 / (tile * max(columns, 1)))) { range in
-                for task in range {
-                    let b = task / rowTiles, r0 = (task % rowTiles) * tile, r1 = min(r0 + tile, rows)
-                    let base = b * rows * columns
-                    var c0 = 0
-                    while c0 < columns {
-                        let c1 = min(c0 + tile, columns)
-                        for r in r0..<r1 {
-                            for c in c0..<c1 { d2[base + c * rows + r] = s2[base + r * columns + c] }
-                        }
-                        c0 = c1
+        Parallel.forRanges(count: batch * rowTiles, threads: threads, grain: max(1, 4096 / (tile * max(columns, 1)))) { range in
+            for task in range {
+                let b = task / rowTiles, r0 = (task % rowTiles) * tile, r1 = min(r0 + tile, rows)
+                let base = b * rows * columns
+                if elementSize == 1 {
+                    let s = src.assumingMemoryBound(to: UInt8.self), d = dst.assumingMemoryBound(to: UInt8.self)
+                    onboard_transpose_u8(s + base + r0 * columns, columns, d + base + r0, rows, r1 - r0, columns)
+                    continue
+                }
+                let s = src.assumingMemoryBound(to: UInt32.self), d = dst.assumingMemoryBound(to: UInt32.self)
+                var c0 = 0
+                while c0 < columns {
+                    let c1 = min(c0 + tile, columns)
+                    for r in r0..<r1 {
+                        for c in c0..<c1 { d[base + c * rows + r] = s[base + r * columns + c] }
                     }
+                    c0 = c1
                 }
             }
         }
-        if elementSize == 1 { run(UInt8.self) } else { run(UInt32.self) }
     }
 
     static func concat(_ inputs: [Operand], _ output: Operand, axis: Int) {

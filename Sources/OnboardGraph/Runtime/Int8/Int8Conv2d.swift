@@ -1,3 +1,4 @@
+import CKernels
 import OnboardCore
 
 /// NCHW convolution in integers: per group, the patches of every image are gathered into rows
@@ -44,11 +45,11 @@ final class Int8Conv2d {
             im2row(x + g * groupIn * height * width, images: images, imageStride: channels * height * width,
                    channels: groupIn, height: height, width: width, outSize: (oh, ow), into: rows, threads: threads)
             linear.run(rows, m: images * pixels, lda: patch, into: product, ldc: linear.n, threads: threads)
-            for b in 0..<images {
-                let source = product + b * pixels * linear.n
-                let target = y + (b * o[1] + g * linear.n) * pixels
-                for p in 0..<pixels {
-                    for c in 0..<linear.n { target[c * pixels + p] = source[p * linear.n + c] }
+            // [pixels, n] rows back to the output's [n, pixels] planes, image by image.
+            let (n, outChannels) = (linear.n, o[1])
+            Parallel.forRanges(count: images, threads: threads) { range in
+                for b in range {
+                    onboard_transpose_u8(product + b * pixels * n, n, y + (b * outChannels + g * n) * pixels, pixels, pixels, n)
                 }
             }
         }
@@ -63,11 +64,7 @@ final class Int8Conv2d {
             // A pointwise conv's rows are the image transposed: [C, H*W] -> [H*W, C].
             Parallel.forRanges(count: images, threads: threads) { range in
                 for b in range {
-                    let image = first + b * imageStride, out = rows + b * pixels * channels
-                    for c in 0..<channels {
-                        let source = image + c * pixels
-                        for pixel in 0..<pixels { out[pixel * channels + c] = source[pixel] }
-                    }
+                    onboard_transpose_u8(first + b * imageStride, pixels, rows + b * pixels * channels, channels, channels, pixels)
                 }
             }
             return
