@@ -46,6 +46,31 @@ final class ConstantSubgraphTests: XCTestCase {
         XCTAssertEqual(try XCTUnwrap(try executor.run(input)["scores"]).floats(), try XCTUnwrap(int8["scores"]).floats())
     }
 
+    /// A bundle quantized before its constant-only ops were precomputed holds their weights as int8
+    /// codes: the precompute reads them dequantized, a copy that must outlive the kernel's run.
+    func test_precomputedOpsReadInt8WeightsDequantized() throws {
+        var random = TestRandom(seed: 8)
+        let g = GraphBuilder()
+        let x = try g.input("x", shape: [10, 16])
+        let codes = (0..<256).map { _ in Int8(random.int(in: -127...127)) }
+        let weight = try g.constant("proj.weight", Tensor(shape: [16, 16], dtype: .i8, integers: codes), scales: [0.01])
+        let embedding = try g.constant("embedding", random.gaussian([16, 16], scale: 2))
+        let query = try g.node(.linear, [embedding, weight], name: "proj")
+        g.markOutput(try g.node(.matmul(transposeB: true, alpha: 0.25), [query, x], name: "scores"))
+        let graph = try g.build()
+        let samples = (0..<4).map { _ in ["x": random.gaussian([10, 16])] }
+        let plan = try Calibrator.calibrate(graph: graph, recipe: QuantizationRecipe(), count: 4, threads: 1) { samples[$0] }
+        let input = ["x": random.gaussian([10, 16])]
+        let reference = try XCTUnwrap(try FP32Executor(graph: graph, threads: 1).run(input)["scores"]).floats()
+        let q = try XCTUnwrap(plan.activations["scores"])
+        for _ in 0..<3 {
+            let executor = try Int8Executor(graph: graph, plan: plan, threads: 1)
+            XCTAssertEqual(executor.precomputedOps, ["proj"])
+            let scores = try XCTUnwrap(try executor.run(input)["scores"]).floats()
+            XCTAssertLessThanOrEqual(zip(reference, scores).map { abs($0 - $1) }.max() ?? 99, 4 * q.scale)
+        }
+    }
+
     func test_noConstantOnlyOpsLeavesTheGraphAsItWas() throws {
         var random = TestRandom(seed: 3)
         let g = GraphBuilder()

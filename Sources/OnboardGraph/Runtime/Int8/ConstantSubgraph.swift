@@ -74,17 +74,21 @@ struct ConstantSubgraph {
         }
         for index in nodes.sorted() {
             let node = graph.nodes[index]
-            var operands: [Operand] = []
-            for input in node.inputs {
+            // The tensors stay alive until the kernel has run: an int8 weight's dequantized copy
+            // exists nowhere else.
+            let inputs = try node.inputs.map { input -> Tensor in
                 guard let operand = try tensor(input) else {
                     throw OnboardError.invalidArgument("precomputing '\(node.name)': '\(graph.info(input).name)' is not constant")
                 }
-                operands.append(Operand(pointer: operand.rawPointer, shape: operand.shape, dtype: operand.dtype))
+                return operand
             }
             let info = graph.info(node.output)
             let output = Tensor(zeros: info.shape, dtype: info.dtype)
-            try FP32Kernels.run(node, operands, Operand(pointer: output.rawPointer, shape: info.shape, dtype: info.dtype),
-                                KernelContext(threads: threads, scratch: scratch.pointer))
+            try withExtendedLifetime(inputs) {
+                try FP32Kernels.run(node, inputs.map { Operand(pointer: $0.rawPointer, shape: $0.shape, dtype: $0.dtype) },
+                                    Operand(pointer: output.rawPointer, shape: info.shape, dtype: info.dtype),
+                                    KernelContext(threads: threads, scratch: scratch.pointer))
+            }
             values[node.output] = output
         }
         return values
