@@ -49,6 +49,13 @@ public struct Tensor: @unchecked Sendable {
             throw OnboardError.shape(item: "tensor", reason: "\(integers.count) values do not fill shape \(shape)")
         }
         self.init(zeros: shape, dtype: dtype)
+        // Int32 into i32 needs no check; the generic loop below is not specialized across modules.
+        if dtype == .i32, let same = integers as? [Int32] {
+            same.withUnsafeBytes { bytes in
+                if let base = bytes.baseAddress { rawPointer.copyMemory(from: base, byteCount: bytes.count) }
+            }
+            return
+        }
         for (i, v) in integers.enumerated() {
             switch dtype {
             case .i8:

@@ -41,6 +41,18 @@ final class TensorTests: XCTestCase {
         XCTAssertThrowsError(try Tensor(shape: [2], dtype: .i8, integers: [1, 300]))
     }
 
+    /// Int32 values into an i32 tensor are copied whole; other integer types are converted, checked.
+    func test_integerTensorsHoldTheirValues() throws {
+        let words: [Int32] = [Int32.min, -1, 0, 42, Int32.max]
+        let direct = try Tensor(shape: [5], dtype: .i32, integers: words)
+        let converted = try Tensor(shape: [5], dtype: .i32, integers: words.map(Int.init))
+        for tensor in [direct, converted] {
+            XCTAssertEqual(Array(UnsafeBufferPointer(start: tensor.rawPointer.assumingMemoryBound(to: Int32.self), count: 5)), words)
+        }
+        XCTAssertEqual(try Tensor(shape: [0], dtype: .i32, integers: [Int32]()).count, 0)
+        XCTAssertThrowsError(try Tensor(shape: [1], dtype: .i32, integers: [Int(Int32.max) + 1]))
+    }
+
     func test_storageIs64ByteAligned() {
         for size in [1, 3, 17, 1000] {
             XCTAssertEqual(Int(bitPattern: Tensor(zeros: [size]).rawPointer) % 64, 0)

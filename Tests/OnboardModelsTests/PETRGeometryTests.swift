@@ -1,6 +1,6 @@
 import Foundation
 import OnboardCore
-import OnboardModels
+@testable import OnboardModels
 import OnboardTestSupport
 import XCTest
 
@@ -159,5 +159,17 @@ final class PETRGeometryTests: XCTestCase {
         XCTAssertEqual(try PETRDecoding.decode(classScores: classes, bboxPredictions: preds, head: h).count, 3)
         h.postCenterRange = nil
         XCTAssertEqual(try PETRDecoding.decode(classScores: classes, bboxPredictions: preds, head: h).count, 4)
+    }
+
+    /// The top-k ranking is the full ranking's prefix: largest logit first, equal logits by index.
+    func test_topIndicesAreTheFullRankingsPrefix() {
+        var random = TestRandom(seed: 12)
+        for (size, count) in [(1, 1), (10, 3), (2000, 300), (2000, 2000), (57, 300)] {
+            // Few distinct values, so that ties straddle the cut.
+            let logits = (0..<size).map { _ in Float(random.int(in: -20...20)) / 4 }
+            let full = logits.indices.sorted { logits[$0] != logits[$1] ? logits[$0] > logits[$1] : $0 < $1 }
+            let top = logits.withUnsafeBufferPointer { PETRDecoding.topIndices($0, count: count) }
+            XCTAssertEqual(top, Array(full.prefix(count)), "\(size) logits, top \(count)")
+        }
     }
 }

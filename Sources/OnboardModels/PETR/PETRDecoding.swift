@@ -63,21 +63,22 @@ public enum PETRDecoding {
         let logits = UnsafeBufferPointer(start: classScores.floatPointer + (layers - 1) * flat, count: flat)
         let preds = bboxPredictions.floatPointer + (layers - 1) * queries * code
         // Sigmoid is monotonic: rank by logit (no float saturation ties), ties by index.
-        let order = (0..<flat).sorted { logits[$0] != logits[$1] ? logits[$0] > logits[$1] : $0 < $1 }
+        let order = topIndices(logits, count: min(head.maxNum, flat))
         let threshold = head.scoreThreshold.flatMap { $0 == 0 ? nil : Double($0) }
         var boxes: [Float] = [], scores: [Float] = [], labels: [Int32] = [], picked: [Int32] = []
-        for index in order.prefix(min(head.maxNum, flat)) {
+        boxes.reserveCapacity(9 * order.count)
+        for index in order {
             let score = sigmoid(Double(logits[index]))
             let query = index / classes, p = preds + query * code
-            let box = [Double(p[0]), Double(p[1]), Double(p[4]), exp(Double(p[2])), exp(Double(p[3])), exp(Double(p[5])),
-                       atan2(Double(p[6]), Double(p[7])), Double(p[8]), Double(p[9])]
+            let centre = (Double(p[0]), Double(p[1]), Double(p[4]))
             if let range = head.postCenterRange {
-                guard (0..<3).allSatisfy({ box[$0] >= Double(range[$0]) && box[$0] <= Double(range[$0 + 3]) }) else { continue }
+                guard centre.0 >= Double(range[0]), centre.0 <= Double(range[3]), centre.1 >= Double(range[1]),
+                      centre.1 <= Double(range[4]), centre.2 >= Double(range[2]), centre.2 <= Double(range[5]) else { continue }
             }
             if let threshold, !(Float(score) > Float(threshold)) { continue }
-            var row = box
-            row[2] -= row[5] * 0.5
-            boxes += row.map(Float.init)
+            let height = exp(Double(p[5]))
+            boxes += [centre.0, centre.1, centre.2 - height * 0.5, exp(Double(p[2])), exp(Double(p[3])), height,
+                      atan2(Double(p[6]), Double(p[7])), Double(p[8]), Double(p[9])].map(Float.init)
             scores.append(Float(score))
             labels.append(Int32(index % classes))
             picked.append(Int32(query))
@@ -87,6 +88,34 @@ public enum PETRDecoding {
                               scores: try Tensor(shape: [count], values: scores),
                               labels: try Tensor(shape: [count], dtype: .i32, integers: labels),
                               queries: try Tensor(shape: [count], dtype: .i32, integers: picked))
+    }
+
+    /// The `count` largest logits' indices, largest first and ties by index: the first `count`
+    /// of the full ranking, sorting only what reaches the `count`-th largest value.
+    static func topIndices(_ logits: UnsafeBufferPointer<Float>, count: Int) -> [Int] {
+        guard count > 0, !logits.isEmpty else { return [] }
+        var values = Array(logits)
+        let k = min(count, values.count)
+        let cutoff = kthLargest(&values, k)
+        let ranked = { (a: Int, b: Int) in logits[a] != logits[b] ? logits[a] > logits[b] : a < b }
+        guard !cutoff.isNaN else { return Array(logits.indices.sorted(by: ranked).prefix(k)) }
+        return Array(logits.indices.filter { logits[$0] >= cutoff }.sorted(by: ranked).prefix(k))
+    }
+
+    /// The k-th largest of `values` (1-based), by quickselect; reorders `values`.
+    static func kthLargest(_ values: inout [Float], _ k: Int) -> Float {
+        var (low, high, target) = (0, values.count - 1, k - 1)
+        while low < high {
+            let pivot = values[(low + high) / 2]
+            var (i, j) = (low, high)
+            while i <= j {
+                while values[i] > pivot { i += 1 }
+                while values[j] < pivot { j -= 1 }
+                if i <= j { values.swapAt(i, j); i += 1; j -= 1 }
+            }
+            if target <= j { high = j } else if target >= i { low = i } else { return values[target] }
+        }
+        return values[target]
     }
 
     @inline(__always)
