@@ -40,6 +40,9 @@ final class DetectionPipeline {
         self.threads = threads
     }
 
+    /// Forgets the stage times of the frames run so far (a warm-up).
+    func resetStages() { stages = DetectionStages() }
+
     static func preprocessing(_ config: PETRConfig, bundle: ModelBundle) throws -> PETRPreprocessing {
         guard let p = config.preprocess else {
             throw OnboardError.format(path: bundle.configPath, item: "preprocess", reason: "missing (mean, std, to_rgb are needed to read images)")

@@ -40,7 +40,6 @@ enum ValidationRun {
 
     /// What one precision's detection pass measured.
     struct Pass {
-        var stageMs: [String: Double]
         var peakRSS: Int
         var weightBytes: Int
         var activationBytes: Int
@@ -98,6 +97,7 @@ enum ValidationRun {
                                    tokens: tokens, staging: staging)
         let int8Path = staging.file(int8Bundle)
         let int8 = try int8Phase(options, bundlePath: int8Path, tables: tables, tokens: tokens, staging: staging)
+        let latency = try latencyPhase(options, bundle: bundle, int8Path: int8Path, tables: tables, tokens: tokens)
         StandardError.line("validate: scoring \(tokens.count) samples")
         let scores = try ValidationScoring.score(tables: tables, sampleTokens: tokens, fp32Results: staging.file(fp32Results),
                                                  int8Results: staging.file(int8Results))
@@ -107,12 +107,12 @@ enum ValidationRun {
             reference: try bundle.graph(batch: 1), quantized: try quantizedBundle.graph(batch: 1), plan: float.plan,
             planSource: (int8Path as NSString).appendingPathComponent(QuantizedBundle.planFile), inputs: float.diagnosisInputs,
             candidates: options.exclusionCandidates, threads: options.threads)
-        func perStage(_ pass: Pass) -> [String: Double] { pass.stageMs.filter { $0.key != "total" } }
+        func perStage(_ stages: [String: Double]) -> [String: Double] { stages.filter { $0.key != "total" } }
         return ValidationReport(
             model: options.model, dataset: "\(options.data) (\(tables.version))", split: split, sampleCount: tokens.count,
             pseudoGroundTruth: scores.pseudoGroundTruth, fp32: scores.fp32, int8: scores.int8,
-            latencyMs: .init(fp32: float.pass.stageMs["total"] ?? .nan, int8: int8.stageMs["total"] ?? .nan),
-            stageLatencyMs: .init(fp32: perStage(float.pass), int8: perStage(int8)), stageOrder: DetectionStages.names,
+            latencyMs: .init(fp32: latency.fp32["total"] ?? .nan, int8: latency.int8["total"] ?? .nan), latencyFrames: latency.frames,
+            stageLatencyMs: .init(fp32: perStage(latency.fp32), int8: perStage(latency.int8)), stageOrder: DetectionStages.names,
             peakMemoryBytes: .init(fp32: float.pass.peakRSS, int8: int8.peakRSS),
             weightsBytes: .init(fp32: float.pass.weightBytes, int8: int8.weightBytes),
             activationPeakBytes: .init(fp32: float.pass.activationBytes, int8: int8.activationBytes),
@@ -159,6 +159,17 @@ enum ValidationRun {
                           results: staging.file(int8Results))
     }
 
+    /// FP32 and INT8 frames in turn on the first samples of the split (`PairedLatency`).
+    static func latencyPhase(_ options: ValidationOptions, bundle: ModelBundle, int8Path: String, tables: NuScenesTables,
+                             tokens: [String]) throws -> PairedLatency.Result {
+        let fp32 = try DetectionPipeline(bundle: bundle, threads: options.threads)
+        let quantized = try ModelBundle(directory: int8Path)
+        let int8 = try DetectionPipeline(bundle: quantized, threads: options.threads,
+                                         executor: try DetectCommand.executor(bundle: quantized, precision: .int8, threads: options.threads))
+        let samples = try fp32.reader(tables: tables).samples(tokens: Array(tokens.prefix(PairedLatency.defaultSamples))).samples
+        return try PairedLatency.measure(fp32: fp32, int8: int8, samples: samples, label: "validate: latency, FP32 and INT8 in turn")
+    }
+
     /// Detection over the split with the peak resident size measured from its start.
     static func detect(_ pipeline: DetectionPipeline, label: String, tables: NuScenesTables, tokens: [String],
                        results: String) throws -> Pass {
@@ -166,7 +177,7 @@ enum ValidationRun {
         let output = try DetectionRun.run(pipeline: pipeline, tables: tables, tokens: tokens, skipBad: false, label: label)
         let peak = ProcessStats.peakResidentBytes
         try ResultsWriter.write(output.results, to: results)
-        var pass = Pass(stageMs: pipeline.stages.medianMilliseconds, peakRSS: peak, weightBytes: 0, activationBytes: 0)
+        var pass = Pass(peakRSS: peak, weightBytes: 0, activationBytes: 0)
         if let int8 = pipeline.model.runner as? Int8Executor {
             pass.weightBytes = int8.weightBytes
             pass.activationBytes = int8.memoryPlan.arenaBytes

@@ -70,7 +70,7 @@ final class ValidateCommandTests: XCTestCase {
         }
         XCTAssertEqual(leftovers(s.root), [])
         for progress in ["validate: calibration: 2/2", "validate: FP32 detection: 2/2", "validate: INT8 detection: 2/2",
-                         "validate: per-layer diagnosis: 2/2"] {
+                         "validate: latency, FP32 and INT8 in turn: 4/4", "validate: per-layer diagnosis: 2/2"] {
             XCTAssertTrue(s.result.stderr.contains(progress), s.result.stderr)
         }
         XCTAssertTrue(s.result.stdout.contains("mAP"), s.result.stdout)
@@ -87,6 +87,8 @@ final class ValidateCommandTests: XCTestCase {
         let latency = try XCTUnwrap(report["latency_ms"] as? [String: Double])
         XCTAssertGreaterThan(latency["fp32"] ?? 0, 0)
         XCTAssertGreaterThan(latency["int8"] ?? 0, 0)
+        // Both samples twice per precision, the two precisions in turn.
+        XCTAssertEqual(report["latency_frames"] as? Int, 4)
         let stages = try XCTUnwrap(report["stage_latency_ms"] as? [String: [String: Double]])
         XCTAssertEqual(Set(stages["int8"]?.keys.map { $0 } ?? []),
                        ["decode", "preprocess", "backbone", "position_embedding", "decoder", "postprocess"])

@@ -62,6 +62,8 @@ public struct ValidationReport: Codable, Sendable {
     public var int8: MetricsSummary
     /// Median wall time per frame.
     public var latencyMs: PerPrecision<Double>
+    /// Frames per precision behind the latencies, FP32 and INT8 run in turn (nil: not recorded).
+    public var latencyFrames: Int?
     /// Median ms per pipeline stage (e.g. preprocess, backbone, head, decode).
     public var stageLatencyMs: PerPrecision<[String: Double]>
     /// Stages in pipeline order for tables and charts (stages not listed follow, slowest first).
@@ -78,20 +80,21 @@ public struct ValidationReport: Codable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case model, dataset, split, sampleCount = "sample_count", pseudoGroundTruth = "pseudo_ground_truth", fp32, int8
-        case latencyMs = "latency_ms", stageLatencyMs = "stage_latency_ms", stageOrder = "stage_order"
+        case latencyMs = "latency_ms", latencyFrames = "latency_frames", stageLatencyMs = "stage_latency_ms", stageOrder = "stage_order"
         case peakMemoryBytes = "peak_memory_bytes", weightsBytes = "weights_bytes", activationPeakBytes = "activation_peak_bytes"
         case layers, suggestedExclusions = "suggested_exclusions", floatOps = "float_ops"
     }
 
     public init(
         model: String, dataset: String, split: String, sampleCount: Int, pseudoGroundTruth: Bool,
-        fp32: MetricsSummary, int8: MetricsSummary, latencyMs: PerPrecision<Double>,
+        fp32: MetricsSummary, int8: MetricsSummary, latencyMs: PerPrecision<Double>, latencyFrames: Int? = nil,
         stageLatencyMs: PerPrecision<[String: Double]>, stageOrder: [String] = [], peakMemoryBytes: PerPrecision<Int>,
         weightsBytes: PerPrecision<Int>, activationPeakBytes: PerPrecision<Int>, layers: [LayerSQNR] = [],
         suggestedExclusions: [Exclusion] = [], floatOps: [String] = []
     ) {
         self.model = model; self.dataset = dataset; self.split = split; self.sampleCount = sampleCount
         self.pseudoGroundTruth = pseudoGroundTruth; self.fp32 = fp32; self.int8 = int8; self.latencyMs = latencyMs
+        self.latencyFrames = latencyFrames
         self.stageLatencyMs = stageLatencyMs; self.stageOrder = stageOrder; self.peakMemoryBytes = peakMemoryBytes
         self.weightsBytes = weightsBytes; self.activationPeakBytes = activationPeakBytes; self.layers = layers
         self.suggestedExclusions = suggestedExclusions; self.floatOps = floatOps
