@@ -1,8 +1,9 @@
 import OnboardSensors
 
 /// Per-frame latency of FP32 and INT8 measured side by side: the two pipelines take turns on the
-/// same samples, a few frames each, so a machine that slows down or speeds up while they run weighs on both alike.
-/// (The detection passes that are scored run one after the other, minutes apart on a large split.)
+/// same samples, a few frames each, so a machine that slows down or speeds up while they run
+/// weighs on both alike. (The detection passes that are scored run one after the other, minutes
+/// apart on a large split.)
 enum PairedLatency {
     struct Result {
         /// Median milliseconds per frame of each stage and of the whole frame ("total").
