@@ -5,6 +5,17 @@ import XCTest
 
 /// Every int8 GEMM path this CPU has must equal the scalar reference bit for bit.
 final class Q8GemmTests: XCTestCase {
+    /// A u8 epilogue with the given output zero point and clamp; scales are the caller's to set.
+    static func u8Epilogue(zeroPoint: Int32, min: Int32, max: Int32, columnBias: UnsafePointer<Int32>?) -> onboard_q8_epilogue {
+        var e = onboard_q8_epilogue()
+        e.col_bias = columnBias
+        e.out_zero_point = zeroPoint
+        e.out_min = min
+        e.out_max = max
+        e.out_type = ONBOARD_Q8_OUT_U8
+        return e
+    }
+
     override func tearDown() { _ = onboard_q8_force_isa(0); onboard_q8_reset_isa() }
 
     static let allPaths: [(name: String, isa: UInt32)] = [
@@ -100,15 +111,10 @@ final class Q8GemmTests: XCTestCase {
         let rowBias: [Int32] = [5, -5, 50, -50, 0]
         let scales = (0..<19).map { 0.0005 + Float($0) * 0.0001 }
         colBias.withUnsafeBufferPointer { cb in rowBias.withUnsafeBufferPointer { rb in scales.withUnsafeBufferPointer { sc in
-            var e = onboard_q8_epilogue()
-            e.col_bias = cb.baseAddress
+            var e = Self.u8Epilogue(zeroPoint: 100, min: 30, max: 250, columnBias: cb.baseAddress)
             e.row_bias = rb.baseAddress
             e.scale = sc.baseAddress
             e.scale_per_column = 1
-            e.out_zero_point = 100
-            e.out_min = 30
-            e.out_max = 250
-            e.out_type = ONBOARD_Q8_OUT_U8
             _ = onboard_q8_force_isa(0)
             let reference = run(c, epilogue: e, elementSize: 1, packed: false)
             for i in 0..<5 {
@@ -183,16 +189,11 @@ final class Q8GemmTests: XCTestCase {
             let colBias = (0..<n).map { _ in Int32(truncatingIfNeeded: g.next() % 20001) - 10000 }
             for perColumn in [false, true] {
                 multipliers.withUnsafeBufferPointer { mp in shifts.withUnsafeBufferPointer { sp in colBias.withUnsafeBufferPointer { cb in
-                    var e = onboard_q8_epilogue()
-                    e.col_bias = cb.baseAddress
+                    var e = Self.u8Epilogue(zeroPoint: 120, min: 0, max: 255, columnBias: cb.baseAddress)
                     e.use_fixed_point = 1
                     e.multiplier = mp.baseAddress
                     e.shift = sp.baseAddress
                     e.scale_per_column = perColumn ? 1 : 0
-                    e.out_zero_point = 120
-                    e.out_min = 0
-                    e.out_max = 255
-                    e.out_type = ONBOARD_Q8_OUT_U8
                     _ = onboard_q8_force_isa(0)
                     let reference = run(c, epilogue: e, elementSize: 1, packed: false)
                     XCTAssertGreaterThan(Set(reference).count, min(m * n / 4, 32), "the codes spread over the range")
