@@ -195,7 +195,7 @@ final class Int8ExecutorTests: XCTestCase {
         XCTAssertThrowsError(try Calibrator.calibrate(graph: graph, recipe: QuantizationRecipe(), count: 0, threads: 1) { _ in [:] }) {
             XCTAssertTrue("\($0)".contains("empty"))
         }
-        var bad = inputs(1)[0]["x"]!.copied()
+        let bad = inputs(1)[0]["x"]!.copied()
         bad.floatPointer[7] = .nan
         XCTAssertThrowsError(try Calibrator.calibrate(graph: graph, recipe: QuantizationRecipe(), count: 2, threads: 1) { i in
             i == 1 ? ["x": bad] : self.inputs(1)[0]

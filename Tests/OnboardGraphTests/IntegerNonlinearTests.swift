@@ -230,13 +230,15 @@ final class NonlinearRecipeTests: XCTestCase {
         XCTAssertEqual(plain.weightClip, .max)
         XCTAssertEqual(plain.graphOutputs, .quantized)
         XCTAssertEqual(try decode(#"{"graph_outputs": "float"}"#).graphOutputs, .float)
+        XCTAssertTrue(plain.consumerClipping)
+        XCTAssertFalse(try decode(#"{"consumer_clipping": false}"#).consumerClipping)
         // Round trip through a saved plan.
         let encoded = try JSONEncoder().encode(qans)
         XCTAssertEqual(try JSONDecoder().decode(QuantizationRecipe.self, from: encoded), qans)
         for (json, item) in [(#"{"softmax_input": "shifted"}"#, "softmax_input"), (#"{"softmax": "table"}"#, "softmax"),
                              (#"{"layernorm": "int"}"#, "layernorm"), (#"{"softmax_clip": 15}"#, "softmax_clip"),
                              (#"{"weight_clip": "percentile"}"#, "weight_clip"), (#"{"softmax_output": "lazy"}"#, "softmax_output"),
-                             (#"{"graph_outputs": "f32"}"#, "graph_outputs"),
+                             (#"{"graph_outputs": "f32"}"#, "graph_outputs"), (#"{"consumer_clipping": "yes"}"#, "consumer_clipping"),
                              (#"{"softmax_input": "stabilized", "softmax_clip": -1}"#, "softmax_clip")] {
             XCTAssertThrowsError(try decode(json), json) { XCTAssertTrue("\($0)".contains(": \(item):"), "\($0)") }
         }

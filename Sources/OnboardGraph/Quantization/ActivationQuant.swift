@@ -31,6 +31,11 @@ public struct ActivationQuant: Codable, Equatable, Sendable {
         self.qmax = qmax
     }
 
+    /// The real interval the codes cover.
+    public var representableRange: (min: Float, max: Float) {
+        (scale * Float(qmin - zeroPoint), scale * Float(qmax - zeroPoint))
+    }
+
     public var isValid: Bool {
         scale.isFinite && scale > 0 && 0 <= qmin && qmin <= zeroPoint && zeroPoint <= qmax && qmax <= 255
     }

@@ -4,7 +4,8 @@ import OnboardQuant
 /// Runs the FP32 graph over a calibration set with an observer on every activation tensor and
 /// turns the observed ranges into a `QuantizationPlan`. Logits the INT8 executor stores stabilized
 /// (`SoftmaxStabilization`) are observed after subtracting each row's max, so their range is [min, 0];
-/// softmax outputs it stores with deferred normalization (`SoftmaxNormalization`) have fixed parameters.
+/// softmax outputs it stores with deferred normalization (`SoftmaxNormalization`) have fixed parameters;
+/// ranges read only by saturating activations are cut where those stop changing (`ConsumerClipping`).
 public enum Calibrator {
     /// - Parameters:
     ///   - count: number of calibration samples (at least 1).
@@ -55,6 +56,7 @@ public enum Calibrator {
                 activations[graph.values[index].name] = ActivationQuant(params)
             }
         }
+        try ConsumerClipping.apply(to: &activations, graph: graph, recipe: recipe)
         // Views, permutes, slices, max pools and nearest upsamplings move codes without touching them: they share their source's parameters.
         for (index, source) in inherited.sorted(by: { $0.key < $1.key }) {
             activations[graph.values[index].name] = activations[graph.values[source].name]

@@ -11,6 +11,8 @@ import OnboardQuant
 /// subtracts the max from the float product before fake-quantizing, as the executor's epilogue does.
 /// Softmax outputs stored with deferred normalization are compared as the probabilities they stand
 /// for, and fake-quantized as the executor represents them (`SoftmaxNormalization.fakeQuantize`).
+/// Ranges cut for their saturating readers (`ConsumerClipping`) are compared with the FP32 values
+/// clamped to the cut, which is all those readers can see.
 /// Integer softmax and layernorm are modelled by the float op with fake-quantized input and output
 /// (they stay within one code of it).
 public enum QuantizationDiagnosis {
@@ -53,6 +55,12 @@ public enum QuantizationDiagnosis {
             floatValues[info.name] = values.withUnsafeBufferPointer {
                 SoftmaxStabilization.stabilized($0, width: width, clip: quantized.plan.recipe.softmaxClip)
             }
+        }
+
+        for index in ConsumerClipping.clippedValues(in: quantized.graph, recipe: quantized.plan.recipe) {
+            let name = quantized.graph.values[index].name
+            guard let (low, high) = quantized.plan.activations[name]?.representableRange, let values = floatValues[name] else { continue }
+            floatValues[name] = values.map { min(max($0, low), high) }
         }
 
         var reports: [TensorReport] = []

@@ -8,6 +8,8 @@ import OnboardQuant
 ///       "observer": "minmax",            // minmax | ema | percentile | mse | kl | kl_relu | quantile
 ///       "percentile": 99.99,             // for "percentile"
 ///       "activations": "asymmetric",     // asymmetric (u8, zero point) | symmetric
+///       "consumer_clipping": true,       // asymmetric only: ranges read only by ReLU/GELU/SiLU/sigmoid tables
+///                                        // cut where those stop changing (see `ConsumerClipping`)
 ///       "weights": "per_tensor",         // per_tensor | per_channel (symmetric int8)
 ///       "weight_clip": "max",            // max | mse (clipping range with the least squared error)
 ///       "requantization": "float",       // float multiplier | fixed_point (multiplier + shift)
@@ -41,6 +43,7 @@ public struct QuantizationRecipe: Codable, Equatable, Sendable {
     public var observer: ObserverKind = .minmax
     public var percentile: Double = 99.99
     public var symmetricActivations = false
+    public var consumerClipping = true
     public var weights: Granularity = .perTensor
     public var weightClip: WeightClip = .max
     public var requantization: Requantization = .float
@@ -63,7 +66,7 @@ public struct QuantizationRecipe: Codable, Equatable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case observer, percentile, activations, weights, requantization
-        case weightClip = "weight_clip"
+        case weightClip = "weight_clip", consumerClipping = "consumer_clipping"
         case keepFloat = "keep_float", keepFloatKinds = "keep_float_kinds"
         case softmaxInput = "softmax_input", softmaxClip = "softmax_clip", softmax, layerNorm = "layernorm"
         case softmaxOutput = "softmax_output", graphOutputs = "graph_outputs"
@@ -78,6 +81,7 @@ public struct QuantizationRecipe: Codable, Equatable, Sendable {
             throw DecodingError.dataCorruptedError(forKey: .activations, in: c, debugDescription: "'\(activations)' is not asymmetric or symmetric")
         }
         symmetricActivations = activations == "symmetric"
+        consumerClipping = try c.decodeIfPresent(Bool.self, forKey: .consumerClipping) ?? true
         weights = try c.decodeIfPresent(Granularity.self, forKey: .weights) ?? .perTensor
         weightClip = try c.decodeIfPresent(WeightClip.self, forKey: .weightClip) ?? .max
         requantization = try c.decodeIfPresent(Requantization.self, forKey: .requantization) ?? .float
@@ -107,6 +111,7 @@ public struct QuantizationRecipe: Codable, Equatable, Sendable {
         try c.encode(observer, forKey: .observer)
         try c.encode(percentile, forKey: .percentile)
         try c.encode(symmetricActivations ? "symmetric" : "asymmetric", forKey: .activations)
+        try c.encode(consumerClipping, forKey: .consumerClipping)
         try c.encode(weights, forKey: .weights)
         try c.encode(weightClip, forKey: .weightClip)
         try c.encode(requantization, forKey: .requantization)
