@@ -5,9 +5,9 @@ import OnboardQuant
 /// tables (ReLU, GELU, SiLU, sigmoid, hard sigmoid) needs no codes where those tables' outputs no
 /// longer change. ReLU maps every negative input to one code, GELU and SiLU every input far enough
 /// below 0 that the output is within half an output step of it (about -2.7 for the demo backbone's
-/// GELUs). So a per-tensor range observed as
-/// [-8, 2] in front of a ReLU gives the positive part 48 of the 256 codes; cut to [0, 2] it gets
-/// all 256, which is what fusing the activation into the producer does in other INT8 runtimes.
+/// GELUs). So a per-tensor range observed as [-8, 2] in front of a ReLU gives the positive part 48
+/// of the 256 codes; cut to [0, 2] it gets all 256, which is what fusing the activation into the
+/// producer does in other INT8 runtimes.
 ///
 /// The cut changes no reader's output beyond its own rounding: the producer's requantization
 /// saturates at the new bound, and the table maps the bound to the code that the tail mapped to.
