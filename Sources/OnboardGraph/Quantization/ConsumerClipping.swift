@@ -74,19 +74,14 @@ public enum ConsumerClipping {
     /// Samples per tensor range when looking for the flat tails.
     static let samples = 4096
 
-    /// The smallest interval of `input`'s representable range outside which `node` (run by its
-    /// FP32 kernel, as the code table is) gives the same output code as at the range's ends.
+    /// The smallest interval of `input`'s representable range outside which `node`'s code table
+    /// (`QuantizedElementwise.codesOfUnary`) gives the same output code as at the range's ends.
     static func changingRange(of node: Node, input: ActivationQuant, output: ActivationQuant) throws -> (lower: Float, upper: Float) {
         let (low, high) = input.representableRange
-        let x = Tensor(zeros: [samples]), y = Tensor(zeros: [samples])
+        let x = Tensor(zeros: [samples])
         let step = (high - low) / Float(samples - 1)
         for i in 0..<samples { x.floatPointer[i] = low + Float(i) * step }
-        let scratch = AlignedBuffer(byteCount: 64)
-        try FP32Kernels.run(node, [Operand(pointer: x.rawPointer, shape: [samples], dtype: .f32)],
-                            Operand(pointer: y.rawPointer, shape: [samples], dtype: .f32),
-                            KernelContext(threads: 1, scratch: scratch.pointer))
-        let params = QuantParams(scale: output.scale, zeroPoint: output.zeroPoint, bits: 8, symmetric: false)
-        let codes = (0..<samples).map { params.quantize(y.floatPointer[$0]) }
+        let codes = try QuantizedElementwise.codesOfUnary(node, at: x, output: output)
         var first = 0, last = samples - 1
         while first + 1 < samples, codes[first + 1] == codes[0] { first += 1 }
         while last > first, codes[last - 1] == codes[samples - 1] { last -= 1 }

@@ -14,16 +14,23 @@ enum QuantizedElementwise {
 
     /// Code-to-code table of a unary op between two parameter sets.
     static func table(_ node: Node, input: ActivationQuant, output: ActivationQuant) throws -> [UInt8] {
-        let x = Tensor(zeros: [256]), y = Tensor(zeros: [256])
+        let x = Tensor(zeros: [256])
         let codes = (0...255).map(UInt8.init)
         codes.withUnsafeBufferPointer { onboard_q8_dequantize_u8($0.baseAddress, x.floatPointer, 256, input.scale, input.zeroPoint) }
+        return try codesOfUnary(node, at: x, output: output)
+    }
+
+    /// The output codes of a unary op on the values of `x` (a 1-D f32 tensor): its FP32 kernel,
+    /// then `output`'s quantization, as the code tables compute it.
+    static func codesOfUnary(_ node: Node, at x: Tensor, output: ActivationQuant) throws -> [UInt8] {
+        let y = Tensor(zeros: x.shape)
         let scratch = AlignedBuffer(byteCount: 64)
-        try FP32Kernels.run(node, [Operand(pointer: x.rawPointer, shape: [256], dtype: .f32)],
-                            Operand(pointer: y.rawPointer, shape: [256], dtype: .f32),
+        try FP32Kernels.run(node, [Operand(pointer: x.rawPointer, shape: x.shape, dtype: .f32)],
+                            Operand(pointer: y.rawPointer, shape: x.shape, dtype: .f32),
                             KernelContext(threads: 1, scratch: scratch.pointer))
-        var table = [UInt8](repeating: 0, count: 256)
-        onboard_q8_quantize_u8(y.floatPointer, &table, 256, output.scale, output.zeroPoint, output.qmin, output.qmax)
-        return table
+        var codes = [UInt8](repeating: 0, count: x.count)
+        onboard_q8_quantize_u8(y.floatPointer, &codes, x.count, output.scale, output.zeroPoint, output.qmin, output.qmax)
+        return codes
     }
 
     static func lookup(_ x: UnsafePointer<UInt8>, _ y: UnsafeMutablePointer<UInt8>, count: Int, table: [UInt8], threads: Int) {
