@@ -55,10 +55,28 @@ static void pack_block_rows(const int8_t *b, size_t ldb, int8_t flip, int8_t *ds
 #endif
 }
 
-static void pack_b(const int8_t *b, size_t ldb, bool transposed, size_t k, size_t n, int8_t flip,
-                   int8_t *packed, int32_t *col_sums) {
+/* B given transposed ([n][k], column col of B is row col of the source): each column's depths
+ * are adjacent bytes, so its groups of 4 go to the panel as whole words, column by column. Depths
+ * past k and columns past n are zero. */
+static void pack_transposed(const int8_t *b, size_t ldb, size_t k, size_t n, int8_t flip, int8_t *packed) {
     const size_t kp = padded_depth(k), full_groups = k / 4;
     const uint32_t flip4 = (uint8_t)flip * 0x01010101u;
+    memset(packed, 0, panel_count(n) * NR * kp);
+    for (size_t col = 0; col < n; col++) {
+        int8_t *dst = packed + (col / NR) * NR * kp + (col % NR) * 4;
+        const int8_t *src = b + col * ldb;
+        for (size_t g = 0; g < full_groups; g++) {
+            uint32_t w;
+            memcpy(&w, src + 4 * g, 4);
+            w ^= flip4;
+            memcpy(dst + g * NR * 4, &w, 4);
+        }
+        for (size_t kk = 4 * full_groups; kk < k; kk++) dst[full_groups * NR * 4 + kk % 4] = (int8_t)(src[kk] ^ flip);
+    }
+}
+
+static void pack_b(const int8_t *b, size_t ldb, bool transposed, size_t k, size_t n, int8_t flip,
+                   int8_t *packed, int32_t *col_sums) {
     if (col_sums) {
         memset(col_sums, 0, n * sizeof(int32_t));
         if (transposed) {
@@ -72,32 +90,25 @@ static void pack_b(const int8_t *b, size_t ldb, bool transposed, size_t k, size_
                 for (size_t col = 0; col < n; col++) col_sums[col] += (int8_t)(b[kk * ldb + col] ^ flip);
         }
     }
+    if (transposed) {
+        pack_transposed(b, ldb, k, n, flip, packed);
+        return;
+    }
+    const size_t kp = padded_depth(k), full_groups = k / 4;
     for (size_t p = 0; p < panel_count(n); p++) {
         int8_t *panel = packed + p * NR * kp;
         const size_t cols = n - p * NR < NR ? n - p * NR : NR;
         for (size_t g = 0; g < kp / 4; g++) {
             int8_t *dst = panel + g * NR * 4;
-            if (!transposed && cols == NR && g < full_groups) {
+            if (cols == NR && g < full_groups) {
                 pack_block_rows(b + 4 * g * ldb + p * NR, ldb, flip, dst);
                 continue;
             }
             for (size_t j = 0; j < NR; j++) {
                 int8_t v[4] = {0, 0, 0, 0};
                 const size_t col = p * NR + j;
-                if (j < cols) {
-                    if (transposed && g < full_groups) {
-                        /* Column col of B is row col of the source: 4 depths are 4 adjacent bytes. */
-                        uint32_t w;
-                        memcpy(&w, b + col * ldb + 4 * g, 4);
-                        w ^= flip4;
-                        memcpy(v, &w, 4);
-                    } else {
-                        for (size_t t = 0; t < 4 && 4 * g + t < k; t++) {
-                            const size_t kk = 4 * g + t;
-                            v[t] = (int8_t)((transposed ? b[col * ldb + kk] : b[kk * ldb + col]) ^ flip);
-                        }
-                    }
-                }
+                if (j < cols)
+                    for (size_t t = 0; t < 4 && 4 * g + t < k; t++) v[t] = (int8_t)(b[(4 * g + t) * ldb + col] ^ flip);
                 memcpy(dst + j * 4, v, 4);
             }
         }

@@ -48,10 +48,9 @@ static inline void stabilize_row_float(const int32_t *v, size_t n, int32_t top, 
 }
 
 ROWS_CLONES
-void onboard_q8_stabilize_rows_s32(const int32_t *sums, size_t rows, size_t n, float scale,
-                                   int32_t multiplier, int32_t shift,
-                                   uint8_t *y, int32_t zero_point, int32_t qmin, int32_t qmax) {
-    if (n == 0) return;
+static void stabilize_rows_s32__reference(const int32_t *sums, size_t rows, size_t n, float scale,
+                                          int32_t multiplier, int32_t shift,
+                                          uint8_t *y, int32_t zero_point, int32_t qmin, int32_t qmax) {
     for (size_t r = 0; r < rows; r++) {
         const int32_t *v = sums + r * n;
         uint8_t *out = y + r * n;
@@ -195,6 +194,19 @@ static int table_fits_24_bits(const int32_t *table) {
     for (int d = 0; d < 256; d++)
         if (table[d] < 0 || table[d] >= (1 << 24)) return 0;
     return 1;
+}
+
+void onboard_q8_stabilize_rows_s32(const int32_t *sums, size_t rows, size_t n, float scale,
+                                   int32_t multiplier, int32_t shift,
+                                   uint8_t *y, int32_t zero_point, int32_t qmin, int32_t qmax) {
+    if (n == 0) return;
+#if defined(__x86_64__)
+    if (use_avx512_rows() && multiplier > 0 && shift <= 31 && scale >= 0) {
+        onboard_q8_stabilize_rows_s32__avx512(sums, rows, n, multiplier, shift, y, zero_point, qmin, qmax);
+        return;
+    }
+#endif
+    stabilize_rows_s32__reference(sums, rows, n, scale, multiplier, shift, y, zero_point, qmin, qmax);
 }
 
 void onboard_q8_softmax_lut_rows(const uint8_t *x, uint8_t *y, size_t rows, size_t n, const int32_t *table,

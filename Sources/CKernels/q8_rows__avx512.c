@@ -130,6 +130,46 @@ void onboard_q8_softmax_lut_rows__avx512(const uint8_t *x, uint8_t *y, size_t ro
     }
 }
 
+/* The fixed-point QANS epilogue for a positive multiplier (0 < multiplier, shift <= 31). Every
+ * difference from the row's max is <= 0, so the reference's two roundings, (x m + 2^30) >> 31 then
+ * the rounding shift by s (ties away from zero, i.e. down), are one floor:
+ *   floor((x m + 2^30 + (2^(s-1) - 1) 2^31) / 2^(31+s))   (the 2^(s-1) - 1 term is 0 for s = 0),
+ * which needs neither the reference's saturation (x m + 2^30 < 2^31) nor its remainder test. */
+ROWS512_ATTR
+void onboard_q8_stabilize_rows_s32__avx512(const int32_t *sums, size_t rows, size_t n, int32_t multiplier, int32_t shift,
+                                           uint8_t *y, int32_t zero_point, int32_t qmin, int32_t qmax) {
+    const int s = shift < 0 ? 0 : shift;
+    const int64_t offset = ((int64_t)1 << 30) + (s > 0 ? (((int64_t)1 << (s - 1)) - 1) << 31 : 0);
+    const __m512i vm = _mm512_set1_epi64(multiplier), voffset = _mm512_set1_epi64(offset);
+    const __m128i count = _mm_cvtsi32_si128(31 + s);
+    const __m512i vzp = _mm512_set1_epi32(zero_point), vlo = _mm512_set1_epi32(qmin), vhi = _mm512_set1_epi32(qmax);
+    for (size_t r = 0; r < rows; r++) {
+        const int32_t *v = sums + r * n;
+        uint8_t *out = y + r * n;
+        __m512i high = _mm512_set1_epi32(INT32_MIN);
+        for (size_t j = 0; j < n; j += 16) {
+            const __mmask16 m = (__mmask16)(n - j >= 16 ? 0xFFFF : ((1u << (n - j)) - 1));
+            high = _mm512_mask_max_epi32(high, m, high, _mm512_maskz_loadu_epi32(m, v + j));
+        }
+        const int32_t top = _mm512_reduce_max_epi32(high);
+        const __m512i vtop = _mm512_set1_epi32(top);
+        const __m512i lowest = _mm512_set1_epi32(top > INT32_MIN + (1 << 30) ? top - (1 << 30) : INT32_MIN);
+        for (size_t j = 0; j < n; j += 16) {
+            const __mmask16 m = (__mmask16)(n - j >= 16 ? 0xFFFF : ((1u << (n - j)) - 1));
+            const __m512i below = _mm512_sub_epi32(_mm512_max_epi32(_mm512_maskz_loadu_epi32(m, v + j), lowest), vtop);
+            /* even lanes, then odd lanes, as int64 products; each result fits the low half of its lane */
+            const __m512i even = _mm512_sra_epi64(_mm512_add_epi64(_mm512_mul_epi32(below, vm), voffset), count);
+            const __m512i odd = _mm512_sra_epi64(_mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(below, 32), vm), voffset), count);
+            __m512i q = _mm512_add_epi32(_mm512_mask_blend_epi32((__mmask16)0xAAAA, even, _mm512_slli_epi64(odd, 32)), vzp);
+            q = _mm512_min_epi32(_mm512_max_epi32(q, vlo), vhi);
+            __m128i codes = _mm512_cvtepi32_epi8(q);
+            __asm__("" : "+v"(codes)); /* register vpmovdb: its store form is slow on Zen 4/5 */
+            if (m == 0xFFFF) _mm_storeu_si128((__m128i *)(out + j), codes);
+            else _mm_mask_storeu_epi8(out + j, m, codes);
+        }
+    }
+}
+
 /* round(x / 2^s) with ties away from zero, per lane (as rshift_round_fast in q8_rows.c). */
 static inline ROWS512_ATTR __m512i rshift_round(__m512i x, __m512i s) {
     const __m512i half = _mm512_sllv_epi64(_mm512_set1_epi64(1), _mm512_sub_epi64(s, _mm512_set1_epi64(1)));

@@ -230,4 +230,33 @@ final class Q8GemmTests: XCTestCase {
         onboard_q8_dequantize_u8([10, 12, 0], &back, 3, 0.5, 10)
         XCTAssertEqual(back, [0, 1, -5])
     }
+
+    /// B handed over transposed ([N, K] rows, as attention's Kᵀ is) packs to the same bytes and
+    /// column sums as the explicit [K, N] matrix, for depths and widths off the 4- and 32-multiples
+    /// and for u8 codes (flipped to int8) as well as int8 ones.
+    func test_transposedPackingEqualsPackingTheTranspose() {
+        var g = SplitMix64(seed: 77)
+        for (k, n) in [(1, 1), (3, 5), (4, 16), (31, 33), (32, 160), (33, 200), (64, 70)] {
+            let ldt = k + 3  // padded source rows
+            let transposed = (0..<(n * ldt)).map { _ in UInt8(truncatingIfNeeded: g.next()) }
+            var plain = [UInt8](repeating: 0, count: k * n)
+            for col in 0..<n { for d in 0..<k { plain[d * n + col] = transposed[col * ldt + d] } }
+            let size = onboard_q8_packed_size(k, n)
+            for unsigned in [false, true] {
+                var expected = [Int8](repeating: 99, count: size), got = [Int8](repeating: -99, count: size)
+                var expectedSums = [Int32](repeating: 0, count: n), gotSums = [Int32](repeating: 1, count: n)
+                if unsigned {
+                    onboard_q8_pack_b_u8(plain, n, false, k, n, &expected, &expectedSums)
+                    onboard_q8_pack_b_u8(transposed, ldt, true, k, n, &got, &gotSums)
+                } else {
+                    plain.withUnsafeBytes { p in transposed.withUnsafeBytes { t in
+                        onboard_q8_pack_b(p.baseAddress!.assumingMemoryBound(to: Int8.self), n, false, k, n, &expected, &expectedSums)
+                        onboard_q8_pack_b(t.baseAddress!.assumingMemoryBound(to: Int8.self), ldt, true, k, n, &got, &gotSums)
+                    } }
+                }
+                XCTAssertEqual(got, expected, "k \(k) n \(n) u8 \(unsigned)")
+                XCTAssertEqual(gotSums, expectedSums, "k \(k) n \(n) u8 \(unsigned)")
+            }
+        }
+    }
 }

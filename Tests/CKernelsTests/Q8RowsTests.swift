@@ -3,7 +3,7 @@ import Foundation
 import OnboardCore
 import XCTest
 
-/// The integer softmax and layernorm row kernels: every path this CPU has equals the reference bit for bit.
+/// The QANS epilogue and the integer softmax and layernorm row kernels: every path this CPU has equals the reference bit for bit.
 final class Q8RowsTests: XCTestCase {
     override func tearDown() { onboard_q8_reset_isa() }
 
@@ -19,6 +19,40 @@ final class Q8RowsTests: XCTestCase {
         codes += (0..<width).map { $0 == width / 2 ? 255 : 0 }
         codes += (0..<width).map { _ in UInt8(100 + random.next() % 3) }
         return codes
+    }
+
+    func stabilized(_ sums: [Int32], width: Int, multiplier: Int32, shift: Int32, zeroPoint: Int32, qmin: Int32, qmax: Int32) -> [UInt8] {
+        var out = [UInt8](repeating: 0xAB, count: sums.count)
+        onboard_q8_stabilize_rows_s32(sums, sums.count / width, width, 0.01, multiplier, shift, &out, zeroPoint, qmin, qmax)
+        return out
+    }
+
+    func test_stabilizedRowsMatchTheReference() throws {
+        let isas = paths
+        try XCTSkipIf(isas.isEmpty, "no vector path on this CPU")
+        var random = SplitMix64(seed: 41)
+        for width in [1, 7, 15, 16, 17, 160, 200, 960, 1001] {
+            // Logit sums as attention produces them, then rows spanning all of int32 (raised to 2^30
+            // below their max), a row of equal sums and one with a single outlier.
+            var sums = (0..<(3 * width)).map { _ in Int32(truncatingIfNeeded: random.next() % (1 << 21)) - (1 << 20) }
+            sums += (0..<(2 * width)).map { _ in Int32(truncatingIfNeeded: random.next()) }
+            sums += Array(repeating: -7, count: width)
+            sums += (0..<width).map { $0 == width / 3 ? Int32.max : Int32.min }
+            // Dyadic multipliers in [2^30, 2^31) with shifts 0...31, a negative shift (acts as 0) and a negative
+            // multiplier (left to the reference); zero points of QANS (255) and others.
+            for (multiplier, shift, zeroPoint, qmin, qmax): (Int32, Int32, Int32, Int32, Int32) in
+                [(1 << 30, 0, 255, 0, 255), (Int32.max, 7, 255, 0, 255), (1_518_500_250, 13, 255, 0, 255),
+                 (1_100_000_001, 20, 128, 1, 254), (1 << 30, 1, 0, 0, 255), (Int32.max, 31, 255, 0, 255),
+                 (1_300_000_000, -2, 255, 0, 255), (-1_300_000_000, 5, 255, 0, 255)] {
+                _ = onboard_q8_force_isa(0)
+                let expected = stabilized(sums, width: width, multiplier: multiplier, shift: shift, zeroPoint: zeroPoint, qmin: qmin, qmax: qmax)
+                for path in isas {
+                    _ = onboard_q8_force_isa(path.isa)
+                    let got = stabilized(sums, width: width, multiplier: multiplier, shift: shift, zeroPoint: zeroPoint, qmin: qmin, qmax: qmax)
+                    XCTAssertEqual(got, expected, "\(path.name) width \(width) multiplier \(multiplier) shift \(shift)")
+                }
+            }
+        }
     }
 
     func softmax(_ codes: [UInt8], width: Int, inputScale: Double, outputScale: Double, zeroPoint: Int32, qmin: Int32) -> [UInt8] {
