@@ -227,7 +227,7 @@ void onboard_q8_layernorm_rows(const uint8_t *x, uint8_t *y, size_t rows, size_t
                                int32_t zero_point, int32_t qmin, int32_t qmax, int32_t *work) {
     if (n == 0) return;
 #if defined(__x86_64__)
-    if (use_avx512_rows()) {
+    if (use_avx512_rows() && n <= LAYERNORM_AVX512_MAX_WIDTH) {
         onboard_q8_layernorm_rows__avx512(x, y, rows, n, gain_multiplier, gain_shift, bias, epsilon, fraction_bits,
                                           zero_point, qmin, qmax, work);
         return;

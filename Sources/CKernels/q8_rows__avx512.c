@@ -170,11 +170,14 @@ void onboard_q8_stabilize_rows_s32__avx512(const int32_t *sums, size_t rows, siz
     }
 }
 
-/* round(x / 2^s) with ties away from zero, per lane (as rshift_round_fast in q8_rows.c). */
-static inline ROWS512_ATTR __m512i rshift_round(__m512i x, __m512i s) {
-    const __m512i half = _mm512_sllv_epi64(_mm512_set1_epi64(1), _mm512_sub_epi64(s, _mm512_set1_epi64(1)));
-    return _mm512_srav_epi64(_mm512_add_epi64(_mm512_add_epi64(x, half), _mm512_srai_epi64(x, 63)), s);
-}
+/* Per-channel constants of the affine step, widened to int64 once per call: the gain, its shift
+ * and rounding half, and the bias with the final rounding half and the zero point folded in. */
+typedef struct {
+    int64_t gain[LAYERNORM_AVX512_MAX_WIDTH + 16];
+    int64_t shift[LAYERNORM_AVX512_MAX_WIDTH + 16];
+    int64_t half[LAYERNORM_AVX512_MAX_WIDTH + 16];
+    int64_t offset[LAYERNORM_AVX512_MAX_WIDTH + 16];
+} affine_constants;
 
 ROWS512_ATTR
 void onboard_q8_layernorm_rows__avx512(const uint8_t *x, uint8_t *y, size_t rows, size_t n,
@@ -182,6 +185,21 @@ void onboard_q8_layernorm_rows__avx512(const uint8_t *x, uint8_t *y, size_t rows
                                        int64_t epsilon, int32_t fraction_bits,
                                        int32_t zero_point, int32_t qmin, int32_t qmax, int32_t *work) {
     const int64_t count = (int64_t)n;
+    /* rshift_round(affine, F) + zp = (affine + 2^(F-1) + zp 2^F - [affine < 0]) >> F, and
+     * affine < 0 exactly when the sum before that correction is below 2^(F-1) + zp 2^F. */
+    const int64_t final_offset = ((int64_t)1 << (fraction_bits - 1)) + ((int64_t)zero_point << fraction_bits);
+    affine_constants c __attribute__((aligned(64)));
+    for (size_t j = 0; j < n; j++) {
+        c.gain[j] = gain_multiplier[j];
+        c.shift[j] = gain_shift[j];
+        c.half[j] = (int64_t)1 << (gain_shift[j] - 1);
+        c.offset[j] = bias[j] + final_offset;
+    }
+    for (size_t j = n; j < n + 16; j++) { c.gain[j] = 0; c.shift[j] = 1; c.half[j] = 1; c.offset[j] = 0; } /* lanes past the row */
+    const __m512i vf = _mm512_set1_epi64(fraction_bits), vbound = _mm512_set1_epi64(final_offset), one = _mm512_set1_epi64(1);
+    const __m512i vlo = _mm512_set1_epi64(qmin), vhi = _mm512_set1_epi64(qmax);
+    /* byte 8i of the first operand for i < 8, byte 8(i - 8) of the second after */
+    const __m512i low_bytes = _mm512_set_epi64(0, 0, 0, 0, 0, 0, 0x7870686058504840LL, 0x3830282018100800LL);
     for (size_t r = 0; r < rows; r++) {
         const uint8_t *row = x + r * n;
         uint8_t *out = y + r * n;
@@ -200,29 +218,29 @@ void onboard_q8_layernorm_rows__avx512(const uint8_t *x, uint8_t *y, size_t rows
             squares = _mm512_add_epi64(squares, _mm512_mul_epi32(_mm512_srli_epi64(d, 32), _mm512_srli_epi64(d, 32)));
         }
         const int64_t total = _mm512_reduce_add_epi64(squares);
-        int64_t m;
-        int s;
-        onboard_q8_layernorm_reciprocal(total, count, epsilon, fraction_bits, &m, &s);
-        const __m512i vm = _mm512_set1_epi64(m), vs = _mm512_set1_epi64(s), vf = _mm512_set1_epi64(fraction_bits);
-        const __m512i vzp = _mm512_set1_epi64(zero_point), vlo = _mm512_set1_epi32(qmin), vhi = _mm512_set1_epi32(qmax);
-        /* 16 channels per step: two halves of 8 int64 lanes, narrowed with saturation (after the
-         * zero point, so the clamp is exact), clamped, and stored as bytes from a register. */
+        int64_t multiplier;
+        int shift;
+        onboard_q8_layernorm_reciprocal(total, count, epsilon, fraction_bits, &multiplier, &shift);
+        const __m512i vm = _mm512_set1_epi64(multiplier), vs = _mm512_set1_epi64(shift);
+        const __m512i vhalf = _mm512_set1_epi64((int64_t)1 << (shift - 1));
+        /* 16 channels per step: two halves of 8 int64 lanes, each clamped, then their low bytes
+         * gathered by one vpermt2b (the narrowing moves are slow shuffles on Zen 4/5). */
         for (size_t j = 0; j < n; j += 16) {
-            __m256i half_codes[2];
+            __m512i codes64[2];
             for (int h = 0; h < 2; h++) {
                 const size_t at = j + 8 * (size_t)h;
                 const __mmask8 k = at >= n ? 0 : (__mmask8)(n - at >= 8 ? 0xFF : ((1u << (n - at)) - 1));
                 const __m512i d = _mm512_cvtepi32_epi64(_mm256_maskz_loadu_epi32(k, work + at));
-                const __m512i normalized = rshift_round(_mm512_mullo_epi64(d, vm), vs);
-                const __m512i gm = _mm512_cvtepi32_epi64(_mm256_maskz_loadu_epi32(k, gain_multiplier + at));
-                const __m512i gs = _mm512_cvtepi32_epi64(_mm256_mask_loadu_epi32(_mm256_set1_epi32(1), k, gain_shift + at));
-                const __m512i affine = _mm512_add_epi64(rshift_round(_mm512_mullo_epi64(normalized, gm), gs), _mm512_maskz_loadu_epi64(k, bias + at));
-                half_codes[h] = _mm512_cvtsepi64_epi32(_mm512_add_epi64(rshift_round(affine, vf), vzp));
+                const __m512i p = _mm512_mullo_epi64(d, vm);
+                const __m512i normalized = _mm512_srav_epi64(_mm512_add_epi64(_mm512_add_epi64(p, vhalf), _mm512_srai_epi64(p, 63)), vs);
+                const __m512i g = _mm512_mullo_epi64(normalized, _mm512_load_si512(c.gain + at));
+                const __m512i gained = _mm512_srav_epi64(_mm512_add_epi64(_mm512_add_epi64(g, _mm512_load_si512(c.half + at)), _mm512_srai_epi64(g, 63)),
+                                                         _mm512_load_si512(c.shift + at));
+                const __m512i t = _mm512_add_epi64(gained, _mm512_load_si512(c.offset + at));
+                const __m512i q = _mm512_srav_epi64(_mm512_mask_sub_epi64(t, _mm512_cmplt_epi64_mask(t, vbound), t, one), vf);
+                codes64[h] = _mm512_min_epi64(_mm512_max_epi64(q, vlo), vhi);
             }
-            __m512i q = _mm512_inserti64x4(_mm512_castsi256_si512(half_codes[0]), half_codes[1], 1);
-            q = _mm512_min_epi32(_mm512_max_epi32(q, vlo), vhi);
-            __m128i codes = _mm512_cvtepi32_epi8(q);
-            __asm__("" : "+v"(codes)); /* register vpmovdb: its store form is slow on Zen 4/5 */
+            const __m128i codes = _mm512_castsi512_si128(_mm512_permutex2var_epi8(codes64[0], low_bytes, codes64[1]));
             if (n - j >= 16) _mm_storeu_si128((__m128i *)(out + j), codes);
             else _mm_mask_storeu_epi8(out + j, (__mmask16)((1u << (n - j)) - 1), codes);
         }

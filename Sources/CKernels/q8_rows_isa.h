@@ -12,6 +12,8 @@ void onboard_q8_softmax_lut_rows__avx512(const uint8_t *x, uint8_t *y, size_t ro
                                          int64_t numerator, int32_t shift, int32_t zero_point, int32_t qmin, int32_t qmax);
 void onboard_q8_stabilize_rows_s32__avx512(const int32_t *sums, size_t rows, size_t n, int32_t multiplier, int32_t shift,
                                            uint8_t *y, int32_t zero_point, int32_t qmin, int32_t qmax);
+/* The vector layernorm keeps its per-channel constants on the stack: rows up to this wide. */
+#define LAYERNORM_AVX512_MAX_WIDTH 1024
 void onboard_q8_layernorm_rows__avx512(const uint8_t *x, uint8_t *y, size_t rows, size_t n,
                                        const int32_t *gain_multiplier, const int32_t *gain_shift, const int64_t *bias,
                                        int64_t epsilon, int32_t fraction_bits,
