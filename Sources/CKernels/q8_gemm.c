@@ -75,25 +75,8 @@ static void pack_transposed(const int8_t *b, size_t ldb, size_t k, size_t n, int
     }
 }
 
-static void pack_b(const int8_t *b, size_t ldb, bool transposed, size_t k, size_t n, int8_t flip,
-                   int8_t *packed, int32_t *col_sums) {
-    if (col_sums) {
-        memset(col_sums, 0, n * sizeof(int32_t));
-        if (transposed) {
-            for (size_t col = 0; col < n; col++) {
-                int32_t sum = 0;
-                for (size_t kk = 0; kk < k; kk++) sum += (int8_t)(b[col * ldb + kk] ^ flip);
-                col_sums[col] = sum;
-            }
-        } else {
-            for (size_t kk = 0; kk < k; kk++)
-                for (size_t col = 0; col < n; col++) col_sums[col] += (int8_t)(b[kk * ldb + col] ^ flip);
-        }
-    }
-    if (transposed) {
-        pack_transposed(b, ldb, k, n, flip, packed);
-        return;
-    }
+/* Row-major B ([k][n]): 4-depth x 16-column blocks by pack_block_rows, edges byte by byte. */
+static void pack_rows(const int8_t *b, size_t ldb, size_t k, size_t n, int8_t flip, int8_t *packed) {
     const size_t kp = padded_depth(k), full_groups = k / 4;
     for (size_t p = 0; p < panel_count(n); p++) {
         int8_t *panel = packed + p * NR * kp;
@@ -113,6 +96,38 @@ static void pack_b(const int8_t *b, size_t ldb, bool transposed, size_t k, size_
             }
         }
     }
+}
+
+/* Column sums of packed B (its padding is zero): the sum of each column's int8 values. */
+static void packed_column_sums(const int8_t *packed, size_t k, size_t n, int32_t *sums) {
+    const size_t kp = padded_depth(k);
+    for (size_t col = 0; col < n; col++) {
+        const int8_t *column = packed + (col / NR) * NR * kp + (col % NR) * 4;
+        int32_t sum = 0;
+        for (size_t g = 0; g < kp / 4; g++)
+            for (size_t t = 0; t < 4; t++) sum += column[g * NR * 4 + t];
+        sums[col] = sum;
+    }
+}
+
+#if defined(__x86_64__)
+static void pack_transposed__avx512vnni(const int8_t *b, size_t ldb, size_t k, size_t n, int8_t flip, int8_t *packed);
+static void packed_column_sums__avx512vnni(const int8_t *packed, size_t k, size_t n, int32_t *sums);
+#endif
+
+static void pack_b(const int8_t *b, size_t ldb, bool transposed, size_t k, size_t n, int8_t flip,
+                   int8_t *packed, int32_t *col_sums) {
+#if defined(__x86_64__)
+    if (onboard_q8_active_isa() == ONBOARD_ISA_AVX512VNNI) {
+        if (transposed) pack_transposed__avx512vnni(b, ldb, k, n, flip, packed);
+        else pack_rows(b, ldb, k, n, flip, packed);
+        if (col_sums) packed_column_sums__avx512vnni(packed, k, n, col_sums);
+        return;
+    }
+#endif
+    if (transposed) pack_transposed(b, ldb, k, n, flip, packed);
+    else pack_rows(b, ldb, k, n, flip, packed);
+    if (col_sums) packed_column_sums(packed, k, n, col_sums);
 }
 
 void onboard_q8_pack_b(const int8_t *b, size_t ldb, bool transposed, size_t k, size_t n,
@@ -240,6 +255,51 @@ fixed_point_multiply__avx512(__m512i x, __m512i multiplier, __m512i shift) {
     const __mmask16 up = _mm512_cmpgt_epi32_mask(_mm512_and_si512(high, mask), threshold);
     const __m512i shifted = _mm512_srav_epi32(high, s);
     return _mm512_mask_add_epi32(shifted, up, shifted, one);
+}
+
+/* pack_transposed with one dword gather per 4-depth group of a 16-column panel (columns past n
+ * masked to zero); a last group of fewer than 4 depths byte by byte, as gathering it could read
+ * past the source. */
+static VNNI512_ATTR void pack_transposed__avx512vnni(const int8_t *b, size_t ldb, size_t k, size_t n, int8_t flip,
+                                                     int8_t *packed) {
+    const size_t kp = padded_depth(k), full_groups = k / 4;
+    const __m512i flip4 = _mm512_set1_epi8(flip);
+    const __m512i rows = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                            _mm512_set1_epi32((int32_t)ldb));
+    for (size_t p = 0; p < panel_count(n); p++) {
+        int8_t *panel = packed + p * NR * kp;
+        const size_t cols = n - p * NR < NR ? n - p * NR : NR;
+        const __mmask16 live = (__mmask16)(cols >= 16 ? 0xFFFF : ((1u << cols) - 1));
+        const int8_t *source = b + p * NR * ldb;
+        for (size_t g = 0; g < full_groups; g++) {
+            const __m512i words = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), live, rows, source + 4 * g, 1);
+            _mm512_storeu_si512(panel + g * NR * 4, _mm512_maskz_xor_epi32(live, words, flip4));
+        }
+        if (full_groups < kp / 4) {
+            int8_t *dst = panel + full_groups * NR * 4;
+            memset(dst, 0, NR * 4);
+            for (size_t j = 0; j < cols; j++)
+                for (size_t kk = 4 * full_groups; kk < k; kk++) dst[j * 4 + kk % 4] = (int8_t)(source[j * ldb + kk] ^ flip);
+        }
+    }
+}
+
+/* packed_column_sums by vpdpbusd of all-ones bytes against each group of a panel. */
+static VNNI512_ATTR void packed_column_sums__avx512vnni(const int8_t *packed, size_t k, size_t n, int32_t *sums) {
+    const size_t kp = padded_depth(k);
+    const __m512i ones = _mm512_set1_epi8(1);
+    for (size_t p = 0; p < panel_count(n); p++) {
+        const int8_t *panel = packed + p * NR * kp;
+        __m512i even = _mm512_setzero_si512(), odd = _mm512_setzero_si512();
+        size_t g = 0;
+        for (; g + 2 <= kp / 4; g += 2) {
+            even = _mm512_dpbusd_epi32(even, ones, _mm512_loadu_si512(panel + g * NR * 4));
+            odd = _mm512_dpbusd_epi32(odd, ones, _mm512_loadu_si512(panel + (g + 1) * NR * 4));
+        }
+        if (g < kp / 4) even = _mm512_dpbusd_epi32(even, ones, _mm512_loadu_si512(panel + g * NR * 4));
+        const size_t cols = n - p * NR < NR ? n - p * NR : NR;
+        _mm512_mask_storeu_epi32(sums + p * NR, (__mmask16)(cols >= 16 ? 0xFFFF : ((1u << cols) - 1)), _mm512_add_epi32(even, odd));
+    }
 }
 
 /* 12 rows x np panels (np = 1 or 2); rows past the edge read a valid row and are discarded. */

@@ -231,9 +231,9 @@ final class Q8GemmTests: XCTestCase {
         XCTAssertEqual(back, [0, 1, -5])
     }
 
-    /// B handed over transposed ([N, K] rows, as attention's Kᵀ is) packs to the same bytes and
-    /// column sums as the explicit [K, N] matrix, for depths and widths off the 4- and 32-multiples
-    /// and for u8 codes (flipped to int8) as well as int8 ones.
+    /// B handed over transposed ([N, K] rows, as attention's Kᵀ is) packs to the same bytes as the
+    /// explicit [K, N] matrix on every path, for depths and widths off the 4- and 16-multiples and for
+    /// u8 codes (flipped to int8) as well as int8 ones; both give each column's sum of int8 values.
     func test_transposedPackingEqualsPackingTheTranspose() {
         var g = SplitMix64(seed: 77)
         for (k, n) in [(1, 1), (3, 5), (4, 16), (31, 33), (32, 160), (33, 200), (64, 70)] {
@@ -243,19 +243,29 @@ final class Q8GemmTests: XCTestCase {
             for col in 0..<n { for d in 0..<k { plain[d * n + col] = transposed[col * ldt + d] } }
             let size = onboard_q8_packed_size(k, n)
             for unsigned in [false, true] {
-                var expected = [Int8](repeating: 99, count: size), got = [Int8](repeating: -99, count: size)
-                var expectedSums = [Int32](repeating: 0, count: n), gotSums = [Int32](repeating: 1, count: n)
-                if unsigned {
-                    onboard_q8_pack_b_u8(plain, n, false, k, n, &expected, &expectedSums)
-                    onboard_q8_pack_b_u8(transposed, ldt, true, k, n, &got, &gotSums)
-                } else {
+                let flip: UInt8 = unsigned ? 0x80 : 0
+                let sums = (0..<n).map { col in (0..<k).reduce(Int32(0)) { $0 + Int32(Int8(bitPattern: transposed[col * ldt + $1] ^ flip)) } }
+                var reference: [Int8]?
+                for path in paths {
+                    _ = onboard_q8_force_isa(path.isa)
+                    var expected = [Int8](repeating: 99, count: size), got = [Int8](repeating: -99, count: size)
+                    var expectedSums = [Int32](repeating: 0, count: n), gotSums = [Int32](repeating: 1, count: n)
                     plain.withUnsafeBytes { p in transposed.withUnsafeBytes { t in
-                        onboard_q8_pack_b(p.baseAddress!.assumingMemoryBound(to: Int8.self), n, false, k, n, &expected, &expectedSums)
-                        onboard_q8_pack_b(t.baseAddress!.assumingMemoryBound(to: Int8.self), ldt, true, k, n, &got, &gotSums)
+                        let p8 = p.baseAddress!.assumingMemoryBound(to: Int8.self), t8 = t.baseAddress!.assumingMemoryBound(to: Int8.self)
+                        if unsigned {
+                            onboard_q8_pack_b_u8(plain, n, false, k, n, &expected, &expectedSums)
+                            onboard_q8_pack_b_u8(transposed, ldt, true, k, n, &got, &gotSums)
+                        } else {
+                            onboard_q8_pack_b(p8, n, false, k, n, &expected, &expectedSums)
+                            onboard_q8_pack_b(t8, ldt, true, k, n, &got, &gotSums)
+                        }
                     } }
+                    let context = "\(path.name) k \(k) n \(n) u8 \(unsigned)"
+                    XCTAssertEqual(got, expected, context)
+                    XCTAssertEqual(gotSums, sums, context)
+                    XCTAssertEqual(expectedSums, sums, context)
+                    if let reference { XCTAssertEqual(got, reference, context) } else { reference = got }
                 }
-                XCTAssertEqual(got, expected, "k \(k) n \(n) u8 \(unsigned)")
-                XCTAssertEqual(gotSums, expectedSums, "k \(k) n \(n) u8 \(unsigned)")
             }
         }
     }
