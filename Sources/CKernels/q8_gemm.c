@@ -119,8 +119,9 @@ static void pack_b(const int8_t *b, size_t ldb, bool transposed, size_t k, size_
                    int8_t *packed, int32_t *col_sums) {
 #if defined(__x86_64__)
     if (onboard_q8_active_isa() == ONBOARD_ISA_AVX512VNNI) {
-        if (transposed) pack_transposed__avx512vnni(b, ldb, k, n, flip, packed);
-        else pack_rows(b, ldb, k, n, flip, packed);
+        if (!transposed) pack_rows(b, ldb, k, n, flip, packed);
+        else if (ldb <= INT32_MAX / NR) pack_transposed__avx512vnni(b, ldb, k, n, flip, packed); /* int32 gather offsets */
+        else pack_transposed(b, ldb, k, n, flip, packed);
         if (col_sums) packed_column_sums__avx512vnni(packed, k, n, col_sums);
         return;
     }
