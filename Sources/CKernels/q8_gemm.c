@@ -258,6 +258,12 @@ fixed_point_multiply__avx512(__m512i x, __m512i multiplier, __m512i shift) {
     return _mm512_mask_add_epi32(shifted, up, shifted, one);
 }
 
+/* The columns of panel p that lie within n. */
+static inline VNNI512_ATTR __mmask16 live_columns(size_t n, size_t p) {
+    const size_t cols = n - p * NR < NR ? n - p * NR : NR;
+    return (__mmask16)(cols >= 16 ? 0xFFFF : ((1u << cols) - 1));
+}
+
 /* pack_transposed with one dword gather per 4-depth group of a 16-column panel (columns past n
  * masked to zero); a last group of fewer than 4 depths byte by byte, as gathering it could read
  * past the source. */
@@ -270,7 +276,7 @@ static VNNI512_ATTR void pack_transposed__avx512vnni(const int8_t *b, size_t ldb
     for (size_t p = 0; p < panel_count(n); p++) {
         int8_t *panel = packed + p * NR * kp;
         const size_t cols = n - p * NR < NR ? n - p * NR : NR;
-        const __mmask16 live = (__mmask16)(cols >= 16 ? 0xFFFF : ((1u << cols) - 1));
+        const __mmask16 live = live_columns(n, p);
         const int8_t *source = b + p * NR * ldb;
         for (size_t g = 0; g < full_groups; g++) {
             const __m512i words = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), live, rows, source + 4 * g, 1);
@@ -298,8 +304,7 @@ static VNNI512_ATTR void packed_column_sums__avx512vnni(const int8_t *packed, si
             odd = _mm512_dpbusd_epi32(odd, ones, _mm512_loadu_si512(panel + (g + 1) * NR * 4));
         }
         if (g < kp / 4) even = _mm512_dpbusd_epi32(even, ones, _mm512_loadu_si512(panel + g * NR * 4));
-        const size_t cols = n - p * NR < NR ? n - p * NR : NR;
-        _mm512_mask_storeu_epi32(sums + p * NR, (__mmask16)(cols >= 16 ? 0xFFFF : ((1u << cols) - 1)), _mm512_add_epi32(even, odd));
+        _mm512_mask_storeu_epi32(sums + p * NR, live_columns(n, p), _mm512_add_epi32(even, odd));
     }
 }
 

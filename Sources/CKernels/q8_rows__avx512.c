@@ -9,6 +9,7 @@
 #define ROWS512_ATTR __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx512vbmi")))
 
 static inline ROWS512_ATTR __mmask64 tail_mask64(size_t count) { return count >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << count) - 1); }
+static inline ROWS512_ATTR __mmask16 tail_mask16(size_t count) { return (__mmask16)(count >= 16 ? 0xFFFF : ((1u << count) - 1)); }
 
 /* Largest and smallest code of a row. */
 static inline ROWS512_ATTR void row_range(const uint8_t *row, size_t n, uint8_t *top, uint8_t *bottom) {
@@ -148,14 +149,14 @@ void onboard_q8_stabilize_rows_s32__avx512(const int32_t *sums, size_t rows, siz
         uint8_t *out = y + r * n;
         __m512i high = _mm512_set1_epi32(INT32_MIN);
         for (size_t j = 0; j < n; j += 16) {
-            const __mmask16 m = (__mmask16)(n - j >= 16 ? 0xFFFF : ((1u << (n - j)) - 1));
+            const __mmask16 m = tail_mask16(n - j);
             high = _mm512_mask_max_epi32(high, m, high, _mm512_maskz_loadu_epi32(m, v + j));
         }
         const int32_t top = _mm512_reduce_max_epi32(high);
         const __m512i vtop = _mm512_set1_epi32(top);
         const __m512i lowest = _mm512_set1_epi32(top > INT32_MIN + (1 << 30) ? top - (1 << 30) : INT32_MIN);
         for (size_t j = 0; j < n; j += 16) {
-            const __mmask16 m = (__mmask16)(n - j >= 16 ? 0xFFFF : ((1u << (n - j)) - 1));
+            const __mmask16 m = tail_mask16(n - j);
             const __m512i below = _mm512_sub_epi32(_mm512_max_epi32(_mm512_maskz_loadu_epi32(m, v + j), lowest), vtop);
             /* even lanes, then odd lanes, as int64 products; each result fits the low half of its lane */
             const __m512i even = _mm512_sra_epi64(_mm512_add_epi64(_mm512_mul_epi32(below, vm), voffset), count);
@@ -211,7 +212,7 @@ void onboard_q8_layernorm_rows__avx512(const uint8_t *x, uint8_t *y, size_t rows
         const __m512i vn = _mm512_set1_epi32((int32_t)count), vsum = _mm512_set1_epi32((int32_t)sum);
         __m512i squares = _mm512_setzero_si512();
         for (size_t j = 0; j < n; j += 16) {
-            const __mmask16 m = (__mmask16)(n - j >= 16 ? 0xFFFF : ((1u << (n - j)) - 1));
+            const __mmask16 m = tail_mask16(n - j);
             const __m512i d = _mm512_maskz_sub_epi32(m, _mm512_mullo_epi32(_mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, row + j)), vn), vsum);
             _mm512_mask_storeu_epi32(work + j, m, d);
             squares = _mm512_add_epi64(squares, _mm512_mul_epi32(d, d));
@@ -242,7 +243,7 @@ void onboard_q8_layernorm_rows__avx512(const uint8_t *x, uint8_t *y, size_t rows
             }
             const __m128i codes = _mm512_castsi512_si128(_mm512_permutex2var_epi8(codes64[0], low_bytes, codes64[1]));
             if (n - j >= 16) _mm_storeu_si128((__m128i *)(out + j), codes);
-            else _mm_mask_storeu_epi8(out + j, (__mmask16)((1u << (n - j)) - 1), codes);
+            else _mm_mask_storeu_epi8(out + j, tail_mask16(n - j), codes);
         }
     }
 }
