@@ -15,6 +15,9 @@ final class DetectionPipeline {
     let threads: Int
     private let profiler = Profiler()
     private(set) var stages = DetectionStages()
+    /// Per channel, pixel value -> input code, when the runner takes the image as codes (INT8):
+    /// the same codes as normalising to float and quantizing, without the float image.
+    private let imageCodeTables: [[UInt8]]?
 
     struct Frame {
         let boxes: [LidarBox]
@@ -35,7 +38,9 @@ final class DetectionPipeline {
             if let int8 = runner as? Int8Executor { int8.profiler = profiler }
             return runner
         }
-        preprocessing = try Self.preprocessing(config, bundle: bundle)
+        let preprocessing = try Self.preprocessing(config, bundle: bundle)
+        self.preprocessing = preprocessing
+        imageCodeTables = model.imageQuantization.map { q in (0..<3).map { q.codes(of: preprocessing.normalizedLevels(channel: $0)) } }
         classNames = config.classNames ?? DetectionConfig.cvpr2019.classNames
         self.threads = threads
     }
@@ -83,11 +88,21 @@ final class DetectionPipeline {
         timing["decode"] = Self.now() - start
         start = Self.now()
         let (h, w) = (preprocessing.height, preprocessing.width)
-        let images = Tensor(zeros: [n, 3, h, w])
-        nonisolated(unsafe) let base = images.floatPointer
         let ready = decoded.compactMap { $0 }
-        Parallel.forRanges(count: ready.count, threads: threads) { range in
-            for i in range { preprocessing.finish(ready[i], into: base + i * 3 * h * w) }
+        let images: Tensor
+        if let tables = imageCodeTables {
+            // An INT8 runner takes the image as codes: each pixel straight to its code.
+            images = Tensor(zeros: [n, 3, h, w], dtype: .u8)
+            nonisolated(unsafe) let base = images.rawPointer.assumingMemoryBound(to: UInt8.self)
+            Parallel.forRanges(count: ready.count, threads: threads) { range in
+                for i in range { preprocessing.finish(ready[i], codes: base + i * 3 * h * w, tables: tables) }
+            }
+        } else {
+            images = Tensor(zeros: [n, 3, h, w])
+            nonisolated(unsafe) let base = images.floatPointer
+            Parallel.forRanges(count: ready.count, threads: threads) { range in
+                for i in range { preprocessing.finish(ready[i], into: base + i * 3 * h * w) }
+            }
         }
         let lidar2img = Tensor(zeros: [n, 4, 4])
         for (i, camera) in sample.cameras.enumerated() {

@@ -112,6 +112,32 @@ final class ImageCodecTests: XCTestCase {
         XCTAssertEqual(updated.values, [633.2, 0, 408.15, 0, 633.2, 245.75 - 130, 0, 0, 1])
     }
 
+    /// The codes path reads the same resized pixels the float path normalises: with the float
+    /// normalisation of each level as its table, every float equals its level's value.
+    func test_preprocessingToCodesLooksUpTheSamePixelsTheFloatPathNormalises() throws {
+        let width = 64, height = 36
+        var random = SplitMix64(seed: 5)
+        let pixels = (0..<(width * height * 3)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+        let bytes = try JPEGCodec.encode(RGBImage(width: width, height: height, pixels: pixels), quality: 90)
+        var p = PETRPreprocessing.vovnet800x320
+        p.width = 32; p.height = 12
+        let decoded = try p.decode(jpeg: bytes, path: "a.jpg")
+        let count = 3 * p.width * p.height
+        var floats = [Float](repeating: .nan, count: count), codes = [UInt8](repeating: 0, count: count)
+        p.finish(decoded, into: &floats)
+        let identity = [[UInt8]](repeating: (0...255).map { UInt8($0) }, count: 3)
+        p.finish(decoded, codes: &codes, tables: identity)
+        let levels = (0..<3).map { p.normalizedLevels(channel: $0) }
+        let plane = p.width * p.height
+        for i in 0..<count { XCTAssertEqual(floats[i], levels[i / plane][Int(codes[i])], "element \(i)") }
+        XCTAssertGreaterThan(Set(codes).count, 50)
+        // A table is applied per channel.
+        let shifted = (0..<3).map { c in (0...255).map { UInt8((Int($0) + 60 * c) % 256) } }
+        var mapped = [UInt8](repeating: 0, count: count)
+        p.finish(decoded, codes: &mapped, tables: shifted)
+        for i in 0..<count { XCTAssertEqual(mapped[i], shifted[i / plane][Int(codes[i])]) }
+    }
+
     func test_preprocessingNormalisesCroppedBottomRowsInChannelOrder() throws {
         // Rows of constant colour: after the 2x reduction and the bottom crop, row y of the output
         // comes from source rows around 2 (y + cropY).

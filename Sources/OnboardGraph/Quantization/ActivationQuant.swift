@@ -1,3 +1,4 @@
+import CKernels
 import OnboardQuant
 
 /// Quantization of one activation tensor as the INT8 executor stores it: uint8 codes,
@@ -34,6 +35,13 @@ public struct ActivationQuant: Codable, Equatable, Sendable {
     /// The real interval the codes cover.
     public var representableRange: (min: Float, max: Float) {
         (scale * Float(qmin - zeroPoint), scale * Float(qmax - zeroPoint))
+    }
+
+    /// The codes of `values`, rounded and clamped exactly as the INT8 executor quantizes its float inputs.
+    public func codes(of values: [Float]) -> [UInt8] {
+        var codes = [UInt8](repeating: 0, count: values.count)
+        onboard_q8_quantize_u8(values, &codes, values.count, scale, zeroPoint, qmin, qmax)
+        return codes
     }
 
     public var isValid: Bool {

@@ -5,9 +5,13 @@ import OnboardGraph
 /// Something that runs a graph on named inputs (`FP32Executor`, `Int8Executor`).
 public protocol GraphRunner: AnyObject {
     func run(_ inputs: [String: Tensor]) throws -> [String: Tensor]
+    /// How the runner stores input `name` when it takes it as u8 codes (nil: float only).
+    func inputQuantization(_ name: String) -> ActivationQuant?
 }
 
-extension FP32Executor: GraphRunner {}
+extension FP32Executor: GraphRunner {
+    public func inputQuantization(_ name: String) -> ActivationQuant? { nil }
+}
 extension Int8Executor: GraphRunner {}
 
 /// What `PETRModel.run` returns for one sample.
@@ -63,6 +67,11 @@ public final class PETRModel {
         runner = try executor?(built.graph) ?? FP32Executor(graph: built.graph, threads: threads)
     }
 
+    /// The quantization of the graph's image input (`images` or `features`, as built) when the
+    /// runner takes it as u8 codes (an INT8 runner): `run` then accepts it as a u8 tensor of those
+    /// codes, saving the float image and its quantization. nil for a float runner.
+    public var imageQuantization: ActivationQuant? { runner.inputQuantization(built.input.name) }
+
     /// The input mode a set of tensors asks for: `features` when present (its [h, w] taken from
     /// it), else `images`. Throws naming `source` when neither is there or `features` is not
     /// [N, in_channels, h, w].
@@ -83,7 +92,8 @@ public final class PETRModel {
     }
 
     /// Runs one sample. `inputs` holds the image input (`images` or `features`, as built) and
-    /// `lidar2img`; both must be finite f32 of the exact shapes. `source` names the file in errors.
+    /// `lidar2img`; both must be finite f32 of the exact shapes (or images as u8 codes, see
+    /// `imageQuantization`). `source` names the file in errors.
     /// Where the official head would `nan_to_num` a non-finite decoder output, this throws instead.
     public func run(_ inputs: [String: Tensor], source: String) throws -> PETROutputs {
         let n = config.numCameras
@@ -92,7 +102,13 @@ public final class PETRModel {
             throw OnboardError.format(path: source, item: imageName, reason: "missing (this model was built for \(imageName))")
         }
         let expected = built.inputShapes[imageName] ?? []
-        try Self.check(image, name: imageName, shape: expected, source: source)
+        if image.dtype == .u8, imageQuantization != nil {
+            guard image.shape == expected else {
+                throw OnboardError.format(path: source, item: imageName, reason: "u8 codes \(image.shape), the model expects \(expected)")
+            }
+        } else {
+            try Self.check(image, name: imageName, shape: expected, source: source)
+        }
         guard let lidar2img = inputs["lidar2img"] else {
             throw OnboardError.format(path: source, item: "lidar2img", reason: "missing (expected f32 [\(n), 4, 4])")
         }

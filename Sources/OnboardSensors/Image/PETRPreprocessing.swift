@@ -91,12 +91,40 @@ public struct PETRPreprocessing: Sendable, Equatable {
 
     /// The resize, crop and normalisation half of `process`.
     public func finish(_ decoded: Decoded, into out: UnsafeMutablePointer<Float>) {
+        normalize(resizedWindow(decoded), into: out)
+    }
+
+    /// The resized and cropped network window of a decoded image, still u8.
+    func resizedWindow(_ decoded: Decoded) -> RGBImage {
         let g = decoded.geometry
-        let window = PillowResampler.resizeWindow(
+        return PillowResampler.resizeWindow(
             decoded.image, width: g.resizedWidth, height: g.resizedHeight, rows: g.cropY..<(g.cropY + height),
             columns: g.cropX..<(g.cropX + width), filter: filter, firstSourceRow: decoded.firstRow,
             sourceHeight: decoded.sourceHeight)
-        normalize(window, into: out)
+    }
+
+    /// `finish` for a network that takes its input as u8 codes: each pixel value through its
+    /// channel's 256-entry table (`tables[c][v]`, the code of `normalizedLevels(channel: c)[v]`), planar.
+    public func finish(_ decoded: Decoded, codes out: UnsafeMutablePointer<UInt8>, tables: [[UInt8]]) {
+        precondition(tables.count == 3 && tables.allSatisfy { $0.count == 256 }, "finish(codes:) needs three 256-entry tables")
+        let window = resizedWindow(decoded)
+        let plane = window.width * window.height
+        let (c0, c1, c2) = (out, out + plane, out + 2 * plane)
+        tables[0].withUnsafeBufferPointer { t0 in tables[1].withUnsafeBufferPointer { t1 in tables[2].withUnsafeBufferPointer { t2 in
+            window.pixels.withUnsafeBufferPointer { px in
+                for i in 0..<plane {
+                    c0[i] = t0[Int(px[i * 3])]
+                    c1[i] = t1[Int(px[i * 3 + 1])]
+                    c2[i] = t2[Int(px[i * 3 + 2])]
+                }
+            }
+        } } }
+    }
+
+    /// What `normalize` makes of each pixel value 0...255 in channel `channel` (0...2).
+    public func normalizedLevels(channel: Int) -> [Float] {
+        let inverse = Float(1 / Double(std[channel]))
+        return (0...255).map { (Float($0) - mean[channel]) * inverse }
     }
 
     /// (x - mean) * (1 / std) in Float, as mmcv's `imnormalize`; interleaved to planar.

@@ -244,10 +244,26 @@ public final class Int8Executor {
 
     // MARK: - running
 
-    /// Runs on named f32 inputs and returns the outputs dequantized to f32.
+    /// How the input `name` is stored when the executor holds it as u8 codes; nil for an input
+    /// it keeps in float (or no such input).
+    public func inputQuantization(_ name: String) -> ActivationQuant? {
+        guard let id = graph.inputs.first(where: { graph.info($0).name == name }), case let .q8(q) = format(id) else { return nil }
+        return q
+    }
+
+    /// Runs on named f32 inputs and returns the outputs dequantized to f32. An input stored as codes
+    /// (`inputQuantization` non-nil) may instead be given already quantized, as a u8 tensor of its shape.
     public func run(_ inputs: [String: Tensor]) throws -> [String: Tensor] {
         for id in graph.inputs {
             let info = graph.info(id)
+            if case .q8 = format(id), let given = inputs[info.name], given.dtype == .u8 {
+                guard given.shape == info.shape else {
+                    throw OnboardError.shape(item: "input '\(info.name)'", reason: "expected u8 codes \(info.shape), got \(given.shape)")
+                }
+                codes(id).update(from: given.rawPointer.assumingMemoryBound(to: UInt8.self), count: info.count)
+                try observe(id)
+                continue
+            }
             let tensor = try graph.inputTensor(id, in: inputs)
             if case .q8 = format(id) {
                 ActivationCodec.quantize(tensor.floatPointer, into: codes(id), count: info.count, params(id), threads: threads)
