@@ -3,6 +3,7 @@
  * saturates, arm64 sdot 8x16) and the one epilogue they all share. */
 #include "CKernels.h"
 #include "q8_fixed_point.h"
+#include "q8_tail_masks.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -259,10 +260,7 @@ fixed_point_multiply__avx512(__m512i x, __m512i multiplier, __m512i shift) {
 }
 
 /* The columns of panel p that lie within n. */
-static inline VNNI512_ATTR __mmask16 live_columns(size_t n, size_t p) {
-    const size_t cols = n - p * NR < NR ? n - p * NR : NR;
-    return (__mmask16)(cols >= 16 ? 0xFFFF : ((1u << cols) - 1));
-}
+static inline __mmask16 live_columns(size_t n, size_t p) { return tail_mask16(n - p * NR); }
 
 /* pack_transposed with one dword gather per 4-depth group of a 16-column panel (columns past n
  * masked to zero); a last group of fewer than 4 depths byte by byte, as gathering it could read
@@ -660,9 +658,9 @@ void onboard_q8_add_u8(const uint8_t *a, float a_scale, int32_t a_zero_point,
 }
 
 __attribute__((target_clones("avx512f", "avx2", "default")))
-void onboard_q8_add_u8_dyadic(const uint8_t *a, int32_t a_zero_point, int32_t a_multiplier,
-                              const uint8_t *b, int32_t b_zero_point, int32_t b_multiplier, int32_t shift,
-                              uint8_t *y, size_t n, int32_t y_zero_point, int32_t y_min, int32_t y_max) {
+static void add_u8_dyadic__reference(const uint8_t *a, int32_t a_zero_point, int32_t a_multiplier,
+                                     const uint8_t *b, int32_t b_zero_point, int32_t b_multiplier, int32_t shift,
+                                     uint8_t *y, size_t n, int32_t y_zero_point, int32_t y_min, int32_t y_max) {
     const int64_t half = (int64_t)1 << (shift - 1);
     for (size_t i = 0; i < n; i++) {
         const int64_t sum = (int64_t)a_multiplier * ((int32_t)a[i] - a_zero_point)
@@ -674,8 +672,9 @@ void onboard_q8_add_u8_dyadic(const uint8_t *a, int32_t a_zero_point, int32_t a_
 }
 
 __attribute__((target_clones("avx512f", "avx2", "default")))
-void onboard_q8_add_const_u8_dyadic(const uint8_t *a, int32_t a_zero_point, int32_t a_multiplier, const int32_t *addend,
-                                    int32_t shift, uint8_t *y, size_t n, int32_t y_zero_point, int32_t y_min, int32_t y_max) {
+static void add_const_u8_dyadic__reference(const uint8_t *a, int32_t a_zero_point, int32_t a_multiplier, const int32_t *addend,
+                                           int32_t shift, uint8_t *y, size_t n, int32_t y_zero_point, int32_t y_min,
+                                           int32_t y_max) {
     const int64_t half = (int64_t)1 << (shift - 1);
     for (size_t i = 0; i < n; i++) {
         const int64_t sum = (int64_t)a_multiplier * ((int32_t)a[i] - a_zero_point) + addend[i];
@@ -683,4 +682,98 @@ void onboard_q8_add_const_u8_dyadic(const uint8_t *a, int32_t a_zero_point, int3
         v = v < y_min ? y_min : v;
         y[i] = (uint8_t)(v > y_max ? y_max : v);
     }
+}
+
+#if defined(__x86_64__)
+#define ADD512_ATTR __attribute__((target("avx512f,avx512bw,avx512vl")))
+
+/* The dyadic adds in 32-bit lanes. Each product m d (|d| <= 255) is split as m_hi d 2^16 + m_lo d
+ * with m_hi = m >> 16 and m_lo = m & 0xFFFF, so the int64 sum is H 2^16 + L with H and L well inside
+ * int32. For 17 <= s <= 46 the reference's floor((H 2^16 + L + 2^(s-1)) / 2^s) equals
+ * (H + 2^(s-17) + (L >> 16)) >> (s - 16): the floor of L / 2^16 can be taken first. */
+typedef struct {
+    __m512i a_high, a_low, b_high, b_low, a_zero, b_zero, half, y_zero, y_min, y_max;
+    __m128i shift;
+} dyadic_add_constants;
+
+static inline ADD512_ATTR dyadic_add_constants dyadic_add_setup(int32_t a_zero_point, int32_t a_multiplier, int32_t b_zero_point,
+                                                                int32_t b_multiplier, int32_t shift, int32_t y_zero_point,
+                                                                int32_t y_min, int32_t y_max) {
+    return (dyadic_add_constants){
+        .a_high = _mm512_set1_epi32(a_multiplier >> 16), .a_low = _mm512_set1_epi32(a_multiplier & 0xFFFF),
+        .b_high = _mm512_set1_epi32(b_multiplier >> 16), .b_low = _mm512_set1_epi32(b_multiplier & 0xFFFF),
+        .a_zero = _mm512_set1_epi32(a_zero_point), .b_zero = _mm512_set1_epi32(b_zero_point),
+        .half = _mm512_set1_epi32(1 << (shift - 17)), .y_zero = _mm512_set1_epi32(y_zero_point),
+        .y_min = _mm512_set1_epi32(y_min), .y_max = _mm512_set1_epi32(y_max), .shift = _mm_cvtsi32_si128(shift - 16)};
+}
+
+/* 16 codes from the split sum. */
+static inline ADD512_ATTR __m128i dyadic_add_codes(const dyadic_add_constants *c, __m512i high, __m512i low) {
+    __m512i v = _mm512_sra_epi32(_mm512_add_epi32(_mm512_add_epi32(high, c->half), _mm512_srai_epi32(low, 16)), c->shift);
+    v = _mm512_min_epi32(_mm512_max_epi32(_mm512_add_epi32(v, c->y_zero), c->y_min), c->y_max);
+    return _mm512_cvtepi32_epi8(v);
+}
+
+static ADD512_ATTR void add_u8_dyadic__avx512(const uint8_t *a, int32_t a_zero_point, int32_t a_multiplier,
+                                              const uint8_t *b, int32_t b_zero_point, int32_t b_multiplier, int32_t shift,
+                                              uint8_t *y, size_t n, int32_t y_zero_point, int32_t y_min, int32_t y_max) {
+    const dyadic_add_constants c = dyadic_add_setup(a_zero_point, a_multiplier, b_zero_point, b_multiplier, shift,
+                                                    y_zero_point, y_min, y_max);
+    for (size_t i = 0; i < n; i += 16) {
+        const __mmask16 m = tail_mask16(n - i);
+        const __m512i da = _mm512_sub_epi32(_mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, a + i)), c.a_zero);
+        const __m512i db = _mm512_sub_epi32(_mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, b + i)), c.b_zero);
+        const __m512i high = _mm512_add_epi32(_mm512_mullo_epi32(da, c.a_high), _mm512_mullo_epi32(db, c.b_high));
+        const __m512i low = _mm512_add_epi32(_mm512_mullo_epi32(da, c.a_low), _mm512_mullo_epi32(db, c.b_low));
+        _mm_mask_storeu_epi8(y + i, m, dyadic_add_codes(&c, high, low));
+    }
+}
+
+static ADD512_ATTR void add_const_u8_dyadic__avx512(const uint8_t *a, int32_t a_zero_point, int32_t a_multiplier,
+                                                    const int32_t *addend, int32_t shift, uint8_t *y, size_t n,
+                                                    int32_t y_zero_point, int32_t y_min, int32_t y_max) {
+    const dyadic_add_constants c = dyadic_add_setup(a_zero_point, a_multiplier, 0, 0, shift, y_zero_point, y_min, y_max);
+    const __m512i low_bits = _mm512_set1_epi32(0xFFFF);
+    for (size_t i = 0; i < n; i += 16) {
+        const __mmask16 m = tail_mask16(n - i);
+        const __m512i da = _mm512_sub_epi32(_mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, a + i)), c.a_zero);
+        const __m512i k = _mm512_maskz_loadu_epi32(m, addend + i);
+        const __m512i high = _mm512_add_epi32(_mm512_mullo_epi32(da, c.a_high), _mm512_srai_epi32(k, 16));
+        const __m512i low = _mm512_add_epi32(_mm512_mullo_epi32(da, c.a_low), _mm512_and_si512(k, low_bits));
+        _mm_mask_storeu_epi8(y + i, m, dyadic_add_codes(&c, high, low));
+    }
+}
+#endif
+
+/* The 32-bit lanes run where the int8 GEMM runs its AVX-512 VNNI path, for the shifts they cover. */
+static int use_avx512_dyadic_add(int32_t shift) {
+#if defined(__x86_64__)
+    return onboard_q8_active_isa() == ONBOARD_ISA_AVX512VNNI && shift >= 17 && shift <= 46;
+#else
+    (void)shift;
+    return 0;
+#endif
+}
+
+void onboard_q8_add_u8_dyadic(const uint8_t *a, int32_t a_zero_point, int32_t a_multiplier,
+                              const uint8_t *b, int32_t b_zero_point, int32_t b_multiplier, int32_t shift,
+                              uint8_t *y, size_t n, int32_t y_zero_point, int32_t y_min, int32_t y_max) {
+#if defined(__x86_64__)
+    if (use_avx512_dyadic_add(shift)) {
+        add_u8_dyadic__avx512(a, a_zero_point, a_multiplier, b, b_zero_point, b_multiplier, shift, y, n, y_zero_point, y_min, y_max);
+        return;
+    }
+#endif
+    add_u8_dyadic__reference(a, a_zero_point, a_multiplier, b, b_zero_point, b_multiplier, shift, y, n, y_zero_point, y_min, y_max);
+}
+
+void onboard_q8_add_const_u8_dyadic(const uint8_t *a, int32_t a_zero_point, int32_t a_multiplier, const int32_t *addend,
+                                    int32_t shift, uint8_t *y, size_t n, int32_t y_zero_point, int32_t y_min, int32_t y_max) {
+#if defined(__x86_64__)
+    if (use_avx512_dyadic_add(shift)) {
+        add_const_u8_dyadic__avx512(a, a_zero_point, a_multiplier, addend, shift, y, n, y_zero_point, y_min, y_max);
+        return;
+    }
+#endif
+    add_const_u8_dyadic__reference(a, a_zero_point, a_multiplier, addend, shift, y, n, y_zero_point, y_min, y_max);
 }

@@ -1,6 +1,7 @@
 /* AVX-512 (F/BW/DQ/VL + VBMI) variants of the integer row kernels in q8_rows.c: the same integer
  * steps on 8 to 64 lanes, bit-identical to the reference (tested against it). */
 #include "q8_rows_isa.h"
+#include "q8_tail_masks.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -8,8 +9,6 @@
 
 #define ROWS512_ATTR __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx512vbmi")))
 
-static inline ROWS512_ATTR __mmask64 tail_mask64(size_t count) { return count >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << count) - 1); }
-static inline ROWS512_ATTR __mmask16 tail_mask16(size_t count) { return (__mmask16)(count >= 16 ? 0xFFFF : ((1u << count) - 1)); }
 
 /* Largest and smallest code of a row. */
 static inline ROWS512_ATTR void row_range(const uint8_t *row, size_t n, uint8_t *top, uint8_t *bottom) {

@@ -269,4 +269,33 @@ final class Q8GemmTests: XCTestCase {
             }
         }
     }
+
+    /// The integer adds equal their int64 formula on every path, for shifts inside and outside the
+    /// vector path's 17...46, multipliers of either sign up to the int32 limits and ragged lengths.
+    func test_dyadicAddsMatchTheirFormulaOnEveryPath() {
+        var g = SplitMix64(seed: 91)
+        func expected(_ sum: Int64, shift: Int32, zero: Int32, low: Int32, high: Int32) -> UInt8 {
+            let v = ((sum + (Int64(1) << (shift - 1))) >> Int64(shift)) + Int64(zero)
+            return UInt8(min(max(v, Int64(low)), Int64(high)))
+        }
+        for n in [1, 15, 16, 17, 100] {
+            let a = (0..<n).map { _ in UInt8(truncatingIfNeeded: g.next()) }, b = (0..<n).map { _ in UInt8(truncatingIfNeeded: g.next()) }
+            let addend = (0..<n).map { _ in Int32(truncatingIfNeeded: g.next()) >> Int32(g.next() % 24) }
+            for (ma, mb, shift) in [(Int32(1 << 29), Int32(-(1 << 28)), Int32(29)), (Int32.max, Int32.min + 1, 31), (1_234_567, 7_654_321, 17),
+                                    (-987_654_321, 123_456_789, 46), (77_777, -55_555, 16), (Int32(1 << 30), Int32(1 << 30), 47), (3, 5, 1)] {
+                let (za, zb, zy, low, high) = (Int32(g.next() % 256), Int32(g.next() % 256), Int32(g.next() % 256), Int32(3), Int32(250))
+                let sums = (0..<n).map { Int64(ma) * Int64(Int32(a[$0]) - za) + Int64(mb) * Int64(Int32(b[$0]) - zb) }
+                let constSums = (0..<n).map { Int64(ma) * Int64(Int32(a[$0]) - za) + Int64(addend[$0]) }
+                for path in paths {
+                    _ = onboard_q8_force_isa(path.isa)
+                    var y = [UInt8](repeating: 0, count: n), yc = [UInt8](repeating: 0, count: n)
+                    onboard_q8_add_u8_dyadic(a, za, ma, b, zb, mb, shift, &y, n, zy, low, high)
+                    onboard_q8_add_const_u8_dyadic(a, za, ma, addend, shift, &yc, n, zy, low, high)
+                    let context = "\(path.name) n \(n) shift \(shift) multipliers \(ma) \(mb)"
+                    XCTAssertEqual(y, sums.map { expected($0, shift: shift, zero: zy, low: low, high: high) }, context)
+                    XCTAssertEqual(yc, constSums.map { expected($0, shift: shift, zero: zy, low: low, high: high) }, context)
+                }
+            }
+        }
+    }
 }
