@@ -18,11 +18,12 @@
 /* No fused multiply-adds behind our back: every path must round exactly like the reference. */
 #pragma clang fp contract(off)
 
-/* Where a finished tile goes: rows x cols of C at (i0, j0). */
+/* Where a finished tile goes: rows x cols of C at (i0, j0 - origin); j0 is the product's column
+ * (it indexes the epilogue's per-column tables), origin the product column C starts at. */
 typedef struct {
     const onboard_q8_epilogue *e;
     void *c;
-    size_t ldc, i0, j0, rows, cols;
+    size_t ldc, i0, j0, rows, cols, origin;
     int stream; /* int32 output far larger than the caches: non-temporal stores skip reading C in */
 } tile_out;
 
@@ -158,10 +159,10 @@ static inline float round_even_fast(float x) {
     return (x + magic) - magic;
 }
 
-/* Stores rows x cols accumulators (acc row stride ldacc) at C[i0.., j0..]. The branches are
+/* Stores rows x cols accumulators (acc row stride ldacc) at C[i0.., j0 - origin..]. The branches are
  * hoisted out of the column loops so those vectorize. */
 static void store_tile(const int32_t *acc, size_t ldacc, size_t rows, size_t cols, size_t i0, size_t j0,
-                       const onboard_q8_epilogue *e, void *c, size_t ldc) {
+                       const onboard_q8_epilogue *e, void *c, size_t ldc, size_t origin) {
     int32_t v[32];
     float f[32];
     const float s0 = e->scale ? e->scale[0] : 1.0f;
@@ -170,7 +171,7 @@ static void store_tile(const int32_t *acc, size_t ldacc, size_t rows, size_t col
         const int32_t *a = acc + r * ldacc;
         if (e->col_bias) { for (size_t j = 0; j < cols; j++) v[j] = a[j] + rb + e->col_bias[j0 + j]; }
         else { for (size_t j = 0; j < cols; j++) v[j] = a[j] + rb; }
-        const size_t at = (i0 + r) * ldc + j0;
+        const size_t at = (i0 + r) * ldc + j0 - origin;
         if (e->out_type == ONBOARD_Q8_OUT_S32) {
             memcpy((int32_t *)c + at, v, cols * sizeof(int32_t));
             continue;
@@ -209,7 +210,7 @@ void onboard_q8_gemm__scalar(size_t m, size_t n, size_t k, const uint8_t *a, siz
                 for (size_t t = 0; t < k; t++) s += (int32_t)a[i * lda + t] * (int32_t)b[t * ldb + j0 + j];
                 acc[j] = s;
             }
-            store_tile(acc, NR, 1, cols, i, j0, e, c, ldc);
+            store_tile(acc, NR, 1, cols, i, j0, e, c, ldc, 0);
         }
 }
 
@@ -340,7 +341,7 @@ kernel_12xnp__avx512vnni(const int np, size_t k, const uint8_t *const *row, cons
                 if ((size_t)r >= out->rows) break;
                 __m512i v = _mm512_add_epi32(c[r][h], colb);
                 if (e->row_bias) v = _mm512_add_epi32(v, _mm512_set1_epi32(e->row_bias[out->i0 + r]));
-                int32_t *dst = (int32_t *)out->c + (out->i0 + r) * out->ldc + j;
+                int32_t *dst = (int32_t *)out->c + (out->i0 + r) * out->ldc + j - out->origin;
                 /* Full-width stores unmasked: masked stores are slow on some cores (AMD Zen 4/5). */
                 if (width == 16 && out->stream && ((uintptr_t)dst & 63) == 0) _mm512_stream_si512((void *)dst, v);
                 else if (width == 16) _mm512_storeu_si512(dst, v);
@@ -383,7 +384,7 @@ kernel_12xnp__avx512vnni(const int np, size_t k, const uint8_t *const *row, cons
                     q = _mm512_add_epi32(_mm512_cvt_roundps_epi32(f, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC), zp);
                 }
                 q = _mm512_min_epi32(_mm512_max_epi32(q, lo), hi);
-                uint8_t *dst = (uint8_t *)out->c + (out->i0 + r) * out->ldc + j;
+                uint8_t *dst = (uint8_t *)out->c + (out->i0 + r) * out->ldc + j - out->origin;
                 if (width == 16) _mm_storeu_si128((__m128i *)dst, _mm512_cvtepi32_epi8(q));
                 else _mm_mask_storeu_epi8(dst, mask, _mm512_cvtepi32_epi8(q));
             }
@@ -533,8 +534,9 @@ int onboard_q8_force_isa(unsigned isa) {
     return 0;
 }
 
-void onboard_q8_gemm(size_t m, size_t n, size_t k, const uint8_t *a, size_t lda, const int8_t *packed,
-                     const onboard_q8_epilogue *e, void *c, size_t ldc, size_t panel_begin, size_t panel_end) {
+static void gemm_panels(size_t m, size_t n, size_t k, const uint8_t *a, size_t lda, const int8_t *packed,
+                        const onboard_q8_epilogue *e, void *c, size_t ldc, size_t panel_begin, size_t panel_end,
+                        size_t origin) {
     size_t mr = 1, np = 1;
     q8_kernel kernel = NULL, kernel_single = NULL;
     switch (onboard_q8_active_isa()) {
@@ -566,12 +568,12 @@ void onboard_q8_gemm(size_t m, size_t n, size_t k, const uint8_t *a, size_t lda,
             const size_t rows = i_end - i < mr ? i_end - i : mr;
             for (size_t r = 0; r < mr; r++) row[r] = a + (i + (r < rows ? r : 0)) * lda;
             if (kernel) {
-                const tile_out out = { e, c, ldc, i, j0, rows, cols, stream };
+                const tile_out out = { e, c, ldc, i, j0, rows, cols, origin, stream };
                 if (!(step == 2 ? kernel : kernel_single)(k, row, p0, p1, acc, &out))
-                    store_tile(acc, 32, rows, cols, i, j0, e, c, ldc);
+                    store_tile(acc, 32, rows, cols, i, j0, e, c, ldc, origin);
             } else {
                 tile_generic(rows, k, row, p0, acc);
-                store_tile(acc, NR, rows, cols, i, j0, e, c, ldc);
+                store_tile(acc, NR, rows, cols, i, j0, e, c, ldc, origin);
             }
         }
         p += step;
@@ -579,6 +581,16 @@ void onboard_q8_gemm(size_t m, size_t n, size_t k, const uint8_t *a, size_t lda,
 #if defined(__x86_64__)
     if (stream) _mm_sfence(); /* non-temporal stores are weakly ordered: publish them before returning */
 #endif
+}
+
+void onboard_q8_gemm(size_t m, size_t n, size_t k, const uint8_t *a, size_t lda, const int8_t *packed,
+                     const onboard_q8_epilogue *e, void *c, size_t ldc, size_t panel_begin, size_t panel_end) {
+    gemm_panels(m, n, k, a, lda, packed, e, c, ldc, panel_begin, panel_end, 0);
+}
+
+void onboard_q8_gemm_panels_into(size_t m, size_t n, size_t k, const uint8_t *a, size_t lda, const int8_t *packed,
+                                 const onboard_q8_epilogue *e, void *c, size_t ldc, size_t panel_begin, size_t panel_end) {
+    gemm_panels(m, n, k, a, lda, packed, e, c, ldc, panel_begin, panel_end, panel_begin * NR);
 }
 
 /* ---- activation codecs ---- */

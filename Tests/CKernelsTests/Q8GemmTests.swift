@@ -105,6 +105,41 @@ final class Q8GemmTests: XCTestCase {
         }
     }
 
+    /// Writing one group of panels into a buffer of its own (an attention head) gives those
+    /// columns of the whole product, in u8 (the kernel's own store), s32 and f32 (the shared store).
+    func test_panelsWrittenIntoTheirOwnBufferAreThoseColumnsOfTheProduct() {
+        let (m, n, k, width) = (29, 96, 70, 32)
+        let c = makeCase(m: m, n: n, k: k, seed: 21, extreme: false)
+        var weights = [Int8](repeating: 0, count: onboard_q8_packed_size(k, n))
+        onboard_q8_pack_b(c.b, n, false, k, n, &weights, nil)
+        let colBias = (0..<n).map { Int32($0 * 37 - 1500) }
+        let scales = (0..<n).map { 0.0004 + Float($0) * 0.00001 }
+        for outType in [ONBOARD_Q8_OUT_U8, ONBOARD_Q8_OUT_S32, ONBOARD_Q8_OUT_F32] {
+            let size = outType == ONBOARD_Q8_OUT_U8 ? 1 : 4
+            var e = Self.u8Epilogue(zeroPoint: 120, min: 0, max: 255, columnBias: colBias)
+            e.out_type = outType
+            scales.withUnsafeBufferPointer { e.scale = $0.baseAddress; e.scale_per_column = 1 }
+            for path in paths {
+                XCTAssertEqual(onboard_q8_force_isa(path.isa), 0)
+                var whole = [UInt8](repeating: 0, count: m * n * size)
+                whole.withUnsafeMutableBytes { onboard_q8_gemm(m, n, k, c.a, k, weights, &e, $0.baseAddress, n, 0, n / 16) }
+                for group in 0..<(n / width) {
+                    var block = [UInt8](repeating: 0xAB, count: m * width * size)
+                    block.withUnsafeMutableBytes {
+                        onboard_q8_gemm_panels_into(m, n, k, c.a, k, weights, &e, $0.baseAddress, width,
+                                                    group * width / 16, (group + 1) * width / 16)
+                    }
+                    var expected: [UInt8] = []
+                    for row in 0..<m {
+                        let start = (row * n + group * width) * size
+                        expected += whole[start..<(start + width * size)]
+                    }
+                    XCTAssertEqual(block, expected, "\(path.name) out \(outType.rawValue) group \(group)")
+                }
+            }
+        }
+    }
+
     func test_epilogueRequantizesClampsAndOutputsFloat() {
         let c = makeCase(m: 5, n: 19, k: 40, seed: 7, extreme: false)
         let colBias = (0..<19).map { Int32($0 * 100 - 900) }

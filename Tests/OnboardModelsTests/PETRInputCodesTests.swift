@@ -9,17 +9,10 @@ import XCTest
 /// float input it would quantize; a float model and wrong shapes refuse codes.
 final class PETRInputCodesTests: XCTestCase {
     func test_int8ModelGivesTheSameOutputsFromInputCodes() throws {
-        let directory = TestPaths.fixture("petr/tiny_lid")
-        let bundle = try ModelBundle(directory: directory)
-        let inputs = try SafeTensorsFile(path: "\(directory)/inputs.safetensors").allTensors()
-        let input = PETRInput.features(height: 4, width: 8)
-        let fp32 = try PETRModel(bundle: bundle, input: input, threads: 2)
+        let fixture = try TinyPETRFixture(seed: 3)
+        let (bundle, input, inputs, fp32, plan) = (fixture.bundle, fixture.input, fixture.inputs, fixture.fp32, fixture.plan)
         XCTAssertNil(fp32.imageQuantization)
-        let coords = try XCTUnwrap(try fp32.run(inputs, source: "inputs").coords3d)
-        var random = TestRandom(seed: 3)
-        let samples = (0..<4).map { _ in ["features": random.gaussian([2, 16, 4, 8]), "coords3d": coords] }
-        let recipe = try QuantizationRecipe.load(path: (TestPaths.root as NSString).appendingPathComponent("Configs/recipes/qpetr-int8.json"))
-        let plan = try Calibrator.calibrate(graph: fp32.built.graph, recipe: recipe, count: samples.count, threads: 2) { samples[$0] }
+        let coords = fixture.samples[0]["coords3d"]!
         var executor: Int8Executor?
         let int8 = try PETRModel(bundle: bundle, input: input, threads: 2) { graph in
             let made = try Int8Executor(graph: graph, plan: plan, threads: 2)

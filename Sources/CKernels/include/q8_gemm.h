@@ -54,6 +54,13 @@ void onboard_q8_gemm(size_t m, size_t n, size_t k, const uint8_t *a, size_t lda,
                      const onboard_q8_epilogue *epilogue, void *c, size_t ldc,
                      size_t panel_begin, size_t panel_end);
 
+/* The same, with C holding only those panels' columns: C's column 0 is the product's column
+ * 16 * panel_begin (one group of output columns written to a buffer of its own, e.g. one
+ * attention head). */
+void onboard_q8_gemm_panels_into(size_t m, size_t n, size_t k, const uint8_t *a, size_t lda, const int8_t *packed,
+                                 const onboard_q8_epilogue *e, void *c, size_t ldc,
+                                 size_t panel_begin, size_t panel_end);
+
 /* The reference: plain loops on unpacked B [K, N], same epilogue. */
 void onboard_q8_gemm__scalar(size_t m, size_t n, size_t k, const uint8_t *a, size_t lda,
                              const int8_t *b, size_t ldb, const onboard_q8_epilogue *epilogue,

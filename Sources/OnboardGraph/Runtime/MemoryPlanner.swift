@@ -29,9 +29,11 @@ public enum MemoryPlanner {
     /// - Parameter byteCount: bytes a value occupies (default: its f32/declared size; the INT8
     ///   executor stores quantized tensors as one byte per element).
     ///   `pinned`: values written once before the first run (precomputed), live for the whole graph.
+    ///   `writtenEarly`: values first written by an earlier node than their own (node index), e.g. by a
+    ///   Linear that writes attention heads in place of the permute producing them.
     public static func plan(
         _ graph: Graph, byteCount: (ValueID) -> Int = { _ in -1 }, scratchBytes: (Node) -> Int = { _ in 0 },
-        pinned: Set<ValueID> = []
+        pinned: Set<ValueID> = [], writtenEarly: [ValueID: Int] = [:]
     ) -> MemoryPlan {
         func size(_ id: ValueID) -> Int {
             let custom = byteCount(id)
@@ -50,10 +52,13 @@ public enum MemoryPlanner {
                 extend(&buffers, rootOf(operand), to: index)
             }
             let r = rootOf(node.output)
-            if r == node.output {
+            if r == node.output, buffers[r] == nil {
                 buffers[r] = Buffer(root: r, size: size(r), first: index, last: index)
             } else {
                 extend(&buffers, r, to: index)
+            }
+            for (value, writer) in writtenEarly where writer == index && rootOf(value) == value {
+                buffers[value] = Buffer(root: value, size: size(value), first: index, last: index)
             }
         }
         for output in graph.outputs { extend(&buffers, rootOf(output), to: graph.nodes.count) }

@@ -42,6 +42,9 @@ public final class Int8Executor {
     /// and their views are not stored.
     public let pinnedValues: Set<ValueID>
     private let unstoredValues: Set<Int>
+    /// Linears writing attention heads in place (by node index), and the nodes that therefore do not run.
+    private let headSplits: [Int: HeadSplit]
+    private let skippedNodes: Set<Int>
     public var profiler: Profiler?
     /// Sees every input and node output, dequantized, as soon as it is computed.
     public var valueObserver: ((ValueID, UnsafeBufferPointer<Float>) throws -> Void)?
@@ -75,6 +78,9 @@ public final class Int8Executor {
     /// with integers only.
     public var integerOps: [String] { nodeNames { $0 == .integer || ($0 == .floatIsland && $1) } }
 
+    /// Names of the Linears that write attention heads in place (`HeadSplit`).
+    public var inPlaceHeadSplits: [String] { headSplits.keys.sorted().map { graph.nodes[$0].name } }
+
     /// Names of the nodes computed once from constants when the executor is built.
     public var precomputedOps: [String] { nodeNames { execution, _ in execution == .precomputed } }
 
@@ -88,8 +94,13 @@ public final class Int8Executor {
     /// Bytes of the weights as this executor holds them (packed int8 + tables, f32 constants of float ops).
     public private(set) var weightBytes = 0
 
-    /// - Parameter planSource: where the plan came from, for error messages.
-    public init(graph: Graph, plan: QuantizationPlan, threads: Int = Parallel.coreCount, planSource: String = "quant.json") throws {
+    /// - Parameters:
+    ///   - planSource: where the plan came from, for error messages.
+    ///   - splitsHeadsInPlace: Linears write attention heads where the head-split permutes would put them
+    ///     (`HeadSplit`); the Linear outputs and permutes in between are then never stored, so a
+    ///     `valueObserver` sees them only with this off.
+    public init(graph: Graph, plan: QuantizationPlan, threads: Int = Parallel.coreCount, planSource: String = "quant.json",
+                splitsHeadsInPlace: Bool = true) throws {
         guard threads >= 1 else { throw OnboardError.invalidArgument("thread count must be >= 1, got \(threads)") }
         try KernelISA.applyEnvironment()
         try plan.validate(against: graph, source: planSource)
@@ -123,8 +134,16 @@ public final class Int8Executor {
         }
         self.formats = formats
         var unstored = precomputedValues.subtracting(precomputed.pinned.map(\.index))
+        let headSplits = splitsHeadsInPlace ? Self.headSplits(graph, executions: executions, formats: formats) : [:]
+        var writtenEarly: [ValueID: Int] = [:]
+        for (index, split) in headSplits {
+            unstored.formUnion(split.unstoredValues)
+            for destination in split.destinations { writtenEarly[destination] = index }
+        }
         for node in graph.nodes where node.op.isView && unstored.contains(node.inputs[0].index) { unstored.insert(node.output.index) }
         self.unstoredValues = unstored
+        self.headSplits = headSplits
+        skippedNodes = Set(headSplits.values.flatMap(\.skippedNodes))
         let byteCounts = formats.enumerated().map { index, format -> Int in
             if unstored.contains(index) { return 0 }
             if case .q8 = format { return graph.values[index].count }
@@ -137,7 +156,7 @@ public final class Int8Executor {
                                                          normalizesRows: node.inputs.first.map(deferredValues.contains) ?? false)
         }
         memoryPlan = MemoryPlanner.plan(graph, byteCount: { byteCounts[$0.index] }, scratchBytes: { scratchByNode[$0.name] ?? 0 },
-                                        pinned: precomputed.pinned)
+                                        pinned: precomputed.pinned, writtenEarly: writtenEarly)
         arena = AlignedBuffer(byteCount: memoryPlan.arenaBytes)
         scratch = AlignedBuffer(byteCount: memoryPlan.scratchBytes)
         let values = try precomputed.evaluate(graph, threads: threads)
@@ -273,7 +292,11 @@ public final class Int8Executor {
             try observe(id)
         }
         for (index, node) in graph.nodes.enumerated() {
-            if unstoredValues.contains(node.output.index) { continue }
+            if skippedNodes.contains(index) {
+                try observe(node.output)  // a destination the Linear already wrote, or unstored
+                continue
+            }
+            if unstoredValues.contains(node.output.index) && headSplits[index] == nil { continue }
             let start = profiler == nil ? 0 : Profiler.now()
             try execute(index, node)
             if let profiler {
@@ -375,6 +398,10 @@ public final class Int8Executor {
         switch node.op {
         case .linear:
             guard let linear = linears[index] else { return }
+            if let split = headSplits[index] {
+                linear.run(input, lda: linear.k, split: split, destination: { codes($0.destination) + $0.offset }, threads: threads)
+                return
+            }
             linear.run(input, m: graph.info(node.output).count / linear.n, lda: linear.k, into: out, ldc: linear.n, threads: threads)
         case .conv2d:
             guard let conv = convolutions[index] else { return }
@@ -395,6 +422,21 @@ public final class Int8Executor {
         default:
             preconditionFailure("\(node.op.kind) has no integer kernel")
         }
+    }
+
+    /// The head splits to run in place: integer Linears with u8 outputs whose reshape, permute and
+    /// slices only move codes (their formats are the Linear's).
+    private static func headSplits(_ graph: Graph, executions: [Execution], formats: [Format]) -> [Int: HeadSplit] {
+        var readers = [[Int]](repeating: [], count: graph.values.count)
+        for (index, node) in graph.nodes.enumerated() { for input in node.inputs { readers[input.index].append(index) } }
+        var result: [Int: HeadSplit] = [:]
+        for (index, node) in graph.nodes.enumerated() where executions[index] == .integer && node.op == .linear {
+            guard case .q8 = formats[node.output.index],
+                  let split = HeadSplit.find(in: graph, linear: index, readers: readers),
+                  split.skippedNodes.allSatisfy({ executions[$0] == .movement || executions[$0] == .view }) else { continue }
+            result[index] = split
+        }
+        return result
     }
 
     // MARK: - storage helpers
@@ -459,7 +501,7 @@ public final class Int8Executor {
     }
 
     private func observe(_ id: ValueID) throws {
-        guard let valueObserver, graph.info(id).dtype == .f32 else { return }
+        guard let valueObserver, graph.info(id).dtype == .f32, !unstoredValues.contains(id.index) else { return }
         let count = graph.info(id).count
         var values = [Float](repeating: 0, count: count)
         values.withUnsafeMutableBufferPointer { copyAsFloat(id, into: $0.baseAddress!) }

@@ -51,4 +51,21 @@ final class Int8Linear {
             }
         }
     }
+
+    /// The product's [rows, width] blocks written where `split` puts them (`destination(block)`
+    /// gives each block's first element), instead of a whole [M, N] output.
+    func run(_ a: UnsafePointer<UInt8>, lda: Int, split: HeadSplit, destination: (HeadSplit.Block) -> UnsafeMutablePointer<UInt8>,
+             threads: Int) {
+        let weights = UnsafePointer(packed.pointer.assumingMemoryBound(to: Int8.self))
+        let panelsPerGroup = split.width / Int(ONBOARD_Q8_NR)
+        let targets = split.blocks.map { (block: $0, out: destination($0)) }
+        tables.withEpilogue(outType: outType) { epilogue in
+            Parallel.forRanges(count: targets.count, threads: threads) { range in
+                for (block, out) in targets[range] {
+                    onboard_q8_gemm_panels_into(split.rows, n, k, a + block.firstRow * lda, lda, weights, epilogue, out, split.width,
+                                                block.group * panelsPerGroup, (block.group + 1) * panelsPerGroup)
+                }
+            }
+        }
+    }
 }
