@@ -52,7 +52,7 @@ struct CompareCommand: ParsableCommand {
             throw OnboardError.invalidArgument("\(quantized) is not a quantization of \(model): the graphs differ")
         }
         let planSource = (quantized as NSString).appendingPathComponent(QuantizedBundle.planFile)
-        let executor = try Int8Executor(graph: int8Graph, plan: plan, threads: threads, planSource: planSource, splitsHeadsInPlace: false)
+        let executor = try Int8Executor(graph: int8Graph, plan: plan, threads: threads, planSource: planSource)
         StandardError.line("compare: FP32 and INT8 runs, then every op isolated")
         let tensors = try QuantizationDiagnosis.compare(reference: reference, quantized: executor, inputs: feed, threads: threads)
         let exact = try FP32Executor(graph: reference, threads: threads).run(feed)

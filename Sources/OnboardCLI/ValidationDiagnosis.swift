@@ -22,7 +22,7 @@ struct ValidationDiagnosis {
     static func run(reference: Graph, quantized: Graph, plan: QuantizationPlan, planSource: String,
                     inputs: [[String: Tensor]], candidates: Int, threads: Int) throws -> Self {
         guard !inputs.isEmpty else { return Self() }
-        let executor = try Int8Executor(graph: quantized, plan: plan, threads: threads, planSource: planSource, splitsHeadsInPlace: false)
+        let executor = try Int8Executor(graph: quantized, plan: plan, threads: threads, planSource: planSource)
         var rows: [String: [QuantizationDiagnosis.TensorReport]] = [:]
         for (i, feed) in inputs.enumerated() {
             for row in try QuantizationDiagnosis.compare(reference: reference, quantized: executor, inputs: feed, threads: threads) {

@@ -43,8 +43,11 @@ public enum QuantizationDiagnosis {
     ///   - reference: the float graph; `quantized`: the same graph as the INT8 executor runs it.
     /// - Returns: one report per computed tensor, worst accumulated SQNR first.
     public static func compare(
-        reference: Graph, quantized: Int8Executor, inputs: [String: Tensor], threads: Int
+        reference: Graph, quantized given: Int8Executor, inputs: [String: Tensor], threads: Int
     ) throws -> [TensorReport] {
+        // Heads written in place leave the Linear outputs and head-split permutes unstored: observe them stored.
+        let quantized = given.inPlaceHeadSplits.isEmpty ? given
+            : try Int8Executor(graph: given.graph, plan: given.plan, threads: given.threads, splitsHeadsInPlace: false)
         var floatValues: [String: [Float]] = [:]
         let fp32 = try FP32Executor(graph: reference, threads: threads)
         fp32.valueObserver = { id, values in floatValues[reference.info(id).name] = Array(values) }
