@@ -66,6 +66,13 @@ public struct Graph: Sendable {
     /// Bytes of all constants (weights), as held in memory.
     public var weightBytes: Int { constants.values.reduce(0) { $0 + $1.byteCount } }
 
+    /// Indexes of the nodes reading each value, by value index (a node reading a value twice is listed twice).
+    public var readers: [[Int]] {
+        var readers = [[Int]](repeating: [], count: values.count)
+        for (index, node) in nodes.enumerated() { for input in node.inputs { readers[input.index].append(index) } }
+        return readers
+    }
+
     /// Index of the node producing each computed value.
     public var producers: [ValueID: Int] {
         Dictionary(uniqueKeysWithValues: nodes.enumerated().map { ($1.output, $0) })

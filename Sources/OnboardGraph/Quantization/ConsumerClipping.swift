@@ -22,7 +22,7 @@ public enum ConsumerClipping {
         guard recipe.consumerClipping, !recipe.symmetricActivations else { return [] }
         let outputs = Set(graph.outputs.map(\.index))
         let inherited = Calibrator.inheritedParameters(graph)
-        let readers = readers(in: graph)
+        let readers = readerNodes(graph)
         var result: Set<Int> = []
         for (index, info) in graph.values.enumerated()
         where info.role != .constant && info.dtype == .f32 && inherited[index] == nil && !outputs.contains(index) && !readers[index].isEmpty {
@@ -37,7 +37,7 @@ public enum ConsumerClipping {
     /// The plan's parameters with every clipped value's range cut to where its readers' tables
     /// still change (each reader judged with its own output parameters).
     static func apply(to activations: inout [String: ActivationQuant], graph: Graph, recipe: QuantizationRecipe) throws {
-        let readers = readers(in: graph)
+        let readers = readerNodes(graph)
         for index in clippedValues(in: graph, recipe: recipe).sorted() {
             let name = graph.values[index].name
             guard let current = activations[name] else { continue }
@@ -58,10 +58,8 @@ public enum ConsumerClipping {
     }
 
     /// The nodes reading each value, by value index.
-    private static func readers(in graph: Graph) -> [[Node]] {
-        var readers = [[Node]](repeating: [], count: graph.values.count)
-        for node in graph.nodes { for input in node.inputs { readers[input.index].append(node) } }
-        return readers
+    private static func readerNodes(_ graph: Graph) -> [[Node]] {
+        graph.readers.map { $0.map { graph.nodes[$0] } }
     }
 
     static func saturates(_ op: Op) -> Bool {

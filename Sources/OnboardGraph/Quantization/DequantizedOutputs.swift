@@ -12,8 +12,7 @@ public enum DequantizedOutputs {
     /// Linears' outputs and the reshapes between; each read only on its way to that output.
     public static func values(in graph: Graph, recipe: QuantizationRecipe) -> Set<Int> {
         guard recipe.graphOutputs == .float else { return [] }
-        var readers: [Int: Int] = [:]
-        for node in graph.nodes { for input in node.inputs { readers[input.index, default: 0] += 1 } }
+        let readers = graph.readers
         let producers = graph.producers
         func integerLinear(_ id: ValueID) -> Bool {
             guard let index = producers[id], case .linear = graph.nodes[index].op else { return false }
@@ -23,19 +22,19 @@ public enum DequantizedOutputs {
         func chain(to id: ValueID) -> [Int]? {
             if integerLinear(id) { return [id.index] }
             guard let index = producers[id], case .reshape = graph.nodes[index].op,
-                  let source = graph.nodes[index].inputs.first, readers[source.index] == 1 else { return nil }
+                  let source = graph.nodes[index].inputs.first, readers[source.index].count == 1 else { return nil }
             return chain(to: source).map { $0 + [id.index] }
         }
         var result: Set<Int> = []
         for output in graph.outputs {
-            guard readers[output.index] == nil else { continue }
+            guard readers[output.index].isEmpty else { continue }
             if integerLinear(output) {
                 result.insert(output.index)
                 continue
             }
             guard let index = producers[output], case .concat = graph.nodes[index].op,
                   Int8Executor.execution(of: graph.nodes[index], graph: graph, recipe: recipe) == .floatIsland else { continue }
-            let chains = graph.nodes[index].inputs.map { readers[$0.index] == 1 ? chain(to: $0) : nil }
+            let chains = graph.nodes[index].inputs.map { readers[$0.index].count == 1 ? chain(to: $0) : nil }
             guard chains.allSatisfy({ $0 != nil }) else { continue }
             result.insert(output.index)
             for values in chains { result.formUnion(values ?? []) }

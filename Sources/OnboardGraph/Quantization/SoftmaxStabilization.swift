@@ -16,14 +16,13 @@ public enum SoftmaxStabilization {
     /// Indexes of the values stored stabilized under `recipe` (empty for `"plain"`).
     public static func stabilizedValues(in graph: Graph, recipe: QuantizationRecipe) -> Set<Int> {
         guard recipe.softmaxInput == .stabilized else { return [] }
-        var readers = [Int](repeating: 0, count: graph.values.count)
-        for node in graph.nodes { for input in node.inputs { readers[input.index] += 1 } }
+        let readers = graph.readers
         let outputs = Set(graph.outputs.map(\.index))
         let producers = graph.producers
         var result: Set<Int> = []
         for node in graph.nodes where node.op == .softmax {
             let logits = node.inputs[0]
-            guard readers[logits.index] == 1, !outputs.contains(logits.index), let producer = producers[logits] else { continue }
+            guard readers[logits.index].count == 1, !outputs.contains(logits.index), let producer = producers[logits] else { continue }
             let matmul = graph.nodes[producer]
             guard case .matmul = matmul.op,
                   Int8Executor.execution(of: matmul, graph: graph, recipe: recipe) == .integer else { continue }

@@ -43,6 +43,7 @@ public enum MemoryPlanner {
         func rootOf(_ id: ValueID) -> ValueID { root[id] ?? id }
         for node in graph.nodes where node.op.isView { root[node.output] = rootOf(node.inputs[0]) }
 
+        let writtenAt = Dictionary(grouping: writtenEarly.keys.filter { rootOf($0) == $0 }, by: { writtenEarly[$0] ?? -1 })
         var buffers: [ValueID: Buffer] = [:]
         for input in graph.inputs {
             buffers[input] = Buffer(root: input, size: size(input), first: -1, last: -1)
@@ -57,7 +58,7 @@ public enum MemoryPlanner {
             } else {
                 extend(&buffers, r, to: index)
             }
-            for (value, writer) in writtenEarly where writer == index && rootOf(value) == value {
+            for value in writtenAt[index] ?? [] {
                 buffers[value] = Buffer(root: value, size: size(value), first: index, last: index)
             }
         }

@@ -42,8 +42,10 @@ public final class Int8Executor {
     /// and their views are not stored.
     public let pinnedValues: Set<ValueID>
     private let unstoredValues: Set<Int>
-    /// Linears writing attention heads in place (by node index), and the nodes that therefore do not run.
+    /// Linears writing attention heads in place (by node index), where each block goes in the arena,
+    /// and the nodes that therefore do not run.
     private let headSplits: [Int: HeadSplit]
+    private var headSplitOutputs: [Int: [UnsafeMutablePointer<UInt8>]] = [:]
     private let skippedNodes: Set<Int>
     public var profiler: Profiler?
     /// Sees every input and node output, dequantized, as soon as it is computed.
@@ -159,6 +161,7 @@ public final class Int8Executor {
                                         pinned: precomputed.pinned, writtenEarly: writtenEarly)
         arena = AlignedBuffer(byteCount: memoryPlan.arenaBytes)
         scratch = AlignedBuffer(byteCount: memoryPlan.scratchBytes)
+        for (index, split) in headSplits { headSplitOutputs[index] = split.blocks.map { codes($0.destination) + $0.offset } }
         let values = try precomputed.evaluate(graph, threads: threads)
         for id in precomputed.pinned {
             guard let tensor = values[id] else { continue }
@@ -398,8 +401,8 @@ public final class Int8Executor {
         switch node.op {
         case .linear:
             guard let linear = linears[index] else { return }
-            if let split = headSplits[index] {
-                linear.run(input, lda: linear.k, split: split, destination: { codes($0.destination) + $0.offset }, threads: threads)
+            if let split = headSplits[index], let outputs = headSplitOutputs[index] {
+                linear.run(input, lda: linear.k, split: split, outputs: outputs, threads: threads)
                 return
             }
             linear.run(input, m: graph.info(node.output).count / linear.n, lda: linear.k, into: out, ldc: linear.n, threads: threads)
@@ -427,8 +430,7 @@ public final class Int8Executor {
     /// The head splits to run in place: integer Linears with u8 outputs whose reshape, permute and
     /// slices only move codes (their formats are the Linear's).
     private static func headSplits(_ graph: Graph, executions: [Execution], formats: [Format]) -> [Int: HeadSplit] {
-        var readers = [[Int]](repeating: [], count: graph.values.count)
-        for (index, node) in graph.nodes.enumerated() { for input in node.inputs { readers[input.index].append(index) } }
+        let readers = graph.readers
         var result: [Int: HeadSplit] = [:]
         for (index, node) in graph.nodes.enumerated() where executions[index] == .integer && node.op == .linear {
             guard case .q8 = formats[node.output.index],

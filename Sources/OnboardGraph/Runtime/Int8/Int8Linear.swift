@@ -52,17 +52,16 @@ final class Int8Linear {
         }
     }
 
-    /// The product's [rows, width] blocks written where `split` puts them (`destination(block)`
-    /// gives each block's first element), instead of a whole [M, N] output.
-    func run(_ a: UnsafePointer<UInt8>, lda: Int, split: HeadSplit, destination: (HeadSplit.Block) -> UnsafeMutablePointer<UInt8>,
-             threads: Int) {
+    /// The product's [rows, width] blocks of `split`, block i written at `outputs[i]`, instead of a
+    /// whole [M, N] output.
+    func run(_ a: UnsafePointer<UInt8>, lda: Int, split: HeadSplit, outputs: [UnsafeMutablePointer<UInt8>], threads: Int) {
         let weights = UnsafePointer(packed.pointer.assumingMemoryBound(to: Int8.self))
         let panelsPerGroup = split.width / Int(ONBOARD_Q8_NR)
-        let targets = split.blocks.map { (block: $0, out: destination($0)) }
         tables.withEpilogue(outType: outType) { epilogue in
-            Parallel.forRanges(count: targets.count, threads: threads) { range in
-                for (block, out) in targets[range] {
-                    onboard_q8_gemm_panels_into(split.rows, n, k, a + block.firstRow * lda, lda, weights, epilogue, out, split.width,
+            Parallel.forRanges(count: split.blocks.count, threads: threads) { range in
+                for i in range {
+                    let block = split.blocks[i]
+                    onboard_q8_gemm_panels_into(split.rows, n, k, a + block.firstRow * lda, lda, weights, epilogue, outputs[i], split.width,
                                                 block.group * panelsPerGroup, (block.group + 1) * panelsPerGroup)
                 }
             }
