@@ -18,6 +18,8 @@ Staged recipe of the shipped demo models (Configs/models/petr-demo/README.md lis
   python tools/train_demo_petr.py --data TRAIN_SET --work W3 --stage head --pe qfpe --init-from W2/checkpoint.pt ...
   # 4. Q-PETR fine-tuned for INT8 (qpetr-demo's stage 5): float and simulated-INT8 losses in one step
   python tools/train_demo_petr.py --data TRAIN_SET --work W4 --stage head --pe qfpe --init-from W3/checkpoint.pt --qat 1 ...
+  # Tried, not shipped (qpetr-demo/README.md): distillation from the frozen shipped bundle, float and INT8 paths
+  python tools/train_demo_petr.py --data TRAIN_SET --work W5 --stage head --pe qfpe --init-from BUNDLE --teacher BUNDLE --qat 3 ...
   python tools/train_demo_petr.py --work W2 --export Configs/models/petr-demo --data HELDOUT_SET --split synth_val
   python tools/train_demo_petr.py --work W2 --data SET --split synth_val --predict RESULTS.json
 """
@@ -219,6 +221,17 @@ def cached_features(model, ds, work):
     return np.load(path, mmap_mode="r")
 
 
+def load_source(path):
+    """A checkpoint written by this script, or a bundle directory (config.json + model.safetensors)."""
+    if not os.path.isdir(path):
+        return torch.load(path, weights_only=False)
+    from safetensors.torch import load_file
+    with open(os.path.join(path, "config.json")) as f:
+        config = json.load(f)
+    tensors = load_file(os.path.join(path, "model.safetensors"))
+    return {"config": config, "model": {k: v.float() for k, v in tensors.items()}}
+
+
 def learning_rate(args, it):
     if it < args.warmup:
         return args.lr * (it + 1) / args.warmup
@@ -251,13 +264,20 @@ def train(args):
         np.random.set_state(state["numpy"])
         log(f"resumed from {checkpoint_path} at iteration {start}")
     elif args.init_from:
-        source = torch.load(args.init_from, weights_only=False)
+        source = load_source(args.init_from)
         refine_from_source_anchors(source, config)
         missing, unexpected = model.load_state_dict(source["model"], strict=False)
         log(f"initialised from {args.init_from}; new: {missing}; dropped: {unexpected}")
     if args.stage == "head":
         for p in model.img_backbone.parameters():
             p.requires_grad_(False)
+    teacher = None
+    if args.teacher:
+        source = load_source(args.teacher)
+        teacher = DemoPETR(source["config"])
+        teacher.load_state_dict(source["model"], strict=False)
+        teacher.eval().requires_grad_(False)
+        log(f"distilling from {args.teacher}: float head + {args.qat} x simulated-INT8 head, no detection loss")
     simulation = None
     if args.qat or args.distill:
         simulation = qat.enable(model.pts_bbox_head)
@@ -281,10 +301,14 @@ def train(args):
         images, l2i, gts, aux = batch(ds, indices, config, args.generator, with_images=args.stage != "head")
         if args.stage == "head":
             images = torch.from_numpy(ds.features[indices].astype(np.float32)).flatten(0, 1)
-        if simulation is not None:
-            simulation.enabled = False
-        loss, parts = training_step(model, images, l2i, gts, aux, args)
-        if args.qat:
+        if teacher is not None:
+            loss, parts = qat.teacher_loss(model.pts_bbox_head, teacher.pts_bbox_head, images, l2i,
+                                           tuple(config["image_size"]), simulation, losses.CODE_WEIGHTS, args.qat)
+        else:
+            if simulation is not None:
+                simulation.enabled = False
+            loss, parts = training_step(model, images, l2i, gts, aux, args)
+        if args.qat and teacher is None:
             simulation.enabled = True
             loss_int8, parts_int8 = training_step(model, images, l2i, gts, aux, args)
             loss = loss + args.qat * loss_int8
@@ -402,7 +426,7 @@ def main():
     p.add_argument("--predict", metavar="RESULTS.json", help="run the checkpoint on --data/--split and write results")
     p.add_argument("--pe", choices=["petr", "qfpe"], default="petr")
     p.add_argument("--qfpe-anchors", choices=["dense", "coarse"], default="dense", help="QFPE anchor grid (see qfpe_anchors)")
-    p.add_argument("--init-from", help="checkpoint to start from (non-matching tensors stay fresh)")
+    p.add_argument("--init-from", help="checkpoint or bundle directory to start from (non-matching tensors stay fresh)")
     p.add_argument("--stage", choices=["all", "head"], default="all",
                    help="head: freeze the backbone (from --init-from), cache its features once and train the head alone")
     p.add_argument("--iters", type=int, default=20000)
@@ -419,6 +443,9 @@ def main():
                    help="head stage: add WEIGHT x the loss of the head run with simulated per-tensor INT8 (0: off)")
     p.add_argument("--distill", type=float, default=0.0, metavar="WEIGHT",
                    help="head stage: add WEIGHT x the distance of the simulated-INT8 head's outputs to the float head's")
+    p.add_argument("--teacher", metavar="MODEL",
+                   help="head stage: checkpoint or bundle whose outputs the head learns instead of the detection "
+                        "loss, the float forward with weight 1 and the simulated-INT8 one with --qat")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--log-every", type=int, default=50)
@@ -433,6 +460,8 @@ def main():
     else:
         if not args.data:
             p.error("--data is required for training")
+        if args.teacher and args.stage != "head":
+            p.error("--teacher needs --stage head")
         train(args)
 
 

@@ -157,19 +157,45 @@ def plain_state_dict(model):
     return {k.replace("parametrizations.weight.original", "weight"): v for k, v in model.state_dict().items()}
 
 
+def output_distance(cls, boxes, cls_target, boxes_target, code_weights, score_weighted=True):
+    """L1 of the box codes and of the class scores (after the sigmoid, so the logits of classes
+    nobody detects do not count) from a target's, each query weighted by its target score so the
+    boxes that count in the metric count most. With `score_weighted` false the score term weighs
+    every query alike, so a background query whose score rises counts as much as a detection's."""
+    weight = torch.sigmoid(cls_target).amax(-1, keepdim=True)
+    norm = weight.sum().clamp(min=1e-6)
+    box = (weight * (boxes - boxes_target).abs() * code_weights).sum() / norm
+    score_error = (torch.sigmoid(cls) - torch.sigmoid(cls_target)).abs()
+    score = (weight * score_error).sum() / norm if score_weighted else score_error.sum(-1).mean()
+    return box, score
+
+
 def distillation_loss(head, feats, lidar2img, pad_hw, sim, code_weights):
     """How far the simulated-INT8 head's last-layer outputs lie from the float head's, on the
-    inference queries: L1 of the box codes and of the class scores (after the sigmoid, so the
-    logits of classes nobody detects do not count), each query weighted by its float score so the
-    boxes that count in the metric count most. The float outputs are the (fixed) target."""
+    inference queries (`output_distance`). The float outputs are the (fixed) target."""
     sim.enabled = False
     with torch.no_grad():
         cls_f, boxes_f = head(feats, lidar2img, pad_hw)
     sim.enabled = True
     cls_q, boxes_q = head(feats, lidar2img, pad_hw)
-    cls_f, boxes_f, cls_q, boxes_q = cls_f[-1], boxes_f[-1], cls_q[-1], boxes_q[-1]
-    weight = torch.sigmoid(cls_f).amax(-1, keepdim=True)
-    norm = weight.sum().clamp(min=1e-6)
-    box = (weight * (boxes_q - boxes_f).abs() * code_weights).sum() / norm
-    score = (weight * (torch.sigmoid(cls_q) - torch.sigmoid(cls_f)).abs()).sum() / norm
+    box, score = output_distance(cls_q[-1], boxes_q[-1], cls_f[-1], boxes_f[-1], code_weights)
     return box + score, {"distill_box": float(box), "distill_score": float(score)}
+
+
+def teacher_loss(head, teacher, feats, lidar2img, pad_hw, sim, code_weights, int8_weight):
+    """Both forwards of the head pulled toward a frozen teacher's outputs, every decoder layer's:
+    the float one, so the float model stays the teacher's, and the simulated-INT8 one (times
+    `int8_weight`), so its INT8 run follows the teacher rather than a float model that moves."""
+    with torch.no_grad():
+        cls_t, boxes_t = teacher(feats, lidar2img, pad_hw)
+    parts, total = {}, 0.0
+    for name, enabled, weight in (("float", False, 1.0), ("int8", True, int8_weight)):
+        if not weight:
+            continue
+        if sim is not None:
+            sim.enabled = enabled
+        cls, boxes = head(feats, lidar2img, pad_hw)
+        box, score = output_distance(cls, boxes, cls_t, boxes_t, code_weights, score_weighted=False)
+        total = total + weight * (box + score)
+        parts.update({f"{name}_box": box.item(), f"{name}_score": score.item()})
+    return total, parts
