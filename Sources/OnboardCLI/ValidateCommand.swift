@@ -32,18 +32,21 @@ struct ValidateCommand: ParsableCommand {
     @Option(help: "Quantization recipe (JSON; default Configs/recipes/int8-per-tensor.json).") var recipe: String?
     @Option(help: "Worker threads (default: all cores).") var threads: Int = Parallel.coreCount
     @Option(help: "Samples of the evaluation split for the per-layer diagnosis.") var diagnosisSamples: Int = 2
+    @Option(help: "Paired bootstrap replicates for the interval of the INT8 drop (0: none).") var bootstrap: Int = 200
     @Option(help: "Report directory.") var out: String
 
     func validate() throws {
         guard threads >= 1 else { throw ValidationError("--threads must be >= 1") }
         if let calibrationSamples, calibrationSamples < 1 { throw ValidationError("--calibration-samples must be >= 1") }
         guard diagnosisSamples >= 0 else { throw ValidationError("--diagnosis-samples must be >= 0") }
+        guard bootstrap >= 0 else { throw ValidationError("--bootstrap must be >= 0") }
     }
 
     func run() throws {
         let options = ValidationOptions(
             model: model, data: data, version: version, split: split, calibration: calibration, calibrationSplit: calibrationSplit,
-            calibrationSamples: calibrationSamples, recipe: recipe, threads: threads, diagnosisSamples: diagnosisSamples, out: out)
+            calibrationSamples: calibrationSamples, recipe: recipe, threads: threads, diagnosisSamples: diagnosisSamples,
+            bootstrapReplicates: bootstrap, out: out)
         let report = try ValidationRun.run(options)
         StandardError.line("validate: wrote \(out)")
         print(Self.summary(report, out: out))
@@ -60,6 +63,9 @@ struct ValidateCommand: ParsableCommand {
         }
         lines.append(row("mAP", report.fp32.meanAP, report.int8.meanAP, "%.4f"))
         lines.append(row("NDS", report.fp32.ndScore, report.int8.ndScore, "%.4f"))
+        if let interval = report.dropInterval {
+            lines.append("drop interval          " + interval.text)
+        }
         lines.append(row("latency ms/frame", report.latencyMs.fp32, report.latencyMs.int8, "%.2f"))
         lines.append("weights                FP32 \(ByteCount.text(report.weightsBytes.fp32))  INT8 \(ByteCount.text(report.weightsBytes.int8))")
         lines.append("peak RSS               FP32 \(ByteCount.text(report.peakMemoryBytes.fp32))  INT8 \(ByteCount.text(report.peakMemoryBytes.int8))")

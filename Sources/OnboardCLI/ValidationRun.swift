@@ -25,6 +25,8 @@ struct ValidationOptions {
     var diagnosisSamples = 2
     /// Worst isolated layers tried in float for the suggested exclusions.
     var exclusionCandidates = 3
+    /// Paired bootstrap replicates behind the drop's interval (0: none).
+    var bootstrapReplicates = 200
     /// The report directory (replaced whole at the end).
     var out: String
 }
@@ -100,7 +102,8 @@ enum ValidationRun {
         let latency = try latencyPhase(options, bundle: bundle, int8Path: int8Path, tables: tables, tokens: tokens)
         StandardError.line("validate: scoring \(tokens.count) samples")
         let scores = try ValidationScoring.score(tables: tables, sampleTokens: tokens, fp32Results: staging.file(fp32Results),
-                                                 int8Results: staging.file(int8Results))
+                                                 int8Results: staging.file(int8Results),
+                                                 bootstrapReplicates: options.bootstrapReplicates)
         StandardError.line("validate: per-layer diagnosis on \(float.diagnosisInputs.count) samples")
         let quantizedBundle = try ModelBundle(directory: int8Path)
         let diagnosis = try ValidationDiagnosis.run(
@@ -116,7 +119,8 @@ enum ValidationRun {
             peakMemoryBytes: .init(fp32: float.pass.peakRSS, int8: int8.peakRSS),
             weightsBytes: .init(fp32: float.pass.weightBytes, int8: int8.weightBytes),
             activationPeakBytes: .init(fp32: float.pass.activationBytes, int8: int8.activationBytes),
-            layers: diagnosis.layers, suggestedExclusions: diagnosis.exclusions, floatOps: int8.floatOps)
+            layers: diagnosis.layers, suggestedExclusions: diagnosis.exclusions, floatOps: int8.floatOps,
+            dropInterval: scores.dropInterval)
     }
 
     /// Calibration, the quantized bundle, the diagnosis inputs and FP32 detection, all with the FP32

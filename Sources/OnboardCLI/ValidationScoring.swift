@@ -5,22 +5,29 @@ import OnboardSensors
 
 /// `validate`'s detection metrics: both results files as `onboard eval` reads them, scored with the
 /// nuScenes metric against the split's annotations, or, when the split has none, against the FP32
-/// detections (score >= 0.3) as pseudo ground truth.
+/// detections (score >= 0.3) as pseudo ground truth; with the drop's paired-bootstrap interval.
 struct ValidationScoring {
     var fp32: MetricsSummary
     var int8: MetricsSummary
     var pseudoGroundTruth: Bool
+    var dropInterval: DropInterval?
 
-    static func score(tables: NuScenesTables, sampleTokens: [String], fp32Results: String, int8Results: String) throws -> Self {
+    static func score(tables: NuScenesTables, sampleTokens: [String], fp32Results: String, int8Results: String,
+                      bootstrapReplicates: Int = 0) throws -> Self {
         let fp32 = try ResultsReader.read(path: fp32Results)
         let int8 = try ResultsReader.read(path: int8Results)
         let fp32Boxes = try fp32.boxes(forSplit: sampleTokens, path: fp32Results)
         let int8Boxes = try int8.boxes(forSplit: sampleTokens, path: int8Results)
+        func interval(_ truth: GroundTruth) -> DropInterval? {
+            guard bootstrapReplicates > 0 else { return nil }
+            StandardError.line("validate: drop interval, \(bootstrapReplicates) paired bootstrap replicates")
+            return DropInterval.bootstrap(groundTruth: truth, fp32: fp32Boxes, int8: int8Boxes, replicates: bootstrapReplicates)
+        }
         guard PseudoGroundTruth.isUnannotated(tables: tables, sampleTokens: sampleTokens) else {
             let truth = try GroundTruth(tables: tables, sampleTokens: sampleTokens)
             return Self(fp32: DetectionEvaluation.evaluate(groundTruth: truth, predictions: fp32Boxes, meta: fp32.meta),
                         int8: DetectionEvaluation.evaluate(groundTruth: truth, predictions: int8Boxes, meta: int8.meta),
-                        pseudoGroundTruth: false)
+                        pseudoGroundTruth: false, dropInterval: interval(truth))
         }
         let truth = try PseudoGroundTruth.make(reference: fp32Boxes, sampleTokens: sampleTokens, tables: tables)
         let rule = "FP32 detections with score >= \(PseudoGroundTruth.defaultMinScore) (the split has no annotations)"
@@ -33,7 +40,7 @@ struct ValidationScoring {
                 "ground_truth": .string("pseudo: " + rule),
                 "agreement": .string("INT8 detections scored against FP32's: agreement, not accuracy"),
             ])),
-            pseudoGroundTruth: true)
+            pseudoGroundTruth: true, dropInterval: interval(truth))
     }
 
     /// The results file's `meta` with the pseudo-ground-truth notes added.

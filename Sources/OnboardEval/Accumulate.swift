@@ -29,9 +29,13 @@ public enum Accumulate {
                                   threshold: Double) -> MetricData {
         let positives = groundTruth.all.reduce(0) { $0 + ($1.detectionName == className ? 1 : 0) }
         guard positives > 0 else { return .noPredictions }
-        let matches = Matching.match(groundTruth: groundTruth, predictions: predictions, className: className,
-                                     threshold: threshold)
-        guard !matches.matchScores.isEmpty else { return .noPredictions }
+        return metricData(Matching.match(groundTruth: groundTruth, predictions: predictions, className: className,
+                                         threshold: threshold), positives: positives)
+    }
+
+    /// `metricData` from matches already made, against `positives` ground-truth boxes of the class.
+    static func metricData(_ matches: ClassMatches, positives: Int) -> MetricData {
+        guard positives > 0, !matches.matchScores.isEmpty else { return .noPredictions }
 
         var truePositives = 0.0, falsePositives = 0.0
         var precision: [Double] = [], recall: [Double] = []

@@ -7,34 +7,47 @@ public enum DetectionEvaluation {
     /// Evaluates `predictions` (already restricted to the split) against `groundTruth`.
     public static func evaluate(groundTruth: GroundTruth, predictions: EvalBoxes, meta: JSONValue = .object([:]),
                                 config: DetectionConfig = .cvpr2019) -> MetricsSummary {
+        let (truth, predicted) = filtered(groundTruth: groundTruth, predictions: predictions, config: config)
+        let start = Date()
+        var summary = summarize(config: config, meta: meta) { name, threshold in
+            Accumulate.metricData(groundTruth: truth, predictions: predicted, className: name, threshold: threshold)
+        }
+        summary.evalTime = Date().timeIntervalSince(start)
+        return summary
+    }
+
+    /// Both box sets with ego distances added and the devkit's range, point and bike-rack filters applied.
+    static func filtered(groundTruth: GroundTruth, predictions: EvalBoxes,
+                         config: DetectionConfig) -> (truth: EvalBoxes, predictions: EvalBoxes) {
         let predicted = Filters.filter(
             Filters.addCenterDistance(predictions, egoTranslations: groundTruth.egoTranslations),
             config: config, bicycleRacks: groundTruth.bicycleRacks)
         let truth = Filters.filter(
             Filters.addCenterDistance(groundTruth.boxes, egoTranslations: groundTruth.egoTranslations),
             config: config, bicycleRacks: groundTruth.bicycleRacks)
+        return (truth, predicted)
+    }
 
-        let start = Date()
+    /// APs per class and threshold and TP errors per class, from `data(class, threshold)`.
+    static func summarize(config: DetectionConfig, meta: JSONValue,
+                          data: (String, Double) -> MetricData) -> MetricsSummary {
         var labelAPs: [String: [Double: Double]] = [:]
         var labelTPErrors: [String: [String: Double]] = [:]
         for name in config.classNames {
             var tpData: MetricData?
             for threshold in config.distanceThresholds {
-                let data = Accumulate.metricData(groundTruth: truth, predictions: predicted, className: name,
-                                                 threshold: threshold)
+                let metricData = data(name, threshold)
                 labelAPs[name, default: [:]][threshold] = Accumulate.averagePrecision(
-                    data, minRecall: config.minRecall, minPrecision: config.minPrecision)
-                if threshold == config.tpDistanceThreshold { tpData = data }
+                    metricData, minRecall: config.minRecall, minPrecision: config.minPrecision)
+                if threshold == config.tpDistanceThreshold { tpData = metricData }
             }
-            let data = tpData ?? Accumulate.metricData(groundTruth: truth, predictions: predicted, className: name,
-                                                       threshold: config.tpDistanceThreshold)
+            let tp = tpData ?? data(name, config.tpDistanceThreshold)
             for metric in DetectionConstants.tpMetricNames {
                 labelTPErrors[name, default: [:]][metric] = isUndefined(metric: metric, className: name)
-                    ? .nan : Accumulate.tpError(data, minRecall: config.minRecall, metric: metric)
+                    ? .nan : Accumulate.tpError(tp, minRecall: config.minRecall, metric: metric)
             }
         }
-        return MetricsSummary(config: config, labelAPs: labelAPs, labelTPErrors: labelTPErrors,
-                              evalTime: Date().timeIntervalSince(start), meta: meta)
+        return MetricsSummary(config: config, labelAPs: labelAPs, labelTPErrors: labelTPErrors, evalTime: 0, meta: meta)
     }
 
     /// Cones have no orientation, velocity or attribute; barriers no velocity or attribute.

@@ -4,9 +4,12 @@ struct ClassMatches {
     var isTruePositive: [Bool] = []
     /// Scores in the same order.
     var scores: [Double] = []
+    /// Sample tokens in the same order.
+    var samples: [String] = []
     /// Per match, in the same order: the TP errors keyed by `DetectionConstants.tpMetricNames`, and the score.
     var matchErrors: [String: [Double]] = [:]
     var matchScores: [Double] = []
+    var matchSamples: [String] = []
 }
 
 enum Matching {
@@ -38,6 +41,7 @@ enum Matching {
                 }
             }
             result.scores.append(pred.detectionScore)
+            result.samples.append(pred.sampleToken)
             guard let matchIndex, minDistance < threshold else {
                 result.isTruePositive.append(false)
                 continue
@@ -53,6 +57,7 @@ enum Matching {
             result.matchErrors["orient_err", default: []].append(BoxErrors.yawDifference(gt, pred, period: period))
             result.matchErrors["attr_err", default: []].append(BoxErrors.attributeError(gt, pred))
             result.matchScores.append(pred.detectionScore)
+            result.matchSamples.append(pred.sampleToken)
         }
         return result
     }

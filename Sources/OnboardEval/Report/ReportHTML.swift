@@ -17,6 +17,9 @@ enum ReportHTML {
                 + "figures measure how far INT8 departs from FP32, not accuracy. The FP32 column is the reference: FP32 "
                 + "scored against itself.</p>\n"
         }
+        if let interval = report.dropInterval {
+            body += "<p>INT8 drop on other samples like these: \(e(interval.text)).</p>\n"
+        }
         body += "<section class=\"charts\">\n"
         for chart in charts(report) { body += "<figure>\(chart.svg())</figure>\n" }
         body += "</section>\n"

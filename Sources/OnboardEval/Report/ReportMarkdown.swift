@@ -12,6 +12,9 @@ enum ReportMarkdown {
         }
         lines.append(String(format: "- latency per frame: FP32 %@ ms, INT8 %@ ms",
                             Markup.number(report.latencyMs.fp32, 2), Markup.number(report.latencyMs.int8, 2)))
+        if let interval = report.dropInterval {
+            lines.append("- INT8 drop on other samples like these: " + Markup.markdownText(interval.text))
+        }
         for table in ReportTables.all(report) {
             lines += [""] + render(table)
         }

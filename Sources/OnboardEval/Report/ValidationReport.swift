@@ -77,12 +77,14 @@ public struct ValidationReport: Codable, Sendable {
     public var suggestedExclusions: [Exclusion]
     /// Ops the INT8 executor runs in float (islands and kept ops).
     public var floatOps: [String]
+    /// Where the mAP and NDS drops could lie on other samples like these (nil: not computed).
+    public var dropInterval: DropInterval?
 
     enum CodingKeys: String, CodingKey {
         case model, dataset, split, sampleCount = "sample_count", pseudoGroundTruth = "pseudo_ground_truth", fp32, int8
         case latencyMs = "latency_ms", latencyFrames = "latency_frames", stageLatencyMs = "stage_latency_ms", stageOrder = "stage_order"
         case peakMemoryBytes = "peak_memory_bytes", weightsBytes = "weights_bytes", activationPeakBytes = "activation_peak_bytes"
-        case layers, suggestedExclusions = "suggested_exclusions", floatOps = "float_ops"
+        case layers, suggestedExclusions = "suggested_exclusions", floatOps = "float_ops", dropInterval = "drop_interval"
     }
 
     public init(
@@ -90,14 +92,14 @@ public struct ValidationReport: Codable, Sendable {
         fp32: MetricsSummary, int8: MetricsSummary, latencyMs: PerPrecision<Double>, latencyFrames: Int? = nil,
         stageLatencyMs: PerPrecision<[String: Double]>, stageOrder: [String] = [], peakMemoryBytes: PerPrecision<Int>,
         weightsBytes: PerPrecision<Int>, activationPeakBytes: PerPrecision<Int>, layers: [LayerSQNR] = [],
-        suggestedExclusions: [Exclusion] = [], floatOps: [String] = []
+        suggestedExclusions: [Exclusion] = [], floatOps: [String] = [], dropInterval: DropInterval? = nil
     ) {
         self.model = model; self.dataset = dataset; self.split = split; self.sampleCount = sampleCount
         self.pseudoGroundTruth = pseudoGroundTruth; self.fp32 = fp32; self.int8 = int8; self.latencyMs = latencyMs
         self.latencyFrames = latencyFrames
         self.stageLatencyMs = stageLatencyMs; self.stageOrder = stageOrder; self.peakMemoryBytes = peakMemoryBytes
         self.weightsBytes = weightsBytes; self.activationPeakBytes = activationPeakBytes; self.layers = layers
-        self.suggestedExclusions = suggestedExclusions; self.floatOps = floatOps
+        self.suggestedExclusions = suggestedExclusions; self.floatOps = floatOps; self.dropInterval = dropInterval
     }
 
     /// Layers worst first: by accumulated SQNR (NaN last), then name.
