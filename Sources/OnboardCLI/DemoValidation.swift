@@ -25,7 +25,7 @@ enum DemoValidation {
         let memory = Double(report.peakMemoryBytes.int8) / Double(max(report.peakMemoryBytes.fp32, 1))
         let planned = (fp32: Double(report.weightsBytes.fp32 + report.activationPeakBytes.fp32),
                        int8: Double(report.weightsBytes.int8 + report.activationPeakBytes.int8))
-        let rows: [(String, String)] = [
+        var rows: [(String, String)] = [
             ("model", model),
             ("mAP FP32 / INT8", String(format: "%.4f / %.4f (%@)", f.meanAP, q.meanAP, percent(q.meanAP, f.meanAP))),
             ("NDS FP32 / INT8", String(format: "%.4f / %.4f (%@)", f.ndScore, q.ndScore, percent(q.ndScore, f.ndScore))),
@@ -36,6 +36,7 @@ enum DemoValidation {
             ("planned weights + activations FP32 / INT8", String(format: "%.2f / %.2f MiB (%.2f)", planned.fp32 / 1048576, planned.int8 / 1048576,
                                                                   planned.int8 / max(planned.fp32, 1))),
         ]
+        if let interval = report.dropInterval { rows.insert(("drop on other samples like these", interval.text), at: 3) }
         let text = "INT8 validation (Q-PETR):\n" + rows.map { "  \($0.0): \($0.1)" }.joined(separator: "\n")
         return ValidationSummary(reportPath: "validation/index.html", text: text, rows: rows)
     }
