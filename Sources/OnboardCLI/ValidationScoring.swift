@@ -13,7 +13,7 @@ struct ValidationScoring {
     var dropInterval: DropInterval?
 
     static func score(tables: NuScenesTables, sampleTokens: [String], fp32Results: String, int8Results: String,
-                      bootstrapReplicates: Int = 0) throws -> Self {
+                      bootstrapReplicates: Int) throws -> Self {
         let fp32 = try ResultsReader.read(path: fp32Results)
         let int8 = try ResultsReader.read(path: int8Results)
         let fp32Boxes = try fp32.boxes(forSplit: sampleTokens, path: fp32Results)
