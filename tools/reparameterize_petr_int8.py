@@ -275,10 +275,14 @@ def write_bundle(out_dir, model_dir, state, changed, record):
             shutil.rmtree(tmp)
 
 
-def float_outputs(config, state, dataset, index):
+def float_model(config, state):
     model = DemoPETR(config)
     model.load_state_dict({k: v.float() for k, v in state.items()}, strict=False)
-    model.eval()
+    return model.eval()
+
+
+def float_outputs(config, state, dataset, index):
+    model = float_model(config, state)
     with torch.no_grad():
         feats = model.img_backbone(torch.from_numpy(normalize_images(dataset.images[index])))
         cls, boxes = model.pts_bbox_head(feats, torch.from_numpy(dataset.lidar2img[index])[None],
@@ -318,10 +322,7 @@ def main():
     if config.get("head", {}).get("pe") != "qfpe":
         sys.exit(f"error: {args.model}/config.json: head.pe must be \"qfpe\" (the memory transform folds into qfpe)")
     state = load_file(os.path.join(args.model, "model.safetensors"))
-    model = DemoPETR(config)
-    model.load_state_dict({k: v.float() for k, v in state.items()}, strict=False)
-    model.eval()
-    torch.manual_seed(0)
+    model = float_model(config, state)
     os.makedirs(args.cache, exist_ok=True)
     dataset = Dataset([args.data], args.version, args.split, config, args.cache)
     captures = Captures(model, dataset, min(args.samples, len(dataset.images)), tuple(config["image_size"]))
