@@ -20,6 +20,8 @@ Staged recipe of the shipped demo models (Configs/models/petr-demo/README.md lis
   python tools/train_demo_petr.py --data TRAIN_SET --work W4 --stage head --pe qfpe --init-from W3/checkpoint.pt --qat 1 ...
   # Tried, not shipped (qpetr-demo/README.md): distillation from the frozen shipped bundle, float and INT8 paths
   python tools/train_demo_petr.py --data TRAIN_SET --work W5 --stage head --pe qfpe --init-from BUNDLE --teacher BUNDLE --qat 3 ...
+  #   the same with the simulated INT8 on the executor's calibrated grids (REPORT from onboard validate)
+  python tools/train_demo_petr.py ... --teacher BUNDLE --qat 3 --qat-grid REPORT/model-int8/quant.json ...
   python tools/train_demo_petr.py --work W2 --export Configs/models/petr-demo --data HELDOUT_SET --split synth_val
   python tools/train_demo_petr.py --work W2 --data SET --split synth_val --predict RESULTS.json
 """
@@ -280,7 +282,10 @@ def train(args):
         log(f"distilling from {args.teacher}: float head + {args.qat} x simulated-INT8 head, no detection loss")
     simulation = None
     if args.qat or args.distill:
-        simulation = qat.enable(model.pts_bbox_head)
+        grids = qat.deployed_grids(args.qat_grid) if args.qat_grid else None
+        simulation = qat.enable(model.pts_bbox_head, grids)
+        if grids:
+            log(f"simulated INT8 rounds on the grids of {args.qat_grid} (moving min/max where it has none)")
         log(f"quantization-aware: float loss + {args.qat} x simulated per-tensor INT8 head loss "
             f"+ {args.distill} x its distance to the float head (demo_petr/qat.py)")
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=args.lr, weight_decay=0.01)
@@ -323,6 +328,8 @@ def train(args):
         torch.nn.utils.clip_grad_norm_(model.parameters(), 35.0)
         optimizer.step()
         history.append(parts)
+        if it == start and simulation is not None and simulation.unmatched():
+            log(f"no deployed grid for {', '.join(simulation.unmatched())}: moving min/max there")
         seen += 1
         if (it + 1) % args.log_every == 0:
             mean = {k: np.mean([h[k] for h in history]) for k in history[0]}
@@ -441,6 +448,9 @@ def main():
     p.add_argument("--aux-weight", type=float, default=1.0)
     p.add_argument("--qat", type=float, default=0.0, metavar="WEIGHT",
                    help="head stage: add WEIGHT x the loss of the head run with simulated per-tensor INT8 (0: off)")
+    p.add_argument("--qat-grid", metavar="QUANT_JSON",
+                   help="with --qat: round activations on the scales and zero points of this quant.json "
+                        "(onboard validate's model-int8/quant.json) instead of moving min/max ranges")
     p.add_argument("--distill", type=float, default=0.0, metavar="WEIGHT",
                    help="head stage: add WEIGHT x the distance of the simulated-INT8 head's outputs to the float head's")
     p.add_argument("--teacher", metavar="MODEL",
@@ -462,6 +472,13 @@ def main():
             p.error("--data is required for training")
         if args.teacher and args.stage != "head":
             p.error("--teacher needs --stage head")
+        if args.qat_grid and not (args.qat or args.distill):
+            p.error("--qat-grid needs --qat or --distill")
+        if args.qat_grid:
+            try:
+                qat.deployed_grids(args.qat_grid)
+            except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+                p.error(f"--qat-grid {args.qat_grid}: not a readable quant.json ({error})")
         train(args)
 
 

@@ -9,12 +9,18 @@ softmax with deferred normalization (codes round(255 e^x), divided by their row 
 product with V); the two branch outputs in f32 (`graph_outputs: float`). The backbone is not
 simulated (its features come from the cache).
 
+Given a quant.json (`onboard validate` writes one under REPORT/model-int8/), the activations round
+on the grids the executor calibrated (percentile ranges, cut for their ReLU readers) instead of
+moving min/max ones. The decoder's post_norm, one module here but three ops there, keeps min/max.
+
 `Simulation.enabled` switches between that forward and the plain float one, so one step can train
 both: the float model must stay as good as it is (the issue's FP32 bar), and its INT8 run must
 follow it. The exported weights are the float ones; `onboard validate` calibrates them as any
 other bundle.
 """
+import json
 import math
+import re
 
 import torch
 import torch.nn as nn
@@ -50,19 +56,55 @@ class Observer:
         return (round_ste(x / scale) + zero).clamp(0, 255).sub(zero) * scale
 
 
-class Simulation:
-    """Observers by call site; a pass-through while `enabled` is false."""
+class DeployedGrid:
+    """u8 asymmetric per tensor on a fixed grid: the scale and zero point `onboard` calibrated."""
 
-    def __init__(self):
+    def __init__(self, scale, zero_point):
+        self.scale, self.zero = scale, zero_point
+
+    def __call__(self, x):
+        return (round_ste(x / self.scale) + self.zero).clamp(0, 255).sub(self.zero) * self.scale
+
+
+def executor_name(key):
+    """The name `onboard` gives the tensor a simulation call site rounds (see `enable`)."""
+    match = re.fullmatch(r"(transformer\.decoder\.layers\.\d+)\.attentions\.(\d)\.query", key)
+    if match:
+        return f"pts_bbox_head.{match[1]}.{('self_attn', 'cross_attn')[int(match[2])]}.query"
+    if re.fullmatch(r"transformer\.decoder\.layers\.\d+\.attentions\.1\.key", key):
+        return "pts_bbox_head.transformer.cross_key"
+    key = re.sub(r"(attentions\.\d)\.(q|k|v|context|out_proj)$", r"\1.attn.\2", key)
+    return "pts_bbox_head." + key
+
+
+class Simulation:
+    """Observers by call site; a pass-through while `enabled` is false. With `grids` (activation
+    name -> (scale, zero point), from a quant.json) a call site whose executor tensor has a grid
+    rounds on it; the others track moving min/max ranges."""
+
+    def __init__(self, grids=None):
         self.observers = {}
+        self.grids = grids or {}
         self.enabled = True
 
     def __call__(self, key, x):
         if not self.enabled:
             return x
         if key not in self.observers:
-            self.observers[key] = Observer()
+            grid = self.grids.get(executor_name(key))
+            self.observers[key] = DeployedGrid(*grid) if grid else Observer()
         return self.observers[key](x)
+
+    def unmatched(self):
+        """Call sites that track their own ranges although grids were given."""
+        return sorted(k for k, o in self.observers.items() if isinstance(o, Observer)) if self.grids else []
+
+
+def deployed_grids(path):
+    """Activation grids from an INT8 bundle's quant.json (`onboard validate` writes model-int8/)."""
+    with open(path) as f:
+        activations = json.load(f)["activations"]
+    return {name: (float(q["scale"]), int(q["zero_point"])) for name, q in activations.items()}
 
 
 class WeightFakeQuant(nn.Module):
@@ -130,9 +172,9 @@ def output_hook(sim, key):
     return hook
 
 
-def enable(head):
+def enable(head, grids=None):
     """Adds the simulated INT8 forward to the head (in place); returns the simulation, on."""
-    sim = Simulation()
+    sim = Simulation(grids)
     quantize_weight = WeightFakeQuant(sim)
     for name, module in head.named_modules():
         if isinstance(module, nn.MultiheadAttention) or ".attn." in name + ".":
