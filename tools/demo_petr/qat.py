@@ -37,6 +37,11 @@ def round_ste(x):
     return x + (torch.round(x) - x).detach()
 
 
+def fake_quant_u8(x, scale, zero):
+    """u8 asymmetric rounding with a straight-through gradient."""
+    return (round_ste(x / scale) + zero).clamp(0, 255).sub(zero) * scale
+
+
 class Observer:
     """u8 asymmetric per tensor over a moving min/max of the batches seen."""
 
@@ -52,8 +57,7 @@ class Observer:
             self.low, self.high = (1 - m) * self.low + m * low, (1 - m) * self.high + m * high
         lo, hi = min(self.low, 0.0), max(self.high, 0.0)
         scale = max(hi - lo, 1e-8) / 255
-        zero = round(-lo / scale)
-        return (round_ste(x / scale) + zero).clamp(0, 255).sub(zero) * scale
+        return fake_quant_u8(x, scale, round(-lo / scale))
 
 
 class DeployedGrid:
@@ -63,7 +67,7 @@ class DeployedGrid:
         self.scale, self.zero = scale, zero_point
 
     def __call__(self, x):
-        return (round_ste(x / self.scale) + self.zero).clamp(0, 255).sub(self.zero) * self.scale
+        return fake_quant_u8(x, self.scale, self.zero)
 
 
 def executor_name(key):
