@@ -171,6 +171,10 @@ static void store_tile(const int32_t *acc, size_t ldacc, size_t rows, size_t col
         const int32_t *a = acc + r * ldacc;
         if (e->col_bias) { for (size_t j = 0; j < cols; j++) v[j] = a[j] + rb + e->col_bias[j0 + j]; }
         else { for (size_t j = 0; j < cols; j++) v[j] = a[j] + rb; }
+        if (e->tile_bias) {
+            const int32_t *tb = e->tile_bias + (i0 + r) * e->tile_bias_ld + j0;
+            for (size_t j = 0; j < cols; j++) v[j] += tb[j];
+        }
         const size_t at = (i0 + r) * ldc + j0 - origin;
         if (e->out_type == ONBOARD_Q8_OUT_S32) {
             memcpy((int32_t *)c + at, v, cols * sizeof(int32_t));
@@ -341,6 +345,7 @@ kernel_12xnp__avx512vnni(const int np, size_t k, const uint8_t *const *row, cons
                 if ((size_t)r >= out->rows) break;
                 __m512i v = _mm512_add_epi32(c[r][h], colb);
                 if (e->row_bias) v = _mm512_add_epi32(v, _mm512_set1_epi32(e->row_bias[out->i0 + r]));
+                if (e->tile_bias) v = _mm512_add_epi32(v, _mm512_maskz_loadu_epi32(mask, e->tile_bias + (out->i0 + r) * e->tile_bias_ld + j));
                 int32_t *dst = (int32_t *)out->c + (out->i0 + r) * out->ldc + j - out->origin;
                 /* Full-width stores unmasked: masked stores are slow on some cores (AMD Zen 4/5). */
                 if (width == 16 && out->stream && ((uintptr_t)dst & 63) == 0) _mm512_stream_si512((void *)dst, v);
@@ -375,6 +380,7 @@ kernel_12xnp__avx512vnni(const int np, size_t k, const uint8_t *const *row, cons
                 if ((size_t)r >= out->rows) break;
                 __m512i v = _mm512_add_epi32(c[r][h], colb);
                 if (e->row_bias) v = _mm512_add_epi32(v, _mm512_set1_epi32(e->row_bias[out->i0 + r]));
+                if (e->tile_bias) v = _mm512_add_epi32(v, _mm512_maskz_loadu_epi32(mask, e->tile_bias + (out->i0 + r) * e->tile_bias_ld + j));
                 __m512i q;
                 if (fixed) {
                     q = _mm512_add_epi32(fixed_point_multiply__avx512(v, multiplier, shift), zp);

@@ -105,6 +105,26 @@ final class Q8GemmTests: XCTestCase {
         }
     }
 
+    /// Each group of `width` columns written into a buffer of its own equals those columns of `whole`
+    /// (the product written at once, elements of `size` bytes).
+    func checkPanelsInto(_ c: Case, weights: [Int8], epilogue: onboard_q8_epilogue, width: Int, size: Int, whole: [UInt8],
+                         _ label: String) {
+        var e = epilogue
+        for group in 0..<(c.n / width) {
+            var block = [UInt8](repeating: 0xAB, count: c.m * width * size)
+            block.withUnsafeMutableBytes {
+                onboard_q8_gemm_panels_into(c.m, c.n, c.k, c.a, c.k, weights, &e, $0.baseAddress, width,
+                                            group * width / 16, (group + 1) * width / 16)
+            }
+            var expected: [UInt8] = []
+            for row in 0..<c.m {
+                let start = (row * c.n + group * width) * size
+                expected += whole[start..<(start + width * size)]
+            }
+            XCTAssertEqual(block, expected, "\(label) group \(group)")
+        }
+    }
+
     /// Writing one group of panels into a buffer of its own (an attention head) gives those
     /// columns of the whole product, in u8 (the kernel's own store), s32 and f32 (the shared store).
     func test_panelsWrittenIntoTheirOwnBufferAreThoseColumnsOfTheProduct() {
@@ -123,19 +143,8 @@ final class Q8GemmTests: XCTestCase {
                 XCTAssertEqual(onboard_q8_force_isa(path.isa), 0)
                 var whole = [UInt8](repeating: 0, count: m * n * size)
                 whole.withUnsafeMutableBytes { onboard_q8_gemm(m, n, k, c.a, k, weights, &e, $0.baseAddress, n, 0, n / 16) }
-                for group in 0..<(n / width) {
-                    var block = [UInt8](repeating: 0xAB, count: m * width * size)
-                    block.withUnsafeMutableBytes {
-                        onboard_q8_gemm_panels_into(m, n, k, c.a, k, weights, &e, $0.baseAddress, width,
-                                                    group * width / 16, (group + 1) * width / 16)
-                    }
-                    var expected: [UInt8] = []
-                    for row in 0..<m {
-                        let start = (row * n + group * width) * size
-                        expected += whole[start..<(start + width * size)]
-                    }
-                    XCTAssertEqual(block, expected, "\(path.name) out \(outType.rawValue) group \(group)")
-                }
+                checkPanelsInto(c, weights: weights, epilogue: e, width: width, size: size, whole: whole,
+                                "\(path.name) out \(outType.rawValue)")
             }
         }
     }
@@ -173,6 +182,46 @@ final class Q8GemmTests: XCTestCase {
                 var acc: Int32 = 0
                 for t in 0..<40 { acc += Int32(c.a[t]) * Int32(c.b[t * 19]) }
                 XCTAssertEqual(y[0], Float(acc + colBias[0] + rowBias[0]) * scales[0])
+            }
+        } } }
+    }
+
+    /// A bias per output element joins the int32 sum before the requantization, on every path and
+    /// out type, and in panels written into a buffer of their own it is indexed by the product's columns.
+    func test_elementBiasIsAddedToEachAccumulator() {
+        let (m, n, k, width) = (29, 64, 37, 32)
+        let c = makeCase(m: m, n: n, k: k, seed: 31, extreme: false)
+        let colBias = (0..<n).map { Int32($0 * 23 - 700) }
+        let elementBias = (0..<(m * n)).map { Int32(($0 * 7919) % 4001 - 2000) }
+        let scales = (0..<n).map { 0.0004 + Float($0) * 0.00001 }
+        var weights = [Int8](repeating: 0, count: onboard_q8_packed_size(k, n))
+        onboard_q8_pack_b(c.b, n, false, k, n, &weights, nil)
+        colBias.withUnsafeBufferPointer { cb in elementBias.withUnsafeBufferPointer { eb in scales.withUnsafeBufferPointer { sc in
+            for outType in [ONBOARD_Q8_OUT_U8, ONBOARD_Q8_OUT_S32, ONBOARD_Q8_OUT_F32] {
+                let size = outType == ONBOARD_Q8_OUT_U8 ? 1 : 4
+                var e = Self.u8Epilogue(zeroPoint: 110, min: 0, max: 255, columnBias: cb.baseAddress)
+                e.scale = sc.baseAddress
+                e.scale_per_column = 1
+                e.out_type = outType
+                _ = onboard_q8_force_isa(0)
+                let plain = run(c, epilogue: e, elementSize: size, packed: false)
+                e.tile_bias = eb.baseAddress
+                e.tile_bias_ld = n
+                let reference = run(c, epilogue: e, elementSize: size, packed: false)
+                if outType == ONBOARD_Q8_OUT_S32 {
+                    plain.withUnsafeBytes { p in reference.withUnsafeBytes { r in
+                        let without = p.bindMemory(to: Int32.self), with = r.bindMemory(to: Int32.self)
+                        for i in 0..<(m * n) { XCTAssertEqual(with[i], without[i] + elementBias[i], "element \(i)") }
+                    } }
+                } else {
+                    XCTAssertNotEqual(reference, plain, "out \(outType.rawValue)")
+                }
+                for path in paths {
+                    XCTAssertEqual(onboard_q8_force_isa(path.isa), 0)
+                    XCTAssertEqual(run(c, epilogue: e, elementSize: size, packed: true), reference, "\(path.name) out \(outType.rawValue)")
+                    checkPanelsInto(c, weights: weights, epilogue: e, width: width, size: size, whole: reference,
+                                    "\(path.name) out \(outType.rawValue)")
+                }
             }
         } } }
     }

@@ -16,7 +16,8 @@
 typedef enum { ONBOARD_Q8_OUT_U8 = 0, ONBOARD_Q8_OUT_S8 = 1, ONBOARD_Q8_OUT_F32 = 2, ONBOARD_Q8_OUT_S32 = 3 } onboard_q8_out_type;
 
 /* What happens to each accumulator before it is stored:
- *   v = acc + col_bias[j] + row_bias[i]                        (int32, either may be NULL)
+ *   v = acc + col_bias[j] + row_bias[i] + tile_bias[i * tile_bias_ld + j]   (int32, any may be NULL;
+ *       i and j are the product's row and column, so a bias of the whole output)
  *   f32 out:  y = v * scale[j or 0] (+ f32_bias[j])
  *   u8/s8:    y = clamp(round(v * scale) + out_zero_point, out_min, out_max), or with
  *             fixed_point: round(v * multiplier * 2^-31 * 2^-shift) (gemmlowp rounding)
@@ -33,6 +34,8 @@ typedef struct {
     int32_t out_zero_point;
     int32_t out_min, out_max;    /* clamp (a fused ReLU raises out_min to the zero point) */
     onboard_q8_out_type out_type;
+    const int32_t *tile_bias;    /* per element of the output, e.g. a constant addend folded in; may be NULL */
+    size_t tile_bias_ld;
 } onboard_q8_epilogue;
 
 /* Bytes of a packed B of K x N. */

@@ -2,7 +2,8 @@ import CKernels
 import OnboardCore
 
 /// An integer product against a constant int8 weight [N, K] (a Linear, or one group of a conv):
-/// weights packed once, bias and zero-point terms folded into int32 column biases.
+/// weights packed once, bias and zero-point terms folded into int32 column biases (and a bias
+/// per output element into an int32 table of its own).
 final class Int8Linear {
     let k: Int
     let n: Int
@@ -11,13 +12,15 @@ final class Int8Linear {
     /// u8 codes, or f32 values (accumulators times their scale) for a dequantized graph output.
     let outType: onboard_q8_out_type
 
-    /// Bytes the kernels keep: packed codes and the int32 / f32 per-column tables.
-    var byteCount: Int { packed.byteCount + n * 8 }
+    /// Bytes the kernels keep: packed codes, the int32 / f32 per-column tables and any per-element bias.
+    var byteCount: Int { packed.byteCount + n * 8 + tables.elementBias.count * 4 }
 
     /// - Parameters:
     ///   - codes: int8 codes of the weight [N, K] (row j = output j), `scales` one or N.
     ///   - bias: f32 [N] or nil.
+    ///   - elementBias: f32 [rows, N] added to output element (i, j), or nil.
     init(codes: UnsafePointer<Int8>, scales: [Float], n: Int, k: Int, bias: UnsafePointer<Float>?,
+         elementBias: UnsafeBufferPointer<Float>? = nil,
          input: ActivationQuant, output: ActivationQuant, fixedPoint: Bool, floatOutput: Bool = false) {
         self.k = k
         self.n = n
@@ -36,6 +39,13 @@ final class Int8Linear {
             columnScales[j] = Float(floatOutput ? accumulatorScale : accumulatorScale / Double(output.scale))
         }
         tables = EpilogueTables(colBias: colBias, scales: columnScales, output: output, fixedPoint: fixedPoint && !floatOutput)
+        if let elementBias {
+            tables.elementBias = elementBias.enumerated().map { index, value in
+                let weightScale = scales.count == 1 ? scales[0] : scales[index % n]
+                let units = (Double(value) / (Double(input.scale) * Double(weightScale))).rounded(.toNearestOrEven)
+                return Int32(max(min(units, Double(Int32.max)), Double(Int32.min)))
+            }
+        }
         outType = floatOutput ? ONBOARD_Q8_OUT_F32 : ONBOARD_Q8_OUT_U8
     }
 
@@ -57,10 +67,10 @@ final class Int8Linear {
     func run(_ a: UnsafePointer<UInt8>, lda: Int, split: HeadSplit, outputs: [UnsafeMutablePointer<UInt8>], threads: Int) {
         let weights = UnsafePointer(packed.pointer.assumingMemoryBound(to: Int8.self))
         let panelsPerGroup = split.width / Int(ONBOARD_Q8_NR)
-        tables.withEpilogue(outType: outType) { epilogue in
-            Parallel.forRanges(count: split.blocks.count, threads: threads) { range in
-                for i in range {
-                    let block = split.blocks[i]
+        Parallel.forRanges(count: split.blocks.count, threads: threads) { range in
+            for i in range {
+                let block = split.blocks[i]
+                tables.withEpilogue(outType: outType, firstRow: block.firstRow) { epilogue in
                     onboard_q8_gemm_panels_into(split.rows, n, k, a + block.firstRow * lda, lda, weights, epilogue, outputs[i], split.width,
                                                 block.group * panelsPerGroup, (block.group + 1) * panelsPerGroup)
                 }

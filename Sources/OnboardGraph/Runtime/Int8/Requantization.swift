@@ -10,6 +10,8 @@ final class EpilogueTables {
     var scales: [Float]
     var multipliers: [Int32] = []
     var shifts: [Int32] = []
+    /// Accumulator units added per output element [rows, columns] (empty: none).
+    var elementBias: [Int32] = []
     let output: ActivationQuant
     let useFixedPoint: Bool
 
@@ -33,9 +35,10 @@ final class EpilogueTables {
     }
 
     /// Calls `body` with the C epilogue (u8 output, or the raw int32 sums with `outType` S32),
-    /// optionally with per-row biases.
+    /// optionally with per-row biases. The GEMM's row 0 is output row `firstRow` of `elementBias`.
     func withEpilogue<R>(rowBias: UnsafePointer<Int32>? = nil, outType: onboard_q8_out_type = ONBOARD_Q8_OUT_U8,
-                         _ body: (UnsafePointer<onboard_q8_epilogue>) -> R) -> R {
+                         firstRow: Int = 0, _ body: (UnsafePointer<onboard_q8_epilogue>) -> R) -> R {
+        elementBias.withUnsafeBufferPointer { element in
         colBias.withUnsafeBufferPointer { bias in
             scales.withUnsafeBufferPointer { scale in
                 multipliers.withUnsafeBufferPointer { multiplier in
@@ -52,10 +55,15 @@ final class EpilogueTables {
                         e.out_min = output.qmin
                         e.out_max = output.qmax
                         e.out_type = outType
+                        if !element.isEmpty, let base = element.baseAddress {
+                            e.tile_bias = base + firstRow * columns
+                            e.tile_bias_ld = columns
+                        }
                         return withUnsafePointer(to: &e) { body($0) }
                     }
                 }
             }
+        }
         }
     }
 }
