@@ -22,8 +22,10 @@ import OnboardQuant
 ///       "softmax_output": "normalized",  // normalized | deferred (lut only: e^(x - row max) in steps of
 ///                                        // 1/255, the product with V divides by the row sum)
 ///       "layernorm": "float",            // float (island) | integer (I-LLM DI-Norm)
-///       "graph_outputs": "quantized"     // quantized | float (outputs of integer Linears, alone or stacked
+///       "graph_outputs": "quantized",    // quantized | float (outputs of integer Linears, alone or stacked
 ///                                        // by a concat, written in f32 from the int32 accumulators)
+///       "fold_constant_addends": false   // Linear(x + constant) reads x, the constant joins its bias
+///                                        // per output element (see `ConstantAddendFolding`)
 ///     }
 public struct QuantizationRecipe: Codable, Equatable, Sendable {
     public enum Granularity: String, Codable, Sendable { case perTensor = "per_tensor", perChannel = "per_channel" }
@@ -58,6 +60,7 @@ public struct QuantizationRecipe: Codable, Equatable, Sendable {
     public var softmaxOutput: SoftmaxOutput = .normalized
     public var layerNorm: LayerNormKernel = .float
     public var graphOutputs: GraphOutputs = .quantized
+    public var foldConstantAddends = false
 
     public init() {}
 
@@ -70,6 +73,7 @@ public struct QuantizationRecipe: Codable, Equatable, Sendable {
         case keepFloat = "keep_float", keepFloatKinds = "keep_float_kinds"
         case softmaxInput = "softmax_input", softmaxClip = "softmax_clip", softmax, layerNorm = "layernorm"
         case softmaxOutput = "softmax_output", graphOutputs = "graph_outputs"
+        case foldConstantAddends = "fold_constant_addends"
     }
 
     public init(from decoder: Decoder) throws {
@@ -104,6 +108,7 @@ public struct QuantizationRecipe: Codable, Equatable, Sendable {
         }
         layerNorm = try c.decodeIfPresent(LayerNormKernel.self, forKey: .layerNorm) ?? .float
         graphOutputs = try c.decodeIfPresent(GraphOutputs.self, forKey: .graphOutputs) ?? .quantized
+        foldConstantAddends = try c.decodeIfPresent(Bool.self, forKey: .foldConstantAddends) ?? false
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -123,6 +128,7 @@ public struct QuantizationRecipe: Codable, Equatable, Sendable {
         try c.encode(softmaxOutput, forKey: .softmaxOutput)
         try c.encode(layerNorm, forKey: .layerNorm)
         try c.encode(graphOutputs, forKey: .graphOutputs)
+        try c.encode(foldConstantAddends, forKey: .foldConstantAddends)
     }
 
     /// Reads a recipe file; a malformed field is an error naming the file and the field.

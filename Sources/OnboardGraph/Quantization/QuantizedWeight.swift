@@ -36,6 +36,17 @@ public struct QuantizedWeight: Sendable {
         self.scales = scales
     }
 
+    /// The codes an integer op of `graph` runs on for constant `id`: as stored (a quantized
+    /// bundle's int8 weight), or the float weight quantized now per `recipe`. Nil for no constant.
+    public init?(constant id: ValueID, in graph: Graph, recipe: QuantizationRecipe) {
+        guard let tensor = graph.constants[id] else { return nil }
+        if tensor.dtype == .i8, let scales = graph.weightScales[id] {
+            self.init(codes: tensor, scales: scales)
+        } else {
+            self.init(quantizing: tensor, perChannel: recipe.weights == .perChannel, clip: recipe.weightClip)
+        }
+    }
+
     /// The float values the codes stand for.
     public func dequantized() -> Tensor {
         let out = Tensor(zeros: codes.shape)

@@ -106,6 +106,7 @@ public final class Int8Executor {
         guard threads >= 1 else { throw OnboardError.invalidArgument("thread count must be >= 1, got \(threads)") }
         try KernelISA.applyEnvironment()
         try plan.validate(against: graph, source: planSource)
+        let graph = try ConstantAddendFolding.apply(graph, recipe: plan.recipe)
         self.graph = graph
         self.plan = plan
         self.threads = threads
@@ -198,8 +199,10 @@ public final class Int8Executor {
                 let weight = quantizedWeight(node.inputs[1])
                 let bias = node.inputs.count == 3 ? graph.constants[node.inputs[2]] : nil
                 let shape = weight.codes.shape
+                let perColumn = bias.map { $0.count == shape[0] } ?? true
                 let linear = Int8Linear(codes: weight.codes.rawPointer.assumingMemoryBound(to: Int8.self), scales: weight.scales,
-                                        n: shape[0], k: shape[1], bias: bias.map { UnsafePointer($0.floatPointer) },
+                                        n: shape[0], k: shape[1], bias: perColumn ? bias.map { UnsafePointer($0.floatPointer) } : nil,
+                                        elementBias: perColumn ? nil : bias.map { UnsafeBufferPointer(start: $0.floatPointer, count: $0.count) },
                                         input: inputParams, output: outputParams, fixedPoint: fixedPoint,
                                         floatOutput: !storesCodes(node.output))
                 linears[index] = linear
@@ -247,9 +250,7 @@ public final class Int8Executor {
 
     /// The weight's int8 codes: as stored (a quantized bundle) or quantized now per the recipe.
     private func quantizedWeight(_ id: ValueID) -> QuantizedWeight {
-        let tensor = graph.constants[id]!
-        if tensor.dtype == .i8, let scales = graph.weightScales[id] { return QuantizedWeight(codes: tensor, scales: scales) }
-        return QuantizedWeight(quantizing: tensor, perChannel: plan.recipe.weights == .perChannel, clip: plan.recipe.weightClip)
+        QuantizedWeight(constant: id, in: graph, recipe: plan.recipe)!
     }
 
     /// Quantized weights of the integer ops, by weight name (for saving a quantized bundle).
