@@ -257,6 +257,7 @@ final class NonlinearRecipeTests: XCTestCase {
         XCTAssertEqual(qpetr.layerNorm, .integer)
         XCTAssertEqual(qpetr.softmaxOutput, .deferred)
         XCTAssertEqual(qpetr.graphOutputs, .float)
+        XCTAssertTrue(qpetr.foldConstantAddends)
         let naive = try QuantizationRecipe.load(path: "\(directory)/int8-per-tensor-percentile.json")
         XCTAssertEqual(naive.observer, .percentile)
         XCTAssertEqual(naive.percentile, 99.99)
