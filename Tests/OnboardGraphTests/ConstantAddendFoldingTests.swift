@@ -14,15 +14,19 @@ final class ConstantAddendFoldingTests: XCTestCase {
 
     /// A decoder-like block: `query = x + position` (a constant four times x's scale) read by the
     /// `q` and `k` Linears, whose heads are split by a reshape and a permute (`q.heads` is an output);
-    /// `v` reads x alone.
-    func graph(_ random: inout TestRandom) throws -> Graph {
+    /// `v` reads x alone. With `int8Weights` the weights are stored as per-tensor int8 codes, as
+    /// a saved quantized bundle holds them.
+    func graph(_ random: inout TestRandom, int8Weights: Bool = false) throws -> Graph {
         let g = GraphBuilder()
         let shape = [Self.batch, Self.tokens, Self.width]
         let x = try g.input("x", shape: shape)
         let position = try g.constant("position", random.gaussian(shape, scale: 4))
         let query = try g.node(.add, [x, position], name: "query")
         func linear(_ name: String, _ input: ValueID) throws -> ValueID {
-            let weight = try g.constant("\(name).weight", random.gaussian([Self.width, Self.width], scale: 0.2))
+            let float = random.gaussian([Self.width, Self.width], scale: 0.2)
+            let stored = QuantizedWeight(quantizing: float, perChannel: false)
+            let weight = int8Weights ? try g.constant("\(name).weight", stored.codes, scales: stored.scales)
+                                     : try g.constant("\(name).weight", float)
             let bias = try g.constant("\(name).bias", random.gaussian([Self.width], scale: 0.5))
             return try g.node(.linear, [input, weight, bias], name: name)
         }
@@ -145,6 +149,23 @@ final class ConstantAddendFoldingTests: XCTestCase {
             let roundedSQNR = rounded[name]!.floats().withUnsafeBufferPointer { f in reference.withUnsafeBufferPointer { QuantMetrics.sqnr($0, f) } }
             XCTAssertGreaterThan(foldedSQNR, roundedSQNR + 1, name)
         }
+    }
+
+    /// A quantized bundle stores the int8 weights only; folding them gives the same biases and
+    /// the same INT8 outputs as folding the float weights the plan was calibrated with.
+    func test_int8WeightsFoldToTheSameBiasesAndOutputs() throws {
+        let (graph, plan, test) = try calibrated(fold: true)
+        var random = TestRandom(seed: 5)
+        let stored = try self.graph(&random, int8Weights: true)
+        let a = try ConstantAddendFolding.apply(graph, recipe: plan.recipe)
+        let b = try ConstantAddendFolding.apply(stored, recipe: plan.recipe)
+        for name in ["q.folded_bias", "k.folded_bias"] {
+            let id = try XCTUnwrap(a.value(named: name))
+            XCTAssertEqual(a.constants[id]?.floats(), b.constants[try XCTUnwrap(b.value(named: name))]?.floats(), name)
+        }
+        let fromFloat = try Int8Executor(graph: graph, plan: plan, threads: 2).run(test)
+        let fromCodes = try Int8Executor(graph: stored, plan: plan, threads: 2).run(test)
+        for name in ["q.heads", "k", "v"] { XCTAssertEqual(fromFloat[name]?.floats(), fromCodes[name]?.floats(), name) }
     }
 
     /// A sum of constants alone is computed exactly once by the executor: nothing to fold.
