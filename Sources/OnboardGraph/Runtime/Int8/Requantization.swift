@@ -39,31 +39,32 @@ final class EpilogueTables {
     func withEpilogue<R>(rowBias: UnsafePointer<Int32>? = nil, outType: onboard_q8_out_type = ONBOARD_Q8_OUT_U8,
                          firstRow: Int = 0, _ body: (UnsafePointer<onboard_q8_epilogue>) -> R) -> R {
         elementBias.withUnsafeBufferPointer { element in
-        colBias.withUnsafeBufferPointer { bias in
-            scales.withUnsafeBufferPointer { scale in
-                multipliers.withUnsafeBufferPointer { multiplier in
-                    shifts.withUnsafeBufferPointer { shift in
-                        var e = onboard_q8_epilogue()
-                        e.col_bias = bias.baseAddress
-                        e.row_bias = rowBias
-                        e.scale = scale.baseAddress
-                        e.scale_per_column = columns > 1 ? 1 : 0
-                        e.use_fixed_point = useFixedPoint ? 1 : 0
-                        e.multiplier = multiplier.baseAddress
-                        e.shift = shift.baseAddress
-                        e.out_zero_point = output.zeroPoint
-                        e.out_min = output.qmin
-                        e.out_max = output.qmax
-                        e.out_type = outType
-                        if !element.isEmpty, let base = element.baseAddress {
-                            e.tile_bias = base + firstRow * columns
-                            e.tile_bias_ld = columns
+            colBias.withUnsafeBufferPointer { bias in
+                scales.withUnsafeBufferPointer { scale in
+                    multipliers.withUnsafeBufferPointer { multiplier in
+                        shifts.withUnsafeBufferPointer { shift in
+                            var e = onboard_q8_epilogue()
+                            e.col_bias = bias.baseAddress
+                            e.row_bias = rowBias
+                            e.scale = scale.baseAddress
+                            e.scale_per_column = columns > 1 ? 1 : 0
+                            e.use_fixed_point = useFixedPoint ? 1 : 0
+                            e.multiplier = multiplier.baseAddress
+                            e.shift = shift.baseAddress
+                            e.out_zero_point = output.zeroPoint
+                            e.out_min = output.qmin
+                            e.out_max = output.qmax
+                            e.out_type = outType
+                            // An empty array may still hand out a base address.
+                            if !element.isEmpty, let base = element.baseAddress {
+                                e.tile_bias = base + firstRow * columns
+                                e.tile_bias_ld = columns
+                            }
+                            return withUnsafePointer(to: &e) { body($0) }
                         }
-                        return withUnsafePointer(to: &e) { body($0) }
                     }
                 }
             }
-        }
         }
     }
 }
