@@ -67,11 +67,14 @@ final class Int8Linear {
     func run(_ a: UnsafePointer<UInt8>, lda: Int, split: HeadSplit, outputs: [UnsafeMutablePointer<UInt8>], threads: Int) {
         let weights = UnsafePointer(packed.pointer.assumingMemoryBound(to: Int8.self))
         let panelsPerGroup = split.width / Int(ONBOARD_Q8_NR)
-        Parallel.forRanges(count: split.blocks.count, threads: threads) { range in
-            for i in range {
-                let block = split.blocks[i]
-                tables.withEpilogue(outType: outType, firstRow: block.firstRow) { epilogue in
-                    onboard_q8_gemm_panels_into(split.rows, n, k, a + block.firstRow * lda, lda, weights, epilogue, outputs[i], split.width,
+        tables.withEpilogue(outType: outType) { shared in
+            Parallel.forRanges(count: split.blocks.count, threads: threads) { range in
+                for i in range {
+                    let block = split.blocks[i]
+                    // The GEMM's row 0 is the block's first row: a per-element bias moves with it.
+                    var epilogue = shared.pointee
+                    if let bias = epilogue.tile_bias { epilogue.tile_bias = bias + block.firstRow * epilogue.tile_bias_ld }
+                    onboard_q8_gemm_panels_into(split.rows, n, k, a + block.firstRow * lda, lda, weights, &epilogue, outputs[i], split.width,
                                                 block.group * panelsPerGroup, (block.group + 1) * panelsPerGroup)
                 }
             }

@@ -35,9 +35,9 @@ final class EpilogueTables {
     }
 
     /// Calls `body` with the C epilogue (u8 output, or the raw int32 sums with `outType` S32),
-    /// optionally with per-row biases. The GEMM's row 0 is output row `firstRow` of `elementBias`.
+    /// optionally with per-row biases.
     func withEpilogue<R>(rowBias: UnsafePointer<Int32>? = nil, outType: onboard_q8_out_type = ONBOARD_Q8_OUT_U8,
-                         firstRow: Int = 0, _ body: (UnsafePointer<onboard_q8_epilogue>) -> R) -> R {
+                         _ body: (UnsafePointer<onboard_q8_epilogue>) -> R) -> R {
         elementBias.withUnsafeBufferPointer { element in
             colBias.withUnsafeBufferPointer { bias in
                 scales.withUnsafeBufferPointer { scale in
@@ -57,7 +57,7 @@ final class EpilogueTables {
                             e.out_type = outType
                             // An empty array may still hand out a base address.
                             if !element.isEmpty, let base = element.baseAddress {
-                                e.tile_bias = base + firstRow * columns
+                                e.tile_bias = base
                                 e.tile_bias_ld = columns
                             }
                             return withUnsafePointer(to: &e) { body($0) }
