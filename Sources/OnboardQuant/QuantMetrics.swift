@@ -61,6 +61,14 @@ public enum QuantMetrics {
         return max(sum, 0)
     }
 
+    /// `x` to `digits` significant decimal digits (non-finite values as they are). A figure that is
+    /// sorted and reported is rounded first: the last digits depend on the summation order of the
+    /// ISA path and thread count, and a JSON reader may not parse 17 digits back to the same Double.
+    public static func reported(_ x: Double, digits: Int = 10) -> Double {
+        guard x.isFinite, x != 0 else { return x }
+        return Double(String(format: "%.\(digits)g", x)) ?? x
+    }
+
     /// Array conveniences.
     public static func sqnr(_ reference: [Float], _ test: [Float]) -> Double {
         reference.withUnsafeBufferPointer { r in test.withUnsafeBufferPointer { sqnr(r, $0) } }

@@ -17,7 +17,8 @@ import OnboardQuant
 /// (they stay within one code of it).
 public enum QuantizationDiagnosis {
     public struct Metrics: Codable, Equatable, Sendable {
-        /// 20·log10(|x| / |x - y|) in dB (+inf when equal).
+        /// 20·log10(|x| / |x - y|) in dB (+inf when equal). All three figures are rounded as reported
+        /// (`QuantMetrics.reported`), so that tensors sort by exactly the value a report shows.
         public let sqnr: Double
         public let cosine: Double
         public let maxError: Double
@@ -25,9 +26,9 @@ public enum QuantizationDiagnosis {
         enum CodingKeys: String, CodingKey { case sqnr = "sqnr_db", cosine, maxError = "max_error" }
 
         public init(_ reference: UnsafeBufferPointer<Float>, _ test: UnsafeBufferPointer<Float>) {
-            sqnr = QuantMetrics.sqnr(reference, test)
-            cosine = QuantMetrics.cosine(reference, test)
-            maxError = zip(reference, test).reduce(0) { max($0, Double(abs($1.0 - $1.1))) }
+            sqnr = QuantMetrics.reported(QuantMetrics.sqnr(reference, test))
+            cosine = QuantMetrics.reported(QuantMetrics.cosine(reference, test))
+            maxError = QuantMetrics.reported(zip(reference, test).reduce(0) { max($0, Double(abs($1.0 - $1.1))) })
         }
     }
 
