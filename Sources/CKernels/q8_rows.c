@@ -117,7 +117,7 @@ void onboard_q8_layernorm_reciprocal(int64_t squares, int64_t count, int64_t eps
 }
 
 ROWS_CLONES
-static void layernorm_rows__reference(const uint8_t *x, uint8_t *y, size_t rows, size_t n,
+void onboard_q8_layernorm_rows__reference(const uint8_t *x, uint8_t *y, size_t rows, size_t n,
                                       const int32_t *gain_multiplier, const int32_t *gain_shift, const int64_t *bias,
                                       int64_t epsilon, int32_t fraction_bits,
                                       int32_t zero_point, int32_t qmin, int32_t qmax, int32_t *work) {
@@ -189,6 +189,18 @@ static int use_avx512_rows(void) {
 #endif
 }
 
+/* The AVX2 row kernels run where the int8 GEMM runs an AVX2-class path, or its AVX-512 VNNI path on
+ * a CPU without VBMI. */
+static int use_avx2_rows(void) {
+#if defined(__x86_64__)
+    const unsigned isa = onboard_q8_active_isa();
+    return isa == ONBOARD_ISA_AVX2 || isa == ONBOARD_ISA_AVXVNNI
+        || (isa == ONBOARD_ISA_AVX512VNNI && !__builtin_cpu_supports("avx512vbmi"));
+#else
+    return 0;
+#endif
+}
+
 /* The vector softmax splits entries into a high byte and a low word. */
 static int table_fits_24_bits(const int32_t *table) {
     for (int d = 0; d < 256; d++)
@@ -203,6 +215,10 @@ void onboard_q8_stabilize_rows_s32(const int32_t *sums, size_t rows, size_t n, f
 #if defined(__x86_64__)
     if (use_avx512_rows() && multiplier > 0 && shift <= 31 && scale >= 0) {
         onboard_q8_stabilize_rows_s32__avx512(sums, rows, n, multiplier, shift, y, zero_point, qmin, qmax);
+        return;
+    }
+    if (use_avx2_rows() && multiplier > 0 && shift <= 31 && scale >= 0 && qmin >= 0 && qmax <= 255) {
+        onboard_q8_stabilize_rows_s32__avx2(sums, rows, n, multiplier, shift, y, zero_point, qmin, qmax);
         return;
     }
 #endif
@@ -232,7 +248,13 @@ void onboard_q8_layernorm_rows(const uint8_t *x, uint8_t *y, size_t rows, size_t
                                           zero_point, qmin, qmax, work);
         return;
     }
+    if (use_avx2_rows() && n <= LAYERNORM_AVX2_MAX_WIDTH && fraction_bits >= 1
+        && fraction_bits <= LAYERNORM_AVX2_MAX_FRACTION_BITS && qmin >= 0 && qmax <= 255) {
+        onboard_q8_layernorm_rows__avx2(x, y, rows, n, gain_multiplier, gain_shift, bias, epsilon, fraction_bits,
+                                        zero_point, qmin, qmax, work);
+        return;
+    }
 #endif
-    layernorm_rows__reference(x, y, rows, n, gain_multiplier, gain_shift, bias, epsilon, fraction_bits,
+    onboard_q8_layernorm_rows__reference(x, y, rows, n, gain_multiplier, gain_shift, bias, epsilon, fraction_bits,
                               zero_point, qmin, qmax, work);
 }

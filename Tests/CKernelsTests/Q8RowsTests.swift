@@ -3,13 +3,16 @@ import Foundation
 import OnboardCore
 import XCTest
 
-/// The QANS epilogue and the integer softmax and layernorm row kernels: every path this CPU has equals the reference bit for bit.
+/// The QANS epilogue and the integer softmax and layernorm row kernels: the reference equals the
+/// documented formula (`Q8RowsOracle`) on every CPU, and every vector path this CPU has equals the
+/// reference bit for bit.
 final class Q8RowsTests: XCTestCase {
     override func tearDown() { onboard_q8_reset_isa() }
 
     /// Paths that select a row-kernel variant (the row kernels follow the GEMM's ISA choice).
     var paths: [(name: String, isa: UInt32)] {
-        [("avx512vnni", ONBOARD_ISA_AVX512VNNI.rawValue)].filter { onboard_q8_force_isa($0.isa) == 0 }
+        [("avx2", ONBOARD_ISA_AVX2.rawValue), ("avxvnni", ONBOARD_ISA_AVXVNNI.rawValue), ("avx512vnni", ONBOARD_ISA_AVX512VNNI.rawValue)]
+            .filter { onboard_q8_force_isa($0.isa) == 0 }
     }
 
     /// Rows of random codes, then the edge rows: all 255, all 0, one 255 among 0s, three nearby codes.
@@ -29,7 +32,6 @@ final class Q8RowsTests: XCTestCase {
 
     func test_stabilizedRowsMatchTheReference() throws {
         let isas = paths
-        try XCTSkipIf(isas.isEmpty, "no vector path on this CPU")
         var random = SplitMix64(seed: 41)
         for width in [1, 7, 15, 16, 17, 160, 200, 960, 1001] {
             // Logit sums as attention produces them, then rows spanning all of int32 (raised to 2^30
@@ -46,6 +48,9 @@ final class Q8RowsTests: XCTestCase {
                  (1_300_000_000, -2, 255, 0, 255), (-1_300_000_000, 5, 255, 0, 255)] {
                 _ = onboard_q8_force_isa(0)
                 let expected = stabilized(sums, width: width, multiplier: multiplier, shift: shift, zeroPoint: zeroPoint, qmin: qmin, qmax: qmax)
+                XCTAssertEqual(expected, Q8RowsOracle.stabilize(sums, width: width, ascending: true, multiplier: multiplier, shift: shift,
+                                                                zeroPoint: zeroPoint, qmin: qmin, qmax: qmax),
+                               "reference width \(width) multiplier \(multiplier) shift \(shift)")
                 for path in isas {
                     _ = onboard_q8_force_isa(path.isa)
                     let got = stabilized(sums, width: width, multiplier: multiplier, shift: shift, zeroPoint: zeroPoint, qmin: qmin, qmax: qmax)
@@ -55,19 +60,24 @@ final class Q8RowsTests: XCTestCase {
         }
     }
 
-    func softmax(_ codes: [UInt8], width: Int, inputScale: Double, outputScale: Double, zeroPoint: Int32, qmin: Int32) -> [UInt8] {
+    /// The exp table (2^20 fixed point) and the normalization's numerator and shift for an output scale.
+    func softmaxConstants(inputScale: Double, outputScale: Double) -> (table: [Int32], numerator: Int64, shift: Int32) {
         let table = (0...255).map { Int32((exp(-inputScale * Double($0)) * 1_048_576).rounded()) }
         let inverse = 1 / outputScale
         let shift = 61 - max(Int(inverse.exponent) + 1, 0)
-        let numerator = Int64((inverse * Double(sign: .plus, exponent: shift, significand: 1)).rounded())
+        return (table, Int64((inverse * Double(sign: .plus, exponent: shift, significand: 1)).rounded()), Int32(shift))
+    }
+
+    func softmax(_ codes: [UInt8], width: Int, inputScale: Double, outputScale: Double, zeroPoint: Int32, qmin: Int32) -> [UInt8] {
+        let constants = softmaxConstants(inputScale: inputScale, outputScale: outputScale)
         var out = [UInt8](repeating: 0xAB, count: codes.count)
-        onboard_q8_softmax_lut_rows(codes, &out, codes.count / width, width, table, numerator, Int32(shift), zeroPoint, qmin, 255)
+        onboard_q8_softmax_lut_rows(codes, &out, codes.count / width, width, constants.table, constants.numerator, constants.shift,
+                                    zeroPoint, qmin, 255)
         return out
     }
 
     func test_softmaxRowsMatchTheReference() throws {
         let isas = paths
-        try XCTSkipIf(isas.isEmpty, "no vector path on this CPU")
         var random = SplitMix64(seed: 17)
         for width in [1, 7, 15, 16, 17, 63, 64, 65, 160, 257, 1000, 40_000] {
             let codes = rows(width: width, random: &random)
@@ -75,6 +85,10 @@ final class Q8RowsTests: XCTestCase {
                                                           (0.002, 0.004, 128, 1)] {
                 _ = onboard_q8_force_isa(0)
                 let expected = softmax(codes, width: width, inputScale: scale, outputScale: outputScale, zeroPoint: zeroPoint, qmin: qmin)
+                let constants = softmaxConstants(inputScale: scale, outputScale: outputScale)
+                XCTAssertEqual(expected, Q8RowsOracle.softmax(codes, width: width, table: constants.table, numerator: constants.numerator,
+                                                              shift: constants.shift, zeroPoint: zeroPoint, qmin: qmin, qmax: 255),
+                               "reference width \(width) scale \(scale)")
                 for path in isas {
                     _ = onboard_q8_force_isa(path.isa)
                     let got = softmax(codes, width: width, inputScale: scale, outputScale: outputScale, zeroPoint: zeroPoint, qmin: qmin)
@@ -94,7 +108,6 @@ final class Q8RowsTests: XCTestCase {
 
     func test_layerNormRowsMatchTheReference() throws {
         let isas = paths
-        try XCTSkipIf(isas.isEmpty, "no vector path on this CPU")
         var random = SplitMix64(seed: 29)
         for width in [1, 7, 8, 9, 128, 257, 1000] {
             let codes = rows(width: width, random: &random)
@@ -112,6 +125,9 @@ final class Q8RowsTests: XCTestCase {
                 _ = onboard_q8_force_isa(0)
                 let scaled = biases.map { $0 >> (12 - Int64(fractionBits)) }
                 let expected = layerNorm(codes, width: width, gains: gains, biases: scaled, epsilon: epsilon, fractionBits: fractionBits)
+                XCTAssertEqual(expected, Q8RowsOracle.layerNorm(codes, width: width, gains: gains, biases: scaled, epsilon: epsilon,
+                                                                fractionBits: fractionBits, zeroPoint: 120, qmin: 0, qmax: 255),
+                               "reference width \(width) epsilon \(epsilon) fraction bits \(fractionBits)")
                 for path in isas {
                     _ = onboard_q8_force_isa(path.isa)
                     let got = layerNorm(codes, width: width, gains: gains, biases: scaled, epsilon: epsilon, fractionBits: fractionBits)
