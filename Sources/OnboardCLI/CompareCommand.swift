@@ -3,6 +3,7 @@ import Foundation
 import OnboardCore
 import OnboardGraph
 import OnboardModels
+import OnboardQuant
 
 /// FP32 vs INT8, tensor by tensor, worst first; with --exclude, what keeping ops in float buys.
 struct CompareCommand: ParsableCommand {
@@ -66,7 +67,7 @@ struct CompareCommand: ParsableCommand {
             try variant.recipe.validate(against: int8Graph, source: "--exclude")
             let metrics = try outputMetrics(exact, try Int8Executor(graph: int8Graph, plan: variant, threads: threads).run(feed))
             let sqnr = metrics[outputName]?.sqnr ?? .nan
-            exclusions.append(Exclusion(op: names.joined(separator: "+"), outputSQNR: sqnr, gain: sqnr - (baseline[outputName]?.sqnr ?? .nan)))
+            exclusions.append(Exclusion(op: names.joined(separator: "+"), outputSQNR: sqnr, gain: QuantMetrics.reported(sqnr - (baseline[outputName]?.sqnr ?? .nan))))
         }
         let report = Report(outputs: baseline, floatOps: executor.floatOps, tensors: tensors, exclusions: exclusions)
         if json {

@@ -3,6 +3,7 @@ import OnboardCore
 import OnboardEval
 import OnboardGraph
 import OnboardModels
+import OnboardQuant
 
 /// `validate`'s per-layer error: `onboard compare`'s diagnosis (accumulated and isolated SQNR of
 /// every tensor) on a few samples, pooled; then the layers worst in isolation kept in float one at a
@@ -55,7 +56,7 @@ struct ValidationDiagnosis {
             variant.recipe.keepFloat.append(contentsOf: group)
             let kept = try Int8Executor(graph: quantized, plan: variant, threads: threads, planSource: planSource)
             let sqnr = try outputSQNR(exact: exact, executor: kept, inputs: inputs)
-            result.exclusions.append(ValidationReport.Exclusion(op: group.joined(separator: " + "), gain: sqnr - result.outputSQNR, unit: .dB))
+            result.exclusions.append(ValidationReport.Exclusion(op: group.joined(separator: " + "), gain: QuantMetrics.reported(sqnr - result.outputSQNR), unit: .dB))
             StandardError.progress("validate: exclusion trials", index + 1, tried.count)
         }
         // Largest gain first (NaN last), then by name.

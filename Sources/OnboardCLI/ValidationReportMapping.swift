@@ -1,6 +1,7 @@
 import Foundation
 import OnboardEval
 import OnboardGraph
+import OnboardQuant
 
 /// From `onboard compare`'s per-tensor diagnosis to the validation report's per-layer rows
 /// (cosine and max error of the accumulated run, as `compare` prints them).
@@ -27,6 +28,6 @@ extension ValidationReport.LayerSQNR {
     static func pooledDB(_ values: [Double]) -> Double {
         guard !values.isEmpty, !values.contains(where: \.isNaN) else { return .nan }
         let ratio = values.map { $0 == .infinity ? 0 : Foundation.pow(10, -$0 / 10) }.reduce(0, +) / Double(values.count)
-        return ratio == 0 ? .infinity : -10 * Foundation.log10(ratio)
+        return ratio == 0 ? .infinity : QuantMetrics.reported(-10 * Foundation.log10(ratio))
     }
 }

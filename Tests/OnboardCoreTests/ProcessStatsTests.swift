@@ -3,8 +3,9 @@ import OnboardCore
 import XCTest
 
 final class ProcessStatsTests: XCTestCase {
-    /// After a 64 MiB buffer is touched and freed, resetting the peak brings VmHWM back below it.
-    func test_resetPeakForgetsAnEarlierPeak() throws {
+    /// After a 64 MiB buffer is touched and freed, resetting the peak brings VmHWM back below it
+    /// (or, where the peak cannot be reset, reports that and keeps it).
+    func test_resetPeakForgetsAnEarlierPeak() {
         let bytes = 64 << 20
         do {
             let buffer = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 4096)
@@ -13,7 +14,11 @@ final class ProcessStatsTests: XCTestCase {
         }
         let before = ProcessStats.peakResidentBytes
         #if os(Linux)
-        guard ProcessStats.resetPeak() else { throw XCTSkip("/proc/self/clear_refs is not writable here") }
+        guard ProcessStats.resetPeak() else {
+            // Where /proc/self/clear_refs is not writable the reset says so and the peak stays.
+            XCTAssertGreaterThanOrEqual(ProcessStats.peakResidentBytes, before)
+            return
+        }
         let after = ProcessStats.peakResidentBytes
         XCTAssertGreaterThan(after, 0)
         XCTAssertLessThan(after, before - bytes / 2, "peak \(before) -> \(after)")
