@@ -32,8 +32,8 @@ enum BLASThreads {
     }
 }
 
-/// Row-major single-precision GEMM: C[M,N] = A[M,K] · op(B) (+ C when `accumulate`), split
-/// over `threads` by rows of C or, when it is wider than tall, by columns.
+/// Row-major single-precision GEMM: C[M,N] = A[M,K] · op(B) (+ C when `accumulate`), split by
+/// rows of C or, when it is wider than tall, by columns, into `BLASParts` that threads take whole.
 /// `transposeB` means B is stored [N, K].
 func sgemm(
     m: Int, n: Int, k: Int,
@@ -43,12 +43,29 @@ func sgemm(
 ) {
     BLASThreads.useOne()
     let byRows = m >= n
-    Parallel.forRanges(count: byRows ? m : n, threads: threads, grain: 32) { part in
-        let rows = byRows ? part : 0..<m, columns = byRows ? 0..<n : part
-        let bColumn = transposeB ? columns.lowerBound * ldb : columns.lowerBound
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                    Int32(rows.count), Int32(columns.count), Int32(k), 1, a + rows.lowerBound * lda, Int32(lda),
-                    b + bColumn, Int32(ldb), accumulate ? 1 : 0,
-                    c + rows.lowerBound * ldc + columns.lowerBound, Int32(ldc))
+    let parts = BLASParts.split(byRows ? m : n)
+    Parallel.forRanges(count: parts.count, threads: threads) { taken in
+        for part in parts[taken] {
+            let rows = byRows ? part : 0..<m, columns = byRows ? 0..<n : part
+            let bColumn = transposeB ? columns.lowerBound * ldb : columns.lowerBound
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                        Int32(rows.count), Int32(columns.count), Int32(k), 1, a + rows.lowerBound * lda, Int32(lda),
+                        b + bColumn, Int32(ldb), accumulate ? 1 : 0,
+                        c + rows.lowerBound * ldc + columns.lowerBound, Int32(ldc))
+        }
+    }
+}
+
+/// OpenBLAS orders each element's sum by the shape of the call it is computed in (its edge tiles
+/// run other kernels), so a product split by thread count gives other floats on 1 and 2 threads.
+/// `sgemm` splits by the product's shape alone instead: at most `maximum` parts, each a multiple of
+/// `alignment` long (a multiple of the common micro-tile heights), one BLAS call each.
+enum BLASParts {
+    static let maximum = 8
+    static let alignment = 24
+
+    static func split(_ extent: Int) -> [Range<Int>] {
+        let perPart = max(1, (extent + maximum * alignment - 1) / (maximum * alignment)) * alignment
+        return stride(from: 0, to: extent, by: perPart).map { $0..<min($0 + perPart, extent) }
     }
 }
