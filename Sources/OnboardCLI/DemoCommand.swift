@@ -32,6 +32,7 @@ struct DemoCommand: ParsableCommand {
     var diagnosisSamples: Int = 2
     @Flag(name: .customLong("skip-int8"), help: "Leave out the INT8 validation.") var skipInt8 = false
     @Option(help: "Worker threads (default: all cores).") var threads: Int = Parallel.coreCount
+    @Flag(help: "Replace WORK/report even when it holds files Onboard did not write.") var force = false
 
     func validate() throws {
         guard threads >= 1 else { throw ValidationError("--threads must be >= 1") }
@@ -44,13 +45,29 @@ struct DemoCommand: ParsableCommand {
     func run() throws {
         let started = DetectionPipeline.now()
         let modelPath = try model ?? Resources.path("Configs/models/petr-demo")
+        let qpetrPath = try qpetrModel ?? Resources.path("Configs/models/qpetr-demo")
+        let reportPath = (work as NSString).appendingPathComponent("report")
+        try OutputPath.checkDirectory(reportPath, option: "WORK/report", inputs: [.init("--model", modelPath), .init("--qpetr-model", qpetrPath)])
+        try StagingDirectory.check(reportPath, force: force)
         let bundle = try ModelBundle(directory: modelPath)
         let pipeline = try DetectionPipeline(bundle: bundle, threads: threads)
         let data = try DemoSet.prepare(directory: (work as NSString).appendingPathComponent("data-s\(seed)"),
                                        seed: seed, scenes: scenes, threads: threads)
-        let reportDirectory = (work as NSString).appendingPathComponent("report")
-        try OutputDirectory.ensure(reportDirectory)
+        let staging = try StagingDirectory(target: reportPath, force: force)
+        do {
+            try report(bundle: bundle, modelPath: modelPath, pipeline: pipeline, data: data, qpetrPath: qpetrPath, into: staging.path)
+        } catch {
+            staging.discard()
+            throw error
+        }
+        try staging.commit()
+        print("report: \((reportPath as NSString).appendingPathComponent("index.html"))")
+        StandardError.line(String(format: "demo: done in %.0f s", DetectionPipeline.now() - started))
+    }
 
+    /// Detection, scores, pictures and the INT8 validation in `reportDirectory`; the summary on stdout.
+    private func report(bundle: ModelBundle, modelPath: String, pipeline: DetectionPipeline, data: String, qpetrPath: String,
+                        into reportDirectory: String) throws {
         let tables = try NuScenesTables(dataroot: data, version: DemoSet.version)
         let split = SyntheticSetWriter.validationSplit
         let tokens = try tables.sampleTokens(inSplit: split)
@@ -75,7 +92,6 @@ struct DemoCommand: ParsableCommand {
 
         var validation: ValidationSummary?
         if !skipInt8 {
-            let qpetrPath = try qpetrModel ?? Resources.path("Configs/models/qpetr-demo")
             validation = try DemoValidation.run(model: qpetrPath, data: data, version: DemoSet.version, split: split,
                                                 calibrationSamples: calibrationSamples, diagnosisSamples: diagnosisSamples, threads: threads,
                                                 out: (reportDirectory as NSString).appendingPathComponent("validation"))
@@ -88,8 +104,6 @@ struct DemoCommand: ParsableCommand {
         print(String(format: "latency: %.1f ms per frame (6 cameras, %d threads): ", stages["total"] ?? 0, threads)
               + DetectionStages.names.map { String(format: "%@ %.1f", $0, stages[$0] ?? 0) }.joined(separator: ", "))
         if let validation { print(validation.text) }
-        print("report: \((reportDirectory as NSString).appendingPathComponent("index.html"))")
-        StandardError.line(String(format: "demo: done in %.0f s", DetectionPipeline.now() - started))
     }
 }
 

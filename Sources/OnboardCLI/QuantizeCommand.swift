@@ -11,7 +11,8 @@ struct QuantizeCommand: ParsableCommand {
     @Option(help: "Float model bundle directory.") var model: String
     @Option(help: "Calibration set: a directory of input .safetensors files or a manifest (Calibration/*.json).") var calibration: String
     @Option(help: "Quantization recipe (JSON; default Configs/recipes/int8-per-tensor.json).") var recipe: String?
-    @Option(help: "Output bundle directory.") var out: String
+    @Option(help: "Output bundle directory (absent, empty or an earlier Onboard output; see --force).") var out: String
+    @Flag(help: "Replace OUT even when it holds files Onboard did not write.") var force = false
     @Option(help: "Use at most this many calibration samples.") var calibrationSamples: Int?
     @Option(help: "Worker threads (default: all cores).") var threads: Int = Parallel.coreCount
 
@@ -21,6 +22,9 @@ struct QuantizeCommand: ParsableCommand {
     }
 
     func run() throws {
+        try OutputPath.checkDirectory(out, inputs: [.init("--model", model), .init("--calibration", calibration)]
+                                      + (recipe.map { [.init("--recipe", $0)] } ?? []))
+        try StagingDirectory.check(out, force: force)
         let bundle = try ModelBundle(directory: model)
         if try QuantizedBundle.plan(of: bundle) != nil {
             throw OnboardError.invalidArgument("\(model): already quantized (it has quant.json); quantize the float bundle")
@@ -38,7 +42,7 @@ struct QuantizeCommand: ParsableCommand {
                                             sample: { try set.sample($0, shapes: shapes) },
                                             progress: { done, total in StandardError.progress("calibration", done, total) })
         let executor = try Int8Executor(graph: graph, plan: plan, threads: threads)
-        try QuantizedBundle.save(source: bundle, plan: plan, weights: executor.quantizedWeights(), to: out)
+        try QuantizedBundle.save(source: bundle, plan: plan, weights: executor.quantizedWeights(), to: out, force: force)
         StandardError.line("quantize: wrote \(out): \(executor.integerOps.count) integer ops, \(executor.floatOps.count) float ops, \(executor.precomputedOps.count) computed once from constants")
     }
 }

@@ -17,7 +17,8 @@ struct ValidateCommand: ParsableCommand {
             INT8 error per layer (accumulated and isolated SQNR) on --diagnosis-samples samples, tries the worst \
             layers in float, and writes OUT/report.json, OUT/report.md and OUT/index.html. When the split has no \
             annotations, INT8 is scored against the FP32 detections (score >= 0.3) as pseudo ground truth. OUT is \
-            replaced whole at the end (it must be absent, empty or an earlier report).
+            replaced whole at the end; it must be absent, empty or an earlier Onboard output holding nothing else \
+            (--force replaces any directory), and may not hold or lie inside an input.
             """)
 
     @Option(help: "Float PETR bundle (with a backbone and preprocess settings).") var model: String
@@ -34,6 +35,7 @@ struct ValidateCommand: ParsableCommand {
     @Option(help: "Samples of the evaluation split for the per-layer diagnosis.") var diagnosisSamples: Int = 2
     @Option(help: "Paired bootstrap replicates for the interval of the INT8 drop (0: none).") var bootstrap: Int = 200
     @Option(help: "Report directory.") var out: String
+    @Flag(help: "Replace OUT even when it holds files Onboard did not write.") var force = false
 
     func validate() throws {
         guard threads >= 1 else { throw ValidationError("--threads must be >= 1") }
@@ -46,7 +48,7 @@ struct ValidateCommand: ParsableCommand {
         let options = ValidationOptions(
             model: model, data: data, version: version, split: split, calibration: calibration, calibrationSplit: calibrationSplit,
             calibrationSamples: calibrationSamples, recipe: recipe, threads: threads, diagnosisSamples: diagnosisSamples,
-            bootstrapReplicates: bootstrap, out: out)
+            bootstrapReplicates: bootstrap, out: out, force: force)
         let report = try ValidationRun.run(options)
         StandardError.line("validate: wrote \(out)")
         print(Self.summary(report, out: out))

@@ -29,6 +29,8 @@ struct ValidationOptions {
     var bootstrapReplicates = 200
     /// The report directory (replaced whole at the end).
     var out: String
+    /// Replace `out` even when Onboard did not write it.
+    var force = false
 }
 
 /// FP32 vs INT8 on a camera set: calibrate, quantize (bundle in OUT/model-int8), detect in both
@@ -57,7 +59,10 @@ enum ValidationRun {
         let version = try DetectCommand.resolveVersion(data: options.data, version: options.version)
         let tables = try NuScenesTables(dataroot: options.data, version: version)
         let (splitName, tokens) = try evaluationSamples(tables, split: options.split)
-        let staging = try StagingDirectory(target: options.out, marker: "report.json")
+        try OutputPath.checkDirectory(options.out, inputs: [.init("--model", options.model), .init("--data", options.data),
+                                                            .init("--calibration", options.calibration)]
+                                      + (options.recipe.map { [.init("--recipe", $0)] } ?? []))
+        let staging = try StagingDirectory(target: options.out, force: options.force)
         do {
             let report = try measure(options, bundle: bundle, recipe: recipe, recipePath: recipePath, tables: tables,
                                      split: splitName, tokens: tokens, staging: staging)

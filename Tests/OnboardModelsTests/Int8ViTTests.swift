@@ -62,7 +62,7 @@ final class QuantizedBundleTests: XCTestCase {
             defer { try? FileManager.default.removeItem(atPath: directory) }
             let target = "\(directory)/int8"
             try QuantizedBundle.save(source: source, plan: plan, weights: inMemory.quantizedWeights(), to: target)
-            XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: target)), ["config.json", "model.safetensors", "quant.json"])
+            XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: target)), ["config.json", "model.safetensors", "quant.json", OutputManifest.name])
             let stored = try SafeTensorsFile(path: "\(target)/model.safetensors")
             XCTAssertEqual(stored.entry("blocks.0.attn.qkv.weight")?.dtype, .i8)
             XCTAssertEqual(stored.entry("blocks.0.attn.qkv.weight.qscale")?.shape, [granularity == .perChannel ? 96 : 1])

@@ -30,7 +30,7 @@ final class SyntheticSetTests: XCTestCase {
         try makeSet(seed: 9, at: "\(directory)/b")
         try makeSet(seed: 10, at: "\(directory)/c")
         let a = try files(under: "\(directory)/a"), b = try files(under: "\(directory)/b"), c = try files(under: "\(directory)/c")
-        XCTAssertEqual(a.count, 14 + 1 + 2 * 2 * 3)   // tables + splits, map, (2 cameras + lidar) per sample
+        XCTAssertEqual(a.count, 14 + 1 + 2 * 2 * 3 + 1)   // tables + splits, map, (2 cameras + lidar) per sample, manifest
         XCTAssertEqual(a, b)
         XCTAssertNotEqual(a["v1.0-t/sample_annotation.json"], c["v1.0-t/sample_annotation.json"])
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory).sorted(), ["a", "b", "c"])

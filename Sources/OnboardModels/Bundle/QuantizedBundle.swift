@@ -4,21 +4,22 @@ import OnboardGraph
 
 /// Writing and reading quantized bundles: the float bundle's `config.json`, a `model.safetensors`
 /// where each integer op's weight `W` is stored as int8 codes `W` plus scales `W.qscale`, and the
-/// plan in `quant.json`. The whole directory is written beside the target and renamed into place.
+/// plan in `quant.json`. The whole directory is staged beside the target and put in its place when complete.
 public enum QuantizedBundle {
     public static let planFile = "quant.json"
 
+    /// Writes the bundle to `directory`, which must be absent, empty or an earlier Onboard output
+    /// unless `force` (`StagingDirectory`).
     public static func save(
-        source: ModelBundle, plan: QuantizationPlan, weights: [String: QuantizedWeight], to directory: String
+        source: ModelBundle, plan: QuantizationPlan, weights: [String: QuantizedWeight], to directory: String, force: Bool = false
     ) throws {
-        let fileManager = FileManager.default
-        let parent = (directory as NSString).deletingLastPathComponent
-        let staging = (parent.isEmpty ? "." : parent as NSString).appendingPathComponent(
-            ".\((directory as NSString).lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)")
-        try? fileManager.removeItem(atPath: staging)
+        let staging = try StagingDirectory(target: directory, force: force)
         do {
-            try fileManager.createDirectory(atPath: staging, withIntermediateDirectories: true)
-            try fileManager.copyItem(atPath: source.configPath, toPath: (staging as NSString).appendingPathComponent("config.json"))
+            do {
+                try FileManager.default.copyItem(atPath: source.configPath, toPath: staging.file("config.json"))
+            } catch {
+                throw OnboardError.io(path: source.configPath, reason: "cannot copy into the quantized bundle: \(error.localizedDescription)")
+            }
             let file = try SafeTensorsFile(path: source.weightsPath)
             var tensors: [(name: String, tensor: Tensor)] = []
             for entry in file.entries {
@@ -29,22 +30,13 @@ public enum QuantizedBundle {
                     tensors.append((entry.name, file.tensor(entry)))
                 }
             }
-            try SafeTensorsWriter.write(tensors, metadata: ["quantization": "onboard-int8"],
-                                        to: (staging as NSString).appendingPathComponent("model.safetensors"))
-            try plan.save(path: (staging as NSString).appendingPathComponent(planFile))
-            if fileManager.fileExists(atPath: directory) {
-                guard (try? fileManager.contentsOfDirectory(atPath: directory))?.contains("config.json") == true
-                        || (try? fileManager.contentsOfDirectory(atPath: directory))?.isEmpty == true else {
-                    throw OnboardError.io(path: directory, reason: "exists and is not a model bundle; refusing to replace it")
-                }
-                try fileManager.removeItem(atPath: directory)
-            }
-            try fileManager.moveItem(atPath: staging, toPath: directory)
+            try SafeTensorsWriter.write(tensors, metadata: ["quantization": "onboard-int8"], to: staging.file("model.safetensors"))
+            try plan.save(path: staging.file(planFile))
         } catch {
-            try? fileManager.removeItem(atPath: staging)
-            if let error = error as? OnboardError { throw error }
-            throw OnboardError.io(path: directory, reason: "cannot write the quantized bundle: \(error.localizedDescription)")
+            staging.discard()
+            throw error
         }
+        try staging.commit()
     }
 
     /// The bundle's plan, or nil for a float bundle.

@@ -27,7 +27,7 @@ public struct SyntheticSetOptions: Sendable {
 }
 
 /// Writes a complete nuScenes-layout set (13 tables, JPEGs, LIDAR_TOP files, map mask, splits.json)
-/// into a temporary sibling of `out` and renames it into place when complete. Same options and rig,
+/// into a staging sibling of `out` that becomes `out` when complete. Same options and rig,
 /// same bytes.
 public enum SyntheticSetWriter {
     public static let sampleInterval: Int64 = 500_000
@@ -50,17 +50,14 @@ public enum SyntheticSetWriter {
         guard !fileManager.fileExists(atPath: out) else {
             throw OnboardError.io(path: out, reason: "already exists (choose a new output directory)")
         }
-        let temporary = "\(out).tmp-\(getpid())"
-        try? fileManager.removeItem(atPath: temporary)
+        let staging = try StagingDirectory(target: out)
         do {
-            var builder = SyntheticSetBuilder(rig: rig, options: options, root: temporary, progress: progress)
+            var builder = SyntheticSetBuilder(rig: rig, options: options, root: staging.path, progress: progress)
             let summary = try builder.build()
-            guard rename(temporary, out) == 0 else {
-                throw OnboardError.io(path: out, reason: "cannot rename \(temporary) into place: \(String(cString: strerror(errno)))")
-            }
+            try staging.commit()
             return summary
         } catch {
-            try? fileManager.removeItem(atPath: temporary)
+            staging.discard()
             throw error
         }
     }
