@@ -41,6 +41,7 @@ struct DetectCommand: ParsableCommand {
                                              executor: try Self.executor(bundle: bundle, precision: precision, threads: threads))
         let tables = try NuScenesTables(dataroot: data, version: try Self.resolveVersion(data: data, version: version))
         let tokens = try split.map { try tables.sampleTokens(inSplit: $0) }
+        try OutputPath.checkFile(out, inputs: [.init("--model", model), .init("--data", data)])
         let run = try DetectionRun.run(pipeline: pipeline, tables: tables, tokens: tokens, skipBad: skipBad, label: "detect")
         try ResultsWriter.write(run.results, to: out)
         let stages = pipeline.stages.medianMilliseconds

@@ -13,16 +13,20 @@ public struct Onboard: ParsableCommand {
 
     /// Parses and runs; user errors print one line on stderr and exit 1 (usage errors 2).
     public static func runAndExit(arguments: [String]? = nil) -> Never {
+        Temporaries.installSignalHandlers()
         do {
             var command = try parseAsRoot(arguments)
             try command.run()
             Foundation.exit(0)
         } catch let error as OnboardError {
+            Temporaries.settle()
             StandardError.line("onboard: \(error.description)")
             Foundation.exit(1)
         } catch let error as ExitCode {
+            Temporaries.settle()
             Foundation.exit(error.rawValue)
         } catch {
+            Temporaries.settle()
             // Help, version and usage errors from the argument parser.
             if exitCode(for: error) == .success {
                 print(fullMessage(for: error))

@@ -25,6 +25,7 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         let bundle = try ModelBundle(directory: model)
         let file = try SafeTensorsFile(path: inputs)
+        try OutputPath.checkFile(out, inputs: [.init("--model", model), .init("--inputs", inputs)])
         let tensors = file.allTensors()
         if case let .petr(config) = bundle.architecture {
             return try runPETR(bundle, config, tensors)

@@ -242,6 +242,8 @@ final class ValidateCommandTests: XCTestCase {
         assertUserError(try validate(model: "\(s.report)/model-int8"), status: 1, contains: "already quantized")
         assertUserError(try validate(extra: ["--split", "nosuch"]), status: 1, contains: "nosuch: no such split")
         assertUserError(try validate(extra: ["--calibration-samples", "0"]), status: 2, contains: "--calibration-samples must be >= 1")
+        assertUserError(try Onboard.run(["validate", "--model", s.model, "--data", s.data, "--calibration", s.data, "--out", "\(s.data)/report"]),
+                        status: 1, contains: "--out lies inside the --data input")
         XCTAssertFalse(FileManager.default.fileExists(atPath: out))
         // An existing directory that is not a report is never replaced.
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
@@ -249,5 +251,45 @@ final class ValidateCommandTests: XCTestCase {
         assertUserError(try validate(), status: 1, contains: "refusing to replace it")
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: out), ["notes.txt"])
         XCTAssertEqual(leftovers(work), [])
+    }
+
+    /// detect and preprocess with --out onto a directory (the other commands: OutputSafetyTests).
+    func test_detectAndPreprocessRefuseADirectoryAsTheirOutputFile() throws {
+        let s = try setup()
+        let out = "\(s.root)/out-directory"
+        try FileManager.default.createDirectory(atPath: "\(out)/inner", withIntermediateDirectories: true)
+        let image = try XCTUnwrap(FileManager.default.subpaths(atPath: s.data)?.sorted().first { $0.hasSuffix(".jpg") })
+        assertUserError(try Onboard.run(["detect", "--model", s.model, "--data", s.data, "--out", out]),
+                        status: 1, contains: "\(out): is a directory; name a file to write")
+        assertUserError(try Onboard.run(["preprocess", "--images", "\(s.data)/\(image)", "--out", out]),
+                        status: 1, contains: "\(out): is a directory; name a file to write")
+        assertUserError(try Onboard.run(["detect", "--model", s.model, "--data", s.data, "--out", "\(s.data)/results.json"]),
+                        status: 1, contains: "--out lies inside the --data input")
+        XCTAssertEqual(listing(out), ["inner"])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "\(s.data)/results.json"))
+    }
+
+    /// SIGINT while the report is being staged: the earlier report stays whole and nothing is left beside it.
+    func test_interruptedRunKeepsTheEarlierReport() throws {
+        let s = try setup()
+        let work = "\(s.root)/interrupt"
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        let out = "\(work)/report"
+        try FileManager.default.copyItem(atPath: s.report, toPath: out)
+        let before = snapshot(out)
+        XCTAssertNotNil(before["model-int8/model.safetensors"])
+        let arguments = ["validate", "--model", s.model, "--data", s.data, "--calibration", s.data, "--out", out, "--threads", "2",
+                         "--diagnosis-samples", "0", "--bootstrap", "0"]
+        let result = try interrupted(arguments, signal: SIGINT) { _ in
+            // Once the quantized bundle is staged.
+            listing(work).contains { $0.hasPrefix(".report.tmp-") && listing("\(work)/\($0)").contains("model-int8") }
+        }
+        XCTAssertEqual(result.status, 130, result.stderr)
+        XCTAssertEqual(listing(work), ["report"])
+        XCTAssertEqual(snapshot(out), before)
+        let rerun = try Onboard.run(arguments)
+        XCTAssertEqual(rerun.status, 0, rerun.stderr)
+        XCTAssertEqual(listing(work), ["report"])
+        XCTAssertEqual(listing(out), listing(s.report))
     }
 }
