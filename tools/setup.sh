@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes sure this machine can build Onboard: the Swift toolchain and the Debian packages for
-# OpenBLAS and libjpeg-turbo. Installs missing packages when run as root; otherwise prints the
-# apt-get line and fails.
+# OpenBLAS and libjpeg-turbo, plus any Debian packages named as arguments (tools/test-arm64.sh
+# names its cross compiler and emulator). Installs missing packages when run as root; otherwise
+# prints the apt-get line and fails.
 set -euo pipefail
 
 if ! command -v swift >/dev/null 2>&1; then
@@ -10,7 +11,7 @@ if ! command -v swift >/dev/null 2>&1; then
 fi
 
 missing=()
-for package in libopenblas-dev libjpeg-dev; do
+for package in libopenblas-dev libjpeg-dev "$@"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
 done
 if ((${#missing[@]})); then

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The C kernels on arm64: cross-compiles them with tools/arm64/kernel_check.c (clang, Debian's
+# aarch64 sysroot) and runs the check under qemu-aarch64 on a core with i8mm and dot product
+# (max), one with dot product only (cortex-a76) and one with neither (cortex-a72). Every INT8
+# GEMM path the emulated core has must equal the scalar reference bit for bit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tools/setup.sh qemu-user libc6-dev-arm64-cross gcc-aarch64-linux-gnu
+
+build="${TMPDIR:-/tmp}/onboard-arm64-$$"
+trap 'rm -rf "$build"' EXIT
+mkdir -p "$build"
+clang --target=aarch64-linux-gnu -O2 -ISources/CKernels/include -ISources/CKernels \
+    tools/arm64/kernel_check.c Sources/CKernels/*.c -lm -lpthread -o "$build/kernel_check"
+
+status=0
+for cpu in max cortex-a76 cortex-a72; do
+    echo "arm64 kernels, qemu-aarch64 -cpu $cpu:"
+    qemu-aarch64 -L /usr/aarch64-linux-gnu -cpu "$cpu" "$build/kernel_check" "${ONBOARD_ARM64_CASES:-300}" | sed 's/^/  /' || status=1
+done
+exit "$status"
