@@ -9,23 +9,6 @@ enum Q8RowsOracle {
         return x < 0 ? -Int64(magnitude) : Int64(magnitude)
     }
 
-    /// gemmlowp: SaturatingRoundingDoublingHighMul, then RoundingDivideByPOT (shift < 0 as 0).
-    static func fixedPointMultiply(_ x: Int32, _ multiplier: Int32, _ shift: Int32) -> Int32 {
-        let high: Int32
-        if x == .min && multiplier == .min {
-            high = .max
-        } else {
-            let product = Int64(x) * Int64(multiplier)
-            let nudge: Int64 = product >= 0 ? 1 << 30 : 1 - (1 << 30)
-            high = Int32((product + nudge) / (1 << 31))
-        }
-        let s = max(shift, 0)
-        let mask = Int32((Int64(1) << Int64(s)) - 1)
-        let remainder = high & mask
-        let threshold = (mask >> 1) + (high < 0 ? 1 : 0)
-        return (high >> s) + (remainder > threshold ? 1 : 0)
-    }
-
     /// QANS with a fixed-point multiplier: each row relative to its max (scale >= 0) or min, values
     /// more than 2^30 below the top raised to top - 2^30.
     static func stabilize(_ sums: [Int32], width: Int, ascending: Bool, multiplier: Int32, shift: Int32,
@@ -36,7 +19,7 @@ enum Q8RowsOracle {
             let lowest = max(top - (1 << 30), Int64(Int32.min))
             return row.map { v in
                 let difference = Int32(max(Int64(v), lowest) - top)
-                let q = Int64(fixedPointMultiply(difference, multiplier, shift)) + Int64(zeroPoint)
+                let q = Int64(Q8GemmTests.gemmlowpMultiply(difference, multiplier, shift)) + Int64(zeroPoint)
                 return UInt8(min(max(q, Int64(qmin)), Int64(qmax)))
             }
         }
