@@ -19,11 +19,11 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Print one JSON object instead of a table.") var json = false
     @Flag(help: "Add the time per op kind (profiled run after the timed ones).") var profile = false
 
-    func validate() throws {
+    mutating func validate() throws {
         guard iterations >= 1 else { throw ValidationError("--iterations must be >= 1") }
         guard warmup >= 0 else { throw ValidationError("--warmup must be >= 0") }
-        guard threads >= 1 else { throw ValidationError("--threads must be >= 1") }
         guard batch >= 1 else { throw ValidationError("--batch must be >= 1") }
+        threads = try ThreadOption.clamped(threads)
     }
 
     func run() throws {

@@ -13,10 +13,11 @@ struct BenchGemmCommand: ParsableCommand {
     @Option(help: "Timed iterations.") var iterations: Int = 20
     @Flag(help: "One JSON object per shape.") var json = false
 
-    func validate() throws {
+    mutating func validate() throws {
         guard KernelBenchmark.Precision(rawValue: precision) != nil else { throw ValidationError("--precision must be fp32 or int8") }
-        guard threads >= 1, iterations >= 1 else { throw ValidationError("--threads and --iterations must be >= 1") }
+        guard iterations >= 1 else { throw ValidationError("--iterations must be >= 1") }
         for s in shape where Self.parse(s) == nil { throw ValidationError("--shape '\(s)' is not MxKxN with positive sizes") }
+        threads = try ThreadOption.clamped(threads)
     }
 
     static func parse(_ text: String) -> (Int, Int, Int)? {

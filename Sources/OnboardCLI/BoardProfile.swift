@@ -46,12 +46,11 @@ struct BoardProfile: Equatable, Encodable {
     }
 
     static func load(path: String) throws -> BoardProfile {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw OnboardError.io(path: path, reason: "cannot read board file")
-        }
+        let data = try InputFile.read(path, what: "board file")
         guard let text = String(data: data, encoding: .utf8) else {
             throw OnboardError.format(path: path, item: nil, reason: "not UTF-8 text")
         }
+        try YAMLDepth.check(text, path: path)
         let document: Any?
         do {
             document = try Yams.load(yaml: text)

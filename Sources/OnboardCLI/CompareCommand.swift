@@ -18,9 +18,9 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "Worker threads (default: all cores).") var threads: Int = Parallel.coreCount
     @Flag(help: "Print one JSON object.") var json = false
 
-    func validate() throws {
-        guard threads >= 1 else { throw ValidationError("--threads must be >= 1") }
+    mutating func validate() throws {
         guard top >= 1 else { throw ValidationError("--top must be >= 1") }
+        threads = try ThreadOption.clamped(threads)
     }
 
     struct Exclusion: Encodable {

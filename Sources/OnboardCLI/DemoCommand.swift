@@ -34,12 +34,12 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Worker threads (default: all cores).") var threads: Int = Parallel.coreCount
     @Flag(help: "Replace WORK/report even when it holds files Onboard did not write.") var force = false
 
-    func validate() throws {
-        guard threads >= 1 else { throw ValidationError("--threads must be >= 1") }
+    mutating func validate() throws {
         guard (2...2000).contains(scenes) else { throw ValidationError("--scenes must be 2...2000") }
         guard pictures >= 0 else { throw ValidationError("--pictures must be >= 0") }
         guard calibrationSamples >= 1 else { throw ValidationError("--calibration-samples must be >= 1") }
         guard diagnosisSamples >= 0 else { throw ValidationError("--diagnosis-samples must be >= 0") }
+        threads = try ThreadOption.clamped(threads)
     }
 
     func run() throws {

@@ -31,8 +31,8 @@ struct DetectCommand: ParsableCommand {
     @Flag(help: "Leave out samples with a broken table link or image (warned on stderr).") var skipBad = false
     @Flag(help: "Print per-stage timing as JSON on stdout.") var json = false
 
-    func validate() throws {
-        guard threads >= 1 else { throw ValidationError("--threads must be >= 1") }
+    mutating func validate() throws {
+        threads = try ThreadOption.clamped(threads)
     }
 
     func run() throws {

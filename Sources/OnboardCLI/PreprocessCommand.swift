@@ -17,11 +17,11 @@ struct PreprocessCommand: ParsableCommand {
     @Flag(help: "Full-size decode then Pillow resize (exact PETR pixels) instead of libjpeg DCT scaling.") var exact = false
     @Flag(help: "Print one JSON object.") var json = false
 
-    func validate() throws {
+    mutating func validate() throws {
         guard !images.isEmpty else { throw ValidationError("--images needs at least one file") }
         guard iterations >= 0 else { throw ValidationError("--iterations must be >= 0") }
-        guard threads >= 1 else { throw ValidationError("--threads must be >= 1") }
         guard parsedSize != nil else { throw ValidationError("--size must be WxH, e.g. 800x320") }
+        threads = try ThreadOption.clamped(threads)
     }
 
     var parsedSize: (Int, Int)? {

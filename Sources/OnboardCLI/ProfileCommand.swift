@@ -26,10 +26,10 @@ struct ProfileCommand: ParsableCommand {
     @Option(help: "Untimed warm-up runs.") var warmup: Int = 2
     @Flag(help: "Print one JSON object instead of a table.") var json = false
 
-    func validate() throws {
+    mutating func validate() throws {
         guard runs >= 1 else { throw ValidationError("--runs must be >= 1") }
         guard warmup >= 0 else { throw ValidationError("--warmup must be >= 0") }
-        if let threads { guard threads >= 1 else { throw ValidationError("--threads must be >= 1") } }
+        if let threads { self.threads = try ThreadOption.clamped(threads) }
     }
 
     func run() throws {

@@ -16,9 +16,9 @@ struct QuantizeCommand: ParsableCommand {
     @Option(help: "Use at most this many calibration samples.") var calibrationSamples: Int?
     @Option(help: "Worker threads (default: all cores).") var threads: Int = Parallel.coreCount
 
-    func validate() throws {
-        guard threads >= 1 else { throw ValidationError("--threads must be >= 1") }
+    mutating func validate() throws {
         if let calibrationSamples, calibrationSamples < 1 { throw ValidationError("--calibration-samples must be >= 1") }
+        threads = try ThreadOption.clamped(threads)
     }
 
     func run() throws {

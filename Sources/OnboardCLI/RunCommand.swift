@@ -18,8 +18,8 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Worker threads (default: all cores).") var threads: Int = Parallel.coreCount
     @Option(help: "fp32, or int8 for a quantized bundle.") var precision: BenchCommand.Precision = .fp32
 
-    func validate() throws {
-        guard threads >= 1 else { throw ValidationError("--threads must be >= 1") }
+    mutating func validate() throws {
+        threads = try ThreadOption.clamped(threads)
     }
 
     func run() throws {

@@ -16,10 +16,15 @@ struct SynthCommand: ParsableCommand {
     @Option(help: "nuScenes version directory name.") var version: String = "v1.0-synth"
     @Option(help: "Worker threads for rendering.") var threads: Int = Parallel.coreCount
 
-    func validate() throws {
-        guard scenes >= 1 else { throw ValidationError("--scenes must be >= 1") }
-        guard samplesPerScene >= 1 else { throw ValidationError("--samples-per-scene must be >= 1") }
-        guard threads >= 1 else { throw ValidationError("--threads must be >= 1") }
+    mutating func validate() throws {
+        guard SyntheticSetOptions.sceneRange.contains(scenes) else { throw ValidationError("--scenes must be 1...10000") }
+        guard SyntheticSetOptions.samplesPerSceneRange.contains(samplesPerScene) else {
+            throw ValidationError("--samples-per-scene must be 1...1000")
+        }
+        guard !version.isEmpty, !version.contains("/"), version != ".", version != ".." else {
+            throw ValidationError("--version must be a plain directory name")
+        }
+        threads = try ThreadOption.clamped(threads)
     }
 
     func run() throws {

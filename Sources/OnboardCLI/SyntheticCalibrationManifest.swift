@@ -28,15 +28,26 @@ struct SyntheticCalibrationManifest: Decodable {
 
     /// The manifest at `path` when it is one of these (a JSON object with `synth`), else nil.
     static func load(path: String) throws -> Self? {
-        guard path.hasSuffix(".json"), let data = FileManager.default.contents(atPath: path),
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any], object["synth"] != nil else {
+        var isDirectory: ObjCBool = false
+        guard path.hasSuffix(".json"), FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory),
+              !isDirectory.boolValue else { return nil }
+        let data = try InputFile.read(path, what: "calibration manifest")
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any], object["synth"] != nil else {
             return nil
         }
+        let manifest: Self
         do {
-            return try JSONDecoder().decode(Self.self, from: data)
+            manifest = try JSONDecoder().decode(Self.self, from: data)
         } catch {
             throw OnboardError.format(path: path, item: "synth", reason: "needs rig, seed, scenes, samples_per_scene and version")
         }
+        let s = manifest.synth
+        do {
+            try SyntheticSetOptions(scenes: s.scenes, samplesPerScene: s.samplesPerScene, seed: s.seed, version: s.version).validate()
+        } catch let OnboardError.invalidArgument(reason) {
+            throw OnboardError.format(path: path, item: "synth", reason: reason)
+        }
+        return manifest
     }
 
     /// The rendered set's directory (rendered now if the cache does not hold it yet).

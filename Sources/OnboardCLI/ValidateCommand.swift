@@ -37,11 +37,11 @@ struct ValidateCommand: ParsableCommand {
     @Option(help: "Report directory.") var out: String
     @Flag(help: "Replace OUT even when it holds files Onboard did not write.") var force = false
 
-    func validate() throws {
-        guard threads >= 1 else { throw ValidationError("--threads must be >= 1") }
+    mutating func validate() throws {
         if let calibrationSamples, calibrationSamples < 1 { throw ValidationError("--calibration-samples must be >= 1") }
         guard diagnosisSamples >= 0 else { throw ValidationError("--diagnosis-samples must be >= 0") }
         guard bootstrap >= 0 else { throw ValidationError("--bootstrap must be >= 0") }
+        threads = try ThreadOption.clamped(threads)
     }
 
     func run() throws {

@@ -14,9 +14,9 @@ struct ViTDemoCommand: ParsableCommand {
     @Option(help: "Worker threads (default: all cores).") var threads: Int = Parallel.coreCount
     @Option(help: "Timed iterations.") var iterations: Int = 20
 
-    func validate() throws {
-        guard threads >= 1 else { throw ValidationError("--threads must be >= 1") }
+    mutating func validate() throws {
         guard iterations >= 1 else { throw ValidationError("--iterations must be >= 1") }
+        threads = try ThreadOption.clamped(threads)
     }
 
     func run() throws {

@@ -12,12 +12,10 @@ public final class MappedFile: @unchecked Sendable {
 
     public init(path: String) throws {
         self.path = path
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { throw OnboardError.io(path: path, reason: String(cString: strerror(errno))) }
+        let fd = try InputFile.openRegular(path)
         defer { close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw OnboardError.io(path: path, reason: String(cString: strerror(errno))) }
-        guard (info.st_mode & S_IFMT) == S_IFREG else { throw OnboardError.io(path: path, reason: "not a regular file") }
         size = Int(info.st_size)
         if size == 0 {
             pointer = nil

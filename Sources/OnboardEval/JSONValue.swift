@@ -32,9 +32,7 @@ public enum JSONValue: Equatable, Sendable {
 
     /// Reads and parses a file; errors name `path` and the byte offset.
     public static func parse(file path: String) throws -> JSONValue {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw OnboardError.io(path: path, reason: "cannot read file")
-        }
+        let data = try InputFile.read(path)
         return try parse(bytes: [UInt8](data), path: path)
     }
 

@@ -28,9 +28,7 @@ public struct DetectionResults: Sendable {
 /// a few more that would otherwise crash or silently mislead the devkit.
 public enum ResultsReader {
     public static func read(path: String, maxBoxesPerSample: Int = DetectionConfig.cvpr2019.maxBoxesPerSample) throws -> DetectionResults {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw OnboardError.io(path: path, reason: "cannot read file")
-        }
+        let data = try InputFile.read(path)
         return try read(bytes: [UInt8](data), path: path, maxBoxesPerSample: maxBoxesPerSample)
     }
 

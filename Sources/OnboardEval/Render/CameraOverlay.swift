@@ -24,9 +24,7 @@ public struct RenderCamera: Sendable {
 
     /// Reads a JPEG file; its size comes from its header.
     public init(name: String, path: String, lidarToImage: Matrix4) throws {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw OnboardError.io(path: path, reason: "cannot read image")
-        }
+        let data = try InputFile.read(path, what: "image")
         let bytes = [UInt8](data)
         let size = try JPEGCodec.size(of: bytes, path: path)
         self.init(name: name, jpeg: bytes, width: size.width, height: size.height, lidarToImage: lidarToImage)

@@ -27,9 +27,7 @@ public enum ValidationReportWriter {
 
     /// Reads a `report.json` back.
     public static func read(_ path: String) throws -> ValidationReport {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw OnboardError.io(path: path, reason: "cannot read")
-        }
+        let data = try InputFile.read(path, what: "report")
         do {
             return try ValidationReport.decoder().decode(ValidationReport.self, from: data)
         } catch let DecodingError.keyNotFound(key, context) {

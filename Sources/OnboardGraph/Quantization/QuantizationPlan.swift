@@ -45,9 +45,7 @@ public struct QuantizationPlan: Codable, Equatable, Sendable {
     }
 
     public static func load(path: String) throws -> QuantizationPlan {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw OnboardError.io(path: path, reason: "cannot read")
-        }
+        let data = try InputFile.read(path, what: "quantization plan")
         do {
             return try JSONDecoder().decode(QuantizationPlan.self, from: data)
         } catch {

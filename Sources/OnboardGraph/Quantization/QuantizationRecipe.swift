@@ -133,9 +133,7 @@ public struct QuantizationRecipe: Codable, Equatable, Sendable {
 
     /// Reads a recipe file; a malformed field is an error naming the file and the field.
     public static func load(path: String) throws -> QuantizationRecipe {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw OnboardError.io(path: path, reason: "cannot read the recipe")
-        }
+        let data = try InputFile.read(path, what: "recipe")
         do {
             return try JSONDecoder().decode(QuantizationRecipe.self, from: data)
         } catch let DecodingError.dataCorrupted(context) where !context.codingPath.isEmpty {

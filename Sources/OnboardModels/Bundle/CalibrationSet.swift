@@ -19,8 +19,8 @@ public struct CalibrationSet {
             let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
             files = names.filter { $0.hasSuffix(".safetensors") }.sorted().map { (path as NSString).appendingPathComponent($0) }
         } else {
-            guard let data = FileManager.default.contents(atPath: path),
-                  let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            let data = try InputFile.read(path, what: "calibration manifest")
+            guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
                 throw OnboardError.format(path: path, item: nil, reason: "not a JSON calibration manifest")
             }
             guard let inputs = object["inputs"] as? [String] else {

@@ -25,9 +25,7 @@ public struct ModelBundle {
             throw OnboardError.io(path: directory, reason: "not a model bundle directory")
         }
         let configPath = (directory as NSString).appendingPathComponent("config.json")
-        guard let data = FileManager.default.contents(atPath: configPath) else {
-            throw OnboardError.io(path: configPath, reason: "cannot read")
-        }
+        let data = try InputFile.read(configPath, what: "config file")
         guard let object = try? JSONSerialization.jsonObject(with: data), let config = object as? [String: Any] else {
             throw OnboardError.format(path: configPath, item: nil, reason: "not a JSON object")
         }
@@ -102,6 +100,14 @@ public struct ModelBundle {
 
     /// The model's graph for a batch size, weights bound strictly.
     public func graph(batch: Int, exposePreLogits: Bool = false) throws -> Graph {
+        if case let .vit(c) = architecture {
+            guard batch >= 1 else { throw OnboardError.invalidArgument("\(directory): batch \(batch) must be >= 1") }
+            do {
+                try c.requireAllocatable(batch: batch, path: configPath)
+            } catch let OnboardError.format(_, item, reason) {
+                throw OnboardError.invalidArgument("\(directory): batch \(batch): \(item ?? "input"): \(reason)")
+            }
+        }
         let weights = WeightStore(file: try SafeTensorsFile(path: weightsPath))
         switch architecture {
         case let .vit(c):

@@ -156,6 +156,10 @@ public struct PETRConfig: Codable, Sendable, Equatable {
             guard depthStart.isFinite, depthStart > 0, depthStart < positionRange[3] else {
                 throw fail("depth_start", "\(depthStart) must be > 0 and below the far depth position_range[3] = \(positionRange[3])")
             }
+            try MemoryLimit.requireAllocatable([numQuery, numClasses], item: "head.num_classes", path: path)
+            try MemoryLimit.requireAllocatable([numQuery, max(embedDims, ffnDims)], item: "head.num_query", path: path)
+            try MemoryLimit.requireAllocatable([ffnDims, embedDims], item: "head.ffn_dims", path: path)
+            try MemoryLimit.requireAllocatable([depthNum, 3], item: "head.depth_num", path: path)
             guard maxNum > 0, maxNum <= numQuery * numClasses else {
                 throw fail("max_num", "\(maxNum) must be in 1...num_query * num_classes = \(numQuery * numClasses)")
             }
@@ -237,6 +241,7 @@ public struct PETRConfig: Codable, Sendable, Equatable {
         guard numCameras > 0 else { throw fail("num_cameras", "must be > 0") }
         guard imageSize.count == 2, imageSize.allSatisfy({ $0 > 0 }) else { throw fail("image_size", "must be [H, W] > 0") }
         try head.validate(path: path)
+        try MemoryLimit.requireAllocatable([numCameras, imageChannels, imageSize[0], imageSize[1]], item: "image_size", path: path)
         if let backbone {
             try BackboneBuilder.validate(backbone: backbone, neck: neck, path: path)
             let channels = BackboneBuilder.outputChannels(backbone: backbone, neck: neck)
@@ -247,6 +252,7 @@ public struct PETRConfig: Codable, Sendable, Equatable {
             guard size.count == 2, size.allSatisfy({ $0 > 0 }) else {
                 throw fail("image_size", "\(imageSize) gives an empty feature map \(size)")
             }
+            try requireAllocatable(featureSize: size, path: path)
         } else if neck != nil {
             throw fail("neck", "a neck needs a backbone")
         }
@@ -262,6 +268,17 @@ public struct PETRConfig: Codable, Sendable, Equatable {
         if let classNames, classNames.count != head.numClasses {
             throw fail("class_names", "\(classNames.count) names for num_classes \(head.numClasses)")
         }
+    }
+
+    /// The head's largest tensors on a feature map of `size`: the position embedding input and the
+    /// decoder's cross-attention over every camera's tokens.
+    func requireAllocatable(featureSize size: [Int], path: String) throws {
+        try MemoryLimit.requireAllocatable([numCameras, head.positionChannels, size[0], size[1]], item: "head.depth_num", path: path)
+        guard let tokens = MemoryLimit.product([numCameras, size[0], size[1]]) else {
+            throw OnboardError.format(path: path, item: "image_size", reason: "\(numCameras) cameras of \(size) features overflow a token count")
+        }
+        try MemoryLimit.requireAllocatable([tokens, max(head.embedDims, head.inChannels)], item: "image_size", path: path)
+        try MemoryLimit.requireAllocatable([head.numHeads, head.numQuery, tokens], item: "head.num_query", path: path)
     }
 
     /// Channels of the images the backbone takes.

@@ -39,7 +39,11 @@ public struct ViTConfig: Codable, Sendable, Equatable {
         embedDim = try c.decode(Int.self, forKey: .embedDim)
         depth = try c.decode(Int.self, forKey: .depth)
         numHeads = try c.decode(Int.self, forKey: .numHeads)
-        mlpHiddenDim = try c.decodeIfPresent(Int.self, forKey: .mlpHiddenDim) ?? embedDim * 4
+        let (defaultHidden, overflow) = embedDim.multipliedReportingOverflow(by: 4)
+        if overflow, !c.contains(.mlpHiddenDim) {
+            throw DecodingError.dataCorruptedError(forKey: .embedDim, in: c, debugDescription: "\(embedDim) is too large")
+        }
+        mlpHiddenDim = try c.decodeIfPresent(Int.self, forKey: .mlpHiddenDim) ?? defaultHidden
         numClasses = try c.decodeIfPresent(Int.self, forKey: .numClasses) ?? 1000
         classToken = try c.decodeIfPresent(Bool.self, forKey: .classToken) ?? true
         regTokens = try c.decodeIfPresent(Int.self, forKey: .regTokens) ?? 0
@@ -74,13 +78,31 @@ public struct ViTConfig: Codable, Sendable, Equatable {
         guard embedDim > 0, numHeads > 0, embedDim % numHeads == 0 else {
             throw fail("num_heads", "\(numHeads) must divide embed_dim \(embedDim)")
         }
-        guard depth >= 0, mlpHiddenDim > 0, numClasses >= 0, regTokens >= 0 else {
-            throw fail("depth", "depth, mlp_hidden_dim, num_classes and reg_tokens must be non-negative")
-        }
+        guard depth >= 0 else { throw fail("depth", "\(depth) must be >= 0") }
+        guard mlpHiddenDim > 0 else { throw fail("mlp_hidden_dim", "\(mlpHiddenDim) must be > 0") }
+        guard numClasses >= 0 else { throw fail("num_classes", "\(numClasses) must be >= 0") }
+        guard regTokens >= 0 else { throw fail("reg_tokens", "\(regTokens) must be >= 0") }
         guard ["token", "avg"].contains(globalPool) else { throw fail("global_pool", "'\(globalPool)' is not 'token' or 'avg'") }
         guard globalPool != "token" || classToken else { throw fail("global_pool", "'token' pooling needs a class token") }
         guard !distilled || classToken else { throw fail("distilled", "a distillation token needs a class token") }
         guard ["gelu", "gelu_tanh"].contains(act) else { throw fail("act", "'\(act)' is not 'gelu' or 'gelu_tanh'") }
-        guard layerNormEps > 0 else { throw fail("layer_norm_eps", "must be > 0") }
+        guard layerNormEps.isFinite, layerNormEps > 0 else { throw fail("layer_norm_eps", "\(layerNormEps) must be a finite number > 0") }
+        try requireAllocatable(batch: 1, path: path)
+    }
+
+    /// Throws unless the largest tensors of a batch of `batch` can be allocated: the input, the
+    /// token activations and one attention map (all f32).
+    public func requireAllocatable(batch: Int, path: String) throws {
+        try MemoryLimit.requireAllocatable([batch, inChans, imageSize[0], imageSize[1]], item: "image_size", path: path)
+        let prefix = regTokens.addingReportingOverflow(2)
+        guard !prefix.overflow, let tokens = MemoryLimit.product([grid.0, grid.1]).map({ $0 + prefix.partialValue }),
+              tokens > 0 else {
+            throw OnboardError.format(path: path, item: "reg_tokens", reason: "\(regTokens) register tokens overflow the token count")
+        }
+        try MemoryLimit.requireAllocatable([batch, tokens, max(embedDim, mlpHiddenDim)], item: "image_size", path: path)
+        try MemoryLimit.requireAllocatable([batch, numHeads, tokens, tokens], item: "image_size", path: path)
+        try MemoryLimit.requireAllocatable([embedDim, inChans, patchSize, patchSize], item: "patch_size", path: path)
+        try MemoryLimit.requireAllocatable([mlpHiddenDim, embedDim], item: "mlp_hidden_dim", path: path)
+        try MemoryLimit.requireAllocatable([max(numClasses, 1), embedDim], item: "num_classes", path: path)
     }
 }

@@ -68,10 +68,7 @@ public enum JPEGCodec {
     }
 
     public static func readFile(_ path: String) throws -> [UInt8] {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw OnboardError.io(path: path, reason: "cannot read image file")
-        }
-        return [UInt8](data)
+        [UInt8](try InputFile.read(path, what: "image file"))
     }
 
     private static func call(_ path: String, _ body: (UnsafeMutablePointer<CChar>, Int) -> Int32) throws {

@@ -49,9 +49,10 @@ public struct NuScenesTables: Sendable {
         }
         func load<R: NuScenesRecord>(_: R.Type) throws -> [R] {
             let path = (directory as NSString).appendingPathComponent("\(R.tableName).json")
-            guard let data = FileManager.default.contents(atPath: path) else {
+            guard FileManager.default.fileExists(atPath: path) else {
                 throw OnboardError.io(path: path, reason: "missing nuScenes table \(R.tableName) (all 13 are required)")
             }
+            let data = try InputFile.read(path, what: "nuScenes table")
             do {
                 return try JSONDecoder().decode([R].self, from: data)
             } catch let error as DecodingError {
@@ -185,7 +186,8 @@ public struct NuScenesTables: Sendable {
     /// `dataroot/version/splits.json` as {split name: [scene names]}, or nil when the file is absent.
     public func customSplits() throws -> [String: [String]]? {
         let path = (tablesDirectory as NSString).appendingPathComponent("splits.json")
-        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        let data = try InputFile.read(path, what: "splits file")
         do {
             return try JSONDecoder().decode([String: [String]].self, from: data)
         } catch let error as DecodingError {

@@ -27,9 +27,7 @@ public struct CameraRig: Codable, Equatable, Sendable {
 
     /// Loads and validates a rig file; a bare name resolves to `Sensors/<name>.json` under `searchRoot`.
     public init(path: String) throws {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw OnboardError.io(path: path, reason: "cannot read rig file")
-        }
+        let data = try InputFile.read(path, what: "rig file")
         do {
             self = try JSONDecoder().decode(CameraRig.self, from: data)
         } catch let error as DecodingError {

@@ -16,11 +16,15 @@ public struct SyntheticSetOptions: Sendable {
         self.scenes = scenes; self.samplesPerScene = samplesPerScene; self.seed = seed; self.version = version
     }
 
+    public static let sceneRange = 1...10_000, samplesPerSceneRange = 1...1_000
+
     public func validate() throws {
-        guard (1...10_000).contains(scenes) else { throw OnboardError.invalidArgument("--scenes must be 1...10000") }
-        guard (1...1_000).contains(samplesPerScene) else { throw OnboardError.invalidArgument("--samples-per-scene must be 1...1000") }
+        guard Self.sceneRange.contains(scenes) else { throw OnboardError.invalidArgument("scenes: \(scenes) is not in 1...10000") }
+        guard Self.samplesPerSceneRange.contains(samplesPerScene) else {
+            throw OnboardError.invalidArgument("samples per scene: \(samplesPerScene) is not in 1...1000")
+        }
         guard !version.isEmpty, !version.contains("/"), version != ".", version != ".." else {
-            throw OnboardError.invalidArgument("--version must be a plain directory name")
+            throw OnboardError.invalidArgument("version: '\(version)' is not a plain directory name")
         }
         guard (1...100).contains(jpegQuality) else { throw OnboardError.invalidArgument("JPEG quality must be 1...100") }
     }
