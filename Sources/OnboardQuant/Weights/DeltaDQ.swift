@@ -78,9 +78,10 @@ public enum DeltaDQ {
     }
 
     /// Compresses one delta [rows, cols] (row-major).
-    public static func encode(_ delta: [Float], rows: Int, cols: Int, config: Config, seed: UInt64 = 0) throws -> Encoded {
+    public static func encode(_ delta: [Float], rows: Int, cols: Int, config: Config, seed: UInt64 = 0,
+                              item: String = "delta") throws -> Encoded {
         try config.validate(cols: cols)
-        guard delta.count == rows * cols else { throw OnboardError.shape(item: "delta", reason: "\(delta.count) values do not fill [\(rows), \(cols)]") }
+        guard delta.count == rows * cols else { throw OnboardError.shape(item: item, reason: "\(delta.count) values do not fill [\(rows), \(cols)]") }
         let qmax = (1 << (config.bits - 1)) - 1, lowBits = config.bits - config.splitBits
         var generator = SplitMix64(seed: seed)
         var writer = BitWriter()
@@ -103,7 +104,7 @@ public enum DeltaDQ {
             let amax = kept.joined().map { abs($0.value) }.max() ?? 0
             let scale = HalfFloat.f16ToFloat(HalfFloat.floatToF16(amax / Float(qmax)))
             guard scale.isFinite else {
-                throw OnboardError.shape(item: "delta", reason: "row \(r): delta values up to \(amax) exceed what f16 row scales can hold")
+                throw OnboardError.shape(item: item, reason: "row \(r): delta values up to \(amax) exceed what f16 row scales can hold")
             }
             scales.append(scale)
             for (g, group) in kept.enumerated() {
@@ -199,7 +200,7 @@ public enum DeltaDQ {
             for bits in bitChoices where bits > splitBits && (2...8).contains(bits) {
                 guard let config = keepForRatio(ratio, rows: rows, cols: cols, groupSize: groupSize, bits: bits,
                                                 splitBits: splitBits, selection: selection) else { continue }
-                let encoded = try encode(delta, rows: rows, cols: cols, config: config)
+                let encoded = try encode(delta, rows: rows, cols: cols, config: config, item: item)
                 let error = try reconstructionError(delta, try decode(encoded, item: item), rows: rows, cols: cols, calibration: calibration)
                 if error < (best?.error ?? .infinity) { best = (encoded, error) }
             }

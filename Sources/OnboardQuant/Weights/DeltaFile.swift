@@ -5,12 +5,15 @@ import OnboardCore
 ///
 /// A delta file stores, for every tensor N of the fine-tuned model, `N.deltadq_header` (i64: format
 /// version, group size, bits, split bits, keep per group, selection, rows, cols, stream bits, rank, shape),
-/// `N.deltadq_scales` (per-row scales, f16) and `N.deltadq_stream` (the packed bits, u8). Tensors are
+/// `N.deltadq_scales` (per-row scales, f16) and `N.deltadq_stream` (the packed bits, u8); from version 2
+/// the header ends with an FNV-1a checksum over the header before it, the scales and the stream, so
+/// a tampered or damaged file is refused instead of decoded into wrong weights. Tensors are
 /// viewed as [shape[0], rest] (1-D and scalars as one row). A tensor too small to reach the target ratio
 /// even with every value dropped (e.g. a 10-element bias at 16x: its 16-bit scale alone is 1/10 of it)
 /// keeps no delta values; the report shows its ratio and error, and the overall ratio counts it.
 public enum DeltaFile {
-    static let version: Int64 = 1
+    /// Version 1 files (no checksum) are still read.
+    static let version: Int64 = 2
     static let headerSuffix = ".deltadq_header", scalesSuffix = ".deltadq_scales", streamSuffix = ".deltadq_stream"
 
     public struct TensorReport: Codable, Equatable, Sendable {
@@ -48,7 +51,7 @@ public enum DeltaFile {
     }
 
     public static func compress(base: String, finetuned: String, ratio: Double, out: String) throws -> Report {
-        guard ratio.isFinite, ratio >= 1 else { throw OnboardError.invalidArgument("--ratio must be a number >= 1, got \(ratio)") }
+        guard ratio.isFinite, ratio >= 1 else { throw OnboardError.invalidArgument("compression ratio \(ratio) must be a number >= 1") }
         let baseFile = try SafeTensorsFile(path: base), tunedFile = try SafeTensorsFile(path: finetuned)
         try requireSameTensors(baseFile, tunedFile)
         var written: [(name: String, tensor: Tensor)] = [], storeAs: [String: DType] = [:]
@@ -61,11 +64,12 @@ public enum DeltaFile {
             let (rows, cols) = matrixView(entry.shape)
             let encoded: DeltaDQ.Encoded
             if rows == 0 || DeltaDQ.keepForRatio(ratio, rows: rows, cols: cols, groupSize: cols, bits: 2, splitBits: 1) == nil {
-                encoded = try DeltaDQ.encode(delta, rows: rows, cols: cols, config: DeltaDQ.Config(groupSize: cols, bits: 2, keepPerGroup: 0))
+                encoded = try DeltaDQ.encode(delta, rows: rows, cols: cols, config: DeltaDQ.Config(groupSize: cols, bits: 2, keepPerGroup: 0),
+                                             item: "\(finetuned): \(name)")
             } else {
                 encoded = try DeltaDQ.compress(delta, rows: rows, cols: cols, ratio: ratio, item: "\(finetuned): \(name)").encoded
             }
-            let restored = try DeltaDQ.decode(encoded, item: name)
+            let restored = try DeltaDQ.decode(encoded, item: "\(finetuned): \(name)")
             var errorSquared = 0.0, deltaSquared = 0.0, maxAbs = 0.0
             for i in delta.indices {
                 let e = Double(restored[i]) - Double(delta[i])
@@ -83,12 +87,16 @@ public enum DeltaFile {
             let header: [Int64] = [version, Int64(c.groupSize), Int64(c.bits), Int64(c.splitBits), Int64(c.keepPerGroup),
                                    Int64(c.selection.rawValue), Int64(rows), Int64(cols), Int64(encoded.streamBits),
                                    Int64(entry.shape.count)] + entry.shape.map(Int64.init)
-            written.append((name + headerSuffix, try Tensor(shape: [header.count], dtype: .i64, integers: header)))
+            let checksum = DeltaChecksum.of(header: header, scales: encoded.scales, stream: encoded.stream)
+            written.append((name + headerSuffix, try Tensor(shape: [header.count + 1], dtype: .i64, integers: header + [checksum])))
             written.append((name + scalesSuffix, try Tensor(shape: [rows], values: encoded.scales)))
             storeAs[name + scalesSuffix] = .f16
             written.append((name + streamSuffix, try Tensor(shape: [encoded.stream.count], dtype: .u8, integers: encoded.stream)))
         }
-        try SafeTensorsWriter.write(written, metadata: ["format": "onboard-deltadq-v1", "target_ratio": "\(ratio)"], storeAs: storeAs, to: out)
+        if values > 0, reports.allSatisfy({ $0.keepPerGroup == 0 }) {
+            throw OnboardError.invalidArgument("\(finetuned): compression ratio \(ratio) keeps no delta value in any tensor (the 16-bit row scales alone reach it)")
+        }
+        try SafeTensorsWriter.write(written, metadata: ["format": "onboard-deltadq-v\(version)", "target_ratio": "\(ratio)"], storeAs: storeAs, to: out)
         return Report(targetRatio: ratio, ratio: Double(16 * values) / Double(max(payload, 1)), payloadBits: payload, tensors: reports)
     }
 
@@ -124,8 +132,11 @@ public enum DeltaFile {
         func fail(_ reason: String) -> OnboardError { .format(path: file.path, item: name, reason: reason) }
         let header = try file.tensor(name + headerSuffix)
         guard header.dtype == .i64, header.count >= 10 else { throw fail("malformed DeltaDQ header") }
-        let h = (0..<header.count).map { Int(header.rawPointer.load(fromByteOffset: $0 * 8, as: Int64.self)) }
-        guard Int64(h[0]) == version else { throw fail("unsupported DeltaDQ format version \(h[0])") }
+        var stored = (0..<header.count).map { header.rawPointer.load(fromByteOffset: $0 * 8, as: Int64.self) }
+        guard (1...version).contains(stored[0]) else { throw fail("unsupported DeltaDQ format version \(stored[0])") }
+        guard stored.count >= (stored[0] >= 2 ? 11 : 10) else { throw fail("malformed DeltaDQ header") }
+        let checksum = stored[0] >= 2 ? stored.removeLast() : nil
+        let h = stored.map { Int($0) }
         guard h[9] == h.count - 10, let selection = DeltaDQ.Selection(rawValue: h[5]) else { throw fail("malformed DeltaDQ header") }
         let shape = Array(h[10...])
         // Compared before any size arithmetic: the base file's shape is validated, the header's is not.
@@ -134,12 +145,20 @@ public enum DeltaFile {
         }
         guard matrixView(shape) == (h[6], h[7]) else { throw fail("header shape \(shape) does not match rows \(h[6]) x cols \(h[7])") }
         let config = DeltaDQ.Config(groupSize: h[1], bits: h[2], splitBits: h[3], keepPerGroup: h[4], selection: selection)
-        do { try config.validate(cols: h[7]) } catch { throw fail("invalid DeltaDQ configuration") }
+        do { try config.validate(cols: h[7]) } catch {
+            throw fail("invalid DeltaDQ configuration: group size \(h[1]), bits \(h[2]) (2...8), split bits \(h[3]), keep \(h[4]) per group")
+        }
         guard file.contains(name + scalesSuffix), file.contains(name + streamSuffix) else { throw fail("scales or stream missing") }
         let scales = try file.tensor(name + scalesSuffix), stream = try file.tensor(name + streamSuffix)
         guard scales.dtype == .f32, scales.count == h[6], stream.dtype == .u8 else { throw fail("scales or stream have the wrong type or size") }
         let bytes = (0..<stream.count).map { stream.rawPointer.load(fromByteOffset: $0, as: UInt8.self) }
         guard scales.floats().allSatisfy({ $0.isFinite }) else { throw fail("non-finite scale") }
+        if let checksum, checksum != DeltaChecksum.of(header: stored, scales: scales.floats(), stream: bytes) {
+            throw fail("checksum mismatch: the header, scales or stream were changed or damaged")
+        }
+        guard (0...8 * bytes.count).contains(h[8]), h[8] > 8 * (bytes.count - 1) || bytes.isEmpty else {
+            throw fail("header stream bits \(h[8]) do not match the \(bytes.count)-byte stream")
+        }
         return DeltaDQ.Encoded(config: config, rows: h[6], cols: h[7], scales: scales.floats(), stream: bytes, streamBits: h[8])
     }
 
