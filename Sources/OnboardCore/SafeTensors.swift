@@ -39,9 +39,15 @@ public final class SafeTensorsFile: @unchecked Sendable {
         }
         dataStart = 8 + Int(headerLength)
         let headerData = Data(bytes: base + 8, count: Int(headerLength))
-        guard let json = try? JSONSerialization.jsonObject(with: headerData),
-              let header = json as? [String: Any] else {
-            throw fail(nil, "header is not a JSON object")
+        let json: Any
+        do {
+            json = try JSONInput.parse(headerData, path: path)
+        } catch let OnboardError.format(_, _, reason) {
+            throw fail(nil, "header is not a JSON object (\(reason))")
+        }
+        guard let header = json as? [String: Any] else { throw fail(nil, "header is not a JSON object") }
+        if let name = JSONObjectKeys.firstDuplicate(in: UnsafeRawBufferPointer(start: base + 8, count: Int(headerLength))) {
+            throw fail(name, "the header names this tensor more than once")
         }
         let dataSize = file.size - dataStart
         var metadata: [String: String] = [:]

@@ -46,11 +46,7 @@ public struct QuantizationPlan: Codable, Equatable, Sendable {
 
     public static func load(path: String) throws -> QuantizationPlan {
         let data = try InputFile.read(path, what: "quantization plan")
-        do {
-            return try JSONDecoder().decode(QuantizationPlan.self, from: data)
-        } catch {
-            throw OnboardError.format(path: path, item: nil, reason: "not a quantization plan: \(error)")
-        }
+        return try JSONInput.decode(QuantizationPlan.self, from: data, path: path)
     }
 
     public func save(path: String) throws {

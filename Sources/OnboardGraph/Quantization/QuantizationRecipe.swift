@@ -67,7 +67,7 @@ public struct QuantizationRecipe: Codable, Equatable, Sendable {
     /// Whether softmax runs on the integer lookup-table kernel.
     public var integerSoftmax: Bool { (softmax ?? (softmaxInput == .stabilized ? .lut : .float)) == .lut }
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case observer, percentile, activations, weights, requantization
         case weightClip = "weight_clip", consumerClipping = "consumer_clipping"
         case keepFloat = "keep_float", keepFloatKinds = "keep_float_kinds"
@@ -77,6 +77,7 @@ public struct QuantizationRecipe: Codable, Equatable, Sendable {
     }
 
     public init(from decoder: Decoder) throws {
+        try AnyCodingKey.rejectUnknown(CodingKeys.self, in: decoder)
         let c = try decoder.container(keyedBy: CodingKeys.self)
         observer = try c.decodeIfPresent(ObserverKind.self, forKey: .observer) ?? .minmax
         percentile = try c.decodeIfPresent(Double.self, forKey: .percentile) ?? 99.99
@@ -134,15 +135,7 @@ public struct QuantizationRecipe: Codable, Equatable, Sendable {
     /// Reads a recipe file; a malformed field is an error naming the file and the field.
     public static func load(path: String) throws -> QuantizationRecipe {
         let data = try InputFile.read(path, what: "recipe")
-        do {
-            return try JSONDecoder().decode(QuantizationRecipe.self, from: data)
-        } catch let DecodingError.dataCorrupted(context) where !context.codingPath.isEmpty {
-            throw OnboardError.format(path: path, item: context.codingPath.map(\.stringValue).joined(separator: "."), reason: context.debugDescription)
-        } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
-            throw OnboardError.format(path: path, item: context.codingPath.map(\.stringValue).joined(separator: "."), reason: "wrong type")
-        } catch {
-            throw OnboardError.format(path: path, item: nil, reason: "not a valid recipe: \(error)")
-        }
+        return try JSONInput.decode(QuantizationRecipe.self, from: data, path: path)
     }
 
     /// Node names and kinds that must exist in `graph`: an unknown name is an error.

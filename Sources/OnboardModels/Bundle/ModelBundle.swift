@@ -26,7 +26,7 @@ public struct ModelBundle {
         }
         let configPath = (directory as NSString).appendingPathComponent("config.json")
         let data = try InputFile.read(configPath, what: "config file")
-        guard let object = try? JSONSerialization.jsonObject(with: data), let config = object as? [String: Any] else {
+        guard let config = try JSONInput.parse(data, path: configPath) as? [String: Any] else {
             throw OnboardError.format(path: configPath, item: nil, reason: "not a JSON object")
         }
         self.config = config
@@ -35,17 +35,7 @@ public struct ModelBundle {
         }
         switch name {
         case "vit":
-            let vit: ViTConfig
-            do {
-                vit = try JSONDecoder().decode(ViTConfig.self, from: data)
-            } catch let DecodingError.keyNotFound(key, _) {
-                throw OnboardError.format(path: configPath, item: key.stringValue, reason: "missing")
-            } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
-                let field = context.codingPath.map(\.stringValue).joined(separator: ".")
-                throw OnboardError.format(path: configPath, item: field, reason: "wrong type")
-            } catch {
-                throw OnboardError.format(path: configPath, item: nil, reason: "invalid config")
-            }
+            let vit = try JSONInput.decode(ViTConfig.self, from: data, path: configPath)
             try vit.validate(path: configPath)
             architecture = .vit(vit)
         case "petr":

@@ -218,21 +218,7 @@ public struct PETRConfig: Codable, Sendable, Equatable {
 
     /// Decodes `config.json` bytes; a decoding failure names `path` and the field.
     public static func decode(_ data: Data, path: String) throws -> PETRConfig {
-        func field(_ codingPath: [CodingKey], _ key: CodingKey? = nil) -> String {
-            (codingPath + (key.map { [$0] } ?? [])).map(\.stringValue).joined(separator: ".")
-        }
-        do {
-            return try JSONDecoder().decode(PETRConfig.self, from: data)
-        } catch let DecodingError.keyNotFound(key, context) {
-            throw OnboardError.format(path: path, item: field(context.codingPath, key), reason: "missing")
-        } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
-            throw OnboardError.format(path: path, item: field(context.codingPath), reason: "wrong type")
-        } catch let DecodingError.dataCorrupted(context) {
-            throw OnboardError.format(path: path, item: context.codingPath.isEmpty ? nil : field(context.codingPath),
-                                      reason: context.debugDescription)
-        } catch {
-            throw OnboardError.format(path: path, item: nil, reason: "invalid config")
-        }
+        try JSONInput.decode(PETRConfig.self, from: data, path: path)
     }
 
     /// Rejects configurations the builder cannot honour; the error names `path` and the field.
