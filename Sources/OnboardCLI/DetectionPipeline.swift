@@ -72,9 +72,10 @@ final class DetectionPipeline {
             nonisolated(unsafe) let slots = slots
             Parallel.forRanges(count: n, threads: threads) { range in
                 for i in range {
-                    let path = sample.cameras[i].path
+                    let camera = sample.cameras[i], path = camera.path
                     do {
-                        slots[i] = try preprocessing.decode(jpeg: try JPEGCodec.readFile(path), path: path)
+                        slots[i] = try preprocessing.decode(jpeg: try JPEGCodec.readFile(path), path: path,
+                                                            expectedSize: (camera.imageWidth, camera.imageHeight))
                     } catch {
                         errors.set(i, error)
                     }

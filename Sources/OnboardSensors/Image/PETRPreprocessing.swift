@@ -74,9 +74,14 @@ public struct PETRPreprocessing: Sendable, Equatable {
         finish(try decode(jpeg: data, path: path), into: out)
     }
 
-    /// The decoding half of `process`.
-    public func decode(jpeg data: [UInt8], path: String) throws -> Decoded {
+    /// The decoding half of `process`; `expectedSize` (the size a table gives for the image) must
+    /// match the JPEG's own, or the geometry built from the table would not fit the pixels.
+    public func decode(jpeg data: [UInt8], path: String, expectedSize: (width: Int, height: Int)? = nil) throws -> Decoded {
         let (w, h) = try JPEGCodec.size(of: data, path: path)
+        if let expectedSize, expectedSize != (w, h) {
+            throw OnboardError.format(path: path, item: nil,
+                                      reason: "the image is \(w)x\(h), its record says \(expectedSize.width)x\(expectedSize.height)")
+        }
         let g = geometry(imageWidth: w, imageHeight: h)
         let eighths = dctScaling
             ? JPEGCodec.dctScale(width: w, height: h, minWidth: g.resizedWidth, minHeight: g.resizedHeight) : 8
@@ -143,8 +148,11 @@ public struct PETRPreprocessing: Sendable, Equatable {
     }
 
     /// [N, 3, height, width] from N JPEG files, decoded on up to `threads` threads. Errors name the file.
-    public func batch(files: [String], threads: Int) throws -> Tensor {
+    public func batch(files: [String], expectedSizes: [(width: Int, height: Int)]? = nil, threads: Int) throws -> Tensor {
         try validate()
+        if let expectedSizes, expectedSizes.count != files.count {
+            throw OnboardError.invalidArgument("\(expectedSizes.count) expected image sizes for \(files.count) files")
+        }
         let tensor = Tensor(zeros: [files.count, 3, height, width])
         let planeFloats = 3 * height * width
         let base = tensor.rawPointer.bindMemory(to: Float.self, capacity: files.count * planeFloats)
@@ -154,7 +162,7 @@ public struct PETRPreprocessing: Sendable, Equatable {
             for i in range {
                 do {
                     let data = try JPEGCodec.readFile(files[i])
-                    try process(jpeg: data, path: files[i], into: output + i * planeFloats)
+                    finish(try decode(jpeg: data, path: files[i], expectedSize: expectedSizes?[i]), into: output + i * planeFloats)
                 } catch {
                     errors.set(i, error)
                 }

@@ -53,11 +53,7 @@ public struct NuScenesTables: Sendable {
                 throw OnboardError.io(path: path, reason: "missing nuScenes table \(R.tableName) (all 13 are required)")
             }
             let data = try InputFile.read(path, what: "nuScenes table")
-            do {
-                return try JSONDecoder().decode([R].self, from: data)
-            } catch let error as DecodingError {
-                throw OnboardError.format(path: path, item: nil, reason: Self.describe(error))
-            }
+            return try JSONInput.decode([R].self, from: data, path: path)
         }
         try self.init(dataroot: dataroot, version: version, records: NuScenesRecords(
             category: load(NuScenesCategory.self), attribute: load(NuScenesAttribute.self),
@@ -188,11 +184,7 @@ public struct NuScenesTables: Sendable {
         let path = (tablesDirectory as NSString).appendingPathComponent("splits.json")
         guard FileManager.default.fileExists(atPath: path) else { return nil }
         let data = try InputFile.read(path, what: "splits file")
-        do {
-            return try JSONDecoder().decode([String: [String]].self, from: data)
-        } catch let error as DecodingError {
-            throw OnboardError.format(path: path, item: nil, reason: Self.describe(error))
-        }
+        return try JSONInput.decode([String: [String]].self, from: data, path: path)
     }
 
     /// Sample tokens of a custom split (scene order of the split, then time order); throws on an
@@ -212,19 +204,6 @@ public struct NuScenesTables: Sendable {
             for scene in matches { tokens += samplesInScene(scene.token).map(\.token) }
         }
         return tokens
-    }
-
-    static func describe(_ error: DecodingError) -> String {
-        func where_(_ path: [CodingKey]) -> String {
-            path.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
-        }
-        switch error {
-        case let .keyNotFound(key, context): return "record \(where_(context.codingPath)): missing field \(key.stringValue)"
-        case let .typeMismatch(_, context), let .valueNotFound(_, context):
-            return "\(where_(context.codingPath)): \(context.debugDescription)"
-        case let .dataCorrupted(context): return "invalid JSON at \(where_(context.codingPath)): \(context.debugDescription)"
-        @unknown default: return "\(error)"
-        }
     }
 }
 

@@ -51,10 +51,8 @@ public struct NuScenesSampleReader: Sendable {
               let lidarCalibration = tables.calibratedSensor[lidar.calibrated_sensor_token] else {
             throw fail("no LIDAR_TOP key frame")
         }
-        let lidarToEgo = try RigidTransform(nuScenesRotation: lidarCalibration.rotation, translation: lidarCalibration.translation,
-                                            item: "calibrated_sensor \(lidarCalibration.token)")
-        let egoToGlobal = try RigidTransform(nuScenesRotation: lidarPose.rotation, translation: lidarPose.translation,
-                                             item: "ego_pose \(lidarPose.token)")
+        let lidarToEgo = try transform(lidarCalibration)
+        let egoToGlobal = try transform(lidarPose)
         var cameras: [CameraFrame] = []
         for channel in channels {
             guard let data = tables.keyFrame(ofSample: token, channel: channel) else { throw fail("no \(channel) key frame") }
@@ -73,17 +71,23 @@ public struct NuScenesSampleReader: Sendable {
             throw OnboardError.format(path: tables.tablesDirectory, item: item, reason: "dangling calibration or ego pose")
         }
         let k = calibration.camera_intrinsic
-        guard k.count == 3, k.allSatisfy({ $0.count == 3 && $0.allSatisfy(\.isFinite) }) else {
-            throw OnboardError.format(path: tables.tablesDirectory, item: "\(item) calibrated_sensor \(calibration.token)",
-                                      reason: "camera_intrinsic is not 3x3")
+        func badIntrinsic(_ reason: String) -> OnboardError {
+            .format(path: tablePath(NuScenesCalibratedSensor.self), item: "calibrated_sensor \(calibration.token) camera_intrinsic",
+                    reason: "\(reason), got \(k) (used by \(item))")
         }
+        guard k.count == 3, k.allSatisfy({ $0.count == 3 && $0.allSatisfy(\.isFinite) }) else {
+            throw badIntrinsic("must be a 3x3 matrix of finite numbers")
+        }
+        guard k[0][0] > 0, k[1][1] > 0 else { throw badIntrinsic("focal lengths fx and fy must be > 0") }
+        let determinant = k[0][0] * (k[1][1] * k[2][2] - k[1][2] * k[2][1]) - k[0][1] * (k[1][0] * k[2][2] - k[1][2] * k[2][0])
+            + k[0][2] * (k[1][0] * k[2][1] - k[1][1] * k[2][0])
+        guard abs(determinant) > 1e-9 else { throw badIntrinsic("the matrix is singular") }
         guard data.width > 0, data.height > 0 else {
             throw OnboardError.format(path: tables.tablesDirectory, item: item, reason: "image size \(data.width)x\(data.height)")
         }
         let intrinsic = Matrix3(k.flatMap { $0 })
         let lidarToCamera = SampleGeometry.lidarToCamera(
-            cameraToEgo: try RigidTransform(nuScenesRotation: calibration.rotation, translation: calibration.translation, item: item),
-            cameraEgoToGlobal: try RigidTransform(nuScenesRotation: pose.rotation, translation: pose.translation, item: item),
+            cameraToEgo: try transform(calibration), cameraEgoToGlobal: try transform(pose),
             lidarToEgo: lidarToEgo, lidarEgoToGlobal: lidarEgoToGlobal)
         let geometry = preprocessing.geometry(imageWidth: data.width, imageHeight: data.height)
         let path = (tables.dataroot as NSString).appendingPathComponent(data.filename)
@@ -105,7 +109,7 @@ public struct NuScenesSampleReader: Sendable {
             annotationToken: annotation.token, instanceToken: annotation.instance_token,
             categoryName: tables.categoryName(of: annotation) ?? "", attributeNames: tables.attributeNames(of: annotation),
             center: SIMD3(t[0], t[1], t[2]), size: SIMD3(s[0], s[1], s[2]),
-            rotation: try Quaternion(nuScenes: annotation.rotation, item: item),
+            rotation: try located(NuScenesSampleAnnotation.self) { try Quaternion(nuScenes: annotation.rotation, item: item) },
             velocity: tables.velocity(of: annotation), numLidarPoints: annotation.num_lidar_pts,
             numRadarPoints: annotation.num_radar_pts, visibilityToken: annotation.visibility_token)
     }
@@ -113,11 +117,37 @@ public struct NuScenesSampleReader: Sendable {
     /// The sample's images as [N_cam, 3, H, W], channels in `channels` order; errors name file and channel.
     public func images(of sample: CameraSample, threads: Int) throws -> Tensor {
         do {
-            return try preprocessing.batch(files: sample.cameras.map(\.path), threads: threads)
+            return try preprocessing.batch(files: sample.cameras.map(\.path),
+                                           expectedSizes: sample.cameras.map { ($0.imageWidth, $0.imageHeight) }, threads: threads)
         } catch let error as OnboardError {
             let channel = sample.cameras.first { error.description.contains($0.path) }?.channel ?? "camera"
             throw OnboardError.format(path: tables.tablesDirectory, item: "sample \(sample.token) \(channel)",
                                       reason: error.description)
+        }
+    }
+
+    func tablePath<R: NuScenesRecord>(_: R.Type) -> String {
+        (tables.tablesDirectory as NSString).appendingPathComponent("\(R.tableName).json")
+    }
+
+    /// `body`'s shape errors (a bad rotation or translation) located in `R`'s table file.
+    func located<R: NuScenesRecord, T>(_ table: R.Type, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let OnboardError.shape(item, reason) {
+            throw OnboardError.format(path: tablePath(table), item: item, reason: reason)
+        }
+    }
+
+    func transform(_ record: NuScenesCalibratedSensor) throws -> RigidTransform {
+        try located(NuScenesCalibratedSensor.self) {
+            try RigidTransform(nuScenesRotation: record.rotation, translation: record.translation, item: "calibrated_sensor \(record.token)")
+        }
+    }
+
+    func transform(_ record: NuScenesEgoPose) throws -> RigidTransform {
+        try located(NuScenesEgoPose.self) {
+            try RigidTransform(nuScenesRotation: record.rotation, translation: record.translation, item: "ego_pose \(record.token)")
         }
     }
 

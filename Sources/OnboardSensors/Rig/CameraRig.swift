@@ -28,11 +28,7 @@ public struct CameraRig: Codable, Equatable, Sendable {
     /// Loads and validates a rig file; a bare name resolves to `Sensors/<name>.json` under `searchRoot`.
     public init(path: String) throws {
         let data = try InputFile.read(path, what: "rig file")
-        do {
-            self = try JSONDecoder().decode(CameraRig.self, from: data)
-        } catch let error as DecodingError {
-            throw OnboardError.format(path: path, item: nil, reason: NuScenesTables.describe(error))
-        }
+        self = try JSONInput.decode(CameraRig.self, from: data, path: path)
         try validate(path: path)
     }
 
