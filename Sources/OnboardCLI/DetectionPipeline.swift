@@ -83,8 +83,10 @@ final class DetectionPipeline {
             }
         }
         if let (index, error) = errors.first {
-            throw OnboardError.format(path: sample.cameras[index].path, item: "sample \(sample.token) \(sample.cameras[index].channel)",
-                                      reason: "\(error)")
+            let camera = sample.cameras[index]
+            var reason = "\(error)"
+            if reason.hasPrefix(camera.path + ": ") { reason.removeFirst(camera.path.count + 2) }
+            throw OnboardError.format(path: camera.path, item: "sample \(sample.token) \(camera.channel)", reason: reason)
         }
         timing["decode"] = Self.now() - start
         start = Self.now()

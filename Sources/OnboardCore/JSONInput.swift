@@ -10,21 +10,23 @@ public enum JSONInput {
             return try JSONSerialization.jsonObject(with: data, options: .fragmentsAllowed)
         } catch let error as NSError {
             let detail = (error.userInfo[NSDebugDescriptionErrorKey] as? String) ?? error.localizedDescription
-            throw OnboardError.format(path: path, item: location(of: detail, in: data), reason: "invalid JSON: \(detail)")
+            let (item, hint) = location(of: detail, in: data)
+            throw OnboardError.format(path: path, item: item, reason: "invalid JSON: \(hint ?? detail)")
         }
     }
 
     /// "line L, column C" for Foundation's "around character N", with a hint for NaN and Infinity
     /// (which Python writes, but JSON has no such numbers).
-    static func location(of detail: String, in data: Data) -> String? {
+    static func location(of detail: String, in data: Data) -> (item: String?, hint: String?) {
         guard let range = detail.range(of: "character "),
-              let offset = Int(detail[range.upperBound...].prefix { $0.isNumber }), offset <= data.count else { return nil }
+              let offset = Int(detail[range.upperBound...].prefix { $0.isNumber }), offset <= data.count else { return (nil, nil) }
         let before = data.prefix(offset)
         let line = before.filter { $0 == UInt8(ascii: "\n") }.count + 1
         let column = offset - (before.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 0) + 1
         let rest = String(decoding: data.dropFirst(offset).prefix(9), as: UTF8.self)
-        let hint = ["NaN", "Infinity", "-Infinity"].contains { rest.hasPrefix($0) } ? " (\(rest.prefix { $0 != "," && $0 != "]" && $0 != "}" }) is not a JSON number)" : ""
-        return "line \(line), column \(column)\(hint)"
+        let token = rest.prefix { $0 != "," && $0 != "]" && $0 != "}" }
+        let hint = ["NaN", "Infinity", "-Infinity"].contains { token.hasPrefix($0) } ? "\(token) is not a JSON number" : nil
+        return ("line \(line), column \(column)", hint)
     }
 
     /// `T` decoded from `data`; every failure is an `OnboardError.format` naming `path` and the field.
