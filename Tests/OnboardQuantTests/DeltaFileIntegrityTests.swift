@@ -1,0 +1,98 @@
+import Foundation
+import OnboardCore
+import OnboardQuant
+import OnboardTestSupport
+import XCTest
+
+/// Delta files carry a checksum (format version 2): a changed header, scale or stream byte is
+/// refused, older version 1 files (no checksum) still apply, and a ratio that keeps nothing is an error.
+final class DeltaFileIntegrityTests: XCTestCase {
+    var directory = ""
+
+    override func setUp() { directory = TestPaths.temporaryDirectory("delta-integrity") }
+    override func tearDown() { try? FileManager.default.removeItem(atPath: directory) }
+
+    func path(_ name: String) -> String { "\(directory)/\(name)" }
+
+    func writeModels(deltaScale: Float = 0.01) throws {
+        var random = TestRandom(seed: 3)
+        let base = random.floats(32 * 64, scale: 0.1)
+        let tuned = base.map { $0 + random.generator.nextGaussian() * deltaScale }
+        try SafeTensorsWriter.write([("w", try Tensor(shape: [32, 64], values: base))], to: path("base.safetensors"))
+        try SafeTensorsWriter.write([("w", try Tensor(shape: [32, 64], values: tuned))], to: path("tuned.safetensors"))
+        _ = try DeltaFile.compress(base: path("base.safetensors"), finetuned: path("tuned.safetensors"), ratio: 8, out: path("delta.safetensors"))
+    }
+
+    /// The delta's tensors with `edit` applied to the header's i64 values, written to `name`.
+    func rewrite(_ name: String, header edit: (inout [Int64]) -> Void, stream streamEdit: (inout [UInt8]) -> Void = { _ in }) throws {
+        let file = try SafeTensorsFile(path: path("delta.safetensors"))
+        let header = try file.tensor("w.deltadq_header"), stream = try file.tensor("w.deltadq_stream")
+        var values = (0..<header.count).map { header.rawPointer.load(fromByteOffset: $0 * 8, as: Int64.self) }
+        var bytes = (0..<stream.count).map { stream.rawPointer.load(fromByteOffset: $0, as: UInt8.self) }
+        edit(&values)
+        streamEdit(&bytes)
+        try SafeTensorsWriter.write([("w.deltadq_header", try Tensor(shape: [values.count], dtype: .i64, integers: values)),
+                                     ("w.deltadq_scales", try file.tensor("w.deltadq_scales")),
+                                     ("w.deltadq_stream", try Tensor(shape: [bytes.count], dtype: .u8, integers: bytes))],
+                                    storeAs: ["w.deltadq_scales": .f16], to: path(name))
+    }
+
+    func applyMessage(_ delta: String) -> String {
+        do {
+            _ = try DeltaFile.apply(base: path("base.safetensors"), delta: path(delta), out: path("out.safetensors"))
+            return "applied"
+        } catch {
+            return "\(error)".replacingOccurrences(of: directory + "/", with: "")
+        }
+    }
+
+    func test_aTamperedHeaderOrStreamIsRefusedByTheChecksum() throws {
+        try writeModels()
+        XCTAssertEqual(applyMessage("delta.safetensors"), "applied")
+        try rewrite("bits.safetensors", header: { $0[2] = $0[2] == 4 ? 3 : 4 })
+        XCTAssertEqual(applyMessage("bits.safetensors"), "bits.safetensors: w: checksum mismatch: the header, scales or stream were changed or damaged")
+        try rewrite("stream.safetensors", header: { _ in }, stream: { $0[0] ^= 0x5a })
+        XCTAssertEqual(applyMessage("stream.safetensors"), "stream.safetensors: w: checksum mismatch: the header, scales or stream were changed or damaged")
+        try rewrite("width.safetensors", header: { $0[2] = 1 << 62 })
+        XCTAssertEqual(applyMessage("width.safetensors"),
+                       "width.safetensors: w: invalid DeltaDQ configuration: group size \(try groupSize()), bits 4611686018427387904 (2...8), split bits 1, keep \(try keep()) per group")
+        try rewrite("streambits.safetensors", header: { $0[8] = Int64.max; $0[0] = 1; $0.removeLast() })
+        XCTAssertTrue(applyMessage("streambits.safetensors").hasPrefix("streambits.safetensors: w: header stream bits 9223372036854775807 do not match the"))
+    }
+
+    func header() throws -> [Int64] {
+        let header = try SafeTensorsFile(path: path("delta.safetensors")).tensor("w.deltadq_header")
+        return (0..<header.count).map { header.rawPointer.load(fromByteOffset: $0 * 8, as: Int64.self) }
+    }
+    func groupSize() throws -> Int64 { try header()[1] }
+    func keep() throws -> Int64 { try header()[4] }
+
+    func test_versionOneFilesWithoutAChecksumStillApplyToTheSameWeights() throws {
+        try writeModels()
+        XCTAssertEqual(try header()[0], 2)
+        _ = try DeltaFile.apply(base: path("base.safetensors"), delta: path("delta.safetensors"), out: path("v2.safetensors"))
+        try rewrite("v1.safetensors", header: { $0[0] = 1; $0.removeLast() })
+        _ = try DeltaFile.apply(base: path("base.safetensors"), delta: path("v1.safetensors"), out: path("v1-out.safetensors"))
+        XCTAssertEqual(try SafeTensorsFile(path: path("v1-out.safetensors")).tensor("w").floats(),
+                       try SafeTensorsFile(path: path("v2.safetensors")).tensor("w").floats())
+        try rewrite("v3.safetensors", header: { $0[0] = 3 })
+        XCTAssertEqual(applyMessage("v3.safetensors"), "v3.safetensors: w: unsupported DeltaDQ format version 3")
+    }
+
+    func test_aRatioThatKeepsNoValueIsAnError() throws {
+        try writeModels()
+        XCTAssertThrowsError(try DeltaFile.compress(base: path("base.safetensors"), finetuned: path("tuned.safetensors"),
+                                                    ratio: 1e6, out: path("none.safetensors"))) { error in
+            XCTAssertEqual("\(error)", "\(self.path("tuned.safetensors")): compression ratio 1000000.0 keeps no delta value in any tensor (the 16-bit row scales alone reach it)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path("none.safetensors")))
+    }
+
+    func test_aRowBeyondF16NamesTheFileAndTensor() throws {
+        try SafeTensorsWriter.write([("w", try Tensor(shape: [2, 4], values: [Float](repeating: 0, count: 8)))], to: path("b.safetensors"))
+        try SafeTensorsWriter.write([("w", try Tensor(shape: [2, 4], values: [Float](repeating: 1e30, count: 8)))], to: path("t.safetensors"))
+        XCTAssertThrowsError(try DeltaFile.compress(base: path("b.safetensors"), finetuned: path("t.safetensors"), ratio: 2, out: path("o.safetensors"))) { error in
+            XCTAssertEqual("\(error)", "\(self.path("t.safetensors")): w: row 0: delta values up to 1e+30 exceed what f16 row scales can hold")
+        }
+    }
+}
