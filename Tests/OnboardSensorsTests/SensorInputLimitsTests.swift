@@ -51,6 +51,16 @@ final class SensorInputLimitsTests: XCTestCase {
         XCTAssertTrue(message.hasPrefix("ego_pose.json: ego_pose ") && message.hasSuffix(": rotation quaternion has zero norm"), message)
     }
 
+    func test_translationsThatOverflowTheProjectionAreRefused() throws {
+        let message = try readerMessage { records in
+            for i in records.calibratedSensor.indices {
+                records.calibratedSensor[i].translation = [records.calibratedSensor[i].camera_intrinsic.isEmpty ? -1e308 : 1e308, 0, 0]
+            }
+        }
+        XCTAssertTrue(message.contains("compose to a non-finite lidar2img (a translation or intrinsic too large)"), message)
+        XCTAssertTrue(message.hasPrefix("\(root)/v1.0-synth: sample "), message)
+    }
+
     func test_aJPEGWhoseSizeDiffersFromItsRecordIsRefused() throws {
         let image = RGBImage(width: 64, height: 48, fill: (10, 20, 30))
         let jpeg = try JPEGCodec.encode(image)

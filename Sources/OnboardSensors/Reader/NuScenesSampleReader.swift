@@ -89,12 +89,17 @@ public struct NuScenesSampleReader: Sendable {
         let lidarToCamera = SampleGeometry.lidarToCamera(
             cameraToEgo: try transform(calibration), cameraEgoToGlobal: try transform(pose),
             lidarToEgo: lidarToEgo, lidarEgoToGlobal: lidarEgoToGlobal)
+        let lidarToImage = SampleGeometry.lidarToImage(intrinsic: intrinsic, lidarToCamera: lidarToCamera)
+        guard lidarToImage.values.allSatisfy(\.isFinite) else {
+            throw OnboardError.format(path: tables.tablesDirectory, item: item, reason: "calibrated_sensor \(calibration.token) and "
+                + "ego_pose \(pose.token) compose to a non-finite lidar2img (a translation or intrinsic too large)")
+        }
         let geometry = preprocessing.geometry(imageWidth: data.width, imageHeight: data.height)
         let path = (tables.dataroot as NSString).appendingPathComponent(data.filename)
         return CameraFrame(
             channel: channel, sampleDataToken: data.token, path: path, imageWidth: data.width, imageHeight: data.height,
             intrinsic: intrinsic, lidarToCamera: lidarToCamera,
-            lidarToImage: SampleGeometry.lidarToImage(intrinsic: intrinsic, lidarToCamera: lidarToCamera),
+            lidarToImage: lidarToImage,
             lidarToNetworkImage: SampleGeometry.lidarToImage(intrinsic: geometry.updated(intrinsic: intrinsic),
                                                              lidarToCamera: lidarToCamera))
     }
