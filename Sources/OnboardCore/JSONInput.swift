@@ -53,6 +53,11 @@ public enum JSONInput {
         case let .valueNotFound(expected, context):
             return .format(path: path, item: field(context.codingPath), reason: "null where \(typeName(expected)) is expected")
         case let .dataCorrupted(context) where !context.codingPath.isEmpty:
+            // Foundation's text for an unknown enum case: "Cannot initialize T from invalid String value x".
+            if let range = context.debugDescription.range(of: "from invalid String value ") {
+                return .format(path: path, item: field(context.codingPath),
+                               reason: "'\(context.debugDescription[range.upperBound...])' is not a valid value")
+            }
             return .format(path: path, item: field(context.codingPath), reason: context.debugDescription)
         default:
             do {

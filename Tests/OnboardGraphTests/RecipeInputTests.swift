@@ -24,6 +24,7 @@ final class RecipeInputTests: XCTestCase {
         XCTAssertTrue(text.hasPrefix("r.json: observr: unknown field (known: activations, consumer_clipping,"), text)
         XCTAssertEqual(try message(#"{"observer": "minmax"}"#, QuantizationRecipe.load), "accepted")
         XCTAssertEqual(try message(#"{"percentile": "x"}"#, QuantizationRecipe.load), "r.json: percentile: wrong type (expected a number)")
+        XCTAssertEqual(try message(#"{"observer": "nope"}"#, QuantizationRecipe.load), "r.json: observer: 'nope' is not a valid value")
     }
 
     func test_planValuesOutOfRangeNameTheTensorField() throws {
