@@ -51,6 +51,15 @@ final class ConfigLimitsTests: XCTestCase {
         XCTAssertTrue(depth.hasPrefix("config.json: head.depth_num: a tensor of shape [6, 3000000000, 20, 50] needs"), depth)
     }
 
+    func test_backboneSizesThatOverflowNameTheBackboneField() throws {
+        let vitBackbone = try message(try String(contentsOfFile: TestPaths.fixture("../../Configs/models/petr-demo/config.json"), encoding: .utf8)) { config in
+            var backbone = config["backbone"] as! [String: Any]
+            backbone["mlp_hidden_dim"] = 1 << 62
+            config["backbone"] = backbone
+        }
+        XCTAssertEqual(vitBackbone, "config.json: backbone.mlp_hidden_dim: a tensor of shape [4611686018427387904, 128] has more elements than can be addressed")
+    }
+
     func test_nonIntegersAndOutOfRangeNumbersNameTheFieldAndValue() throws {
         XCTAssertEqual(try head("depth_num", 4.5), "config.json: head.depth_num: 4.5 is not a whole number (an integer is expected)")
         XCTAssertEqual(try head("depth_start", 1e40), "config.json: head.depth_start: 1e+40 is out of range")

@@ -53,6 +53,8 @@ public struct ViTFeatureConfig: Codable, Sendable, Equatable {
         guard depth >= 0 else { throw fail("depth", "must be >= 0") }
         guard mlpHiddenDim > 0 else { throw fail("mlp_hidden_dim", "must be > 0") }
         guard ["gelu", "gelu_tanh"].contains(act) else { throw fail("act", "'\(act)' is not 'gelu' or 'gelu_tanh'") }
-        guard layerNormEps > 0 else { throw fail("layer_norm_eps", "must be > 0") }
+        guard layerNormEps.isFinite, layerNormEps > 0 else { throw fail("layer_norm_eps", "must be a finite number > 0") }
+        try MemoryLimit.requireAllocatable([embedDim, inChans, patchSize, patchSize], item: "backbone.patch_size", path: path)
+        try MemoryLimit.requireAllocatable([mlpHiddenDim, embedDim], item: "backbone.mlp_hidden_dim", path: path)
     }
 }
