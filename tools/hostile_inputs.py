@@ -118,8 +118,8 @@ class Harness:
                 missing = [c for c in contains if c not in last]
                 if status not in (1, 2) or not last.startswith("onboard: ") or missing:
                     outcome, detail = "unclear", "status %s: %r (wanted %s)" % (status, last[:200], contains)
-            elif expect == "ok" and status != 0:
-                outcome, detail = "unclear", "status %s: %s" % (status, (lines[-1] if lines else "")[:200])
+            elif expect == "ok" and (status != 0 or any(c not in err for c in contains)):
+                outcome, detail = "unclear", "status %s: %s (wanted %s)" % (status, (lines[-1] if lines else "")[:200], contains)
             elif expect == "interrupted" and status not in (0, 130, 143):
                 outcome, detail = "unclear", "status %s after the signal: %s" % (status, (lines[-1] if lines else "")[:200])
             if outcome == "ok" and check:
@@ -369,10 +369,11 @@ def safetensors_cases(h):
 def refused(h):
     """Inputs that parse but must be refused, each named."""
     def resize(records):
-        records[0]["width"] = records[0]["width"] + 8
+        camera = next(r for r in records if r.get("filename", "").endswith(".jpg"))
+        camera["width"] = camera["width"] + 8
     data = edited_table(h, "data-size", "sample_data", resize)
     h.case("refused", "a JPEG whose size differs from sample_data", ["detect", "--model", QPETR, "--data", data, "--out",
-                                                                     h.path("r.json")], contains=["width"])
+                                                                     h.path("r.json")], contains=["sample_data record says width"])
 
     def focal(records):
         for r in records:
@@ -409,9 +410,17 @@ def refused(h):
         results = json.load(f)
     results["results"]["not-a-sample-of-the-split"] = []
     write_json(h.path("foreign-results.json"), results)
-    h.case("refused", "eval results for samples outside the split",
+    h.case("refused", "eval results for samples outside a custom split (left out with a note, as the devkit)",
            ["eval", "--data", h.path("data"), "--version", "v1.0-synth", "--split", "synth_train", "--results",
-            h.path("foreign-results.json"), "--out", h.path("m.json")], contains=["foreign-results.json"])
+            h.path("foreign-results.json"), "--out", h.path("m.json")], expect="ok", contains=["outside custom split synth_train"])
+    data = copy_tree(h.path("data"), h.path("data-val"))
+    with open(os.path.join(data, "v1.0-synth", "splits.json")) as f:
+        splits = json.load(f)
+    splits["val"] = splits["synth_train"]
+    write_json(os.path.join(data, "v1.0-synth", "splits.json"), splits)
+    h.case("refused", "eval results for samples outside the predefined split val",
+           ["eval", "--data", data, "--version", "v1.0-synth", "--split", "val", "--results",
+            h.path("foreign-results.json"), "--out", h.path("m.json")], contains=["foreign-results.json", "not in split 'val'"])
     for name, recipe in [("a typo in a recipe key", {"observr": "minmax"}), ("a recipe value of the wrong type", {"keep_float": 3}),
                          ("an unknown observer", {"observer": "magic"})]:
         write_json(h.path("recipe.json"), recipe)

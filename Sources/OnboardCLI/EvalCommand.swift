@@ -11,7 +11,8 @@ struct EvalCommand: ParsableCommand {
         discussion: """
             Reads DIR/VERSION/*.json (the 13 nuScenes tables) and the custom split S from DIR/VERSION/splits.json \
             ({"S": [scene names]}). RESULTS.json is in the official submission format and must hold every sample \
-            of the split. METRICS.json has the layout of the devkit's metrics_summary.json; NaN figures are \
+            of the split; as in the devkit, its other samples are refused for a predefined split name (train, val, \
+            test, mini_train, mini_val, train_detect, train_track) and left out, with a note, for a custom one. METRICS.json has the layout of the devkit's metrics_summary.json; NaN figures are \
             written as the token NaN, as Python's json module writes them.
             """)
 
@@ -27,6 +28,9 @@ struct EvalCommand: ParsableCommand {
         try OutputPath.checkFile(out, inputs: [.init("--data", data), .init("--results", results)])
         StandardError.line("eval: split \(split): \(inputs.groundTruth.sampleTokens.count) samples, "
             + "\(inputs.groundTruth.boxes.count) ground-truth boxes, \(inputs.predictions.count) predicted boxes")
+        if inputs.samplesOutsideSplit > 0 {
+            StandardError.line("eval: note: \(inputs.samplesOutsideSplit) samples of \(results) are outside custom split \(split) and left out, as the devkit does")
+        }
         let summary = DetectionEvaluation.evaluate(groundTruth: inputs.groundTruth, predictions: inputs.predictions,
                                                    meta: inputs.meta)
         try summary.write(to: out)

@@ -75,13 +75,16 @@ public struct EvaluationInputs: Sendable {
     public var predictions: EvalBoxes
     /// The results file's `meta`.
     public var meta: JSONValue
+    /// Samples of the results file outside a custom split, left out as the devkit does.
+    public var samplesOutsideSplit: Int
 
     public init(dataroot: String, version: String, split: String, resultsPath: String,
                 config: DetectionConfig = .cvpr2019) throws {
         let tables = try NuScenesTables(dataroot: dataroot, version: version)
         groundTruth = try GroundTruth(tables: tables, split: split)
         let results = try ResultsReader.read(path: resultsPath, maxBoxesPerSample: config.maxBoxesPerSample)
-        predictions = try results.boxes(forSplit: groundTruth.sampleTokens, path: resultsPath)
+        predictions = try results.boxes(forSplit: groundTruth.sampleTokens, named: split, path: resultsPath)
+        samplesOutsideSplit = results.outside(split: groundTruth.sampleTokens).count
         meta = results.meta
     }
 }

@@ -9,18 +9,36 @@ public struct DetectionResults: Sendable {
     /// Boxes per sample token, in file order.
     public var boxesBySample: [String: [EvalBox]]
 
-    /// The boxes of `sampleTokens`, in that order (`load_prediction_of_sample_tokens`); throws naming
-    /// the first split sample the file lacks. Samples outside the split are ignored, as the devkit does
-    /// for custom splits.
-    public func boxes(forSplit sampleTokens: [String], path: String) throws -> EvalBoxes {
+    /// The devkit's predefined split names (`create_splits_scenes`).
+    public static let predefinedSplits: Set<String> = ["train", "val", "test", "mini_train", "mini_val", "train_detect", "train_track"]
+
+    /// The boxes of `sampleTokens`, in that order; throws naming the first split sample the file
+    /// lacks. As devkit 1.2.0's `DetectionEval`: for a predefined split (`split` in
+    /// `predefinedSplits`) every sample of the file must be in the split ("Samples in split doesn't
+    /// match samples in predictions"); a custom split reads its own samples only
+    /// (`load_prediction_of_sample_tokens`), so the file's others are left out (`outside(split:)`).
+    public func boxes(forSplit sampleTokens: [String], named split: String? = nil, path: String) throws -> EvalBoxes {
         let missing = sampleTokens.filter { boxesBySample[$0] == nil }
         if let first = missing.first {
             throw OnboardError.format(path: path, item: "results",
                                       reason: "missing sample token \(first) (\(missing.count) of the split's \(sampleTokens.count) samples are absent; every sample must be present, with [] when it has no boxes)")
         }
+        if let split, Self.predefinedSplits.contains(split) {
+            let outside = outside(split: sampleTokens)
+            if let first = outside.first {
+                throw OnboardError.format(path: path, item: "results",
+                                          reason: "sample token \(first) is not in split '\(split)' (\(outside.count) samples outside it); the devkit refuses predictions outside a predefined split")
+            }
+        }
         var boxes = EvalBoxes()
         for token in sampleTokens { boxes.add(boxesBySample[token] ?? [], to: token) }
         return boxes
+    }
+
+    /// The file's sample tokens that are not among `sampleTokens`, sorted.
+    public func outside(split sampleTokens: [String]) -> [String] {
+        let inSplit = Set(sampleTokens)
+        return boxesBySample.keys.filter { !inSplit.contains($0) }.sorted()
     }
 }
 

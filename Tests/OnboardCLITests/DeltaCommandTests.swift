@@ -85,7 +85,7 @@ final class DeltaCommandTests: XCTestCase {
         assertUserError(try Onboard.run(["delta", "apply", "--base", renamed, "--delta", out, "--out", "\(directory)/f2.safetensors"]),
                         status: 1, contains: "other.weight: no delta")
         assertUserError(try Onboard.run(["delta", "apply", "--base", base, "--delta", base, "--out", "\(directory)/f2.safetensors"]),
-                        status: 1, contains: "no delta for this tensor")
+                        status: 1, contains: "__metadata__.format: '' is not an Onboard delta")
         XCTAssertFalse(FileManager.default.fileExists(atPath: "\(directory)/f2.safetensors"))
     }
 }

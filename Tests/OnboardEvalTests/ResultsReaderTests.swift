@@ -114,6 +114,20 @@ final class ResultsReaderTests: XCTestCase {
         XCTAssertEqual(split.count, 4)
     }
 
+    /// devkit 1.2.0 loads every prediction for a predefined split name and refuses samples outside it.
+    func test_extraSamplesOutsideAPredefinedSplit_areRefused() throws {
+        let results = try ResultsReader.read(path: Self.directory + "/results_perfect.json")
+        let tables = try NuScenesTables(dataroot: Self.directory + "/data", version: "v1.0-evalfix")
+        let split = try GroundTruth.sampleTokens(tables: tables, split: "synth_val")
+        XCTAssertEqual(results.outside(split: split).count, 2)
+        XCTAssertEqual(try results.boxes(forSplit: split, named: "synth_val", path: "r").sampleTokens, split)
+        XCTAssertThrowsError(try results.boxes(forSplit: split, named: "val", path: "r.json")) { error in
+            let message = (error as? OnboardError)?.description ?? ""
+            XCTAssertTrue(message.hasPrefix("r.json: results: sample token "), message)
+            XCTAssertTrue(message.contains("is not in split 'val' (2 samples outside it)"), message)
+        }
+    }
+
     func test_unknownSplit_isRejectedNamingSplitsJSON() {
         XCTAssertThrowsError(try evaluate(Self.directory + "/results_perfect.json", split: "mini_val")) { error in
             let message = (error as? OnboardError)?.description ?? ""

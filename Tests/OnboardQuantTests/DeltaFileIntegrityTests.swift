@@ -24,7 +24,8 @@ final class DeltaFileIntegrityTests: XCTestCase {
     }
 
     /// The delta's tensors with `edit` applied to the header's i64 values, written to `name`.
-    func rewrite(_ name: String, header edit: (inout [Int64]) -> Void, stream streamEdit: (inout [UInt8]) -> Void = { _ in }) throws {
+    func rewrite(_ name: String, header edit: (inout [Int64]) -> Void, stream streamEdit: (inout [UInt8]) -> Void = { _ in },
+                 format: String? = nil) throws {
         let file = try SafeTensorsFile(path: path("delta.safetensors"))
         let header = try file.tensor("w.deltadq_header"), stream = try file.tensor("w.deltadq_stream")
         var values = (0..<header.count).map { header.rawPointer.load(fromByteOffset: $0 * 8, as: Int64.self) }
@@ -34,6 +35,7 @@ final class DeltaFileIntegrityTests: XCTestCase {
         try SafeTensorsWriter.write([("w.deltadq_header", try Tensor(shape: [values.count], dtype: .i64, integers: values)),
                                      ("w.deltadq_scales", try file.tensor("w.deltadq_scales")),
                                      ("w.deltadq_stream", try Tensor(shape: [bytes.count], dtype: .u8, integers: bytes))],
+                                    metadata: file.metadata.merging(format.map { ["format": $0] } ?? [:]) { $1 },
                                     storeAs: ["w.deltadq_scales": .f16], to: path(name))
     }
 
@@ -58,6 +60,15 @@ final class DeltaFileIntegrityTests: XCTestCase {
                        "width.safetensors: w: invalid DeltaDQ configuration: group size \(try groupSize()), bits 4611686018427387904 (2...8), split bits 1, keep \(try keep()) per group")
         try rewrite("streambits.safetensors", header: { $0[8] = Int64.max; $0[0] = 1; $0.removeLast() })
         XCTAssertTrue(applyMessage("streambits.safetensors").hasPrefix("streambits.safetensors: w: header stream bits 9223372036854775807 do not match the"))
+    }
+
+    func test_aFileThatDoesNotSayItIsADeltaIsRefused() throws {
+        try writeModels()
+        try rewrite("renamed.safetensors", header: { _ in }, format: "onboArd-deltadq-v2")
+        XCTAssertEqual(applyMessage("renamed.safetensors"),
+                       "renamed.safetensors: __metadata__.format: 'onboArd-deltadq-v2' is not an Onboard delta (expected onboard-deltadq-v1 to onboard-deltadq-v2)")
+        try rewrite("future.safetensors", header: { _ in }, format: "onboard-deltadq-v3")
+        XCTAssertTrue(applyMessage("future.safetensors").hasPrefix("future.safetensors: __metadata__.format: 'onboard-deltadq-v3' is not"))
     }
 
     func header() throws -> [Int64] {

@@ -68,7 +68,7 @@ final class SensorInputLimitsTests: XCTestCase {
         preprocessing.width = 32; preprocessing.height = 16
         XCTAssertNoThrow(try preprocessing.decode(jpeg: jpeg, path: "a.jpg", expectedSize: (64, 48)))
         XCTAssertThrowsError(try preprocessing.decode(jpeg: jpeg, path: "a.jpg", expectedSize: (1600, 900))) { error in
-            XCTAssertEqual("\(error)", "a.jpg: the image is 64x48, its record says 1600x900")
+            XCTAssertEqual("\(error)", "a.jpg: the image is 64x48, its sample_data record says width 1600, height 900")
         }
     }
 }

@@ -103,6 +103,7 @@ public enum DeltaFile {
     /// Writes `base + delta` to `out`.
     public static func apply(base: String, delta: String, out: String) throws -> ApplyReport {
         let baseFile = try SafeTensorsFile(path: base), deltaFile = try SafeTensorsFile(path: delta)
+        try requireDeltaFormat(deltaFile)
         let names = deltaFile.names.filter { $0.hasSuffix(headerSuffix) }.map { String($0.dropLast(headerSuffix.count)) }.sorted()
         let missing = baseFile.names.filter { !names.contains($0) }.sorted()
         if let name = missing.first {
@@ -126,6 +127,16 @@ public enum DeltaFile {
         }
         try SafeTensorsWriter.write(written, to: out)
         return ApplyReport(ratio: Double(16 * values) / Double(max(payload, 1)), tensors: applied)
+    }
+
+    /// The file says what it is in its metadata (`format`: onboard-deltadq-v1 or -v2).
+    private static func requireDeltaFormat(_ file: SafeTensorsFile) throws {
+        let format = file.metadata["format"] ?? ""
+        let prefix = "onboard-deltadq-v"
+        guard format.hasPrefix(prefix), let stated = Int64(format.dropFirst(prefix.count)), (1...version).contains(stated) else {
+            throw OnboardError.format(path: file.path, item: "__metadata__.format",
+                                      reason: "'\(format)' is not an Onboard delta (expected \(prefix)1 to \(prefix)\(version))")
+        }
     }
 
     private static func readEncoded(_ file: SafeTensorsFile, _ name: String, expectedShape: [Int], basePath: String) throws -> DeltaDQ.Encoded {

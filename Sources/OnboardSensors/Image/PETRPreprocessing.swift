@@ -80,7 +80,7 @@ public struct PETRPreprocessing: Sendable, Equatable {
         let (w, h) = try JPEGCodec.size(of: data, path: path)
         if let expectedSize, expectedSize != (w, h) {
             throw OnboardError.format(path: path, item: nil,
-                                      reason: "the image is \(w)x\(h), its record says \(expectedSize.width)x\(expectedSize.height)")
+                                      reason: "the image is \(w)x\(h), its sample_data record says width \(expectedSize.width), height \(expectedSize.height)")
         }
         let g = geometry(imageWidth: w, imageHeight: h)
         let eighths = dctScaling
