@@ -436,6 +436,48 @@ def refused(h):
         f.write(text.replace('"scale":', '"scale":-', 1).replace('"scale" :', '"scale" :-', 1))
     h.case("refused", "a negative scale in quant.json", ["bench", "--model", plan, "--precision", "int8", "--iterations", "1"],
            contains=["quant.json"])
+    for name, recipe in [("a percentile of 200", {"observer": "percentile", "percentile": 200}),
+                         ("a negative percentile", {"observer": "percentile", "percentile": -1})]:
+        write_json(h.path("recipe.json"), recipe)
+        h.case("refused", "recipe with " + name, ["quantize", "--model", h.path("vit"), "--calibration", h.path("calibration"),
+                                                  "--recipe", h.path("recipe.json"), "--out", h.path("q-recipe")],
+               contains=["recipe.json", "percentile"])
+    for name, replace in [("a zero point of 300", ('"zero_point":', '"zero_point":300,"was":')),
+                          ("a NaN scale", ('"scale":', '"scale":NaN,"was":'))]:
+        plan = copy_tree(h.path("vit-int8"), h.path("vit-int8-%d" % len(name)))
+        with open(os.path.join(plan, "quant.json")) as f:
+            text = f.read()
+        with open(os.path.join(plan, "quant.json"), "w") as f:
+            f.write(text.replace(replace[0], replace[1], 1).replace(replace[0].replace(":", " :"), replace[1], 1))
+        h.case("refused", "quant.json with " + name, ["bench", "--model", plan, "--precision", "int8", "--iterations", "1"],
+               contains=["quant.json"])
+    manifest = h.path("manifest.json")
+    write_json(manifest, {"synth": {"rig": "tiny-2cam", "seed": 1, "scenes": 0, "samples_per_scene": 1}, "split": "synth_train"})
+    h.case("refused", "a calibration manifest asking for 0 scenes",
+           ["validate", "--model", QPETR, "--data", h.path("data"), "--calibration", manifest, "--out", h.path("v-manifest")],
+           contains=["manifest.json", "scenes"])
+    for name, text in [("negative RAM", "name: x\nram_bytes: -8\ncpu_cores: 4\nos_reserve_bytes: 0\nmemory_budget_bytes: 1\n"),
+                       ("an unknown field", "name: x\nram_bytes: 8\ncpu_cores: 4\nos_reserve_bytes: 0\nmemory_budget_bytes: 1\nram_byts: 3\n"),
+                       ("a YAML alias bomb", "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+                        "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+                        "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]\n"
+                        "g: [*f, *f, *f, *f, *f, *f, *f, *f, *f]\n")]:
+        board = h.path("board.yaml")
+        with open(board, "w") as f:
+            f.write(text)
+        h.case("refused", "a board file with " + name, ["profile", "--model", h.path("vit"), "--board", board, "--runs", "1"],
+               contains=["board.yaml"], timeout=30)
+    rig = h.path("rig.json")
+    with open(os.path.join(ROOT, "Sensors", "tiny-2cam.json")) as f:
+        base_rig = json.load(f)
+    for name, edit in [("image_width 0", lambda r: r.update(image_width=0)),
+                       ("no cameras", lambda r: r.update(cameras=[])),
+                       ("a NaN-free but singular intrinsic", lambda r: r["cameras"][0].update(intrinsic=[[0, 0, 0], [0, 0, 0], [0, 0, 1]]))]:
+        edited = json.loads(json.dumps(base_rig))
+        edit(edited)
+        write_json(rig, edited)
+        h.case("refused", "a rig with " + name, ["synth", "--out", h.path("synth-rig"), "--scenes", "1", "--samples-per-scene", "1",
+                                                 "--seed", "1", "--rig", rig], contains=["rig.json"], watch=[h.work])
     with open(first_image(h), "rb") as f:
         jpeg = f.read()
     broken = h.path("broken.jpg")

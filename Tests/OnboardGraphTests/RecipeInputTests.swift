@@ -25,6 +25,9 @@ final class RecipeInputTests: XCTestCase {
         XCTAssertEqual(try message(#"{"observer": "minmax"}"#, QuantizationRecipe.load), "accepted")
         XCTAssertEqual(try message(#"{"percentile": "x"}"#, QuantizationRecipe.load), "r.json: percentile: wrong type (expected a number)")
         XCTAssertEqual(try message(#"{"observer": "nope"}"#, QuantizationRecipe.load), "r.json: observer: 'nope' is not a valid value")
+        XCTAssertEqual(try message(#"{"percentile": 200}"#, QuantizationRecipe.load), "r.json: percentile: must be above 0 and at most 100, got 200.0")
+        XCTAssertEqual(try message(#"{"percentile": 0}"#, QuantizationRecipe.load), "r.json: percentile: must be above 0 and at most 100, got 0.0")
+        XCTAssertEqual(try message(#"{"percentile": 100}"#, QuantizationRecipe.load), "accepted")
     }
 
     func test_planValuesOutOfRangeNameTheTensorField() throws {

@@ -81,6 +81,9 @@ public struct QuantizationRecipe: Codable, Equatable, Sendable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         observer = try c.decodeIfPresent(ObserverKind.self, forKey: .observer) ?? .minmax
         percentile = try c.decodeIfPresent(Double.self, forKey: .percentile) ?? 99.99
+        guard percentile.isFinite, percentile > 0, percentile <= 100 else {
+            throw DecodingError.dataCorruptedError(forKey: .percentile, in: c, debugDescription: "must be above 0 and at most 100, got \(percentile)")
+        }
         let activations = try c.decodeIfPresent(String.self, forKey: .activations) ?? "asymmetric"
         guard ["asymmetric", "symmetric"].contains(activations) else {
             throw DecodingError.dataCorruptedError(forKey: .activations, in: c, debugDescription: "'\(activations)' is not asymmetric or symmetric")
