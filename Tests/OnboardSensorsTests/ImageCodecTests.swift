@@ -51,6 +51,19 @@ final class ImageCodecTests: XCTestCase {
         }
     }
 
+    func test_headerClaimingAHugeImageIsAnErrorBeforeAnyAllocation() throws {
+        // The fuzzer's find: a few hundred bytes whose frame header says 65471 x 64463 made decode
+        // ask for 12 GB. Patch the SOF0 size of a small picture the same way.
+        var bytes = try JPEGCodec.encode(testPicture(width: 16, height: 16), quality: 90)
+        let sof = try XCTUnwrap((0..<bytes.count - 1).first { bytes[$0] == 0xFF && bytes[$0 + 1] == 0xC0 })
+        bytes.replaceSubrange(sof + 5..<sof + 9, with: [0xFB, 0xCF, 0xFF, 0xBF])
+        XCTAssertEqual(try JPEGCodec.size(of: bytes, path: "huge.jpg").width, 65471)
+        XCTAssertThrowsError(try JPEGCodec.decode(bytes, path: "huge.jpg")) { error in
+            XCTAssertTrue("\(error)".contains("65471x64463 is not supported"), "\(error)")
+        }
+        XCTAssertThrowsError(try JPEGCodec.decode(bytes, path: "huge.jpg", eighths: 3))
+    }
+
     func test_skippedTopRowsLeaveTheRestBitExact() throws {
         let bytes = try JPEGCodec.encode(testPicture(width: 160, height: 90), quality: 90)
         for eighths in [8, 4] {

@@ -5,6 +5,9 @@ import OnboardCore
 /// JPEG decode/encode through libjpeg-turbo. A corrupt or truncated file is an error naming `path`,
 /// never a process exit (libjpeg's default error handler is replaced in CImageCodec).
 public enum JPEGCodec {
+    /// Largest decoded width or height.
+    public static let maxSide = 16384
+
     /// Size stored in the header.
     public static func size(of data: [UInt8], path: String) throws -> (width: Int, height: Int) {
         try scaledSize(of: data, eighths: 8, path: path)
@@ -32,7 +35,9 @@ public enum JPEGCodec {
     public static func decode(_ data: [UInt8], path: String, eighths: Int = 8, bgr: Bool = false,
                               firstRow: Int = 0) throws -> RGBImage {
         let (w, h) = try scaledSize(of: data, eighths: eighths, path: path)
-        guard w > 0, h > 0, w <= 65_535, h <= 65_535 else {
+        // The header alone sets the allocation below: a 500-byte file can claim 65535 x 65535 (12 GB).
+        // Rigs and preprocessing stop at 16384 a side, so no camera image is larger.
+        guard w > 0, h > 0, w <= maxSide, h <= maxSide else {
             throw OnboardError.format(path: path, item: nil, reason: "JPEG size \(w)x\(h) is not supported")
         }
         let firstRow = max(0, min(firstRow, h - 1))
