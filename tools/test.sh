@@ -5,5 +5,10 @@ cd "$(dirname "$0")/.."
 tools/setup.sh
 # The C kernels for arm64, under emulation (every path bit-exact against the scalar reference).
 tools/test-arm64.sh
-# The suite is XCTest; skipping the empty Swift Testing pass keeps its summary the last line.
-exec swift test --disable-swift-testing "$@"
+# The suite is XCTest; skipping the empty Swift Testing pass keeps its summary among the last lines.
+swift test --disable-swift-testing "$@"
+# Hostile and faulty inputs on the built onboard, as a user would give them (one table, one line).
+python3 tools/hostile_inputs.py
+# Keeps the readers' fuzz targets building and running: a few seconds each on the committed seeds
+# (docs/fuzzing.md); one line, non-zero on any crash, leak or timeout.
+tools/fuzz.sh all "${ONBOARD_FUZZ_SECONDS:-5}"
