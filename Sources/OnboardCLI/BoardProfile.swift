@@ -51,15 +51,27 @@ struct BoardProfile: Equatable, Encodable {
             throw OnboardError.format(path: path, item: nil, reason: "not UTF-8 text")
         }
         try YAMLDepth.check(text, path: path)
-        let document: Any?
+        let document: Node?
         do {
-            document = try Yams.load(yaml: text)
+            document = try Yams.compose(yaml: text)
         } catch {
             let reason = "\(error)".split(separator: "\n").first.map(String.init) ?? "syntax error"
             throw OnboardError.format(path: path, item: nil, reason: "invalid YAML: \(reason)")
         }
-        guard let map = document as? [String: Any] else {
+        guard let mapping = document?.mapping else {
             throw OnboardError.format(path: path, item: nil, reason: "expected a mapping of board fields")
+        }
+        // Field by field rather than Yams.load: Yams 5 traps on a mapping key that is not a string
+        // (`? [a, b]`, `? ?`), anywhere in the document.
+        var map: [String: Any] = [:]
+        for (key, value) in mapping {
+            guard let field = key.scalar?.string else {
+                throw OnboardError.format(path: path, item: nil, reason: "board field names must be plain strings")
+            }
+            guard value.scalar != nil else {
+                throw OnboardError.format(path: path, item: field, reason: "must be a single value, not a list or mapping")
+            }
+            map[field] = value.any
         }
         if let unknown = map.keys.filter({ !knownFields.contains($0) }).sorted().first {
             throw OnboardError.format(path: path, item: unknown, reason: "unknown field (expected \(knownFields.sorted().joined(separator: ", ")))")

@@ -130,6 +130,13 @@ final class ProfileCommandTests: XCTestCase {
         assertUserError(try profile(broken), status: 1, contains: "broken.yaml: invalid YAML")
         let list = try board("list", "- a\n- b\n")
         assertUserError(try profile(list), status: 1, contains: "list.yaml: expected a mapping")
+        // Found by the board fuzz target: non-string keys made the YAML library trap.
+        let complexKey = try board("complex-key", "? ?\n")
+        assertUserError(try profile(complexKey), status: 1, contains: "complex-key.yaml: board field names must be plain strings")
+        let listKey = try board("list-key", tinyBoard + "\n? [a, b]\n: 1\n")
+        assertUserError(try profile(listKey), status: 1, contains: "list-key.yaml: board field names must be plain strings")
+        let nested = try board("nested", tinyBoard.replacingOccurrences(of: "ram_bytes: 2097152", with: "ram_bytes: {? [x]: 1}"))
+        assertUserError(try profile(nested), status: 1, contains: "nested.yaml: ram_bytes: must be a single value")
         assertUserError(try profile("\(directory)/absent.yaml"), status: 1, contains: "absent.yaml: cannot read board file")
         assertUserError(try profile("no-such-board"), status: 1, contains: "unknown board 'no-such-board' (known: jetson-agx-orin-32gb")
         assertUserError(try Onboard.run(["profile", "--model", model, "--runs", "0"]), status: 2, contains: "--runs must be >= 1")
