@@ -108,10 +108,12 @@ run_target() {
     local corpus=$build/corpus/$name findings=$build/findings/$name log=$build/logs/$name.log
     mkdir -p "$corpus" "$findings" "$(dirname "$log")"
     # The first corpus directory receives new inputs; the committed seeds are only read.
+    # -len_control=0: mutate whole inputs from the start (the seeds are valid files of a few KB;
+    # libFuzzer's default would cut them to a few hundred bytes of broken JSON at first).
     # SWIFT_BACKTRACE off: libFuzzer's own handler must see the trap to save the crashing input.
     local status=0
     SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=Tests/Fuzz/lsan.supp:print_suppressions=0 \
-        "$bin/$name" "$corpus" "$seeds/$name" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+        "$bin/$name" "$corpus" "$seeds/$name" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -len_control=0 \
         -artifact_prefix="$findings/" -print_final_stats=1 "$@" >"$log" 2>&1 || status=$?
     local runs rate
     rm -f "$build/logs/$name.runs"
