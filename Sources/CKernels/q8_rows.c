@@ -118,9 +118,9 @@ void onboard_q8_layernorm_reciprocal(int64_t squares, int64_t count, int64_t eps
 
 ROWS_CLONES
 void onboard_q8_layernorm_rows__reference(const uint8_t *x, uint8_t *y, size_t rows, size_t n,
-                                      const int32_t *gain_multiplier, const int32_t *gain_shift, const int64_t *bias,
-                                      int64_t epsilon, int32_t fraction_bits,
-                                      int32_t zero_point, int32_t qmin, int32_t qmax, int32_t *work) {
+                                          const int32_t *gain_multiplier, const int32_t *gain_shift, const int64_t *bias,
+                                          int64_t epsilon, int32_t fraction_bits,
+                                          int32_t zero_point, int32_t qmin, int32_t qmax, int32_t *work) {
     const int64_t count = (int64_t)n;
     for (size_t r = 0; r < rows; r++) {
         const uint8_t *row = x + r * n;
@@ -256,5 +256,5 @@ void onboard_q8_layernorm_rows(const uint8_t *x, uint8_t *y, size_t rows, size_t
     }
 #endif
     onboard_q8_layernorm_rows__reference(x, y, rows, n, gain_multiplier, gain_shift, bias, epsilon, fraction_bits,
-                              zero_point, qmin, qmax, work);
+                                         zero_point, qmin, qmax, work);
 }
