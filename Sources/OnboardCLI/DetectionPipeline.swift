@@ -84,8 +84,13 @@ final class DetectionPipeline {
         }
         if let (index, error) = errors.first {
             let camera = sample.cameras[index]
-            var reason = "\(error)"
-            if reason.hasPrefix(camera.path + ": ") { reason.removeFirst(camera.path.count + 2) }
+            // An error that already names the image keeps its reason; the sample and camera are added.
+            let reason: String
+            switch error {
+            case let OnboardError.format(path, nil, text) where path == camera.path: reason = text
+            case let OnboardError.io(path, text) where path == camera.path: reason = text
+            default: reason = "\(error)"
+            }
             throw OnboardError.format(path: camera.path, item: "sample \(sample.token) \(camera.channel)", reason: reason)
         }
         timing["decode"] = Self.now() - start
