@@ -145,3 +145,8 @@ public final class SafeTensorsFile: @unchecked Sendable {
         Dictionary(uniqueKeysWithValues: entries.map { ($0.name, tensor($0)) })
     }
 }
+
+extension SafeTensorsFile {
+    /// Shapes of every tensor, by name.
+    public var shapes: [String: [Int]] { Dictionary(uniqueKeysWithValues: entries.map { ($0.name, $0.shape) }) }
+}

@@ -2,18 +2,6 @@ import Foundation
 import OnboardCore
 import OnboardGraph
 
-/// Something that runs a graph on named inputs (`FP32Executor`, `Int8Executor`).
-public protocol GraphRunner: AnyObject {
-    func run(_ inputs: [String: Tensor]) throws -> [String: Tensor]
-    /// How the runner stores input `name` when it takes it as u8 codes (nil: float only).
-    func inputQuantization(_ name: String) -> ActivationQuant?
-}
-
-extension FP32Executor: GraphRunner {
-    public func inputQuantization(_ name: String) -> ActivationQuant? { nil }
-}
-extension Int8Executor: GraphRunner {}
-
 /// What `PETRModel.run` returns for one sample.
 public struct PETROutputs: Sendable {
     /// [L, Q, num_classes] logits, as the official head returns them.
