@@ -2,15 +2,22 @@
 import PackageDescription
 
 /// Every Swift module pairs with a test target of the same name + "Tests".
-/// Layers depend only downward: Core <- Quant <- Graph <- Models <- Sensors <- Eval <- CLI.
+/// Layers depend only downward: Core <- Quant <- Graph <- Models; Core <- Sensors <- Eval;
+/// Models + Sensors + Eval <- Pipeline (the workflows) <- CLI (parses and prints).
 let package = Package(
     name: "Onboard",
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "onboard", targets: ["onboard"]),
         .library(name: "OnboardCore", targets: ["OnboardCore"]),
+        .library(name: "OnboardQuant", targets: ["OnboardQuant"]),
         .library(name: "OnboardGraph", targets: ["OnboardGraph"]),
         .library(name: "OnboardModels", targets: ["OnboardModels"]),
+        .library(name: "OnboardSensors", targets: ["OnboardSensors"]),
+        .library(name: "OnboardEval", targets: ["OnboardEval"]),
+        .library(name: "OnboardPipeline", targets: ["OnboardPipeline"]),
+        /// Every module above under one import.
+        .library(name: "OnboardKit", targets: ["OnboardKit"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -36,10 +43,16 @@ let package = Package(
         .target(name: "OnboardModels", dependencies: ["OnboardCore", "OnboardGraph"]),
         .target(name: "OnboardSensors", dependencies: ["OnboardCore", "CImageCodec"]),
         .target(name: "OnboardEval", dependencies: ["OnboardCore", "OnboardSensors"]),
-        .target(name: "OnboardCLI", dependencies: [
+        .target(name: "OnboardPipeline", dependencies: [
             "OnboardCore", "OnboardQuant", "OnboardGraph", "OnboardModels", "OnboardSensors", "OnboardEval",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Yams", package: "Yams"),
+        ]),
+        .target(name: "OnboardKit", dependencies: [
+            "OnboardCore", "OnboardQuant", "OnboardGraph", "OnboardModels", "OnboardSensors", "OnboardEval", "OnboardPipeline",
+        ]),
+        .target(name: "OnboardCLI", dependencies: [
+            "OnboardKit",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "onboard", dependencies: ["OnboardCLI"]),
 
@@ -52,6 +65,7 @@ let package = Package(
         .testTarget(name: "OnboardModelsTests", dependencies: ["OnboardModels", "OnboardTestSupport"]),
         .testTarget(name: "OnboardSensorsTests", dependencies: ["OnboardSensors", "OnboardTestSupport"]),
         .testTarget(name: "OnboardEvalTests", dependencies: ["OnboardEval", "OnboardTestSupport"]),
+        .testTarget(name: "OnboardPipelineTests", dependencies: ["OnboardKit", "OnboardTestSupport"]),
         // Runs the built `onboard` executable as a user would.
         .testTarget(name: "OnboardCLITests", dependencies: ["onboard", "OnboardTestSupport"]),
     ]

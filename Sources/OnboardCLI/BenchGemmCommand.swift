@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
-import OnboardCore
-import OnboardGraph
+import OnboardKit
 
 struct BenchGemmCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

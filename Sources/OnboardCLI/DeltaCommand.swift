@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
-import OnboardCore
-import OnboardQuant
+import OnboardKit
 
 /// `onboard delta compress|apply`: DeltaDQ compression of a fine-tuned model against its base.
 struct DeltaCommand: ParsableCommand {

@@ -1,9 +1,6 @@
 import ArgumentParser
 import Foundation
-import OnboardCore
-import OnboardEval
-import OnboardModels
-import OnboardSensors
+import OnboardKit
 
 /// The README's main command: the shipped demo PETR on a held-out synthetic camera set, scored,
 /// drawn, and the shipped Q-PETR validated in INT8 against FP32 — one report directory.
@@ -44,78 +41,13 @@ struct DemoCommand: ParsableCommand {
 
     func run() throws {
         let started = DetectionPipeline.now()
-        let modelPath = try model ?? Resources.path("Configs/models/petr-demo")
-        let qpetrPath = try qpetrModel ?? Resources.path("Configs/models/qpetr-demo")
-        let reportPath = (work as NSString).appendingPathComponent("report")
-        try OutputPath.checkDirectory(reportPath, option: "WORK/report", inputs: [.init("--model", modelPath), .init("--qpetr-model", qpetrPath)])
-        try StagingDirectory.check(reportPath, force: force)
-        let bundle = try ModelBundle(directory: modelPath)
-        let pipeline = try DetectionPipeline(bundle: bundle, threads: threads)
-        let data = try DemoSet.prepare(directory: (work as NSString).appendingPathComponent("data-s\(seed)"),
-                                       seed: seed, scenes: scenes, threads: threads)
-        let staging = try StagingDirectory(target: reportPath, force: force)
-        do {
-            try report(bundle: bundle, modelPath: modelPath, pipeline: pipeline, data: data, qpetrPath: qpetrPath, into: staging.path)
-        } catch {
-            staging.discard()
-            throw error
-        }
-        try staging.commit()
-        print("report: \((reportPath as NSString).appendingPathComponent("index.html"))")
-        StandardError.line(String(format: "demo: done in %.0f s", DetectionPipeline.now() - started))
-    }
-
-    /// Detection, scores, pictures and the INT8 validation in `reportDirectory`; the summary on stdout.
-    private func report(bundle: ModelBundle, modelPath: String, pipeline: DetectionPipeline, data: String, qpetrPath: String,
-                        into reportDirectory: String) throws {
-        let tables = try NuScenesTables(dataroot: data, version: DemoSet.version)
-        let split = SyntheticSetWriter.validationSplit
-        let tokens = try tables.sampleTokens(inSplit: split)
-        let pictured = Set(tokens.prefix(pictures))
-        StandardError.line("demo: \(modelPath) on \(data) split \(split) (\(tokens.count) samples)")
-        let detections = try DetectionRun.run(pipeline: pipeline, tables: tables, tokens: tokens, skipBad: false,
-                                              label: "demo: detect", keepFrames: pictured)
-        let resultsPath = (reportDirectory as NSString).appendingPathComponent("results_fp32.json")
-        try ResultsWriter.write(detections.results, to: resultsPath)
-        let inputs = try EvaluationInputs(dataroot: data, version: DemoSet.version, split: split, resultsPath: resultsPath)
-        let summary = DetectionEvaluation.evaluate(groundTruth: inputs.groundTruth, predictions: inputs.predictions, meta: inputs.meta)
-        try summary.write(to: (reportDirectory as NSString).appendingPathComponent("metrics_fp32.json"))
-
-        let reader = try pipeline.reader(tables: tables)
-        var galleries: [String] = []
-        for (index, token) in tokens.prefix(pictures).enumerated() {
-            guard let frame = detections.frames[token] else { continue }
-            let directory = (reportDirectory as NSString).appendingPathComponent("sample-\(index + 1)")
-            try DemoPictures.write(sample: try reader.sample(token), frame: frame, classNames: pipeline.classNames, to: directory)
-            galleries.append("sample-\(index + 1)/index.html")
-        }
-
-        var validation: ValidationSummary?
-        if !skipInt8 {
-            validation = try DemoValidation.run(model: qpetrPath, data: data, version: DemoSet.version, split: split,
-                                                calibrationSamples: calibrationSamples, diagnosisSamples: diagnosisSamples, threads: threads,
-                                                out: (reportDirectory as NSString).appendingPathComponent("validation"))
-        }
-        let stages = pipeline.stages.medianMilliseconds
-        try DemoIndex.write(to: (reportDirectory as NSString).appendingPathComponent("index.html"), model: modelPath,
-                            summary: summary, stages: stages, galleries: galleries, validation: validation)
-        print("Onboard demo — \(bundle.config["source"] as? String ?? "PETR") (\(modelPath))")
-        print(EvalCommand.report(summary))
-        print(String(format: "latency: %.1f ms per frame (6 cameras, %d threads): ", stages["total"] ?? 0, threads)
-              + DetectionStages.names.map { String(format: "%@ %.1f", $0, stages[$0] ?? 0) }.joined(separator: ", "))
-        if let validation { print(validation.text) }
-    }
-}
-
-/// The demo's held-out synthetic set: made once, reused when it is already there.
-enum DemoSet {
-    static let version = "v1.0-synth"
-    static let rig = "demo-6cam"
-
-    static func prepare(directory: String, seed: UInt64, scenes: Int, threads: Int) throws -> String {
-        var options = SyntheticSetOptions(scenes: scenes, samplesPerScene: 2, seed: seed, version: version)
-        options.threads = threads
-        try SyntheticSetCache.prepare(directory: directory, rig: rig, options: options, label: "demo")
-        return directory
+        var request = Demo.Request()
+        (request.model, request.qpetrModel, request.work, request.seed, request.scenes) = (model, qpetrModel, work, seed, scenes)
+        (request.pictures, request.calibrationSamples, request.diagnosisSamples) = (pictures, calibrationSamples, diagnosisSamples)
+        (request.skipInt8, request.threads, request.force) = (skipInt8, threads, force)
+        let outcome = try Demo.run(request)
+        print(outcome.summary)
+        print("report: \(outcome.indexPath)")
+        ProgressLog.standardError.line(String(format: "demo: done in %.0f s", DetectionPipeline.now() - started))
     }
 }

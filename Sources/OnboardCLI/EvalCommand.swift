@@ -1,7 +1,5 @@
 import ArgumentParser
-import Foundation
-import OnboardCore
-import OnboardEval
+import OnboardKit
 
 /// `onboard eval`: nuScenes detection metrics of a results file, equal to the official devkit's.
 struct EvalCommand: ParsableCommand {
@@ -26,36 +24,15 @@ struct EvalCommand: ParsableCommand {
         // Load and validate everything first, so a user error is the only line on stderr.
         let inputs = try EvaluationInputs(dataroot: data, version: version, split: split, resultsPath: results)
         try OutputPath.checkFile(out, inputs: [.init("--data", data), .init("--results", results)])
-        StandardError.line("eval: split \(split): \(inputs.groundTruth.sampleTokens.count) samples, "
+        ProgressLog.standardError.line("eval: split \(split): \(inputs.groundTruth.sampleTokens.count) samples, "
             + "\(inputs.groundTruth.boxes.count) ground-truth boxes, \(inputs.predictions.count) predicted boxes")
         if inputs.samplesOutsideSplit > 0 {
-            StandardError.line("eval: note: \(inputs.samplesOutsideSplit) samples of \(results) are outside custom split \(split) and left out, as the devkit does")
+            ProgressLog.standardError.line("eval: note: \(inputs.samplesOutsideSplit) samples of \(results) are outside custom split \(split) and left out, as the devkit does")
         }
         let summary = DetectionEvaluation.evaluate(groundTruth: inputs.groundTruth, predictions: inputs.predictions,
                                                    meta: inputs.meta)
         try summary.write(to: out)
-        StandardError.line("eval: wrote \(out)")
-        print(Self.report(summary))
-    }
-
-    /// The devkit's printed summary: headline figures, then one row per class.
-    static func report(_ summary: MetricsSummary) -> String {
-        func f(_ value: Double?) -> String { value.map { String(format: "%.4f", $0) } ?? "nan" }
-        let errors = summary.tpErrors
-        var lines = ["mAP: \(f(summary.meanAP))"]
-        for (metric, label) in zip(DetectionConstants.tpMetricNames, ["mATE", "mASE", "mAOE", "mAVE", "mAAE"]) {
-            lines.append("\(label): \(f(errors[metric]))")
-        }
-        lines.append("NDS: \(f(summary.ndScore))")
-        lines.append("")
-        lines.append(["Object Class".padding(toLength: 20, withPad: " ", startingAt: 0), "AP", "ATE", "ASE", "AOE", "AVE", "AAE"]
-            .joined(separator: "\t"))
-        let meanDist = summary.meanDistAPs
-        for name in summary.config.classNames {
-            let row = [meanDist[name]] + DetectionConstants.tpMetricNames.map { summary.labelTPErrors[name]?[$0] }
-            lines.append(([name.padding(toLength: 20, withPad: " ", startingAt: 0)]
-                + row.map { $0.map { String(format: "%.3f", $0) } ?? "nan" }).joined(separator: "\t"))
-        }
-        return lines.joined(separator: "\n")
+        ProgressLog.standardError.line("eval: wrote \(out)")
+        print(summary.devkitText)
     }
 }

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
-import OnboardCore
-import OnboardModels
+import OnboardKit
 
 struct InspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import OnboardCore
+import OnboardKit
 
 /// The `onboard` command line.
 public struct Onboard: ParsableCommand {
@@ -20,7 +20,7 @@ public struct Onboard: ParsableCommand {
             Foundation.exit(0)
         } catch let error as OnboardError {
             Temporaries.settle()
-            StandardError.line("onboard: \(error.description)")
+            ProgressLog.standardError.line("onboard: \(error.description)")
             Foundation.exit(1)
         } catch let error as ExitCode {
             Temporaries.settle()
@@ -33,26 +33,11 @@ public struct Onboard: ParsableCommand {
                 Foundation.exit(0)
             }
             let message = fullMessage(for: error).split(separator: "\n").first.map(String.init) ?? "invalid usage"
-            StandardError.line("onboard: \(message.replacingOccurrences(of: "Error: ", with: "")) (see 'onboard --help')")
+            ProgressLog.standardError.line("onboard: \(message.replacingOccurrences(of: "Error: ", with: "")) (see 'onboard --help')")
             Foundation.exit(2)
         }
     }
 }
 
-/// Lines for humans on stderr (progress, warnings, errors).
-enum StandardError {
-    static func line(_ text: String) {
-        FileHandle.standardError.write(Data((text + "\n").utf8))
-    }
-
-    /// "label: done/total" on one line, refreshed in place on a terminal.
-    static func progress(_ label: String, _ done: Int, _ total: Int) {
-        let terminal = isatty(FileHandle.standardError.fileDescriptor) != 0
-        let text = "\(label): \(done)/\(total)"
-        if terminal {
-            FileHandle.standardError.write(Data(("\r" + text + (done == total ? "\n" : "")).utf8))
-        } else if done == total || done % max(1, total / 10) == 0 {
-            line(text)
-        }
-    }
-}
+/// Precisions parse from their names (`--precision int8`).
+extension Precision: ExpressibleByArgument {}

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
-import OnboardCore
-import OnboardSensors
+import OnboardKit
 
 /// Decodes and preprocesses a camera set as PETR's test pipeline does; times it with --iterations.
 struct PreprocessCommand: ParsableCommand {

@@ -1,8 +1,5 @@
 import ArgumentParser
-import Foundation
-import OnboardCore
-import OnboardGraph
-import OnboardModels
+import OnboardKit
 
 /// `onboard profile`: per-op latency and memory timeline of a model, its peak memory, and whether it fits
 /// a board's memory budget.
@@ -19,7 +16,7 @@ struct ProfileCommand: ParsableCommand {
             """)
 
     @Option(help: "Model bundle directory.") var model: String
-    @Option(help: "Numeric precision.") var precision: BenchCommand.Precision = .fp32
+    @Option(help: "Numeric precision.") var precision: Precision = .fp32
     @Option(help: "Board profile: a YAML file, or a name in Configs/boards/.") var board: String?
     @Option(help: "Worker threads (default: the board's cores, at most this machine's; else all cores).") var threads: Int?
     @Option(help: "Profiled runs; op times are medians over them.") var runs: Int = 10
@@ -33,50 +30,9 @@ struct ProfileCommand: ParsableCommand {
     }
 
     func run() throws {
-        // Files first, so a bad board or bundle is reported before any work.
-        let boardProfile = try board.map(BoardProfile.resolve)
-        let bundle = try ModelBundle(directory: model)
-        let threadCount = threads ?? min(boardProfile?.cpuCores ?? Parallel.coreCount, Parallel.coreCount)
-        let target = try BenchTarget(bundle: bundle, precision: precision, batch: 1, threads: threadCount)
-        let inputs = SynthesizedInputs.gaussian(for: bundle, batch: 1)
-        let measured = try OpTimeline.measure(target, inputs: inputs, runs: runs, warmup: warmup)
-        let report = ProfileReport(
-            model: model, precision: precision.rawValue, threads: threadCount, runs: runs, board: boardProfile,
-            ops: measured.ops, weightsBytes: target.weightBytes, activationPeakBytes: target.memoryPlan.arenaBytes,
-            scratchBytes: target.memoryPlan.scratchBytes, peakRSSBytes: ProcessStats.peakResidentBytes,
-            medianMs: measured.medianMs)
+        var request = Profiling.Request(model: model)
+        (request.precision, request.board, request.threads, request.runs, request.warmup) = (precision, board, threads, runs, warmup)
+        let report = try Profiling.run(request)
         print(json ? try report.jsonText() : report.table())
-    }
-}
-
-/// Per-op times (median over runs) joined with the memory plan's live bytes, in execution order.
-enum OpTimeline {
-    static func measure(
-        _ target: BenchTarget, inputs: [String: Tensor], runs: Int, warmup: Int
-    ) throws -> (ops: [ProfileReport.OpRow], medianMs: Double) {
-        let graph = target.graph
-        let plan = target.memoryPlan
-        for _ in 0..<warmup { _ = try target.run(inputs) }
-        let profiler = Profiler()
-        target.attach(profiler)
-        var secondsByNode: [String: [Double]] = [:]
-        var totals: [Double] = []
-        for _ in 0..<runs {
-            profiler.reset()
-            let start = ProcessStats.seconds()
-            _ = try target.run(inputs)
-            totals.append((ProcessStats.seconds() - start) * 1000)
-            for record in profiler.records { secondsByNode[record.node, default: []].append(record.seconds) }
-        }
-        guard plan.liveBytesPerNode.count == graph.nodes.count else {
-            throw OnboardError.model(item: "memory plan", reason: "\(plan.liveBytesPerNode.count) live sizes for \(graph.nodes.count) nodes")
-        }
-        let ops = graph.nodes.enumerated().map { index, node in
-            let live = plan.liveBytesPerNode[index]
-            let ms = (secondsByNode[node.name].map { TimingSummary($0).median } ?? 0) * 1000
-            return ProfileReport.OpRow(name: node.name, kind: node.op.kind, ms: ms, liveBytes: live,
-                                       totalBytes: live + target.weightBytes)
-        }
-        return (ops, TimingSummary(totals).median)
     }
 }

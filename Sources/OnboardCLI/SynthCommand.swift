@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
-import OnboardCore
-import OnboardSensors
+import OnboardKit
 
 struct SynthCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -28,11 +27,11 @@ struct SynthCommand: ParsableCommand {
     }
 
     func run() throws {
-        let rigPath = CameraRig.resolve(rig, root: (try? Resources.root()) ?? ".")
+        let rigPath = CameraRig.resolve(rig, root: (try? KitResources.root()) ?? ".")
         let cameraRig = try CameraRig(path: rigPath)
         var options = SyntheticSetOptions(scenes: scenes, samplesPerScene: samplesPerScene, seed: seed, version: version)
         options.threads = threads
-        let summary = try SyntheticSetWriter.write(rig: cameraRig, options: options, to: out) { StandardError.line($0) }
+        let summary = try SyntheticSetWriter.write(rig: cameraRig, options: options, to: out) { ProgressLog.standardError.line($0) }
         print("wrote \(out): \(scenes) scenes, \(summary.samples) samples, \(summary.images) images, "
               + "\(summary.annotations) annotations (version \(version), splits \(SyntheticSetWriter.trainSplit)/\(SyntheticSetWriter.validationSplit))")
     }

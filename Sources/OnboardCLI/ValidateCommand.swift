@@ -1,7 +1,5 @@
 import ArgumentParser
-import Foundation
-import OnboardCore
-import OnboardEval
+import OnboardKit
 
 /// `onboard validate`: a PETR bundle in FP32 and INT8 on a camera set, with a report a person opens offline.
 struct ValidateCommand: ParsableCommand {
@@ -30,7 +28,8 @@ struct ValidateCommand: ParsableCommand {
     @Option(help: "Split of a recorded calibration set (default: one named like 'train', else every sample).")
     var calibrationSplit: String?
     @Option(help: "Use at most this many calibration samples (spread over a recorded split).") var calibrationSamples: Int?
-    @Option(help: "Quantization recipe (JSON; default Configs/recipes/int8-per-tensor.json).") var recipe: String?
+    @Option(help: "Quantization recipe (JSON; default: the recipe the bundle names, else Configs/recipes/int8-per-tensor.json).")
+    var recipe: String?
     @Option(help: "Worker threads (default: all cores).") var threads: Int = Parallel.coreCount
     @Option(help: "Samples of the evaluation split for the per-layer diagnosis.") var diagnosisSamples: Int = 2
     @Option(help: "Paired bootstrap replicates for the interval of the INT8 drop (0: none).") var bootstrap: Int = 200
@@ -45,37 +44,12 @@ struct ValidateCommand: ParsableCommand {
     }
 
     func run() throws {
-        let options = ValidationOptions(
-            model: model, data: data, version: version, split: split, calibration: calibration, calibrationSplit: calibrationSplit,
-            calibrationSamples: calibrationSamples, recipe: recipe, threads: threads, diagnosisSamples: diagnosisSamples,
-            bootstrapReplicates: bootstrap, out: out, force: force)
+        var options = ValidationOptions(model: model, data: data, calibration: calibration, out: out)
+        (options.version, options.split, options.calibrationSplit) = (version, split, calibrationSplit)
+        (options.calibrationSamples, options.recipe, options.threads) = (calibrationSamples, recipe, threads)
+        (options.diagnosisSamples, options.bootstrapReplicates, options.force) = (diagnosisSamples, bootstrap, force)
         let report = try ValidationRun.run(options)
-        StandardError.line("validate: wrote \(out)")
-        print(Self.summary(report, out: out))
-    }
-
-    /// The headline figures on stdout.
-    static func summary(_ report: ValidationReport, out: String) -> String {
-        func row(_ name: String, _ a: Double, _ b: Double, _ format: String) -> String {
-            String(format: "%-22@ FP32 \(format)  INT8 \(format)", name as NSString, a, b)
-        }
-        var lines = ["\(report.model) on \(report.dataset), split \(report.split) (\(report.sampleCount) samples)"]
-        if report.pseudoGroundTruth {
-            lines.append("no annotations: INT8 scored against the FP32 detections (pseudo ground truth)")
-        }
-        lines.append(row("mAP", report.fp32.meanAP, report.int8.meanAP, "%.4f"))
-        lines.append(row("NDS", report.fp32.ndScore, report.int8.ndScore, "%.4f"))
-        if let interval = report.dropInterval {
-            lines.append("drop interval          " + interval.text)
-        }
-        lines.append(row("latency ms/frame", report.latencyMs.fp32, report.latencyMs.int8, "%.2f"))
-        lines.append("weights                FP32 \(ByteCount.text(report.weightsBytes.fp32))  INT8 \(ByteCount.text(report.weightsBytes.int8))")
-        lines.append("peak RSS               FP32 \(ByteCount.text(report.peakMemoryBytes.fp32))  INT8 \(ByteCount.text(report.peakMemoryBytes.int8))")
-        if let best = report.suggestedExclusions.first {
-            lines.append(String(format: "best float exclusion   %@ (%+.2f dB)", best.op as NSString, best.gain))
-        }
-        lines.append("quantized bundle: \((out as NSString).appendingPathComponent(ValidationRun.int8Bundle))")
-        lines.append("report: \((out as NSString).appendingPathComponent("index.html"))")
-        return lines.joined(separator: "\n")
+        ProgressLog.standardError.line("validate: wrote \(out)")
+        print(report.headline(out: out))
     }
 }

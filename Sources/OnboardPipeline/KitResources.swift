@@ -3,8 +3,8 @@ import OnboardCore
 
 /// Finds the kit's shipped files (Configs/, Sensors/, Calibration/): $ONBOARD_HOME, else the
 /// current directory or one of its parents, else the source checkout this binary was built from.
-enum Resources {
-    static func root() throws -> String {
+public enum KitResources {
+    public static func root() throws -> String {
         let fileManager = FileManager.default
         func hasConfigs(_ dir: String) -> Bool {
             fileManager.fileExists(atPath: (dir as NSString).appendingPathComponent("Configs/models"))
@@ -20,7 +20,7 @@ enum Resources {
             if parent == dir || parent.isEmpty { break }
             dir = parent
         }
-        // Sources/OnboardCLI/Resources.swift -> checkout root.
+        // Sources/OnboardPipeline/KitResources.swift -> checkout root.
         let checkout = ((#filePath as NSString).deletingLastPathComponent as NSString)
             .deletingLastPathComponent
         let root = (checkout as NSString).deletingLastPathComponent
@@ -28,7 +28,7 @@ enum Resources {
         throw OnboardError.io(path: "Configs/models", reason: "not found: run from the Onboard checkout or set ONBOARD_HOME")
     }
 
-    static func path(_ relative: String) throws -> String {
+    public static func path(_ relative: String) throws -> String {
         (try root() as NSString).appendingPathComponent(relative)
     }
 }

@@ -89,9 +89,9 @@ final class OutputSafetyTests: XCTestCase {
         XCTAssertEqual(listing(directory), ["link.safetensors", "real.safetensors"])
 
         assertUserError(try Onboard.run(["run", "--model", model, "--inputs", real, "--out", real]),
-                        status: 1, contains: "--out is the --inputs input")
+                        status: 1, contains: "out is the inputs input")
         assertUserError(try Onboard.run(["run", "--model", model, "--inputs", real, "--out", "\(model)/model.safetensors"]),
-                        status: 1, contains: "--out lies inside the --model input")
+                        status: 1, contains: "out lies inside the model input")
         assertUserError(try Onboard.run(["delta", "apply", "--base", real, "--delta", "\(model)/inputs.safetensors", "--out", link]),
                         status: 1, contains: "--out is the --base input")
         assertUserError(try Onboard.run(["run", "--model", model, "--inputs", real, "--out", "/dev/null"]),
@@ -129,8 +129,8 @@ final class OutputSafetyTests: XCTestCase {
         let copy = "\(directory)/float"
         try FileManager.default.copyItem(atPath: model, toPath: copy)
         let before = snapshot(copy)
-        for (out, text) in [(copy, "--out is the --model input"), ("\(copy)/int8", "--out lies inside the --model input"),
-                            (directory, "--out holds the --model input"), (set, "--out is the --calibration input")] {
+        for (out, text) in [(copy, "out is the model input"), ("\(copy)/int8", "out lies inside the model input"),
+                            (directory, "out holds the model input"), (set, "out is the calibration input")] {
             assertUserError(try Onboard.run(["quantize", "--model", copy, "--calibration", set, "--out", out, "--force"]),
                             status: 1, contains: text)
         }

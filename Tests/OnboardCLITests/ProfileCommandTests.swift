@@ -150,7 +150,7 @@ final class ProfileCommandTests: XCTestCase {
             try SafeTensorsWriter.write([("pixel_values", random.gaussian([1, 3, 224, 224]))], to: "\(calibration)/\(i).safetensors")
         }
         assertUserError(try Onboard.run(["profile", "--model", model, "--precision", "int8", "--runs", "1"]),
-                        status: 1, contains: "--precision int8 needs a quantized bundle")
+                        status: 1, contains: "precision int8 needs a quantized bundle")
         let quantized = "\(directory)/int8"
         let quantize = try Onboard.run(["quantize", "--model", model, "--calibration", calibration, "--out", quantized, "--threads", "2"])
         XCTAssertEqual(quantize.status, 0, quantize.stderr)

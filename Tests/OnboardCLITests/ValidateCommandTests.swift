@@ -22,23 +22,11 @@ final class ValidateCommandTests: XCTestCase {
         shared = nil
     }
 
-    /// The vit_cpfpn_images fixture with 6 cameras (the demo rig's) and PETR's preprocessing settings.
-    static func makeBundle(_ directory: String) throws {
-        let fixture = TestPaths.fixture("petr/vit_cpfpn_images")
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        try FileManager.default.copyItem(atPath: "\(fixture)/model.safetensors", toPath: "\(directory)/model.safetensors")
-        let data = try XCTUnwrap(FileManager.default.contents(atPath: "\(fixture)/config.json"))
-        var config = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any])
-        config["num_cameras"] = 6
-        config["preprocess"] = ["mean": [103.530, 116.280, 123.675], "std": [57.375, 57.120, 58.395], "to_rgb": false]
-        try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: "\(directory)/config.json"))
-    }
-
     func setup() throws -> Setup {
         if let shared = Self.shared { return shared }
         let root = TestPaths.temporaryDirectory("cli-validate")
         let model = "\(root)/petr", data = "\(root)/set", report = "\(root)/report"
-        try Self.makeBundle(model)
+        try makeSixCameraPETRBundle(model)
         let synth = try Onboard.run(["synth", "--out", data, "--scenes", "2", "--samples-per-scene", "2", "--seed", "3",
                                      "--rig", "demo-6cam", "--threads", "2"])
         XCTAssertEqual(synth.status, 0, synth.stderr)
@@ -243,7 +231,7 @@ final class ValidateCommandTests: XCTestCase {
         assertUserError(try validate(extra: ["--split", "nosuch"]), status: 1, contains: "nosuch: no such split")
         assertUserError(try validate(extra: ["--calibration-samples", "0"]), status: 2, contains: "--calibration-samples must be >= 1")
         assertUserError(try Onboard.run(["validate", "--model", s.model, "--data", s.data, "--calibration", s.data, "--out", "\(s.data)/report"]),
-                        status: 1, contains: "--out lies inside the --data input")
+                        status: 1, contains: "out lies inside the data input")
         XCTAssertFalse(FileManager.default.fileExists(atPath: out))
         // An existing directory that is not a report is never replaced.
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
@@ -264,7 +252,7 @@ final class ValidateCommandTests: XCTestCase {
         assertUserError(try Onboard.run(["preprocess", "--images", "\(s.data)/\(image)", "--out", out]),
                         status: 1, contains: "\(out): is a directory; name a file to write")
         assertUserError(try Onboard.run(["detect", "--model", s.model, "--data", s.data, "--out", "\(s.data)/results.json"]),
-                        status: 1, contains: "--out lies inside the --data input")
+                        status: 1, contains: "out lies inside the data input")
         XCTAssertEqual(listing(out), ["inner"])
         XCTAssertFalse(FileManager.default.fileExists(atPath: "\(s.data)/results.json"))
     }

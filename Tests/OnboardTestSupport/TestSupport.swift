@@ -72,3 +72,19 @@ public func copyBundle(from source: String, to directory: String,
     try SafeTensorsWriter.write(tensors, to: "\(directory)/model.safetensors")
     return directory
 }
+
+/// The petr/vit_cpfpn_images fixture (ViT backbone + CPFPN, random weights) as a camera detector
+/// for the demo's 6-camera rig, with PETR's preprocessing settings; `edit` changes its config.
+public func makeSixCameraPETRBundle(_ directory: String, edit: (inout [String: Any]) -> Void = { _ in }) throws {
+    let fixture = TestPaths.fixture("petr/vit_cpfpn_images")
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    try FileManager.default.copyItem(atPath: "\(fixture)/model.safetensors", toPath: "\(directory)/model.safetensors")
+    let data = try Data(contentsOf: URL(fileURLWithPath: "\(fixture)/config.json"))
+    guard var config = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+        throw OnboardError.format(path: "\(fixture)/config.json", item: nil, reason: "not a JSON object")
+    }
+    config["num_cameras"] = 6
+    config["preprocess"] = ["mean": [103.530, 116.280, 123.675], "std": [57.375, 57.120, 58.395], "to_rgb": false]
+    edit(&config)
+    try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: "\(directory)/config.json"))
+}

@@ -8,19 +8,19 @@ import Yams
 /// string), `cpu_cores`, `memory_budget_bytes` (what a model may use: RAM minus the OS reserve), and
 /// optionally `os_reserve_bytes` (then `memory_budget_bytes` must equal `ram_bytes - os_reserve_bytes`)
 /// and `notes`. Unknown fields are errors, so a misspelt one is not silently ignored.
-struct BoardProfile: Equatable, Encodable {
-    let name: String
-    let vendorDoc: String
-    let ramBytes: Int
-    let cpu: String
-    let cpuCores: Int
-    let memoryBudgetBytes: Int
-    let osReserveBytes: Int?
-    let notes: String?
+public struct BoardProfile: Equatable, Encodable, Sendable {
+    public let name: String
+    public let vendorDoc: String
+    public let ramBytes: Int
+    public let cpu: String
+    public let cpuCores: Int
+    public let memoryBudgetBytes: Int
+    public let osReserveBytes: Int?
+    public let notes: String?
     /// The file it was read from.
-    let path: String
+    public let path: String
 
-    static let knownFields: Set<String> = [
+    public static let knownFields: Set<String> = [
         "name", "vendor_doc", "ram_bytes", "cpu", "cpu_cores", "memory_budget_bytes", "os_reserve_bytes", "notes",
     ]
 
@@ -31,10 +31,10 @@ struct BoardProfile: Equatable, Encodable {
 
     /// A board by file path (anything with a '/' or a .yaml/.yml suffix) or by the name of a file in
     /// the kit's `Configs/boards/`.
-    static func resolve(_ argument: String) throws -> BoardProfile {
+    public static func resolve(_ argument: String) throws -> BoardProfile {
         let isPath = argument.contains("/") || argument.hasSuffix(".yaml") || argument.hasSuffix(".yml")
         if isPath { return try load(path: argument) }
-        let path = try Resources.path("Configs/boards/\(argument).yaml")
+        let path = try KitResources.path("Configs/boards/\(argument).yaml")
         guard FileManager.default.fileExists(atPath: path) else {
             let directory = (path as NSString).deletingLastPathComponent
             let known = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
@@ -45,7 +45,7 @@ struct BoardProfile: Equatable, Encodable {
         return try load(path: path)
     }
 
-    static func load(path: String) throws -> BoardProfile {
+    public static func load(path: String) throws -> BoardProfile {
         let data = try InputFile.read(path, what: "board file")
         guard let text = String(data: data, encoding: .utf8) else {
             throw OnboardError.format(path: path, item: nil, reason: "not UTF-8 text")

@@ -2,12 +2,12 @@ import OnboardCore
 
 /// A bound on a YAML document's nesting, checked before parsing: the parser recurses once per
 /// level, so a file nested thousands of levels deep would overflow the stack.
-enum YAMLDepth {
-    static let maxDepth = 64
+public enum YAMLDepth {
+    public static let maxDepth = 64
 
     /// Throws if a flow collection (`[`, `{`) or a block (indentation, `- ` and `? ` markers) nests
     /// deeper than `maxDepth`; brackets inside quotes and comments do not count.
-    static func check(_ text: String, path: String) throws {
+    public static func check(_ text: String, path: String) throws {
         var flow = 0
         for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             func fail(_ what: String) -> OnboardError {

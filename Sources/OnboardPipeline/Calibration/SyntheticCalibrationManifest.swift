@@ -9,13 +9,13 @@ import OnboardSensors
 ///
 /// The set is rendered once (deterministically, `onboard synth`) into a cache directory and then
 /// used as any recorded set.
-struct SyntheticCalibrationManifest: Decodable {
-    struct Synth: Decodable {
-        var rig: String
-        var seed: UInt64
-        var scenes: Int
-        var samplesPerScene: Int
-        var version: String
+public struct SyntheticCalibrationManifest: Decodable, Sendable {
+    public struct Synth: Decodable, Sendable {
+        public var rig: String
+        public var seed: UInt64
+        public var scenes: Int
+        public var samplesPerScene: Int
+        public var version: String
 
         enum CodingKeys: String, CodingKey {
             case rig, seed, scenes, version
@@ -23,11 +23,11 @@ struct SyntheticCalibrationManifest: Decodable {
         }
     }
 
-    var synth: Synth
-    var split: String?
+    public var synth: Synth
+    public var split: String?
 
     /// The manifest at `path` when it is one of these (a JSON object with `synth`), else nil.
-    static func load(path: String) throws -> Self? {
+    public static func load(path: String) throws -> Self? {
         var isDirectory: ObjCBool = false
         guard path.hasSuffix(".json"), FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory),
               !isDirectory.boolValue else { return nil }
@@ -51,7 +51,7 @@ struct SyntheticCalibrationManifest: Decodable {
     }
 
     /// The rendered set's directory (rendered now if the cache does not hold it yet).
-    func materialize(manifest path: String, threads: Int) throws -> String {
+    public func materialize(manifest path: String, threads: Int, log: ProgressLog = .standardError) throws -> String {
         let cacheRoot = ProcessInfo.processInfo.environment["ONBOARD_CACHE"]
             ?? (NSTemporaryDirectory() as NSString).appendingPathComponent("onboard-cache")
         let name = "synth-\(synth.rig)-s\(synth.seed)-\(synth.scenes)x\(synth.samplesPerScene)"
@@ -60,7 +60,7 @@ struct SyntheticCalibrationManifest: Decodable {
         var options = SyntheticSetOptions(scenes: synth.scenes, samplesPerScene: synth.samplesPerScene, seed: synth.seed,
                                           version: synth.version)
         options.threads = threads
-        try SyntheticSetCache.prepare(directory: directory, rig: synth.rig, options: options, label: "calibration (\(path))")
+        try SyntheticSetCache.prepare(directory: directory, rig: synth.rig, options: options, label: "calibration (\(path))", log: log)
         return directory
     }
 }

@@ -1,22 +1,20 @@
 import Foundation
 import OnboardEval
 
-/// The demo's INT8 validation of the shipped Q-PETR: calibrated on the set of
+/// The demo's INT8 validation of the shipped Q-PETR with the recipe its bundle names (Q-PETR's:
+/// QANS, integer softmax and LayerNorm, per-tensor INT8): calibrated on the set of
 /// `Calibration/demo-synth-s11.json`, scored on the held-out set's validation split, report under `out`.
 enum DemoValidation {
     static func run(model: String, data: String, version: String, split: String, calibrationSamples: Int,
-                    diagnosisSamples: Int, threads: Int, out: String) throws -> ValidationSummary {
-        let calibration = try Resources.path("Calibration/demo-synth-s11.json")
+                    diagnosisSamples: Int, threads: Int, out: String, log: ProgressLog) throws -> ValidationSummary {
+        let calibration = try KitResources.path("Calibration/demo-synth-s11.json")
         var options = ValidationOptions(model: model, data: data, calibration: calibration, out: out)
         options.version = version
         options.split = split
         options.calibrationSamples = calibrationSamples
-        // Q-PETR's quantization: QANS (row max subtracted before the softmax input is quantized),
-        // integer softmax and LayerNorm; weights and activations per tensor.
-        options.recipe = try Resources.path("Configs/recipes/qpetr-int8.json")
         options.threads = threads
         options.diagnosisSamples = diagnosisSamples
-        let report = try ValidationRun.run(options)
+        let report = try ValidationRun.run(options, log: log)
         func percent(_ a: Double, _ b: Double) -> String {
             b == 0 ? "n/a" : String(format: "%+.1f %%", 100 * (a - b) / b)
         }

@@ -8,34 +8,40 @@ import OnboardSensors
 /// Camera sample -> PETR -> nuScenes submission boxes, with per-stage wall time: JPEG decode,
 /// preprocessing (resize, crop, normalise), backbone, position embedding (geometry + encoder),
 /// decoder (with branches) and post-processing (NMS-free decoding + export).
-final class DetectionPipeline {
-    let model: PETRModel
-    let preprocessing: PETRPreprocessing
-    let classNames: [String]
-    let threads: Int
+public final class DetectionPipeline {
+    public let model: PETRModel
+    public let preprocessing: PETRPreprocessing
+    public let classNames: [String]
+    public let threads: Int
     private let profiler = Profiler()
-    private(set) var stages = DetectionStages()
+    public private(set) var stages = DetectionStages()
     /// Per channel, pixel value -> input code, when the runner takes the image as codes (INT8):
     /// the same codes as normalising to float and quantizing, without the float image.
     private let imageCodeTables: [[UInt8]]?
 
-    struct Frame {
-        let boxes: [LidarBox]
-        let submission: [SubmissionBox]
-        let outputs: PETROutputs
+    /// One sample's detections.
+    public struct Frame {
+        public let boxes: [LidarBox]
+        /// The boxes in the global frame, as a nuScenes submission holds them.
+        public let submission: [SubmissionBox]
+        public let outputs: PETROutputs
     }
 
-    /// `quantized` runs the graph on the INT8 executor of that plan instead of FP32.
-    init(bundle: ModelBundle, threads: Int, executor: ((Graph) throws -> any GraphRunner)? = nil) throws {
+    /// A PETR bundle with a backbone and preprocess settings, run in `precision` (INT8 needs a
+    /// quantized bundle).
+    public convenience init(bundle: ModelBundle, precision: Precision = .fp32, threads: Int) throws {
+        try self.init(runners: try RunnerFactory(bundle: bundle, precision: precision, threads: threads))
+    }
+
+    public init(runners: RunnerFactory) throws {
+        let bundle = runners.bundle, threads = runners.threads
         guard case let .petr(config) = bundle.architecture else {
             throw OnboardError.format(path: bundle.configPath, item: "architecture", reason: "not a PETR bundle (architecture must be petr)")
         }
         let profiler = self.profiler
-        let make = executor ?? { graph in try FP32Executor(graph: graph, threads: threads) }
         model = try PETRModel(bundle: bundle, input: .images, threads: threads) { graph in
-            let runner = try make(graph)
-            if let fp32 = runner as? FP32Executor { fp32.profiler = profiler }
-            if let int8 = runner as? Int8Executor { int8.profiler = profiler }
+            let runner = try runners(graph)
+            runner.profiler = profiler
             return runner
         }
         let preprocessing = try Self.preprocessing(config, bundle: bundle)
@@ -46,9 +52,9 @@ final class DetectionPipeline {
     }
 
     /// Forgets the stage times of the frames run so far (a warm-up).
-    func resetStages() { stages = DetectionStages() }
+    public func resetStages() { stages = DetectionStages() }
 
-    static func preprocessing(_ config: PETRConfig, bundle: ModelBundle) throws -> PETRPreprocessing {
+    public static func preprocessing(_ config: PETRConfig, bundle: ModelBundle) throws -> PETRPreprocessing {
         guard let p = config.preprocess else {
             throw OnboardError.format(path: bundle.configPath, item: "preprocess", reason: "missing (mean, std, to_rgb are needed to read images)")
         }
@@ -58,12 +64,13 @@ final class DetectionPipeline {
         return preprocessing
     }
 
-    func reader(tables: NuScenesTables, skipBad: Bool = false) throws -> NuScenesSampleReader {
+    /// A reader of `tables` that decodes and checks samples for this model's input.
+    public func reader(tables: NuScenesTables, skipBad: Bool = false) throws -> NuScenesSampleReader {
         try NuScenesSampleReader(tables: tables, preprocessing: preprocessing, skipBad: skipBad)
     }
 
     /// The network inputs of one sample: images [N,3,H,W] and lidar2img [N,4,4].
-    func inputs(_ sample: CameraSample, timing: inout [String: Double]) throws -> [String: Tensor] {
+    public func inputs(_ sample: CameraSample, timing: inout [String: Double]) throws -> [String: Tensor] {
         let n = sample.cameras.count
         var decoded = [PETRPreprocessing.Decoded?](repeating: nil, count: n)
         let errors = ParallelErrors(count: n)
@@ -120,7 +127,8 @@ final class DetectionPipeline {
         return ["images": images, "lidar2img": lidar2img]
     }
 
-    func detect(_ sample: CameraSample, source: String) throws -> Frame {
+    /// Detections of one sample; `source` names it in errors.
+    public func detect(_ sample: CameraSample, source: String) throws -> Frame {
         var timing: [String: Double] = [:]
         let inputs = try self.inputs(sample, timing: &timing)
         profiler.reset()
@@ -139,7 +147,7 @@ final class DetectionPipeline {
         return Frame(boxes: boxes, submission: submission, outputs: outputs)
     }
 
-    static func lidarBoxes(_ d: PETRDetections) -> [LidarBox] {
+    public static func lidarBoxes(_ d: PETRDetections) -> [LidarBox] {
         (0..<d.count).map { k in
             let row = (0..<9).map { d.boxes.floatPointer[k * 9 + $0] }
             let label = Int(d.labels.rawPointer.assumingMemoryBound(to: Int32.self)[k])
@@ -147,5 +155,5 @@ final class DetectionPipeline {
         }
     }
 
-    static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) * 1e-9 }
+    public static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) * 1e-9 }
 }

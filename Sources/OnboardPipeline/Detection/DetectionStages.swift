@@ -2,15 +2,15 @@ import Foundation
 import OnboardGraph
 
 /// Per-frame wall time of the detection stages, accumulated over frames.
-struct DetectionStages {
-    static let names = ["decode", "preprocess", "backbone", "position_embedding", "decoder", "postprocess"]
+public struct DetectionStages: Sendable {
+    public static let names = ["decode", "preprocess", "backbone", "position_embedding", "decoder", "postprocess"]
 
-    private(set) var frames: [[String: Double]] = []
+    public private(set) var frames: [[String: Double]] = []
 
-    mutating func add(_ frame: [String: Double]) { frames.append(frame) }
+    public mutating func add(_ frame: [String: Double]) { frames.append(frame) }
 
     /// Median milliseconds per frame of each stage, and of the whole frame under "total".
-    var medianMilliseconds: [String: Double] {
+    public var medianMilliseconds: [String: Double] {
         var out: [String: Double] = [:]
         for name in Self.names + ["total"] {
             let values = frames.map { name == "total" ? $0.values.reduce(0, +) : $0[name, default: 0] }.sorted()
@@ -25,7 +25,7 @@ struct DetectionStages {
     /// `img_backbone.` / `img_neck.`, the position embedding (position encoder, QFPE, 3D sine
     /// adapter) and everything else of the head as decoder. The graph's own wall time is shared
     /// out in proportion, so that stages add up to the measured run.
-    static func graphStages(profile: Profiler, wallSeconds: Double) -> [String: Double] {
+    public static func graphStages(profile: Profiler, wallSeconds: Double) -> [String: Double] {
         var sums = ["backbone": 0.0, "position_embedding": 0.0, "decoder": 0.0]
         for record in profile.records {
             sums[stage(ofNode: record.node), default: 0] += record.seconds
@@ -35,7 +35,7 @@ struct DetectionStages {
         return sums.mapValues { $0 / total * wallSeconds }
     }
 
-    static func stage(ofNode name: String) -> String {
+    public static func stage(ofNode name: String) -> String {
         if name.hasPrefix("img_backbone") || name.hasPrefix("img_neck") { return "backbone" }
         for marker in ["position_encoder", "qfpe", "adapt_pos3d", "pos3d", "pos_embed", "coords3d"] where name.contains(marker) {
             return "position_embedding"

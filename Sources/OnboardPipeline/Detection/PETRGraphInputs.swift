@@ -7,7 +7,7 @@ import OnboardSensors
 /// [N,3,H,W] and `coords3d` [N, depth_num * 3, h, w], computed as `PETRModel.run` computes them.
 extension DetectionPipeline {
     /// The graph inputs of a recorded sample (decoded and preprocessed as detection does).
-    func graphInputs(_ sample: CameraSample) throws -> [String: Tensor] {
+    public func graphInputs(_ sample: CameraSample) throws -> [String: Tensor] {
         var timing: [String: Double] = [:]
         let inputs = try self.inputs(sample, timing: &timing)
         guard let images = inputs["images"], let lidar2img = inputs["lidar2img"] else {
@@ -18,18 +18,12 @@ extension DetectionPipeline {
 
     /// `images` as given and `coords3d` (the position-embedding input the head's `pe` asks for) from
     /// `lidar2img`; both must be finite.
-    static func graphInputs(images: Tensor, lidar2img: Tensor, model: PETRModel, source: String) throws -> [String: Tensor] {
-        try requireFinite(images, name: "images", source: source)
+    public static func graphInputs(images: Tensor, lidar2img: Tensor, model: PETRModel, source: String) throws -> [String: Tensor] {
+        try images.requireFinite(name: "images", source: source)
         let config = model.config
         let coords = try PETRGeometry.positionInput(head: config.head, imageSize: config.imageSize, featureSize: model.built.featureSize,
                                                     lidar2img: lidar2img, source: source, threads: model.threads)
-        try requireFinite(coords, name: "coords3d", source: source)
+        try coords.requireFinite(name: "coords3d", source: source)
         return ["images": images, "coords3d": coords]
-    }
-
-    static func requireFinite(_ tensor: Tensor, name: String, source: String) throws {
-        if let bad = tensor.withFloats({ $0.firstIndex { !$0.isFinite } }) {
-            throw OnboardError.format(path: source, item: name, reason: "element \(bad) is not finite")
-        }
     }
 }

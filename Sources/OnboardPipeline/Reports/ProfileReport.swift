@@ -2,39 +2,39 @@ import Foundation
 import OnboardCore
 
 /// What `onboard profile` measures; JSON keys are a contract (`onboard profile --json`).
-struct ProfileReport: Encodable {
-    struct OpRow: Encodable, Equatable {
-        let name: String
-        let kind: String
+public struct ProfileReport: Encodable, Sendable {
+    public struct OpRow: Encodable, Equatable, Sendable {
+        public let name: String
+        public let kind: String
         /// Median over the profiled runs.
-        let ms: Double
+        public let ms: Double
         /// Arena bytes live while the op runs (its inputs, its output and everything kept for later ops).
-        let liveBytes: Int
+        public let liveBytes: Int
         /// `liveBytes` plus the weights: the model's memory at that point of the run (scratch excluded).
-        let totalBytes: Int
+        public let totalBytes: Int
 
         enum CodingKeys: String, CodingKey { case name, kind, ms, liveBytes = "live_bytes", totalBytes = "total_bytes" }
     }
 
-    let model: String
-    let precision: String
-    let threads: Int
-    let runs: Int
-    let board: BoardProfile?
-    let ops: [OpRow]
-    let weightsBytes: Int
+    public let model: String
+    public let precision: String
+    public let threads: Int
+    public let runs: Int
+    public let board: BoardProfile?
+    public let ops: [OpRow]
+    public let weightsBytes: Int
     /// The planned arena (all activations, placed by liveness).
-    let activationPeakBytes: Int
-    let scratchBytes: Int
-    let peakRSSBytes: Int
+    public let activationPeakBytes: Int
+    public let scratchBytes: Int
+    public let peakRSSBytes: Int
     /// Median wall time of a whole run.
-    let medianMs: Double
+    public let medianMs: Double
 
     /// weights + planned activation peak + scratch.
-    var peakBytes: Int { weightsBytes + activationPeakBytes + scratchBytes }
+    public var peakBytes: Int { weightsBytes + activationPeakBytes + scratchBytes }
     /// Budget minus planned peak (negative when it does not fit); nil without a board.
-    var marginBytes: Int? { board.map { $0.memoryBudgetBytes - peakBytes } }
-    var fits: Bool? { marginBytes.map { $0 >= 0 } }
+    public var marginBytes: Int? { board.map { $0.memoryBudgetBytes - peakBytes } }
+    public var fits: Bool? { marginBytes.map { $0 >= 0 } }
 
     enum CodingKeys: String, CodingKey {
         case model, precision, threads, runs, board, ops
@@ -44,7 +44,7 @@ struct ProfileReport: Encodable {
     }
 
     /// Every key is always present; `board`, `fits` and `margin_bytes` are null without `--board`.
-    func encode(to encoder: Encoder) throws {
+    public func encode(to encoder: Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(model, forKey: .model)
         try container.encode(precision, forKey: .precision)
@@ -62,21 +62,21 @@ struct ProfileReport: Encodable {
         try container.encode(medianMs, forKey: .medianMs)
     }
 
-    func jsonText() throws -> String {
+    public func jsonText() throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return String(decoding: try encoder.encode(self), as: UTF8.self)
     }
 
     /// Bytes for people: GiB from 1 GiB up (board budgets), else as `bench` prints them.
-    static func size(_ bytes: Int) -> String {
+    public static func size(_ bytes: Int) -> String {
         let magnitude = abs(bytes)
         if magnitude >= 1 << 30 { return String(format: "%.2f GiB", Double(bytes) / 1073741824) }
         return bytes < 0 ? "-" + ByteCount.text(magnitude) : ByteCount.text(bytes)
     }
 
     /// The per-op table, then the summary.
-    func table() -> String {
+    public func table() -> String {
         func mib(_ bytes: Int) -> String {
             let text = String(format: "%.2f", Double(bytes) / 1048576)
             return String(repeating: " ", count: max(0, 12 - text.count)) + text

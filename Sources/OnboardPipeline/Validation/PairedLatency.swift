@@ -21,7 +21,7 @@ enum PairedLatency {
     /// Each sample `rounds` times per precision, in blocks of `blockFrames` samples, FP32 then INT8,
     /// after one untimed frame of each.
     static func measure(fp32: DetectionPipeline, int8: DetectionPipeline, samples timed: [CameraSample], rounds: Int = 2,
-                        label: String) throws -> Result {
+                        label: String, log: ProgressLog) throws -> Result {
         guard let first = timed.first else { return Result(fp32: [:], int8: [:], frames: 0) }
         for pipeline in [fp32, int8] {
             _ = try pipeline.detect(first, source: "sample \(first.token)")
@@ -36,7 +36,7 @@ enum PairedLatency {
                     for sample in block { _ = try pipeline.detect(sample, source: "sample \(sample.token)") }
                 }
                 done += block.count
-                StandardError.progress(label, done, frames)
+                log.progress(label, done, frames)
             }
         }
         return Result(fp32: fp32.stages.medianMilliseconds, int8: int8.stages.medianMilliseconds, frames: frames)

@@ -6,21 +6,22 @@ import OnboardSensors
 /// The calibration inputs of `onboard validate`: a recorded set (nuScenes layout; a training split by
 /// default) decoded as detection decodes it, or a calibration set of input `.safetensors` files
 /// (a directory or a manifest) holding `images` plus `coords3d` or `lidar2img`.
-struct ValidationCalibration {
+public struct ValidationCalibration {
     /// What the set is, for progress lines.
-    let description: String
-    let count: Int
+    public let description: String
+    public let count: Int
     /// The PETR graph's inputs (`images`, `coords3d`) of sample `i`, checked finite.
-    let sample: (Int) throws -> [String: Tensor]
+    public let sample: (Int) throws -> [String: Tensor]
 
     /// Opens the set and checks it has samples; nothing is decoded yet.
     /// - Parameters:
     ///   - version: the table version to use when the set has several (else the only one).
     ///   - split: the recorded set's split (default: a split named like "train", else every sample).
     ///   - limit: at most this many samples (spread evenly over a recorded split; the first ones of a file set).
-    static func open(path: String, version: String?, split: String?, limit: Int?, pipeline: DetectionPipeline) throws -> Self {
+    public static func open(path: String, version: String?, split: String?, limit: Int?, pipeline: DetectionPipeline,
+                     log: ProgressLog) throws -> Self {
         if let manifest = try SyntheticCalibrationManifest.load(path: path) {
-            let set = try manifest.materialize(manifest: path, threads: pipeline.threads)
+            let set = try manifest.materialize(manifest: path, threads: pipeline.threads, log: log)
             return try recorded(path: set, version: manifest.synth.version, split: split ?? manifest.split, limit: limit,
                                 pipeline: pipeline)
         }
@@ -32,7 +33,7 @@ struct ValidationCalibration {
             return try recorded(path: path, version: tablesVersion, split: split, limit: limit, pipeline: pipeline)
         }
         if split != nil {
-            throw OnboardError.invalidArgument("--calibration-split needs a recorded calibration set (\(path) is a set of input files)")
+            throw OnboardError.invalidArgument("a calibration split needs a recorded calibration set (\(path) is a set of input files)")
         }
         return try files(CalibrationSet(path: path), limit: limit, pipeline: pipeline)
     }
@@ -40,11 +41,8 @@ struct ValidationCalibration {
     /// `preferred` when `path/preferred` holds tables, else the only version directory with tables;
     /// nil when there is none (not a recorded set).
     static func recordedVersion(path: String, preferred: String?) throws -> String? {
-        func hasTables(_ name: String) -> Bool {
-            FileManager.default.fileExists(atPath: ((path as NSString).appendingPathComponent(name) as NSString).appendingPathComponent("sample.json"))
-        }
-        if let preferred, hasTables(preferred) { return preferred }
-        let candidates = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).filter(hasTables).sorted()
+        let candidates = NuScenesTables.versions(under: path)
+        if let preferred, candidates.contains(preferred) { return preferred }
         guard candidates.count <= 1 else {
             throw OnboardError.invalidArgument("\(path): several table versions (\(candidates.joined(separator: ", "))); the calibration set needs one")
         }
@@ -74,7 +72,7 @@ struct ValidationCalibration {
     }
 
     /// `count` items evenly spaced over `items` (neighbouring frames are nearly alike).
-    static func spread<T>(_ items: [T], count: Int) -> [T] {
+    public static func spread<T>(_ items: [T], count: Int) -> [T] {
         guard count < items.count, count > 0 else { return items }
         return (0..<count).map { items[$0 * items.count / count] }
     }

@@ -21,7 +21,7 @@ struct ValidationDiagnosis {
     ///   - inputs: graph inputs of the diagnosis samples (`images`, `coords3d`).
     ///   - candidates: how many of the worst isolated layers to try in float.
     static func run(reference: Graph, quantized: Graph, plan: QuantizationPlan, planSource: String,
-                    inputs: [[String: Tensor]], candidates: Int, threads: Int) throws -> Self {
+                    inputs: [[String: Tensor]], candidates: Int, threads: Int, log: ProgressLog) throws -> Self {
         guard !inputs.isEmpty else { return Self() }
         let executor = try Int8Executor(graph: quantized, plan: plan, threads: threads, planSource: planSource)
         var rows: [String: [QuantizationDiagnosis.TensorReport]] = [:]
@@ -29,7 +29,7 @@ struct ValidationDiagnosis {
             for row in try QuantizationDiagnosis.compare(reference: reference, quantized: executor, inputs: feed, threads: threads) {
                 rows[row.name, default: []].append(row)
             }
-            StandardError.progress("validate: per-layer diagnosis", i + 1, inputs.count)
+            log.progress("validate: per-layer diagnosis", i + 1, inputs.count)
         }
         var result = Self()
         result.layers = rows.values.compactMap { ValidationReport.LayerSQNR(merging: $0) }.sorted { $0.name < $1.name }
@@ -52,12 +52,11 @@ struct ValidationDiagnosis {
         for (index, candidate) in tried.enumerated() {
             let producers = nodeNamed[candidate.node]?.inputs.compactMap { producerOf[$0] } ?? []
             let group = producers + [candidate.node]
-            var variant = plan
-            variant.recipe.keepFloat.append(contentsOf: group)
-            let kept = try Int8Executor(graph: quantized, plan: variant, threads: threads, planSource: planSource)
+            let kept = try ExclusionTrial.executor(graph: quantized, plan: plan, keepingFloat: group, threads: threads,
+                                                   planSource: planSource, source: planSource)
             let sqnr = try outputSQNR(exact: exact, executor: kept, inputs: inputs)
             result.exclusions.append(ValidationReport.Exclusion(op: group.joined(separator: " + "), gain: QuantMetrics.reported(sqnr - result.outputSQNR), unit: .dB))
-            StandardError.progress("validate: exclusion trials", index + 1, tried.count)
+            log.progress("validate: exclusion trials", index + 1, tried.count)
         }
         // Largest gain first (NaN last), then by name.
         let key = { (e: ValidationReport.Exclusion) in e.gain.isNaN ? -Double.infinity : e.gain }

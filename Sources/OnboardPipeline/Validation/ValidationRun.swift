@@ -5,42 +5,14 @@ import OnboardGraph
 import OnboardModels
 import OnboardSensors
 
-/// What `onboard validate` (and `onboard demo`) asks of a validation.
-struct ValidationOptions {
-    var model: String
-    var data: String
-    /// Table version under `data` (default: the only one).
-    var version: String?
-    /// Evaluation split (default: a split named like "val", else every sample).
-    var split: String?
-    /// A recorded set directory, or a directory / manifest of input `.safetensors` files.
-    var calibration: String
-    /// The recorded calibration set's split (default: a split named like "train", else every sample).
-    var calibrationSplit: String?
-    var calibrationSamples: Int?
-    /// Recipe file (default: Configs/recipes/int8-per-tensor.json).
-    var recipe: String?
-    var threads: Int = Parallel.coreCount
-    /// Samples of the evaluation split the per-layer diagnosis runs on.
-    var diagnosisSamples = 2
-    /// Worst isolated layers tried in float for the suggested exclusions.
-    var exclusionCandidates = 3
-    /// Paired bootstrap replicates behind the drop's interval (0: none).
-    var bootstrapReplicates = 200
-    /// The report directory (replaced whole at the end).
-    var out: String
-    /// Replace `out` even when Onboard did not write it.
-    var force = false
-}
-
 /// FP32 vs INT8 on a camera set: calibrate, quantize (bundle in OUT/model-int8), detect in both
 /// precisions (OUT/results_fp32.json, results_int8.json), score, diagnose per layer, and write the
 /// report (OUT/report.json, report.md, index.html). Everything is written into a staging directory
 /// beside OUT that replaces it at the end; a failure leaves OUT as it was.
-enum ValidationRun {
-    static let int8Bundle = "model-int8"
-    static let fp32Results = "results_fp32.json"
-    static let int8Results = "results_int8.json"
+public struct ValidationRun {
+    public static let int8Bundle = "model-int8"
+    public static let fp32Results = "results_fp32.json"
+    public static let int8Results = "results_int8.json"
 
     /// What one precision's detection pass measured.
     struct Pass {
@@ -50,22 +22,27 @@ enum ValidationRun {
         var floatOps: [String] = []
     }
 
-    static func run(_ options: ValidationOptions) throws -> ValidationReport {
+    let options: ValidationOptions
+    let log: ProgressLog
+
+    public static func run(_ options: ValidationOptions, log: ProgressLog = .standardError) throws -> ValidationReport {
+        try ValidationRun(options: options, log: log).run()
+    }
+
+    func run() throws -> ValidationReport {
         // Inputs first: a wrong bundle, recipe or set is reported before any work.
         let bundle = try ModelBundle(directory: options.model)
-        try checkFloatPETR(bundle)
-        let recipePath = try options.recipe ?? Resources.path("Configs/recipes/int8-per-tensor.json")
-        let recipe = try QuantizationRecipe.load(path: recipePath)
-        let version = try DetectCommand.resolveVersion(data: options.data, version: options.version)
+        try Self.checkFloatPETR(bundle)
+        let recipe = try RecipeChoice(requested: options.recipe, bundle: bundle)
+        let version = try NuScenesTables.resolveVersion(dataroot: options.data, version: options.version)
         let tables = try NuScenesTables(dataroot: options.data, version: version)
-        let (splitName, tokens) = try evaluationSamples(tables, split: options.split)
-        try OutputPath.checkDirectory(options.out, inputs: [.init("--model", options.model), .init("--data", options.data),
-                                                            .init("--calibration", options.calibration)]
-                                      + (options.recipe.map { [.init("--recipe", $0)] } ?? []))
+        let (splitName, tokens) = try Self.evaluationSamples(tables, split: options.split)
+        try OutputPath.checkDirectory(options.out, option: "out", inputs: [.init("model", options.model), .init("data", options.data),
+                                                                           .init("calibration", options.calibration)]
+                                      + (options.recipe.map { [.init("recipe", $0)] } ?? []))
         let staging = try StagingDirectory(target: options.out, force: options.force)
         do {
-            let report = try measure(options, bundle: bundle, recipe: recipe, recipePath: recipePath, tables: tables,
-                                     split: splitName, tokens: tokens, staging: staging)
+            let report = try measure(bundle: bundle, recipe: recipe, tables: tables, split: splitName, tokens: tokens, staging: staging)
             try ValidationReportWriter.write(report, to: staging.path)
             try staging.commit()
             return report
@@ -98,23 +75,22 @@ enum ValidationRun {
         return ("all samples", tokens)
     }
 
-    static func measure(_ options: ValidationOptions, bundle: ModelBundle, recipe: QuantizationRecipe, recipePath: String,
-                        tables: NuScenesTables, split: String, tokens: [String], staging: StagingDirectory) throws -> ValidationReport {
-        let float = try floatPhase(options, bundle: bundle, recipe: recipe, recipePath: recipePath, tables: tables,
-                                   tokens: tokens, staging: staging)
-        let int8Path = staging.file(int8Bundle)
-        let int8 = try int8Phase(options, bundlePath: int8Path, tables: tables, tokens: tokens, staging: staging)
-        let latency = try latencyPhase(options, bundle: bundle, int8Path: int8Path, tables: tables, tokens: tokens)
-        StandardError.line("validate: scoring \(tokens.count) samples")
-        let scores = try ValidationScoring.score(tables: tables, sampleTokens: tokens, fp32Results: staging.file(fp32Results),
-                                                 int8Results: staging.file(int8Results),
-                                                 bootstrapReplicates: options.bootstrapReplicates)
-        StandardError.line("validate: per-layer diagnosis on \(float.diagnosisInputs.count) samples")
+    func measure(bundle: ModelBundle, recipe: RecipeChoice, tables: NuScenesTables, split: String, tokens: [String],
+                 staging: StagingDirectory) throws -> ValidationReport {
+        let float = try floatPhase(bundle: bundle, recipe: recipe, tables: tables, tokens: tokens, staging: staging)
+        let int8Path = staging.file(Self.int8Bundle)
         let quantizedBundle = try ModelBundle(directory: int8Path)
+        let int8 = try int8Phase(quantizedBundle, tables: tables, tokens: tokens, staging: staging)
+        let latency = try latencyPhase(bundle: bundle, quantized: quantizedBundle, tables: tables, tokens: tokens)
+        log.line("validate: scoring \(tokens.count) samples")
+        let scores = try ValidationScoring.score(tables: tables, sampleTokens: tokens, fp32Results: staging.file(Self.fp32Results),
+                                                 int8Results: staging.file(Self.int8Results),
+                                                 bootstrapReplicates: options.bootstrapReplicates, log: log)
+        log.line("validate: per-layer diagnosis on \(float.diagnosisInputs.count) samples")
         let diagnosis = try ValidationDiagnosis.run(
             reference: try bundle.graph(batch: 1), quantized: try quantizedBundle.graph(batch: 1), plan: float.plan,
             planSource: (int8Path as NSString).appendingPathComponent(QuantizedBundle.planFile), inputs: float.diagnosisInputs,
-            candidates: options.exclusionCandidates, threads: options.threads)
+            candidates: options.exclusionCandidates, threads: options.threads, log: log)
         func perStage(_ stages: [String: Double]) -> [String: Double] { stages.filter { $0.key != "total" } }
         return ValidationReport(
             model: options.model, dataset: "\(options.data) (\(tables.version))", split: split, sampleCount: tokens.count,
@@ -130,71 +106,53 @@ enum ValidationRun {
 
     /// Calibration, the quantized bundle, the diagnosis inputs and FP32 detection, all with the FP32
     /// pipeline (released on return, before the INT8 pass is measured).
-    static func floatPhase(_ options: ValidationOptions, bundle: ModelBundle, recipe: QuantizationRecipe, recipePath: String,
-                           tables: NuScenesTables, tokens: [String], staging: StagingDirectory)
+    func floatPhase(bundle: ModelBundle, recipe: RecipeChoice, tables: NuScenesTables, tokens: [String], staging: StagingDirectory)
         throws -> (plan: QuantizationPlan, diagnosisInputs: [[String: Tensor]], pass: Pass) {
         let pipeline = try DetectionPipeline(bundle: bundle, threads: options.threads)
         let graph = pipeline.model.built.graph
-        try recipe.validate(against: graph, source: recipePath)
+        try recipe.recipe.validate(against: graph, source: recipe.path)
         let calibration = try ValidationCalibration.open(
             path: options.calibration, version: options.version, split: options.calibrationSplit, limit: options.calibrationSamples,
-            pipeline: pipeline)
+            pipeline: pipeline, log: log)
         let diagnosisSamples = try pipeline.reader(tables: tables).samples(tokens: Array(tokens.prefix(options.diagnosisSamples))).samples
-        StandardError.line("validate: calibrating on \(calibration.count) samples of \(calibration.description) "
-            + "(\(recipe.observer.rawValue) observer)")
-        let plan = try Calibrator.calibrate(graph: graph, recipe: recipe, count: calibration.count, threads: options.threads,
-                                            sample: calibration.sample,
-                                            progress: { StandardError.progress("validate: calibration", $0, $1) })
-        try saveQuantized(bundle: bundle, graph: graph, plan: plan, threads: options.threads, to: staging.file(int8Bundle))
+        log.line("validate: \(recipe.description)")
+        log.line("validate: calibrating on \(calibration.count) samples of \(calibration.description) "
+            + "(\(recipe.recipe.observer.rawValue) observer)")
+        let plan = try Quantization.calibrate(graph: graph, recipe: recipe.recipe, count: calibration.count, threads: options.threads,
+                                              sample: calibration.sample, label: "validate: calibration", log: log)
+        let summary = try Quantization.save(bundle: bundle, graph: graph, plan: plan, threads: options.threads,
+                                            to: staging.file(Self.int8Bundle))
+        log.line("validate: quantized bundle: \(summary.text)")
         let diagnosisInputs = try diagnosisSamples.map { try pipeline.graphInputs($0) }
         let pass = try detect(pipeline, label: "validate: FP32 detection", tables: tables, tokens: tokens,
-                              results: staging.file(fp32Results))
+                              results: staging.file(Self.fp32Results))
         return (plan, diagnosisInputs, pass)
     }
 
-    static func saveQuantized(bundle: ModelBundle, graph: Graph, plan: QuantizationPlan, threads: Int, to path: String) throws {
-        let executor = try Int8Executor(graph: graph, plan: plan, threads: threads)
-        try QuantizedBundle.save(source: bundle, plan: plan, weights: executor.quantizedWeights(), to: path)
-        StandardError.line("validate: quantized bundle: \(executor.integerOps.count) integer ops, \(executor.floatOps.count) float ops, \(executor.precomputedOps.count) computed once from constants")
-    }
-
-    /// INT8 detection with the quantized bundle just written, as `onboard detect --precision int8` runs it.
-    static func int8Phase(_ options: ValidationOptions, bundlePath: String, tables: NuScenesTables, tokens: [String],
-                          staging: StagingDirectory) throws -> Pass {
-        let bundle = try ModelBundle(directory: bundlePath)
-        let executor = try DetectCommand.executor(bundle: bundle, precision: .int8, threads: options.threads)
-        let pipeline = try DetectionPipeline(bundle: bundle, threads: options.threads, executor: executor)
+    /// INT8 detection with the quantized bundle just written, as detection in int8 precision runs it.
+    func int8Phase(_ quantized: ModelBundle, tables: NuScenesTables, tokens: [String], staging: StagingDirectory) throws -> Pass {
+        let pipeline = try DetectionPipeline(bundle: quantized, precision: .int8, threads: options.threads)
         return try detect(pipeline, label: "validate: INT8 detection", tables: tables, tokens: tokens,
-                          results: staging.file(int8Results))
+                          results: staging.file(Self.int8Results))
     }
 
     /// FP32 and INT8 frames in turn on the first samples of the split (`PairedLatency`).
-    static func latencyPhase(_ options: ValidationOptions, bundle: ModelBundle, int8Path: String, tables: NuScenesTables,
-                             tokens: [String]) throws -> PairedLatency.Result {
+    func latencyPhase(bundle: ModelBundle, quantized: ModelBundle, tables: NuScenesTables, tokens: [String]) throws -> PairedLatency.Result {
         let fp32 = try DetectionPipeline(bundle: bundle, threads: options.threads)
-        let quantized = try ModelBundle(directory: int8Path)
-        let int8 = try DetectionPipeline(bundle: quantized, threads: options.threads,
-                                         executor: try DetectCommand.executor(bundle: quantized, precision: .int8, threads: options.threads))
+        let int8 = try DetectionPipeline(bundle: quantized, precision: .int8, threads: options.threads)
         let samples = try fp32.reader(tables: tables).samples(tokens: Array(tokens.prefix(PairedLatency.defaultSamples))).samples
-        return try PairedLatency.measure(fp32: fp32, int8: int8, samples: samples, label: "validate: latency, FP32 and INT8 in turn")
+        return try PairedLatency.measure(fp32: fp32, int8: int8, samples: samples, label: "validate: latency, FP32 and INT8 in turn",
+                                         log: log)
     }
 
     /// Detection over the split with the peak resident size measured from its start.
-    static func detect(_ pipeline: DetectionPipeline, label: String, tables: NuScenesTables, tokens: [String],
-                       results: String) throws -> Pass {
+    func detect(_ pipeline: DetectionPipeline, label: String, tables: NuScenesTables, tokens: [String], results: String) throws -> Pass {
         ProcessStats.resetPeak()
-        let output = try DetectionRun.run(pipeline: pipeline, tables: tables, tokens: tokens, skipBad: false, label: label)
+        let output = try DetectionRun.run(pipeline: pipeline, tables: tables, tokens: tokens, label: label, log: log)
         let peak = ProcessStats.peakResidentBytes
         try ResultsWriter.write(output.results, to: results)
-        var pass = Pass(peakRSS: peak, weightBytes: 0, activationBytes: 0)
-        if let int8 = pipeline.model.runner as? Int8Executor {
-            pass.weightBytes = int8.weightBytes
-            pass.activationBytes = int8.memoryPlan.arenaBytes
-            pass.floatOps = int8.floatOps
-        } else if let fp32 = pipeline.model.runner as? FP32Executor {
-            pass.weightBytes = fp32.plan.weightBytes
-            pass.activationBytes = fp32.plan.arenaBytes
-        }
-        return pass
+        let runner = pipeline.model.runner
+        return Pass(peakRSS: peak, weightBytes: runner.weightBytes, activationBytes: runner.memoryPlan.arenaBytes,
+                    floatOps: (runner as? Int8Executor)?.floatOps ?? [])
     }
 }

@@ -13,14 +13,14 @@ struct ValidationScoring {
     var dropInterval: DropInterval?
 
     static func score(tables: NuScenesTables, sampleTokens: [String], fp32Results: String, int8Results: String,
-                      bootstrapReplicates: Int) throws -> Self {
+                      bootstrapReplicates: Int, log: ProgressLog) throws -> Self {
         let fp32 = try ResultsReader.read(path: fp32Results)
         let int8 = try ResultsReader.read(path: int8Results)
         let fp32Boxes = try fp32.boxes(forSplit: sampleTokens, path: fp32Results)
         let int8Boxes = try int8.boxes(forSplit: sampleTokens, path: int8Results)
         func interval(_ truth: GroundTruth) -> DropInterval? {
             guard bootstrapReplicates > 0 else { return nil }
-            StandardError.line("validate: drop interval, \(bootstrapReplicates) paired bootstrap replicates")
+            log.line("validate: drop interval, \(bootstrapReplicates) paired bootstrap replicates")
             return DropInterval.bootstrap(groundTruth: truth, fp32: fp32Boxes, int8: int8Boxes, replicates: bootstrapReplicates)
         }
         guard PseudoGroundTruth.isUnannotated(tables: tables, sampleTokens: sampleTokens) else {

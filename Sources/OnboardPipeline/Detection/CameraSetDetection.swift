@@ -1,0 +1,50 @@
+import OnboardCore
+import OnboardEval
+import OnboardModels
+import OnboardSensors
+
+/// PETR detection over a recorded camera set (nuScenes layout), written as a nuScenes submission.
+public enum CameraSetDetection {
+    public struct Request {
+        /// PETR bundle directory.
+        public var model: String
+        /// nuScenes dataroot (holds VERSION/).
+        public var data: String
+        /// Table version (default: the only one under `data`).
+        public var version: String?
+        /// Split in VERSION/splits.json (default: every key-frame sample).
+        public var split: String?
+        public var precision: Precision = .fp32
+        public var threads: Int = Parallel.coreCount
+        /// Leave out samples with a broken table link or image (warned) instead of stopping.
+        public var skipBad = false
+        /// The results file (replaced atomically).
+        public var out: String
+
+        public init(model: String, data: String, out: String) {
+            self.model = model
+            self.data = data
+            self.out = out
+        }
+    }
+
+    public struct Summary {
+        public var samples: Int
+        public var boxes: Int
+        /// Median milliseconds per frame of each stage (`DetectionStages.names`) and of the frame ("total").
+        public var stageMs: [String: Double]
+    }
+
+    public static func run(_ request: Request, log: ProgressLog = .standardError) throws -> Summary {
+        let bundle = try ModelBundle(directory: request.model)
+        let pipeline = try DetectionPipeline(bundle: bundle, precision: request.precision, threads: request.threads)
+        let tables = try NuScenesTables(dataroot: request.data,
+                                        version: try NuScenesTables.resolveVersion(dataroot: request.data, version: request.version))
+        let tokens = try request.split.map { try tables.sampleTokens(inSplit: $0) }
+        try OutputPath.checkFile(request.out, option: "out", inputs: [.init("model", request.model), .init("data", request.data)])
+        let run = try DetectionRun.run(pipeline: pipeline, tables: tables, tokens: tokens, skipBad: request.skipBad,
+                                       label: "detect", log: log)
+        try ResultsWriter.write(run.results, to: request.out)
+        return Summary(samples: run.results.count, boxes: run.boxCount, stageMs: pipeline.stages.medianMilliseconds)
+    }
+}
