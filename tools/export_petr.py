@@ -299,8 +299,10 @@ def check_head_shapes(tensors: dict, config: dict) -> None:
         raise ExportError(f"checkpoint: has more decoder layers than the config's num_layers {h['num_layers']}")
 
 
-def export(checkpoint: str, config_path: str, out_dir: str, num_cameras: int = 6) -> dict:
+def export(checkpoint: str, config_path: str, out_dir: str, num_cameras: int = 6, recipe: str | None = None) -> dict:
     config = make_config(read_mmdet_config(config_path), num_cameras)
+    if recipe:
+        config["recipe"] = recipe
     ckpt = torch.load(checkpoint, map_location="cpu", weights_only=True)
     state = ckpt.get("state_dict", ckpt) if isinstance(ckpt, dict) else None
     if not isinstance(state, dict):
@@ -448,6 +450,8 @@ def main() -> None:
     parser.add_argument("config", nargs="?")
     parser.add_argument("out_dir", nargs="?")
     parser.add_argument("--num-cameras", type=int, default=6)
+    parser.add_argument("--recipe", help="the quantization recipe the model was made for (a name in Configs/recipes/, "
+                        "e.g. qpetr-int8); written to config.json, used by quantize and validate by default")
     parser.add_argument("--self-test", action="store_true", help="export a synthetic old-name checkpoint and check it")
     args = parser.parse_args()
     if args.self_test:
@@ -456,7 +460,7 @@ def main() -> None:
     if not (args.checkpoint and args.config and args.out_dir):
         parser.error("CHECKPOINT CONFIG OUT_DIR are required (or --self-test)")
     try:
-        export(args.checkpoint, args.config, args.out_dir, args.num_cameras)
+        export(args.checkpoint, args.config, args.out_dir, args.num_cameras, args.recipe)
     except ExportError as e:
         sys.exit(f"error: {e}")
 
