@@ -2,31 +2,7 @@ import Foundation
 import OnboardCore
 import OnboardQuant
 
-/// How to quantize a graph: read from a JSON recipe file (Configs/recipes/*.json).
-///
-///     {
-///       "observer": "minmax",            // minmax | ema | percentile | mse | kl | kl_relu | quantile
-///       "percentile": 99.99,             // for "percentile"
-///       "activations": "asymmetric",     // asymmetric (u8, zero point) | symmetric
-///       "consumer_clipping": true,       // asymmetric only: ranges read only by ReLU/GELU/SiLU/sigmoid tables
-///                                        // cut where those stop changing (see `ConsumerClipping`)
-///       "weights": "per_tensor",         // per_tensor | per_channel (symmetric int8)
-///       "weight_clip": "max",            // max | mse (clipping range with the least squared error)
-///       "requantization": "float",       // float multiplier | fixed_point (multiplier + shift)
-///       "keep_float": ["head"],          // node names that stay in float
-///       "keep_float_kinds": [],          // op kinds that stay in float (e.g. "matmul")
-///       "softmax_input": "plain",        // plain | stabilized (Q-PETR QANS: row max subtracted before quantizing)
-///       "softmax_clip": 15,              // stabilized only, optional: lower bound of the stabilized range
-///       "softmax": "float",              // float (island) | lut (integer, 256-entry exp table);
-///                                        // default lut when softmax_input is stabilized, else float
-///       "softmax_output": "normalized",  // normalized | deferred (lut only: e^(x - row max) in steps of
-///                                        // 1/255, the product with V divides by the row sum)
-///       "layernorm": "float",            // float (island) | integer (I-LLM DI-Norm)
-///       "graph_outputs": "quantized",    // quantized | float (outputs of integer Linears, alone or stacked
-///                                        // by a concat, written in f32 from the int32 accumulators)
-///       "fold_constant_addends": false   // Linear(x + constant) reads x, the constant joins its bias
-///                                        // per output element (see `ConstantAddendFolding`)
-///     }
+/// How to quantize a graph, read from a JSON recipe file; its keys are documented in docs/recipes.md.
 public struct QuantizationRecipe: Codable, Equatable, Sendable {
     public enum Granularity: String, Codable, Sendable { case perTensor = "per_tensor", perChannel = "per_channel" }
     public enum WeightClip: String, Codable, Sendable { case max, mse }
