@@ -47,7 +47,6 @@ public struct PETRGraph: Sendable {
 /// (camera, row, column) order.
 public enum PETRBuilder {
     public static let prefix = "pts_bbox_head"
-    public static let outputNames = ["cls_scores", "bbox_raw", "pos_embed", "memory"]
 
     public static func build(config: PETRConfig, weights: WeightStore, input: PETRInput,
                              threads: Int = Parallel.coreCount) throws -> PETRGraph {

@@ -120,11 +120,6 @@ public struct NuScenesTables: Sendable {
         keyFramesBySample[token]?[channel].map { sampleData.records[$0] }
     }
 
-    /// Channels with a key frame in the sample, sorted.
-    public func keyFrameChannels(ofSample token: String) -> [String] {
-        (keyFramesBySample[token] ?? [:]).keys.sorted()
-    }
-
     public func channel(ofSampleData data: NuScenesSampleData) -> String? {
         calibratedSensor[data.calibrated_sensor_token].flatMap { sensor[$0.sensor_token]?.channel }
     }
