@@ -157,7 +157,7 @@ final class FullSizeBackboneTests: XCTestCase {
         XCTAssertEqual(plain.parameterCount, 23_508_032)  // torch: sum of mmdet ResNet(depth=50).parameters()
         let plainPath = "\(directory)/r50.safetensors"
         try plain.write(to: plainPath)
-        let backbone = BackboneConfig(.resnet(ResNetConfig(depth: 50, outIndices: [3])))
+        let backbone = BackboneConfig(ResNetConfig(depth: 50, outIndices: [3]))
         let (graph, levels, map) = try build(backbone, nil, weights: plainPath, imageSize: [256, 704])
         XCTAssertEqual(levels.map { graph.info($0).shape }, [[1, 2048, 8, 22]])
         XCTAssertEqual(levels, [map])
@@ -176,7 +176,7 @@ final class FullSizeBackboneTests: XCTestCase {
         try checkpoint.write(to: path)
         let json = #"{"type": "resnet", "depth": 50, "out_indices": [2, 3], "style": "caffe", "stage_with_dcn": [false, false, true, true]}"#
         let backbone = try JSONDecoder().decode(BackboneConfig.self, from: Data(json.utf8))
-        let neck = NeckConfig(inChannels: [1024, 2048], outChannels: 256)
+        let neck = NeckConfig(CPFPNConfig(inChannels: [1024, 2048], outChannels: 256))
         try BackboneBuilder.validate(backbone: backbone, neck: neck, path: "config.json")
         let (graph, levels, map) = try build(backbone, neck, weights: path, imageSize: [512, 1408])
         XCTAssertEqual(levels.map { graph.info($0).shape }, [[1, 1024, 32, 88], [1, 2048, 16, 44]])
@@ -195,8 +195,8 @@ final class FullSizeBackboneTests: XCTestCase {
         let (checkpoint, backboneParameters) = voVNet99WithNeck()
         let path = "\(directory)/v99.safetensors"
         try checkpoint.write(to: path)
-        let backbone = BackboneConfig(.vovnet(VoVNetConfig(spec: "V-99-eSE", outFeatures: ["stage4", "stage5"])))
-        let neck = NeckConfig(inChannels: [768, 1024], outChannels: 256, numOuts: 2)
+        let backbone = BackboneConfig(VoVNetConfig(spec: "V-99-eSE", outFeatures: ["stage4", "stage5"]))
+        let neck = NeckConfig(CPFPNConfig(inChannels: [768, 1024], outChannels: 256, numOuts: 2))
         try BackboneBuilder.validate(backbone: backbone, neck: neck, path: "config.json")
         XCTAssertEqual(BackboneBuilder.featureChannels(backbone: backbone), [768, 1024])
         XCTAssertEqual(BackboneBuilder.featureStrides(backbone: backbone), [16, 32])

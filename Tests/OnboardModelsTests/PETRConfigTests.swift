@@ -25,7 +25,7 @@ final class PETRConfigTests: XCTestCase {
 
     func test_officialVoVNetConfig() throws {
         let b = try bundle(Self.vovnet800x320)
-        guard case let .petr(c) = b.architecture else { return XCTFail("not PETR") }
+        guard let c = b.model as? PETRConfig else { return XCTFail("not PETR") }
         XCTAssertEqual(c.head.sineFeatures, 128)  // the official hard-coded num_feats
         XCTAssertEqual(c.head.positionChannels, 192)
         XCTAssertEqual(c.featureSize, [20, 50])  // stride 16: 6000 tokens over 6 cameras
@@ -40,7 +40,7 @@ final class PETRConfigTests: XCTestCase {
 
     func test_officialResNetDCNConfig() throws {
         let b = try bundle(Self.r50dcnC5)
-        guard case let .petr(c) = b.architecture else { return XCTFail("not PETR") }
+        guard let c = b.model as? PETRConfig else { return XCTFail("not PETR") }
         XCTAssertNil(c.neck)
         XCTAssertEqual(c.head.inChannels, 2048)
         XCTAssertEqual(c.featureSize, [16, 44])  // stride 32 on 512x1408

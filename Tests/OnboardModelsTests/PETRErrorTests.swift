@@ -114,7 +114,7 @@ final class PETRErrorTests: XCTestCase {
 
     func test_badInputsAreNamed() throws {
         let bundle = try ModelBundle(directory: source)
-        guard case let .petr(config) = bundle.architecture else { return XCTFail("not PETR") }
+        guard let config = bundle.model as? PETRConfig else { return XCTFail("not PETR") }
         let inputs = try SafeTensorsFile(path: "\(source)/inputs.safetensors").allTensors()
         let model = try PETRModel(bundle: bundle, input: .features(height: 4, width: 8), threads: 1)
         func assertFails(_ tensors: [String: Tensor], _ text: String, line: UInt = #line) {

@@ -45,7 +45,7 @@ final class PETRFixtureTests: XCTestCase {
     func check(directory: String, threads: Int, file: StaticString = #filePath, line: UInt = #line) throws -> [String: Float] {
         let name = (directory as NSString).lastPathComponent
         let bundle = try ModelBundle(directory: directory)
-        guard case let .petr(config) = bundle.architecture else { XCTFail("\(name): not PETR"); return [:] }
+        guard let config = bundle.model as? PETRConfig else { XCTFail("\(name): not PETR"); return [:] }
         let inputs = try SafeTensorsFile(path: "\(directory)/inputs.safetensors").allTensors()
         let reference = try SafeTensorsFile(path: "\(directory)/reference.safetensors")
         let input = try PETRModel.input(for: inputs, config: config, source: name)

@@ -11,7 +11,7 @@ final class PETRInt8Tests: XCTestCase {
     func test_headRunsOnTheInt8Executor() throws {
         let directory = TestPaths.fixture("petr/tiny_lid")
         let bundle = try ModelBundle(directory: directory)
-        guard case let .petr(config) = bundle.architecture else { return XCTFail("not PETR") }
+        guard let config = bundle.model as? PETRConfig else { return XCTFail("not PETR") }
         let inputs = try SafeTensorsFile(path: "\(directory)/inputs.safetensors").allTensors()
         let fp32 = try PETRModel(bundle: bundle, input: .features(height: 4, width: 8), threads: 2)
         guard let lidar2img = inputs["lidar2img"] else { return XCTFail("no lidar2img") }

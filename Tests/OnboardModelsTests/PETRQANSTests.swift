@@ -21,7 +21,7 @@ final class PETRQANSTests: XCTestCase {
     func measure(_ recipe: QuantizationRecipe) throws -> Measured {
         let directory = TestPaths.fixture("petr/tiny_lid")
         let bundle = try ModelBundle(directory: directory)
-        guard case let .petr(config) = bundle.architecture else { throw OnboardError.model(item: "tiny_lid", reason: "not PETR") }
+        guard let config = bundle.model as? PETRConfig else { throw OnboardError.model(item: "tiny_lid", reason: "not PETR") }
         let inputs = try SafeTensorsFile(path: "\(directory)/inputs.safetensors").allTensors()
         let fp32 = try PETRModel(bundle: bundle, input: .features(height: 4, width: 8), threads: 2)
         let lidar2img = try XCTUnwrap(inputs["lidar2img"])

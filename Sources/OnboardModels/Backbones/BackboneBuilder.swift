@@ -24,40 +24,23 @@ public enum BackboneBuilder {
             }
             return (levels, levels[0])
         }
-        return (levels, try CPFPNBuilder.build(neck, levels, module: module, prefix: neckPrefix)[0])
+        return (levels, try neck.family.build(levels, module: module, prefix: neckPrefix)[0])
     }
 
     /// Every output feature of the backbone, in order (ResNet `out_indices`, VoVNet `out_features`).
     public static func features(backbone: BackboneConfig, images: ValueID, module: ModuleBuilder, prefix: String = backbonePrefix) throws -> [ValueID] {
-        switch backbone.spec {
-        case let .vit(c): return [try ViTFeatureBuilder.build(c, images, module: module, prefix: prefix)]
-        case let .resnet(c): return try ResNetBuilder.build(c, images, module: module, prefix: prefix)
-        case let .vovnet(c): return try VoVNetBuilder.build(c, images, module: module, prefix: prefix)
-        }
+        try backbone.family.buildFeatures(images, module: module, prefix: prefix)
     }
 
     /// Channels of each backbone output feature.
-    public static func featureChannels(backbone: BackboneConfig) -> [Int] {
-        switch backbone.spec {
-        case let .vit(c): return [c.embedDim]
-        case let .resnet(c): return c.outIndices.map(c.stageChannels)
-        case let .vovnet(c): return c.outFeatures.map(c.channels(of:))
-        }
-    }
+    public static func featureChannels(backbone: BackboneConfig) -> [Int] { backbone.family.featureChannels }
 
     /// Nominal stride of each backbone output feature (exact when the input size is a multiple of it).
-    public static func featureStrides(backbone: BackboneConfig) -> [Int] {
-        switch backbone.spec {
-        case let .vit(c): return [c.patchSize]
-        case let .resnet(c):
-            return c.outIndices.map { i in 4 * c.stageStrides.prefix(i + 1).reduce(1, *) }
-        case let .vovnet(c): return c.outFeatures.map(c.stride(of:))
-        }
-    }
+    public static func featureStrides(backbone: BackboneConfig) -> [Int] { backbone.family.featureStrides }
 
     /// Channels of `featureMap`.
     public static func outputChannels(backbone: BackboneConfig, neck: NeckConfig?) -> Int {
-        neck?.outChannels ?? featureChannels(backbone: backbone).first ?? 0
+        neck?.family.outChannels ?? featureChannels(backbone: backbone).first ?? 0
     }
 
     /// Nominal stride of `featureMap` (level 0).
@@ -67,11 +50,7 @@ public enum BackboneBuilder {
 
     /// Spatial size [h, w] of `featureMap` for an input of [height, width], exactly as the layers compute it.
     public static func featureSize(backbone: BackboneConfig, neck: NeckConfig?, imageSize: [Int]) -> [Int] {
-        switch backbone.spec {
-        case let .vit(c): return imageSize.map { $0 / c.patchSize }
-        case let .resnet(c): return imageSize.map { ResNetBuilder.extent($0, c, stage: c.outIndices[0]) }
-        case let .vovnet(c): return imageSize.map { VoVNetBuilder.extent($0, feature: c.outFeatures[0]) }
-        }
+        backbone.family.featureSize(imageSize: imageSize)
     }
 
     /// Checks each config and that they fit together (the neck's `in_channels` are the backbone's outputs).
@@ -80,9 +59,9 @@ public enum BackboneBuilder {
         let channels = featureChannels(backbone: backbone)
         if let neck {
             try neck.validate(path: path)
-            guard neck.inChannels == channels else {
+            guard neck.family.inChannels == channels else {
                 throw OnboardError.format(path: path, item: "neck.in_channels",
-                                          reason: "\(neck.inChannels) differ from the backbone's output channels \(channels)")
+                                          reason: "\(neck.family.inChannels) differ from the backbone's output channels \(channels)")
             }
         } else if channels.count != 1 {
             throw OnboardError.format(path: path, item: "neck", reason: "the backbone has \(channels.count) outputs: a neck is needed (or one output)")

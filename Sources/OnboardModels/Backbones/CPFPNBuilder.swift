@@ -6,7 +6,7 @@ import OnboardGraph
 /// (3x3, padding 1, bias) on level 0 only. Returns level 0 and the other laterals; the
 /// parameter-free extra levels (`num_outs` > levels: max pools) are not built (nothing uses them).
 enum CPFPNBuilder {
-    static func build(_ c: NeckConfig, _ levels: [ValueID], module m: ModuleBuilder, prefix: String) throws -> [ValueID] {
+    static func build(_ c: CPFPNConfig, _ levels: [ValueID], module m: ModuleBuilder, prefix: String) throws -> [ValueID] {
         let g = m.graph
         let channels = levels.map { g.shape($0)[1] }
         guard channels == c.inChannels else {

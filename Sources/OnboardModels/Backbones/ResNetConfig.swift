@@ -1,4 +1,5 @@
 import OnboardCore
+import OnboardGraph
 
 /// An mmdet ResNet (v2 naming: conv1/bn1, layer{i}.{j}.conv{k}/bn{k}, downsample.{0,1}) with
 /// frozen batch norms, folded into the convolutions when the graph is built.
@@ -127,5 +128,17 @@ public struct ResNetConfig: Codable, Sendable, Equatable {
                 throw fail("deform_groups", "\(deformGroups) does not divide stage \(i + 1)'s \(baseChannels << i) channels")
             }
         }
+    }
+}
+
+extension ResNetConfig: BackboneFamily {
+    public static let configName = "resnet"
+    public var imageChannels: Int { inChannels }
+    public var featureChannels: [Int] { outIndices.map(stageChannels) }
+    public var featureStrides: [Int] { outIndices.map { i in 4 * stageStrides.prefix(i + 1).reduce(1, *) } }
+    public func featureSize(imageSize: [Int]) -> [Int] { imageSize.map { ResNetBuilder.extent($0, self, stage: outIndices[0]) } }
+
+    public func buildFeatures(_ images: ValueID, module: ModuleBuilder, prefix: String) throws -> [ValueID] {
+        try ResNetBuilder.build(self, images, module: module, prefix: prefix)
     }
 }

@@ -1,4 +1,5 @@
 import OnboardCore
+import OnboardGraph
 
 /// A timm ViT used as a feature backbone (no class token, position embedding for the exact
 /// patch grid of the input, output = final norm tokens as a map [N, D, h, w]).
@@ -56,5 +57,17 @@ public struct ViTFeatureConfig: Codable, Sendable, Equatable {
         guard layerNormEps.isFinite, layerNormEps > 0 else { throw fail("layer_norm_eps", "must be a finite number > 0") }
         try MemoryLimit.requireAllocatable([embedDim, inChans, patchSize, patchSize], item: "backbone.patch_size", path: path)
         try MemoryLimit.requireAllocatable([mlpHiddenDim, embedDim], item: "backbone.mlp_hidden_dim", path: path)
+    }
+}
+
+extension ViTFeatureConfig: BackboneFamily {
+    public static let configName = "vit"
+    public var imageChannels: Int { inChans }
+    public var featureChannels: [Int] { [embedDim] }
+    public var featureStrides: [Int] { [patchSize] }
+    public func featureSize(imageSize: [Int]) -> [Int] { imageSize.map { $0 / patchSize } }
+
+    public func buildFeatures(_ images: ValueID, module: ModuleBuilder, prefix: String) throws -> [ValueID] {
+        [try ViTFeatureBuilder.build(self, images, module: module, prefix: prefix)]
     }
 }

@@ -1,4 +1,5 @@
 import OnboardCore
+import OnboardGraph
 
 /// The VoVNet of PETR (`VoVNetCP`): a named spec ("V-99-eSE", ...) or `"spec": "custom"` with
 /// every stage field given.
@@ -128,5 +129,17 @@ public struct VoVNetConfig: Codable, Sendable, Equatable {
         }
         guard inChannels > 0 else { throw fail("in_channels", "must be > 0") }
         guard bnEps > 0 else { throw fail("bn_eps", "must be > 0") }
+    }
+}
+
+extension VoVNetConfig: BackboneFamily {
+    public static let configName = "vovnet"
+    public var imageChannels: Int { inChannels }
+    public var featureChannels: [Int] { outFeatures.map(channels(of:)) }
+    public var featureStrides: [Int] { outFeatures.map(stride(of:)) }
+    public func featureSize(imageSize: [Int]) -> [Int] { imageSize.map { VoVNetBuilder.extent($0, feature: outFeatures[0]) } }
+
+    public func buildFeatures(_ images: ValueID, module: ModuleBuilder, prefix: String) throws -> [ValueID] {
+        try VoVNetBuilder.build(self, images, module: module, prefix: prefix)
     }
 }

@@ -268,14 +268,7 @@ public struct PETRConfig: Codable, Sendable, Equatable {
     }
 
     /// Channels of the images the backbone takes.
-    public var imageChannels: Int {
-        switch backbone?.spec {
-        case let .vit(c)?: return c.inChans
-        case let .resnet(c)?: return c.inChannels
-        case let .vovnet(c)?: return c.inChannels
-        case nil: return 3
-        }
-    }
+    public var imageChannels: Int { backbone?.family.imageChannels ?? 3 }
 
     /// [h, w] of the feature map the head gets from images; nil without a backbone.
     public var featureSize: [Int]? {

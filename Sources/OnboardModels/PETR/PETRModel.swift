@@ -40,11 +40,10 @@ public final class PETRModel {
     ///   - executor: makes the runner for the graph (default FP32 with `threads` workers).
     public convenience init(bundle: ModelBundle, input: PETRInput, threads: Int = Parallel.coreCount,
                             executor: ((Graph) throws -> any GraphRunner)? = nil) throws {
-        guard case let .petr(config) = bundle.architecture else {
+        guard let config = bundle.model as? PETRConfig else {
             throw OnboardError.invalidArgument("\(bundle.directory): not a PETR bundle")
         }
-        let weights = WeightStore(file: try SafeTensorsFile(path: bundle.weightsPath))
-        try self.init(config: config, weights: weights, input: input, threads: threads, executor: executor)
+        try self.init(config: config, weights: try bundle.weights(), input: input, threads: threads, executor: executor)
     }
 
     public init(config: PETRConfig, weights: WeightStore, input: PETRInput, threads: Int = Parallel.coreCount,

@@ -11,7 +11,7 @@ public enum BundleRun {
         let tensors = file.allTensors()
         let runners = try RunnerFactory(bundle: bundle, precision: precision, threads: threads)
         let outputs: [String: Tensor]
-        if case let .petr(config) = bundle.architecture {
+        if let config = bundle.model as? PETRConfig {
             let input = try PETRModel.input(for: tensors, config: config, source: inputs)
             outputs = try PETRModel(bundle: bundle, input: input, threads: threads) { try runners($0) }.run(tensors, source: inputs).named
         } else {

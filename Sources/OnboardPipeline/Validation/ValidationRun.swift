@@ -53,7 +53,7 @@ public struct ValidationRun {
     }
 
     static func checkFloatPETR(_ bundle: ModelBundle) throws {
-        guard case let .petr(config) = bundle.architecture else {
+        guard let config = bundle.model as? PETRConfig else {
             throw OnboardError.invalidArgument("\(bundle.directory): not a PETR bundle (validate runs PETR detectors)")
         }
         guard config.backbone != nil else {

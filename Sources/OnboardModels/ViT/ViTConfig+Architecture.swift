@@ -1,0 +1,32 @@
+import Foundation
+import OnboardCore
+import OnboardGraph
+
+extension ViTConfig: ModelArchitecture {
+    public static let configName = "vit"
+
+    public static func load(_ data: Data, path: String) throws -> ViTConfig {
+        let config = try JSONInput.decode(ViTConfig.self, from: data, path: path)
+        try config.validate(path: path)
+        return config
+    }
+
+    /// `pixel_values` [B, C, H, W].
+    public func inputShapes(batch: Int) -> [String: [Int]] {
+        ["pixel_values": [batch, inChans, imageSize[0], imageSize[1]]]
+    }
+
+    public func batchSize(for shapes: [String: [Int]], source: String) throws -> Int {
+        try leadingBatchSize(for: shapes, source: source)
+    }
+
+    public func graph(of bundle: ModelBundle, batch: Int, exposePreLogits: Bool) throws -> Graph {
+        guard batch >= 1 else { throw OnboardError.invalidArgument("\(bundle.directory): batch \(batch) must be >= 1") }
+        do {
+            try requireAllocatable(batch: batch, path: bundle.configPath)
+        } catch let OnboardError.format(_, item, reason) {
+            throw OnboardError.invalidArgument("\(bundle.directory): batch \(batch): \(item ?? "input"): \(reason)")
+        }
+        return try ViTBuilder.build(config: self, weights: try bundle.weights(), batch: batch, exposePreLogits: exposePreLogits)
+    }
+}
