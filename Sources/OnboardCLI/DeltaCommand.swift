@@ -23,7 +23,7 @@ struct DeltaCommand: ParsableCommand {
         }
 
         func run() throws {
-            try OutputPath.checkFile(out, inputs: [.init("--base", base), .init("--finetuned", finetuned)])
+            try OutputPath.checkFile(out, option: "--out", inputs: [.init("--base", base), .init("--finetuned", finetuned)])
             let report = try DeltaFile.compress(base: base, finetuned: finetuned, ratio: ratio, out: out)
             if json {
                 print(try jsonLine(report))
@@ -48,7 +48,7 @@ struct DeltaCommand: ParsableCommand {
         @Flag(help: "Print the result as one JSON object.") var json = false
 
         func run() throws {
-            try OutputPath.checkFile(out, inputs: [.init("--base", base), .init("--delta", delta)])
+            try OutputPath.checkFile(out, option: "--out", inputs: [.init("--base", base), .init("--delta", delta)])
             let report = try DeltaFile.apply(base: base, delta: delta, out: out)
             if json {
                 print(try jsonLine(report))

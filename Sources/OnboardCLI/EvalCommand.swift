@@ -23,7 +23,7 @@ struct EvalCommand: ParsableCommand {
     func run() throws {
         // Load and validate everything first, so a user error is the only line on stderr.
         let inputs = try EvaluationInputs(dataroot: data, version: version, split: split, resultsPath: results)
-        try OutputPath.checkFile(out, inputs: [.init("--data", data), .init("--results", results)])
+        try OutputPath.checkFile(out, option: "--out", inputs: [.init("--data", data), .init("--results", results)])
         ProgressLog.standardError.line("eval: split \(split): \(inputs.groundTruth.sampleTokens.count) samples, "
             + "\(inputs.groundTruth.boxes.count) ground-truth boxes, \(inputs.predictions.count) predicted boxes")
         if inputs.samplesOutsideSplit > 0 {

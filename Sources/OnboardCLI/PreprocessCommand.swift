@@ -31,7 +31,7 @@ struct PreprocessCommand: ParsableCommand {
 
     func run() throws {
         guard let (width, height) = parsedSize else { throw ValidationError("--size must be WxH") }
-        if let out { try OutputPath.checkFile(out, inputs: images.map { .init("--images", $0) }) }
+        if let out { try OutputPath.checkFile(out, option: "--out", inputs: images.map { .init("--images", $0) }) }
         var preprocessing = PETRPreprocessing.vovnet800x320
         preprocessing.width = width
         preprocessing.height = height

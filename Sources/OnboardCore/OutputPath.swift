@@ -4,7 +4,7 @@ import Foundation
 /// replaced, the link stays); a dangling link, a device, FIFO or socket is refused; an output may
 /// not be, lie inside, or (for a directory) hold one of the run's inputs.
 public enum OutputPath {
-    /// An input of the run, named by its option (`--model`) for the error.
+    /// An input of the run, named for the error as the caller names it (`model`, `--model`).
     public struct Input {
         public var option: String
         public var path: String
@@ -44,7 +44,7 @@ public enum OutputPath {
     }
 
     /// Checks a file output: writable as a file, and not one of the inputs or inside one.
-    public static func checkFile(_ path: String, option: String = "--out", inputs: [Input]) throws {
+    public static func checkFile(_ path: String, option: String, inputs: [Input]) throws {
         let target = canonical(try file(path))
         for input in inputs {
             let source = canonical(input.path)
@@ -55,7 +55,7 @@ public enum OutputPath {
     }
 
     /// Checks a directory output: not one of the inputs, inside one, or holding one.
-    public static func checkDirectory(_ path: String, option: String = "--out", inputs: [Input]) throws {
+    public static func checkDirectory(_ path: String, option: String, inputs: [Input]) throws {
         let target = canonical(try directory(path))
         for input in inputs {
             let source = canonical(input.path)

@@ -40,7 +40,7 @@ public struct StagingDirectory {
         guard !force, FileManager.default.fileExists(atPath: resolved) else { return resolved }
         guard OutputManifest.replaceable(resolved) else {
             throw OnboardError.io(path: target, reason: "holds files Onboard did not write (not listed in an \(OutputManifest.name)); "
-                + "refusing to replace it (--force replaces it)")
+                + "refusing to replace it unless forced")
         }
         return resolved
     }

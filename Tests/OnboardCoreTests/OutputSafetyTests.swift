@@ -156,14 +156,14 @@ final class StagingDirectoryTests: XCTestCase {
             return "accepted"
         }
         let input = [OutputPath.Input("--model", model)]
-        XCTAssertTrue(refusal { try OutputPath.checkDirectory(model + "/", inputs: input) }.contains("--out is the --model input"))
-        XCTAssertTrue(refusal { try OutputPath.checkDirectory("\(model)/sub/q", inputs: input) }.contains("--out lies inside the --model input"))
-        XCTAssertTrue(refusal { try OutputPath.checkDirectory(directory, inputs: input) }.contains("--out holds the --model input"))
-        XCTAssertTrue(refusal { try OutputPath.checkFile("\(model)/config.json", inputs: input) }.contains("lies inside the --model input"))
-        XCTAssertEqual(refusal { try OutputPath.checkDirectory("\(directory)/model-int8", inputs: input) }, "accepted")
+        XCTAssertTrue(refusal { try OutputPath.checkDirectory(model + "/", option: "--out", inputs: input) }.contains("--out is the --model input"))
+        XCTAssertTrue(refusal { try OutputPath.checkDirectory("\(model)/sub/q", option: "--out", inputs: input) }.contains("--out lies inside the --model input"))
+        XCTAssertTrue(refusal { try OutputPath.checkDirectory(directory, option: "--out", inputs: input) }.contains("--out holds the --model input"))
+        XCTAssertTrue(refusal { try OutputPath.checkFile("\(model)/config.json", option: "--out", inputs: input) }.contains("lies inside the --model input"))
+        XCTAssertEqual(refusal { try OutputPath.checkDirectory("\(directory)/model-int8", option: "--out", inputs: input) }, "accepted")
         // Through a link and a relative path to the same place.
         let link = "\(directory)/alias"
         try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: model)
-        XCTAssertTrue(refusal { try OutputPath.checkDirectory("\(link)/../model", inputs: [.init("--model", link)]) }.contains("is the --model input"))
+        XCTAssertTrue(refusal { try OutputPath.checkDirectory("\(link)/../model", option: "--out", inputs: [.init("--model", link)]) }.contains("is the --model input"))
     }
 }

@@ -25,7 +25,7 @@ extension PETRConfig: ModelArchitecture {
     /// Always 1 (one sample); throws unless the shapes are those of `inputShapes`.
     public func batchSize(for shapes: [String: [Int]], source: String) throws -> Int {
         guard backbone != nil else {
-            throw OnboardError.format(path: source, item: nil, reason: "this PETR bundle has no backbone: run it on features with lidar2img (onboard run)")
+            throw OnboardError.format(path: source, item: nil, reason: "this PETR bundle has no backbone: run it on features with lidar2img through PETRModel")
         }
         for (name, shape) in inputShapes(batch: 1).sorted(by: { $0.key < $1.key }) where shapes[name] != shape {
             throw OnboardError.format(path: source, item: name, reason: "shape \(shapes[name] ?? []), model expects \(shape)")
