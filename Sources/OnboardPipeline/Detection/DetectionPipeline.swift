@@ -27,7 +27,6 @@ public final class DetectionPipeline {
         public let outputs: PETROutputs
     }
 
-<<<<<<< HEAD:Sources/OnboardPipeline/Detection/DetectionPipeline.swift
     /// A PETR bundle with a backbone and preprocess settings, run in `precision` (INT8 needs a
     /// quantized bundle).
     public convenience init(bundle: ModelBundle, precision: Precision = .fp32, threads: Int) throws {
@@ -37,11 +36,6 @@ public final class DetectionPipeline {
     public init(runners: RunnerFactory) throws {
         let bundle = runners.bundle, threads = runners.threads
         guard let config = bundle.model as? PETRConfig else {
-=======
-    /// `quantized` runs the graph on the INT8 executor of that plan instead of FP32.
-    init(bundle: ModelBundle, threads: Int, executor: ((Graph) throws -> any GraphRunner)? = nil) throws {
-        guard let config = bundle.model as? PETRConfig else {
->>>>>>> 8a8802c (Models: architectures, backbones and necks registered under their config strings):Sources/OnboardCLI/DetectionPipeline.swift
             throw OnboardError.format(path: bundle.configPath, item: "architecture", reason: "not a PETR bundle (architecture must be petr)")
         }
         let profiler = self.profiler
