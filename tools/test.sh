@@ -7,6 +7,11 @@ tools/setup.sh
 tools/test-arm64.sh
 # The suite is XCTest; skipping the empty Swift Testing pass keeps its summary among the last lines.
 swift test --disable-swift-testing "$@"
+# The Swift example builds against this checkout as a package dependency and runs (detection and an
+# INT8 validation on a synthetic camera set, from Swift code).
+example_work=$(mktemp -d)
+trap 'rm -rf "$example_work"' EXIT
+(cd Examples/DetectAndValidate && swift run -c release DetectAndValidate "$example_work")
 # Hostile and faulty inputs on the built onboard, as a user would give them (one table, one line).
 python3 tools/hostile_inputs.py
 # Keeps the readers' fuzz targets building and running: a few seconds each on the committed seeds
