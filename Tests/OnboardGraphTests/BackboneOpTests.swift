@@ -66,9 +66,9 @@ final class BackboneOpTests: XCTestCase {
             }
         }
         // torch: 18 rows, kernel 3, stride 2 -> 9 with ceil_mode, 8 without.
-        XCTAssertEqual(MaxPool2dOp.outputExtent(18, kernel: 3, stride: 2, pad: 0, ceilMode: true), 9)
-        XCTAssertEqual(MaxPool2dOp.outputExtent(18, kernel: 3, stride: 2, pad: 0, ceilMode: false), 8)
-        XCTAssertEqual(MaxPool2dOp.outputExtent(4, kernel: 3, stride: 2, pad: 0, ceilMode: true), 2)
+        XCTAssertEqual(Pool2dParams.outputExtent(18, kernel: 3, stride: 2, padding: 0, ceilMode: true), 9)
+        XCTAssertEqual(Pool2dParams.outputExtent(18, kernel: 3, stride: 2, padding: 0, ceilMode: false), 8)
+        XCTAssertEqual(Pool2dParams.outputExtent(4, kernel: 3, stride: 2, padding: 0, ceilMode: true), 2)
     }
 
     func test_maxPoolPropagatesNaNAndRejectsBadParameters() throws {
@@ -216,8 +216,7 @@ final class BackboneOpTests: XCTestCase {
         ]
         for (index, (c, o, h, w, k, p, dg)) in cases.enumerated() {
             let x = random.gaussian([2, c, h, w])
-            let oh = Conv2dOp.outputExtent(h, kernel: k, stride: p.strideH, pad: p.padH, dilation: p.dilationH)
-            let ow = Conv2dOp.outputExtent(w, kernel: k, stride: p.strideW, pad: p.padW, dilation: p.dilationW)
+            let (oh, ow) = p.outputSize(height: h, width: w, kernelHeight: k, kernelWidth: k)
             let offset = random.gaussian([2, 2 * dg * k * k, oh, ow], scale: 1.5)  // some taps leave the image
             let mask = try Tensor(shape: [2, dg * k * k, oh, ow], values: random.floats(2 * dg * k * k * oh * ow).map { 1 / (1 + exp(-$0)) })
             let weight = random.gaussian([o, c / p.groups, k, k]), bias = random.gaussian([o])

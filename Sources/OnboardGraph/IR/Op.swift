@@ -1,5 +1,6 @@
-/// The closed set of graph operations. Each case's semantics, shape rule and FP32 kernel live
-/// in `Ops/<Name>.swift`.
+/// The closed set of graph operations. Each case's semantics, shape rule, FP32 kernel and scratch
+/// size, and its traits for quantization live in `Ops/<Name>.swift` (`OpDefinition`); a new case
+/// needs a line in `kind` and in `definition`, and the compiler asks for both.
 public enum Op: Sendable, Equatable {
     /// `y = x · Wᵀ + b`; inputs x [..., K], weight [N, K], optional bias [N].
     case linear
@@ -75,12 +76,42 @@ public enum Op: Sendable, Equatable {
     }
 
     /// Whether the output is a view of the first input (shares its memory).
-    public var isView: Bool {
-        if case .reshape = self { return true }
-        return false
+    public var isView: Bool { quantization.isView }
+
+    var quantization: QuantizationTraits { definition.quantization }
+
+    /// The op's shape rule, FP32 kernel, scratch size and quantization traits.
+    var definition: any OpDefinition {
+        switch self {
+        case .linear: return LinearOp()
+        case let .matmul(transposeB, alpha): return MatMulOp(transposeB: transposeB, alpha: alpha)
+        case let .conv2d(params): return Conv2dOp(params: params)
+        case let .layerNorm(epsilon): return LayerNormOp(epsilon: epsilon)
+        case let .gelu(approximate): return ActivationOp(.gelu(approximate: approximate))
+        case .relu: return ActivationOp(.relu)
+        case .sigmoid: return ActivationOp(.sigmoid)
+        case .silu: return ActivationOp(.silu)
+        case let .scale(factor): return ActivationOp(.scale(factor))
+        case .softmax: return SoftmaxOp()
+        case .add: return BinaryOp(.add)
+        case .sub: return BinaryOp(.sub)
+        case .mul: return BinaryOp(.mul)
+        case .div: return BinaryOp(.div)
+        case let .reshape(target): return ReshapeOp(target: target)
+        case let .permute(permutation): return PermuteOp(permutation: permutation)
+        case let .concat(axis): return ConcatOp(axis: axis)
+        case let .slice(axis, start, end, step): return SliceOp(axis: axis, start: start, end: end, step: step)
+        case .gather: return GatherOp()
+        case let .reduceMean(axis, keepDims): return ReduceMeanOp(axis: axis, keepDims: keepDims)
+        case let .maxPool2d(params): return MaxPool2dOp(params: params)
+        case let .upsampleNearest(height, width): return UpsampleNearestOp(height: height, width: width)
+        case .hardSigmoid: return HardSigmoidOp()
+        case let .deformConv2d(params, deformGroups): return DeformConv2dOp(params: params, deformGroups: deformGroups)
+        }
     }
 }
 
+/// Stride, padding, dilation and groups of a 2-D convolution (torch `Conv2d` semantics).
 public struct Conv2dParams: Sendable, Equatable {
     public var stride: (Int, Int) { (strideH, strideW) }
     public let strideH: Int, strideW: Int
@@ -104,6 +135,7 @@ public struct Conv2dParams: Sendable, Equatable {
     }
 }
 
+/// Kernel, stride, padding and ceil mode of a 2-D pooling (torch `MaxPool2d` semantics, dilation 1).
 public struct Pool2dParams: Sendable, Equatable {
     public let kernelH: Int, kernelW: Int
     public let strideH: Int, strideW: Int

@@ -1,7 +1,26 @@
 import OnboardCore
 
 /// NCHW convolution as im2col + GEMM per image and group (1x1 stride-1 convolutions skip im2col).
-enum Conv2dOp {
+struct Conv2dOp: OpDefinition {
+    let params: Conv2dParams
+
+    func outputInfo(_ check: ShapeCheck) throws -> ([Int], DType) {
+        try check.arity(2...3)
+        try check.float([0, 2])
+        try check.weight(1)
+        return (try Self.outputShape(check.shapes, params: params, fail: check.fail), .f32)
+    }
+
+    func scratchBytes(inputs: [[Int]], output: [Int], threads: Int) -> Int {
+        Self.scratchBytes(inputShapes: inputs, output: output, params: params)
+    }
+
+    func run(_ inputs: [Operand], _ output: Operand, _ context: KernelContext, node: String) {
+        Self.run(inputs, output, params: params, context)
+    }
+
+    var quantization: QuantizationTraits { QuantizationTraits(form: .integerKernel(.conv2d(params)), islandOnCodes: nil) }
+
     static func outputShape(_ s: [[Int]], params p: Conv2dParams, fail: (String) -> OnboardError) throws -> [Int] {
         let x = s[0], w = s[1]
         guard x.count == 4, w.count == 4 else { throw fail("input must be [B,C,H,W] and weight [O,C/g,kh,kw], got \(x) and \(w)") }
@@ -12,14 +31,9 @@ enum Conv2dOp {
             throw fail("stride and dilation must be >= 1, padding >= 0")
         }
         if s.count == 3, s[2] != [w[0]] { throw fail("bias must be [\(w[0])], got \(s[2])") }
-        let oh = outputExtent(x[2], kernel: w[2], stride: p.strideH, pad: p.padH, dilation: p.dilationH)
-        let ow = outputExtent(x[3], kernel: w[3], stride: p.strideW, pad: p.padW, dilation: p.dilationW)
+        let (oh, ow) = p.outputSize(height: x[2], width: x[3], kernelHeight: w[2], kernelWidth: w[3])
         guard oh >= 1, ow >= 1 else { throw fail("kernel \(w[2])x\(w[3]) larger than padded input \(x[2])x\(x[3])") }
         return [x[0], w[0], oh, ow]
-    }
-
-    static func outputExtent(_ size: Int, kernel: Int, stride: Int, pad: Int, dilation: Int) -> Int {
-        (size + 2 * pad - dilation * (kernel - 1) - 1) / stride + 1
     }
 
     static func isPointwise(_ w: [Int], _ p: Conv2dParams) -> Bool {
@@ -91,5 +105,21 @@ enum Conv2dOp {
                 }
             }
         }
+    }
+}
+
+extension Conv2dParams {
+    /// Output extent along one axis, as the graph's shape rule computes it:
+    /// `(size + 2·padding − dilation·(kernel − 1) − 1) / stride + 1` in Swift's truncating integer
+    /// division. torch's `Conv2d` agrees wherever the kernel fits the padded input.
+    public static func outputExtent(_ size: Int, kernel: Int, stride: Int, padding: Int, dilation: Int = 1) -> Int {
+        (size + 2 * padding - dilation * (kernel - 1) - 1) / stride + 1
+    }
+
+    /// Output height and width for an input of `height` x `width` and a kernel of
+    /// `kernelHeight` x `kernelWidth` under these parameters.
+    public func outputSize(height: Int, width: Int, kernelHeight: Int, kernelWidth: Int) -> (height: Int, width: Int) {
+        (Self.outputExtent(height, kernel: kernelHeight, stride: strideH, padding: padH, dilation: dilationH),
+         Self.outputExtent(width, kernel: kernelWidth, stride: strideW, padding: padW, dilation: dilationW))
     }
 }

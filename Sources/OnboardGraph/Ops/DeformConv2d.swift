@@ -3,7 +3,27 @@ import OnboardCore
 /// Modulated deformable convolution (DCNv2) as mmcv's `modulated_deform_conv2d` computes it:
 /// a deformable im2col (each tap sampled bilinearly at its offset position and multiplied by
 /// its mask; zero outside the image) followed by one GEMM per image and group.
-enum DeformConv2dOp {
+struct DeformConv2dOp: OpDefinition {
+    let params: Conv2dParams
+    let deformGroups: Int
+
+    func outputInfo(_ check: ShapeCheck) throws -> ([Int], DType) {
+        try check.arity(4...5)
+        try check.float([0, 1, 2, 4])
+        try check.weight(3)
+        return (try Self.outputShape(check.shapes, params: params, deformGroups: deformGroups, fail: check.fail), .f32)
+    }
+
+    func scratchBytes(inputs: [[Int]], output: [Int], threads: Int) -> Int {
+        Self.scratchBytes(inputShapes: inputs, output: output, params: params)
+    }
+
+    func run(_ inputs: [Operand], _ output: Operand, _ context: KernelContext, node: String) {
+        Self.run(inputs, output, params: params, deformGroups: deformGroups, context)
+    }
+
+    var quantization: QuantizationTraits { .floatIsland }
+
     static func outputShape(_ s: [[Int]], params p: Conv2dParams, deformGroups: Int, fail: (String) -> OnboardError) throws -> [Int] {
         let out = try Conv2dOp.outputShape([s[0], s[3]] + (s.count == 5 ? [s[4]] : []), params: p, fail: fail)
         let x = s[0], w = s[3]

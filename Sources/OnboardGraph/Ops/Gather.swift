@@ -1,8 +1,21 @@
 import OnboardCore
 
 /// Embedding lookup: rows of a [V, D] table by integer index; an index outside the table throws.
-enum GatherOp {
-    static func run(_ inputs: [Operand], _ output: Operand, node: String) throws {
+struct GatherOp: OpDefinition {
+    func outputInfo(_ check: ShapeCheck) throws -> ([Int], DType) {
+        try check.arity(2...2)
+        try check.float(0..<1)
+        let (shapes, inputs) = (check.shapes, check.inputs)
+        guard shapes[0].count == 2 else { throw check.fail("table must be rank 2, got \(shapes[0])") }
+        guard inputs[1].dtype == .i32 || inputs[1].dtype == .i64 else { throw check.fail("indices must be i32 or i64") }
+        return (shapes[1] + [shapes[0][1]], .f32)
+    }
+
+    func scratchBytes(inputs: [[Int]], output: [Int], threads: Int) -> Int { 0 }
+
+    var quantization: QuantizationTraits { .floatIsland }
+
+    func run(_ inputs: [Operand], _ output: Operand, _ context: KernelContext, node: String) throws {
         let table = inputs[0], indices = inputs[1]
         let rows = table.shape[0], width = table.shape[1]
         for i in 0..<indices.count {

@@ -1,7 +1,15 @@
 import OnboardCore
 
 /// `relu6(x + 3) / 6` element-wise, the same float operations as torch's `F.relu6(x + 3.0) / 6.0`.
-enum HardSigmoidOp {
+struct HardSigmoidOp: OpDefinition {
+    func outputInfo(_ check: ShapeCheck) throws -> ([Int], DType) { try check.unaryElementwise() }
+
+    func scratchBytes(inputs: [[Int]], output: [Int], threads: Int) -> Int { 0 }
+
+    func run(_ inputs: [Operand], _ output: Operand, _ context: KernelContext, node: String) { Self.run(inputs, output, context) }
+
+    var quantization: QuantizationTraits { QuantizationTraits(form: .floatIsland, islandOnCodes: .unaryTable(saturates: true)) }
+
     static func run(_ inputs: [Operand], _ output: Operand, _ context: KernelContext) {
         let x = inputs[0].floats, y = output.floats
         Parallel.forRanges(count: output.count, threads: context.threads, grain: 4096) { range in

@@ -2,7 +2,20 @@ import OnboardCore
 
 /// `y = x · Wᵀ + b` over the last axis; b is [N] (per output column) or of the output's shape
 /// (per output element, e.g. a constant addend folded in by `ConstantAddendFolding`).
-enum LinearOp {
+struct LinearOp: OpDefinition {
+    func outputInfo(_ check: ShapeCheck) throws -> ([Int], DType) {
+        try check.arity(2...3)
+        try check.float([0, 2])
+        try check.weight(1)
+        return (try Self.outputShape(check.shapes, fail: check.fail), .f32)
+    }
+
+    func scratchBytes(inputs: [[Int]], output: [Int], threads: Int) -> Int { 0 }
+
+    func run(_ inputs: [Operand], _ output: Operand, _ context: KernelContext, node: String) { Self.run(inputs, output, context) }
+
+    var quantization: QuantizationTraits { QuantizationTraits(form: .integerKernel(.linear), islandOnCodes: nil) }
+
     static func outputShape(_ s: [[Int]], fail: (String) -> OnboardError) throws -> [Int] {
         guard let k = s[0].last, s[1].count == 2, s[1][1] == k else {
             throw fail("input \(s[0]) and weight \(s[1]) disagree: weight must be [N, \(s[0].last ?? 0)]")

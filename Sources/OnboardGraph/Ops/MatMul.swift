@@ -1,7 +1,28 @@
 import OnboardCore
 
 /// Batched `a · b` / `a · bᵀ` with one GEMM per batch item, items spread over threads.
-enum MatMulOp {
+struct MatMulOp: OpDefinition {
+    let transposeB: Bool
+    let alpha: Float
+
+    func outputInfo(_ check: ShapeCheck) throws -> ([Int], DType) {
+        try check.arity(2...2)
+        try check.float(0..<2)
+        return (try Self.outputShape(check.shapes, transposeB: transposeB, fail: check.fail), .f32)
+    }
+
+    func scratchBytes(inputs: [[Int]], output: [Int], threads: Int) -> Int {
+        Self.scratchBytes(inputShapes: inputs, transposeB: transposeB, threads: threads)
+    }
+
+    func run(_ inputs: [Operand], _ output: Operand, _ context: KernelContext, node: String) {
+        Self.run(inputs, output, transposeB: transposeB, alpha: alpha, context)
+    }
+
+    var quantization: QuantizationTraits {
+        QuantizationTraits(form: .integerKernel(.matmul(transposeB: transposeB, alpha: alpha)), islandOnCodes: nil)
+    }
+
     static func outputShape(_ s: [[Int]], transposeB: Bool, fail: (String) -> OnboardError) throws -> [Int] {
         let a = s[0], b = s[1]
         guard a.count >= 2, b.count >= 2 else { throw fail("operands need rank >= 2, got \(a) and \(b)") }

@@ -4,26 +4,33 @@ import OnboardCore
 /// counts as -inf), NaN propagates, `ceilMode` adds a last partial window that starts inside
 /// the image or its left padding. Works on f32 values and on u8 codes (the INT8 executor moves
 /// codes through it: with a positive scale the largest code is the largest value).
-enum MaxPool2dOp {
+struct MaxPool2dOp: OpDefinition {
+    let params: Pool2dParams
+
+    func outputInfo(_ check: ShapeCheck) throws -> ([Int], DType) {
+        try check.arity(1...1)
+        try check.float(0..<1)
+        return (try Self.outputShape(check.shapes[0], params: params, fail: check.fail), .f32)
+    }
+
+    func scratchBytes(inputs: [[Int]], output: [Int], threads: Int) -> Int { 0 }
+
+    func run(_ inputs: [Operand], _ output: Operand, _ context: KernelContext, node: String) {
+        Self.run(inputs[0], output, params: params, context)
+    }
+
+    /// The largest code of a window is its largest value (scales are positive).
+    var quantization: QuantizationTraits { .movesCodesOnly }
+
     static func outputShape(_ x: [Int], params p: Pool2dParams, fail: (String) -> OnboardError) throws -> [Int] {
         guard x.count == 4 else { throw fail("input must be [B,C,H,W], got \(x)") }
         guard p.kernelH >= 1, p.kernelW >= 1, p.strideH >= 1, p.strideW >= 1 else { throw fail("kernel and stride must be >= 1") }
         guard p.padH >= 0, p.padW >= 0, p.padH <= p.kernelH / 2, p.padW <= p.kernelW / 2 else {
             throw fail("padding (\(p.padH), \(p.padW)) must be between 0 and half the kernel (\(p.kernelH), \(p.kernelW))")
         }
-        let oh = outputExtent(x[2], kernel: p.kernelH, stride: p.strideH, pad: p.padH, ceilMode: p.ceilMode)
-        let ow = outputExtent(x[3], kernel: p.kernelW, stride: p.strideW, pad: p.padW, ceilMode: p.ceilMode)
+        let (oh, ow) = p.outputSize(height: x[2], width: x[3])
         guard oh >= 1, ow >= 1 else { throw fail("kernel \(p.kernelH)x\(p.kernelW) larger than padded input \(x[2])x\(x[3])") }
         return [x[0], x[1], oh, ow]
-    }
-
-    /// torch `pooling_output_shape`.
-    static func outputExtent(_ size: Int, kernel: Int, stride: Int, pad: Int, ceilMode: Bool) -> Int {
-        let span = size + 2 * pad - (kernel - 1) - 1 + (ceilMode ? stride - 1 : 0)
-        guard span >= 0 else { return 0 }
-        var out = span / stride + 1
-        if ceilMode, (out - 1) * stride >= size + pad { out -= 1 }
-        return out
     }
 
     static func run(_ input: Operand, _ output: Operand, params p: Pool2dParams, _ context: KernelContext) {
@@ -63,5 +70,24 @@ enum MaxPool2dOp {
                 }
             }
         }
+    }
+}
+
+extension Pool2dParams {
+    /// Output extent along one axis, as torch's `pooling_output_shape` (dilation 1) and the graph's
+    /// shape rule compute it; 0 when the kernel does not fit the padded input. With `ceilMode` a last
+    /// partial window counts when it starts inside the input or its left padding.
+    public static func outputExtent(_ size: Int, kernel: Int, stride: Int, padding: Int, ceilMode: Bool) -> Int {
+        let span = size + 2 * padding - (kernel - 1) - 1 + (ceilMode ? stride - 1 : 0)
+        guard span >= 0 else { return 0 }
+        var out = span / stride + 1
+        if ceilMode, (out - 1) * stride >= size + padding { out -= 1 }
+        return out
+    }
+
+    /// Output height and width for an input of `height` x `width` under these parameters.
+    public func outputSize(height: Int, width: Int) -> (height: Int, width: Int) {
+        (Self.outputExtent(height, kernel: kernelH, stride: strideH, padding: padH, ceilMode: ceilMode),
+         Self.outputExtent(width, kernel: kernelW, stride: strideW, padding: padW, ceilMode: ceilMode))
     }
 }

@@ -1,7 +1,28 @@
 import OnboardCore
 
 /// Mean over one axis (accumulated in Double).
-enum ReduceMeanOp {
+struct ReduceMeanOp: OpDefinition {
+    let axis: Int
+    let keepDims: Bool
+
+    func outputInfo(_ check: ShapeCheck) throws -> ([Int], DType) {
+        try check.arity(1...1)
+        try check.float(0..<1)
+        let shape = check.shapes[0]
+        guard axis >= 0, axis < shape.count else { throw check.fail("axis \(axis) out of range for \(shape)") }
+        var out = shape
+        if keepDims { out[axis] = 1 } else { out.remove(at: axis) }
+        return (out, .f32)
+    }
+
+    func scratchBytes(inputs: [[Int]], output: [Int], threads: Int) -> Int { 0 }
+
+    var quantization: QuantizationTraits { .floatIsland }
+
+    func run(_ inputs: [Operand], _ output: Operand, _ context: KernelContext, node: String) {
+        Self.run(inputs[0], output, axis: axis)
+    }
+
     static func run(_ input: Operand, _ output: Operand, axis: Int) {
         let outer = input.shape[..<axis].reduce(1, *)
         let extent = input.shape[axis]

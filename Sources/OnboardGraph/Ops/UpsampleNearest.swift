@@ -4,7 +4,22 @@ import OnboardCore
 /// (`nearest_idx` without scale factors): same size copies, exactly twice the size takes
 /// dst / 2, otherwise min(floor(dst * Float(in) / Float(out)), in - 1) in float. Pure data
 /// movement, so it works on any element size (f32 values, u8 codes).
-enum UpsampleNearestOp {
+struct UpsampleNearestOp: OpDefinition {
+    let height: Int
+    let width: Int
+
+    func outputInfo(_ check: ShapeCheck) throws -> ([Int], DType) {
+        try check.arity(1...1)
+        try check.float(0..<1)
+        return (try Self.outputShape(check.shapes[0], height: height, width: width, fail: check.fail), .f32)
+    }
+
+    func scratchBytes(inputs: [[Int]], output: [Int], threads: Int) -> Int { 0 }
+
+    func run(_ inputs: [Operand], _ output: Operand, _ context: KernelContext, node: String) { Self.run(inputs[0], output, context) }
+
+    var quantization: QuantizationTraits { .movesCodesOnly }
+
     static func outputShape(_ x: [Int], height: Int, width: Int, fail: (String) -> OnboardError) throws -> [Int] {
         guard x.count == 4 else { throw fail("input must be [B,C,H,W], got \(x)") }
         guard height >= 1, width >= 1 else { throw fail("target size \(height)x\(width) must be >= 1") }

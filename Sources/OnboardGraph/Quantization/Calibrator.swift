@@ -57,7 +57,7 @@ public enum Calibrator {
             }
         }
         try ConsumerClipping.apply(to: &activations, graph: graph, recipe: recipe)
-        // Views, permutes, slices, max pools and nearest upsamplings move codes without touching them: they share their source's parameters.
+        // Ops that only move codes (`QuantizationTraits.movesCodesOnly`) share their source's parameters.
         for (index, source) in inherited.sorted(by: { $0.key < $1.key }) {
             activations[graph.values[index].name] = activations[graph.values[source].name]
         }
@@ -67,19 +67,10 @@ public enum Calibrator {
     /// Value index -> the value whose parameters it must reuse (followed to the end of chains).
     static func inheritedParameters(_ graph: Graph) -> [Int: Int] {
         var source: [Int: Int] = [:]
-        for node in graph.nodes where movesCodesOnly(node.op) && graph.constants[node.inputs[0]] == nil {
+        for node in graph.nodes where node.op.quantization.movesCodesOnly && graph.constants[node.inputs[0]] == nil {
             let input = node.inputs[0].index
             source[node.output.index] = source[input] ?? input
         }
         return source
-    }
-
-    /// Ops whose output holds a subset or rearrangement of their (single) input's elements
-    /// (max pooling picks one element per window).
-    static func movesCodesOnly(_ op: Op) -> Bool {
-        switch op {
-        case .reshape, .permute, .slice, .maxPool2d, .upsampleNearest: return true
-        default: return false
-        }
     }
 }

@@ -27,7 +27,7 @@ public enum ConsumerClipping {
         for (index, info) in graph.values.enumerated()
         where info.role != .constant && info.dtype == .f32 && inherited[index] == nil && !outputs.contains(index) && !readers[index].isEmpty {
             let cuttable = readers[index].allSatisfy { node in
-                saturates(node.op) && node.inputs.count == 1 && !outputs.contains(node.output.index) && !recipe.keepsFloat(node)
+                node.op.quantization.saturates && node.inputs.count == 1 && !outputs.contains(node.output.index) && !recipe.keepsFloat(node)
             }
             if cuttable { result.insert(index) }
         }
@@ -60,13 +60,6 @@ public enum ConsumerClipping {
     /// The nodes reading each value, by value index.
     private static func readerNodes(_ graph: Graph) -> [[Node]] {
         graph.readers.map { $0.map { graph.nodes[$0] } }
-    }
-
-    static func saturates(_ op: Op) -> Bool {
-        switch op {
-        case .relu, .gelu, .silu, .sigmoid, .hardSigmoid: return true
-        default: return false
-        }
     }
 
     /// Samples per tensor range when looking for the flat tails.

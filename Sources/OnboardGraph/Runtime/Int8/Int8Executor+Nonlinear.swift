@@ -17,7 +17,7 @@ extension Int8Executor {
         }
         for (index, node) in graph.nodes.enumerated() where executions[index] == .integer {
             guard case let .q8(output) = formats[node.output.index] else { continue }
-            switch node.op {
+            switch Self.integerKernel(of: node) {
             case .softmax where deferredValues.contains(node.output):
                 deferredSoftmaxes[index] = DeferredSoftmax(input: params(node.inputs[0]))
             case .softmax:
@@ -29,7 +29,7 @@ extension Int8Executor {
                         try IntegerLayerNorm(gamma: g, beta: b, epsilon: epsilon, input: params(node.inputs[0]), output: output, node: node.name)
                     }
                 }
-            default:
+            case .linear, .conv2d, .matmul:
                 break
             }
         }

@@ -173,20 +173,21 @@ public final class Int8Executor {
     }
 
     static func execution(of node: Node, graph: Graph, recipe: QuantizationRecipe) -> Execution {
-        if node.op.isView { return .view }
+        let traits = node.op.quantization
+        if traits.isView { return .view }
         if recipe.keepsFloat(node) { return .keptFloat }
-        let constant = { (i: Int) in i < node.inputs.count && graph.constants[node.inputs[i]] != nil }
-        switch node.op {
-        case .linear, .conv2d: return constant(1) && !constant(0) ? .integer : .floatIsland
-        case .matmul: return !constant(0) && !constant(1) ? .integer : .floatIsland
-        case .softmax: return recipe.integerSoftmax && !constant(0) ? .integer : .floatIsland
-        case .layerNorm:
-            let width = graph.info(node.inputs[0]).shape.last ?? 0
-            return recipe.layerNorm == .integer && !constant(0) && constant(1) && constant(2) && width <= IntegerLayerNorm.maxWidth
-                ? .integer : .floatIsland
-        case .permute, .slice, .maxPool2d, .upsampleNearest: return constant(0) ? .floatIsland : .movement
-        default: return .floatIsland
+        switch traits.form {
+        case .view: return .view
+        case .movesCodesOnly: return graph.constants[node.inputs[0]] != nil ? .floatIsland : .movement
+        case let .integerKernel(kernel): return kernel.runs(node, graph: graph, recipe: recipe) ? .integer : .floatIsland
+        case .floatIsland: return .floatIsland
         }
+    }
+
+    /// The kernel of a node whose execution is `.integer`.
+    static func integerKernel(of node: Node) -> IntegerKernel {
+        guard let kernel = node.op.quantization.integerKernel else { preconditionFailure("\(node.op.kind) has no integer kernel") }
+        return kernel
     }
 
     private func prepareWeights() throws {
@@ -194,7 +195,7 @@ public final class Int8Executor {
         for (index, node) in graph.nodes.enumerated() where executions[index] == .integer {
             let outputParams = params(node.output)
             let inputParams = params(node.inputs[0])
-            switch node.op {
+            switch Self.integerKernel(of: node) {
             case .linear:
                 let weight = quantizedWeight(node.inputs[1])
                 let bias = node.inputs.count == 3 ? graph.constants[node.inputs[2]] : nil
@@ -215,23 +216,24 @@ public final class Int8Executor {
                                       params: convolution, input: inputParams, output: outputParams, fixedPoint: fixedPoint)
                 convolutions[index] = conv
                 weightBytes += conv.byteCount
-            default:
+            case .matmul, .softmax, .layerNorm:
                 break
             }
         }
-        for (index, node) in graph.nodes.enumerated() where executions[index] == .floatIsland && QuantizedElementwise.isUnary(node.op) {
+        for (index, node) in graph.nodes.enumerated() where executions[index] == .floatIsland && node.op.quantization.hasUnaryTable {
             if case let .q8(input) = format(node.inputs[0]), case let .q8(output) = formats[node.output.index] {
                 tables[index] = try QuantizedElementwise.table(node, input: input, output: output)
             }
         }
         if plan.recipe.requantization == .fixedPoint {
-            for (index, node) in graph.nodes.enumerated() where executions[index] == .floatIsland && (node.op == .add || node.op == .sub) {
-                guard case let .q8(yq) = formats[node.output.index] else { continue }
+            for (index, node) in graph.nodes.enumerated() where executions[index] == .floatIsland {
+                guard case let .addition(subtract)? = node.op.quantization.islandOnCodes,
+                      case let .q8(yq) = formats[node.output.index] else { continue }
                 if let (aq, bq) = codeOperands(node) {
-                    integerAdds[index] = DyadicAdd(a: aq, b: bq, subtract: node.op == .sub, output: yq)
+                    integerAdds[index] = DyadicAdd(a: aq, b: bq, subtract: subtract, output: yq)
                 } else if let (operand, constant) = constantOperand(node), case let .q8(aq) = format(node.inputs[operand]),
-                          let add = constant.withFloats({ DyadicConstantAdd(codes: aq, negateCodes: node.op == .sub && operand == 1,
-                                                                            constant: $0, negateConstant: node.op == .sub && operand == 0,
+                          let add = constant.withFloats({ DyadicConstantAdd(codes: aq, negateCodes: subtract && operand == 1,
+                                                                            constant: $0, negateConstant: subtract && operand == 0,
                                                                             output: yq) }) {
                     constantAdds[index] = (operand, add)
                 }
@@ -340,12 +342,14 @@ public final class Int8Executor {
     private func executeOnCodes(_ index: Int, _ node: Node) throws -> Bool {
         guard case let .q8(yq) = formats[node.output.index] else { return false }
         let count = graph.info(node.output).count
-        if let table = tables[index] {
+        switch node.op.quantization.islandOnCodes {
+        case nil:
+            return false
+        case .unaryTable:
+            guard let table = tables[index] else { return false }
             QuantizedElementwise.lookup(codes(node.inputs[0]), codes(node.output), count: count, table: table, threads: threads)
             return true
-        }
-        switch node.op {
-        case .add, .sub:
+        case let .addition(subtract):
             if let (operand, constant) = constantAdds[index], case let .q8(aq) = format(node.inputs[operand]) {
                 QuantizedElementwise.add(codes(node.inputs[operand]), aq, constant: constant, into: codes(node.output), yq,
                                          count: count, threads: threads)
@@ -356,21 +360,19 @@ public final class Int8Executor {
                 QuantizedElementwise.add(codes(node.inputs[0]), aq, codes(node.inputs[1]), bq, into: codes(node.output), yq,
                                          count: count, multipliers: multipliers, threads: threads)
             } else {
-                QuantizedElementwise.add(codes(node.inputs[0]), aq, codes(node.inputs[1]), bq, subtract: node.op == .sub,
+                QuantizedElementwise.add(codes(node.inputs[0]), aq, codes(node.inputs[1]), bq, subtract: subtract,
                                          into: codes(node.output), yq, count: count, threads: threads)
             }
             return true
-        case .softmax, .layerNorm:
-            guard QuantizedRows.supports(node, graph: graph), case let .q8(xq) = format(node.inputs[0]) else { return false }
-            let isNorm = node.op != .softmax
-            QuantizedRows.run(node, x: codes(node.inputs[0]), xq: xq, y: codes(node.output), yq: yq,
+        case let .rows(normalization):
+            guard QuantizedRows.supports(normalization, node, graph: graph), case let .q8(xq) = format(node.inputs[0]) else { return false }
+            let isNorm = normalization != .softmax
+            QuantizedRows.run(normalization, x: codes(node.inputs[0]), xq: xq, y: codes(node.output), yq: yq,
                               shape: graph.info(node.inputs[0]).shape,
                               gamma: isNorm ? UnsafePointer(floats(node.inputs[1])) : nil,
                               beta: isNorm ? UnsafePointer(floats(node.inputs[2])) : nil,
                               scratch: scratch.pointer, threads: threads)
             return true
-        default:
-            return false
         }
     }
 
@@ -399,7 +401,7 @@ public final class Int8Executor {
         let input = node.op == .softmax ? quantizedSoftmaxInput(node) : quantizedInput(node, operand: 0)
         let out = codes(node.output)
         let outShape = graph.info(node.output).shape
-        switch node.op {
+        switch Self.integerKernel(of: node) {
         case .linear:
             guard let linear = linears[index] else { return }
             if let split = headSplits[index], let outputs = headSplitOutputs[index] {
@@ -423,8 +425,6 @@ public final class Int8Executor {
                            scratch: scratch.pointer + offset, threads: threads)
         case .softmax, .layerNorm:
             runNonlinear(index, node, input: input, work: scratch.pointer + Self.workOffset(node, graph: graph))
-        default:
-            preconditionFailure("\(node.op.kind) has no integer kernel")
         }
     }
 
@@ -529,22 +529,8 @@ public final class Int8Executor {
         case .floatIsland, .keptFloat:
             return max(FloatIsland.scratchBytes(node, graph: graph, threads: threads), QuantizedRows.scratchBytes(threads: threads))
         case .integer:
-            let quantizeSlots = workOffset(node, graph: graph)
-            let shapes = node.inputs.map { graph.info($0).shape }
-            let out = graph.info(node.output).shape
-            switch node.op {
-            case let .conv2d(p):
-                return quantizeSlots + Int8Conv2d.scratchBytes(inputShape: shapes[0], weightShape: shapes[1], outputShape: out, groups: p.groups)
-            case let .matmul(transposeB, _):
-                let a = shapes[0], b = shapes[1]
-                let n = transposeB ? b[b.count - 2] : b[b.count - 1]
-                return quantizeSlots + Int8MatMul.scratchBytes(m: a[a.count - 2], n: n, k: a[a.count - 1], threads: threads,
-                                                               stabilized: stabilized, normalizesRows: normalizesRows)
-            case .layerNorm:
-                return quantizeSlots + threads * IntegerLayerNorm.workBytes(width: shapes[0].last ?? 0)
-            default:
-                return quantizeSlots
-            }
+            return workOffset(node, graph: graph)
+                + integerKernel(of: node).workBytes(node, graph: graph, threads: threads, stabilized: stabilized, normalizesRows: normalizesRows)
         }
     }
 }

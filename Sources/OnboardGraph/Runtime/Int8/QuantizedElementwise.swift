@@ -5,13 +5,6 @@ import OnboardCore
 /// unary ops become a 256-entry table (computed with the FP32 kernel itself, so the result is
 /// exactly the island's), same-shape add/sub fuse dequantize, add and quantize in one pass.
 enum QuantizedElementwise {
-    static func isUnary(_ op: Op) -> Bool {
-        switch op {
-        case .gelu, .relu, .sigmoid, .silu, .scale, .hardSigmoid: return true
-        default: return false
-        }
-    }
-
     /// Code-to-code table of a unary op between two parameter sets.
     static func table(_ node: Node, input: ActivationQuant, output: ActivationQuant) throws -> [UInt8] {
         let x = Tensor(zeros: [256])
@@ -109,12 +102,11 @@ struct DyadicAdd: Equatable {
 /// Row ops (softmax, layernorm) on codes, row blocks per thread: each block is dequantized,
 /// normalized and quantized while it sits in cache. Same arithmetic as the plain island.
 enum QuantizedRows {
-    static func supports(_ node: Node, graph: Graph) -> Bool {
+    static func supports(_ normalization: RowNormalization, _ node: Node, graph: Graph) -> Bool {
         guard let n = graph.info(node.inputs[0]).shape.last, n > 0, n <= blockFloats else { return false }
-        switch node.op {
+        switch normalization {
         case .softmax: return true
         case .layerNorm: return graph.constants[node.inputs[1]] != nil && graph.constants[node.inputs[2]] != nil
-        default: return false
         }
     }
 
@@ -123,7 +115,7 @@ enum QuantizedRows {
     static func scratchBytes(threads: Int) -> Int { threads * (blockFloats * 4 + 64) }
 
     static func run(
-        _ node: Node, x: UnsafePointer<UInt8>, xq: ActivationQuant, y: UnsafeMutablePointer<UInt8>, yq: ActivationQuant,
+        _ normalization: RowNormalization, x: UnsafePointer<UInt8>, xq: ActivationQuant, y: UnsafeMutablePointer<UInt8>, yq: ActivationQuant,
         shape: [Int], gamma: UnsafePointer<Float>?, beta: UnsafePointer<Float>?,
         scratch: UnsafeMutableRawPointer, threads: Int
     ) {
@@ -139,7 +131,7 @@ enum QuantizedRows {
                 while start < mine.upperBound {
                     let count = min(rowsPerBlock, mine.upperBound - start)
                     onboard_q8_dequantize_u8(x + start * n, buffer, count * n, xq.scale, xq.zeroPoint)
-                    if case let .layerNorm(epsilon) = node.op, let gamma, let beta {
+                    if case let .layerNorm(epsilon) = normalization, let gamma, let beta {
                         onboard_f32_layernorm_rows(buffer, buffer, count, n, gamma, beta, epsilon)
                     } else {
                         onboard_f32_softmax_rows(buffer, buffer, count, n)

@@ -1,22 +1,27 @@
 import CKernels
 import OnboardCore
 
-/// Permute, concat and slice: pure data movement, copied in contiguous runs.
-enum MovementOps {
-    static func concatShape(_ s: [[Int]], axis: Int, fail: (String) -> OnboardError) throws -> [Int] {
-        let first = s[0]
-        guard axis >= 0, axis < first.count else { throw fail("axis \(axis) out of range for \(first)") }
-        var out = first
-        out[axis] = 0
-        for shape in s {
-            guard shape.count == first.count,
-                  shape.indices.allSatisfy({ $0 == axis || shape[$0] == first[$0] }) else {
-                throw fail("shapes \(s) differ outside axis \(axis)")
-            }
-            out[axis] += shape[axis]
+/// Axes reordered, copied in contiguous runs (or as a batched transpose). Pure data movement, so it
+/// works on any element size (f32 values, u8 codes).
+struct PermuteOp: OpDefinition {
+    let permutation: [Int]
+
+    func outputInfo(_ check: ShapeCheck) throws -> ([Int], DType) {
+        try check.arity(1...1)
+        let shape = check.shapes[0]
+        guard permutation.sorted() == Array(0..<shape.count) else {
+            throw check.fail("\(permutation) is not a permutation of \(shape.count) axes")
         }
-        return out
+        return (permutation.map { shape[$0] }, check.inputs[0].dtype)
     }
+
+    func scratchBytes(inputs: [[Int]], output: [Int], threads: Int) -> Int { 0 }
+
+    func run(_ inputs: [Operand], _ output: Operand, _ context: KernelContext, node: String) {
+        Self.permute(inputs[0], output, permutation: permutation, context)
+    }
+
+    var quantization: QuantizationTraits { .movesCodesOnly }
 
     static func permute(_ input: Operand, _ output: Operand, permutation: [Int], _ context: KernelContext) {
         let rank = permutation.count
@@ -90,40 +95,6 @@ enum MovementOps {
                         for c in c0..<c1 { d[base + c * rows + r] = s[base + r * columns + c] }
                     }
                     c0 = c1
-                }
-            }
-        }
-    }
-
-    static func concat(_ inputs: [Operand], _ output: Operand, axis: Int) {
-        let outer = output.shape[..<axis].reduce(1, *)
-        let inner = output.shape[(axis + 1)...].reduce(1, *)
-        let elementSize = output.dtype.byteSize
-        let outRow = output.shape[axis] * inner * elementSize
-        var offset = 0
-        for input in inputs {
-            let row = input.shape[axis] * inner * elementSize
-            for o in 0..<outer {
-                (output.pointer + o * outRow + offset).copyMemory(from: input.pointer + o * row, byteCount: row)
-            }
-            offset += row
-        }
-    }
-
-    static func slice(_ input: Operand, _ output: Operand, axis: Int, start: Int, step: Int) {
-        let outer = input.shape[..<axis].reduce(1, *)
-        let inner = input.shape[(axis + 1)...].reduce(1, *)
-        let elementSize = output.dtype.byteSize
-        let inRow = input.shape[axis] * inner * elementSize
-        let outCount = output.shape[axis]
-        for o in 0..<outer {
-            let src = input.pointer + o * inRow, dst = output.pointer + o * outCount * inner * elementSize
-            if step == 1 {
-                dst.copyMemory(from: src + start * inner * elementSize, byteCount: outCount * inner * elementSize)
-            } else {
-                for i in 0..<outCount {
-                    (dst + i * inner * elementSize).copyMemory(from: src + (start + i * step) * inner * elementSize,
-                                                               byteCount: inner * elementSize)
                 }
             }
         }
