@@ -88,14 +88,9 @@ enum ResNetBuilder {
 
     /// Spatial extent of stage `stage`'s output for an input extent `size`.
     static func extent(_ size: Int, _ c: ResNetConfig, stage: Int) -> Int {
-        var s = Conv2dShape.extent(size, kernel: 7, stride: 2, pad: 3)
-        s = (s + 2 - 3) / 2 + 1  // max pool 3, stride 2, padding 1
-        for i in 0...stage { s = Conv2dShape.extent(s, kernel: 1, stride: c.stageStrides[i], pad: 0) }
+        var s = Conv2dParams.outputExtent(size, kernel: 7, stride: 2, padding: 3)
+        s = Pool2dParams.outputExtent(s, kernel: 3, stride: 2, padding: 1, ceilMode: false)
+        for i in 0...stage { s = Conv2dParams.outputExtent(s, kernel: 1, stride: c.stageStrides[i], padding: 0) }
         return s
     }
-}
-
-/// Output extent of a convolution (dilation 1).
-enum Conv2dShape {
-    static func extent(_ size: Int, kernel: Int, stride: Int, pad: Int) -> Int { (size + 2 * pad - kernel) / stride + 1 }
 }

@@ -94,21 +94,12 @@ enum VoVNetBuilder {
 
     /// Spatial extent of `feature` for an input extent `size`.
     static func extent(_ size: Int, feature: String) -> Int {
-        var s = Conv2dShape.extent(size, kernel: 3, stride: 2, pad: 1)
-        s = Conv2dShape.extent(s, kernel: 3, stride: 2, pad: 1)
+        var s = Conv2dParams.outputExtent(size, kernel: 3, stride: 2, padding: 1)
+        s = Conv2dParams.outputExtent(s, kernel: 3, stride: 2, padding: 1)
         let index = VoVNetConfig.featureNames.firstIndex(of: feature) ?? 0
         if index >= 2 {
-            for _ in 1..<index { s = MaxPool2dExtent.extent(s, kernel: 3, stride: 2, pad: 0, ceilMode: true) }
+            for _ in 1..<index { s = Pool2dParams.outputExtent(s, kernel: 3, stride: 2, padding: 0, ceilMode: true) }
         }
         return s
-    }
-}
-
-/// torch max-pool output extent (for size arithmetic outside the graph).
-enum MaxPool2dExtent {
-    static func extent(_ size: Int, kernel: Int, stride: Int, pad: Int, ceilMode: Bool) -> Int {
-        var out = (size + 2 * pad - kernel + (ceilMode ? stride - 1 : 0)) / stride + 1
-        if ceilMode, (out - 1) * stride >= size + pad { out -= 1 }
-        return out
     }
 }
