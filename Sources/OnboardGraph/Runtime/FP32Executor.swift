@@ -45,9 +45,6 @@ public final class FP32Executor {
         }
     }
 
-    /// Bytes of weights as the kernels use them (packed copies included).
-    public var packedWeightBytes: Int { packed.values.reduce(0) { $0 + $1.byteCount } }
-
     /// Runs on named inputs (f32, exact shapes) and returns the named outputs (fresh tensors).
     public func run(_ inputs: [String: Tensor]) throws -> [String: Tensor] {
         for id in graph.inputs {
