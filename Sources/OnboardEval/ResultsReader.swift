@@ -116,7 +116,7 @@ public enum ResultsReader {
             guard values.count == array.count, values.count == count else {
                 throw fail("`\(key)` must have \(count) numbers")
             }
-            guard allowNaN ? values.allSatisfy({ !$0.isInfinite }) : values.allSatisfy(\.isFinite) else {
+            guard allowNaN ? values.allSatisfy({ !$0.isInfinite }) : values.allFinite else {
                 throw fail("`\(key)` must be finite\(allowNaN ? " (or NaN)" : "")")
             }
             return values

@@ -38,7 +38,7 @@ public struct RenderBox: Sendable, Equatable {
     /// A prediction from a row of PETR's decoded boxes, `[x, y, z_bottom, w, l, h, yaw, ...]` (velocity
     /// columns ignored): the centre is lifted by h/2 to the gravity centre.
     public init(petrRow row: [Double], label: Int, score: Double) throws {
-        guard row.count >= 7, row.prefix(7).allSatisfy(\.isFinite) else {
+        guard row.count >= 7, row.prefix(7).allFinite else {
             throw OnboardError.shape(item: "decoded box", reason: "needs 7 finite values [x, y, z_bottom, w, l, h, yaw], got \(row)")
         }
         self.init(center: SIMD3(row[0], row[1], row[2] + row[5] / 2), size: SIMD3(row[3], row[4], row[5]), yaw: row[6],

@@ -51,9 +51,7 @@ public struct CalibrationSet {
             guard tensor.shape == shape, tensor.dtype == .f32 else {
                 throw OnboardError.format(path: files[index], item: name, reason: "shape \(tensor.shape) \(tensor.dtype), model expects f32 \(shape)")
             }
-            if let bad = tensor.withFloats({ $0.firstIndex { !$0.isFinite } }) {
-                throw OnboardError.format(path: files[index], item: name, reason: "element \(bad) is not finite")
-            }
+            try tensor.requireFinite(name: name, source: files[index])
             result[name] = tensor
         }
         return result

@@ -131,7 +131,7 @@ public struct PETRConfig: Codable, Sendable, Equatable {
                 .format(path: path, item: "head.\(field)", reason: reason)
             }
             func checkRange(_ values: [Float], _ field: String) throws {
-                guard values.count == 6, values.allSatisfy(\.isFinite) else {
+                guard values.count == 6, values.allFinite else {
                     throw fail(field, "must be 6 finite numbers [x_min, y_min, z_min, x_max, y_max, z_max]")
                 }
                 guard (0..<3).allSatisfy({ values[$0] < values[$0 + 3] }) else {
@@ -172,7 +172,7 @@ public struct PETRConfig: Codable, Sendable, Equatable {
                 guard qfpe.depth.isFinite, qfpe.depth > 0 else { throw fail("qfpe.depth", "must be > 0") }
                 guard qfpe.anchors.count == 3 else { throw fail("qfpe.anchors", "needs one list per axis (x, y, z)") }
                 for (axis, anchors) in qfpe.anchors.enumerated() {
-                    guard anchors.count >= 2, anchors.allSatisfy(\.isFinite), zip(anchors, anchors.dropFirst()).allSatisfy({ $0 < $1 }) else {
+                    guard anchors.count >= 2, anchors.allFinite, zip(anchors, anchors.dropFirst()).allSatisfy({ $0 < $1 }) else {
                         throw fail("qfpe.anchors[\(axis)]", "needs at least 2 finite, strictly increasing positions")
                     }
                 }
@@ -244,7 +244,7 @@ public struct PETRConfig: Codable, Sendable, Equatable {
         }
         if let preprocess {
             guard preprocess.mean.count == 3, preprocess.std.count == 3, preprocess.std.allSatisfy({ $0.isFinite && $0 > 0 }),
-                  preprocess.mean.allSatisfy(\.isFinite) else {
+                  preprocess.mean.allFinite else {
                 throw fail("preprocess", "mean and std must be 3 finite numbers each, std > 0")
             }
             if let size = preprocess.sourceSize, size.count != 2 || !size.allSatisfy({ $0 > 0 }) {

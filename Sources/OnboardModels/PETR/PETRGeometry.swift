@@ -81,7 +81,7 @@ public enum PETRGeometry {
         let values = lidar2img.floats().map(Double.init)
         return try (0..<lidar2img.shape[0]).map { camera in
             let matrix = Array(values[(camera * 16)..<(camera * 16 + 16)])
-            guard matrix.allSatisfy(\.isFinite) else {
+            guard matrix.allFinite else {
                 throw OnboardError.format(path: source, item: "lidar2img", reason: "camera \(camera) has a non-finite element")
             }
             guard let inverse = invert4x4(matrix) else {
@@ -122,7 +122,7 @@ public enum PETRGeometry {
                 }
             }
         }
-        return inverse.allSatisfy(\.isFinite) ? inverse : nil
+        return inverse.allFinite ? inverse : nil
     }
 
     /// `temperature ** (2 * (k // 2) / numFeats)`, k = 0 ..< numFeats.

@@ -117,7 +117,7 @@ public final class PETRModel {
         }
         let classes = try output("cls_scores"), raw = try output("bbox_raw")
         for (name, tensor) in [("cls_scores", classes), ("bbox_raw", raw)] {
-            if let bad = tensor.withFloats({ $0.firstIndex { !$0.isFinite } }) {
+            if let bad = tensor.firstNonFiniteIndex {
                 throw OnboardError.model(item: "PETR output '\(name)'", reason: "element \(bad) is not finite (inputs out of the model's range?)")
             }
         }
@@ -132,8 +132,6 @@ public final class PETRModel {
         guard tensor.dtype == .f32, tensor.shape == shape else {
             throw OnboardError.format(path: source, item: name, reason: "\(tensor.dtype) \(tensor.shape), the model expects f32 \(shape)")
         }
-        if let bad = tensor.withFloats({ $0.firstIndex { !$0.isFinite } }) {
-            throw OnboardError.format(path: source, item: name, reason: "element \(bad) is not finite")
-        }
+        try tensor.requireFinite(name: name, source: source)
     }
 }

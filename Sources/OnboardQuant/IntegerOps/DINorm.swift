@@ -27,7 +27,7 @@ public struct DINorm: Sendable {
         guard inputScale > 0, inputScale.isFinite, epsilon >= 0, output.scale > 0 else {
             throw OnboardError.invalidArgument("DI-Norm needs positive input and output scales and eps >= 0")
         }
-        guard gamma.allSatisfy({ $0.isFinite }), (beta ?? []).allSatisfy({ $0.isFinite }) else {
+        guard gamma.allFinite, (beta ?? []).allFinite else {
             throw OnboardError.invalidArgument("DI-Norm gamma and beta must be finite")
         }
         self.kind = kind

@@ -20,7 +20,7 @@ public struct CovarianceAccumulator: Sendable {
         guard channels > 0, rows.count % channels == 0 else {
             throw OnboardError.shape(item: item, reason: "\(rows.count) values are not rows of \(channels) channels")
         }
-        if let bad = rows.firstIndex(where: { !$0.isFinite }) {
+        if let bad = rows.firstNonFiniteIndex {
             throw OnboardError.shape(item: item, reason: "calibration value \(bad) is \(rows[bad])")
         }
         let n = rows.count / channels

@@ -29,7 +29,7 @@ public enum CFWS {
         if mode == .center, shape[2] % 2 == 0 || shape[3] % 2 == 0 {
             throw OnboardError.shape(item: item, reason: "centre extraction needs an odd kernel, got \(shape[2])x\(shape[3])")
         }
-        if let bad = weight.firstIndex(where: { !$0.isFinite }) {
+        if let bad = weight.firstNonFiniteIndex {
             throw OnboardError.shape(item: item, reason: "weight element \(bad) is \(weight[bad])")
         }
         let taps = shape[2] * shape[3], center = (shape[2] / 2) * shape[3] + shape[3] / 2

@@ -187,7 +187,7 @@ public enum DeltaDQ {
         guard rows > 0, cols > 0, delta.count == rows * cols else {
             throw OnboardError.shape(item: item, reason: "\(delta.count) values do not fill [\(rows), \(cols)]")
         }
-        if let bad = delta.firstIndex(where: { !$0.isFinite }) {
+        if let bad = delta.firstNonFiniteIndex {
             throw OnboardError.shape(item: item, reason: "delta element \(bad) is \(delta[bad])")
         }
         if let calibration, calibration.cols != cols {

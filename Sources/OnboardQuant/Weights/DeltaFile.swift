@@ -163,7 +163,7 @@ public enum DeltaFile {
         let scales = try file.tensor(name + scalesSuffix), stream = try file.tensor(name + streamSuffix)
         guard scales.dtype == .f32, scales.count == h[6], stream.dtype == .u8 else { throw fail("scales or stream have the wrong type or size") }
         let bytes = (0..<stream.count).map { stream.rawPointer.load(fromByteOffset: $0, as: UInt8.self) }
-        guard scales.floats().allSatisfy({ $0.isFinite }) else { throw fail("non-finite scale") }
+        guard scales.floats().allFinite else { throw fail("non-finite scale") }
         if let checksum, checksum != DeltaChecksum.of(header: stored, scales: scales.floats(), stream: bytes) {
             throw fail("checksum mismatch: the header, scales or stream were changed or damaged")
         }
@@ -193,11 +193,8 @@ public enum DeltaFile {
         guard tensor.dtype == .f32 else {
             throw OnboardError.format(path: file.path, item: name, reason: "\(tensor.dtype) tensor; deltas need float weights")
         }
-        let values = tensor.floats()
-        if let bad = values.firstIndex(where: { !$0.isFinite }) {
-            throw OnboardError.format(path: file.path, item: name, reason: "element \(bad) is not finite")
-        }
-        return values
+        try tensor.requireFinite(name: name, source: file.path)
+        return tensor.floats()
     }
 
     static func matrixView(_ shape: [Int]) -> (rows: Int, cols: Int) {

@@ -11,7 +11,7 @@ public struct Quaternion: Equatable, Sendable {
 
     /// From a nuScenes `[w, x, y, z]` array; throws unless it has four finite, non-zero-norm values.
     public init(nuScenes values: [Double], item: String) throws {
-        guard values.count == 4, values.allSatisfy(\.isFinite) else {
+        guard values.count == 4, values.allFinite else {
             throw OnboardError.shape(item: item, reason: "rotation must be 4 finite numbers [w, x, y, z], got \(values)")
         }
         let norm = (values.map { $0 * $0 }.reduce(0, +)).squareRoot()

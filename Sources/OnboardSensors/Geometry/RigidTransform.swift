@@ -13,7 +13,7 @@ public struct RigidTransform: Equatable, Sendable {
 
     /// From a nuScenes record's `rotation` [w, x, y, z] and `translation` [x, y, z].
     public init(nuScenesRotation rotation: [Double], translation: [Double], item: String) throws {
-        guard translation.count == 3, translation.allSatisfy(\.isFinite) else {
+        guard translation.count == 3, translation.allFinite else {
             throw OnboardError.shape(item: item, reason: "translation must be 3 finite numbers, got \(translation)")
         }
         self.init(rotation: try Quaternion(nuScenes: rotation, item: item).matrix,

@@ -35,7 +35,7 @@ public struct PETRPreprocessing: Sendable, Equatable {
         guard width > 0, height > 0, width <= 16384, height <= 16384 else {
             throw OnboardError.invalidArgument("preprocessing size \(width)x\(height) must be 1...16384 per side")
         }
-        guard mean.count == 3, std.count == 3, std.allSatisfy({ $0 > 0 && $0.isFinite }), mean.allSatisfy(\.isFinite) else {
+        guard mean.count == 3, std.count == 3, std.allSatisfy({ $0 > 0 && $0.isFinite }), mean.allFinite else {
             throw OnboardError.invalidArgument("mean and std need 3 finite values each (std > 0)")
         }
     }

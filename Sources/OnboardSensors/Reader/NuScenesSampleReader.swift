@@ -75,7 +75,7 @@ public struct NuScenesSampleReader: Sendable {
             .format(path: tablePath(NuScenesCalibratedSensor.self), item: "calibrated_sensor \(calibration.token) camera_intrinsic",
                     reason: "\(reason), got \(k) (used by \(item))")
         }
-        guard k.count == 3, k.allSatisfy({ $0.count == 3 && $0.allSatisfy(\.isFinite) }) else {
+        guard k.count == 3, k.allSatisfy({ $0.count == 3 && $0.allFinite }) else {
             throw badIntrinsic("must be a 3x3 matrix of finite numbers")
         }
         guard k[0][0] > 0, k[1][1] > 0 else { throw badIntrinsic("focal lengths fx and fy must be > 0") }
@@ -90,7 +90,7 @@ public struct NuScenesSampleReader: Sendable {
             cameraToEgo: try transform(calibration), cameraEgoToGlobal: try transform(pose),
             lidarToEgo: lidarToEgo, lidarEgoToGlobal: lidarEgoToGlobal)
         let lidarToImage = SampleGeometry.lidarToImage(intrinsic: intrinsic, lidarToCamera: lidarToCamera)
-        guard lidarToImage.values.allSatisfy(\.isFinite) else {
+        guard lidarToImage.values.allFinite else {
             throw OnboardError.format(path: tables.tablesDirectory, item: item, reason: "calibrated_sensor \(calibration.token) and "
                 + "ego_pose \(pose.token) compose to a non-finite lidar2img (a translation or intrinsic too large)")
         }

@@ -52,7 +52,7 @@ public struct CameraRig: Codable, Equatable, Sendable {
             }
             guard camera.channel != "LIDAR_TOP" else { throw fail(camera.channel, "reserved for the lidar") }
             let k = camera.intrinsic
-            guard k.count == 3, k.allSatisfy({ $0.count == 3 && $0.allSatisfy(\.isFinite) }),
+            guard k.count == 3, k.allSatisfy({ $0.count == 3 && $0.allFinite }),
                   k[0][0] > 0, k[1][1] > 0, k[2] == [0, 0, 1], k[1][0] == 0, k[0][1] == 0 else {
                 throw fail("\(camera.channel).intrinsic", "must be [[fx,0,cx],[0,fy,cy],[0,0,1]] with fx, fy > 0")
             }

@@ -27,7 +27,7 @@ struct IntegerLayerNorm: Sendable {
         guard n > 0, n <= Self.maxWidth, beta.count == n else {
             throw OnboardError.shape(item: node, reason: "integer layernorm takes 1...\(Self.maxWidth) channels with as many biases, got \(n) and \(beta.count)")
         }
-        guard gamma.allSatisfy({ $0.isFinite }), beta.allSatisfy({ $0.isFinite }), epsilon >= 0 else {
+        guard gamma.allFinite, beta.allFinite, epsilon >= 0 else {
             throw OnboardError.invalidArgument("\(node): layernorm weights must be finite and eps >= 0")
         }
         let one = Double(1 << Self.fractionBits)
