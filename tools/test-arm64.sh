@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The C kernels on arm64: cross-compiles them with tools/arm64/kernel_check.c (clang, Debian's
 # aarch64 sysroot) and runs the check under qemu-aarch64 on a core with i8mm and dot product
-# (max), one with dot product only (cortex-a76) and one with neither (cortex-a72). Every INT8
-# GEMM path the emulated core has must equal the scalar reference bit for bit.
+# (max), one with dot product only (cortex-a76) and one with neither (cortex-a72). Every kernel of
+# every family's list (Sources/CKernels/*_kernels.h) the emulated core has runs with the ISA capped
+# at it: the INT8 ones must equal the scalar reference bit for bit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/setup.sh qemu-user libc6-dev-arm64-cross gcc-aarch64-linux-gnu

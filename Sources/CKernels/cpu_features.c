@@ -1,4 +1,5 @@
-#include "CKernels.h"
+/* CPU feature detection (onboard_cpu_isa_flags in isa.h). */
+#include "isa.h"
 
 #if defined(__x86_64__) || defined(_M_X64)
 #include <cpuid.h>
@@ -29,6 +30,7 @@ static uint32_t detect(void) {
     if (avx512) flags |= ONBOARD_ISA_AVX512F;
     if ((flags & ONBOARD_ISA_AVX2) && ((a71 >> 4) & 1)) flags |= ONBOARD_ISA_AVXVNNI;
     if (avx512 && ((c7 >> 11) & 1)) flags |= ONBOARD_ISA_AVX512VNNI;
+    if (avx512 && ((c7 >> 1) & 1)) flags |= ONBOARD_ISA_AVX512VBMI;
     return flags;
 }
 

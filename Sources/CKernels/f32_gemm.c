@@ -1,23 +1,11 @@
-/* FP32 GEMM on packed B: scalar reference, a portable body (auto-vectorized, nr = 16), and
- * register-blocked microkernels for AVX2 (6x16) and AVX-512 (12x32), chosen at run time. */
-#include "CKernels.h"
+/* FP32 GEMM on packed B (f32_gemm.h): packing, the driver that runs a microkernel over the
+ * product, and the choice of microkernel from the list (f32_gemm_kernels.h). */
+#include "f32_gemm.h"
+#include "f32_gemm_kernels.h"
+
 #include <string.h>
 
-#if defined(__x86_64__)
-#include <immintrin.h>
-#endif
-
 #define KC 256 /* depth block: one packed panel block (KC x nr) stays in L1 */
-
-void onboard_f32_gemm__scalar(size_t m, size_t n, size_t k, const float *a, size_t lda,
-                              const float *b, size_t ldb, const float *bias, float *c, size_t ldc) {
-    for (size_t i = 0; i < m; i++)
-        for (size_t j = 0; j < n; j++) {
-            double s = bias ? bias[j] : 0.0;
-            for (size_t t = 0; t < k; t++) s += (double)a[i * lda + t] * b[t * ldb + j];
-            c[i * ldc + j] = (float)s;
-        }
-}
 
 size_t onboard_f32_gemm_packed_size(size_t k, size_t n, size_t nr) {
     return ((n + nr - 1) / nr) * nr * k;
@@ -38,89 +26,27 @@ void onboard_f32_gemm_pack_b(const float *b, size_t ldb, bool transposed, size_t
     }
 }
 
-/* ---- portable body: one row x 16 columns at a time ---- */
+typedef void (*f32_gemm_kernel)(size_t kc, const float *a, size_t lda, const float *panel, float *c,
+                                size_t ldc, const float *bias, int first);
 
-static void tile_generic(size_t rows, size_t cols, size_t k, const float *a, size_t lda,
-                         const float *panel, const float *bias, float *c, size_t ldc) {
-    for (size_t i = 0; i < rows; i++) {
-        float acc[16];
-        for (size_t j = 0; j < 16; j++) acc[j] = bias && j < cols ? bias[j] : 0.0f;
-        for (size_t t = 0; t < k; t++) {
-            const float av = a[i * lda + t];
-            const float *bp = panel + t * 16;
-            for (size_t j = 0; j < 16; j++) acc[j] += av * bp[j];
-        }
-        for (size_t j = 0; j < cols; j++) c[i * ldc + j] = acc[j];
-    }
-}
-
-#if defined(__x86_64__)
-/* The microkernels below always compute a full MR-row tile with constant loop bounds, so the
- * accumulators stay in registers; edge tiles go through zero-padded copies (edge_tile). */
-
-/* ---- AVX2 + FMA: 6 rows x 16 columns, 12 accumulators ---- */
-
-#define AVX2_ATTR __attribute__((target("avx2,fma")))
-#define MR2 6
-
-/* c[0..6)[0..16) (+)= a[0..6)[0..kc) · panel[0..kc)[0..16); init: bias row (or zero) when first. */
-static AVX2_ATTR void kernel_6x16__avx2(size_t kc, const float *a, size_t lda, const float *panel,
-                                        float *c, size_t ldc, const float *bias, int first) {
-    __m256 acc[MR2][2];
-    for (int i = 0; i < MR2; i++) {
-        acc[i][0] = first ? (bias ? _mm256_loadu_ps(bias) : _mm256_setzero_ps()) : _mm256_loadu_ps(c + i * ldc);
-        acc[i][1] = first ? (bias ? _mm256_loadu_ps(bias + 8) : _mm256_setzero_ps()) : _mm256_loadu_ps(c + i * ldc + 8);
-    }
-    for (size_t t = 0; t < kc; t++) {
-        const __m256 b0 = _mm256_loadu_ps(panel + t * 16), b1 = _mm256_loadu_ps(panel + t * 16 + 8);
-        for (int i = 0; i < MR2; i++) {
-            const __m256 av = _mm256_broadcast_ss(a + i * lda + t);
-            acc[i][0] = _mm256_fmadd_ps(av, b0, acc[i][0]);
-            acc[i][1] = _mm256_fmadd_ps(av, b1, acc[i][1]);
-        }
-    }
-    for (int i = 0; i < MR2; i++) {
-        _mm256_storeu_ps(c + i * ldc, acc[i][0]);
-        _mm256_storeu_ps(c + i * ldc + 8, acc[i][1]);
-    }
-}
-
-/* ---- AVX-512: 12 rows x 32 columns, 24 accumulators ---- */
-
-#define AVX512_ATTR __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl,fma")))
-#define MR5 12
-
-static AVX512_ATTR void kernel_12x32__avx512(size_t kc, const float *a, size_t lda, const float *panel,
-                                             float *c, size_t ldc, const float *bias, int first) {
-    __m512 acc[MR5][2];
-    for (int i = 0; i < MR5; i++) {
-        acc[i][0] = first ? (bias ? _mm512_loadu_ps(bias) : _mm512_setzero_ps()) : _mm512_loadu_ps(c + i * ldc);
-        acc[i][1] = first ? (bias ? _mm512_loadu_ps(bias + 16) : _mm512_setzero_ps()) : _mm512_loadu_ps(c + i * ldc + 16);
-    }
-    for (size_t t = 0; t < kc; t++) {
-        const __m512 b0 = _mm512_loadu_ps(panel + t * 32), b1 = _mm512_loadu_ps(panel + t * 32 + 16);
-        for (int i = 0; i < MR5; i++) {
-            const __m512 av = _mm512_set1_ps(a[i * lda + t]);
-            acc[i][0] = _mm512_fmadd_ps(av, b0, acc[i][0]);
-            acc[i][1] = _mm512_fmadd_ps(av, b1, acc[i][1]);
-        }
-    }
-    for (int i = 0; i < MR5; i++) {
-        _mm512_storeu_ps(c + i * ldc, acc[i][0]);
-        _mm512_storeu_ps(c + i * ldc + 16, acc[i][1]);
-    }
-}
-#endif
-
-typedef void (*tile_kernel)(size_t kc, const float *a, size_t lda, const float *panel, float *c,
-                            size_t ldc, const float *bias, int first);
+static const struct {
+    f32_gemm_kernel run;
+    uint32_t flags;
+    size_t mr, nr;
+} kernels[] = {
+#define ENTRY(op, tile, isa, flags, mr, nr) {onboard_##op##tile##__##isa, flags, mr, nr},
+    ONBOARD_F32_GEMM_KERNELS(ENTRY)
+#undef ENTRY
+};
+enum { KERNELS = sizeof kernels / sizeof kernels[0] };
 
 /* Runs `kernel` (mr x nr) over one panel of C, depth-blocked by KC; tiles that overhang M or N
  * go through zero-padded copies of A, bias and C. */
-static void panel_driver(tile_kernel kernel, size_t mr, size_t nr, size_t m, size_t cols, size_t k,
+static void panel_driver(f32_gemm_kernel kernel, size_t mr, size_t nr, size_t m, size_t cols, size_t k,
                          const float *a, size_t lda, const float *panel, const float *bias,
                          float *c, size_t ldc) {
-    float edge_a[12 * KC], edge_c[12 * 32], edge_bias[32];
+    float edge_a[ONBOARD_F32_GEMM_MAX_MR * KC], edge_c[ONBOARD_F32_GEMM_MAX_MR * ONBOARD_F32_GEMM_MAX_NR];
+    float edge_bias[ONBOARD_F32_GEMM_MAX_NR];
     const float *tile_bias = bias;
     if (bias && cols < nr) {
         memset(edge_bias, 0, sizeof edge_bias);
@@ -151,31 +77,38 @@ static void panel_driver(tile_kernel kernel, size_t mr, size_t nr, size_t m, siz
 }
 
 size_t onboard_f32_gemm_nr(void) {
-#if defined(__x86_64__)
-    if (onboard_f32_usable_isa() & ONBOARD_ISA_AVX512F) return 32;
-#endif
-    return 16;
+    for (size_t i = 0; i < KERNELS; i++)
+        if (onboard_isa_allows(kernels[i].flags)) return kernels[i].nr;
+    return 16; /* unreachable: the scalar kernel needs nothing */
+}
+
+size_t onboard_f32_gemm_widest_nr(void) {
+    const uint32_t cpu = onboard_cpu_isa_flags();
+    size_t widest = 0;
+    for (size_t i = 0; i < KERNELS; i++)
+        if ((cpu & kernels[i].flags) == kernels[i].flags && kernels[i].nr > widest) widest = kernels[i].nr;
+    return widest;
+}
+
+/* The first kernel of panel width nr the cap allows. A cap lowered after B was packed may allow
+ * none: the kernel B was packed for runs it still, as a packed layout cannot follow the cap. */
+static int kernel_for(size_t nr) {
+    for (size_t i = 0; i < KERNELS; i++)
+        if (kernels[i].nr == nr && onboard_isa_allows(kernels[i].flags)) return (int)i;
+    const uint32_t cpu = onboard_cpu_isa_flags();
+    for (size_t i = 0; i < KERNELS; i++)
+        if (kernels[i].nr == nr && (cpu & kernels[i].flags) == kernels[i].flags) return (int)i;
+    return -1;
 }
 
 void onboard_f32_gemm_packed(size_t m, size_t n, size_t k, const float *a, size_t lda,
                              const float *packed, size_t nr, const float *bias, float *c, size_t ldc,
                              size_t panel_begin, size_t panel_end) {
-    tile_kernel kernel = NULL;
-    size_t mr = 0;
-#if defined(__x86_64__)
-    const unsigned isa = onboard_f32_usable_isa();
-    if (nr == 32 && (isa & ONBOARD_ISA_AVX512F)) { kernel = kernel_12x32__avx512; mr = MR5; }
-    else if (nr == 16 && (isa & ONBOARD_ISA_AVX2)) { kernel = kernel_6x16__avx2; mr = MR2; }
-#endif
+    const int chosen = kernel_for(nr);
+    if (chosen < 0) return; /* no kernel packs this width: the caller broke the contract */
     for (size_t p = panel_begin; p < panel_end; p++) {
         const size_t cols = n - p * nr < nr ? n - p * nr : nr;
-        const float *panel = packed + p * nr * k;
-        const float *pb = bias ? bias + p * nr : NULL;
-        if (kernel) {
-            panel_driver(kernel, mr, nr, m, cols, k, a, lda, panel, pb, c + p * nr, ldc);
-        } else if (nr == 16) {
-            tile_generic(m, cols, k, a, lda, panel, pb, c + p * nr, ldc);
-        }
-        /* Any other nr was packed for a kernel this CPU lacks: the caller broke the contract. */
+        panel_driver(kernels[chosen].run, kernels[chosen].mr, nr, m, cols, k, a, lda, packed + p * nr * k,
+                     bias ? bias + p * nr : NULL, c + p * nr, ldc);
     }
 }

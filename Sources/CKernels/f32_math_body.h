@@ -1,6 +1,10 @@
 /* Fast FP32 row/element-wise kernels written once with clang vector extensions and compiled
- * per ISA: the including file defines BODY_ATTR (a target attribute) and BODY_SUFFIX.
- * 16-lane vectors lower to one zmm (AVX-512), two ymm (AVX2) or four xmm registers. */
+ * per ISA by f32_math__<isa>.c: the including file defines BODY_ATTR (a target attribute) and
+ * BODY_SUFFIX (_u16__<isa>). 16-lane vectors lower to one zmm (AVX-512), two ymm (AVX2) or four
+ * xmm registers. */
+
+/* The 16-lane helpers are static inline: their vector ABI never crosses a call boundary. */
+#pragma clang diagnostic ignored "-Wpsabi"
 
 #define CAT_(a, b) a##b
 #define CAT(a, b) CAT_(a, b)

@@ -7,7 +7,7 @@
 #include <emmintrin.h>
 #endif
 
-void onboard_transpose_u8__reference(const uint8_t *src, size_t lds, uint8_t *dst, size_t ldd, size_t rows, size_t cols) {
+void onboard_transpose_u8__scalar(const uint8_t *src, size_t lds, uint8_t *dst, size_t ldd, size_t rows, size_t cols) {
     for (size_t r = 0; r < rows; r++)
         for (size_t c = 0; c < cols; c++) dst[c * ldd + r] = src[r * lds + c];
 }
@@ -23,7 +23,7 @@ static inline void interleave_rows(const __m128i in[16], __m128i out[16]) {
 }
 
 /* One 16x16 block (SSE2, the x86-64 baseline): four interleaving rounds transpose it. */
-static void transpose_16x16(const uint8_t *src, size_t lds, uint8_t *dst, size_t ldd) {
+static void transpose_16x16__sse2(const uint8_t *src, size_t lds, uint8_t *dst, size_t ldd) {
     __m128i a[16], b[16];
     for (int i = 0; i < 16; i++) a[i] = _mm_loadu_si128((const __m128i *)(src + (size_t)i * lds));
     interleave_rows(a, b);
@@ -38,12 +38,12 @@ void onboard_transpose_u8(const uint8_t *src, size_t lds, uint8_t *dst, size_t l
 #if defined(__x86_64__)
     const size_t full_rows = rows & ~(size_t)15, full_cols = cols & ~(size_t)15;
     for (size_t r = 0; r < full_rows; r += 16)
-        for (size_t c = 0; c < full_cols; c += 16) transpose_16x16(src + r * lds + c, lds, dst + c * ldd + r, ldd);
+        for (size_t c = 0; c < full_cols; c += 16) transpose_16x16__sse2(src + r * lds + c, lds, dst + c * ldd + r, ldd);
     /* Edges: the columns past the last block, then the rows past it. */
-    onboard_transpose_u8__reference(src + full_cols, lds, dst + full_cols * ldd, ldd, full_rows, cols - full_cols);
-    onboard_transpose_u8__reference(src + full_rows * lds, lds, dst + full_rows, ldd, rows - full_rows, cols);
+    onboard_transpose_u8__scalar(src + full_cols, lds, dst + full_cols * ldd, ldd, full_rows, cols - full_cols);
+    onboard_transpose_u8__scalar(src + full_rows * lds, lds, dst + full_rows, ldd, rows - full_rows, cols);
 #else
-    onboard_transpose_u8__reference(src, lds, dst, ldd, rows, cols);
+    onboard_transpose_u8__scalar(src, lds, dst, ldd, rows, cols);
 #endif
 }
 

@@ -1,23 +1,9 @@
-/* Integer row kernels: QANS logits, lookup-table softmax, DI-Norm layernorm (see q8_rows.h). */
-#include "q8_rows_isa.h"
-#include "q8_fixed_point.h"
+/* Integer row kernels: QANS logits, lookup-table softmax, DI-Norm layernorm (see q8_rows.h). Each
+ * op runs the first kernel of its list (q8_rows_kernels.h) the ISA cap allows and that takes its
+ * arguments; the steps every kernel shares are here. */
+#include "q8_rows_kernels.h"
 
 #include <math.h>
-
-#if defined(__x86_64__)
-#define ROWS_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define ROWS_CLONES
-#endif
-
-static inline int32_t clamp_i32(int32_t v, int32_t lo, int32_t hi) { return v < lo ? lo : v > hi ? hi : v; }
-static inline int64_t clamp_i64(int64_t v, int64_t lo, int64_t hi) { return v < lo ? lo : v > hi ? hi : v; }
-
-/* round(x / 2^s), ties away from zero (as Dyadic.roundingShift), for 1 <= s <= 62 without
- * branches: (x + half - [x < 0]) >> s. */
-static inline int64_t rshift_round_fast(int64_t x, int s) {
-    return (x + ((int64_t)1 << (s - 1)) + (x >> 63)) >> s;
-}
 
 static inline int bit_length(uint64_t x) { return x ? 64 - __builtin_clzll(x) : 0; }
 
@@ -28,76 +14,6 @@ static uint64_t isqrt_u64(uint64_t n) {
     while ((unsigned __int128)x * x > n) x--;
     while ((unsigned __int128)(x + 1) * (x + 1) <= n) x++;
     return x;
-}
-
-/* v - top in int32 without overflow: values more than 2^30 below the top are raised to it first
- * (for any |scale| above 2^-20 they land past the lowest code either way). */
-static inline int32_t below_top(int32_t v, int32_t top, int32_t lowest) { return (v > lowest ? v : lowest) - top; }
-
-static inline int32_t lowest_of(int32_t top) { return top > INT32_MIN + (1 << 30) ? top - (1 << 30) : INT32_MIN; }
-
-static inline void stabilize_row_float(const int32_t *v, size_t n, int32_t top, float scale, uint8_t *y,
-                                       int32_t zero_point, int32_t qmin, int32_t qmax) {
-    const float magic = 12582912.0f; /* round half to even for |x| < 2^22 */
-    const int32_t lowest = lowest_of(top);
-    for (size_t j = 0; j < n; j++) {
-        float f = (float)below_top(v[j], top, lowest) * scale;
-        f = f < -1024.0f ? -1024.0f : f > 1024.0f ? 1024.0f : f;
-        y[j] = (uint8_t)clamp_i32((int32_t)((f + magic) - magic) + zero_point, qmin, qmax);
-    }
-}
-
-ROWS_CLONES
-static void stabilize_rows_s32__reference(const int32_t *sums, size_t rows, size_t n, float scale,
-                                          int32_t multiplier, int32_t shift,
-                                          uint8_t *y, int32_t zero_point, int32_t qmin, int32_t qmax) {
-    for (size_t r = 0; r < rows; r++) {
-        const int32_t *v = sums + r * n;
-        uint8_t *out = y + r * n;
-        int32_t top = v[0];
-        if (scale >= 0) { for (size_t j = 1; j < n; j++) top = v[j] > top ? v[j] : top; }
-        else { for (size_t j = 1; j < n; j++) top = v[j] < top ? v[j] : top; }
-        if (multiplier != 0) {
-            const int32_t lowest = lowest_of(top);
-            for (size_t j = 0; j < n; j++) {
-                const int32_t q = q8_fixed_point_multiply_inline(below_top(v[j], top, lowest), multiplier, shift);
-                out[j] = (uint8_t)clamp_i32(q + zero_point, qmin, qmax);
-            }
-        } else {
-            stabilize_row_float(v, n, top, scale, out, zero_point, qmin, qmax);
-        }
-    }
-}
-
-ROWS_CLONES
-static void softmax_lut_rows__reference(const uint8_t *x, uint8_t *y, size_t rows, size_t n, const int32_t *table,
-                                        int64_t numerator, int32_t shift, int32_t zero_point, int32_t qmin, int32_t qmax) {
-    const int64_t half = (int64_t)1 << (shift - 1);
-    for (size_t r = 0; r < rows; r++) {
-        const uint8_t *row = x + r * n;
-        uint8_t *out = y + r * n;
-        uint8_t top = 0;
-        for (size_t j = 0; j < n; j++) top = row[j] > top ? row[j] : top;
-        /* Scalar lookups: gathers are slower than plain loads on several cores. */
-        int64_t sum = 0;
-        _Pragma("clang loop vectorize(disable) interleave_count(4)")
-        for (size_t j = 0; j < n; j++) sum += table[(uint8_t)(top - row[j])];
-        const int64_t m = (numerator + sum / 2) / sum; /* sum >= table[0] > 0 */
-        if (n < 64) {
-            for (size_t j = 0; j < n; j++) {
-                const int64_t q = ((int64_t)table[(uint8_t)(top - row[j])] * m + half) >> shift;
-                out[j] = (uint8_t)clamp_i64(zero_point + q, qmin, qmax);
-            }
-            continue;
-        }
-        /* Rows of 64 or more: the row's output per code (codes above the max do not occur), then vector lookups. */
-        uint8_t by_code[256] = {0};
-        for (int c = 0; c <= top; c++) {
-            const int64_t q = ((int64_t)table[top - c] * m + half) >> shift;
-            by_code[c] = (uint8_t)clamp_i64(zero_point + q, qmin, qmax);
-        }
-        onboard_q8_lookup_u8(row, out, n, by_code);
-    }
 }
 
 void onboard_q8_layernorm_reciprocal(int64_t squares, int64_t count, int64_t epsilon, int32_t fraction_bits,
@@ -116,35 +32,6 @@ void onboard_q8_layernorm_reciprocal(int64_t squares, int64_t count, int64_t eps
     *shift = s;
 }
 
-ROWS_CLONES
-void onboard_q8_layernorm_rows__reference(const uint8_t *x, uint8_t *y, size_t rows, size_t n,
-                                          const int32_t *gain_multiplier, const int32_t *gain_shift, const int64_t *bias,
-                                          int64_t epsilon, int32_t fraction_bits,
-                                          int32_t zero_point, int32_t qmin, int32_t qmax, int32_t *work) {
-    const int64_t count = (int64_t)n;
-    for (size_t r = 0; r < rows; r++) {
-        const uint8_t *row = x + r * n;
-        uint8_t *out = y + r * n;
-        int64_t sum = 0;
-        for (size_t j = 0; j < n; j++) sum += row[j];
-        /* |D| < n 2^8 <= 2^22 and sum D^2 <= 2^58 for n <= 16384. */
-        int64_t squares = 0;
-        for (size_t j = 0; j < n; j++) {
-            const int32_t d = (int32_t)(count * row[j] - sum);
-            work[j] = d;
-            squares += (int64_t)d * d;
-        }
-        int64_t m;
-        int s;
-        onboard_q8_layernorm_reciprocal(squares, count, epsilon, fraction_bits, &m, &s);
-        for (size_t j = 0; j < n; j++) {
-            const int64_t normalized = rshift_round_fast((int64_t)work[j] * m, s);
-            const int64_t affine = rshift_round_fast(normalized * gain_multiplier[j], gain_shift[j]) + bias[j];
-            out[j] = (uint8_t)clamp_i64(rshift_round_fast(affine, fraction_bits) + zero_point, qmin, qmax);
-        }
-    }
-}
-
 void onboard_q8_softmax_exp_rows(const uint8_t *x, uint8_t *y, size_t rows, size_t n, const uint8_t *reversed) {
     for (size_t r = 0; r < rows; r++) {
         const uint8_t *row = x + r * n;
@@ -160,81 +47,21 @@ void onboard_q8_softmax_exp_rows(const uint8_t *x, uint8_t *y, size_t rows, size
     }
 }
 
-ROWS_CLONES
-void onboard_q8_divide_rows_s32(const int32_t *acc, size_t rows, size_t n, const int32_t *divisors, int64_t numerator,
-                                int32_t shift, uint8_t *y, int32_t zero_point, int32_t qmin, int32_t qmax) {
-    for (size_t r = 0; r < rows; r++) {
-        const int32_t *v = acc + r * n;
-        uint8_t *out = y + r * n;
-        const int64_t divisor = divisors[r];
-        if (divisor <= 0) {
-            for (size_t j = 0; j < n; j++) out[j] = (uint8_t)clamp_i32(zero_point, qmin, qmax);
-            continue;
-        }
-        const int64_t m = numerator >= 0 ? (numerator + divisor / 2) / divisor : -((-numerator + divisor / 2) / divisor);
-        for (size_t j = 0; j < n; j++) {
-            const int64_t q = rshift_round_fast((int64_t)v[j] * m, shift);
-            out[j] = (uint8_t)clamp_i64(zero_point + q, qmin, qmax);
-        }
-    }
-}
-
-/* The AVX-512 row kernels run where the int8 GEMM runs its AVX-512 VNNI path (so ONBOARD_ISA
- * forcing a lower path selects the reference here too) and the CPU has VBMI. */
-static int use_avx512_rows(void) {
-#if defined(__x86_64__)
-    return onboard_q8_active_isa() == ONBOARD_ISA_AVX512VNNI && __builtin_cpu_supports("avx512vbmi");
-#else
-    return 0;
-#endif
-}
-
-/* The AVX2 row kernels run where the int8 GEMM runs an AVX2-class path, or its AVX-512 VNNI path on
- * a CPU without VBMI. */
-static int use_avx2_rows(void) {
-#if defined(__x86_64__)
-    const unsigned isa = onboard_q8_active_isa();
-    return isa == ONBOARD_ISA_AVX2 || isa == ONBOARD_ISA_AVXVNNI
-        || (isa == ONBOARD_ISA_AVX512VNNI && !__builtin_cpu_supports("avx512vbmi"));
-#else
-    return 0;
-#endif
-}
-
-/* The vector softmax splits entries into a high byte and a low word. */
-static int table_fits_24_bits(const int32_t *table) {
-    for (int d = 0; d < 256; d++)
-        if (table[d] < 0 || table[d] >= (1 << 24)) return 0;
-    return 1;
-}
-
 void onboard_q8_stabilize_rows_s32(const int32_t *sums, size_t rows, size_t n, float scale,
                                    int32_t multiplier, int32_t shift,
                                    uint8_t *y, int32_t zero_point, int32_t qmin, int32_t qmax) {
     if (n == 0) return;
-#if defined(__x86_64__)
-    if (use_avx512_rows() && multiplier > 0 && shift <= 31 && scale >= 0) {
-        onboard_q8_stabilize_rows_s32__avx512(sums, rows, n, multiplier, shift, y, zero_point, qmin, qmax);
-        return;
-    }
-    if (use_avx2_rows() && multiplier > 0 && shift <= 31 && scale >= 0 && qmin >= 0 && qmax <= 255) {
-        onboard_q8_stabilize_rows_s32__avx2(sums, rows, n, multiplier, shift, y, zero_point, qmin, qmax);
-        return;
-    }
-#endif
-    stabilize_rows_s32__reference(sums, rows, n, scale, multiplier, shift, y, zero_point, qmin, qmax);
+#define ARGS sums, rows, n, scale, multiplier, shift, y, zero_point, qmin, qmax
+    ONBOARD_Q8_STABILIZE_ROWS_S32_KERNELS(ONBOARD_RUN_FIRST_THAT_TAKES)
+#undef ARGS
 }
 
 void onboard_q8_softmax_lut_rows(const uint8_t *x, uint8_t *y, size_t rows, size_t n, const int32_t *table,
                                  int64_t numerator, int32_t shift, int32_t zero_point, int32_t qmin, int32_t qmax) {
     if (n == 0) return;
-#if defined(__x86_64__)
-    if (use_avx512_rows() && table_fits_24_bits(table)) {
-        onboard_q8_softmax_lut_rows__avx512(x, y, rows, n, table, numerator, shift, zero_point, qmin, qmax);
-        return;
-    }
-#endif
-    softmax_lut_rows__reference(x, y, rows, n, table, numerator, shift, zero_point, qmin, qmax);
+#define ARGS x, y, rows, n, table, numerator, shift, zero_point, qmin, qmax
+    ONBOARD_Q8_SOFTMAX_LUT_ROWS_KERNELS(ONBOARD_RUN_FIRST_THAT_TAKES)
+#undef ARGS
 }
 
 void onboard_q8_layernorm_rows(const uint8_t *x, uint8_t *y, size_t rows, size_t n,
@@ -242,19 +69,14 @@ void onboard_q8_layernorm_rows(const uint8_t *x, uint8_t *y, size_t rows, size_t
                                int64_t epsilon, int32_t fraction_bits,
                                int32_t zero_point, int32_t qmin, int32_t qmax, int32_t *work) {
     if (n == 0) return;
-#if defined(__x86_64__)
-    if (use_avx512_rows() && n <= LAYERNORM_AVX512_MAX_WIDTH) {
-        onboard_q8_layernorm_rows__avx512(x, y, rows, n, gain_multiplier, gain_shift, bias, epsilon, fraction_bits,
-                                          zero_point, qmin, qmax, work);
-        return;
-    }
-    if (use_avx2_rows() && n <= LAYERNORM_AVX2_MAX_WIDTH && fraction_bits >= 1
-        && fraction_bits <= LAYERNORM_AVX2_MAX_FRACTION_BITS && qmin >= 0 && qmax <= 255) {
-        onboard_q8_layernorm_rows__avx2(x, y, rows, n, gain_multiplier, gain_shift, bias, epsilon, fraction_bits,
-                                        zero_point, qmin, qmax, work);
-        return;
-    }
-#endif
-    onboard_q8_layernorm_rows__reference(x, y, rows, n, gain_multiplier, gain_shift, bias, epsilon, fraction_bits,
-                                         zero_point, qmin, qmax, work);
+#define ARGS x, y, rows, n, gain_multiplier, gain_shift, bias, epsilon, fraction_bits, zero_point, qmin, qmax, work
+    ONBOARD_Q8_LAYERNORM_ROWS_KERNELS(ONBOARD_RUN_FIRST_THAT_TAKES)
+#undef ARGS
+}
+
+void onboard_q8_divide_rows_s32(const int32_t *acc, size_t rows, size_t n, const int32_t *divisors, int64_t numerator,
+                                int32_t shift, uint8_t *y, int32_t zero_point, int32_t qmin, int32_t qmax) {
+#define ARGS acc, rows, n, divisors, numerator, shift, y, zero_point, qmin, qmax
+    ONBOARD_Q8_DIVIDE_ROWS_S32_KERNELS(ONBOARD_RUN_FIRST_THAT_TAKES)
+#undef ARGS
 }

@@ -1,11 +1,16 @@
-/* AVX2 variants of the QANS and layernorm row kernels in q8_rows.c: the same integer steps on 4
- * or 8 lanes, bit-identical to the reference (tested against it). AVX2 has neither a 64x64-bit
- * multiply nor a 64-bit arithmetic shift: products are 32x32 -> 64 bits (vpmuldq, so the callers
- * check that the factors fit 32 bits) and shifts are logical shifts of the one's complement of
- * negative lanes. Rows whose length is not a multiple of the step finish on a zero-padded copy. */
-#include "q8_rows_isa.h"
+/* Integer row kernels, AVX2: the loops of q8_rows_body.h built for it, and the QANS and layernorm
+ * kernels 16 elements per step (q8_rows_kernels.h), the same integer steps on 4 or 8 lanes,
+ * bit-identical to the loops (tested against them). AVX2 has neither a 64x64-bit multiply nor a
+ * 64-bit arithmetic shift: products are 32x32 -> 64 bits (vpmuldq, so the kernels check that the
+ * factors fit 32 bits) and shifts are logical shifts of the one's complement of negative lanes.
+ * Rows whose length is not a multiple of the step finish on a zero-padded copy. */
+#include "q8_rows_kernels.h"
 
 #if defined(__x86_64__)
+#define BODY_ATTR __attribute__((target("avx2")))
+#define BODY_SUFFIX __avx2
+#include "q8_rows_body.h"
+
 #include <immintrin.h>
 #include <string.h>
 
@@ -52,8 +57,9 @@ static inline ROWS256_ATTR __m256i stabilize_8(__m256i v, __m256i vtop, __m256i 
 }
 
 ROWS256_ATTR
-void onboard_q8_stabilize_rows_s32__avx2(const int32_t *sums, size_t rows, size_t n, int32_t multiplier, int32_t shift,
-                                         uint8_t *y, int32_t zero_point, int32_t qmin, int32_t qmax) {
+bool onboard_q8_stabilize_rows_s32_u16__avx2(const int32_t *sums, size_t rows, size_t n, float scale, int32_t multiplier,
+                                             int32_t shift, uint8_t *y, int32_t zero_point, int32_t qmin, int32_t qmax) {
+    if (!(multiplier > 0 && shift <= 31 && scale >= 0 && qmin >= 0 && qmax <= 255)) return false;
     const int s = shift < 0 ? 0 : shift;
     const int64_t offset = ((int64_t)1 << 30) + (s > 0 ? (((int64_t)1 << (s - 1)) - 1) << 31 : 0);
     const __m256i vm = _mm256_set1_epi64x(multiplier), voffset = _mm256_set1_epi64x(offset);
@@ -86,15 +92,16 @@ void onboard_q8_stabilize_rows_s32__avx2(const int32_t *sums, size_t rows, size_
         }
 #undef STABILIZE_16
     }
+    return true;
 }
 
 /* Per-channel constants of the affine step, widened to int64 once per call: the gain, its shift
  * and rounding half, and the bias with the final rounding half and the zero point folded in. */
 typedef struct {
-    int64_t gain[LAYERNORM_AVX2_MAX_WIDTH];
-    int64_t shift[LAYERNORM_AVX2_MAX_WIDTH];
-    int64_t half[LAYERNORM_AVX2_MAX_WIDTH];
-    int64_t offset[LAYERNORM_AVX2_MAX_WIDTH];
+    int64_t gain[Q8_LAYERNORM_MAX_WIDTH];
+    int64_t shift[Q8_LAYERNORM_MAX_WIDTH];
+    int64_t half[Q8_LAYERNORM_MAX_WIDTH];
+    int64_t offset[Q8_LAYERNORM_MAX_WIDTH];
 } affine_constants_avx2;
 
 /* Steps of the affine part shared by a row's 16-channel blocks. */
@@ -127,10 +134,12 @@ static inline ROWS256_ATTR __m128i layernorm_16(const int32_t *d32, const affine
 }
 
 ROWS256_ATTR
-void onboard_q8_layernorm_rows__avx2(const uint8_t *x, uint8_t *y, size_t rows, size_t n,
-                                     const int32_t *gain_multiplier, const int32_t *gain_shift, const int64_t *bias,
-                                     int64_t epsilon, int32_t fraction_bits,
-                                     int32_t zero_point, int32_t qmin, int32_t qmax, int32_t *work) {
+bool onboard_q8_layernorm_rows_u16__avx2(const uint8_t *x, uint8_t *y, size_t rows, size_t n,
+                                         const int32_t *gain_multiplier, const int32_t *gain_shift, const int64_t *bias,
+                                         int64_t epsilon, int32_t fraction_bits,
+                                         int32_t zero_point, int32_t qmin, int32_t qmax, int32_t *work) {
+    if (!(n <= Q8_LAYERNORM_MAX_WIDTH && fraction_bits >= 1 && fraction_bits <= Q8_LAYERNORM_AVX2_MAX_FRACTION_BITS
+          && qmin >= 0 && qmax <= 255)) return false;
     const int64_t count = (int64_t)n;
     const int64_t final_offset = ((int64_t)1 << (fraction_bits - 1)) + ((int64_t)zero_point << fraction_bits);
     affine_constants_avx2 c;
@@ -178,8 +187,8 @@ void onboard_q8_layernorm_rows__avx2(const uint8_t *x, uint8_t *y, size_t rows, 
         int shift;
         onboard_q8_layernorm_reciprocal(total, count, epsilon, fraction_bits, &multiplier, &shift);
         if (multiplier > INT32_MAX) { /* vpmuldq takes 32-bit factors: the rare row whose reciprocal is 2^31 or more */
-            onboard_q8_layernorm_rows__reference(row, out, 1, n, gain_multiplier, gain_shift, bias, epsilon, fraction_bits,
-                                                 zero_point, qmin, qmax, work);
+            onboard_q8_layernorm_rows__avx2(row, out, 1, n, gain_multiplier, gain_shift, bias, epsilon, fraction_bits,
+                                            zero_point, qmin, qmax, work);
             continue;
         }
         k.multiplier = _mm256_set1_epi64x(multiplier);
@@ -194,5 +203,6 @@ void onboard_q8_layernorm_rows__avx2(const uint8_t *x, uint8_t *y, size_t rows, 
             memcpy(out + full, codes, n - full);
         }
     }
+    return true;
 }
 #endif

@@ -2,18 +2,9 @@ import CKernels
 import OnboardTestSupport
 import XCTest
 
-/// Every fast FP32 body present on this CPU against the scalar (libm) reference.
+/// Every fast FP32 body of the list present on this CPU against the scalar (libm) reference.
 final class F32KernelTests: XCTestCase {
-    /// ISA caps to try: each one available here, plus the portable body (cap 0).
-    static var caps: [(name: String, cap: UInt32)] {
-        let flags = onboard_cpu_isa_flags()
-        var caps: [(String, UInt32)] = [("generic", 0)]
-        if flags & ONBOARD_ISA_AVX2.rawValue != 0 { caps.append(("avx2", ONBOARD_ISA_AVX2.rawValue)) }
-        if flags & ONBOARD_ISA_AVX512F.rawValue != 0 { caps.append(("avx512", ONBOARD_ISA_AVX2.rawValue | ONBOARD_ISA_AVX512F.rawValue)) }
-        return caps
-    }
-
-    override func tearDown() { onboard_f32_set_isa_cap(~0) }
+    override func tearDown() { Kernel.removeCap() }
 
     /// Lengths that hit full vectors, tails and the empty case.
     let lengths = [0, 1, 7, 15, 16, 17, 31, 64, 100, 197, 1000]
@@ -30,8 +21,8 @@ final class F32KernelTests: XCTestCase {
     typealias Unary = (UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int) -> Void
 
     func checkUnary(_ name: String, fast: Unary, reference: Unary, absolute: Float, relative: Float) {
-        for (isa, cap) in Self.caps {
-            onboard_f32_set_isa_cap(cap)
+        for kernel in Kernel.runnable("f32_\(name)") {
+            kernel.cap()
             for n in lengths {
                 for scale: Float in [1, 4] {
                     let x = inputs(n, seed: UInt64(n) * 31 + UInt64(scale), scale: scale)
@@ -41,7 +32,7 @@ final class F32KernelTests: XCTestCase {
                     for i in 0..<n {
                         // Absolute error grows with |x|: 0.5·x·(1 + erf) amplifies the last ulps of erf near -1.
                         let tolerance = absolute * (1 + abs(x[i])) + relative * abs(expected[i])
-                        XCTAssertEqual(actual[i], expected[i], accuracy: tolerance, "\(name) \(isa) n=\(n) x=\(x[i])")
+                        XCTAssertEqual(actual[i], expected[i], accuracy: tolerance, "\(kernel.name) n=\(n) x=\(x[i])")
                     }
                 }
             }
@@ -62,8 +53,8 @@ final class F32KernelTests: XCTestCase {
     }
 
     func test_softmaxRows() {
-        for (isa, cap) in Self.caps {
-            onboard_f32_set_isa_cap(cap)
+        for kernel in Kernel.runnable("f32_softmax_rows") {
+            kernel.cap()
             for n in lengths where n > 0 {
                 let rows = 3
                 let x = inputs(rows * n, seed: UInt64(n), scale: 6)
@@ -71,7 +62,7 @@ final class F32KernelTests: XCTestCase {
                 onboard_f32_softmax_rows__scalar(x, &expected, rows, n)
                 onboard_f32_softmax_rows(x, &actual, rows, n)
                 for i in 0..<(rows * n) {
-                    XCTAssertEqual(actual[i], expected[i], accuracy: 1e-7 + 2e-6 * expected[i], "softmax \(isa) n=\(n) i=\(i)")
+                    XCTAssertEqual(actual[i], expected[i], accuracy: 1e-7 + 2e-6 * expected[i], "\(kernel.name) n=\(n) i=\(i)")
                 }
                 for r in 0..<rows {
                     XCTAssertEqual(actual[(r * n)..<((r + 1) * n)].reduce(0, +), 1, accuracy: 1e-5)
@@ -90,8 +81,8 @@ final class F32KernelTests: XCTestCase {
     }
 
     func test_layerNormRows() {
-        for (isa, cap) in Self.caps {
-            onboard_f32_set_isa_cap(cap)
+        for kernel in Kernel.runnable("f32_layernorm_rows") {
+            kernel.cap()
             for n in lengths where n > 0 {
                 let rows = 4
                 var x = inputs(rows * n, seed: UInt64(n) + 99, scale: 3)
@@ -102,7 +93,7 @@ final class F32KernelTests: XCTestCase {
                 onboard_f32_layernorm_rows__scalar(x, &expected, rows, n, gamma, beta, 1e-6)
                 onboard_f32_layernorm_rows(x, &actual, rows, n, gamma, beta, 1e-6)
                 for i in 0..<(rows * n) {
-                    XCTAssertEqual(actual[i], expected[i], accuracy: 2e-5 + 2e-5 * abs(expected[i]), "layernorm \(isa) n=\(n) i=\(i)")
+                    XCTAssertEqual(actual[i], expected[i], accuracy: 2e-5 + 2e-5 * abs(expected[i]), "\(kernel.name) n=\(n) i=\(i)")
                 }
             }
         }
@@ -122,6 +113,7 @@ final class F32KernelTests: XCTestCase {
         let flags = onboard_cpu_isa_flags()
         if flags & ONBOARD_ISA_AVX512VNNI.rawValue != 0 { XCTAssertNotEqual(flags & ONBOARD_ISA_AVX512F.rawValue, 0) }
         if flags & ONBOARD_ISA_AVXVNNI.rawValue != 0 { XCTAssertNotEqual(flags & ONBOARD_ISA_AVX2.rawValue, 0) }
+        if flags & ONBOARD_ISA_AVX512VBMI.rawValue != 0 { XCTAssertNotEqual(flags & ONBOARD_ISA_AVX512F.rawValue, 0) }
         XCTAssertEqual(onboard_cpu_isa_flags(), flags)
     }
 }

@@ -12,7 +12,7 @@ final class MovementTests: XCTestCase {
                 let src = (0..<(rows * lds)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
                 var expected = [UInt8](repeating: 0xAB, count: cols * ldd)
                 var actual = expected
-                onboard_transpose_u8__reference(src, lds, &expected, ldd, rows, cols)
+                onboard_transpose_u8__scalar(src, lds, &expected, ldd, rows, cols)
                 onboard_transpose_u8(src, lds, &actual, ldd, rows, cols)
                 XCTAssertEqual(actual, expected, "\(rows)x\(cols), lds \(lds), ldd \(ldd)")
                 XCTAssertEqual(expected[ldd * (cols - 1) + rows - 1], src[lds * (rows - 1) + cols - 1])

@@ -3,7 +3,7 @@ import OnboardCore
 import OnboardTestSupport
 import XCTest
 
-/// Every int8 GEMM path this CPU has must equal the scalar reference bit for bit.
+/// Every INT8 GEMM kernel this CPU has must equal the scalar reference bit for bit.
 final class Q8GemmTests: XCTestCase {
     /// A u8 epilogue with the given output zero point and clamp; scales are the caller's to set.
     static func u8Epilogue(zeroPoint: Int32, min: Int32, max: Int32, columnBias: UnsafePointer<Int32>?) -> onboard_q8_epilogue {
@@ -16,17 +16,13 @@ final class Q8GemmTests: XCTestCase {
         return e
     }
 
-    override func tearDown() { _ = onboard_q8_force_isa(0); onboard_q8_reset_isa() }
+    override func tearDown() { Kernel.removeCap() }
 
-    static let allPaths: [(name: String, isa: UInt32)] = [
-        ("scalar", 0), ("avx2", ONBOARD_ISA_AVX2.rawValue), ("avxvnni", ONBOARD_ISA_AVXVNNI.rawValue),
-        ("avx512vnni", ONBOARD_ISA_AVX512VNNI.rawValue), ("neondot", ONBOARD_ISA_NEON_DOT.rawValue),
-    ]
+    /// The microkernels of the list this CPU has; capping the ISA at one's flags runs it.
+    var kernels: [Kernel] { Kernel.runnable("q8_gemm") }
 
-    /// The paths present here (forcing one this CPU lacks is refused).
-    var paths: [(name: String, isa: UInt32)] {
-        Self.allPaths.filter { onboard_q8_force_isa($0.isa) == 0 }
-    }
+    /// Caps the ISA at nothing: the packed product runs the scalar microkernel.
+    func capAtScalar() { onboard_isa_set_cap(0) }
 
     struct Case {
         let m: Int, n: Int, k: Int
@@ -68,16 +64,16 @@ final class Q8GemmTests: XCTestCase {
         for (index, (m, n, k)) in shapes.enumerated() {
             for extreme in [false, true] {
                 let c = makeCase(m: m, n: n, k: k, seed: UInt64(index), extreme: extreme)
-                _ = onboard_q8_force_isa(0)
+                capAtScalar()
                 let reference = run(c, epilogue: e, elementSize: 4, packed: false)
                 if extreme {
                     // The exact sum, which an int16-saturating path (vpmaddubsw) would miss.
                     let expected = Int32(255 * (-128 * ((k + 1) / 2) + 127 * (k / 2)))
                     reference.withUnsafeBytes { XCTAssertEqual($0.load(as: Int32.self), expected, "m\(m) n\(n) k\(k)") }
                 }
-                for path in paths {
-                    XCTAssertEqual(onboard_q8_force_isa(path.isa), 0)
-                    XCTAssertEqual(run(c, epilogue: e, elementSize: 4, packed: true), reference, "\(path.name) m\(m) n\(n) k\(k) extreme \(extreme)")
+                for kernel in kernels {
+                    kernel.cap()
+                    XCTAssertEqual(run(c, epilogue: e, elementSize: 4, packed: true), reference, "\(kernel.name) m\(m) n\(n) k\(k) extreme \(extreme)")
                 }
             }
         }
@@ -90,17 +86,17 @@ final class Q8GemmTests: XCTestCase {
         let c = makeCase(m: m, n: n, k: k, seed: 5, extreme: false)
         var e = onboard_q8_epilogue()
         e.out_type = ONBOARD_Q8_OUT_S32
-        _ = onboard_q8_force_isa(0)
+        capAtScalar()
         let reference = run(c, epilogue: e, elementSize: 4, packed: false)
         var weights = [Int8](repeating: 0, count: onboard_q8_packed_size(k, n))
         onboard_q8_pack_b(c.b, n, false, k, n, &weights, nil)
-        for path in paths {
-            XCTAssertEqual(onboard_q8_force_isa(path.isa), 0)
+        for kernel in kernels {
+            kernel.cap()
             for offset in [0, 4] {
                 let buffer = AlignedBuffer(byteCount: m * n * 4 + 64)
                 let out = buffer.pointer + offset
                 onboard_q8_gemm(m, n, k, c.a, k, weights, &e, out, n, 0, n / 16)
-                XCTAssertEqual(Array(UnsafeRawBufferPointer(start: out, count: m * n * 4)), reference, "\(path.name) offset \(offset)")
+                XCTAssertEqual(Array(UnsafeRawBufferPointer(start: out, count: m * n * 4)), reference, "\(kernel.name) offset \(offset)")
             }
         }
     }
@@ -139,12 +135,12 @@ final class Q8GemmTests: XCTestCase {
             var e = Self.u8Epilogue(zeroPoint: 120, min: 0, max: 255, columnBias: colBias)
             e.out_type = outType
             scales.withUnsafeBufferPointer { e.scale = $0.baseAddress; e.scale_per_column = 1 }
-            for path in paths {
-                XCTAssertEqual(onboard_q8_force_isa(path.isa), 0)
+            for kernel in kernels {
+                kernel.cap()
                 var whole = [UInt8](repeating: 0, count: m * n * size)
                 whole.withUnsafeMutableBytes { onboard_q8_gemm(m, n, k, c.a, k, weights, &e, $0.baseAddress, n, 0, n / 16) }
                 checkPanelsInto(c, weights: weights, epilogue: e, width: width, size: size, whole: whole,
-                                "\(path.name) out \(outType.rawValue)")
+                                "\(kernel.name) out \(outType.rawValue)")
             }
         }
     }
@@ -159,7 +155,7 @@ final class Q8GemmTests: XCTestCase {
             e.row_bias = rb.baseAddress
             e.scale = sc.baseAddress
             e.scale_per_column = 1
-            _ = onboard_q8_force_isa(0)
+            capAtScalar()
             let reference = run(c, epilogue: e, elementSize: 1, packed: false)
             for i in 0..<5 {
                 for j in 0..<19 {
@@ -170,12 +166,12 @@ final class Q8GemmTests: XCTestCase {
                     XCTAssertEqual(Int32(reference[i * 19 + j]), expected, "\(i),\(j)")
                 }
             }
-            for path in paths {
-                _ = onboard_q8_force_isa(path.isa)
-                XCTAssertEqual(run(c, epilogue: e, elementSize: 1, packed: true), reference, path.name)
+            for kernel in kernels {
+                kernel.cap()
+                XCTAssertEqual(run(c, epilogue: e, elementSize: 1, packed: true), reference, kernel.name)
             }
             e.out_type = ONBOARD_Q8_OUT_F32
-            _ = onboard_q8_force_isa(0)
+            capAtScalar()
             let floats = run(c, epilogue: e, elementSize: 4, packed: true)
             floats.withUnsafeBytes { raw in
                 let y = raw.bindMemory(to: Float.self)
@@ -186,7 +182,7 @@ final class Q8GemmTests: XCTestCase {
         } } }
     }
 
-    /// A bias per output element joins the int32 sum before the requantization, on every path and
+    /// A bias per output element joins the int32 sum before the requantization, on every kernel and
     /// out type, and in panels written into a buffer of their own it is indexed by the product's columns.
     func test_elementBiasIsAddedToEachAccumulator() {
         let (m, n, k, width) = (29, 64, 37, 32)
@@ -203,7 +199,7 @@ final class Q8GemmTests: XCTestCase {
                 e.scale = sc.baseAddress
                 e.scale_per_column = 1
                 e.out_type = outType
-                _ = onboard_q8_force_isa(0)
+                capAtScalar()
                 let plain = run(c, epilogue: e, elementSize: size, packed: false)
                 e.tile_bias = eb.baseAddress
                 e.tile_bias_ld = n
@@ -216,11 +212,11 @@ final class Q8GemmTests: XCTestCase {
                 } else {
                     XCTAssertNotEqual(reference, plain, "out \(outType.rawValue)")
                 }
-                for path in paths {
-                    XCTAssertEqual(onboard_q8_force_isa(path.isa), 0)
-                    XCTAssertEqual(run(c, epilogue: e, elementSize: size, packed: true), reference, "\(path.name) out \(outType.rawValue)")
+                for kernel in kernels {
+                    kernel.cap()
+                    XCTAssertEqual(run(c, epilogue: e, elementSize: size, packed: true), reference, "\(kernel.name) out \(outType.rawValue)")
                     checkPanelsInto(c, weights: weights, epilogue: e, width: width, size: size, whole: reference,
-                                    "\(path.name) out \(outType.rawValue)")
+                                    "\(kernel.name) out \(outType.rawValue)")
                 }
             }
         } } }
@@ -263,7 +259,7 @@ final class Q8GemmTests: XCTestCase {
         }
     }
 
-    /// The fixed-point u8 epilogue (per tensor and per column) on every path equals the reference.
+    /// The fixed-point u8 epilogue (per tensor and per column) on every kernel equals the reference.
     func test_fixedPointEpilogueIsBitIdenticalOnEveryPath() {
         var g = SplitMix64(seed: 17)
         for (m, n, k) in [(13, 17, 64), (25, 48, 257), (12, 32, 256), (1, 5, 3)] {
@@ -278,7 +274,7 @@ final class Q8GemmTests: XCTestCase {
                     e.multiplier = mp.baseAddress
                     e.shift = sp.baseAddress
                     e.scale_per_column = perColumn ? 1 : 0
-                    _ = onboard_q8_force_isa(0)
+                    capAtScalar()
                     let reference = run(c, epilogue: e, elementSize: 1, packed: false)
                     XCTAssertGreaterThan(Set(reference).count, min(m * n / 4, 32), "the codes spread over the range")
                     for i in 0..<m {
@@ -287,22 +283,13 @@ final class Q8GemmTests: XCTestCase {
                         let expected = min(max(Self.gemmlowpMultiply(acc, multipliers[0], shifts[0]) + 120, 0), 255)
                         XCTAssertEqual(Int32(reference[i * n]), expected, "row \(i)")
                     }
-                    for path in paths {
-                        _ = onboard_q8_force_isa(path.isa)
-                        XCTAssertEqual(run(c, epilogue: e, elementSize: 1, packed: true), reference, "\(path.name) m\(m) n\(n) k\(k)")
+                    for kernel in kernels {
+                        kernel.cap()
+                        XCTAssertEqual(run(c, epilogue: e, elementSize: 1, packed: true), reference, "\(kernel.name) m\(m) n\(n) k\(k)")
                     }
                 } } }
             }
         }
-    }
-
-    func test_forcingAnAbsentPathIsRefused() {
-        let flags = onboard_cpu_isa_flags()
-        for path in Self.allPaths where path.isa != 0 && flags & path.isa == 0 {
-            XCTAssertEqual(onboard_q8_force_isa(path.isa), -1, path.name)
-        }
-        XCTAssertEqual(onboard_q8_force_isa(0), 0)
-        XCTAssertEqual(onboard_q8_active_isa(), 0)
     }
 
     func test_codecsRoundHalfToEvenAndClamp() {
@@ -316,7 +303,7 @@ final class Q8GemmTests: XCTestCase {
     }
 
     /// B handed over transposed ([N, K] rows, as attention's Kᵀ is) packs to the same bytes as the
-    /// explicit [K, N] matrix on every path, for depths and widths off the 4- and 16-multiples and for
+    /// explicit [K, N] matrix on every packing kernel, for depths and widths off the 4- and 16-multiples and for
     /// u8 codes (flipped to int8) as well as int8 ones; both give each column's sum of int8 values.
     func test_transposedPackingEqualsPackingTheTranspose() {
         var g = SplitMix64(seed: 77)
@@ -330,8 +317,8 @@ final class Q8GemmTests: XCTestCase {
                 let flip: UInt8 = unsigned ? 0x80 : 0
                 let sums = (0..<n).map { col in (0..<k).reduce(Int32(0)) { $0 + Int32(Int8(bitPattern: transposed[col * ldt + $1] ^ flip)) } }
                 var reference: [Int8]?
-                for path in paths {
-                    _ = onboard_q8_force_isa(path.isa)
+                for kernel in Kernel.runnable("q8_pack_transposed") + Kernel.runnable("q8_packed_column_sums") {
+                    kernel.cap()
                     var expected = [Int8](repeating: 99, count: size), got = [Int8](repeating: -99, count: size)
                     var expectedSums = [Int32](repeating: 0, count: n), gotSums = [Int32](repeating: 1, count: n)
                     plain.withUnsafeBytes { p in transposed.withUnsafeBytes { t in
@@ -344,7 +331,7 @@ final class Q8GemmTests: XCTestCase {
                             onboard_q8_pack_b(t8, ldt, true, k, n, &got, &gotSums)
                         }
                     } }
-                    let context = "\(path.name) k \(k) n \(n) u8 \(unsigned)"
+                    let context = "\(kernel.name) k \(k) n \(n) u8 \(unsigned)"
                     XCTAssertEqual(got, expected, context)
                     XCTAssertEqual(gotSums, sums, context)
                     XCTAssertEqual(expectedSums, sums, context)
@@ -354,9 +341,9 @@ final class Q8GemmTests: XCTestCase {
         }
     }
 
-    /// The integer adds equal their int64 formula on every path, for shifts inside and outside the
-    /// vector path's 17...46, multipliers of either sign up to the int32 limits and ragged lengths.
-    func test_dyadicAddsMatchTheirFormulaOnEveryPath() {
+    /// The integer adds equal their int64 formula on every kernel, for shifts inside and outside the
+    /// vector kernels' 17...46, multipliers of either sign up to the int32 limits and ragged lengths.
+    func test_dyadicAddsMatchTheirFormulaOnEveryKernel() {
         var g = SplitMix64(seed: 91)
         func expected(_ sum: Int64, shift: Int32, zero: Int32, low: Int32, high: Int32) -> UInt8 {
             let v = ((sum + (Int64(1) << (shift - 1))) >> Int64(shift)) + Int64(zero)
@@ -370,12 +357,12 @@ final class Q8GemmTests: XCTestCase {
                 let (za, zb, zy, low, high) = (Int32(g.next() % 256), Int32(g.next() % 256), Int32(g.next() % 256), Int32(3), Int32(250))
                 let sums = (0..<n).map { Int64(ma) * Int64(Int32(a[$0]) - za) + Int64(mb) * Int64(Int32(b[$0]) - zb) }
                 let constSums = (0..<n).map { Int64(ma) * Int64(Int32(a[$0]) - za) + Int64(addend[$0]) }
-                for path in paths {
-                    _ = onboard_q8_force_isa(path.isa)
+                for kernel in Kernel.runnable("q8_add_u8_dyadic") + Kernel.runnable("q8_add_const_u8_dyadic") {
+                    kernel.cap()
                     var y = [UInt8](repeating: 0, count: n), yc = [UInt8](repeating: 0, count: n)
                     onboard_q8_add_u8_dyadic(a, za, ma, b, zb, mb, shift, &y, n, zy, low, high)
                     onboard_q8_add_const_u8_dyadic(a, za, ma, addend, shift, &yc, n, zy, low, high)
-                    let context = "\(path.name) n \(n) shift \(shift) multipliers \(ma) \(mb)"
+                    let context = "\(kernel.name) n \(n) shift \(shift) multipliers \(ma) \(mb)"
                     XCTAssertEqual(y, sums.map { expected($0, shift: shift, zero: zy, low: low, high: high) }, context)
                     XCTAssertEqual(yc, constSums.map { expected($0, shift: shift, zero: zy, low: low, high: high) }, context)
                 }

@@ -4,16 +4,10 @@ import OnboardCore
 import XCTest
 
 /// The QANS epilogue and the integer softmax and layernorm row kernels: the reference equals the
-/// documented formula (`Q8RowsOracle`) on every CPU, and every vector path this CPU has equals the
-/// reference bit for bit.
+/// documented formula (`Q8RowsOracle`) on every CPU, and every kernel of their lists this CPU has
+/// equals the reference bit for bit.
 final class Q8RowsTests: XCTestCase {
-    override func tearDown() { onboard_q8_reset_isa() }
-
-    /// Paths that select a row-kernel variant (the row kernels follow the GEMM's ISA choice).
-    var paths: [(name: String, isa: UInt32)] {
-        [("avx2", ONBOARD_ISA_AVX2.rawValue), ("avxvnni", ONBOARD_ISA_AVXVNNI.rawValue), ("avx512vnni", ONBOARD_ISA_AVX512VNNI.rawValue)]
-            .filter { onboard_q8_force_isa($0.isa) == 0 }
-    }
+    override func tearDown() { Kernel.removeCap() }
 
     /// Rows of random codes, then the edge rows: all 255, all 0, one 255 among 0s, three nearby codes.
     func rows(width: Int, random: inout SplitMix64) -> [UInt8] {
@@ -31,7 +25,7 @@ final class Q8RowsTests: XCTestCase {
     }
 
     func test_stabilizedRowsMatchTheReference() throws {
-        let isas = paths
+        let kernels = Kernel.runnable("q8_stabilize_rows_s32")
         var random = SplitMix64(seed: 41)
         for width in [1, 7, 15, 16, 17, 160, 200, 960, 1001] {
             // Logit sums as attention produces them, then rows spanning all of int32 (raised to 2^30
@@ -46,15 +40,15 @@ final class Q8RowsTests: XCTestCase {
                 [(1 << 30, 0, 255, 0, 255), (Int32.max, 7, 255, 0, 255), (1_518_500_250, 13, 255, 0, 255),
                  (1_100_000_001, 20, 128, 1, 254), (1 << 30, 1, 0, 0, 255), (Int32.max, 31, 255, 0, 255),
                  (1_300_000_000, -2, 255, 0, 255), (-1_300_000_000, 5, 255, 0, 255)] {
-                _ = onboard_q8_force_isa(0)
+                onboard_isa_set_cap(0)
                 let expected = stabilized(sums, width: width, multiplier: multiplier, shift: shift, zeroPoint: zeroPoint, qmin: qmin, qmax: qmax)
                 XCTAssertEqual(expected, Q8RowsOracle.stabilize(sums, width: width, ascending: true, multiplier: multiplier, shift: shift,
                                                                 zeroPoint: zeroPoint, qmin: qmin, qmax: qmax),
                                "reference width \(width) multiplier \(multiplier) shift \(shift)")
-                for path in isas {
-                    _ = onboard_q8_force_isa(path.isa)
+                for kernel in kernels {
+                    kernel.cap()
                     let got = stabilized(sums, width: width, multiplier: multiplier, shift: shift, zeroPoint: zeroPoint, qmin: qmin, qmax: qmax)
-                    XCTAssertEqual(got, expected, "\(path.name) width \(width) multiplier \(multiplier) shift \(shift)")
+                    XCTAssertEqual(got, expected, "\(kernel.name) width \(width) multiplier \(multiplier) shift \(shift)")
                 }
             }
         }
@@ -77,22 +71,22 @@ final class Q8RowsTests: XCTestCase {
     }
 
     func test_softmaxRowsMatchTheReference() throws {
-        let isas = paths
+        let kernels = Kernel.runnable("q8_softmax_lut_rows")
         var random = SplitMix64(seed: 17)
         for width in [1, 7, 15, 16, 17, 63, 64, 65, 160, 257, 1000, 40_000] {
             let codes = rows(width: width, random: &random)
             for (scale, outputScale, zeroPoint, qmin) in [(0.06, 1.0 / 255, Int32(0), Int32(0)), (0.5, 0.3 / 255, 0, 0),
                                                           (0.002, 0.004, 128, 1)] {
-                _ = onboard_q8_force_isa(0)
+                onboard_isa_set_cap(0)
                 let expected = softmax(codes, width: width, inputScale: scale, outputScale: outputScale, zeroPoint: zeroPoint, qmin: qmin)
                 let constants = softmaxConstants(inputScale: scale, outputScale: outputScale)
                 XCTAssertEqual(expected, Q8RowsOracle.softmax(codes, width: width, table: constants.table, numerator: constants.numerator,
                                                               shift: constants.shift, zeroPoint: zeroPoint, qmin: qmin, qmax: 255),
                                "reference width \(width) scale \(scale)")
-                for path in isas {
-                    _ = onboard_q8_force_isa(path.isa)
+                for kernel in kernels {
+                    kernel.cap()
                     let got = softmax(codes, width: width, inputScale: scale, outputScale: outputScale, zeroPoint: zeroPoint, qmin: qmin)
-                    XCTAssertEqual(got, expected, "\(path.name) width \(width) scale \(scale)")
+                    XCTAssertEqual(got, expected, "\(kernel.name) width \(width) scale \(scale)")
                 }
             }
         }
@@ -107,7 +101,7 @@ final class Q8RowsTests: XCTestCase {
     }
 
     func test_layerNormRowsMatchTheReference() throws {
-        let isas = paths
+        let kernels = Kernel.runnable("q8_layernorm_rows")
         var random = SplitMix64(seed: 29)
         for width in [1, 7, 8, 9, 128, 257, 1000] {
             let codes = rows(width: width, random: &random)
@@ -122,16 +116,16 @@ final class Q8RowsTests: XCTestCase {
             let biases = (0..<width).map { _ in Int64(truncatingIfNeeded: random.next() % (1 << 20)) - (1 << 19) }
             // 12 fraction bits as the executor uses; 1 makes every rounding tie reach the codes.
             for (epsilon, fractionBits): (Int64, Int32) in [(0, 12), (1, 12), (1 << 20, 12), (1, 1)] {
-                _ = onboard_q8_force_isa(0)
+                onboard_isa_set_cap(0)
                 let scaled = biases.map { $0 >> (12 - Int64(fractionBits)) }
                 let expected = layerNorm(codes, width: width, gains: gains, biases: scaled, epsilon: epsilon, fractionBits: fractionBits)
                 XCTAssertEqual(expected, Q8RowsOracle.layerNorm(codes, width: width, gains: gains, biases: scaled, epsilon: epsilon,
                                                                 fractionBits: fractionBits, zeroPoint: 120, qmin: 0, qmax: 255),
                                "reference width \(width) epsilon \(epsilon) fraction bits \(fractionBits)")
-                for path in isas {
-                    _ = onboard_q8_force_isa(path.isa)
+                for kernel in kernels {
+                    kernel.cap()
                     let got = layerNorm(codes, width: width, gains: gains, biases: scaled, epsilon: epsilon, fractionBits: fractionBits)
-                    XCTAssertEqual(got, expected, "\(path.name) width \(width) epsilon \(epsilon) fraction bits \(fractionBits)")
+                    XCTAssertEqual(got, expected, "\(kernel.name) width \(width) epsilon \(epsilon) fraction bits \(fractionBits)")
                 }
             }
         }

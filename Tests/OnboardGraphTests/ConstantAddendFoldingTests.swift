@@ -1,4 +1,3 @@
-import CKernels
 import Foundation
 import OnboardCore
 @testable import OnboardGraph
@@ -10,7 +9,7 @@ import XCTest
 final class ConstantAddendFoldingTests: XCTestCase {
     static let batch = 2, tokens = 6, width = 32, heads = 2
 
-    override func tearDown() { onboard_q8_reset_isa() }
+    override func tearDown() { KernelISA.reset() }
 
     /// A decoder-like block: `query = x + position` (a constant four times x's scale) read by the
     /// `q` and `k` Linears, whose heads are split by a reshape and a permute (`q.heads` is an output);

@@ -56,7 +56,7 @@ final class DeferredSoftmaxTests: XCTestCase {
     let fixture = LongRows()
     typealias F = LongRows
 
-    override func tearDown() { onboard_q8_reset_isa() }
+    override func tearDown() { KernelISA.reset() }
 
     private func calibrated(_ output: QuantizationRecipe.SoftmaxOutput, seed: UInt64 = 7) throws
         -> (graph: Graph, plan: QuantizationPlan, test: [String: Tensor]) {

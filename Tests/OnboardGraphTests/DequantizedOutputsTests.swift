@@ -1,4 +1,3 @@
-import CKernels
 import Foundation
 import OnboardCore
 @testable import OnboardGraph
@@ -10,7 +9,7 @@ import XCTest
 final class DequantizedOutputsTests: XCTestCase {
     static let rows = 5, width = 24, hidden = 16, code = 10
 
-    override func tearDown() { onboard_q8_reset_isa() }
+    override func tearDown() { KernelISA.reset() }
 
     /// x -> Linear -> ReLU -> h; outputs: `direct` = Linear(h); `stacked` = the two Linears `box.0`,
     /// `box.1` of h reshaped and concatenated (PETR's per-layer stack); `shared` = Linear(h), also

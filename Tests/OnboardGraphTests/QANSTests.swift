@@ -1,4 +1,3 @@
-import CKernels
 import OnboardCore
 @testable import OnboardGraph
 import OnboardQuant
@@ -94,7 +93,7 @@ final class QANSTests: XCTestCase {
         try fixture.contextSQNR(graph, recipe, calibration: calibration, test: test)
     }
 
-    override func tearDown() { onboard_q8_reset_isa() }
+    override func tearDown() { KernelISA.reset() }
 
     func test_stabilizedLogitsBeatPlainPerTensorWithRowOffsets() throws {
         let graph = try attentionGraph()

@@ -1,7 +1,9 @@
-/* Checks the C kernels on the CPU it runs on, without Swift: every INT8 GEMM path this CPU has
- * (onboard_q8_force_isa) equals the scalar reference bit for bit on random shapes, out types and
- * epilogues; the integer row kernels equal their reference on every path; the FP32 packed GEMM is
- * within 1e-5 (relative to the largest output) of the double-accumulating reference.
+/* Checks the C kernels on the CPU it runs on, without Swift: it walks every family's kernel list
+ * (onboard_kernel_at) and runs each kernel this CPU has with the ISA cap at that kernel's flags.
+ * The INT8 GEMM, packing, row and codec kernels must equal the scalar reference bit for bit on
+ * random shapes, out types and epilogues; the FP32 GEMM must be within 1e-5 (relative to the
+ * largest output) of the double-accumulating reference and the FP32 math bodies within a few
+ * ulps of libm. An op of a list that no check here covers is a failure.
  * Built and run by tools/test-arm64.sh under qemu-aarch64; it runs natively on x86-64 too.
  * Prints one line per family and "N passed, N failed" last; exits 1 on any failure. */
 #include "CKernels.h"
@@ -19,23 +21,41 @@ static uint64_t next(void) { /* SplitMix64 */
     return z ^ (z >> 31);
 }
 static size_t below(size_t n) { return (size_t)(next() % n); }
-
-static const struct { const char *name; unsigned isa; } paths[] = {
-    {"scalar", 0}, {"avx2", ONBOARD_ISA_AVX2}, {"avxvnni", ONBOARD_ISA_AVXVNNI},
-    {"avx512vnni", ONBOARD_ISA_AVX512VNNI}, {"neondot", ONBOARD_ISA_NEON_DOT},
-};
-enum { PATHS = sizeof paths / sizeof paths[0] };
+static float uniform(float low, float high) { return low + (high - low) * (float)(next() % 100001) / 100000.0f; }
 
 static int passed, failed;
-static void record(int ok, const char *what, const char *path, size_t m, size_t k, size_t n) {
+static void record(int ok, const char *what, const char *kernel, size_t m, size_t k, size_t n) {
     if (ok) { passed++; return; }
     failed++;
-    if (failed <= 20) fprintf(stderr, "FAIL %s on %s: m %zu k %zu n %zu\n", what, path, m, k, n);
+    if (failed <= 20) fprintf(stderr, "FAIL %s on %s: m %zu k %zu n %zu\n", what, kernel, m, k, n);
 }
+
+/* The kernels of `op` this CPU has, in list order (at most 16). */
+static size_t runnable(const char *op, onboard_kernel *out) {
+    size_t count = 0;
+    const uint32_t cpu = onboard_cpu_isa_flags();
+    for (size_t i = 0; i < onboard_kernel_count() && count < 16; i++) {
+        const onboard_kernel kernel = onboard_kernel_at(i);
+        if (strcmp(kernel.op, op) == 0 && (cpu & kernel.isa_flags) == kernel.isa_flags) out[count++] = kernel;
+    }
+    return count;
+}
+
+/* Ops the checks below cover; main fails on any other op of the lists. */
+static const char *const checked_ops[] = {
+    "q8_gemm", "q8_pack_transposed", "q8_packed_column_sums",
+    "q8_stabilize_rows_s32", "q8_softmax_lut_rows", "q8_layernorm_rows", "q8_divide_rows_s32",
+    "q8_quantize_u8", "q8_dequantize_u8", "q8_requantize_u8", "q8_row_sums", "q8_add_u8",
+    "q8_add_u8_dyadic", "q8_add_const_u8_dyadic", "q8_lookup_u8",
+    "f32_gemm", "f32_gelu_erf", "f32_gelu_tanh", "f32_sigmoid", "f32_silu", "f32_softmax_rows", "f32_layernorm_rows",
+};
+enum { CHECKED_OPS = sizeof checked_ops / sizeof checked_ops[0] };
 
 static const size_t out_bytes[] = {1, 1, 4, 4};
 
 static void check_q8_gemm(int cases) {
+    onboard_kernel kernels[16];
+    const size_t count = runnable("q8_gemm", kernels);
     for (int c = 0; c < cases; c++) {
         const size_t m = 1 + below(c % 4 == 0 ? 300 : 40), k = 1 + below(c % 5 == 0 ? 1200 : 96), n = 1 + below(c % 3 == 0 ? 200 : 50);
         uint8_t *a = malloc(m * k);
@@ -66,86 +86,236 @@ static void check_q8_gemm(int cases) {
         const size_t bytes = m * n * out_bytes[type];
         uint8_t *expected = malloc(bytes), *got = malloc(bytes);
         onboard_q8_gemm__scalar(m, n, k, a, k, b, n, &e, expected, n);
-        for (int p = 0; p < PATHS; p++) {
-            if (onboard_q8_force_isa(paths[p].isa) != 0) continue;
+        for (size_t p = 0; p < count; p++) {
+            onboard_isa_set_cap(kernels[p].isa_flags);
             memset(got, 0xAB, bytes);
             onboard_q8_gemm(m, n, k, a, k, packed, &e, got, n, 0, (n + ONBOARD_Q8_NR - 1) / ONBOARD_Q8_NR);
-            record(memcmp(got, expected, bytes) == 0, "q8 gemm", paths[p].name, m, k, n);
+            record(memcmp(got, expected, bytes) == 0, "q8 gemm", kernels[p].name, m, k, n);
         }
-        onboard_q8_reset_isa();
+        onboard_isa_set_cap(ONBOARD_ISA_NO_CAP);
         free(a); free(b); free(packed); free(col); free(row); free(tile); free(mult); free(shift); free(scale); free(fbias);
         free(expected); free(got);
     }
 }
 
-static void check_rows(int cases) {
+/* Packing a transposed B and the column sums give the scalar kernels' bytes on every kernel. */
+static void check_q8_packing(int cases) {
+    onboard_kernel kernels[32];
+    size_t count = runnable("q8_pack_transposed", kernels);
+    count += runnable("q8_packed_column_sums", kernels + count);
     for (int c = 0; c < cases; c++) {
-        const size_t rows = 1 + below(6), n = 1 + below(c % 3 ? 300 : 1100);
-        uint8_t *x = malloc(rows * n), *expected = malloc(rows * n), *got = malloc(rows * n);
-        int32_t *sums = malloc(rows * n * 4), *gm = malloc(n * 4), *gs = malloc(n * 4), *work = malloc((n + 16) * 4);
-        int64_t *bias = malloc(n * 8);
-        int32_t table[256];
-        for (size_t i = 0; i < rows * n; i++) { x[i] = (uint8_t)next(); sums[i] = (int32_t)(next() % (1u << 22)) - (1 << 21); }
-        for (size_t j = 0; j < n; j++) {
-            gm[j] = (int32_t)((1u << 30) | (uint32_t)(next() % (1u << 30)));
-            gs[j] = (int32_t)(20 + next() % 43);
-            bias[j] = (int64_t)(next() % (1u << 20)) - (1 << 19);
+        const size_t k = 1 + below(100), n = 1 + below(70), ldb = k + below(5);
+        int8_t *b = malloc(n * ldb);
+        for (size_t i = 0; i < n * ldb; i++) b[i] = (int8_t)next();
+        const size_t size = onboard_q8_packed_size(k, n);
+        int8_t *expected = malloc(size), *got = malloc(size);
+        int32_t *expected_sums = malloc(n * 4), *got_sums = malloc(n * 4);
+        onboard_isa_set_cap(0);
+        onboard_q8_pack_b(b, ldb, true, k, n, expected, expected_sums);
+        for (size_t p = 0; p < count; p++) {
+            onboard_isa_set_cap(kernels[p].isa_flags);
+            memset(got, 0x5A, size);
+            memset(got_sums, 0x5A, n * 4);
+            onboard_q8_pack_b(b, ldb, true, k, n, got, got_sums);
+            record(memcmp(got, expected, size) == 0 && memcmp(got_sums, expected_sums, n * 4) == 0, "q8 packing",
+                   kernels[p].name, 0, k, n);
+        }
+        onboard_isa_set_cap(ONBOARD_ISA_NO_CAP);
+        free(b); free(expected); free(got); free(expected_sums); free(got_sums);
+    }
+}
+
+/* One call of an INT8 row or codec op on the case's inputs. */
+typedef struct {
+    size_t rows, n;
+    uint8_t *x, *x2;
+    int32_t *sums, *gm, *gs, *work, *addend, *divisors;
+    int64_t *bias;
+    int32_t table[256];
+    uint8_t lut[256];
+    float *floats;
+    int c;
+} rows_case;
+
+static size_t run_rows_op(const char *op, const rows_case *t, uint8_t *out) {
+    const size_t rows = t->rows, n = t->n, all = rows * n;
+    if (!strcmp(op, "q8_stabilize_rows_s32"))
+        onboard_q8_stabilize_rows_s32(t->sums, rows, n, t->c % 4 == 3 ? -0.01f : 0.01f, t->c % 5 == 4 ? 0 : 1518500250,
+                                      (int32_t)(t->c % 20), out, 255, 0, 255);
+    else if (!strcmp(op, "q8_softmax_lut_rows")) onboard_q8_softmax_lut_rows(t->x, out, rows, n, t->table, (int64_t)1 << 52, 44, 0, 0, 255);
+    else if (!strcmp(op, "q8_layernorm_rows"))
+        onboard_q8_layernorm_rows(t->x, out, rows, n, t->gm, t->gs, t->bias, t->c % 2, 12, 120, 0, 255, (int32_t *)t->work);
+    else if (!strcmp(op, "q8_divide_rows_s32")) onboard_q8_divide_rows_s32(t->sums, rows, n, t->divisors, (int64_t)1 << 40, 30, out, 3, 0, 255);
+    else if (!strcmp(op, "q8_quantize_u8")) onboard_q8_quantize_u8(t->floats, out, all, 0.05f, 128, 0, 255);
+    else if (!strcmp(op, "q8_dequantize_u8")) { onboard_q8_dequantize_u8(t->x, (float *)out, all, 0.05f, 128); return all * 4; }
+    else if (!strcmp(op, "q8_requantize_u8")) onboard_q8_requantize_u8(t->x, out, all, 0.05f, 128, 0.07f, 120);
+    else if (!strcmp(op, "q8_row_sums")) { onboard_q8_row_sums(t->x, rows, n, n, (int32_t *)out); return rows * 4; }
+    else if (!strcmp(op, "q8_add_u8")) onboard_q8_add_u8(t->x, 0.05f, 128, t->x2, 0.03f, 100, t->c % 2 ? 1 : -1, out, all, 0.06f, 120, 0, 255);
+    else if (!strcmp(op, "q8_add_u8_dyadic"))
+        onboard_q8_add_u8_dyadic(t->x, 128, 1234567, t->x2, 100, -7654321, 1 + t->c % 46, out, all, 120, 3, 250);
+    else if (!strcmp(op, "q8_add_const_u8_dyadic"))
+        onboard_q8_add_const_u8_dyadic(t->x, 128, 1234567, t->addend, 1 + t->c % 46, out, all, 120, 3, 250);
+    else if (!strcmp(op, "q8_lookup_u8")) onboard_q8_lookup_u8(t->x, out, all, t->lut);
+    return all;
+}
+
+/* Every kernel of the integer row and codec ops equals the scalar one bit for bit. */
+static void check_exact_ops(int cases) {
+    static const char *const ops[] = {
+        "q8_stabilize_rows_s32", "q8_softmax_lut_rows", "q8_layernorm_rows", "q8_divide_rows_s32",
+        "q8_quantize_u8", "q8_dequantize_u8", "q8_requantize_u8", "q8_row_sums", "q8_add_u8",
+        "q8_add_u8_dyadic", "q8_add_const_u8_dyadic", "q8_lookup_u8",
+    };
+    for (int c = 0; c < cases; c++) {
+        rows_case t = {.rows = 1 + below(6), .n = 1 + below(c % 3 ? 300 : 1100), .c = c};
+        const size_t all = t.rows * t.n;
+        t.x = malloc(all); t.x2 = malloc(all); t.sums = malloc(all * 4); t.addend = malloc(all * 4);
+        t.floats = malloc(all * 4); t.divisors = malloc(t.rows * 4);
+        t.gm = malloc(t.n * 4); t.gs = malloc(t.n * 4); t.work = malloc((t.n + 16) * 4); t.bias = malloc(t.n * 8);
+        uint8_t *expected = malloc(all * 4), *got = malloc(all * 4);
+        for (size_t i = 0; i < all; i++) {
+            t.x[i] = (uint8_t)next(); t.x2[i] = (uint8_t)next();
+            t.sums[i] = (int32_t)(next() % (1u << 22)) - (1 << 21);
+            t.addend[i] = (int32_t)(next() % (1u << 24)) - (1 << 23);
+            t.floats[i] = uniform(-10, 10);
+        }
+        for (size_t r = 0; r < t.rows; r++) t.divisors[r] = (int32_t)(next() % 100000) - 10;
+        for (size_t j = 0; j < t.n; j++) {
+            t.gm[j] = (int32_t)((1u << 30) | (uint32_t)(next() % (1u << 30)));
+            t.gs[j] = (int32_t)(20 + next() % 43);
+            t.bias[j] = (int64_t)(next() % (1u << 20)) - (1 << 19);
         }
         const double s = 0.01 + (double)(next() % 100) * 1e-3;
-        for (int d = 0; d < 256; d++) table[d] = (int32_t)llround(exp(-s * d) * 1048576.0);
-        for (int family = 0; family < 3; family++) {
-            for (int p = 0; p < PATHS; p++) {
-                if (onboard_q8_force_isa(paths[p].isa) != 0) continue;
-                uint8_t *out = p == 0 ? expected : got;
-                memset(out, 0xAB, rows * n);
-                if (family == 0) onboard_q8_stabilize_rows_s32(sums, rows, n, 0.01f, 1518500250, (int32_t)(c % 20), out, 255, 0, 255);
-                if (family == 1) onboard_q8_softmax_lut_rows(x, out, rows, n, table, (int64_t)1 << 52, 44, 0, 0, 255);
-                if (family == 2) onboard_q8_layernorm_rows(x, out, rows, n, gm, gs, bias, c % 2, 12, 120, 0, 255, work);
-                if (p > 0) record(memcmp(got, expected, rows * n) == 0, family == 0 ? "stabilize rows" : family == 1 ? "softmax rows" : "layernorm rows",
-                                  paths[p].name, rows, 0, n);
+        for (int d = 0; d < 256; d++) {
+            t.table[d] = (int32_t)llround(exp(-s * d) * (c % 4 == 1 ? 33554432.0 : 1048576.0)); /* some beyond 24 bits */
+            t.lut[d] = (uint8_t)next();
+        }
+        for (size_t o = 0; o < sizeof ops / sizeof ops[0]; o++) {
+            onboard_kernel kernels[16];
+            const size_t count = runnable(ops[o], kernels);
+            onboard_isa_set_cap(0);
+            memset(expected, 0xAB, all * 4);
+            const size_t bytes = run_rows_op(ops[o], &t, expected);
+            for (size_t p = 0; p < count; p++) {
+                onboard_isa_set_cap(kernels[p].isa_flags);
+                memset(got, 0xAB, all * 4);
+                run_rows_op(ops[o], &t, got);
+                record(memcmp(got, expected, bytes) == 0, ops[o], kernels[p].name, t.rows, 0, t.n);
             }
         }
-        onboard_q8_reset_isa();
-        free(x); free(expected); free(got); free(sums); free(gm); free(gs); free(work); free(bias);
+        onboard_isa_set_cap(ONBOARD_ISA_NO_CAP);
+        free(t.x); free(t.x2); free(t.sums); free(t.addend); free(t.floats); free(t.divisors);
+        free(t.gm); free(t.gs); free(t.work); free(t.bias); free(expected); free(got);
     }
 }
 
 static void check_f32_gemm(int cases) {
+    onboard_kernel kernels[16];
+    const size_t count = runnable("f32_gemm", kernels);
     for (int c = 0; c < cases; c++) {
-        const size_t m = 1 + below(70), k = 1 + below(300), n = 1 + below(90), nr = onboard_f32_gemm_nr();
+        const size_t m = 1 + below(70), k = 1 + below(300), n = 1 + below(90);
         float *a = malloc(m * k * 4), *b = malloc(k * n * 4), *bias = malloc(n * 4), *expected = malloc(m * n * 4), *got = malloc(m * n * 4);
         for (size_t i = 0; i < m * k; i++) a[i] = (float)((double)(next() % 2001) / 1000.0 - 1);
         for (size_t i = 0; i < k * n; i++) b[i] = (float)((double)(next() % 2001) / 1000.0 - 1);
         for (size_t j = 0; j < n; j++) bias[j] = (float)((double)(next() % 2001) / 1000.0 - 1);
-        float *packed = malloc(onboard_f32_gemm_packed_size(k, n, nr) * 4);
-        onboard_f32_gemm_pack_b(b, n, false, k, n, nr, packed);
         onboard_f32_gemm__scalar(m, n, k, a, k, b, n, bias, expected, n);
-        onboard_f32_gemm_packed(m, n, k, a, k, packed, nr, bias, got, n, 0, (n + nr - 1) / nr);
-        float largest = 0, error = 0;
-        for (size_t i = 0; i < m * n; i++) {
-            largest = fmaxf(largest, fabsf(expected[i]));
-            error = fmaxf(error, fabsf(expected[i] - got[i]));
+        for (size_t p = 0; p < count; p++) {
+            const size_t nr = kernels[p].nr;
+            onboard_isa_set_cap(kernels[p].isa_flags);
+            float *packed = malloc(onboard_f32_gemm_packed_size(k, n, nr) * 4);
+            onboard_f32_gemm_pack_b(b, n, false, k, n, nr, packed);
+            memset(got, 0xFF, m * n * 4);
+            onboard_f32_gemm_packed(m, n, k, a, k, packed, nr, bias, got, n, 0, (n + nr - 1) / nr);
+            float largest = 0, error = 0;
+            for (size_t i = 0; i < m * n; i++) {
+                largest = fmaxf(largest, fabsf(expected[i]));
+                error = fmaxf(error, isnan(got[i]) ? INFINITY : fabsf(expected[i] - got[i]));
+            }
+            record(error <= 1e-5f * fmaxf(largest, 1), "f32 gemm", kernels[p].name, m, k, n);
+            free(packed);
         }
-        record(error <= 1e-5f * fmaxf(largest, 1), "f32 gemm", "best", m, k, n);
-        free(a); free(b); free(bias); free(expected); free(got); free(packed);
+        onboard_isa_set_cap(ONBOARD_ISA_NO_CAP);
+        free(a); free(b); free(bias); free(expected); free(got);
+    }
+}
+
+/* The FP32 math bodies against libm, with the unit tests' tolerances (F32KernelTests). */
+static void check_f32_math(int cases) {
+    typedef void (*unary)(const float *, float *, size_t);
+    static const struct { const char *op; unary fast, reference; float absolute, relative; } unaries[] = {
+        {"f32_gelu_erf", onboard_f32_gelu_erf, onboard_f32_gelu_erf__scalar, 2e-7f, 2e-6f},
+        {"f32_gelu_tanh", onboard_f32_gelu_tanh, onboard_f32_gelu_tanh__scalar, 4e-7f, 2e-6f},
+        {"f32_sigmoid", onboard_f32_sigmoid, onboard_f32_sigmoid__scalar, 1e-7f, 2e-6f},
+        {"f32_silu", onboard_f32_silu, onboard_f32_silu__scalar, 1e-7f, 2e-6f},
+    };
+    for (int c = 0; c < cases; c++) {
+        const size_t rows = 1 + below(4), n = 1 + below(200), all = rows * n;
+        float *x = malloc(all * 4), *expected = malloc(all * 4), *got = malloc(all * 4), *gamma = malloc(n * 4), *beta = malloc(n * 4);
+        for (size_t i = 0; i < all; i++) x[i] = uniform(-6, 6);
+        for (size_t j = 0; j < n; j++) { gamma[j] = uniform(-1, 1); beta[j] = uniform(-1, 1); }
+        onboard_kernel kernels[16];
+        for (size_t u = 0; u < sizeof unaries / sizeof unaries[0]; u++) {
+            unaries[u].reference(x, expected, all);
+            const size_t count = runnable(unaries[u].op, kernels);
+            for (size_t p = 0; p < count; p++) {
+                onboard_isa_set_cap(kernels[p].isa_flags);
+                unaries[u].fast(x, got, all);
+                int ok = 1;
+                for (size_t i = 0; i < all; i++)
+                    ok &= fabsf(got[i] - expected[i]) <= unaries[u].absolute * (1 + fabsf(x[i])) + unaries[u].relative * fabsf(expected[i]);
+                record(ok, unaries[u].op, kernels[p].name, rows, 0, n);
+            }
+        }
+        onboard_f32_softmax_rows__scalar(x, expected, rows, n);
+        size_t count = runnable("f32_softmax_rows", kernels);
+        for (size_t p = 0; p < count; p++) {
+            onboard_isa_set_cap(kernels[p].isa_flags);
+            onboard_f32_softmax_rows(x, got, rows, n);
+            int ok = 1;
+            for (size_t i = 0; i < all; i++) ok &= fabsf(got[i] - expected[i]) <= 1e-7f + 2e-6f * expected[i];
+            record(ok, "f32_softmax_rows", kernels[p].name, rows, 0, n);
+        }
+        onboard_f32_layernorm_rows__scalar(x, expected, rows, n, gamma, beta, 1e-6f);
+        count = runnable("f32_layernorm_rows", kernels);
+        for (size_t p = 0; p < count; p++) {
+            onboard_isa_set_cap(kernels[p].isa_flags);
+            onboard_f32_layernorm_rows(x, got, rows, n, gamma, beta, 1e-6f);
+            int ok = 1;
+            for (size_t i = 0; i < all; i++) ok &= fabsf(got[i] - expected[i]) <= 2e-5f + 2e-5f * fabsf(expected[i]);
+            record(ok, "f32_layernorm_rows", kernels[p].name, rows, 0, n);
+        }
+        onboard_isa_set_cap(ONBOARD_ISA_NO_CAP);
+        free(x); free(expected); free(got); free(gamma); free(beta);
     }
 }
 
 int main(int argc, char **argv) {
     const int cases = argc > 1 ? atoi(argv[1]) : 300;
-    printf("kernel check: paths");
-    for (int p = 0; p < PATHS; p++) if (onboard_q8_force_isa(paths[p].isa) == 0) printf(" %s", paths[p].name);
-    onboard_q8_reset_isa();
-    printf(" (best %u)\n", onboard_q8_active_isa());
+    const uint32_t cpu = onboard_cpu_isa_flags();
+    printf("kernel check: GEMM kernels this CPU has:");
+    for (size_t i = 0; i < onboard_kernel_count(); i++) {
+        const onboard_kernel kernel = onboard_kernel_at(i);
+        int covered = 0;
+        for (int o = 0; o < CHECKED_OPS; o++) covered |= !strcmp(kernel.op, checked_ops[o]);
+        record(covered, "no check covers op", kernel.name, 0, 0, 0);
+        if ((cpu & kernel.isa_flags) == kernel.isa_flags && kernel.mr) printf(" %s", kernel.name);
+    }
+    printf("\n");
     int before = passed + failed;
     check_q8_gemm(cases);
     printf("q8 gemm: %d checks\n", passed + failed - before);
     before = passed + failed;
-    check_rows(cases / 3);
-    printf("row kernels: %d checks\n", passed + failed - before);
+    check_q8_packing(cases / 3);
+    printf("q8 packing: %d checks\n", passed + failed - before);
+    before = passed + failed;
+    check_exact_ops(cases / 3);
+    printf("row and codec kernels: %d checks\n", passed + failed - before);
     before = passed + failed;
     check_f32_gemm(cases / 3);
     printf("f32 gemm: %d checks\n", passed + failed - before);
+    before = passed + failed;
+    check_f32_math(cases / 3);
+    printf("f32 math: %d checks\n", passed + failed - before);
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }

@@ -8,8 +8,12 @@
  * B is packed once into column panels of width `nr` (zero padded), each panel K-major:
  * packed[p][k][j] = B[k][p*nr + j]. A and C are row-major with leading dimensions. */
 
-/* Panel width the fast kernel expects on this CPU (32 with AVX-512, 16 otherwise). */
+/* Panel width of the kernel the ISA cap selects (32 with AVX-512, 16 otherwise). */
 size_t onboard_f32_gemm_nr(void);
+
+/* The widest panel of any kernel this CPU has, whatever the cap: scratch sized for packing at it
+ * fits a pack made under any cap set later. */
+size_t onboard_f32_gemm_widest_nr(void);
 
 /* Floats needed for a packed B of K x N with panel width nr. */
 size_t onboard_f32_gemm_packed_size(size_t k, size_t n, size_t nr);
@@ -20,8 +24,8 @@ void onboard_f32_gemm_pack_b(const float *b, size_t ldb, bool transposed, size_t
                              size_t nr, float *packed);
 
 /* Computes the columns of panels [panel_begin, panel_end) of C; panels are independent, so
- * threads may split them. `bias` may be NULL. `nr` must be the one B was packed with and
- * onboard_f32_gemm_nr() (or 16 for the portable body). */
+ * threads may split them. `bias` may be NULL. `nr` is the one B was packed with, normally
+ * onboard_f32_gemm_nr() at packing time: the first kernel of that width the cap allows runs. */
 void onboard_f32_gemm_packed(size_t m, size_t n, size_t k, const float *a, size_t lda,
                              const float *packed, size_t nr, const float *bias, float *c, size_t ldc,
                              size_t panel_begin, size_t panel_end);

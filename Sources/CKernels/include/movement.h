@@ -7,7 +7,7 @@
 
 /* dst[c * ldd + r] = src[r * lds + c] for r < rows, c < cols (bytes). */
 void onboard_transpose_u8(const uint8_t *src, size_t lds, uint8_t *dst, size_t ldd, size_t rows, size_t cols);
-void onboard_transpose_u8__reference(const uint8_t *src, size_t lds, uint8_t *dst, size_t ldd, size_t rows, size_t cols);
+void onboard_transpose_u8__scalar(const uint8_t *src, size_t lds, uint8_t *dst, size_t ldd, size_t rows, size_t cols);
 
 /* Runs first ..< first + count of a permute, in output order: run i goes to dst + i * run_bytes
  * from src + the byte offset of output index i over `rank` outer axes (out_shape, and the input's

@@ -25,9 +25,9 @@ public final class PackedMatrix: @unchecked Sendable {
 }
 
 enum PackedGEMM {
-    /// Floats of scratch needed to pack a [K, N] operand at run time.
+    /// Floats of scratch needed to pack a [K, N] operand at run time, under whatever ISA cap is set then.
     static func packedFloats(k: Int, n: Int) -> Int {
-        onboard_f32_gemm_packed_size(k, n, onboard_f32_gemm_nr())
+        onboard_f32_gemm_packed_size(k, n, onboard_f32_gemm_widest_nr())
     }
 
     /// C[M, N] = A[M, K] · B (+ bias), panels split over `threads`.

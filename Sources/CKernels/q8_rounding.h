@@ -1,5 +1,6 @@
-#ifndef ONBOARD_Q8_FIXED_POINT_H
-#define ONBOARD_Q8_FIXED_POINT_H
+/* Private to CKernels: the two roundings every INT8 path shares, so that all paths agree bit for bit. */
+#ifndef ONBOARD_Q8_ROUNDING_H
+#define ONBOARD_Q8_ROUNDING_H
 #include <stdint.h>
 
 /* gemmlowp's SaturatingRoundingDoublingHighMul then RoundingDivideByPOT, without branches or a
@@ -14,6 +15,14 @@ static inline int32_t q8_fixed_point_multiply_inline(int32_t x, int32_t multipli
     const int32_t remainder = high & mask;
     const int32_t threshold = (mask >> 1) + (int32_t)((uint32_t)high >> 31);
     return (high >> s) + (remainder > threshold ? 1 : 0);
+}
+
+/* Round half to even for |x| < 2^22 without libm, so it vectorizes on any x86-64. Exact:
+ * adding 1.5 * 2^23 leaves no fraction bits, and the compiler may not reassociate floats. */
+static inline float q8_round_even_fast(float x) {
+    const float magic = 12582912.0f;
+    x = x > 4194304.0f ? 4194304.0f : x < -4194304.0f ? -4194304.0f : x;
+    return (x + magic) - magic;
 }
 
 #endif

@@ -1,13 +1,17 @@
-/* AVX-512 (F/BW/DQ/VL + VBMI) variants of the integer row kernels in q8_rows.c: the same integer
- * steps on 8 to 64 lanes, bit-identical to the reference (tested against it). */
-#include "q8_rows_isa.h"
-#include "q8_tail_masks.h"
+/* Integer row kernels, AVX-512 (F/BW/DQ/VL + VBMI): the loops of q8_rows_body.h built for it, and
+ * the softmax, QANS and layernorm kernels on 8 to 64 lanes (q8_rows_kernels.h), the same integer
+ * steps, bit-identical to the loops (tested against them). */
+#include "q8_rows_kernels.h"
 
 #if defined(__x86_64__)
+#define ROWS512_ATTR __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx512vbmi")))
+#define BODY_ATTR ROWS512_ATTR
+#define BODY_SUFFIX __avx512vbmi
+#include "q8_rows_body.h"
+#include "q8_tail_masks.h"
+
 #include <immintrin.h>
 #include <string.h>
-
-#define ROWS512_ATTR __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx512vbmi")))
 
 
 /* Largest and smallest code of a row. */
@@ -30,7 +34,7 @@ static inline ROWS512_ATTR void row_range(const uint8_t *row, size_t n, uint8_t 
     *bottom = (uint8_t)_mm_cvtsi128_si32(l1);
 }
 
-/* The softmax's 256 int32 table entries (each in [0, 2^24), checked by the caller) split as high bytes (t >> 16) and low
+/* The softmax's 256 int32 table entries (each in [0, 2^24), checked first) split as high bytes (t >> 16) and low
  * 16-bit words, held in registers so a row's sum of table[d] is vpermi2b / vpermi2w lookups
  * (gathers, and plain loads too, are several times slower per element on Zen 4/5). */
 typedef struct {
@@ -83,9 +87,18 @@ static inline ROWS512_ATTR int64_t table_sum(const split_table *t, const uint8_t
     return (_mm512_reduce_add_epi64(high_sums) << 16) + _mm512_reduce_add_epi64(low_sums);
 }
 
+/* The split table's high bytes hold table[d] >> 16 < 256. */
+static bool fits_24_bits(const int32_t *table) {
+    for (int d = 0; d < 256; d++)
+        if (table[d] < 0 || table[d] >= (1 << 24)) return false;
+    return true;
+}
+
 ROWS512_ATTR
-void onboard_q8_softmax_lut_rows__avx512(const uint8_t *x, uint8_t *y, size_t rows, size_t n, const int32_t *table,
-                                         int64_t numerator, int32_t shift, int32_t zero_point, int32_t qmin, int32_t qmax) {
+bool onboard_q8_softmax_lut_rows_u64__avx512vbmi(const uint8_t *x, uint8_t *y, size_t rows, size_t n, const int32_t *table,
+                                                 int64_t numerator, int32_t shift, int32_t zero_point, int32_t qmin,
+                                                 int32_t qmax) {
+    if (!fits_24_bits(table)) return false;
     const int64_t half = (int64_t)1 << (shift - 1);
     uint8_t by_difference[256] __attribute__((aligned(64)));
     split_table split;
@@ -128,6 +141,7 @@ void onboard_q8_softmax_lut_rows__avx512(const uint8_t *x, uint8_t *y, size_t ro
             _mm512_mask_storeu_epi8(out + j, m, _mm512_mask_blend_epi8(_mm512_movepi8_mask(d), low, high));
         }
     }
+    return true;
 }
 
 /* The fixed-point QANS epilogue for a positive multiplier (0 < multiplier, shift <= 31). Every
@@ -136,8 +150,10 @@ void onboard_q8_softmax_lut_rows__avx512(const uint8_t *x, uint8_t *y, size_t ro
  *   floor((x m + 2^30 + (2^(s-1) - 1) 2^31) / 2^(31+s))   (the 2^(s-1) - 1 term is 0 for s = 0),
  * which needs neither the reference's saturation (x m + 2^30 < 2^31) nor its remainder test. */
 ROWS512_ATTR
-void onboard_q8_stabilize_rows_s32__avx512(const int32_t *sums, size_t rows, size_t n, int32_t multiplier, int32_t shift,
-                                           uint8_t *y, int32_t zero_point, int32_t qmin, int32_t qmax) {
+bool onboard_q8_stabilize_rows_s32_u16__avx512vbmi(const int32_t *sums, size_t rows, size_t n, float scale,
+                                                   int32_t multiplier, int32_t shift, uint8_t *y, int32_t zero_point,
+                                                   int32_t qmin, int32_t qmax) {
+    if (!(multiplier > 0 && shift <= 31 && scale >= 0)) return false;
     const int s = shift < 0 ? 0 : shift;
     const int64_t offset = ((int64_t)1 << 30) + (s > 0 ? (((int64_t)1 << (s - 1)) - 1) << 31 : 0);
     const __m512i vm = _mm512_set1_epi64(multiplier), voffset = _mm512_set1_epi64(offset);
@@ -168,22 +184,24 @@ void onboard_q8_stabilize_rows_s32__avx512(const int32_t *sums, size_t rows, siz
             else _mm_mask_storeu_epi8(out + j, m, codes);
         }
     }
+    return true;
 }
 
 /* Per-channel constants of the affine step, widened to int64 once per call: the gain, its shift
  * and rounding half, and the bias with the final rounding half and the zero point folded in. */
 typedef struct {
-    int64_t gain[LAYERNORM_AVX512_MAX_WIDTH + 16];
-    int64_t shift[LAYERNORM_AVX512_MAX_WIDTH + 16];
-    int64_t half[LAYERNORM_AVX512_MAX_WIDTH + 16];
-    int64_t offset[LAYERNORM_AVX512_MAX_WIDTH + 16];
+    int64_t gain[Q8_LAYERNORM_MAX_WIDTH + 16];
+    int64_t shift[Q8_LAYERNORM_MAX_WIDTH + 16];
+    int64_t half[Q8_LAYERNORM_MAX_WIDTH + 16];
+    int64_t offset[Q8_LAYERNORM_MAX_WIDTH + 16];
 } affine_constants;
 
 ROWS512_ATTR
-void onboard_q8_layernorm_rows__avx512(const uint8_t *x, uint8_t *y, size_t rows, size_t n,
-                                       const int32_t *gain_multiplier, const int32_t *gain_shift, const int64_t *bias,
-                                       int64_t epsilon, int32_t fraction_bits,
-                                       int32_t zero_point, int32_t qmin, int32_t qmax, int32_t *work) {
+bool onboard_q8_layernorm_rows_u16__avx512vbmi(const uint8_t *x, uint8_t *y, size_t rows, size_t n,
+                                               const int32_t *gain_multiplier, const int32_t *gain_shift, const int64_t *bias,
+                                               int64_t epsilon, int32_t fraction_bits,
+                                               int32_t zero_point, int32_t qmin, int32_t qmax, int32_t *work) {
+    if (n > Q8_LAYERNORM_MAX_WIDTH) return false;
     const int64_t count = (int64_t)n;
     /* rshift_round(affine, F) + zp = (affine + 2^(F-1) + zp 2^F - [affine < 0]) >> F, and
      * affine < 0 exactly when the sum before that correction is below 2^(F-1) + zp 2^F. */
@@ -245,5 +263,6 @@ void onboard_q8_layernorm_rows__avx512(const uint8_t *x, uint8_t *y, size_t rows
             else _mm_mask_storeu_epi8(out + j, tail_mask16(n - j), codes);
         }
     }
+    return true;
 }
 #endif

@@ -1,9 +1,9 @@
-#ifndef ONBOARD_F32_KERNELS_H
-#define ONBOARD_F32_KERNELS_H
+#ifndef ONBOARD_F32_MATH_H
+#define ONBOARD_F32_MATH_H
 #include <stddef.h>
 
-/* FP32 row and element-wise kernels. Each family has a `__scalar` reference (libm, plain
- * loops) and a fast version that dispatches at run time to AVX-512 / AVX2 bodies. */
+/* FP32 row and element-wise kernels. Each op has a `__scalar` reference (libm, plain loops) and a
+ * fast version that runs the first body of the list (f32_math_kernels.h) the ISA cap allows. */
 
 /* y[i] = 0.5 x (1 + erf(x / sqrt 2)) */
 void onboard_f32_gelu_erf__scalar(const float *x, float *y, size_t n);
@@ -26,10 +26,4 @@ void onboard_f32_layernorm_rows__scalar(const float *x, float *y, size_t rows, s
                                         const float *gamma, const float *beta, float eps);
 void onboard_f32_layernorm_rows(const float *x, float *y, size_t rows, size_t n,
                                 const float *gamma, const float *beta, float eps);
-
-/* Caps the ISA used by the fast kernels at one of the onboard_isa_flags bits (0 = scalar
- * bodies only); returns the previous cap. For tests and forced paths. */
-unsigned onboard_f32_set_isa_cap(unsigned cap);
-/* The CPU's features under the cap. */
-unsigned onboard_f32_usable_isa(void);
 #endif

@@ -1,0 +1,41 @@
+/* INT8 GEMM, AVX2: the 2x16c4 microkernel (q8_gemm_kernels.h). */
+#include "q8_gemm_kernels.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#define AVX2_ATTR __attribute__((target("avx2,fma")))
+
+/* 2 rows x 16 columns without VNNI: bytes widen to int16 and vpmaddwd adds exact pairs of
+ * products into int32 (vpmaddubsw would saturate int16 on full-range operands). Each of the
+ * four accumulators per row holds, for 4 columns, two partial sums that are added at the end. */
+AVX2_ATTR int onboard_q8_gemm_2x16c4__avx2(size_t k, const uint8_t *const *row, const int8_t *p0, const int8_t *p1,
+                                           int32_t *acc, const q8_tile_out *out) {
+    (void)out;
+    (void)p1;
+    __m256i c[2][4];
+    for (int r = 0; r < 2; r++) for (int q = 0; q < 4; q++) c[r][q] = _mm256_setzero_si256();
+    const size_t full = k / 4;
+#define AVX2_STEP(g, A_WORD)                                                                 \
+    do {                                                                                     \
+        __m256i b[4];                                                                        \
+        for (int q = 0; q < 4; q++)                                                          \
+            b[q] = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(p0 + (g) * NR * 4 + 16 * q))); \
+        _Pragma("clang loop unroll(full)")                                                   \
+        for (int r = 0; r < 2; r++) {                                                        \
+            const __m256i av = _mm256_cvtepu8_epi16(_mm_set1_epi32((int)(A_WORD)));          \
+            for (int q = 0; q < 4; q++) c[r][q] = _mm256_add_epi32(c[r][q], _mm256_madd_epi16(av, b[q])); \
+        }                                                                                    \
+    } while (0)
+    for (size_t g = 0; g < full; g++) AVX2_STEP(g, q8_load_u32(row[r] + 4 * g));
+    if (k % 4) AVX2_STEP(full, q8_load_a4(row[r] + 4 * full, k % 4));
+#undef AVX2_STEP
+    int32_t partial[8];
+    for (int r = 0; r < 2; r++)
+        for (int q = 0; q < 4; q++) {
+            _mm256_storeu_si256((__m256i *)partial, c[r][q]);
+            for (int j = 0; j < 4; j++) acc[r * ONBOARD_Q8_ACC_LD + 4 * q + j] = partial[2 * j] + partial[2 * j + 1];
+        }
+    return 0;
+}
+#endif

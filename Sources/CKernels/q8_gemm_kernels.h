@@ -1,0 +1,89 @@
+/* Private to CKernels: the INT8 GEMM kernel lists (q8_gemm.h), fastest first, and what the kernels
+ * share with the driver (q8_gemm.c) and the packing (q8_pack.c). */
+#ifndef ONBOARD_Q8_GEMM_KERNELS_H
+#define ONBOARD_Q8_GEMM_KERNELS_H
+#include "kernel_list.h"
+#include "q8_gemm.h"
+
+#include <string.h>
+
+#define ONBOARD_Q8_AVX512VNNI (ONBOARD_ISA_AVX512F | ONBOARD_ISA_AVX512VNNI)
+
+/* The microkernels: op, tile (MRxNRc4: MR rows of A by NR columns of packed B, 4 depths per
+ * 32-bit lane), ISA, the flags it needs, MR, NR. NR is one panel (16) or two (32). The driver
+ * takes the first kernel the cap allows, and for a last odd panel behind a two-panel kernel the
+ * first one-panel kernel the cap allows. Each computes rows[0..MR) x the NR columns over all of
+ * k: it stores the tile itself and returns nonzero, or returns 0 with the int32 sums in acc (row
+ * stride ONBOARD_Q8_ACC_LD) for the driver's shared epilogue. Rows past out->rows repeat a valid
+ * row and are discarded. */
+#define ONBOARD_Q8_GEMM_KERNELS(X)                                                       \
+    ONBOARD_X86(X(q8_gemm, _12x32c4, avx512vnni, ONBOARD_Q8_AVX512VNNI, 12, 32))         \
+    ONBOARD_X86(X(q8_gemm, _12x16c4, avx512vnni, ONBOARD_Q8_AVX512VNNI, 12, 16))         \
+    ONBOARD_X86(X(q8_gemm, _6x16c4, avxvnni, ONBOARD_ISA_AVX2 | ONBOARD_ISA_AVXVNNI, 6, 16)) \
+    ONBOARD_X86(X(q8_gemm, _2x16c4, avx2, ONBOARD_ISA_AVX2, 2, 16))                      \
+    ONBOARD_ARM64(X(q8_gemm, _8x16c4, neondot, ONBOARD_ISA_NEON_DOT, 8, 16))             \
+    X(q8_gemm, _1x16c4, scalar, 0, 1, 16)
+
+/* Packing B ([N, K] rows: a transposed B) into panels, and the column sums of packed B:
+ * op, tile, ISA, flags; each returns false for arguments it leaves to the next one. */
+#define ONBOARD_Q8_PACK_TRANSPOSED_KERNELS(X)                                         \
+    ONBOARD_X86(X(q8_pack_transposed, _u16, avx512vnni, ONBOARD_Q8_AVX512VNNI))       \
+    X(q8_pack_transposed, , scalar, 0)
+#define ONBOARD_Q8_PACKED_COLUMN_SUMS_KERNELS(X)                                      \
+    ONBOARD_X86(X(q8_packed_column_sums, _u16, avx512vnni, ONBOARD_Q8_AVX512VNNI))    \
+    X(q8_packed_column_sums, , scalar, 0)
+
+#define ONBOARD_Q8_MAX_MR 12
+#define ONBOARD_Q8_ACC_LD 32 /* acc row stride: the widest tile */
+
+#define NR ONBOARD_Q8_NR
+static inline size_t q8_padded_depth(size_t k) { return (k + 3) & ~(size_t)3; }
+static inline size_t q8_panel_count(size_t n) { return (n + NR - 1) / NR; }
+
+/* Where a finished tile goes: rows x cols of C at (i0, j0 - origin); j0 is the product's column
+ * (it indexes the epilogue's per-column tables), origin the product column C starts at. */
+typedef struct {
+    const onboard_q8_epilogue *e;
+    void *c;
+    size_t ldc, i0, j0, rows, cols, origin;
+    int stream; /* int32 output far larger than the caches: non-temporal stores skip reading C in */
+} q8_tile_out;
+
+/* The epilogue every path shares (q8_gemm.c): rows x cols accumulators (row stride ldacc) stored
+ * at C[i0.., j0 - origin..]. */
+void q8_store_tile(const int32_t *acc, size_t ldacc, size_t rows, size_t cols, size_t i0, size_t j0,
+                   const onboard_q8_epilogue *e, void *c, size_t ldc, size_t origin);
+
+/* Four consecutive A bytes of one depth group as a little-endian word (zeros past k). */
+static inline uint32_t q8_load_a4(const uint8_t *p, size_t available) {
+    uint32_t w = 0;
+    if (available >= 4) memcpy(&w, p, 4);
+    else memcpy(&w, p, available);
+    return w;
+}
+
+static inline uint32_t q8_load_u32(const uint8_t *p) {
+    uint32_t w;
+    memcpy(&w, p, 4);
+    return w;
+}
+
+#define ONBOARD_Q8_GEMM_DECLARE(op, tile, isa, flags, mr, nr)                                                    \
+    int onboard_##op##tile##__##isa(size_t k, const uint8_t *const *row, const int8_t *p0, const int8_t *p1,    \
+                                    int32_t *acc, const q8_tile_out *out);                                      \
+    _Static_assert(mr <= ONBOARD_Q8_MAX_MR && (nr == NR || nr == 2 * NR), "tile of one or two panels");
+ONBOARD_Q8_GEMM_KERNELS(ONBOARD_Q8_GEMM_DECLARE)
+#undef ONBOARD_Q8_GEMM_DECLARE
+
+#define ONBOARD_Q8_PACK_TRANSPOSED_DECLARE(op, tile, isa, flags)                                        \
+    bool onboard_##op##tile##__##isa(const int8_t *b, size_t ldb, size_t k, size_t n, int8_t flip,     \
+                                     int8_t *packed);
+ONBOARD_Q8_PACK_TRANSPOSED_KERNELS(ONBOARD_Q8_PACK_TRANSPOSED_DECLARE)
+#undef ONBOARD_Q8_PACK_TRANSPOSED_DECLARE
+
+#define ONBOARD_Q8_PACKED_COLUMN_SUMS_DECLARE(op, tile, isa, flags) \
+    bool onboard_##op##tile##__##isa(const int8_t *packed, size_t k, size_t n, int32_t *sums);
+ONBOARD_Q8_PACKED_COLUMN_SUMS_KERNELS(ONBOARD_Q8_PACKED_COLUMN_SUMS_DECLARE)
+#undef ONBOARD_Q8_PACKED_COLUMN_SUMS_DECLARE
+
+#endif

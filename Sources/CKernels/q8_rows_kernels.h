@@ -1,0 +1,73 @@
+/* Private to CKernels: the integer row kernel lists (q8_rows.h), fastest first: one list per op,
+ * one line per kernel: op, tile, ISA, the flags it needs. Every kernel of an op takes the op's
+ * arguments and returns false for those it leaves to the next one (kernel_list.h). */
+#ifndef ONBOARD_Q8_ROWS_KERNELS_H
+#define ONBOARD_Q8_ROWS_KERNELS_H
+#include "kernel_list.h"
+#include "q8_codecs.h"
+#include "q8_rows.h"
+
+#define ONBOARD_Q8_AVX512VBMI (ONBOARD_ISA_AVX512F | ONBOARD_ISA_AVX512VBMI)
+
+/* The portable loops (q8_rows_body.h), built for each ISA in q8_rows__<isa>.c. */
+#define ONBOARD_Q8_ROWS_BODY(X, op)                        \
+    ONBOARD_X86(X(op, , avx512vbmi, ONBOARD_Q8_AVX512VBMI)) \
+    ONBOARD_X86(X(op, , avx2, ONBOARD_ISA_AVX2))            \
+    X(op, , scalar, 0)
+
+/* The vector kernels take a positive multiplier with shift <= 31 and scale >= 0; AVX2 also
+ * needs qmin >= 0 and qmax <= 255. */
+#define ONBOARD_Q8_STABILIZE_ROWS_S32_KERNELS(X)                                          \
+    ONBOARD_X86(X(q8_stabilize_rows_s32, _u16, avx512vbmi, ONBOARD_Q8_AVX512VBMI))        \
+    ONBOARD_X86(X(q8_stabilize_rows_s32, _u16, avx2, ONBOARD_ISA_AVX2))                   \
+    ONBOARD_Q8_ROWS_BODY(X, q8_stabilize_rows_s32)
+/* The vector kernel takes tables whose entries fit 24 bits. */
+#define ONBOARD_Q8_SOFTMAX_LUT_ROWS_KERNELS(X)                                            \
+    ONBOARD_X86(X(q8_softmax_lut_rows, _u64, avx512vbmi, ONBOARD_Q8_AVX512VBMI))          \
+    ONBOARD_Q8_ROWS_BODY(X, q8_softmax_lut_rows)
+/* The vector kernels keep per-channel constants on the stack: rows up to
+ * Q8_LAYERNORM_MAX_WIDTH; AVX2 multiplies 32-bit factors, so it also needs 1...20 fraction bits
+ * (|yhat| 2^F < 2^31) and qmin >= 0, qmax <= 255. */
+#define ONBOARD_Q8_LAYERNORM_ROWS_KERNELS(X)                                              \
+    ONBOARD_X86(X(q8_layernorm_rows, _u16, avx512vbmi, ONBOARD_Q8_AVX512VBMI))            \
+    ONBOARD_X86(X(q8_layernorm_rows, _u16, avx2, ONBOARD_ISA_AVX2))                       \
+    ONBOARD_Q8_ROWS_BODY(X, q8_layernorm_rows)
+#define ONBOARD_Q8_DIVIDE_ROWS_S32_KERNELS(X) ONBOARD_Q8_ROWS_BODY(X, q8_divide_rows_s32)
+
+/* The whole family, for onboard_kernel_at. */
+#define ONBOARD_Q8_ROWS_KERNELS(X)                                                            \
+    ONBOARD_Q8_STABILIZE_ROWS_S32_KERNELS(X) ONBOARD_Q8_SOFTMAX_LUT_ROWS_KERNELS(X)           \
+    ONBOARD_Q8_LAYERNORM_ROWS_KERNELS(X) ONBOARD_Q8_DIVIDE_ROWS_S32_KERNELS(X)
+
+#define Q8_LAYERNORM_MAX_WIDTH 1024
+#define Q8_LAYERNORM_AVX2_MAX_FRACTION_BITS 20
+
+#define Q8_STABILIZE_ROWS_S32_DECLARE(op, tile, isa, flags)                                                     \
+    bool onboard_##op##tile##__##isa(const int32_t *sums, size_t rows, size_t n, float scale, int32_t multiplier, \
+                                     int32_t shift, uint8_t *y, int32_t zero_point, int32_t qmin, int32_t qmax);
+#define Q8_SOFTMAX_LUT_ROWS_DECLARE(op, tile, isa, flags)                                                     \
+    bool onboard_##op##tile##__##isa(const uint8_t *x, uint8_t *y, size_t rows, size_t n, const int32_t *table, \
+                                     int64_t numerator, int32_t shift, int32_t zero_point, int32_t qmin,         \
+                                     int32_t qmax);
+#define Q8_LAYERNORM_ROWS_DECLARE(op, tile, isa, flags)                                                          \
+    bool onboard_##op##tile##__##isa(const uint8_t *x, uint8_t *y, size_t rows, size_t n,                          \
+                                     const int32_t *gain_multiplier, const int32_t *gain_shift, const int64_t *bias, \
+                                     int64_t epsilon, int32_t fraction_bits, int32_t zero_point, int32_t qmin,      \
+                                     int32_t qmax, int32_t *work);
+#define Q8_DIVIDE_ROWS_S32_DECLARE(op, tile, isa, flags)                                                          \
+    bool onboard_##op##tile##__##isa(const int32_t *acc, size_t rows, size_t n, const int32_t *divisors,          \
+                                     int64_t numerator, int32_t shift, uint8_t *y, int32_t zero_point, int32_t qmin, \
+                                     int32_t qmax);
+ONBOARD_Q8_STABILIZE_ROWS_S32_KERNELS(Q8_STABILIZE_ROWS_S32_DECLARE)
+ONBOARD_Q8_SOFTMAX_LUT_ROWS_KERNELS(Q8_SOFTMAX_LUT_ROWS_DECLARE)
+ONBOARD_Q8_LAYERNORM_ROWS_KERNELS(Q8_LAYERNORM_ROWS_DECLARE)
+ONBOARD_Q8_DIVIDE_ROWS_S32_KERNELS(Q8_DIVIDE_ROWS_S32_DECLARE)
+#undef Q8_STABILIZE_ROWS_S32_DECLARE
+#undef Q8_SOFTMAX_LUT_ROWS_DECLARE
+#undef Q8_LAYERNORM_ROWS_DECLARE
+#undef Q8_DIVIDE_ROWS_S32_DECLARE
+
+/* DI-Norm's per-row reciprocal (q8_rows.c): the multiplier m and shift s with yhat = round(D m 2^-s). */
+void onboard_q8_layernorm_reciprocal(int64_t squares, int64_t count, int64_t epsilon, int32_t fraction_bits,
+                                     int64_t *multiplier, int *shift);
+#endif
