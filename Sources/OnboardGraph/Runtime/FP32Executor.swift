@@ -22,6 +22,8 @@ public final class FP32Executor {
 
     public init(graph: Graph, threads: Int = Parallel.coreCount) throws {
         guard threads >= 1 else { throw OnboardError.invalidArgument("thread count must be >= 1, got \(threads)") }
+        // Before packing: the packed layout follows the ISA cap.
+        try KernelISA.applyEnvironment()
         self.graph = graph
         self.threads = threads
         plan = MemoryPlanner.plan(graph, scratchBytes: { FP32Kernels.scratchBytes($0, graph, threads: threads) })
