@@ -92,7 +92,13 @@ public enum Temporaries {
     private static func interrupted(by signalNumber: Int32) {
         // Held until the process exits: no output is renamed into place after this point.
         registry.lock.lock()
-        for path in registry.paths.values { try? FileManager.default.removeItem(atPath: path) }
+        for path in registry.paths.values {
+            // Renamed first: worker threads still writing into a staging directory by its path
+            // can then add nothing to it while it is removed (a file created mid-removal would
+            // leave the directory behind).
+            let doomed = path + "-removing"
+            try? FileManager.default.removeItem(atPath: rename(path, doomed) == 0 ? doomed : path)
+        }
         let message = "onboard: interrupted (\(signalNumber == SIGINT ? "SIGINT" : "SIGTERM")); temporary files removed\n"
         _ = message.withCString { write(2, $0, strlen($0)) }
         _exit(128 + signalNumber)
