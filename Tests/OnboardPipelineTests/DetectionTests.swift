@@ -53,6 +53,18 @@ final class DetectionTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: request.out))
     }
 
+    func test_aQuantizedBundleDetectsInInt8Only() throws {
+        let set = try PipelineFixtures.petrAndSet()
+        var options = ValidationOptions(model: set.model, data: set.data, calibration: set.data, out: "\(set.root)/quantized")
+        (options.calibrationSamples, options.diagnosisSamples, options.bootstrapReplicates, options.exclusionCandidates) = (1, 0, 0, 0)
+        _ = try ValidationRun.run(options, log: .silent)
+        let quantized = try ModelBundle(directory: "\(options.out)/\(ValidationRun.int8Bundle)")
+        XCTAssertThrowsError(try DetectionPipeline(bundle: quantized, precision: .fp32, threads: 1)) { error in
+            XCTAssertTrue("\(error)".contains("a quantized bundle detects in int8 precision"), "\(error)")
+        }
+        XCTAssertNoThrow(try DetectionPipeline(bundle: quantized, precision: .int8, threads: 1))
+    }
+
     func test_graphNodesMapToTheirStages() {
         XCTAssertEqual(DetectionStages.stage(ofNode: "img_backbone.blocks.0.attn"), "backbone")
         XCTAssertEqual(DetectionStages.stage(ofNode: "img_neck.fpn"), "backbone")

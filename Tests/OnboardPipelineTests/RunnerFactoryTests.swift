@@ -34,9 +34,14 @@ final class RunnerFactoryTests: XCTestCase {
         let directory = TestPaths.temporaryDirectory("runner-factory")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let quantized = try ModelBundle(directory: try PipelineFixtures.quantizedViT(directory))
-        XCTAssertThrowsError(try RunnerFactory(bundle: quantized, precision: .fp32, threads: 1)) { error in
-            XCTAssertTrue("\(error)".contains("runs in int8 precision"), "\(error)")
-        }
+        // FP32 on a quantized bundle: int8 weights dequantized, float activations.
+        let weightsOnly = try RunnerFactory(bundle: quantized, precision: .fp32, threads: 1).runner(batch: 2)
+        XCTAssertTrue(weightsOnly is FP32Executor)
+        let exact = try XCTUnwrap(try RunnerFactory(bundle: float, precision: .fp32, threads: 1).runner(batch: 2).run(try inputs())["logits"]).floats()
+        let approximate = try XCTUnwrap(try weightsOnly.run(try inputs())["logits"]).floats()
+        let (error, magnitude) = maxErrors(approximate, exact)
+        XCTAssertGreaterThan(error, 0)
+        XCTAssertLessThan(error, 0.1 * magnitude)
         let factory = try RunnerFactory(bundle: quantized, precision: .int8, threads: 1)
         XCTAssertNotNil(factory.plan)
         let runner = try factory.runner(batch: 2)

@@ -38,6 +38,9 @@ public final class DetectionPipeline {
         guard let config = bundle.model as? PETRConfig else {
             throw OnboardError.format(path: bundle.configPath, item: "architecture", reason: "not a PETR bundle (architecture must be petr)")
         }
+        if runners.bundleIsQuantized && runners.precision == .fp32 {
+            throw OnboardError.invalidArgument("\(bundle.directory): a quantized bundle detects in int8 precision")
+        }
         let profiler = self.profiler
         model = try PETRModel(bundle: bundle, input: .images, threads: threads) { graph in
             let runner = try runners(graph)

@@ -3,28 +3,28 @@ import OnboardCore
 import OnboardGraph
 import OnboardModels
 
-/// The one way to build a runner for a bundle: FP32 on a float bundle, INT8 on a quantized one
-/// (with the plan in its `quant.json`), on `threads` worker threads. Call it with a graph (PETR
-/// builds its own), or ask for the bundle's graph at a batch size.
+/// The one way to build a runner for a bundle: FP32, or INT8 on a quantized bundle (with the plan
+/// in its `quant.json`), on `threads` worker threads. Call it with a graph (PETR builds its own),
+/// or ask for the bundle's graph at a batch size. FP32 on a quantized bundle runs its int8 weights
+/// dequantized with float activations: the weights' share of the INT8 error.
 public struct RunnerFactory {
     public let bundle: ModelBundle
     public let precision: Precision
     public let threads: Int
     /// The quantized bundle's plan (INT8 only).
     public let plan: QuantizationPlan?
+    /// Whether the bundle is quantized (has `quant.json`).
+    public let bundleIsQuantized: Bool
 
-    /// Throws when the precision does not suit the bundle: INT8 needs a quantized bundle, and a
-    /// quantized bundle (int8 weight codes) runs only in INT8.
+    /// Throws when INT8 is asked of a float bundle.
     public init(bundle: ModelBundle, precision: Precision, threads: Int) throws {
         self.bundle = bundle
         self.precision = precision
         self.threads = threads
         let plan = try QuantizedBundle.plan(of: bundle)
+        bundleIsQuantized = plan != nil
         switch precision {
         case .fp32:
-            if plan != nil {
-                throw OnboardError.invalidArgument("\(bundle.directory): a quantized bundle runs in int8 precision")
-            }
             self.plan = nil
         case .int8:
             guard let plan else {
