@@ -92,13 +92,29 @@ public enum Temporaries {
     private static func interrupted(by signalNumber: Int32) {
         // Held until the process exits: no output is renamed into place after this point.
         registry.lock.lock()
+        // A thread still creating directories under a staging directory by its path (`mkdir -p`)
+        // would make it again after it is removed: it is renamed away first, and a file holds its
+        // name (so those calls fail) until the process exits.
+        var placeholders: [String] = [], doomed: [String] = []
         for path in registry.paths.values {
-            // Renamed first: worker threads still writing into a staging directory by its path
-            // can then add nothing to it while it is removed (a file created mid-removal would
-            // leave the directory behind).
-            let doomed = path + "-removing"
-            try? FileManager.default.removeItem(atPath: rename(path, doomed) == 0 ? doomed : path)
+            for attempt in 0..<100 {
+                let away = "\(path)-removing-\(attempt)"
+                if rename(path, away) == 0 {
+                    doomed.append(away)
+                } else if errno != ENOENT {
+                    try? FileManager.default.removeItem(atPath: path)
+                    break
+                }
+                let placeholder = open(path, O_CREAT | O_EXCL | O_WRONLY, 0o600)
+                if placeholder >= 0 {
+                    close(placeholder)
+                    placeholders.append(path)
+                    break
+                }
+            }
         }
+        for path in doomed { try? FileManager.default.removeItem(atPath: path) }
+        for path in placeholders { unlink(path) }
         let message = "onboard: interrupted (\(signalNumber == SIGINT ? "SIGINT" : "SIGTERM")); temporary files removed\n"
         _ = message.withCString { write(2, $0, strlen($0)) }
         _exit(128 + signalNumber)
