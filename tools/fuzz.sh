@@ -17,16 +17,16 @@ release=$build/release
 bin=$build/fuzz
 seeds=Tests/Fuzz/corpus
 targets=(safetensors nuscenes results rig recipe board bundle_config delta quant_plan jpeg)
-# The modules' objects, in dependency order; the whole CLI module goes in so the board reader links.
+# The modules' objects, in dependency order; the pipeline goes in for the board reader.
 modules=(CKernels CImageCodec OnboardCore OnboardQuant OnboardGraph OnboardModels OnboardSensors OnboardEval
-         CYaml Yams ArgumentParserToolInfo ArgumentParser OnboardCLI)
+         CYaml Yams OnboardPipeline)
 
 build_modules() {
-    # The executable product is never linked here (libFuzzer brings its own main); -enable-testing
-    # gives the fuzzers the CLI's internal board reader. The output goes to a log, shown on failure.
+    # The executable product is never linked here (libFuzzer brings its own main). The output goes
+    # to a log, shown on failure.
     mkdir -p "$build/logs"
-    swift build -c release --build-path "$build" --target OnboardCLI \
-        -Xswiftc -sanitize=fuzzer,address -Xswiftc -enable-testing -Xswiftc -g \
+    swift build -c release --build-path "$build" --target OnboardPipeline \
+        -Xswiftc -sanitize=fuzzer,address -Xswiftc -g \
         -Xcc -fsanitize=fuzzer-no-link,address -Xcc -g >"$build/logs/build.log" 2>&1 || {
         tail -30 "$build/logs/build.log" >&2
         echo "fuzz: build failed; log $build/logs/build.log" >&2

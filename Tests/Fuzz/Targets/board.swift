@@ -1,7 +1,6 @@
-@testable import OnboardCLI
+import OnboardPipeline
 
-/// A board profile (Configs/boards/*.yaml); the reader is internal to the CLI module, which the
-/// fuzz build compiles with -enable-testing.
+/// A board profile (Configs/boards/*.yaml).
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzBoard(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     _ = try? BoardProfile.load(path: FuzzScratch.write("board.yaml", data, size))
