@@ -44,8 +44,8 @@ public enum BundleQuantization {
         try choice.recipe.validate(against: graph, source: choice.path)
         log.line("quantize: \(choice.description)")
         log.line("quantize: calibrating on \(count) samples (\(choice.recipe.observer.rawValue) observer)")
-        let plan = try Quantization.calibrate(graph: graph, recipe: choice.recipe, count: count, threads: request.threads,
-                                              sample: { try set.sample($0, shapes: shapes) }, label: "calibration", log: log)
+        let plan = try Calibrator.calibrate(graph: graph, recipe: choice.recipe, count: count, threads: request.threads,
+                                            sample: { try set.sample($0, shapes: shapes) }, progress: { log.progress("calibration", $0, $1) })
         let summary = try Quantization.save(bundle: bundle, graph: graph, plan: plan, threads: request.threads, to: request.out,
                                             force: request.force)
         log.line("quantize: wrote \(request.out): \(summary.text)")

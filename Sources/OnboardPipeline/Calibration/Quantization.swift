@@ -2,8 +2,8 @@ import OnboardCore
 import OnboardGraph
 import OnboardModels
 
-/// Calibrate, then save: a float bundle's graph calibrated on a set of inputs, and the quantized
-/// bundle (int8 weights, quant.json) written to a directory.
+/// The quantized bundle (int8 weights, quant.json) written from a float bundle and the plan
+/// `Calibrator.calibrate` made for its graph.
 public enum Quantization {
     /// What the quantized bundle runs how.
     public struct Summary: Sendable {
@@ -15,13 +15,6 @@ public enum Quantization {
         public var text: String {
             "\(integerOps) integer ops, \(floatOps) float ops, \(precomputedOps) computed once from constants"
         }
-    }
-
-    /// The plan of `graph` under `recipe`, from `count` samples (`sample(i)`: the graph's inputs).
-    public static func calibrate(graph: Graph, recipe: QuantizationRecipe, count: Int, threads: Int,
-                                 sample: (Int) throws -> [String: Tensor], label: String, log: ProgressLog) throws -> QuantizationPlan {
-        try Calibrator.calibrate(graph: graph, recipe: recipe, count: count, threads: threads, sample: sample,
-                                 progress: { log.progress(label, $0, $1) })
     }
 
     /// Writes `bundle` quantized by `plan` to `directory` (absent, empty or an earlier Onboard

@@ -118,8 +118,8 @@ public struct ValidationRun {
         log.line("validate: \(recipe.description)")
         log.line("validate: calibrating on \(calibration.count) samples of \(calibration.description) "
             + "(\(recipe.recipe.observer.rawValue) observer)")
-        let plan = try Quantization.calibrate(graph: graph, recipe: recipe.recipe, count: calibration.count, threads: options.threads,
-                                              sample: calibration.sample, label: "validate: calibration", log: log)
+        let plan = try Calibrator.calibrate(graph: graph, recipe: recipe.recipe, count: calibration.count, threads: options.threads,
+                                            sample: calibration.sample, progress: { log.progress("validate: calibration", $0, $1) })
         let summary = try Quantization.save(bundle: bundle, graph: graph, plan: plan, threads: options.threads,
                                             to: staging.file(Self.int8Bundle))
         log.line("validate: quantized bundle: \(summary.text)")
