@@ -4,6 +4,8 @@
 import Foundation
 import OnboardKit
 
+// On ^C or SIGTERM, the temporaries of the outputs being written are removed (as `onboard` does).
+Temporaries.installSignalHandlers()
 let work = CommandLine.arguments.dropFirst().first ?? "onboard-example"
 let threads = Parallel.coreCount
 let log = ProgressLog.standardError
