@@ -40,11 +40,25 @@ static uint32_t detect(void) {
 #ifndef HWCAP_ASIMDDP
 #define HWCAP_ASIMDDP (1 << 20)
 #endif
+#ifndef HWCAP2_I8MM
+#define HWCAP2_I8MM (1 << 13)
+#endif
 static uint32_t detect(void) {
-    return (getauxval(AT_HWCAP) & HWCAP_ASIMDDP) ? ONBOARD_ISA_NEON_DOT : 0;
+    uint32_t flags = ONBOARD_ISA_NEON;
+    if (getauxval(AT_HWCAP) & HWCAP_ASIMDDP) flags |= ONBOARD_ISA_NEON_DOT;
+    if ((flags & ONBOARD_ISA_NEON_DOT) && (getauxval(AT_HWCAP2) & HWCAP2_I8MM)) flags |= ONBOARD_ISA_NEON_I8MM;
+    return flags;
+}
+#elif defined(__APPLE__)
+#include <sys/sysctl.h>
+static uint32_t detect(void) { /* every Apple arm64 core has dot product; i8mm from M2 on */
+    int i8mm = 0;
+    size_t size = sizeof i8mm;
+    if (sysctlbyname("hw.optional.arm.FEAT_I8MM", &i8mm, &size, NULL, 0) != 0) i8mm = 0;
+    return ONBOARD_ISA_NEON | ONBOARD_ISA_NEON_DOT | (i8mm ? ONBOARD_ISA_NEON_I8MM : 0);
 }
 #else
-static uint32_t detect(void) { return ONBOARD_ISA_NEON_DOT; } /* Apple silicon has dot product */
+static uint32_t detect(void) { return ONBOARD_ISA_NEON; }
 #endif
 
 #else

@@ -21,7 +21,7 @@
     ONBOARD_X86(X(q8_gemm, _12x16c4, avx512vnni, ONBOARD_Q8_AVX512VNNI, 12, 16))         \
     ONBOARD_X86(X(q8_gemm, _6x16c4, avxvnni, ONBOARD_ISA_AVX2 | ONBOARD_ISA_AVXVNNI, 6, 16)) \
     ONBOARD_X86(X(q8_gemm, _2x16c4, avx2, ONBOARD_ISA_AVX2, 2, 16))                      \
-    ONBOARD_ARM64(X(q8_gemm, _8x16c4, neondot, ONBOARD_ISA_NEON_DOT, 8, 16))             \
+    ONBOARD_ARM64(X(q8_gemm, _8x16c4, neondot, ONBOARD_ISA_NEON | ONBOARD_ISA_NEON_DOT, 8, 16)) \
     X(q8_gemm, _1x16c4, scalar, 0, 1, 16)
 
 /* Packing B ([N, K] rows: a transposed B) into panels, and the column sums of packed B:

@@ -43,7 +43,7 @@ final class KernelListTests: XCTestCase {
     /// The names ONBOARD_ISA accepts, slowest first; each level's cap holds the features it needs.
     func test_levelsAreThePathsONBOARD_ISANames() {
         let levels = (0..<onboard_isa_level_count()).map { onboard_isa_level_at($0) }
-        XCTAssertEqual(levels.map { String(cString: $0.name) }, ["scalar", "avx2", "avxvnni", "avx512vnni", "neondot"])
+        XCTAssertEqual(levels.map { String(cString: $0.name) }, ["scalar", "avx2", "avxvnni", "avx512vnni", "neon", "neondot", "i8mm"])
         for level in levels { XCTAssertEqual(level.cap & level.needs, level.needs, String(cString: level.name)) }
         XCTAssertEqual(levels[0].cap, 0)
     }

@@ -12,7 +12,9 @@ enum onboard_isa_flags {
     ONBOARD_ISA_AVXVNNI     = 1u << 2,  /* VEX-encoded VNNI (only with AVX2) */
     ONBOARD_ISA_AVX512VNNI  = 1u << 3,  /* (only with AVX512F) */
     ONBOARD_ISA_AVX512VBMI  = 1u << 4,  /* (only with AVX512F) */
-    ONBOARD_ISA_NEON_DOT    = 1u << 8,  /* arm64 sdot/udot */
+    ONBOARD_ISA_NEON        = 1u << 8,  /* arm64 Advanced SIMD (every arm64 CPU has it) */
+    ONBOARD_ISA_NEON_DOT    = 1u << 9,  /* arm64 sdot/udot (Armv8.2 FEAT_DotProd) */
+    ONBOARD_ISA_NEON_I8MM   = 1u << 10, /* arm64 smmla/usmmla/usdot (Armv8.6 FEAT_I8MM) */
 };
 
 /* The paths ONBOARD_ISA names, slowest first, one line each: the name, the flags a CPU must have
@@ -24,7 +26,10 @@ enum onboard_isa_flags {
     X(avx512vnni, ONBOARD_ISA_AVX512F | ONBOARD_ISA_AVX512VNNI,                                        \
                   ONBOARD_ISA_AVX2 | ONBOARD_ISA_AVXVNNI | ONBOARD_ISA_AVX512F | ONBOARD_ISA_AVX512VNNI \
                   | ONBOARD_ISA_AVX512VBMI)                                                             \
-    X(neondot,    ONBOARD_ISA_NEON_DOT,                       ONBOARD_ISA_NEON_DOT)
+    X(neon,       ONBOARD_ISA_NEON,                           ONBOARD_ISA_NEON)                         \
+    X(neondot,    ONBOARD_ISA_NEON | ONBOARD_ISA_NEON_DOT,    ONBOARD_ISA_NEON | ONBOARD_ISA_NEON_DOT)  \
+    X(i8mm,       ONBOARD_ISA_NEON | ONBOARD_ISA_NEON_DOT | ONBOARD_ISA_NEON_I8MM,                     \
+                  ONBOARD_ISA_NEON | ONBOARD_ISA_NEON_DOT | ONBOARD_ISA_NEON_I8MM)
 
 /* Features of the running CPU (and OS state saving), detected once. */
 uint32_t onboard_cpu_isa_flags(void);

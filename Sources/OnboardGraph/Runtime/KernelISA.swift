@@ -4,7 +4,7 @@ import OnboardCore
 
 /// The instruction-set path of every kernel family (FP32 GEMM and math, INT8 GEMM, row kernels,
 /// codecs): the best this CPU has, unless `ONBOARD_ISA` caps them all at a lower one
-/// (scalar | avx2 | avxvnni | avx512vnni | neondot, the levels of CKernels' isa.h) for testing.
+/// (scalar | avx2 | avxvnni | avx512vnni | neon | neondot | i8mm, the levels of CKernels' isa.h) for testing.
 /// Both executors apply it before they pack weights; this is the one place that sets the cap.
 /// The integer kernels give the same codes on every path; the FP32 ones round per path (fused
 /// multiply-adds), within the FP32 kernel tests' tolerances.
