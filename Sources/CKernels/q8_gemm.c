@@ -3,6 +3,8 @@
 #include "q8_gemm_kernels.h"
 #include "q8_rounding.h"
 
+#include <stdlib.h>
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
@@ -84,6 +86,49 @@ static const kernel_entry *first_allowed(size_t widest) {
     return &kernels[KERNELS - 1];
 }
 
+/* Kernels that read A packed (ONBOARD_Q8_GEMM_A_PACKERS), and the work they need per call: the
+ * packed rows of one row block, and for a packer that flips A the column bias plus 128 x B's
+ * column sums. */
+typedef struct {
+    q8_gemm_kernel run;
+    void (*pack)(const uint8_t *a, size_t lda, size_t rows, size_t k, uint8_t *dst);
+    size_t depth;
+    int flips;
+} a_packer;
+
+static const a_packer a_packers[] = {
+#define PACKER(kernel, packer, depth, flips) {kernel, packer, depth, flips},
+    ONBOARD_Q8_GEMM_A_PACKERS(PACKER)
+#undef PACKER
+    {NULL, NULL, 1, 0}};
+
+static const a_packer *packer_of(const kernel_entry *kernel) {
+    for (size_t i = 0; a_packers[i].run; i++)
+        if (a_packers[i].run == kernel->run) return &a_packers[i];
+    return NULL;
+}
+
+/* The work buffer of a packing kernel (NULL if it cannot be had): room for `rows` packed rows,
+ * and for a flipping packer the product's column bias with 128 x the column sums of panels
+ * [panel_begin, panel_end) added, which *e then points to (through `corrected`). */
+static uint8_t *a_packing_work(const a_packer *pa, size_t rows, size_t n, size_t k, const int8_t *packed,
+                               size_t panel_begin, size_t panel_end, const onboard_q8_epilogue **e,
+                               onboard_q8_epilogue *corrected) {
+    const size_t bias_bytes = pa->flips ? n * sizeof(int32_t) : 0;
+    const size_t row_bytes = (k + pa->depth - 1) / pa->depth * pa->depth;
+    uint8_t *work = malloc(bias_bytes + rows * row_bytes);
+    if (!work || !pa->flips) return work;
+    int32_t *bias = (int32_t *)work;
+    const size_t j_begin = panel_begin * NR, j_end = n < panel_end * NR ? n : panel_end * NR;
+    q8_packed_column_sums(packed + panel_begin * NR * q8_padded_depth(k), k, j_end - j_begin, bias + j_begin);
+    for (size_t j = j_begin; j < j_end; j++)
+        bias[j] = (int32_t)(((uint32_t)bias[j] << 7) + (uint32_t)((*e)->col_bias ? (*e)->col_bias[j] : 0));
+    *corrected = **e;
+    corrected->col_bias = bias;
+    *e = corrected;
+    return work;
+}
+
 /* Above this many bytes of int32 output, C would only evict the operands from the caches. */
 #define STREAM_OUTPUT_BYTES ((size_t)4 << 20)
 
@@ -98,8 +143,16 @@ static void gemm_panels(size_t m, size_t n, size_t k, const uint8_t *a, size_t l
     /* Row blocks of MC rows (a multiple of every mr) keep their slice of A in L2 while all the
      * panels pass over it, instead of streaming all of A once per panel. */
     const size_t mc = 96;
+    const a_packer *pa = packer_of(single);
+    onboard_q8_epilogue corrected;
+    uint8_t *work = pa ? a_packing_work(pa, mc, n, k, packed, panel_begin, panel_end, &e, &corrected) : NULL;
+    if (pa || packer_of(widest)) widest = single; /* packed A serves one kernel */
+    if (pa && !work) { widest = single = &kernels[KERNELS - 1]; pa = NULL; }
+    uint8_t *packed_a = work && pa->flips ? work + n * sizeof(int32_t) : work;
+    const size_t packed_row = pa ? (k + pa->depth - 1) / pa->depth * pa->depth : 0;
     for (size_t i0 = 0; i0 < m; i0 += mc)
     for (size_t p = panel_begin; p < panel_end;) {
+        if (pa && p == panel_begin) pa->pack(a + i0 * lda, lda, m - i0 < mc ? m - i0 : mc, k, packed_a);
         const kernel_entry *kernel = widest->nr == 2 * NR && p + 1 < panel_end ? widest : single;
         const size_t step = kernel->nr / NR, mr = kernel->mr;
         const size_t j0 = p * NR;
@@ -108,13 +161,15 @@ static void gemm_panels(size_t m, size_t n, size_t k, const uint8_t *a, size_t l
         const size_t i_end = m - i0 < mc ? m : i0 + mc;
         for (size_t i = i0; i < i_end; i += mr) {
             const size_t rows = i_end - i < mr ? i_end - i : mr;
-            for (size_t r = 0; r < mr; r++) row[r] = a + (i + (r < rows ? r : 0)) * lda;
+            if (pa) row[0] = packed_a + (i - i0) * packed_row;
+            else for (size_t r = 0; r < mr; r++) row[r] = a + (i + (r < rows ? r : 0)) * lda;
             const q8_tile_out out = { e, c, ldc, i, j0, rows, cols, origin, stream };
             if (!kernel->run(k, row, p0, p1, acc, &out))
                 q8_store_tile(acc, ONBOARD_Q8_ACC_LD, rows, cols, i, j0, e, c, ldc, origin);
         }
         p += step;
     }
+    free(work);
 #if defined(__x86_64__)
     if (stream) _mm_sfence(); /* non-temporal stores are weakly ordered: publish them before returning */
 #endif

@@ -1,43 +1,82 @@
-/* INT8 GEMM, arm64 dot product: the 8x16c4 microkernel (q8_gemm_kernels.h). */
-#include "q8_gemm_kernels.h"
+/* INT8 GEMM, arm64 dot product: the 12x16c4 microkernel and its A packing (q8_gemm_kernels.h). */
+#include "q8_gemm_neon.h"
 
 #if defined(__aarch64__)
-#include <arm_neon.h>
 
-#if defined(__ARM_FEATURE_DOTPROD)
-#define NEON_ATTR
-#else
-#define NEON_ATTR __attribute__((target("dotprod")))
-#endif
+/* One spelling that clang and gcc both accept (a CPU with FEAT_DotProd is at least Armv8.2). */
+#define DOT_ATTR __attribute__((target("arch=armv8.2-a+dotprod")))
 
-/* 8 rows x 16 columns with sdot (signed x signed): A is flipped to signed by xor 0x80, and
- * 128 * column sums of B (taken with one more sdot against ones) are added back. */
-NEON_ATTR int onboard_q8_gemm_8x16c4__neondot(size_t k, const uint8_t *const *row, const int8_t *p0, const int8_t *p1,
-                                              int32_t *acc, const q8_tile_out *out) {
-    (void)out;
-    (void)p1;
-    int32x4_t c[8][4], sums[4];
-    for (int q = 0; q < 4; q++) sums[q] = vdupq_n_s32(0);
-    for (int r = 0; r < 8; r++) for (int q = 0; q < 4; q++) c[r][q] = vdupq_n_s32(0);
-    const int8x16_t ones = vdupq_n_s8(1);
-    const size_t groups = k / 4, tail = k % 4;
-    for (size_t g = 0; g <= groups; g++) {
-        if (g == groups && tail == 0) break;
-        int8x16_t b[4];
-        for (int q = 0; q < 4; q++) {
-            b[q] = vld1q_s8(p0 + g * NR * 4 + 16 * q);
-            sums[q] = vdotq_s32(sums[q], b[q], ones);
-        }
-        for (int r = 0; r < 8; r++) {
-            uint32_t w = q8_load_a4(row[r] + 4 * g, g == groups ? tail : 4);
-            /* Bytes past k are 0 in B, so flipping them does not change the sum. */
-            const int8x16_t av = vreinterpretq_s8_u32(vdupq_n_u32(w ^ 0x80808080u));
-            for (int q = 0; q < 4; q++) c[r][q] = vdotq_s32(c[r][q], av, b[q]);
-        }
+/* A packed for the 12x16c4 kernel: tiles of 12 rows, in each depth group of 4 the 12 rows' 4
+ * bytes one after another (48 bytes: three registers of 4 rows), flipped to int8 (a ^ 0x80) so
+ * sdot can take them; rows past `rows` are zero before the flip (their sums are discarded). A
+ * 4-row x 16-depth block is a 4x4 transpose of 32-bit words. */
+static inline void transpose_store(const uint8x16_t r[4], uint8_t *dst, size_t groups_left) {
+    const uint32x4_t r0 = vreinterpretq_u32_u8(r[0]), r1 = vreinterpretq_u32_u8(r[1]);
+    const uint32x4_t r2 = vreinterpretq_u32_u8(r[2]), r3 = vreinterpretq_u32_u8(r[3]);
+    const uint64x2_t w0 = vreinterpretq_u64_u32(vtrn1q_u32(r0, r1)), w1 = vreinterpretq_u64_u32(vtrn2q_u32(r0, r1));
+    const uint64x2_t w2 = vreinterpretq_u64_u32(vtrn1q_u32(r2, r3)), w3 = vreinterpretq_u64_u32(vtrn2q_u32(r2, r3));
+    vst1q_u8(dst, vreinterpretq_u8_u64(vtrn1q_u64(w0, w2)));
+    if (groups_left > 1) vst1q_u8(dst + 48, vreinterpretq_u8_u64(vtrn1q_u64(w1, w3)));
+    if (groups_left > 2) vst1q_u8(dst + 96, vreinterpretq_u8_u64(vtrn2q_u64(w0, w2)));
+    if (groups_left > 3) vst1q_u8(dst + 144, vreinterpretq_u8_u64(vtrn2q_u64(w1, w3)));
+}
+
+void onboard_q8_pack_a_12x4__neon(const uint8_t *a, size_t lda, size_t rows, size_t k, uint8_t *dst) {
+    const size_t groups = q8_padded_depth(k) / 4;
+    const uint8x16_t flip = vdupq_n_u8(0x80);
+    for (size_t t = 0; t < rows; t += 12, dst += 12 * 4 * groups) {
+        size_t d = 0;
+        if (t + 12 <= rows)
+            for (; d + 16 <= k; d += 16)
+                for (size_t quad = 0; quad < 3; quad++) {
+                    const uint8_t *src = a + (t + 4 * quad) * lda + d;
+                    const uint8x16_t r[4] = {veorq_u8(vld1q_u8(src), flip), veorq_u8(vld1q_u8(src + lda), flip),
+                                             veorq_u8(vld1q_u8(src + 2 * lda), flip), veorq_u8(vld1q_u8(src + 3 * lda), flip)};
+                    transpose_store(r, dst + d / 4 * 48 + 16 * quad, 4);
+                }
+        for (; d < k; d += 16)
+            for (size_t quad = 0; quad < 3; quad++) {
+                uint8x16_t r[4];
+                for (size_t i = 0; i < 4; i++) r[i] = veorq_u8(q8_load_row_part(a, lda, t + 4 * quad + i, rows, d, k), flip);
+                transpose_store(r, dst + d / 4 * 48 + 16 * quad, groups - d / 4);
+            }
     }
-    for (int r = 0; r < 8; r++)
-        for (int q = 0; q < 4; q++)
-            vst1q_s32(acc + r * ONBOARD_Q8_ACC_LD + 4 * q, vaddq_s32(c[r][q], vshlq_n_s32(sums[q], 7)));
-    return 0;
+}
+
+/* 12 rows x 16 columns as two halves of 8 columns, each with its 24 accumulators in registers:
+ * per depth group two registers of B (4 columns x 4 depths each), three of A (4 rows each), 24
+ * sdot by element. row[0] is the tile's packed A (onboard_q8_pack_a_12x4__neon); A is flipped,
+ * so the sums lack 128 x B's column sums, which the driver adds to the column bias. An int32
+ * output it stores itself. */
+DOT_ATTR int onboard_q8_gemm_12x16c4__neondot(size_t k, const uint8_t *const *row, const int8_t *p0, const int8_t *p1,
+                                               int32_t *acc, const q8_tile_out *out) {
+    (void)p1;
+    const size_t groups = q8_padded_depth(k) / 4;
+    const bool direct = q8_neon_stores_s32(out);
+    for (int half = 0; half < 2; half++) {
+        int32x4_t c[12][2];
+        for (int r = 0; r < 12; r++) c[r][0] = c[r][1] = vdupq_n_s32(0);
+        const int8_t *a = (const int8_t *)row[0], *b = p0 + 32 * half;
+        for (size_t g = 0; g < groups; g++, a += 48, b += 4 * NR) {
+            const int8x16_t b0 = vld1q_s8(b), b1 = vld1q_s8(b + 16);
+            const int8x16x3_t av = vld1q_s8_x3(a);
+#define DOT_ROW(r)                                                             \
+    c[r][0] = vdotq_laneq_s32(c[r][0], b0, av.val[(r) / 4], (r) % 4);          \
+    c[r][1] = vdotq_laneq_s32(c[r][1], b1, av.val[(r) / 4], (r) % 4);
+            DOT_ROW(0) DOT_ROW(1) DOT_ROW(2) DOT_ROW(3) DOT_ROW(4) DOT_ROW(5)
+            DOT_ROW(6) DOT_ROW(7) DOT_ROW(8) DOT_ROW(9) DOT_ROW(10) DOT_ROW(11)
+#undef DOT_ROW
+        }
+        q8_neon_s32_half h;
+        if (direct) h = q8_neon_s32_half_at(out, half);
+#define STORE_ROW(r)                                                                  \
+    if (direct) q8_neon_s32_row(&h, r, c[r][0], c[r][1]);                             \
+    else vst1q_s32(acc + (r) * ONBOARD_Q8_ACC_LD + 8 * half, c[r][0]),                 \
+         vst1q_s32(acc + (r) * ONBOARD_Q8_ACC_LD + 8 * half + 4, c[r][1]);
+        STORE_ROW(0) STORE_ROW(1) STORE_ROW(2) STORE_ROW(3) STORE_ROW(4) STORE_ROW(5)
+        STORE_ROW(6) STORE_ROW(7) STORE_ROW(8) STORE_ROW(9) STORE_ROW(10) STORE_ROW(11)
+#undef STORE_ROW
+    }
+    return direct;
 }
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #define ONBOARD_Q8_AVX512VNNI (ONBOARD_ISA_AVX512F | ONBOARD_ISA_AVX512VNNI)
+#define ONBOARD_Q8_I8MM (ONBOARD_ISA_NEON | ONBOARD_ISA_NEON_DOT | ONBOARD_ISA_NEON_I8MM)
 
 /* The microkernels: op, tile (MRxNRc4: MR rows of A by NR columns of packed B, 4 depths per
  * 32-bit lane), ISA, the flags it needs, MR, NR. NR is one panel (16) or two (32). The driver
@@ -21,7 +22,8 @@
     ONBOARD_X86(X(q8_gemm, _12x16c4, avx512vnni, ONBOARD_Q8_AVX512VNNI, 12, 16))         \
     ONBOARD_X86(X(q8_gemm, _6x16c4, avxvnni, ONBOARD_ISA_AVX2 | ONBOARD_ISA_AVXVNNI, 6, 16)) \
     ONBOARD_X86(X(q8_gemm, _2x16c4, avx2, ONBOARD_ISA_AVX2, 2, 16))                      \
-    ONBOARD_ARM64(X(q8_gemm, _8x16c4, neondot, ONBOARD_ISA_NEON | ONBOARD_ISA_NEON_DOT, 8, 16)) \
+    ONBOARD_ARM64(X(q8_gemm, _8x16c8, i8mm, ONBOARD_Q8_I8MM, 8, 16))                       \
+    ONBOARD_ARM64(X(q8_gemm, _12x16c4, neondot, ONBOARD_ISA_NEON | ONBOARD_ISA_NEON_DOT, 12, 16)) \
     X(q8_gemm, _1x16c4, scalar, 0, 1, 16)
 
 /* Packing B ([N, K] rows: a transposed B) into panels, and the column sums of packed B:
@@ -31,7 +33,17 @@
     X(q8_pack_transposed, , scalar, 0)
 #define ONBOARD_Q8_PACKED_COLUMN_SUMS_KERNELS(X)                                      \
     ONBOARD_X86(X(q8_packed_column_sums, _u16, avx512vnni, ONBOARD_Q8_AVX512VNNI))    \
+    ONBOARD_ARM64(X(q8_packed_column_sums, _u16, neon, ONBOARD_ISA_NEON))             \
     X(q8_packed_column_sums, , scalar, 0)
+
+/* The GEMM kernels above that read A packed by the driver, once per block of rows, rather than
+ * through row pointers: kernel, packer, the depth a packed row is padded to, and whether the
+ * packer flips A to int8 (a ^ 0x80; the driver then adds 128 x B's column sums to the column
+ * bias). A packer writes `rows` rows of A in tiles of the kernel's MR rows (rows past the end
+ * zero); the kernel gets its tile's start as row[0]. */
+#define ONBOARD_Q8_GEMM_A_PACKERS(X)                                                           \
+    ONBOARD_ARM64(X(onboard_q8_gemm_8x16c8__i8mm, onboard_q8_pack_a_8x8__neon, 8, 0))          \
+    ONBOARD_ARM64(X(onboard_q8_gemm_12x16c4__neondot, onboard_q8_pack_a_12x4__neon, 4, 1))
 
 #define ONBOARD_Q8_MAX_MR 12
 #define ONBOARD_Q8_ACC_LD 32 /* acc row stride: the widest tile */
@@ -85,5 +97,13 @@ ONBOARD_Q8_PACK_TRANSPOSED_KERNELS(ONBOARD_Q8_PACK_TRANSPOSED_DECLARE)
     bool onboard_##op##tile##__##isa(const int8_t *packed, size_t k, size_t n, int32_t *sums);
 ONBOARD_Q8_PACKED_COLUMN_SUMS_KERNELS(ONBOARD_Q8_PACKED_COLUMN_SUMS_DECLARE)
 #undef ONBOARD_Q8_PACKED_COLUMN_SUMS_DECLARE
+
+/* The column sums of packed B through their list (q8_pack.c). */
+void q8_packed_column_sums(const int8_t *packed, size_t k, size_t n, int32_t *sums);
+
+#define ONBOARD_Q8_PACK_A_DECLARE(kernel, packer, depth, flips) \
+    void packer(const uint8_t *a, size_t lda, size_t rows, size_t k, uint8_t *dst);
+ONBOARD_Q8_GEMM_A_PACKERS(ONBOARD_Q8_PACK_A_DECLARE)
+#undef ONBOARD_Q8_PACK_A_DECLARE
 
 #endif

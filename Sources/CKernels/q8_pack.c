@@ -59,7 +59,7 @@ static void pack_transposed(const int8_t *b, size_t ldb, size_t k, size_t n, int
 #undef ARGS
 }
 
-static void packed_column_sums(const int8_t *packed, size_t k, size_t n, int32_t *sums) {
+void q8_packed_column_sums(const int8_t *packed, size_t k, size_t n, int32_t *sums) {
 #define ARGS packed, k, n, sums
     ONBOARD_Q8_PACKED_COLUMN_SUMS_KERNELS(ONBOARD_RUN_FIRST_THAT_TAKES)
 #undef ARGS
@@ -69,7 +69,7 @@ static void pack_b(const int8_t *b, size_t ldb, bool transposed, size_t k, size_
                    int8_t *packed, int32_t *col_sums) {
     if (transposed) pack_transposed(b, ldb, k, n, flip, packed);
     else pack_rows(b, ldb, k, n, flip, packed);
-    if (col_sums) packed_column_sums(packed, k, n, col_sums);
+    if (col_sums) q8_packed_column_sums(packed, k, n, col_sums);
 }
 
 void onboard_q8_pack_b(const int8_t *b, size_t ldb, bool transposed, size_t k, size_t n,

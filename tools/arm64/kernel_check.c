@@ -53,14 +53,46 @@ enum { CHECKED_OPS = sizeof checked_ops / sizeof checked_ops[0] };
 
 static const size_t out_bytes[] = {1, 1, 4, 4};
 
+/* Sizes at the kernels' edges: tiles of 1, 2, 8 and 12 rows and row blocks of 96; depth groups of
+ * 4 and 8; panels of 16 columns. */
+static const size_t edge_m[] = {1, 2, 7, 8, 9, 11, 12, 13, 23, 95, 96, 97, 109};
+static const size_t edge_k[] = {1, 2, 3, 4, 5, 7, 8, 9, 12, 15, 16, 17, 20, 31, 33, 40};
+static const size_t edge_n[] = {1, 8, 15, 16, 17, 31, 32, 33, 48};
+#define PICK(list) list[below(sizeof list / sizeof list[0])]
+
+/* The product through the public entry points as callers use them: whole (c % 3 == 0), split at
+ * a panel into two calls as threads split it, or one range of panels into a C of its own
+ * (onboard_q8_gemm_panels_into), whose columns are compared with the reference's. */
+static int q8_gemm_matches(int c, size_t m, size_t k, size_t n, const uint8_t *a, size_t lda, const int8_t *packed,
+                           const onboard_q8_epilogue *e, const uint8_t *expected, uint8_t *got) {
+    const size_t panels = (n + ONBOARD_Q8_NR - 1) / ONBOARD_Q8_NR, size = out_bytes[e->out_type];
+    memset(got, 0xAB, m * n * size);
+    if (c % 3 != 2) {
+        const size_t split = c % 3 ? below(panels + 1) : panels;
+        onboard_q8_gemm(m, n, k, a, lda, packed, e, got, n, 0, split);
+        onboard_q8_gemm(m, n, k, a, lda, packed, e, got, n, split, panels);
+        return memcmp(got, expected, m * n * size) == 0;
+    }
+    const size_t begin = below(panels), end = begin + 1 + below(panels - begin);
+    const size_t j0 = begin * ONBOARD_Q8_NR, cols = (n < end * ONBOARD_Q8_NR ? n : end * ONBOARD_Q8_NR) - j0;
+    onboard_q8_gemm_panels_into(m, n, k, a, lda, packed, e, got, cols, begin, end);
+    int ok = 1;
+    for (size_t i = 0; i < m; i++) ok &= memcmp(got + i * cols * size, expected + (i * n + j0) * size, cols * size) == 0;
+    return ok;
+}
+
 static void check_q8_gemm(int cases) {
     onboard_kernel kernels[16];
     const size_t count = runnable("q8_gemm", kernels);
     for (int c = 0; c < cases; c++) {
-        const size_t m = 1 + below(c % 4 == 0 ? 300 : 40), k = 1 + below(c % 5 == 0 ? 1200 : 96), n = 1 + below(c % 3 == 0 ? 200 : 50);
-        uint8_t *a = malloc(m * k);
+        const int edge = c % 2 == 1;
+        const size_t m = edge ? PICK(edge_m) : 1 + below(c % 4 == 0 ? 300 : 40);
+        const size_t k = edge ? PICK(edge_k) : 1 + below(c % 5 == 0 ? 1200 : 96);
+        const size_t n = edge ? PICK(edge_n) : 1 + below(c % 3 == 0 ? 200 : 50);
+        const size_t lda = k + (c % 7 == 2 ? below(9) : 0);
+        uint8_t *a = malloc(m * lda);
         int8_t *b = malloc(k * n);
-        for (size_t i = 0; i < m * k; i++) a[i] = (uint8_t)next();
+        for (size_t i = 0; i < m * lda; i++) a[i] = (uint8_t)next();
         for (size_t i = 0; i < k * n; i++) b[i] = (int8_t)next();
         int8_t *packed = malloc(onboard_q8_packed_size(k, n));
         onboard_q8_pack_b(b, n, false, k, n, packed, NULL);
@@ -75,22 +107,23 @@ static void check_q8_gemm(int cases) {
         }
         for (size_t i = 0; i < m; i++) row[i] = (int32_t)(next() % 20001) - 10000;
         for (size_t i = 0; i < m * n; i++) tile[i] = (int32_t)(next() % 2001) - 1000;
-        const onboard_q8_out_type type = (onboard_q8_out_type)(c % 4);
+        /* Each part of the epilogue on or off independently of the shape. */
+        const uint64_t on = next();
+        const onboard_q8_out_type type = (onboard_q8_out_type)(on % 4);
+        const int32_t zero_point = type == ONBOARD_Q8_OUT_U8 ? 128 : 0;
         onboard_q8_epilogue e = {
-            .col_bias = c % 2 ? col : NULL, .row_bias = c % 3 ? row : NULL, .scale = scale, .scale_per_column = c % 2,
-            .use_fixed_point = type <= ONBOARD_Q8_OUT_S8 && c % 5 == 1, .multiplier = mult, .shift = shift,
-            .f32_bias = c % 2 ? fbias : NULL, .out_zero_point = type == ONBOARD_Q8_OUT_U8 ? 128 : 0,
-            .out_min = type == ONBOARD_Q8_OUT_U8 ? 0 : -128, .out_max = type == ONBOARD_Q8_OUT_U8 ? 255 : 127,
-            .out_type = type, .tile_bias = c % 7 == 3 ? tile : NULL, .tile_bias_ld = n,
+            .col_bias = on & 4 ? col : NULL, .row_bias = on & 8 ? row : NULL, .scale = scale, .scale_per_column = (on & 16) != 0,
+            .use_fixed_point = type <= ONBOARD_Q8_OUT_S8 && (on & 32), .multiplier = mult, .shift = shift,
+            .f32_bias = on & 64 ? fbias : NULL, .out_zero_point = zero_point,
+            .out_min = on & 128 ? zero_point : type == ONBOARD_Q8_OUT_U8 ? 0 : -128, .out_max = type == ONBOARD_Q8_OUT_U8 ? 255 : 127,
+            .out_type = type, .tile_bias = (on >> 8) % 4 == 0 ? tile : NULL, .tile_bias_ld = n,
         };
         const size_t bytes = m * n * out_bytes[type];
         uint8_t *expected = malloc(bytes), *got = malloc(bytes);
-        onboard_q8_gemm__scalar(m, n, k, a, k, b, n, &e, expected, n);
+        onboard_q8_gemm__scalar(m, n, k, a, lda, b, n, &e, expected, n);
         for (size_t p = 0; p < count; p++) {
             onboard_isa_set_cap(kernels[p].isa_flags);
-            memset(got, 0xAB, bytes);
-            onboard_q8_gemm(m, n, k, a, k, packed, &e, got, n, 0, (n + ONBOARD_Q8_NR - 1) / ONBOARD_Q8_NR);
-            record(memcmp(got, expected, bytes) == 0, "q8 gemm", kernels[p].name, m, k, n);
+            record(q8_gemm_matches(c, m, k, n, a, lda, packed, &e, expected, got), "q8 gemm", kernels[p].name, m, k, n);
         }
         onboard_isa_set_cap(ONBOARD_ISA_NO_CAP);
         free(a); free(b); free(packed); free(col); free(row); free(tile); free(mult); free(shift); free(scale); free(fbias);
