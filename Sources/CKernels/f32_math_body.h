@@ -15,6 +15,15 @@ typedef int FN(v16i) __attribute__((vector_size(64), aligned(4)));
 #define V FN(v16f)
 #define VI FN(v16i)
 
+#if !defined(__clang__) /* gcc has the vector types but not clang's element-wise builtins: lane by lane */
+static inline BODY_ATTR V FN(gcc_min)(V a, V b) { for (int i = 0; i < 16; i++) a[i] = a[i] != a[i] || b[i] < a[i] ? b[i] : a[i]; return a; }
+static inline BODY_ATTR V FN(gcc_max)(V a, V b) { for (int i = 0; i < 16; i++) a[i] = a[i] != a[i] || b[i] > a[i] ? b[i] : a[i]; return a; }
+static inline BODY_ATTR V FN(gcc_floor)(V a) { for (int i = 0; i < 16; i++) a[i] = __builtin_floorf(a[i]); return a; }
+#define __builtin_elementwise_min(a, b) FN(gcc_min)(a, b)
+#define __builtin_elementwise_max(a, b) FN(gcc_max)(a, b)
+#define __builtin_elementwise_floor(a) FN(gcc_floor)(a)
+#endif
+
 static inline BODY_ATTR V FN(splat)(float s) { return (V){s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s}; }
 
 /* exp(x), relative error about 2e-7 on [-87, 88]; inputs outside are clamped. */

@@ -4,8 +4,9 @@
 # executes (counted by a TCG plugin, tools/arm64/insn_count_plugin.c: two runs that differ only
 # in the number of calls, subtracted) and the multiply-adds per instruction (m*k*n / count; for
 # FP32 these are FLOP pairs). Counts are exact and repeatable, unlike times under emulation.
-#   tools/arm64/count_instructions.sh [--cpu max] [--cc clang|aarch64-linux-gnu-gcc] [--kernel SUBSTRING] [MxKxN ...]
-# Default shapes: 197x384x1152 (DeiT-S qkv) and 6000x256x256 (PETR memory tokens).
+#   tools/arm64/count_instructions.sh [--cpu max] [--cc clang|aarch64-linux-gnu-gcc] [--kernel REGEX] [MxKxN ...]
+# Default shapes: 197x384x1152 (DeiT-S qkv) and 6000x256x256 (PETR memory tokens); --kernel keeps the
+# kernels whose name matches (e.g. 'neon|i8mm'); the scalar ones take a minute or two.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -16,12 +17,13 @@ while [ $# -gt 0 ]; do
         --cpu) cpu="$2"; shift 2 ;;
         --cc) cc="$2"; shift 2 ;;
         --kernel) filter="$2"; shift 2 ;;
-        -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
         *x*x*) shapes+=("$1"); shift ;;
         *) echo "count_instructions: unknown argument $1" >&2; exit 2 ;;
     esac
 done
 [ ${#shapes[@]} -gt 0 ] || shapes=(197x384x1152 6000x256x256)
+tools/setup.sh qemu-user libc6-dev-arm64-cross gcc-aarch64-linux-gnu
 
 build="${TMPDIR:-/tmp}/onboard-count-$$"
 trap 'rm -rf "$build"' EXIT
@@ -43,7 +45,7 @@ count() {
 
 printf '%-34s %-14s %14s %12s\n' kernel "shape MxKxN" "insns/call" "madds/insn"
 "${qemu[@]}" "$build/count_gemm" | while read -r family kernel; do
-    case "$kernel" in *"$filter"*) ;; *) continue ;; esac
+    [[ "$kernel" =~ $filter ]] || continue
     for shape in "${shapes[@]}"; do
         IFS=x read -r m k n <<<"$shape"
         one=$(count "$kernel" "$m" "$k" "$n" 1)
