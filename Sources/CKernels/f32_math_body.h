@@ -16,6 +16,7 @@ typedef int FN(v16i) __attribute__((vector_size(64), aligned(4)));
 #define VI FN(v16i)
 
 #if !defined(__clang__) /* gcc has the vector types but not clang's element-wise builtins: lane by lane */
+#pragma GCC diagnostic ignored "-Wpsabi"
 static inline BODY_ATTR V FN(gcc_min)(V a, V b) { for (int i = 0; i < 16; i++) a[i] = a[i] != a[i] || b[i] < a[i] ? b[i] : a[i]; return a; }
 static inline BODY_ATTR V FN(gcc_max)(V a, V b) { for (int i = 0; i < 16; i++) a[i] = a[i] != a[i] || b[i] > a[i] ? b[i] : a[i]; return a; }
 static inline BODY_ATTR V FN(gcc_floor)(V a) { for (int i = 0; i < 16; i++) a[i] = __builtin_floorf(a[i]); return a; }
