@@ -37,12 +37,13 @@ void onboard_q8_pack_a_8x8__neon(const uint8_t *a, size_t lda, size_t rows, size
  * 2-row x 8-depth block of A (u8) by a 2-column x 8-depth block of B (s8) into a 2x2 block of
  * sums, no flip needed. Zipping the 32-bit lanes (one column's 4 depths) of two consecutive depth
  * groups of the panel gives those B blocks. row[0] is the tile's packed A
- * (onboard_q8_pack_a_8x8__neon). An int32 output it stores itself. */
+ * (onboard_q8_pack_a_8x8__neon). It stores the tile itself where
+ * q8_neon_stores says so. */
 I8MM_ATTR int onboard_q8_gemm_8x16c8__i8mm(size_t k, const uint8_t *const *row, const int8_t *p0, const int8_t *p1,
                                           int32_t *acc, const q8_tile_out *out) {
     (void)p1;
     const size_t groups = q8_padded_depth(k) / 4, pairs = groups / 2;
-    const bool direct = q8_neon_stores_s32(out);
+    const bool direct = q8_neon_stores(out);
     for (int half = 0; half < 2; half++) {
         int32x4_t c[4][4]; /* [row pair][column pair]: rows 2i, 2i+1 x columns 2j, 2j+1 */
         for (int i = 0; i < 4; i++) for (int j = 0; j < 4; j++) c[i][j] = vdupq_n_s32(0);
@@ -66,8 +67,8 @@ I8MM_ATTR int onboard_q8_gemm_8x16c8__i8mm(size_t k, const uint8_t *const *row, 
             MMLA_CHUNK(vreinterpretq_u32_s8(vld1q_s8(b)), vreinterpretq_u32_s8(vld1q_s8(b + 16)), vdupq_n_u32(0),
                        vdupq_n_u32(0));
 #undef MMLA_CHUNK
-        q8_neon_s32_half h;
-        if (direct) h = q8_neon_s32_half_at(out, half);
+        q8_neon_half h;
+        if (direct) h = q8_neon_half_at(out, half);
         /* c[i][j] holds rows 2i, 2i+1 x columns 2j, 2j+1: 64-bit zips give rows of 4 columns. */
 #define STORE_PAIR(i)                                                                                   \
     {                                                                                                   \
@@ -76,8 +77,8 @@ I8MM_ATTR int onboard_q8_gemm_8x16c8__i8mm(size_t k, const uint8_t *const *row, 
         const int32x4_t top_lo = vreinterpretq_s32_s64(vzip1q_s64(x0, x1)), top_hi = vreinterpretq_s32_s64(vzip1q_s64(x2, x3)); \
         const int32x4_t bot_lo = vreinterpretq_s32_s64(vzip2q_s64(x0, x1)), bot_hi = vreinterpretq_s32_s64(vzip2q_s64(x2, x3)); \
         if (direct) {                                                                                   \
-            q8_neon_s32_row(&h, 2 * (i), top_lo, top_hi);                                               \
-            q8_neon_s32_row(&h, 2 * (i) + 1, bot_lo, bot_hi);                                           \
+            q8_neon_row(&h, 2 * (i), top_lo, top_hi);                                               \
+            q8_neon_row(&h, 2 * (i) + 1, bot_lo, bot_hi);                                           \
         } else {                                                                                        \
             int32_t *top = acc + 2 * (i) * ONBOARD_Q8_ACC_LD + 8 * half, *bottom = top + ONBOARD_Q8_ACC_LD; \
             vst1q_s32(top, top_lo), vst1q_s32(top + 4, top_hi);                                         \

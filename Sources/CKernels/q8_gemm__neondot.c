@@ -46,13 +46,13 @@ void onboard_q8_pack_a_12x4__neon(const uint8_t *a, size_t lda, size_t rows, siz
 /* 12 rows x 16 columns as two halves of 8 columns, each with its 24 accumulators in registers:
  * per depth group two registers of B (4 columns x 4 depths each), three of A (4 rows each), 24
  * sdot by element. row[0] is the tile's packed A (onboard_q8_pack_a_12x4__neon); A is flipped,
- * so the sums lack 128 x B's column sums, which the driver adds to the column bias. An int32
- * output it stores itself. */
+ * so the sums lack 128 x B's column sums, which the driver adds to the column bias. It stores
+ * the tile itself where q8_neon_stores says so. */
 DOT_ATTR int onboard_q8_gemm_12x16c4__neondot(size_t k, const uint8_t *const *row, const int8_t *p0, const int8_t *p1,
                                                int32_t *acc, const q8_tile_out *out) {
     (void)p1;
     const size_t groups = q8_padded_depth(k) / 4;
-    const bool direct = q8_neon_stores_s32(out);
+    const bool direct = q8_neon_stores(out);
     for (int half = 0; half < 2; half++) {
         int32x4_t c[12][2];
         for (int r = 0; r < 12; r++) c[r][0] = c[r][1] = vdupq_n_s32(0);
@@ -67,10 +67,10 @@ DOT_ATTR int onboard_q8_gemm_12x16c4__neondot(size_t k, const uint8_t *const *ro
             DOT_ROW(6) DOT_ROW(7) DOT_ROW(8) DOT_ROW(9) DOT_ROW(10) DOT_ROW(11)
 #undef DOT_ROW
         }
-        q8_neon_s32_half h;
-        if (direct) h = q8_neon_s32_half_at(out, half);
+        q8_neon_half h;
+        if (direct) h = q8_neon_half_at(out, half);
 #define STORE_ROW(r)                                                                  \
-    if (direct) q8_neon_s32_row(&h, r, c[r][0], c[r][1]);                             \
+    if (direct) q8_neon_row(&h, r, c[r][0], c[r][1]);                             \
     else vst1q_s32(acc + (r) * ONBOARD_Q8_ACC_LD + 8 * half, c[r][0]),                 \
          vst1q_s32(acc + (r) * ONBOARD_Q8_ACC_LD + 8 * half + 4, c[r][1]);
         STORE_ROW(0) STORE_ROW(1) STORE_ROW(2) STORE_ROW(3) STORE_ROW(4) STORE_ROW(5)

@@ -4,20 +4,24 @@
 # executes (counted by a TCG plugin, tools/arm64/insn_count_plugin.c: two runs that differ only
 # in the number of calls, subtracted) and the multiply-adds per instruction (m*k*n / count; for
 # FP32 these are FLOP pairs). Counts are exact and repeatable, unlike times under emulation.
-#   tools/arm64/count_instructions.sh [--cpu max] [--cc clang|aarch64-linux-gnu-gcc] [--kernel REGEX] [MxKxN ...]
+#   tools/arm64/count_instructions.sh [--cpu max] [--cc clang|aarch64-linux-gnu-gcc] [--kernel REGEX]
+#                                     [--out s32|u8|u8fixed] [MxKxN ...]
 # Default shapes: 197x384x1152 (DeiT-S qkv) and 6000x256x256 (PETR memory tokens); --kernel keeps the
-# kernels whose name matches (e.g. 'neon|i8mm'); the scalar ones take a minute or two.
+# kernels whose name matches (e.g. 'neon|i8mm'); the scalar ones take a minute or two. --out sets
+# the INT8 output: s32 sums (default, as bench-gemm), or u8 requantized per column by a float scale
+# or a fixed-point multiplier (u8fixed), with a column bias.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-cpu=max cc=clang filter=""
+cpu=max cc=clang filter="" out=s32
 shapes=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --cpu) cpu="$2"; shift 2 ;;
         --cc) cc="$2"; shift 2 ;;
         --kernel) filter="$2"; shift 2 ;;
-        -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+        --out) out="$2"; shift 2 ;;
+        -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
         *x*x*) shapes+=("$1"); shift ;;
         *) echo "count_instructions: unknown argument $1" >&2; exit 2 ;;
     esac
@@ -48,8 +52,8 @@ printf '%-34s %-14s %14s %12s\n' kernel "shape MxKxN" "insns/call" "madds/insn"
     [[ "$kernel" =~ $filter ]] || continue
     for shape in "${shapes[@]}"; do
         IFS=x read -r m k n <<<"$shape"
-        one=$(count "$kernel" "$m" "$k" "$n" 1)
-        two=$(count "$kernel" "$m" "$k" "$n" 2)
+        one=$(count "$kernel" "$m" "$k" "$n" 1 "$out")
+        two=$(count "$kernel" "$m" "$k" "$n" 2 "$out")
         awk -v kernel="$kernel" -v shape="$shape" -v d="$((two - one))" -v macs="$((m * k * n))" \
             'BEGIN { printf "%-34s %-14s %14.0f %12.2f\n", kernel, shape, d, macs / d }'
     done
