@@ -49,14 +49,16 @@ I8MM_ATTR int onboard_q8_gemm_8x16c8__i8mm(size_t k, const uint8_t *const *row, 
         for (int i = 0; i < 4; i++) for (int j = 0; j < 4; j++) c[i][j] = vdupq_n_s32(0);
         const uint8_t *a = row[0];
         const int8_t *b = p0 + 32 * half;
+/* Spelled out so that every compiler keeps c in registers. */
+#define MMLA(i, j) c[i][j] = vusmmlaq_s32(c[i][j], av.val[i], bc[j]);
+#define MMLA_ROWS(i) MMLA(i, 0) MMLA(i, 1) MMLA(i, 2) MMLA(i, 3)
 #define MMLA_CHUNK(LO0, LO1, HI0, HI1)                                                            \
     do {                                                                                          \
         const uint32x4_t l0 = (LO0), l1 = (LO1), h0 = (HI0), h1 = (HI1);                          \
         const int8x16_t bc[4] = {vreinterpretq_s8_u32(vzip1q_u32(l0, h0)), vreinterpretq_s8_u32(vzip2q_u32(l0, h0)), \
                                  vreinterpretq_s8_u32(vzip1q_u32(l1, h1)), vreinterpretq_s8_u32(vzip2q_u32(l1, h1))}; \
         const uint8x16x4_t av = vld1q_u8_x4(a);                                                   \
-        for (int i = 0; i < 4; i++)                                                               \
-            for (int j = 0; j < 4; j++) c[i][j] = vusmmlaq_s32(c[i][j], av.val[i], bc[j]);        \
+        MMLA_ROWS(0) MMLA_ROWS(1) MMLA_ROWS(2) MMLA_ROWS(3)                                       \
     } while (0)
         for (size_t g = 0; g < pairs; g++, a += 64, b += 8 * NR) {
             const int8_t *b2 = b + 4 * NR;
@@ -67,6 +69,8 @@ I8MM_ATTR int onboard_q8_gemm_8x16c8__i8mm(size_t k, const uint8_t *const *row, 
             MMLA_CHUNK(vreinterpretq_u32_s8(vld1q_s8(b)), vreinterpretq_u32_s8(vld1q_s8(b + 16)), vdupq_n_u32(0),
                        vdupq_n_u32(0));
 #undef MMLA_CHUNK
+#undef MMLA_ROWS
+#undef MMLA
         q8_neon_half h;
         if (direct) h = q8_neon_half_at(out, half);
         /* c[i][j] holds rows 2i, 2i+1 x columns 2j, 2j+1: 64-bit zips give rows of 4 columns. */
