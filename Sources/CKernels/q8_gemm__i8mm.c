@@ -6,16 +6,17 @@
 /* One spelling that clang and gcc both accept (FEAT_I8MM is an Armv8.2 extension at the least). */
 #define I8MM_ATTR __attribute__((target("arch=armv8.2-a+i8mm")))
 
-/* A packed for the 8x16c8 kernel: tiles of 8 rows, in each chunk of 8 depths the row pairs
- * (0,1), (2,3), (4,5), (6,7), each pair 16 bytes (8 depths of its first row, then of its
- * second): the 2x8 left operand of usmmla. Unsigned as given; rows and depths past the end are
- * zero. Two rows' 16-depth blocks interleave by 64-bit halves. */
+/* Two rows' 16 depths as the pair's blocks of two consecutive chunks (the second only if there is one). */
 static inline void zip_store(uint8x16_t r0, uint8x16_t r1, uint8_t *dst, size_t chunks_left) {
     const uint64x2_t x = vreinterpretq_u64_u8(r0), y = vreinterpretq_u64_u8(r1);
     vst1q_u8(dst, vreinterpretq_u8_u64(vzip1q_u64(x, y)));
     if (chunks_left > 1) vst1q_u8(dst + 64, vreinterpretq_u8_u64(vzip2q_u64(x, y)));
 }
 
+/* A packed for the 8x16c8 kernel: tiles of 8 rows, in each chunk of 8 depths the row pairs
+ * (0,1), (2,3), (4,5), (6,7), each pair 16 bytes (8 depths of its first row, then of its
+ * second): the 2x8 left operand of usmmla. Unsigned as given; rows and depths past the end are
+ * zero. Two rows' 16-depth blocks interleave by 64-bit halves. */
 void onboard_q8_pack_a_8x8__neon(const uint8_t *a, size_t lda, size_t rows, size_t k, uint8_t *dst) {
     const size_t chunks = (k + 7) / 8;
     for (size_t t = 0; t < rows; t += 8, dst += 64 * chunks) {

@@ -6,10 +6,7 @@
 /* One spelling that clang and gcc both accept (a CPU with FEAT_DotProd is at least Armv8.2). */
 #define DOT_ATTR __attribute__((target("arch=armv8.2-a+dotprod")))
 
-/* A packed for the 12x16c4 kernel: tiles of 12 rows, in each depth group of 4 the 12 rows' 4
- * bytes one after another (48 bytes: three registers of 4 rows), flipped to int8 (a ^ 0x80) so
- * sdot can take them; rows past `rows` are zero before the flip (their sums are discarded). A
- * 4-row x 16-depth block is a 4x4 transpose of 32-bit words. */
+/* Four rows' 16 depths (4 groups) to the packed groups, each group's 4 rows as one register. */
 static inline void transpose_store(const uint8x16_t r[4], uint8_t *dst, size_t groups_left) {
     const uint32x4_t r0 = vreinterpretq_u32_u8(r[0]), r1 = vreinterpretq_u32_u8(r[1]);
     const uint32x4_t r2 = vreinterpretq_u32_u8(r[2]), r3 = vreinterpretq_u32_u8(r[3]);
@@ -21,6 +18,10 @@ static inline void transpose_store(const uint8x16_t r[4], uint8_t *dst, size_t g
     if (groups_left > 3) vst1q_u8(dst + 144, vreinterpretq_u8_u64(vtrn2q_u64(w1, w3)));
 }
 
+/* A packed for the 12x16c4 kernel: tiles of 12 rows, in each depth group of 4 the 12 rows' 4
+ * bytes one after another (48 bytes: three registers of 4 rows), flipped to int8 (a ^ 0x80) so
+ * sdot can take them; rows past `rows` are zero before the flip (their sums are discarded). A
+ * 4-row x 16-depth block is a 4x4 transpose of 32-bit words. */
 void onboard_q8_pack_a_12x4__neon(const uint8_t *a, size_t lda, size_t rows, size_t k, uint8_t *dst) {
     const size_t groups = q8_padded_depth(k) / 4;
     const uint8x16_t flip = vdupq_n_u8(0x80);
