@@ -11,6 +11,7 @@
 #define ONBOARD_F32_GEMM_KERNELS(X)                                               \
     ONBOARD_X86(X(f32_gemm, _12x32, avx512f, ONBOARD_ISA_AVX512F, 12, 32))        \
     ONBOARD_X86(X(f32_gemm, _6x16, avx2, ONBOARD_ISA_AVX2, 6, 16))                \
+    ONBOARD_ARM64(X(f32_gemm, _5x16, neon, ONBOARD_ISA_NEON, 5, 16))              \
     X(f32_gemm, _1x16, scalar, 0, 1, 16)
 
 /* The largest tile any kernel has (the edge buffers' size). */
