@@ -2,6 +2,7 @@
  * family's kernel list for tests and tools. */
 #include "f32_gemm_kernels.h"
 #include "f32_math_kernels.h"
+#include "movement_kernels.h"
 #include "q8_codecs_kernels.h"
 #include "q8_gemm_kernels.h"
 #include "q8_rows_kernels.h"
@@ -32,6 +33,7 @@ onboard_isa_level onboard_isa_level_at(size_t index) { return levels[index]; }
 #define Q8_ROWS_KERNEL(op, tile, isa, flags) OP_KERNEL("q8_rows", op, tile, isa, flags)
 #define Q8_CODECS_KERNEL(op, tile, isa, flags) OP_KERNEL("q8_codecs", op, tile, isa, flags)
 #define Q8_GEMM_PACKING_KERNEL(op, tile, isa, flags) OP_KERNEL("q8_gemm", op, tile, isa, flags)
+#define MOVEMENT_KERNEL(op, tile, isa, flags) OP_KERNEL("movement", op, tile, isa, flags)
 #define GEMM_KERNEL(family, op, tile, isa, flags, mr, nr) {family, #op, "onboard_" #op #tile "__" #isa, #isa, flags, mr, nr},
 #define F32_GEMM_KERNEL(op, tile, isa, flags, mr, nr) GEMM_KERNEL("f32_gemm", op, tile, isa, flags, mr, nr)
 #define Q8_GEMM_KERNEL(op, tile, isa, flags, mr, nr) GEMM_KERNEL("q8_gemm", op, tile, isa, flags, mr, nr)
@@ -44,6 +46,7 @@ static const onboard_kernel kernels[] = {
     ONBOARD_Q8_PACKED_COLUMN_SUMS_KERNELS(Q8_GEMM_PACKING_KERNEL)
     ONBOARD_Q8_ROWS_KERNELS(Q8_ROWS_KERNEL)
     ONBOARD_Q8_CODECS_KERNELS(Q8_CODECS_KERNEL)
+    ONBOARD_MOVEMENT_KERNELS(MOVEMENT_KERNEL)
 };
 
 size_t onboard_kernel_count(void) { return sizeof kernels / sizeof kernels[0]; }

@@ -2,22 +2,44 @@ import CKernels
 import OnboardCore
 import XCTest
 
-/// The byte transpose equals its scalar reference, and the run copier equals a permute written
+/// Every transpose kernel equals its scalar reference, and the run copier equals a permute written
 /// out index by index.
 final class MovementTests: XCTestCase {
-    func test_byteTransposeEqualsTheReferenceOnEveryEdge() {
-        var random = SplitMix64(seed: 5)
-        for (rows, cols) in [(1, 1), (15, 17), (16, 16), (17, 15), (32, 48), (33, 160), (160, 128), (7, 100)] {
-            for (lds, ldd) in [(cols, rows), (cols + 3, rows + 5)] {
-                let src = (0..<(rows * lds)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
-                var expected = [UInt8](repeating: 0xAB, count: cols * ldd)
-                var actual = expected
-                onboard_transpose_u8__scalar(src, lds, &expected, ldd, rows, cols)
-                onboard_transpose_u8(src, lds, &actual, ldd, rows, cols)
-                XCTAssertEqual(actual, expected, "\(rows)x\(cols), lds \(lds), ldd \(ldd)")
-                XCTAssertEqual(expected[ldd * (cols - 1) + rows - 1], src[lds * (rows - 1) + cols - 1])
+    override func tearDown() { Kernel.removeCap() }
+
+    typealias Transpose<T> = (_ src: [T], _ lds: Int, _ dst: inout [T], _ ldd: Int, _ rows: Int, _ cols: Int) -> Void
+
+    /// Every kernel of `op`, on edges around its blocks and with padded leading dimensions (the
+    /// padding stays untouched), against `reference`.
+    func checkEveryKernel<T: FixedWidthInteger>(of op: String, seed: UInt64, reference: Transpose<T>, run: Transpose<T>) {
+        var random = SplitMix64(seed: seed)
+        for kernel in Kernel.runnable(op) {
+            kernel.cap()
+            for (rows, cols) in [(1, 1), (15, 17), (16, 16), (17, 15), (32, 48), (33, 160), (160, 128), (7, 100), (4, 4), (5, 3)] {
+                for (lds, ldd) in [(cols, rows), (cols + 3, rows + 5)] {
+                    let src = (0..<(rows * lds)).map { _ in T(truncatingIfNeeded: random.next()) }
+                    var expected = [T](repeating: T(truncatingIfNeeded: 0xABAB_ABAB), count: cols * ldd)
+                    var actual = expected
+                    reference(src, lds, &expected, ldd, rows, cols)
+                    run(src, lds, &actual, ldd, rows, cols)
+                    XCTAssertEqual(actual, expected, "\(kernel.name) \(rows)x\(cols), lds \(lds), ldd \(ldd)")
+                    XCTAssertEqual(expected[ldd * (cols - 1) + rows - 1], src[lds * (rows - 1) + cols - 1])
+                }
             }
         }
+    }
+
+    func test_byteTransposeEqualsTheReferenceOnEveryEdge() {
+        checkEveryKernel(of: "transpose_u8", seed: 5,
+                         reference: { _ = onboard_transpose_u8__scalar($0, $1, &$2, $3, $4, $5) },
+                         run: { onboard_transpose_u8($0, $1, &$2, $3, $4, $5) })
+    }
+
+    /// 32-bit elements (float bit patterns, NaNs included) move unchanged.
+    func test_wordTransposeEqualsTheReferenceOnEveryEdge() {
+        checkEveryKernel(of: "transpose_u32", seed: 6,
+                         reference: { _ = onboard_transpose_u32__scalar($0, $1, &$2, $3, $4, $5) },
+                         run: { onboard_transpose_u32($0, $1, &$2, $3, $4, $5) })
     }
 
     /// [6, 160, 3, 4, 32] -> [3, 6, 4, 160, 32] (attention's head split) in runs of 32 bytes,

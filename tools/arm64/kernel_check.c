@@ -3,7 +3,8 @@
  * The INT8 GEMM, packing, row and codec kernels must equal the scalar reference bit for bit on
  * random shapes, out types and epilogues; the FP32 GEMM must be within 1e-5 (relative to the
  * largest output) of the double-accumulating reference and the FP32 math bodies within a few
- * ulps of libm. An op of a list that no check here covers is a failure.
+ * ulps of libm; the transposes equal the scalar ones bit for bit. An op of a list that no check
+ * here covers is a failure.
  * Built and run by tools/test-arm64.sh under qemu-aarch64; it runs natively on x86-64 too.
  * Prints one line per family and "N passed, N failed" last; exits 1 on any failure. */
 #include "CKernels.h"
@@ -48,6 +49,7 @@ static const char *const checked_ops[] = {
     "q8_quantize_u8", "q8_dequantize_u8", "q8_requantize_u8", "q8_row_sums", "q8_add_u8",
     "q8_add_u8_dyadic", "q8_add_const_u8_dyadic", "q8_lookup_u8",
     "f32_gemm", "f32_gelu_erf", "f32_gelu_tanh", "f32_sigmoid", "f32_silu", "f32_softmax_rows", "f32_layernorm_rows",
+    "transpose_u8", "transpose_u32",
 };
 enum { CHECKED_OPS = sizeof checked_ops / sizeof checked_ops[0] };
 
@@ -322,6 +324,34 @@ static void check_f32_math(int cases) {
     }
 }
 
+/* Every transpose kernel equals the scalar one bit for bit, on 1- and 4-byte elements (random
+ * bits, so NaN patterns too), with padded leading dimensions; the padding stays untouched. */
+static void check_transposes(int cases) {
+    for (int c = 0; c < cases; c++) {
+        const size_t rows = 1 + below(c % 2 ? 70 : 20), cols = 1 + below(c % 3 ? 70 : 20);
+        const size_t lds = cols + below(4), ldd = rows + below(4);
+        for (size_t size = 1; size <= 4; size += 3) {
+            const char *op = size == 1 ? "transpose_u8" : "transpose_u32";
+            uint8_t *src = malloc(rows * lds * size), *expected = malloc(cols * ldd * size), *got = malloc(cols * ldd * size);
+            for (size_t i = 0; i < rows * lds * size; i++) src[i] = (uint8_t)next();
+            memset(expected, 0xAB, cols * ldd * size);
+            if (size == 1) onboard_transpose_u8__scalar(src, lds, expected, ldd, rows, cols);
+            else onboard_transpose_u32__scalar((const uint32_t *)(void *)src, lds, (uint32_t *)(void *)expected, ldd, rows, cols);
+            onboard_kernel kernels[16];
+            const size_t count = runnable(op, kernels);
+            for (size_t p = 0; p < count; p++) {
+                onboard_isa_set_cap(kernels[p].isa_flags);
+                memset(got, 0xAB, cols * ldd * size);
+                if (size == 1) onboard_transpose_u8(src, lds, got, ldd, rows, cols);
+                else onboard_transpose_u32((const uint32_t *)(void *)src, lds, (uint32_t *)(void *)got, ldd, rows, cols);
+                record(memcmp(got, expected, cols * ldd * size) == 0, op, kernels[p].name, rows, 0, cols);
+            }
+            onboard_isa_set_cap(ONBOARD_ISA_NO_CAP);
+            free(src); free(expected); free(got);
+        }
+    }
+}
+
 int main(int argc, char **argv) {
     const int cases = argc > 1 ? atoi(argv[1]) : 300;
     const uint32_t cpu = onboard_cpu_isa_flags();
@@ -349,6 +379,9 @@ int main(int argc, char **argv) {
     before = passed + failed;
     check_f32_math(cases / 3);
     printf("f32 math: %d checks\n", passed + failed - before);
+    before = passed + failed;
+    check_transposes(cases);
+    printf("transposes: %d checks\n", passed + failed - before);
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }

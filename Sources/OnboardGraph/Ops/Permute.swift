@@ -71,7 +71,7 @@ struct PermuteOp: OpDefinition {
         }
     }
 
-    /// out[b][c][r] = in[b][r][c]: bytes by the SIMD kernel in blocks of 64 rows, 4-byte elements
+    /// out[b][c][r] = in[b][r][c] by the SIMD kernels: bytes in blocks of 64 rows, 4-byte elements
     /// in 32x32 tiles; batches and blocks spread over the workers.
     static func transpose(_ src: UnsafeMutableRawPointer, _ dst: UnsafeMutableRawPointer, batch: Int, rows: Int, columns: Int,
                           elementSize: Int, threads: Int) {
@@ -91,9 +91,7 @@ struct PermuteOp: OpDefinition {
                 var c0 = 0
                 while c0 < columns {
                     let c1 = min(c0 + tile, columns)
-                    for r in r0..<r1 {
-                        for c in c0..<c1 { d[base + c * rows + r] = s[base + r * columns + c] }
-                    }
+                    onboard_transpose_u32(s + base + r0 * columns + c0, columns, d + base + c0 * rows + r0, rows, r1 - r0, c1 - c0)
                     c0 = c1
                 }
             }
