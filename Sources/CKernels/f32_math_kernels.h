@@ -9,6 +9,7 @@
 #define ONBOARD_F32_MATH_KERNELS(X)                       \
     ONBOARD_X86(X(_u16, avx512f, ONBOARD_ISA_AVX512F))    \
     ONBOARD_X86(X(_u16, avx2, ONBOARD_ISA_AVX2))          \
+    ONBOARD_ARM64(X(_u16, neon, ONBOARD_ISA_NEON))        \
     X(_u16, scalar, 0)
 
 /* The ops of every body; X(op, ...) passes the rest of the arguments on. */
