@@ -5,8 +5,6 @@
 #include "f32_gemm_kernels.h"
 
 #if defined(__aarch64__)
-#define MR 5
-
 /* B row t is v0-v3, row i's A vector v(4 + i), its accumulators v(12 + 4i) to v(15 + 4i). */
 #define FMLA_ROW(a, lane, c0, c1, c2, c3)                              \
     "fmla " c0 ".4s, v0.4s, " a ".s[" #lane "]\n\t"                    \
