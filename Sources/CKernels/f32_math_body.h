@@ -133,8 +133,9 @@ DEFINE_UNARY(onboard_f32_gelu_tanh, FN(gelu_tanh_v))
 DEFINE_UNARY(onboard_f32_sigmoid, FN(sigmoid_v))
 DEFINE_UNARY(onboard_f32_silu, FN(silu_v))
 
-#if defined(__aarch64__)
-/* As a tree, on whole registers first (fadd / fmaxnm), the last four lanes pairwise. */
+#if defined(__aarch64__) && defined(__clang__)
+/* As a tree, on whole registers first (fadd / fmaxnm), the last four lanes pairwise (gcc: the loops
+ * below). */
 typedef float FN(v8f) __attribute__((vector_size(32)));
 typedef float FN(v4f) __attribute__((vector_size(16)));
 #define LOW8(v) __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7)
