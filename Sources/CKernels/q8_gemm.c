@@ -79,11 +79,34 @@ static const kernel_entry kernels[] = {
 };
 enum { KERNELS = sizeof kernels / sizeof kernels[0] };
 
-/* The first kernel the cap allows whose width is at most `widest` (the scalar one needs nothing). */
-static const kernel_entry *first_allowed(size_t widest) {
-    for (size_t i = 0; i < KERNELS; i++)
-        if (kernels[i].nr <= widest && onboard_isa_allows(kernels[i].flags)) return &kernels[i];
-    return &kernels[KERNELS - 1];
+static const kernel_entry b7_kernels[] = {
+#define ENTRY(op, tile, isa, flags, mr, nr) {onboard_##op##tile##__##isa, flags, mr, nr},
+    ONBOARD_Q8_GEMM_B7_KERNELS(ENTRY)
+#undef ENTRY
+};
+enum { B7_KERNELS = sizeof b7_kernels / sizeof b7_kernels[0] };
+
+/* The first kernel of `list` the cap allows whose width is at most `widest` (the scalar one needs nothing). */
+static const kernel_entry *first_allowed_of(const kernel_entry *list, size_t count, size_t widest) {
+    for (size_t i = 0; i < count; i++)
+        if (list[i].nr <= widest && onboard_isa_allows(list[i].flags)) return &list[i];
+    return &list[count - 1];
+}
+
+static const kernel_entry *first_allowed(size_t widest) { return first_allowed_of(kernels, KERNELS, widest); }
+
+/* For 7-bit B, a narrow-range kernel replaces the general one when it needs at least the general
+ * one's flags (so an int8 dot-product kernel, exact on any B, keeps precedence). */
+static const kernel_entry *b7_instead(const kernel_entry *general) {
+    const kernel_entry *b7 = first_allowed_of(b7_kernels, B7_KERNELS, general->nr);
+    return (b7->nr == general->nr && (b7->flags & general->flags) == general->flags) ? b7 : general;
+}
+
+bool onboard_q8_b_fits_7_bits(const int8_t *b, size_t ldb, size_t rows, size_t cols) {
+    int fits = 1;
+    for (size_t i = 0; i < rows; i++)
+        for (size_t j = 0; j < cols; j++) fits &= b[i * ldb + j] >= -64 && b[i * ldb + j] <= 64;
+    return fits;
 }
 
 /* Kernels that read A packed (ONBOARD_Q8_GEMM_A_PACKERS), and the work they need per call: the
@@ -136,6 +159,10 @@ static void gemm_panels(size_t m, size_t n, size_t k, const uint8_t *a, size_t l
                         const onboard_q8_epilogue *e, void *c, size_t ldc, size_t panel_begin, size_t panel_end,
                         size_t origin) {
     const kernel_entry *widest = first_allowed(2 * NR), *single = first_allowed(NR);
+    if (e->b_fits_7_bits) {
+        widest = b7_instead(widest);
+        single = b7_instead(single);
+    }
     const size_t kp = q8_padded_depth(k);
     const int stream = e->out_type == ONBOARD_Q8_OUT_S32 && m * ldc * sizeof(int32_t) > STREAM_OUTPUT_BYTES;
     int32_t acc[ONBOARD_Q8_MAX_MR * ONBOARD_Q8_ACC_LD];

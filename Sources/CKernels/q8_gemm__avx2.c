@@ -1,4 +1,4 @@
-/* INT8 GEMM, AVX2: the 2x16c4 microkernel (q8_gemm_kernels.h). */
+/* INT8 GEMM, AVX2: the 2x16c4 microkernel for any B and the 6x16c4 one for 7-bit B (q8_gemm_kernels.h). */
 #include "q8_gemm_kernels.h"
 
 #if defined(__x86_64__)
@@ -36,6 +36,40 @@ AVX2_ATTR int onboard_q8_gemm_2x16c4__avx2(size_t k, const uint8_t *const *row, 
             _mm256_storeu_si256((__m256i *)partial, c[r][q]);
             for (int j = 0; j < 4; j++) acc[r * ONBOARD_Q8_ACC_LD + 4 * q + j] = partial[2 * j] + partial[2 * j + 1];
         }
+    return 0;
+}
+
+/* 6 rows x 16 columns for B codes in [-64, 64]: vpmaddubsw's int16 pair sums stay within
+ * 2 * 255 * 64 = 32640, so nothing saturates; vpmaddwd by ones widens them to int32. Each
+ * accumulator holds 8 whole columns (one 32-bit lane = 4 depths of one column), and A's 4 bytes
+ * are broadcast straight from the row: 2 of 3 vector ops multiply, against 1 of 3 when widening. */
+AVX2_ATTR int onboard_q8_gemm_b7_6x16c4__avx2(size_t k, const uint8_t *const *row, const int8_t *p0, const int8_t *p1,
+                                              int32_t *acc, const q8_tile_out *out) {
+    (void)out;
+    (void)p1;
+    enum { MR = 6 };
+    __m256i c[MR][2];
+    for (int r = 0; r < MR; r++) c[r][0] = c[r][1] = _mm256_setzero_si256();
+    const __m256i ones = _mm256_set1_epi16(1);
+    const size_t full = k / 4;
+#define B7_STEP(g, A_WORD)                                                                        \
+    do {                                                                                          \
+        const __m256i b0 = _mm256_loadu_si256((const __m256i *)(p0 + (g) * NR * 4));              \
+        const __m256i b1 = _mm256_loadu_si256((const __m256i *)(p0 + (g) * NR * 4 + 32));         \
+        _Pragma("clang loop unroll(full)")                                                        \
+        for (int r = 0; r < MR; r++) {                                                            \
+            const __m256i av = _mm256_set1_epi32((int)(A_WORD));                                  \
+            c[r][0] = _mm256_add_epi32(c[r][0], _mm256_madd_epi16(_mm256_maddubs_epi16(av, b0), ones)); \
+            c[r][1] = _mm256_add_epi32(c[r][1], _mm256_madd_epi16(_mm256_maddubs_epi16(av, b1), ones)); \
+        }                                                                                         \
+    } while (0)
+    for (size_t g = 0; g < full; g++) B7_STEP(g, q8_load_u32(row[r] + 4 * g));
+    if (k % 4) B7_STEP(full, q8_load_a4(row[r] + 4 * full, k % 4));
+#undef B7_STEP
+    for (int r = 0; r < MR; r++) {
+        _mm256_storeu_si256((__m256i *)(acc + r * ONBOARD_Q8_ACC_LD), c[r][0]);
+        _mm256_storeu_si256((__m256i *)(acc + r * ONBOARD_Q8_ACC_LD + 8), c[r][1]);
+    }
     return 0;
 }
 #endif

@@ -29,6 +29,12 @@ int onboard_q8_gemm_1x16c4__scalar(size_t k, const uint8_t *const *row, const in
     return 0;
 }
 
+/* The narrow-range list's end: 7-bit B needs nothing special without vectors. */
+int onboard_q8_gemm_b7_1x16c4__scalar(size_t k, const uint8_t *const *row, const int8_t *p0, const int8_t *p1,
+                                      int32_t *acc, const q8_tile_out *out) {
+    return onboard_q8_gemm_1x16c4__scalar(k, row, p0, p1, acc, out);
+}
+
 /* B given transposed ([n][k], column col of B is row col of the source): each column's depths
  * are adjacent bytes, so its groups of 4 go to the panel as whole words, column by column. Depths
  * past k and columns past n are zero. */

@@ -26,6 +26,12 @@
     ONBOARD_ARM64(X(q8_gemm, _12x16c4, neondot, ONBOARD_ISA_NEON | ONBOARD_ISA_NEON_DOT, 12, 16)) \
     X(q8_gemm, _1x16c4, scalar, 0, 1, 16)
 
+/* Kernels exact only for B codes in [-64, 64] (epilogue b_fits_7_bits), same arguments: the driver
+ * prefers the first one the cap allows when the general list offers nothing beyond its flags. */
+#define ONBOARD_Q8_GEMM_B7_KERNELS(X)                                                    \
+    ONBOARD_X86(X(q8_gemm_b7, _6x16c4, avx2, ONBOARD_ISA_AVX2, 6, 16))                   \
+    X(q8_gemm_b7, _1x16c4, scalar, 0, 1, 16)
+
 /* Packing B ([N, K] rows: a transposed B) into panels, and the column sums of packed B:
  * op, tile, ISA, flags; each returns false for arguments it leaves to the next one. */
 #define ONBOARD_Q8_PACK_TRANSPOSED_KERNELS(X)                                         \
@@ -85,6 +91,7 @@ static inline uint32_t q8_load_u32(const uint8_t *p) {
                                     int32_t *acc, const q8_tile_out *out);                                      \
     _Static_assert(mr <= ONBOARD_Q8_MAX_MR && (nr == NR || nr == 2 * NR), "tile of one or two panels");
 ONBOARD_Q8_GEMM_KERNELS(ONBOARD_Q8_GEMM_DECLARE)
+ONBOARD_Q8_GEMM_B7_KERNELS(ONBOARD_Q8_GEMM_DECLARE)
 #undef ONBOARD_Q8_GEMM_DECLARE
 
 #define ONBOARD_Q8_PACK_TRANSPOSED_DECLARE(op, tile, isa, flags)                                        \

@@ -10,10 +10,12 @@ struct BenchGemmCommand: ParsableCommand {
     @Option(help: "fp32 or int8 (u8 x s8 -> s32).") var precision: String = "int8"
     @Option(help: "Worker threads (default: all cores).") var threads: Int = Parallel.coreCount
     @Option(help: "Timed iterations.") var iterations: Int = 20
+    @Option(help: "INT8 weight codes: 8 bits (-128...127) or 7 (-64...64, the narrow-range kernels).") var weightBits: Int = 8
     @Flag(help: "One JSON object per shape.") var json = false
 
     mutating func validate() throws {
         guard KernelBenchmark.Precision(rawValue: precision) != nil else { throw ValidationError("--precision must be fp32 or int8") }
+        guard weightBits == 7 || weightBits == 8 else { throw ValidationError("--weight-bits must be 7 or 8") }
         guard iterations >= 1 else { throw ValidationError("--iterations must be >= 1") }
         for s in shape where Self.parse(s) == nil { throw ValidationError("--shape '\(s)' is not MxKxN with positive sizes") }
         threads = try ThreadOption.clamped(threads)
@@ -29,10 +31,11 @@ struct BenchGemmCommand: ParsableCommand {
         try KernelISA.applyEnvironment()
         for text in shape {
             guard let (m, k, n) = Self.parse(text), let kind = KernelBenchmark.Precision(rawValue: precision) else { continue }
-            let timing = KernelBenchmark.gemm(m: m, k: k, n: n, precision: kind, threads: threads, iterations: iterations)
+            let timing = KernelBenchmark.gemm(m: m, k: k, n: n, precision: kind, threads: threads, iterations: iterations,
+                                                  weightBits: weightBits)
             let gops = 2 * Double(m) * Double(k) * Double(n) / timing.median / 1e9
             if json {
-                print("{\"m\":\(m),\"k\":\(k),\"n\":\(n),\"precision\":\"\(precision)\",\"threads\":\(threads),\"isa\":\"\(KernelISA.active)\",\"median_ms\":\(timing.median * 1000),\"gops\":\(gops)}")
+                print("{\"m\":\(m),\"k\":\(k),\"n\":\(n),\"precision\":\"\(precision)\",\"threads\":\(threads),\"weight_bits\":\(weightBits),\"isa\":\"\(KernelISA.active)\",\"median_ms\":\(timing.median * 1000),\"gops\":\(gops)}")
             } else {
                 print(String(format: "%@ %@ %d threads (%@): median %.3f ms, %.1f GOP/s", text, precision, threads, KernelISA.active, timing.median * 1000, gops))
             }

@@ -79,6 +79,46 @@ final class Q8GemmTests: XCTestCase {
         }
     }
 
+    /// 7-bit B (codes -64...64, `b_fits_7_bits`): every narrow-range kernel equals the reference, also at
+    /// the int16 edge (255 · 64 · 2 = 32640 per vpmaddubsw pair, both signs); so does the flagged
+    /// product under each general kernel's cap (where the driver may take a narrow-range one).
+    func test_sevenBitWeightKernelsAreBitIdentical() {
+        var shapes: [(Int, Int, Int)] = [(1, 1, 1), (6, 16, 4), (7, 33, 5), (13, 17, 255), (25, 48, 257), (97, 40, 3)]
+        var g = SplitMix64(seed: 7)
+        for _ in 0..<6 { shapes.append((Int.random(in: 1...200, using: &g), Int.random(in: 1...200, using: &g), Int.random(in: 1...300, using: &g))) }
+        var e = onboard_q8_epilogue()
+        e.out_type = ONBOARD_Q8_OUT_S32
+        for (index, (m, n, k)) in shapes.enumerated() {
+            for extreme in [false, true] {
+                var r = SplitMix64(seed: UInt64(100 + index))
+                let a = (0..<(m * k)).map { _ in extreme ? UInt8(255) : UInt8(truncatingIfNeeded: r.next()) }
+                // Extreme: pairs of depths alternate -64, -64 / 64, 64.
+                let b = (0..<(k * n)).map { i in extreme ? Int8((i / n / 2) % 2 == 0 ? -64 : 64) : Int8(Int(r.next() % 129) - 64) }
+                let c = Case(m: m, n: n, k: k, a: a, b: b)
+                XCTAssertTrue(onboard_q8_b_fits_7_bits(b, n, k, n))
+                capAtScalar()
+                e.b_fits_7_bits = 0
+                let reference = run(c, epilogue: e, elementSize: 4, packed: false)
+                e.b_fits_7_bits = 1
+                for kernel in Kernel.runnable("q8_gemm_b7") + kernels {
+                    kernel.cap()
+                    XCTAssertEqual(run(c, epilogue: e, elementSize: 4, packed: true), reference, "\(kernel.name) m\(m) n\(n) k\(k) extreme \(extreme)")
+                }
+            }
+        }
+    }
+
+    func test_sevenBitRangeIsDetectedExactly() {
+        let inside: [Int8] = [-64, 0, 64, 3, -1, 17]
+        XCTAssertTrue(onboard_q8_b_fits_7_bits(inside, 3, 2, 3))
+        for outside: Int8 in [-65, 65, -128, 127] {
+            var b = inside
+            b[4] = outside
+            XCTAssertFalse(onboard_q8_b_fits_7_bits(b, 3, 2, 3), "\(outside)")
+            XCTAssertTrue(onboard_q8_b_fits_7_bits(b, 3, 1, 3), "row 1 is outside the rows checked")
+        }
+    }
+
     /// int32 output beyond the caches takes the non-temporal store path (64-byte aligned rows);
     /// it must give the reference's values, aligned or not.
     func test_largeInt32OutputIsBitIdentical() throws {

@@ -36,7 +36,12 @@ typedef struct {
     onboard_q8_out_type out_type;
     const int32_t *tile_bias;    /* per element of the output, e.g. a constant addend folded in; may be NULL */
     size_t tile_bias_ld;
+    int b_fits_7_bits;           /* nonzero only if every B code is in [-64, 64] (7-bit weights): lets a
+                                    CPU without an int8 dot product use vpmaddubsw, exact only then */
 } onboard_q8_epilogue;
+
+/* Whether every code of B [K, N] (or [N, K]; ldb = row stride) is in [-64, 64], for b_fits_7_bits. */
+bool onboard_q8_b_fits_7_bits(const int8_t *b, size_t ldb, size_t rows, size_t cols);
 
 /* Bytes of a packed B of K x N. */
 size_t onboard_q8_packed_size(size_t k, size_t n);

@@ -8,19 +8,24 @@ public enum KernelBenchmark {
     /// Median seconds of C[M,N] = A[M,K] · B[K,N] with B packed once (as weights are), `threads`
     /// workers splitting column panels. INT8 writes int32 like ONNX Runtime's MatMulInteger.
     /// Untimed warm-up runs last at least `warmupSeconds` (new worker threads and clocks settle).
+    /// INT8 weights are random codes of `weightBits` bits: 8 (-128...127) or 7 (-64...64, which
+    /// selects the narrow-range kernels where the CPU has them).
     public static func gemm(m: Int, k: Int, n: Int, precision: Precision, threads: Int, iterations: Int,
-                            warmupSeconds: Double = 0.2) -> TimingSummary {
+                            weightBits: Int = 8, warmupSeconds: Double = 0.2) -> TimingSummary {
         var random = SplitMix64(seed: 42)
         var times: [Double] = []
         switch precision {
         case .int8:
             let a = (0..<(m * k)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
-            let b = (0..<(k * n)).map { _ in Int8(truncatingIfNeeded: random.next()) }
+            let b = (0..<(k * n)).map { _ in
+                weightBits == 7 ? Int8(Int(random.next() % 129) - 64) : Int8(truncatingIfNeeded: random.next())
+            }
             var packed = [Int8](repeating: 0, count: onboard_q8_packed_size(k, n))
             onboard_q8_pack_b(b, n, false, k, n, &packed, nil)
             let c = AlignedBuffer(byteCount: m * n * 4)
             var epilogue = onboard_q8_epilogue()
             epilogue.out_type = ONBOARD_Q8_OUT_S32
+            epilogue.b_fits_7_bits = onboard_q8_b_fits_7_bits(b, n, k, n) ? 1 : 0
             let panels = (n + Int(ONBOARD_Q8_NR) - 1) / Int(ONBOARD_Q8_NR)
             times = timed(iterations: iterations, warmupSeconds: warmupSeconds) {
                 Parallel.forRanges(count: (panels + 1) / 2, threads: threads) { pairs in

@@ -11,6 +11,8 @@ final class Int8Linear {
     let tables: EpilogueTables
     /// u8 codes, or f32 values (accumulators times their scale) for a dequantized graph output.
     let outType: onboard_q8_out_type
+    /// Every code in [-64, 64] (7-bit weights): CPUs without an int8 dot product then run an exact vpmaddubsw kernel.
+    let fitsSevenBits: Bool
 
     /// Bytes the kernels keep: packed codes, the int32 / f32 per-column tables and any per-element bias.
     var byteCount: Int { packed.byteCount + n * 8 + tables.elementBias.count * 4 }
@@ -25,6 +27,7 @@ final class Int8Linear {
         self.k = k
         self.n = n
         packed = AlignedBuffer(byteCount: max(onboard_q8_packed_size(k, n), 1))
+        fitsSevenBits = onboard_q8_b_fits_7_bits(codes, k, n, k)
         var columnSums = [Int32](repeating: 0, count: n)
         onboard_q8_pack_b(codes, k, true, k, n, packed.pointer.assumingMemoryBound(to: Int8.self), &columnSums)
         var colBias = [Int32](repeating: 0, count: n)
@@ -53,10 +56,12 @@ final class Int8Linear {
     func run(_ a: UnsafePointer<UInt8>, m: Int, lda: Int, into out: UnsafeMutableRawPointer, ldc: Int, threads: Int) {
         let panels = (n + Int(ONBOARD_Q8_NR) - 1) / Int(ONBOARD_Q8_NR)
         let weights = UnsafePointer(packed.pointer.assumingMemoryBound(to: Int8.self))
-        tables.withEpilogue(outType: outType) { epilogue in
+        tables.withEpilogue(outType: outType) { shared in
+            var epilogue = shared.pointee
+            epilogue.b_fits_7_bits = fitsSevenBits ? 1 : 0
             // Panels in pairs, so the two-panel AVX-512 tile is not split across threads.
             Parallel.forRanges(count: (panels + 1) / 2, threads: threads) { pairs in
-                onboard_q8_gemm(m, n, k, a, lda, weights, epilogue, out, ldc,
+                onboard_q8_gemm(m, n, k, a, lda, weights, &epilogue, out, ldc,
                                 pairs.lowerBound * 2, min(pairs.upperBound * 2, panels))
             }
         }
@@ -73,6 +78,7 @@ final class Int8Linear {
                     let block = split.blocks[i]
                     // The GEMM's row 0 is the block's first row: a per-element bias moves with it.
                     var epilogue = shared.pointee
+                    epilogue.b_fits_7_bits = fitsSevenBits ? 1 : 0
                     if let bias = epilogue.tile_bias { epilogue.tile_bias = bias + block.firstRow * epilogue.tile_bias_ld }
                     onboard_q8_gemm_panels_into(split.rows, n, k, a + block.firstRow * lda, lda, weights, &epilogue, outputs[i], split.width,
                                                 block.group * panelsPerGroup, (block.group + 1) * panelsPerGroup)
