@@ -228,6 +228,8 @@ final class NonlinearRecipeTests: XCTestCase {
         XCTAssertTrue(try decode(#"{"softmax": "lut"}"#).integerSoftmax)
         XCTAssertEqual(try decode(#"{"weight_clip": "mse"}"#).weightClip, .mse)
         XCTAssertEqual(plain.weightClip, .max)
+        XCTAssertEqual(plain.weightBits, 8)
+        XCTAssertEqual(try decode(#"{"weight_bits": 7}"#).weightBits, 7)
         XCTAssertEqual(plain.graphOutputs, .quantized)
         XCTAssertEqual(try decode(#"{"graph_outputs": "float"}"#).graphOutputs, .float)
         XCTAssertTrue(plain.consumerClipping)
@@ -237,7 +239,7 @@ final class NonlinearRecipeTests: XCTestCase {
         XCTAssertEqual(try JSONDecoder().decode(QuantizationRecipe.self, from: encoded), qans)
         for (json, item) in [(#"{"softmax_input": "shifted"}"#, "softmax_input"), (#"{"softmax": "table"}"#, "softmax"),
                              (#"{"layernorm": "int"}"#, "layernorm"), (#"{"softmax_clip": 15}"#, "softmax_clip"),
-                             (#"{"weight_clip": "percentile"}"#, "weight_clip"), (#"{"softmax_output": "lazy"}"#, "softmax_output"),
+                             (#"{"weight_clip": "percentile"}"#, "weight_clip"), (#"{"weight_bits": 4}"#, "weight_bits"), (#"{"softmax_output": "lazy"}"#, "softmax_output"),
                              (#"{"graph_outputs": "f32"}"#, "graph_outputs"), (#"{"consumer_clipping": "yes"}"#, "consumer_clipping"),
                              (#"{"softmax_input": "stabilized", "softmax_clip": -1}"#, "softmax_clip")] {
             XCTAssertThrowsError(try decode(json), json) { XCTAssertTrue("\($0)".contains(": \(item):"), "\($0)") }

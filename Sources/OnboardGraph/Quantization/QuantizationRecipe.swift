@@ -24,6 +24,9 @@ public struct QuantizationRecipe: Codable, Equatable, Sendable {
     public var consumerClipping = true
     public var weights: Granularity = .perTensor
     public var weightClip: WeightClip = .max
+    /// Bits of the symmetric weight codes: 8 (-127...127) or 7 (-63...63, which CPUs without an
+    /// int8 dot product multiply exactly at the vpmaddubsw rate).
+    public var weightBits = 8
     public var requantization: Requantization = .float
     public var keepFloat: [String] = []
     public var keepFloatKinds: [String] = []
@@ -45,7 +48,7 @@ public struct QuantizationRecipe: Codable, Equatable, Sendable {
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case observer, percentile, activations, weights, requantization
-        case weightClip = "weight_clip", consumerClipping = "consumer_clipping"
+        case weightClip = "weight_clip", weightBits = "weight_bits", consumerClipping = "consumer_clipping"
         case keepFloat = "keep_float", keepFloatKinds = "keep_float_kinds"
         case softmaxInput = "softmax_input", softmaxClip = "softmax_clip", softmax, layerNorm = "layernorm"
         case softmaxOutput = "softmax_output", graphOutputs = "graph_outputs"
@@ -68,6 +71,10 @@ public struct QuantizationRecipe: Codable, Equatable, Sendable {
         consumerClipping = try c.decodeIfPresent(Bool.self, forKey: .consumerClipping) ?? true
         weights = try c.decodeIfPresent(Granularity.self, forKey: .weights) ?? .perTensor
         weightClip = try c.decodeIfPresent(WeightClip.self, forKey: .weightClip) ?? .max
+        weightBits = try c.decodeIfPresent(Int.self, forKey: .weightBits) ?? 8
+        guard weightBits == 7 || weightBits == 8 else {
+            throw DecodingError.dataCorruptedError(forKey: .weightBits, in: c, debugDescription: "must be 7 or 8, got \(weightBits)")
+        }
         requantization = try c.decodeIfPresent(Requantization.self, forKey: .requantization) ?? .float
         keepFloat = try c.decodeIfPresent([String].self, forKey: .keepFloat) ?? []
         keepFloatKinds = try c.decodeIfPresent([String].self, forKey: .keepFloatKinds) ?? []
@@ -99,6 +106,7 @@ public struct QuantizationRecipe: Codable, Equatable, Sendable {
         try c.encode(consumerClipping, forKey: .consumerClipping)
         try c.encode(weights, forKey: .weights)
         try c.encode(weightClip, forKey: .weightClip)
+        try c.encode(weightBits, forKey: .weightBits)
         try c.encode(requantization, forKey: .requantization)
         try c.encode(keepFloat, forKey: .keepFloat)
         try c.encode(keepFloatKinds, forKey: .keepFloatKinds)

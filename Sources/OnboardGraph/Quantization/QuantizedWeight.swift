@@ -4,7 +4,7 @@ import OnboardQuant
 /// A weight matrix as symmetric int8 codes with one scale per tensor or per output channel
 /// (row of a [N, K] Linear weight, output channel of a conv weight).
 public struct QuantizedWeight: Sendable {
-    /// Codes in [-127, 127], same shape as the float weight.
+    /// Codes in [-127, 127] (8 bits) or [-63, 63] (7 bits), same shape as the float weight.
     public let codes: Tensor
     /// One scale, or one per output channel.
     public let scales: [Float]
@@ -17,8 +17,8 @@ public struct QuantizedWeight: Sendable {
     }
 
     /// Quantizes `weight` (dim 0 = output channels) symmetrically over its largest magnitude, or over
-    /// the MSE-optimal clipping range (`clip: .mse`); an all-zero channel gets scale 1.
-    public init(quantizing weight: Tensor, perChannel: Bool, clip: QuantizationRecipe.WeightClip = .max) {
+    /// the MSE-optimal clipping range (`clip: .mse`), into codes of `bits` bits; an all-zero channel gets scale 1.
+    public init(quantizing weight: Tensor, perChannel: Bool, clip: QuantizationRecipe.WeightClip = .max, bits: Int = 8) {
         let channels = perChannel ? max(weight.shape.first ?? 1, 1) : 1
         let width = weight.count / max(channels, 1)
         let codes = Tensor(zeros: weight.shape, dtype: .i8)
@@ -27,8 +27,8 @@ public struct QuantizedWeight: Sendable {
         var scales: [Float] = []
         for channel in 0..<channels {
             let row = UnsafeBufferPointer(start: source + channel * width, count: width)
-            let amax = clip == .mse ? SymmetricClipSearch.mseClip(row, bits: 8) : row.reduce(Float(0)) { max($0, abs($1)) }
-            let params = QuantParams.affine(min: -amax, max: amax, bits: 8, symmetric: true)
+            let amax = clip == .mse ? SymmetricClipSearch.mseClip(row, bits: bits) : row.reduce(Float(0)) { max($0, abs($1)) }
+            let params = QuantParams.affine(min: -amax, max: amax, bits: bits, symmetric: true)
             scales.append(params.scale)
             for i in 0..<width { target[channel * width + i] = Int8(params.quantize(row[i])) }
         }
@@ -43,7 +43,7 @@ public struct QuantizedWeight: Sendable {
         if tensor.dtype == .i8, let scales = graph.weightScales[id] {
             self.init(codes: tensor, scales: scales)
         } else {
-            self.init(quantizing: tensor, perChannel: recipe.weights == .perChannel, clip: recipe.weightClip)
+            self.init(quantizing: tensor, perChannel: recipe.weights == .perChannel, clip: recipe.weightClip, bits: recipe.weightBits)
         }
     }
 
