@@ -108,6 +108,45 @@ final class Q8GemmTests: XCTestCase {
         }
     }
 
+    /// The narrow-range kernels' own int32 store: column, row and per-element biases, u8 through the
+    /// shared epilogue, and int32 output beyond the caches (non-temporal stores, aligned or not).
+    func test_sevenBitWeightEpiloguesAreBitIdentical() {
+        for (m, n, k) in [(29, 48, 70), (4200, 256, 8)] {
+            var r = SplitMix64(seed: 31)
+            let a = (0..<(m * k)).map { _ in UInt8(truncatingIfNeeded: r.next()) }
+            let b = (0..<(k * n)).map { _ in Int8(Int(r.next() % 129) - 64) }
+            let c = Case(m: m, n: n, k: k, a: a, b: b)
+            let colBias = (0..<n).map { Int32($0 * 37 - 1500) }
+            let rowBias = (0..<m).map { Int32($0 * 11 - 90) }
+            let tileBias = (0..<(m * n)).map { Int32($0 % 101 - 50) }
+            let scale: [Float] = [0.0007]
+            for variant in 0..<3 {
+                var e = Self.u8Epilogue(zeroPoint: 120, min: 0, max: 255, columnBias: variant == 0 ? nil : colBias)
+                e.out_type = variant == 2 ? ONBOARD_Q8_OUT_U8 : ONBOARD_Q8_OUT_S32
+                let size = variant == 2 ? 1 : 4
+                let check = { (e: onboard_q8_epilogue) in
+                    self.capAtScalar()
+                    let reference = self.run(c, epilogue: e, elementSize: size, packed: false)
+                    var flagged = e
+                    flagged.b_fits_7_bits = 1
+                    for kernel in Kernel.runnable("q8_gemm_b7") {
+                        kernel.cap()
+                        XCTAssertEqual(self.run(c, epilogue: flagged, elementSize: size, packed: true), reference, "\(kernel.name) m\(m) variant \(variant)")
+                    }
+                }
+                scale.withUnsafeBufferPointer { s in
+                    rowBias.withUnsafeBufferPointer { rb in
+                        tileBias.withUnsafeBufferPointer { tb in
+                            e.scale = s.baseAddress
+                            if variant > 0 { e.row_bias = rb.baseAddress; e.tile_bias = tb.baseAddress; e.tile_bias_ld = n }
+                            check(e)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     func test_sevenBitRangeIsDetectedExactly() {
         let inside: [Int8] = [-64, 0, 64, 3, -1, 17]
         XCTAssertTrue(onboard_q8_b_fits_7_bits(inside, 3, 2, 3))
