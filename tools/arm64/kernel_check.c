@@ -44,7 +44,7 @@ static size_t runnable(const char *op, onboard_kernel *out) {
 
 /* Ops the checks below cover; main fails on any other op of the lists. */
 static const char *const checked_ops[] = {
-    "q8_gemm", "q8_pack_transposed", "q8_packed_column_sums",
+    "q8_gemm", "q8_gemm_b7", "q8_pack_transposed", "q8_packed_column_sums",
     "q8_stabilize_rows_s32", "q8_softmax_lut_rows", "q8_layernorm_rows", "q8_divide_rows_s32",
     "q8_quantize_u8", "q8_dequantize_u8", "q8_requantize_u8", "q8_row_sums", "q8_add_u8",
     "q8_add_u8_dyadic", "q8_add_const_u8_dyadic", "q8_lookup_u8",
@@ -84,10 +84,11 @@ static int q8_gemm_matches(int c, size_t m, size_t k, size_t n, const uint8_t *a
 }
 
 static void check_q8_gemm(int cases) {
-    onboard_kernel kernels[16];
-    const size_t count = runnable("q8_gemm", kernels);
+    onboard_kernel kernels[32];
+    size_t count = runnable("q8_gemm", kernels);
+    count += runnable("q8_gemm_b7", kernels + count);
     for (int c = 0; c < cases; c++) {
-        const int edge = c % 2 == 1;
+        const int edge = c % 2 == 1, narrow = c % 4 >= 2; /* narrow: 7-bit B, flagged (the q8_gemm_b7 kernels' range) */
         const size_t m = edge ? PICK(edge_m) : 1 + below(c % 4 == 0 ? 300 : 40);
         const size_t k = edge ? PICK(edge_k) : 1 + below(c % 5 == 0 ? 1200 : 96);
         const size_t n = edge ? PICK(edge_n) : 1 + below(c % 3 == 0 ? 200 : 50);
@@ -95,7 +96,7 @@ static void check_q8_gemm(int cases) {
         uint8_t *a = malloc(m * lda);
         int8_t *b = malloc(k * n);
         for (size_t i = 0; i < m * lda; i++) a[i] = (uint8_t)next();
-        for (size_t i = 0; i < k * n; i++) b[i] = (int8_t)next();
+        for (size_t i = 0; i < k * n; i++) b[i] = narrow ? (int8_t)((int)(next() % 129) - 64) : (int8_t)next();
         int8_t *packed = malloc(onboard_q8_packed_size(k, n));
         onboard_q8_pack_b(b, n, false, k, n, packed, NULL);
         int32_t *col = malloc(n * 4), *row = malloc(m * 4), *tile = malloc(m * n * 4), *mult = malloc(n * 4), *shift = malloc(n * 4);
@@ -118,7 +119,7 @@ static void check_q8_gemm(int cases) {
             .use_fixed_point = type <= ONBOARD_Q8_OUT_S8 && (on & 32), .multiplier = mult, .shift = shift,
             .f32_bias = on & 64 ? fbias : NULL, .out_zero_point = zero_point,
             .out_min = on & 128 ? zero_point : type == ONBOARD_Q8_OUT_U8 ? 0 : -128, .out_max = type == ONBOARD_Q8_OUT_U8 ? 255 : 127,
-            .out_type = type, .tile_bias = (on >> 8) % 4 == 0 ? tile : NULL, .tile_bias_ld = n,
+            .out_type = type, .tile_bias = (on >> 8) % 4 == 0 ? tile : NULL, .tile_bias_ld = n, .b_fits_7_bits = narrow,
         };
         const size_t bytes = m * n * out_bytes[type];
         uint8_t *expected = malloc(bytes), *got = malloc(bytes);
