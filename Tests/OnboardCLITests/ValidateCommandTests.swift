@@ -62,9 +62,14 @@ final class ValidateCommandTests: XCTestCase {
             XCTAssertTrue(s.result.stderr.contains(progress), s.result.stderr)
         }
         XCTAssertTrue(s.result.stdout.contains("mAP"), s.result.stdout)
+        XCTAssertTrue(s.result.stdout.contains("\nkernels                "), s.result.stdout)
 
         let report = try json("\(s.report)/report.json")
         XCTAssertEqual(report["split"] as? String, "synth_val")
+        let kernels = try XCTUnwrap(report["kernels"] as? [String: Any])
+        XCTAssertNotNil(kernels["active"] as? String)
+        XCTAssertNotNil(kernels["int8_dot_product"] as? Bool)
+        XCTAssertEqual((kernels["families"] as? [String: String])?.count, 5)
         XCTAssertEqual(report["sample_count"] as? Int, 2)
         XCTAssertEqual(report["pseudo_ground_truth"] as? Bool, false)
         for precision in ["fp32", "int8"] {

@@ -1,4 +1,5 @@
 import Foundation
+import OnboardCore
 
 /// Everything `onboard validate` measures about a model in FP32 and INT8: detection metrics, latency
 /// per frame and per stage, memory, per-layer quantization error and what keeping ops in float buys.
@@ -79,12 +80,15 @@ public struct ValidationReport: Codable, Sendable {
     public var floatOps: [String]
     /// Where the mAP and NDS drops could lie on other samples like these (nil: not computed).
     public var dropInterval: DropInterval?
+    /// The kernel paths both precisions ran (nil in reports written before it was recorded).
+    public var kernels: KernelPaths?
 
     enum CodingKeys: String, CodingKey {
         case model, dataset, split, sampleCount = "sample_count", pseudoGroundTruth = "pseudo_ground_truth", fp32, int8
         case latencyMs = "latency_ms", latencyFrames = "latency_frames", stageLatencyMs = "stage_latency_ms", stageOrder = "stage_order"
         case peakMemoryBytes = "peak_memory_bytes", weightsBytes = "weights_bytes", activationPeakBytes = "activation_peak_bytes"
         case layers, suggestedExclusions = "suggested_exclusions", floatOps = "float_ops", dropInterval = "drop_interval"
+        case kernels
     }
 
     public init(
@@ -92,7 +96,8 @@ public struct ValidationReport: Codable, Sendable {
         fp32: MetricsSummary, int8: MetricsSummary, latencyMs: PerPrecision<Double>, latencyFrames: Int? = nil,
         stageLatencyMs: PerPrecision<[String: Double]>, stageOrder: [String] = [], peakMemoryBytes: PerPrecision<Int>,
         weightsBytes: PerPrecision<Int>, activationPeakBytes: PerPrecision<Int>, layers: [LayerSQNR] = [],
-        suggestedExclusions: [Exclusion] = [], floatOps: [String] = [], dropInterval: DropInterval? = nil
+        suggestedExclusions: [Exclusion] = [], floatOps: [String] = [], dropInterval: DropInterval? = nil,
+        kernels: KernelPaths? = nil
     ) {
         self.model = model; self.dataset = dataset; self.split = split; self.sampleCount = sampleCount
         self.pseudoGroundTruth = pseudoGroundTruth; self.fp32 = fp32; self.int8 = int8; self.latencyMs = latencyMs
@@ -100,6 +105,7 @@ public struct ValidationReport: Codable, Sendable {
         self.stageLatencyMs = stageLatencyMs; self.stageOrder = stageOrder; self.peakMemoryBytes = peakMemoryBytes
         self.weightsBytes = weightsBytes; self.activationPeakBytes = activationPeakBytes; self.layers = layers
         self.suggestedExclusions = suggestedExclusions; self.floatOps = floatOps; self.dropInterval = dropInterval
+        self.kernels = kernels
     }
 
     /// Layers worst first: by accumulated SQNR (NaN last), then name.

@@ -1,4 +1,5 @@
 import Foundation
+import OnboardCore
 
 /// A bench result; the JSON keys are a contract (`onboard bench --json`).
 public struct BenchReport: Encodable, Sendable {
@@ -14,12 +15,15 @@ public struct BenchReport: Encodable, Sendable {
     public let peakRSSBytes: Int
     /// Milliseconds per run by op kind (profiled runs only).
     public let opMs: [String: Double]?
+    /// The kernel paths that ran.
+    public let kernels: KernelPaths
 
     enum CodingKeys: String, CodingKey {
         case model, precision, threads, batch
         case medianMs = "median_ms", p90Ms = "p90_ms", weightsBytes = "weights_bytes"
         case activationPeakBytes = "activation_peak_bytes", scratchBytes = "scratch_bytes"
         case peakRSSBytes = "peak_rss_bytes", opMs = "op_ms"
+        case kernels
     }
 
     public func jsonText() throws -> String {
@@ -37,6 +41,7 @@ public struct BenchReport: Encodable, Sendable {
             "weights      \(ByteCount.text(weightsBytes))",
             "activations  \(ByteCount.text(activationPeakBytes)) planned peak, scratch \(ByteCount.text(scratchBytes))",
             "peak RSS     \(ByteCount.text(peakRSSBytes))",
+            "kernels      \(kernels.text)",
         ]
         for (kind, seconds) in byKind {
             lines.append(String(format: "  %-12@ %8.3f ms", kind as NSString, seconds * 1000))

@@ -43,7 +43,8 @@ public enum Benchmark {
             medianMs: summary.median, p90Ms: summary.percentile(90),
             weightsBytes: runner.weightBytes, activationPeakBytes: runner.memoryPlan.arenaBytes,
             scratchBytes: runner.memoryPlan.scratchBytes, peakRSSBytes: ProcessStats.peakResidentBytes,
-            opMs: byKind.isEmpty ? nil : Dictionary(uniqueKeysWithValues: byKind.map { ($0.kind, $0.seconds * 1000) }))
+            opMs: byKind.isEmpty ? nil : Dictionary(uniqueKeysWithValues: byKind.map { ($0.kind, $0.seconds * 1000) }),
+            kernels: .current)
         return (report, byKind)
     }
 }

@@ -29,6 +29,8 @@ public struct ProfileReport: Encodable, Sendable {
     public let peakRSSBytes: Int
     /// Median wall time of a whole run.
     public let medianMs: Double
+    /// The kernel paths that ran.
+    public let kernels: KernelPaths
 
     /// weights + planned activation peak + scratch.
     public var peakBytes: Int { weightsBytes + activationPeakBytes + scratchBytes }
@@ -41,6 +43,7 @@ public struct ProfileReport: Encodable, Sendable {
         case weightsBytes = "weights_bytes", activationPeakBytes = "activation_peak_bytes", scratchBytes = "scratch_bytes"
         case peakBytes = "peak_bytes", peakRSSBytes = "peak_rss_bytes", fits, marginBytes = "margin_bytes"
         case medianMs = "median_ms"
+        case kernels
     }
 
     /// Every key is always present; `board`, `fits` and `margin_bytes` are null without `--board`.
@@ -60,6 +63,7 @@ public struct ProfileReport: Encodable, Sendable {
         try container.encode(fits, forKey: .fits)
         try container.encode(marginBytes, forKey: .marginBytes)
         try container.encode(medianMs, forKey: .medianMs)
+        try container.encode(kernels, forKey: .kernels)
     }
 
     public func jsonText() throws -> String {
@@ -101,6 +105,7 @@ public struct ProfileReport: Encodable, Sendable {
                 + "scratch \(Self.size(scratchBytes))",
             "peak         \(Self.size(peakBytes)) = weights + activations + scratch",
             "peak RSS     \(Self.size(peakRSSBytes)) measured in this process",
+            "kernels      \(kernels.text)",
         ]
         if let board, let marginBytes {
             let verdict = marginBytes >= 0

@@ -1,4 +1,5 @@
 import OnboardCore
+import OnboardGraph
 import OnboardModels
 
 /// Per-op latency and memory timeline of a bundle on random inputs, its planned peak, and whether
@@ -29,6 +30,6 @@ public enum Profiling {
             model: request.model, precision: request.precision.rawValue, threads: threads, runs: request.runs, board: board,
             ops: measured.ops, weightsBytes: runner.weightBytes, activationPeakBytes: runner.memoryPlan.arenaBytes,
             scratchBytes: runner.memoryPlan.scratchBytes, peakRSSBytes: ProcessStats.peakResidentBytes,
-            medianMs: measured.medianMs)
+            medianMs: measured.medianMs, kernels: .current)
     }
 }

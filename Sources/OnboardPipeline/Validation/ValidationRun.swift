@@ -101,7 +101,7 @@ public struct ValidationRun {
             weightsBytes: .init(fp32: float.pass.weightBytes, int8: int8.weightBytes),
             activationPeakBytes: .init(fp32: float.pass.activationBytes, int8: int8.activationBytes),
             layers: diagnosis.layers, suggestedExclusions: diagnosis.exclusions, floatOps: int8.floatOps,
-            dropInterval: scores.dropInterval)
+            dropInterval: scores.dropInterval, kernels: .current)
     }
 
     /// Calibration, the quantized bundle, the diagnosis inputs and FP32 detection, all with the FP32
