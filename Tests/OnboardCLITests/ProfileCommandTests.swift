@@ -48,6 +48,15 @@ final class ProfileCommandTests: XCTestCase {
         XCTAssertEqual(weights, 7_869_736)
         XCTAssertGreaterThan(activations, 0)
         XCTAssertGreaterThan(report["peak_rss_bytes"] as? Int ?? 0, weights)
+        #if os(Linux)
+        // The resident breakdown: its parts add up, and the f32 weights live on the heap.
+        let resident = try XCTUnwrap(report["resident"] as? [String: Int])
+        let parts = ["binary_bytes", "heap_bytes", "stack_bytes", "mapped_weights_bytes", "other_bytes"].map { resident[$0] ?? -1 }
+        XCTAssertTrue(parts.allSatisfy { $0 >= 0 }, "\(resident)")
+        XCTAssertEqual(parts.reduce(0, +), resident["total_bytes"])
+        XCTAssertGreaterThan(resident["binary_bytes"] ?? 0, 1 << 20)
+        XCTAssertGreaterThan(resident["heap_bytes"] ?? 0, weights)
+        #endif
 
         let board = try XCTUnwrap(report["board"] as? [String: Any])
         XCTAssertEqual(board["ram_bytes"] as? Int, 17_179_869_184)

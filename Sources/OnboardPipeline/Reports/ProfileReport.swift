@@ -27,6 +27,8 @@ public struct ProfileReport: Encodable, Sendable {
     public let activationPeakBytes: Int
     public let scratchBytes: Int
     public let peakRSSBytes: Int
+    /// This process's resident memory by kind of mapping at the end of the runs (nil off Linux).
+    public let resident: ResidentMemory?
     /// Median wall time of a whole run.
     public let medianMs: Double
     /// The kernel paths that ran.
@@ -41,7 +43,7 @@ public struct ProfileReport: Encodable, Sendable {
     enum CodingKeys: String, CodingKey {
         case model, precision, threads, runs, board, ops
         case weightsBytes = "weights_bytes", activationPeakBytes = "activation_peak_bytes", scratchBytes = "scratch_bytes"
-        case peakBytes = "peak_bytes", peakRSSBytes = "peak_rss_bytes", fits, marginBytes = "margin_bytes"
+        case peakBytes = "peak_bytes", peakRSSBytes = "peak_rss_bytes", resident, fits, marginBytes = "margin_bytes"
         case medianMs = "median_ms"
         case kernels
     }
@@ -60,6 +62,7 @@ public struct ProfileReport: Encodable, Sendable {
         try container.encode(scratchBytes, forKey: .scratchBytes)
         try container.encode(peakBytes, forKey: .peakBytes)
         try container.encode(peakRSSBytes, forKey: .peakRSSBytes)
+        try container.encode(resident, forKey: .resident)
         try container.encode(fits, forKey: .fits)
         try container.encode(marginBytes, forKey: .marginBytes)
         try container.encode(medianMs, forKey: .medianMs)
@@ -107,6 +110,11 @@ public struct ProfileReport: Encodable, Sendable {
             "peak RSS     \(Self.size(peakRSSBytes)) measured in this process",
             "kernels      \(kernels.text)",
         ]
+        if let resident {
+            lines.append("resident     \(Self.size(resident.totalBytes)) at the end: binary and libraries \(Self.size(resident.binaryBytes)), "
+                + "heap \(Self.size(resident.heapBytes)), stacks \(Self.size(resident.stackBytes)), "
+                + "mapped weights \(Self.size(resident.mappedWeightsBytes)), other \(Self.size(resident.otherBytes))")
+        }
         if let board, let marginBytes {
             let verdict = marginBytes >= 0
                 ? "fits, margin \(Self.size(marginBytes))"

@@ -30,6 +30,6 @@ public enum Profiling {
             model: request.model, precision: request.precision.rawValue, threads: threads, runs: request.runs, board: board,
             ops: measured.ops, weightsBytes: runner.weightBytes, activationPeakBytes: runner.memoryPlan.arenaBytes,
             scratchBytes: runner.memoryPlan.scratchBytes, peakRSSBytes: ProcessStats.peakResidentBytes,
-            medianMs: measured.medianMs, kernels: .current)
+            resident: ResidentMemory.current(), medianMs: measured.medianMs, kernels: .current)
     }
 }
