@@ -11,12 +11,14 @@ public enum ResultsWriter {
 
     public static func write(_ results: [String: [SubmissionBox]], to path: String,
                              meta: [String: Bool] = cameraOnlyMeta) throws {
-        let bytes = try document(results, meta: meta, path: path)
-        try AtomicFile(path: path).write(bytes: bytes)
+        try AtomicFile(path: path).write { sink in try document(results, meta: meta, path: path, to: &sink) }
     }
 
-    /// The submission's UTF-8 JSON; `path` names the file in the error a non-finite number raises.
-    static func document(_ results: [String: [SubmissionBox]], meta: [String: Bool], path: String) throws -> [UInt8] {
+    /// The submission's UTF-8 JSON, handed to `sink` one sample at a time (a whole document of a long
+    /// run would be held twice, as text and as bytes); `path` names the file in the error a
+    /// non-finite number raises.
+    static func document(_ results: [String: [SubmissionBox]], meta: [String: Bool], path: String,
+                         to sink: inout AtomicFile.Sink) throws {
         var out = SubmissionText()
         out.append("{\"meta\":{")
         for (i, key) in meta.keys.sorted().enumerated() {
@@ -34,9 +36,10 @@ public enum ResultsWriter {
                 try box.write(to: &out, path: path)
             }
             out.append("]")
+            try sink.append(out.take())
         }
         out.append("}}")
-        return Array(out.text.utf8)
+        try sink.append(out.take())
     }
 }
 
@@ -76,6 +79,12 @@ struct SubmissionText {
     private(set) var text = ""
 
     mutating func append(_ piece: String) { text += piece }
+
+    /// The text so far as UTF-8, leaving the builder empty.
+    mutating func take() -> [UInt8] {
+        defer { text = "" }
+        return Array(text.utf8)
+    }
 
     mutating func string(_ value: String) { text += JSONText.quoted(value) }
 

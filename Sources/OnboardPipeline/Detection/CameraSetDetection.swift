@@ -37,11 +37,13 @@ public enum CameraSetDetection {
 
     public static func run(_ request: Request, log: ProgressLog = .standardError) throws -> Summary {
         let bundle = try ModelBundle(directory: request.model)
-        let pipeline = try DetectionPipeline(bundle: bundle, precision: request.precision, threads: request.threads)
+        // The tables before the model: their parse's temporaries are freed before the model's
+        // buffers are allocated, so the peak resident size holds the larger of the two, not both.
         let tables = try NuScenesTables(dataroot: request.data,
                                         version: try NuScenesTables.resolveVersion(dataroot: request.data, version: request.version))
         let tokens = try request.split.map { try tables.sampleTokens(inSplit: $0) }
         try OutputPath.checkFile(request.out, option: "out", inputs: [.init("model", request.model), .init("data", request.data)])
+        let pipeline = try DetectionPipeline(bundle: bundle, precision: request.precision, threads: request.threads)
         let run = try DetectionRun.run(pipeline: pipeline, tables: tables, tokens: tokens, skipBad: request.skipBad,
                                        label: "detect", log: log)
         try ResultsWriter.write(run.results, to: request.out)
