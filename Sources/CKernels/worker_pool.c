@@ -10,6 +10,11 @@
 #include <unistd.h>
 
 #define MAX_WORKERS 63
+/* A gap this long between two polls of a spin loop (64 pauses, a few microseconds) means another
+ * thread ran on the core meanwhile. */
+#define CONTENDED_NS 50000u
+/* A budget halved below this stops spinning until jobs come quickly again. */
+#define MIN_SPIN_NS 20000u
 
 typedef struct {
     void (*body)(void *, size_t);
@@ -22,6 +27,7 @@ typedef struct {
 typedef struct {
     _Atomic(job_t *) mailbox;  /* a job offered to this worker; taken or revoked by CAS */
     atomic_int sleeping;
+    uint64_t budget_ns;        /* this worker's current spin budget (adaptive, at most spin_us) */
     pthread_mutex_t lock;
     pthread_cond_t wake;
     pthread_t thread;
@@ -29,7 +35,7 @@ typedef struct {
 
 static worker_t workers[MAX_WORKERS];
 static int worker_count;
-static unsigned spin_us = 1000;
+static unsigned spin_us = 50;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static atomic_flag busy = ATOMIC_FLAG_INIT;
 static _Thread_local int inside_pool;
@@ -62,16 +68,45 @@ static job_t *take(worker_t *w) {
     return NULL;
 }
 
+/* Spins for a job for at most the worker's budget; NULL when it did not come. A poll that came
+ * long after the previous one means the thread lost its core to another thread: *contended is set
+ * and the spin ends (yielding instead would hand the core to whatever else is runnable, which
+ * costs the caller more than a wake-up). */
+static job_t *spin_for_job(worker_t *w, uint64_t start, int *contended) {
+    uint64_t last = start;
+    const uint64_t deadline = start + w->budget_ns;
+    for (unsigned spins = 1; w->budget_ns > 0; spins++) {
+        job_t *job = take(w);
+        if (job) return job;
+        cpu_relax();
+        if ((spins & 63) == 0) {
+            const uint64_t t = now_ns();
+            if (t - last >= CONTENDED_NS) { *contended = 1; return take(w); }
+            if (t >= deadline) return take(w);
+            last = t;
+        }
+    }
+    return take(w);
+}
+
+/* Additive increase, multiplicative decrease of the spin budget. A job that came within the full
+ * spin time earns back an eighth of it, so a quiet machine keeps spinning between an inference's
+ * ops. A longer wait, or a contended core, halves it: under contention the caller's
+ * work between ops stretches and a spinning worker only holds a core that the caller or another
+ * process needs, so the pool falls back to sleeping. */
+static void adapt_budget(worker_t *w, uint64_t waited, int contended) {
+    const uint64_t full = (uint64_t)spin_us * 1000u;
+    if (!contended && waited <= full) w->budget_ns = full - w->budget_ns <= full / 8 ? full : w->budget_ns + full / 8;
+    else w->budget_ns = w->budget_ns / 2 < MIN_SPIN_NS ? 0 : w->budget_ns / 2;
+}
+
 static void *worker_main(void *arg) {
     worker_t *w = arg;
     inside_pool = 1;
     for (;;) {
-        job_t *job = NULL;
-        const uint64_t deadline = now_ns() + (uint64_t)spin_us * 1000u;
-        for (unsigned spins = 0; !(job = take(w)); spins++) {
-            if ((spins & 255) == 0 && now_ns() >= deadline) break;
-            cpu_relax();
-        }
+        const uint64_t start = now_ns();
+        int contended = 0;
+        job_t *job = spin_for_job(w, start, &contended);
         if (!job) {
             pthread_mutex_lock(&w->lock);
             atomic_store(&w->sleeping, 1);  /* seq_cst: pairs with the caller's mailbox store */
@@ -79,6 +114,7 @@ static void *worker_main(void *arg) {
             atomic_store(&w->sleeping, 0);
             pthread_mutex_unlock(&w->lock);
         }
+        adapt_budget(w, now_ns() - start, contended);
         run_chunks(job);
         atomic_fetch_sub_explicit(&job->running, 1, memory_order_release);
     }
@@ -95,6 +131,7 @@ static void start_workers(void) {
         worker_t *w = &workers[i];
         atomic_init(&w->mailbox, NULL);
         atomic_init(&w->sleeping, 0);
+        w->budget_ns = (uint64_t)spin_us * 1000u;
         pthread_mutex_init(&w->lock, NULL);
         pthread_cond_init(&w->wake, NULL);
         pthread_attr_t attr;
