@@ -38,6 +38,11 @@ static int worker_count;
 static unsigned spin_us = 50;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static atomic_flag busy = ATOMIC_FLAG_INIT;
+/* The caller of the job in progress blocks here for its last running chunks once it has spun its
+ * budget; the worker that finishes the last one signals (there is one job at a time). */
+static pthread_mutex_t done_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t done = PTHREAD_COND_INITIALIZER;
+static atomic_int caller_blocked;
 static _Thread_local int inside_pool;
 
 static inline void cpu_relax(void) {
@@ -116,7 +121,12 @@ static void *worker_main(void *arg) {
         }
         adapt_budget(w, now_ns() - start, contended);
         run_chunks(job);
-        atomic_fetch_sub_explicit(&job->running, 1, memory_order_release);
+        /* seq_cst, paired with the caller's store to caller_blocked; `job` is gone once running is 0. */
+        if (atomic_fetch_sub(&job->running, 1) == 1 && atomic_load(&caller_blocked)) {
+            pthread_mutex_lock(&done_lock);
+            pthread_cond_signal(&done);
+            pthread_mutex_unlock(&done_lock);
+        }
     }
     return NULL;
 }
@@ -153,6 +163,24 @@ static void run_alone(size_t chunks, void (*body)(void *, size_t), void *context
     for (size_t i = 0; i < chunks; i++) body(context, i);
 }
 
+/* Only chunks already running remain. Spin for them a while (on a quiet machine they end within
+ * microseconds), then block: a worker that lost its core to another process finishes sooner when
+ * this core goes idle and the scheduler can move it here than while this thread spins. */
+static void wait_for_running(job_t *job) {
+    const uint64_t start = now_ns();
+    for (unsigned spins = 1; atomic_load_explicit(&job->running, memory_order_acquire) > 0; spins++) {
+        cpu_relax();
+        if ((spins & 63) == 0 && now_ns() - start >= (uint64_t)spin_us * 1000u + MIN_SPIN_NS) {
+            pthread_mutex_lock(&done_lock);
+            atomic_store(&caller_blocked, 1);  /* seq_cst: pairs with the worker's decrement */
+            while (atomic_load(&job->running) > 0) pthread_cond_wait(&done, &done_lock);
+            atomic_store(&caller_blocked, 0);
+            pthread_mutex_unlock(&done_lock);
+            return;
+        }
+    }
+}
+
 int onboard_pool_run(size_t chunks, size_t threads, void (*body)(void *context, size_t chunk), void *context) {
     if (chunks == 0) return 1;
     pthread_once(&once, start_workers);
@@ -182,11 +210,7 @@ int onboard_pool_run(size_t chunks, size_t threads, void (*body)(void *context, 
         if (atomic_compare_exchange_strong(&workers[i].mailbox, &offered, NULL))
             atomic_fetch_sub_explicit(&job.running, 1, memory_order_relaxed);
     }
-    /* Only chunks already running remain; yield now and then in case their thread was descheduled. */
-    for (unsigned spins = 1; atomic_load_explicit(&job.running, memory_order_acquire) > 0; spins++) {
-        if (spins % 4096 == 0) sched_yield();
-        else cpu_relax();
-    }
+    wait_for_running(&job);
     atomic_flag_clear_explicit(&busy, memory_order_release);
     return 1;
 }
