@@ -12,23 +12,33 @@
     ONBOARD_X86(X(op, , avx2, ONBOARD_ISA_AVX2))          \
     X(op, , scalar, 0)
 
-#define ONBOARD_Q8_QUANTIZE_U8_KERNELS(X) ONBOARD_Q8_CODECS_BODY(X, q8_quantize_u8)
+/* NEON quantize takes bounds qmin - zero_point, qmax - zero_point within +-2^22; NEON requantize
+ * (a lookup in the scalar kernel's table of all 256 codes) takes 256 codes or more. */
+#define ONBOARD_Q8_QUANTIZE_U8_KERNELS(X)                                     \
+    ONBOARD_ARM64(X(q8_quantize_u8, _u16, neon, ONBOARD_ISA_NEON))             \
+    ONBOARD_Q8_CODECS_BODY(X, q8_quantize_u8)
 #define ONBOARD_Q8_DEQUANTIZE_U8_KERNELS(X) ONBOARD_Q8_CODECS_BODY(X, q8_dequantize_u8)
-#define ONBOARD_Q8_REQUANTIZE_U8_KERNELS(X) ONBOARD_Q8_CODECS_BODY(X, q8_requantize_u8)
+#define ONBOARD_Q8_REQUANTIZE_U8_KERNELS(X)                                   \
+    ONBOARD_ARM64(X(q8_requantize_u8, _u32, neon, ONBOARD_ISA_NEON))           \
+    ONBOARD_Q8_CODECS_BODY(X, q8_requantize_u8)
 #define ONBOARD_Q8_ROW_SUMS_KERNELS(X) ONBOARD_Q8_CODECS_BODY(X, q8_row_sums)
 #define ONBOARD_Q8_ADD_U8_KERNELS(X) ONBOARD_Q8_CODECS_BODY(X, q8_add_u8)
-/* The vector dyadic adds take shifts 17...46 (AVX2 also y_min >= 0, y_max <= 255). */
+/* The vector dyadic adds take shifts 17...46 (AVX2 also y_min >= 0, y_max <= 255); NEON takes
+ * 1...62 with y_min - y_zero_point and y_max - y_zero_point in int32. */
 #define ONBOARD_Q8_ADD_U8_DYADIC_KERNELS(X)                                   \
     ONBOARD_X86(X(q8_add_u8_dyadic, _u16, avx512f, ONBOARD_ISA_AVX512F))      \
     ONBOARD_X86(X(q8_add_u8_dyadic, _u16, avx2, ONBOARD_ISA_AVX2))            \
+    ONBOARD_ARM64(X(q8_add_u8_dyadic, _u16, neon, ONBOARD_ISA_NEON))           \
     ONBOARD_Q8_CODECS_BODY(X, q8_add_u8_dyadic)
 #define ONBOARD_Q8_ADD_CONST_U8_DYADIC_KERNELS(X)                             \
     ONBOARD_X86(X(q8_add_const_u8_dyadic, _u16, avx512f, ONBOARD_ISA_AVX512F)) \
     ONBOARD_X86(X(q8_add_const_u8_dyadic, _u16, avx2, ONBOARD_ISA_AVX2))       \
+    ONBOARD_ARM64(X(q8_add_const_u8_dyadic, _u16, neon, ONBOARD_ISA_NEON))      \
     ONBOARD_Q8_CODECS_BODY(X, q8_add_const_u8_dyadic)
 #define ONBOARD_Q8_LOOKUP_U8_KERNELS(X)                                                            \
     ONBOARD_X86(X(q8_lookup_u8, _u64, avx512vbmi, ONBOARD_ISA_AVX512F | ONBOARD_ISA_AVX512VBMI))  \
     ONBOARD_X86(X(q8_lookup_u8, _u32, avx2, ONBOARD_ISA_AVX2))                                   \
+    ONBOARD_ARM64(X(q8_lookup_u8, _u32, neon, ONBOARD_ISA_NEON))                                  \
     X(q8_lookup_u8, , scalar, 0)
 
 /* The whole family, for onboard_kernel_at. */

@@ -16,21 +16,26 @@
     X(op, , scalar, 0)
 
 /* The vector kernels take a positive multiplier with shift <= 31 and scale >= 0; AVX2 also
- * needs qmin >= 0 and qmax <= 255. */
+ * needs qmin >= 0 and qmax <= 255; NEON also takes multiplier 0 (a finite scale), needs qmin <= qmax. */
 #define ONBOARD_Q8_STABILIZE_ROWS_S32_KERNELS(X)                                          \
     ONBOARD_X86(X(q8_stabilize_rows_s32, _u16, avx512vbmi, ONBOARD_Q8_AVX512VBMI))        \
     ONBOARD_X86(X(q8_stabilize_rows_s32, _u16, avx2, ONBOARD_ISA_AVX2))                   \
+    ONBOARD_ARM64(X(q8_stabilize_rows_s32, _u16, neon, ONBOARD_ISA_NEON))                 \
     ONBOARD_Q8_ROWS_BODY(X, q8_stabilize_rows_s32)
-/* The vector kernel takes tables whose entries fit 24 bits. */
+/* The AVX-512 kernel takes tables whose entries fit 24 bits; NEON tables without negative
+ * entries, rows of 32 codes or more, qmin <= qmax with qmin - zero_point, qmax - zero_point in int32. */
 #define ONBOARD_Q8_SOFTMAX_LUT_ROWS_KERNELS(X)                                            \
     ONBOARD_X86(X(q8_softmax_lut_rows, _u64, avx512vbmi, ONBOARD_Q8_AVX512VBMI))          \
+    ONBOARD_ARM64(X(q8_softmax_lut_rows, _u16, neon, ONBOARD_ISA_NEON))                   \
     ONBOARD_Q8_ROWS_BODY(X, q8_softmax_lut_rows)
 /* The vector kernels keep per-channel constants on the stack: rows up to
  * Q8_LAYERNORM_MAX_WIDTH; AVX2 multiplies 32-bit factors, so it also needs 1...20 fraction bits
- * (|yhat| 2^F < 2^31) and qmin >= 0, qmax <= 255. */
+ * (|yhat| 2^F < 2^31) and qmin >= 0, qmax <= 255; NEON needs 1...30 fraction bits, qmin <= qmax,
+ * and runs the reference on rows whose reciprocal or normalized values exceed int32. */
 #define ONBOARD_Q8_LAYERNORM_ROWS_KERNELS(X)                                              \
     ONBOARD_X86(X(q8_layernorm_rows, _u16, avx512vbmi, ONBOARD_Q8_AVX512VBMI))            \
     ONBOARD_X86(X(q8_layernorm_rows, _u16, avx2, ONBOARD_ISA_AVX2))                       \
+    ONBOARD_ARM64(X(q8_layernorm_rows, _u16, neon, ONBOARD_ISA_NEON))                     \
     ONBOARD_Q8_ROWS_BODY(X, q8_layernorm_rows)
 #define ONBOARD_Q8_DIVIDE_ROWS_S32_KERNELS(X) ONBOARD_Q8_ROWS_BODY(X, q8_divide_rows_s32)
 

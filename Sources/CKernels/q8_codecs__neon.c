@@ -1,0 +1,155 @@
+/* INT8 codecs, arm64 Advanced SIMD: the table lookup by tbl, requantize as a lookup in the
+ * scalar reference's own 256-entry table, quantize in float lanes, and the dyadic adds with
+ * 32x32 -> 64-bit products (q8_codecs_kernels.h); bit-identical to q8_codecs_body.h (tested). */
+#include "q8_codecs_kernels.h"
+
+#if defined(__aarch64__)
+#include "q8_neon_lookup.h"
+
+#include <string.h>
+
+static void lookup(const uint8_t *x, uint8_t *y, size_t n, const uint8_t *table) {
+    const table256 t = table256_load(table);
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        const uint8x16_t a = lookup16(&t, vld1q_u8(x + i)), b = lookup16(&t, vld1q_u8(x + i + 16));
+        vst1q_u8(y + i, a);
+        vst1q_u8(y + i + 16, b);
+    }
+    for (; i < n; i += 16) { /* through a buffer: x and y may be one array */
+        const size_t count = n - i < 16 ? n - i : 16;
+        uint8_t part[16] = {0};
+        memcpy(part, x + i, count);
+        vst1q_u8(part, lookup16(&t, vld1q_u8(part)));
+        memcpy(y + i, part, count);
+    }
+}
+
+bool onboard_q8_lookup_u8_u32__neon(const uint8_t *x, uint8_t *y, size_t n, const uint8_t *table) {
+    lookup(x, y, n, table);
+    return true;
+}
+
+/* Every code's output from the scalar reference, then lookups: worth it from a few hundred codes. */
+bool onboard_q8_requantize_u8_u32__neon(const uint8_t *x, uint8_t *y, size_t n, float in_scale, int32_t in_zero_point,
+                                        float out_scale, int32_t out_zero_point) {
+    if (n < 256) return false;
+    uint8_t codes[256], table[256];
+    for (int c = 0; c < 256; c++) codes[c] = (uint8_t)c;
+    onboard_q8_requantize_u8__scalar(codes, table, 256, in_scale, in_zero_point, out_scale, out_zero_point);
+    lookup(x, y, n, table);
+    return true;
+}
+
+/* The reference's clamps to [qmin - zp, qmax - zp] (NaN low) leave its later clamp to +-2^22 idle
+ * when both bounds are inside it; then vcvtn rounds half to even as its 1.5 2^23 trick does. */
+bool onboard_q8_quantize_u8_u16__neon(const float *x, uint8_t *y, size_t n, float scale, int32_t zero_point,
+                                      int32_t qmin, int32_t qmax) {
+    const float lo = (float)(qmin - zero_point), hi = (float)(qmax - zero_point);
+    if (!(lo >= -4194304.0f && lo <= 4194304.0f && hi >= -4194304.0f && hi <= 4194304.0f)) return false;
+    const float32x4_t vscale = vdupq_n_f32(scale), vlo = vdupq_n_f32(lo), vhi = vdupq_n_f32(hi);
+    const int32x4_t vzp = vdupq_n_s32(zero_point);
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        int16x4_t words[4];
+        for (int g = 0; g < 4; g++) {
+            float32x4_t v = vdivq_f32(vld1q_f32(x + i + 4 * (size_t)g), vscale);
+            v = vbslq_f32(vcgtq_f32(v, vhi), vhi, v);
+            v = vbslq_f32(vcgeq_f32(v, vlo), v, vlo); /* NaN compares false: low */
+            words[g] = vmovn_s32(vaddq_s32(vcvtnq_s32_f32(v), vzp));
+        }
+        const int16x8_t a = vcombine_s16(words[0], words[1]), b = vcombine_s16(words[2], words[3]);
+        vst1q_u8(y + i, vreinterpretq_u8_s8(vcombine_s8(vmovn_s16(a), vmovn_s16(b))));
+    }
+    return onboard_q8_quantize_u8__scalar(x + i, y + i, n - i, scale, zero_point, qmin, qmax);
+}
+
+/* The dyadic adds, 16 codes per step in four int64x2 pairs: the sum with 2^(shift-1) folded in is
+ * exact in int64, sshl by -shift floors it, and the clamp to [y_min - y_zp, y_max - y_zp] commutes
+ * with the saturating narrowing to int32 when both bounds fit int32. */
+typedef struct {
+    int32x4_t a_zero, b_zero, low, high, y_zero;
+    int32x2_t a_multiplier, b_multiplier;
+    int64x2_t half, shift;
+} dyadic_constants;
+
+static inline bool dyadic_setup(dyadic_constants *c, int32_t a_zero_point, int32_t a_multiplier, int32_t b_zero_point,
+                                int32_t b_multiplier, int32_t shift, int32_t y_zero_point, int32_t y_min, int32_t y_max) {
+    const int64_t low = (int64_t)y_min - y_zero_point, high = (int64_t)y_max - y_zero_point;
+    if (shift < 1 || shift > 62 || low < INT32_MIN || low > INT32_MAX || high < INT32_MIN || high > INT32_MAX) return false;
+    *c = (dyadic_constants){
+        .a_zero = vdupq_n_s32(a_zero_point), .b_zero = vdupq_n_s32(b_zero_point),
+        .low = vdupq_n_s32((int32_t)low), .high = vdupq_n_s32((int32_t)high), .y_zero = vdupq_n_s32(y_zero_point),
+        .a_multiplier = vdup_n_s32(a_multiplier), .b_multiplier = vdup_n_s32(b_multiplier),
+        .half = vdupq_n_s64((int64_t)1 << (shift - 1)), .shift = vdupq_n_s64(-shift),
+    };
+    return true;
+}
+
+/* 16 codes as four int32x4 lanes of code - zero_point. */
+static inline void widen16(uint8x16_t codes, int32x4_t zero, int32x4_t d[4]) {
+    const uint16x8_t lo = vmovl_u8(vget_low_u8(codes)), hi = vmovl_high_u8(codes);
+    d[0] = vsubq_s32(vreinterpretq_s32_u32(vmovl_u16(vget_low_u16(lo))), zero);
+    d[1] = vsubq_s32(vreinterpretq_s32_u32(vmovl_high_u16(lo)), zero);
+    d[2] = vsubq_s32(vreinterpretq_s32_u32(vmovl_u16(vget_low_u16(hi))), zero);
+    d[3] = vsubq_s32(vreinterpretq_s32_u32(vmovl_high_u16(hi)), zero);
+}
+
+/* Four sums (low and high int64 pairs each) to 16 codes. */
+static inline uint8x16_t dyadic_codes(const dyadic_constants *c, int64x2_t sum[4][2]) {
+    int16x4_t words[4];
+    for (int g = 0; g < 4; g++) {
+        const int64x2_t lo = vshlq_s64(sum[g][0], c->shift), hi = vshlq_s64(sum[g][1], c->shift);
+        int32x4_t q = vqmovn_high_s64(vqmovn_s64(lo), hi);
+        q = vaddq_s32(vminq_s32(vmaxq_s32(q, c->low), c->high), c->y_zero);
+        words[g] = vmovn_s32(q);
+    }
+    const int16x8_t a = vcombine_s16(words[0], words[1]), b = vcombine_s16(words[2], words[3]);
+    return vreinterpretq_u8_s8(vcombine_s8(vmovn_s16(a), vmovn_s16(b)));
+}
+
+bool onboard_q8_add_u8_dyadic_u16__neon(const uint8_t *a, int32_t a_zero_point, int32_t a_multiplier, const uint8_t *b,
+                                        int32_t b_zero_point, int32_t b_multiplier, int32_t shift, uint8_t *y, size_t n,
+                                        int32_t y_zero_point, int32_t y_min, int32_t y_max) {
+    dyadic_constants c;
+    if (!dyadic_setup(&c, a_zero_point, a_multiplier, b_zero_point, b_multiplier, shift, y_zero_point, y_min, y_max))
+        return false;
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        int32x4_t da[4], db[4];
+        widen16(vld1q_u8(a + i), c.a_zero, da);
+        widen16(vld1q_u8(b + i), c.b_zero, db);
+        int64x2_t sum[4][2];
+        for (int g = 0; g < 4; g++) {
+            sum[g][0] = vmlal_s32(vmlal_s32(c.half, vget_low_s32(da[g]), c.a_multiplier), vget_low_s32(db[g]), c.b_multiplier);
+            sum[g][1] = vmlal_high_s32(vmlal_high_s32(c.half, da[g], vcombine_s32(c.a_multiplier, c.a_multiplier)), db[g],
+                                       vcombine_s32(c.b_multiplier, c.b_multiplier));
+        }
+        vst1q_u8(y + i, dyadic_codes(&c, sum));
+    }
+    return onboard_q8_add_u8_dyadic__scalar(a + i, a_zero_point, a_multiplier, b + i, b_zero_point, b_multiplier, shift,
+                                            y + i, n - i, y_zero_point, y_min, y_max);
+}
+
+bool onboard_q8_add_const_u8_dyadic_u16__neon(const uint8_t *a, int32_t a_zero_point, int32_t a_multiplier,
+                                              const int32_t *addend, int32_t shift, uint8_t *y, size_t n,
+                                              int32_t y_zero_point, int32_t y_min, int32_t y_max) {
+    dyadic_constants c;
+    if (!dyadic_setup(&c, a_zero_point, a_multiplier, 0, 0, shift, y_zero_point, y_min, y_max)) return false;
+    const int32x4_t am = vcombine_s32(c.a_multiplier, c.a_multiplier);
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        int32x4_t da[4];
+        widen16(vld1q_u8(a + i), c.a_zero, da);
+        int64x2_t sum[4][2];
+        for (int g = 0; g < 4; g++) {
+            const int32x4_t k = vld1q_s32(addend + i + 4 * (size_t)g);
+            sum[g][0] = vmlal_s32(vaddw_s32(c.half, vget_low_s32(k)), vget_low_s32(da[g]), c.a_multiplier);
+            sum[g][1] = vmlal_high_s32(vaddw_high_s32(c.half, k), da[g], am);
+        }
+        vst1q_u8(y + i, dyadic_codes(&c, sum));
+    }
+    return onboard_q8_add_const_u8_dyadic__scalar(a + i, a_zero_point, a_multiplier, addend + i, shift, y + i, n - i,
+                                                  y_zero_point, y_min, y_max);
+}
+#endif

@@ -1,0 +1,282 @@
+/* Integer row kernels, arm64 Advanced SIMD: QANS, layernorm and lookup-table softmax with the
+ * reference's 64-bit steps on int64x2 lanes from 32x32-bit products (smull), bit-identical to
+ * q8_rows_body.h (tested). NEON has no 64x64-bit multiply, so each kernel checks that its factors
+ * fit 32 bits and leaves the others (a call, or a row) to the reference. */
+#include "q8_rows_kernels.h"
+
+#if defined(__aarch64__)
+#include "q8_neon_lookup.h"
+
+#include <math.h>
+#include <string.h>
+
+/* 16 int32 lanes (already clamped into a range) to 16 codes, keeping the low byte of each. */
+static inline uint8x16_t narrow16(int32x4_t a, int32x4_t b, int32x4_t c, int32x4_t d) {
+    const int16x8_t low = vcombine_s16(vmovn_s32(a), vmovn_s32(b)), high = vcombine_s16(vmovn_s32(c), vmovn_s32(d));
+    return vreinterpretq_u8_s8(vcombine_s8(vmovn_s16(low), vmovn_s16(high)));
+}
+
+/* The low int32 halves of two int64x2 results whose values fit int32. */
+static inline int32x4_t low_halves(int64x2_t a, int64x2_t b) {
+    return vuzp1q_s32(vreinterpretq_s32_s64(a), vreinterpretq_s32_s64(b));
+}
+
+/* The QANS epilogue on four lanes. Fixed point (0 < multiplier, shift <= 31): as in the AVX-512
+ * kernel, every difference from the row's max is <= 0 and the reference's two roundings are one
+ * floor, (x m + 2^30 + (2^(s-1) - 1) 2^31) >> (31 + s). Float: the reference's steps, vcvtn
+ * rounding half to even like its 1.5 2^23 trick on values clamped to +-1024. */
+typedef struct {
+    int32x4_t top, lowest, zero, low, high;
+    int32x2_t multiplier;
+    int64x2_t offset, count;
+    float32x4_t scale;
+    bool fixed;
+} stabilize_constants;
+
+static inline int32x4_t stabilize4(const stabilize_constants *k, int32x4_t v) {
+    const int32x4_t below = vsubq_s32(vmaxq_s32(v, k->lowest), k->top);
+    int32x4_t q;
+    if (k->fixed) {
+        const int64x2_t lo = vshlq_s64(vmlal_s32(k->offset, vget_low_s32(below), k->multiplier), k->count);
+        const int64x2_t hi = vshlq_s64(vmlal_high_s32(k->offset, below, vcombine_s32(k->multiplier, k->multiplier)), k->count);
+        q = low_halves(lo, hi);
+    } else {
+        float32x4_t f = vmulq_f32(vcvtq_f32_s32(below), k->scale);
+        f = vminq_f32(vmaxq_f32(f, vdupq_n_f32(-1024.0f)), vdupq_n_f32(1024.0f));
+        q = vcvtnq_s32_f32(f);
+    }
+    return vminq_s32(vmaxq_s32(vaddq_s32(q, k->zero), k->low), k->high);
+}
+
+bool onboard_q8_stabilize_rows_s32_u16__neon(const int32_t *sums, size_t rows, size_t n, float scale, int32_t multiplier,
+                                             int32_t shift, uint8_t *y, int32_t zero_point, int32_t qmin, int32_t qmax) {
+    const bool fixed = multiplier != 0;
+    if (qmin > qmax || (fixed ? !(multiplier > 0 && shift <= 31 && scale >= 0) : !isfinite(scale))) return false;
+    const int s = shift < 0 ? 0 : shift;
+    stabilize_constants k = {
+        .zero = vdupq_n_s32(zero_point), .low = vdupq_n_s32(qmin), .high = vdupq_n_s32(qmax),
+        .multiplier = vdup_n_s32(multiplier), .count = vdupq_n_s64(-(31 + s)), .scale = vdupq_n_f32(scale), .fixed = fixed,
+        .offset = vdupq_n_s64(((int64_t)1 << 30) + (s > 0 ? (((int64_t)1 << (s - 1)) - 1) << 31 : 0)),
+    };
+    const size_t full = n & ~(size_t)15;
+    for (size_t r = 0; r < rows; r++) {
+        const int32_t *v = sums + r * n;
+        uint8_t *out = y + r * n;
+        int32_t top = v[0];
+        size_t j = 0;
+        if (n >= 4) {
+            int32x4_t best = vld1q_s32(v);
+            for (j = 4; j + 4 <= n; j += 4) best = scale >= 0 ? vmaxq_s32(best, vld1q_s32(v + j)) : vminq_s32(best, vld1q_s32(v + j));
+            top = scale >= 0 ? vmaxvq_s32(best) : vminvq_s32(best);
+        }
+        for (; j < n; j++) top = scale >= 0 ? (v[j] > top ? v[j] : top) : (v[j] < top ? v[j] : top);
+        k.top = vdupq_n_s32(top);
+        k.lowest = vdupq_n_s32(top > INT32_MIN + (1 << 30) ? top - (1 << 30) : INT32_MIN);
+        for (j = 0; j < full; j += 16)
+            vst1q_u8(out + j, narrow16(stabilize4(&k, vld1q_s32(v + j)), stabilize4(&k, vld1q_s32(v + j + 4)),
+                                       stabilize4(&k, vld1q_s32(v + j + 8)), stabilize4(&k, vld1q_s32(v + j + 12))));
+        if (full < n) {
+            int32_t padded[16];
+            uint8_t codes[16];
+            for (int i = 0; i < 16; i++) padded[i] = full + (size_t)i < n ? v[full + (size_t)i] : top;
+            vst1q_u8(codes, narrow16(stabilize4(&k, vld1q_s32(padded)), stabilize4(&k, vld1q_s32(padded + 4)),
+                                     stabilize4(&k, vld1q_s32(padded + 8)), stabilize4(&k, vld1q_s32(padded + 12))));
+            memcpy(out + full, codes, n - full);
+        }
+    }
+    return true;
+}
+/* Per-channel constants of the affine step, once per call: the gain, its shift (negated, for sshl)
+ * and rounding half, and the bias with the final rounding half and the zero point folded in. */
+typedef struct {
+    int32_t gain[Q8_LAYERNORM_MAX_WIDTH + 4];
+    int64_t shift[Q8_LAYERNORM_MAX_WIDTH + 4];
+    int64_t half[Q8_LAYERNORM_MAX_WIDTH + 4];
+    int64_t offset[Q8_LAYERNORM_MAX_WIDTH + 4];
+} affine_constants_neon;
+
+/* rshift_round_fast on two lanes: (x + half + (x >> 63)) >> s, with `count` = -s. */
+static inline int64x2_t round_shift2(int64x2_t x, int64x2_t half, int64x2_t count) {
+    return vshlq_s64(vaddq_s64(vaddq_s64(x, half), vshrq_n_s64(x, 63)), count);
+}
+
+/* Two channels from D to clamped int64 codes (zero point included). */
+static inline int64x2_t layernorm2(int32x2_t d, const affine_constants_neon *c, size_t at, int32x2_t m, int64x2_t half,
+                                   int64x2_t count, int64x2_t bound, int64x2_t fraction) {
+    const int64x2_t normalized = round_shift2(vmull_s32(d, m), half, count);
+    const int64x2_t gained = round_shift2(vmull_s32(vmovn_s64(normalized), vld1_s32(c->gain + at)), vld1q_s64(c->half + at),
+                                          vld1q_s64(c->shift + at));
+    const int64x2_t t = vaddq_s64(gained, vld1q_s64(c->offset + at));
+    /* rshift_round(affine, F) + zp = (t - [affine < 0]) >> F, and affine < 0 exactly when t < bound */
+    return vshlq_s64(vaddq_s64(t, vreinterpretq_s64_u64(vcltq_s64(t, bound))), fraction);
+}
+
+/* DI-Norm with the row's reciprocal m in 32 bits and every normalized value round(D m 2^-s)
+ * within int32 (checked per row from the row's largest |D|), so that both products are smull;
+ * other rows run the reference. */
+bool onboard_q8_layernorm_rows_u16__neon(const uint8_t *x, uint8_t *y, size_t rows, size_t n,
+                                         const int32_t *gain_multiplier, const int32_t *gain_shift, const int64_t *bias,
+                                         int64_t epsilon, int32_t fraction_bits,
+                                         int32_t zero_point, int32_t qmin, int32_t qmax, int32_t *work) {
+    if (n > Q8_LAYERNORM_MAX_WIDTH || fraction_bits < 1 || fraction_bits > 30 || qmin > qmax) return false;
+    const int64_t count = (int64_t)n;
+    const int64_t final_offset = ((int64_t)1 << (fraction_bits - 1)) + ((int64_t)zero_point << fraction_bits);
+    affine_constants_neon c;
+    const size_t blocks = (n + 3) & ~(size_t)3;
+    for (size_t j = 0; j < blocks; j++) {
+        const bool live = j < n;
+        c.gain[j] = live ? gain_multiplier[j] : 0;
+        c.shift[j] = live ? -gain_shift[j] : -1;
+        c.half[j] = live ? (int64_t)1 << (gain_shift[j] - 1) : 1;
+        c.offset[j] = live ? bias[j] + final_offset : 0;
+    }
+    const int64x2_t bound = vdupq_n_s64(final_offset), fraction = vdupq_n_s64(-fraction_bits);
+    const int32x4_t low = vdupq_n_s32(qmin), high = vdupq_n_s32(qmax);
+    for (size_t r = 0; r < rows; r++) {
+        const uint8_t *row = x + r * n;
+        uint8_t *out = y + r * n;
+        uint32x4_t sums = vdupq_n_u32(0);
+        size_t j = 0;
+        for (; j + 16 <= n; j += 16) sums = vpadalq_u16(sums, vpaddlq_u8(vld1q_u8(row + j)));
+        int64_t sum = vaddvq_u32(sums);
+        for (; j < n; j++) sum += row[j];
+        /* D = n x - sum in int32 (|D| < 2^22), squares summed in int64 */
+        const int32x4_t vn = vdupq_n_s32((int32_t)count), vsum = vdupq_n_s32((int32_t)sum);
+        int64x2_t squares = vdupq_n_s64(0);
+        int32x4_t largest = vdupq_n_s32(0);
+        for (j = 0; j + 8 <= n; j += 8) {
+            const uint16x8_t codes = vmovl_u8(vld1_u8(row + j));
+            const int32x4_t d0 = vsubq_s32(vmulq_s32(vreinterpretq_s32_u32(vmovl_u16(vget_low_u16(codes))), vn), vsum);
+            const int32x4_t d1 = vsubq_s32(vmulq_s32(vreinterpretq_s32_u32(vmovl_high_u16(codes)), vn), vsum);
+            vst1q_s32(work + j, d0);
+            vst1q_s32(work + j + 4, d1);
+            squares = vmlal_high_s32(vmlal_s32(squares, vget_low_s32(d0), vget_low_s32(d0)), d0, d0);
+            squares = vmlal_high_s32(vmlal_s32(squares, vget_low_s32(d1), vget_low_s32(d1)), d1, d1);
+            largest = vmaxq_s32(largest, vmaxq_s32(vabsq_s32(d0), vabsq_s32(d1)));
+        }
+        int64_t total = vaddvq_s64(squares);
+        int64_t biggest = vmaxvq_s32(largest);
+        for (; j < n; j++) {
+            const int32_t d = (int32_t)(count * row[j] - sum);
+            work[j] = d;
+            total += (int64_t)d * d;
+            biggest = d > biggest ? d : -d > biggest ? -d : biggest;
+        }
+        int64_t multiplier;
+        int shift;
+        onboard_q8_layernorm_reciprocal(total, count, epsilon, fraction_bits, &multiplier, &shift);
+        /* |round(D m 2^-s)| <= (|D| m + 2^(s-1)) >> s, with |D| m < 2^22 2^31 */
+        if (multiplier > INT32_MAX || ((biggest * multiplier + ((int64_t)1 << (shift - 1))) >> shift) > INT32_MAX) {
+            onboard_q8_layernorm_rows__scalar(row, out, 1, n, gain_multiplier, gain_shift, bias, epsilon, fraction_bits,
+                                              zero_point, qmin, qmax, work);
+            continue;
+        }
+        const int32x2_t m = vdup_n_s32((int32_t)multiplier);
+        const int64x2_t half = vdupq_n_s64((int64_t)1 << (shift - 1)), count_s = vdupq_n_s64(-shift);
+        for (j = 0; j < n; j += 16) {
+            int32_t padded[16];
+            const int32_t *d = work + j;
+            if (n - j < 16) {
+                memset(padded, 0, sizeof padded);
+                memcpy(padded, work + j, (n - j) * sizeof(int32_t));
+                d = padded;
+            }
+            int32x4_t q[4];
+            for (int g = 0; g < 4; g++) {
+                const size_t at = j + 4 * (size_t)g;
+                if (at >= blocks) { q[g] = low; continue; }
+                const int32x4_t d4 = vld1q_s32(d + 4 * g);
+                const int64x2_t a = layernorm2(vget_low_s32(d4), &c, at, m, half, count_s, bound, fraction);
+                const int64x2_t b = layernorm2(vget_high_s32(d4), &c, at + 2, m, half, count_s, bound, fraction);
+                q[g] = vminq_s32(vmaxq_s32(vqmovn_high_s64(vqmovn_s64(a), b), low), high);
+            }
+            const uint8x16_t codes = narrow16(q[0], q[1], q[2], q[3]);
+            if (n - j >= 16) vst1q_u8(out + j, codes);
+            else {
+                uint8_t part[16];
+                vst1q_u8(part, codes);
+                memcpy(out + j, part, n - j);
+            }
+        }
+    }
+    return true;
+}
+/* The softmax's sum over a row of table[top - code] by byte planes: plane p holds byte p of every
+ * (non-negative) entry, 16 lookups per tbl step, summed exactly in uint32 lanes. */
+static int64_t table_sum(const uint8_t planes[4][256], int plane_count, const uint8_t *row, size_t n, uint8_t top) {
+    const uint8x16_t vtop = vdupq_n_u8(top);
+    const size_t full = n & ~(size_t)15;
+    int64_t sum = 0;
+    for (int p = 0; p < plane_count; p++) {
+        const table256 t = table256_load(planes[p]);
+        uint32x4_t sums = vdupq_n_u32(0);
+        for (size_t j = 0; j < full; j += 16)
+            sums = vpadalq_u16(sums, vpaddlq_u8(lookup16(&t, vsubq_u8(vtop, vld1q_u8(row + j)))));
+        sum += (int64_t)vaddlvq_u32(sums) << (8 * p);
+    }
+    return sum;
+}
+
+/* Softmax by a per-row table of outputs per code difference: the sum by byte-plane lookups, the
+ * table's span (top - bottom + 1 entries) 4 at a time with table[d] m as
+ * (table[d] (m >> 32)) 2^32 + table[d] (m mod 2^32) in exact int64 lanes, then tbl lookups. The
+ * clamp to [qmin - zp, qmax - zp] commutes with the saturating narrowing to int32 when both
+ * bounds fit int32. Takes rows of 32 codes or more and tables without negative entries. */
+bool onboard_q8_softmax_lut_rows_u16__neon(const uint8_t *x, uint8_t *y, size_t rows, size_t n, const int32_t *table,
+                                           int64_t numerator, int32_t shift, int32_t zero_point, int32_t qmin,
+                                           int32_t qmax) {
+    const int64_t low = (int64_t)qmin - zero_point, high = (int64_t)qmax - zero_point;
+    if (n < 32 || shift < 1 || shift > 62 || qmin > qmax || low < INT32_MIN || high > INT32_MAX) return false;
+    int32_t largest = 0;
+    for (int d = 0; d < 256; d++) {
+        if (table[d] < 0) return false;
+        largest = table[d] > largest ? table[d] : largest;
+    }
+    uint8_t planes[4][256];
+    const int plane_count = largest < (1 << 8) ? 1 : largest < (1 << 16) ? 2 : largest < (1 << 24) ? 3 : 4;
+    for (int d = 0; d < 256; d++)
+        for (int p = 0; p < 4; p++) planes[p][d] = (uint8_t)((uint32_t)table[d] >> (8 * p));
+    const int64x2_t half = vdupq_n_s64((int64_t)1 << (shift - 1)), count = vdupq_n_s64(-shift);
+    const int32x4_t vlow = vdupq_n_s32((int32_t)low), vhigh = vdupq_n_s32((int32_t)high), vzp = vdupq_n_s32(zero_point);
+    const size_t full = n & ~(size_t)15;
+    for (size_t r = 0; r < rows; r++) {
+        const uint8_t *row = x + r * n;
+        uint8_t *out = y + r * n;
+        uint8x16_t tops = vdupq_n_u8(0), bottoms = vdupq_n_u8(255);
+        for (size_t j = 0; j < full; j += 16) {
+            const uint8x16_t v = vld1q_u8(row + j);
+            tops = vmaxq_u8(tops, v);
+            bottoms = vminq_u8(bottoms, v);
+        }
+        uint8_t top = vmaxvq_u8(tops), bottom = vminvq_u8(bottoms);
+        for (size_t j = full; j < n; j++) {
+            top = row[j] > top ? row[j] : top;
+            bottom = row[j] < bottom ? row[j] : bottom;
+        }
+        int64_t sum = table_sum((const uint8_t(*)[256])planes, plane_count, row, n, top);
+        for (size_t j = full; j < n; j++) sum += table[(uint8_t)(top - row[j])];
+        const int64_t m = (numerator + sum / 2) / sum; /* sum >= table[0] > 0 */
+        const uint32x2_t m_low = vdup_n_u32((uint32_t)m);
+        const int32x2_t m_high = vdup_n_s32((int32_t)(m >> 32));
+        uint8_t by_difference[256] __attribute__((aligned(16)));
+        const size_t span = (size_t)(top - bottom) + 1;
+        for (size_t d = 0; d < span; d += 4) {
+            const int32x4_t t = vld1q_s32(table + d);
+            const uint32x4_t tu = vreinterpretq_u32_s32(t);
+            const int64x2_t lo = vaddq_s64(vshlq_n_s64(vmull_s32(vget_low_s32(t), m_high), 32),
+                                           vreinterpretq_s64_u64(vmull_u32(vget_low_u32(tu), m_low)));
+            const int64x2_t hi = vaddq_s64(vshlq_n_s64(vmull_high_s32(t, vcombine_s32(m_high, m_high)), 32),
+                                           vreinterpretq_s64_u64(vmull_high_u32(tu, vcombine_u32(m_low, m_low))));
+            const int64x2_t qlo = vshlq_s64(vaddq_s64(lo, half), count), qhi = vshlq_s64(vaddq_s64(hi, half), count);
+            const int32x4_t q = vaddq_s32(vminq_s32(vmaxq_s32(vqmovn_high_s64(vqmovn_s64(qlo), qhi), vlow), vhigh), vzp);
+            const int16x4_t words = vmovn_s32(q);
+            vst1_lane_u32((uint32_t *)(by_difference + d), vreinterpret_u32_u8(vmovn_u16(vreinterpretq_u16_s16(vcombine_s16(words, words)))), 0);
+        }
+        const table256 t = table256_load(by_difference); /* entries past the span are never looked up */
+        const uint8x16_t vtop = vdupq_n_u8(top);
+        for (size_t j = 0; j < full; j += 16) vst1q_u8(out + j, lookup16(&t, vsubq_u8(vtop, vld1q_u8(row + j))));
+        for (size_t j = full; j < n; j++) out[j] = by_difference[(uint8_t)(top - row[j])];
+    }
+    return true;
+}
+#endif
