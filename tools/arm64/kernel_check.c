@@ -171,26 +171,66 @@ typedef struct {
     uint8_t lut[256];
     float *floats;
     int c;
+    /* The op's parameters, typical or extreme (edge_params): multipliers, shift, zero points, bounds. */
+    int32_t m1, m2, shift, zp, zp2, lo, hi, fraction_bits;
+    float s1, s2;
+    int64_t numerator, epsilon;
 } rows_case;
+
+/* Typical values mostly, extreme ones a third of the time. */
+static int32_t pick(const int32_t *edges, size_t count, int32_t low, int32_t high) {
+    return next() % 3 == 0 ? edges[below(count)] : low + (int32_t)below((size_t)((int64_t)high - low + 1));
+}
+#define PICK(low, high, ...) pick((const int32_t[]){__VA_ARGS__}, sizeof((const int32_t[]){__VA_ARGS__}) / 4, low, high)
+
+/* Parameters for case t->c of op `o` (the index in check_exact_ops' list), within what each op's reference defines. */
+static void edge_params(rows_case *t, size_t o) {
+    const float scales[] = {0.05f, 1e-6f, 3.7f, 1e3f, 1e-30f, 1e30f, 0.0371f, 1.5e-45f};
+    t->s1 = next() % 2 ? scales[below(8)] : uniform(0.001f, 0.2f);
+    t->s2 = next() % 2 ? scales[below(8)] : uniform(0.001f, 0.2f);
+    t->zp = PICK(0, 255, 0, 255, 128, -1000, 1000, -300);
+    t->zp2 = PICK(0, 255, 0, 255, -1000, 1000);
+    t->lo = PICK(0, 20, 0, -128, -100000, 300, 255);
+    t->hi = PICK(230, 255, 255, 127, 100000, 10, -5, 1 << 22);
+    t->shift = PICK(1, 62, 1, 2, 3, 4, 8, 62);
+    t->m1 = PICK(-(1 << 24), 1 << 24, INT32_MIN, INT32_MAX, 0, 1, -1, 1 << 30);
+    t->m2 = PICK(-(1 << 24), 1 << 24, INT32_MIN, INT32_MAX, 0, -7654321);
+    t->fraction_bits = (int32_t)(1 + below(24));
+    t->numerator = (int64_t[]){(int64_t)1 << 52, (int64_t)1 << 40, (int64_t)1 << 61, 12345, -((int64_t)1 << 45),
+                               (int64_t)1 << (t->shift < 40 ? t->shift + 16 : 40)}[below(6)]; /* the last: small m, ties */
+    t->epsilon = (int64_t[]){0, 1, 1000000, (int64_t)1 << 40}[below(4)];
+    if (o == 0) { /* stabilize: multiplier 0 (float) or fixed point with shift <= 31, sums up to +-2^30 */
+        t->m1 = PICK(1, INT32_MAX, 0, 0, INT32_MAX, 1, 1518500250, -5, INT32_MIN);
+        t->shift = (int32_t)below(34) - 2;
+        t->s1 = next() % 2 ? -t->s1 : t->s1;
+    }
+    if (o == 2 && t->c % 6 == 1) t->fraction_bits = (int32_t)(1 + below(3)); /* with the small gains: ties reach the codes */
+    if (o == 9 || o == 10) { /* dyadic adds: wide bounds too */
+        t->lo = PICK(0, 20, 0, -128, 3, INT32_MIN, -300);
+        t->hi = PICK(230, 255, 255, 250, INT32_MAX, 1000);
+    }
+    if (t->lo > t->hi) { const int32_t lo = t->lo; t->lo = t->hi; t->hi = lo; } /* the x86 kernels clamp as max then min */
+}
 
 static size_t run_rows_op(const char *op, const rows_case *t, uint8_t *out) {
     const size_t rows = t->rows, n = t->n, all = rows * n;
     if (!strcmp(op, "q8_stabilize_rows_s32"))
-        onboard_q8_stabilize_rows_s32(t->sums, rows, n, t->c % 4 == 3 ? -0.01f : 0.01f, t->c % 5 == 4 ? 0 : 1518500250,
-                                      (int32_t)(t->c % 20), out, 255, 0, 255);
-    else if (!strcmp(op, "q8_softmax_lut_rows")) onboard_q8_softmax_lut_rows(t->x, out, rows, n, t->table, (int64_t)1 << 52, 44, 0, 0, 255);
+        onboard_q8_stabilize_rows_s32(t->sums, rows, n, t->s1, t->m1, t->shift, out, t->zp, t->lo, t->hi);
+    else if (!strcmp(op, "q8_softmax_lut_rows"))
+        onboard_q8_softmax_lut_rows(t->x, out, rows, n, t->table, t->numerator, t->shift, t->zp, t->lo, t->hi);
     else if (!strcmp(op, "q8_layernorm_rows"))
-        onboard_q8_layernorm_rows(t->x, out, rows, n, t->gm, t->gs, t->bias, t->c % 2, 12, 120, 0, 255, (int32_t *)t->work);
+        onboard_q8_layernorm_rows(t->x, out, rows, n, t->gm, t->gs, t->bias, t->epsilon, t->fraction_bits, t->zp, t->lo,
+                                  t->hi, (int32_t *)t->work);
     else if (!strcmp(op, "q8_divide_rows_s32")) onboard_q8_divide_rows_s32(t->sums, rows, n, t->divisors, (int64_t)1 << 40, 30, out, 3, 0, 255);
-    else if (!strcmp(op, "q8_quantize_u8")) onboard_q8_quantize_u8(t->floats, out, all, 0.05f, 128, 0, 255);
+    else if (!strcmp(op, "q8_quantize_u8")) onboard_q8_quantize_u8(t->floats, out, all, t->s1, t->zp, t->lo, t->hi);
     else if (!strcmp(op, "q8_dequantize_u8")) { onboard_q8_dequantize_u8(t->x, (float *)out, all, 0.05f, 128); return all * 4; }
-    else if (!strcmp(op, "q8_requantize_u8")) onboard_q8_requantize_u8(t->x, out, all, 0.05f, 128, 0.07f, 120);
+    else if (!strcmp(op, "q8_requantize_u8")) onboard_q8_requantize_u8(t->x, out, all, t->s1, t->zp, t->s2, t->zp2);
     else if (!strcmp(op, "q8_row_sums")) { onboard_q8_row_sums(t->x, rows, n, n, (int32_t *)out); return rows * 4; }
     else if (!strcmp(op, "q8_add_u8")) onboard_q8_add_u8(t->x, 0.05f, 128, t->x2, 0.03f, 100, t->c % 2 ? 1 : -1, out, all, 0.06f, 120, 0, 255);
     else if (!strcmp(op, "q8_add_u8_dyadic"))
-        onboard_q8_add_u8_dyadic(t->x, 128, 1234567, t->x2, 100, -7654321, 1 + t->c % 46, out, all, 120, 3, 250);
+        onboard_q8_add_u8_dyadic(t->x, t->zp2, t->m1, t->x2, t->zp, t->m2, t->shift, out, all, t->zp, t->lo, t->hi);
     else if (!strcmp(op, "q8_add_const_u8_dyadic"))
-        onboard_q8_add_const_u8_dyadic(t->x, 128, 1234567, t->addend, 1 + t->c % 46, out, all, 120, 3, 250);
+        onboard_q8_add_const_u8_dyadic(t->x, t->zp2, t->m1, t->addend, t->shift, out, all, t->zp, t->lo, t->hi);
     else if (!strcmp(op, "q8_lookup_u8")) onboard_q8_lookup_u8(t->x, out, all, t->lut);
     return all;
 }
@@ -209,26 +249,35 @@ static void check_exact_ops(int cases) {
         t.floats = malloc(all * 4); t.divisors = malloc(t.rows * 4);
         t.gm = malloc(t.n * 4); t.gs = malloc(t.n * 4); t.work = malloc((t.n + 16) * 4); t.bias = malloc(t.n * 8);
         uint8_t *expected = malloc(all * 4), *got = malloc(all * 4);
+        const int wide = c % 5 == 2, flat = c % 7 == 0; /* sums over +-2^30 and addends over int32; rows of one code */
         for (size_t i = 0; i < all; i++) {
-            t.x[i] = (uint8_t)next(); t.x2[i] = (uint8_t)next();
-            t.sums[i] = (int32_t)(next() % (1u << 22)) - (1 << 21);
-            t.addend[i] = (int32_t)(next() % (1u << 24)) - (1 << 23);
-            t.floats[i] = uniform(-10, 10);
+            t.x[i] = flat ? t.x[i - i % t.n] : (uint8_t)next();
+            if (flat && i % t.n == 0) t.x[i] = (uint8_t)next();
+            t.x2[i] = (uint8_t)next();
+            t.sums[i] = wide ? (int32_t)(next() % (1u << 31)) - (1 << 30) : (int32_t)(next() % (1u << 22)) - (1 << 21);
+            if (c % 5 == 3) t.sums[i] = -(int32_t)(next() % (1u << (4 + c % 20))); /* close to the top: few codes clamped */
+            t.addend[i] = wide ? (int32_t)(uint32_t)next() : (int32_t)(next() % (1u << 24)) - (1 << 23);
+            const float special[] = {NAN, INFINITY, -INFINITY, 1e30f, -1e30f, -0.0f, 2.5f * 0.05f, -3.5f * 0.05f};
+            t.floats[i] = next() % 8 == 0 ? special[below(8)] : uniform(-10, 10);
         }
         for (size_t r = 0; r < t.rows; r++) t.divisors[r] = (int32_t)(next() % 100000) - 10;
         for (size_t j = 0; j < t.n; j++) {
-            t.gm[j] = (int32_t)((1u << 30) | (uint32_t)(next() % (1u << 30)));
-            t.gs[j] = (int32_t)(20 + next() % 43);
-            t.bias[j] = (int64_t)(next() % (1u << 20)) - (1 << 19);
+            const int small = c % 6 == 1; /* small odd gains with shifts 1...3: many rounding ties */
+            t.gm[j] = small ? PICK(-7, 7, 1, -1, 3, -3, 0) : next() % 4 ? (int32_t)((1u << 30) | (uint32_t)(next() % (1u << 30)))
+                                                        : PICK(-(1 << 30), 1 << 30, 0, INT32_MAX, -INT32_MAX);
+            t.gs[j] = small ? (int32_t)(1 + below(3)) : next() % 4 ? (int32_t)(20 + next() % 43) : (int32_t)(1 + below(62));
+            t.bias[j] = next() % 4 ? (int64_t)(next() % (1u << 20)) - (1 << 19) : (int64_t)(next() % ((uint64_t)1 << 41)) - ((int64_t)1 << 40);
         }
         const double s = 0.01 + (double)(next() % 100) * 1e-3;
+        const double one = (double[]){1048576.0, 33554432.0, 255.0, 1073741824.0}[c % 4]; /* 24 bits and beyond */
         for (int d = 0; d < 256; d++) {
-            t.table[d] = (int32_t)llround(exp(-s * d) * (c % 4 == 1 ? 33554432.0 : 1048576.0)); /* some beyond 24 bits */
+            t.table[d] = (int32_t)llround(exp(-s * d) * one);
             t.lut[d] = (uint8_t)next();
         }
         for (size_t o = 0; o < sizeof ops / sizeof ops[0]; o++) {
             onboard_kernel kernels[16];
             const size_t count = runnable(ops[o], kernels);
+            edge_params(&t, o);
             onboard_isa_set_cap(0);
             memset(expected, 0xAB, all * 4);
             const size_t bytes = run_rows_op(ops[o], &t, expected);
