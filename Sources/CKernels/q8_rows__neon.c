@@ -16,76 +16,89 @@ static inline uint8x16_t narrow16(int32x4_t a, int32x4_t b, int32x4_t c, int32x4
     return vreinterpretq_u8_s8(vcombine_s8(vmovn_s16(low), vmovn_s16(high)));
 }
 
-/* The low int32 halves of two int64x2 results whose values fit int32. */
-static inline int32x4_t low_halves(int64x2_t a, int64x2_t b) {
-    return vuzp1q_s32(vreinterpretq_s32_s64(a), vreinterpretq_s32_s64(b));
-}
-
-/* The QANS epilogue on four lanes. Fixed point (0 < multiplier, shift <= 31): as in the AVX-512
- * kernel, every difference from the row's max is <= 0 and the reference's two roundings are one
- * floor, (x m + 2^30 + (2^(s-1) - 1) 2^31) >> (31 + s). Float: the reference's steps, vcvtn
- * rounding half to even like its 1.5 2^23 trick on values clamped to +-1024. */
+/* The QANS epilogue on four lanes. Fixed point: sqrdmulh is sat((2 x m + 2^31) >> 32) =
+ * sat((x m + 2^30) >> 31), the reference's first step (saturating only at x = m = INT32_MIN, as
+ * it does); then the rounding shift by s with ties away from zero as gemmlowp's NEON
+ * RoundingDivideByPOT: x + (x < 0 and s > 0 ? -1 : 0), then srshl by -s (adds 2^(s-1) exactly).
+ * Float: the reference's steps, vcvtn rounding half to even like its 1.5 2^23 trick on values
+ * clamped to +-1024. */
 typedef struct {
-    int32x4_t top, lowest, zero, low, high;
-    int32x2_t multiplier;
-    int64x2_t offset, count;
+    int32x4_t top, lowest, zero, low, high, multiplier, shift;
     float32x4_t scale;
-    bool fixed;
 } stabilize_constants;
 
-static inline int32x4_t stabilize4(const stabilize_constants *k, int32x4_t v) {
-    const int32x4_t below = vsubq_s32(vmaxq_s32(v, k->lowest), k->top);
-    int32x4_t q;
-    if (k->fixed) {
-        const int64x2_t lo = vshlq_s64(vmlal_s32(k->offset, vget_low_s32(below), k->multiplier), k->count);
-        const int64x2_t hi = vshlq_s64(vmlal_high_s32(k->offset, below, vcombine_s32(k->multiplier, k->multiplier)), k->count);
-        q = low_halves(lo, hi);
-    } else {
-        float32x4_t f = vmulq_f32(vcvtq_f32_s32(below), k->scale);
-        f = vminq_f32(vmaxq_f32(f, vdupq_n_f32(-1024.0f)), vdupq_n_f32(1024.0f));
-        q = vcvtnq_s32_f32(f);
-    }
+static inline int32x4_t stabilize_clamp(const stabilize_constants *k, int32x4_t q) {
     return vminq_s32(vmaxq_s32(vaddq_s32(q, k->zero), k->low), k->high);
+}
+
+static inline int32x4_t stabilize_fixed4(const stabilize_constants *k, int32x4_t v) {
+    const int32x4_t high = vqrdmulhq_s32(vsubq_s32(vmaxq_s32(v, k->lowest), k->top), k->multiplier);
+    const int32x4_t fixup = vshrq_n_s32(vandq_s32(high, k->shift), 31);
+    return stabilize_clamp(k, vrshlq_s32(vaddq_s32(high, fixup), k->shift));
+}
+
+static inline int32x4_t stabilize_float4(const stabilize_constants *k, int32x4_t v) {
+    float32x4_t f = vmulq_f32(vcvtq_f32_s32(vsubq_s32(vmaxq_s32(v, k->lowest), k->top)), k->scale);
+    f = vminq_f32(vmaxq_f32(f, vdupq_n_f32(-1024.0f)), vdupq_n_f32(1024.0f));
+    return stabilize_clamp(k, vcvtnq_s32_f32(f));
+}
+
+/* One row's codes from 16 values at a time; the tail through a copy padded with the top. */
+#define STABILIZE_ROW(step)                                                                                            \
+    do {                                                                                                               \
+        for (j = 0; j < full; j += 16)                                                                                 \
+            vst1q_u8(out + j, narrow16(step(&k, vld1q_s32(v + j)), step(&k, vld1q_s32(v + j + 4)),                    \
+                                       step(&k, vld1q_s32(v + j + 8)), step(&k, vld1q_s32(v + j + 12))));             \
+        if (full < n) {                                                                                                \
+            int32_t padded[16];                                                                                        \
+            uint8_t codes[16];                                                                                         \
+            for (int i = 0; i < 16; i++) padded[i] = full + (size_t)i < n ? v[full + (size_t)i] : top;                \
+            vst1q_u8(codes, narrow16(step(&k, vld1q_s32(padded)), step(&k, vld1q_s32(padded + 4)),                    \
+                                     step(&k, vld1q_s32(padded + 8)), step(&k, vld1q_s32(padded + 12))));             \
+            memcpy(out + full, codes, n - full);                                                                       \
+        }                                                                                                              \
+    } while (0)
+
+/* The row's max (scale >= 0) or min, 16 values a step. */
+static inline int32_t row_top(const int32_t *v, size_t n, bool largest) {
+    int32_t top = v[0];
+    size_t j = 0;
+    if (n >= 16) {
+        int32x4x4_t best = vld1q_s32_x4(v);
+        for (j = 16; j + 16 <= n; j += 16) {
+            const int32x4x4_t next = vld1q_s32_x4(v + j);
+            for (int i = 0; i < 4; i++) best.val[i] = largest ? vmaxq_s32(best.val[i], next.val[i]) : vminq_s32(best.val[i], next.val[i]);
+        }
+        const int32x4_t a = largest ? vmaxq_s32(best.val[0], best.val[1]) : vminq_s32(best.val[0], best.val[1]);
+        const int32x4_t b = largest ? vmaxq_s32(best.val[2], best.val[3]) : vminq_s32(best.val[2], best.val[3]);
+        top = largest ? vmaxvq_s32(vmaxq_s32(a, b)) : vminvq_s32(vminq_s32(a, b));
+    }
+    for (; j < n; j++) top = largest ? (v[j] > top ? v[j] : top) : (v[j] < top ? v[j] : top);
+    return top;
 }
 
 bool onboard_q8_stabilize_rows_s32_u16__neon(const int32_t *sums, size_t rows, size_t n, float scale, int32_t multiplier,
                                              int32_t shift, uint8_t *y, int32_t zero_point, int32_t qmin, int32_t qmax) {
-    const bool fixed = multiplier != 0;
-    if (qmin > qmax || (fixed ? !(multiplier > 0 && shift <= 31 && scale >= 0) : !isfinite(scale))) return false;
-    const int s = shift < 0 ? 0 : shift;
+    if (qmin > qmax || shift > 31 || (multiplier == 0 && !isfinite(scale))) return false;
     stabilize_constants k = {
         .zero = vdupq_n_s32(zero_point), .low = vdupq_n_s32(qmin), .high = vdupq_n_s32(qmax),
-        .multiplier = vdup_n_s32(multiplier), .count = vdupq_n_s64(-(31 + s)), .scale = vdupq_n_f32(scale), .fixed = fixed,
-        .offset = vdupq_n_s64(((int64_t)1 << 30) + (s > 0 ? (((int64_t)1 << (s - 1)) - 1) << 31 : 0)),
+        .multiplier = vdupq_n_s32(multiplier), .shift = vdupq_n_s32(-(shift < 0 ? 0 : shift)), .scale = vdupq_n_f32(scale),
     };
     const size_t full = n & ~(size_t)15;
     for (size_t r = 0; r < rows; r++) {
         const int32_t *v = sums + r * n;
         uint8_t *out = y + r * n;
-        int32_t top = v[0];
-        size_t j = 0;
-        if (n >= 4) {
-            int32x4_t best = vld1q_s32(v);
-            for (j = 4; j + 4 <= n; j += 4) best = scale >= 0 ? vmaxq_s32(best, vld1q_s32(v + j)) : vminq_s32(best, vld1q_s32(v + j));
-            top = scale >= 0 ? vmaxvq_s32(best) : vminvq_s32(best);
-        }
-        for (; j < n; j++) top = scale >= 0 ? (v[j] > top ? v[j] : top) : (v[j] < top ? v[j] : top);
+        const int32_t top = scale >= 0 ? row_top(v, n, true) : row_top(v, n, false);
         k.top = vdupq_n_s32(top);
         k.lowest = vdupq_n_s32(top > INT32_MIN + (1 << 30) ? top - (1 << 30) : INT32_MIN);
-        for (j = 0; j < full; j += 16)
-            vst1q_u8(out + j, narrow16(stabilize4(&k, vld1q_s32(v + j)), stabilize4(&k, vld1q_s32(v + j + 4)),
-                                       stabilize4(&k, vld1q_s32(v + j + 8)), stabilize4(&k, vld1q_s32(v + j + 12))));
-        if (full < n) {
-            int32_t padded[16];
-            uint8_t codes[16];
-            for (int i = 0; i < 16; i++) padded[i] = full + (size_t)i < n ? v[full + (size_t)i] : top;
-            vst1q_u8(codes, narrow16(stabilize4(&k, vld1q_s32(padded)), stabilize4(&k, vld1q_s32(padded + 4)),
-                                     stabilize4(&k, vld1q_s32(padded + 8)), stabilize4(&k, vld1q_s32(padded + 12))));
-            memcpy(out + full, codes, n - full);
-        }
+        size_t j;
+        if (multiplier != 0) STABILIZE_ROW(stabilize_fixed4);
+        else STABILIZE_ROW(stabilize_float4);
     }
     return true;
 }
+#undef STABILIZE_ROW
+
 /* Per-channel constants of the affine step, once per call: the gain, its shift (negated, for sshl)
  * and rounding half, and the bias with the final rounding half and the zero point folded in. */
 typedef struct {
