@@ -99,29 +99,46 @@ bool onboard_q8_stabilize_rows_s32_u16__neon(const int32_t *sums, size_t rows, s
 }
 #undef STABILIZE_ROW
 
-/* Per-channel constants of the affine step, once per call: the gain, its shift (negated, for sshl)
- * and rounding half, and the bias with the final rounding half and the zero point folded in. */
+/* Per-channel constants of the affine step, once per call: the gain, its shift (negated, for
+ * srshl), and the bias with the final rounding half and the zero point folded in. */
 typedef struct {
-    int32_t gain[Q8_LAYERNORM_MAX_WIDTH + 4];
-    int64_t shift[Q8_LAYERNORM_MAX_WIDTH + 4];
-    int64_t half[Q8_LAYERNORM_MAX_WIDTH + 4];
-    int64_t offset[Q8_LAYERNORM_MAX_WIDTH + 4];
+    int32_t gain[Q8_LAYERNORM_MAX_WIDTH + 16];
+    int64_t shift[Q8_LAYERNORM_MAX_WIDTH + 16];
+    int64_t offset[Q8_LAYERNORM_MAX_WIDTH + 16];
 } affine_constants_neon;
 
-/* rshift_round_fast on two lanes: (x + half + (x >> 63)) >> s, with `count` = -s. */
-static inline int64x2_t round_shift2(int64x2_t x, int64x2_t half, int64x2_t count) {
-    return vshlq_s64(vaddq_s64(vaddq_s64(x, half), vshrq_n_s64(x, 63)), count);
+/* rshift_round_fast on two lanes, (x + 2^(s-1) + (x >> 63)) >> s: srshl adds the 2^(s-1) exactly
+ * (`count` = -s). */
+static inline int64x2_t round_shift2(int64x2_t x, int64x2_t count) {
+    return vrshlq_s64(vaddq_s64(x, vshrq_n_s64(x, 63)), count);
 }
 
-/* Two channels from D to clamped int64 codes (zero point included). */
-static inline int64x2_t layernorm2(int32x2_t d, const affine_constants_neon *c, size_t at, int32x2_t m, int64x2_t half,
-                                   int64x2_t count, int64x2_t bound, int64x2_t fraction) {
-    const int64x2_t normalized = round_shift2(vmull_s32(d, m), half, count);
-    const int64x2_t gained = round_shift2(vmull_s32(vmovn_s64(normalized), vld1_s32(c->gain + at)), vld1q_s64(c->half + at),
-                                          vld1q_s64(c->shift + at));
+/* The row's reciprocal and the call's final rounding and clamp. */
+typedef struct {
+    int32x2_t m;
+    int64x2_t count, bound, fraction;
+    int32x4_t low, high;
+} layernorm_step;
+
+/* Two channels from D to int64 codes (zero point included, not clamped). */
+static inline int64x2_t layernorm2(int32x2_t d, const affine_constants_neon *c, size_t at, const layernorm_step *k) {
+    const int64x2_t normalized = round_shift2(vmull_s32(d, k->m), k->count);
+    const int64x2_t gained = round_shift2(vmull_s32(vmovn_s64(normalized), vld1_s32(c->gain + at)), vld1q_s64(c->shift + at));
     const int64x2_t t = vaddq_s64(gained, vld1q_s64(c->offset + at));
     /* rshift_round(affine, F) + zp = (t - [affine < 0]) >> F, and affine < 0 exactly when t < bound */
-    return vshlq_s64(vaddq_s64(t, vreinterpretq_s64_u64(vcltq_s64(t, bound))), fraction);
+    return vshlq_s64(vaddq_s64(t, vreinterpretq_s64_u64(vcltq_s64(t, k->bound))), k->fraction);
+}
+
+/* Sixteen channels from D at `d` (channels at...at+15) to 16 codes. */
+static inline uint8x16_t layernorm16(const int32_t *d, const affine_constants_neon *c, size_t at, const layernorm_step *k) {
+    int32x4_t q[4];
+    for (int g = 0; g < 4; g++) {
+        const int32x4_t d4 = vld1q_s32(d + 4 * g);
+        const int64x2_t a = layernorm2(vget_low_s32(d4), c, at + 4 * (size_t)g, k);
+        const int64x2_t b = layernorm2(vget_high_s32(d4), c, at + 4 * (size_t)g + 2, k);
+        q[g] = vminq_s32(vmaxq_s32(vqmovn_high_s64(vqmovn_s64(a), b), k->low), k->high);
+    }
+    return narrow16(q[0], q[1], q[2], q[3]);
 }
 
 /* DI-Norm with the row's reciprocal m in 32 bits and every normalized value round(D m 2^-s)
@@ -135,16 +152,15 @@ bool onboard_q8_layernorm_rows_u16__neon(const uint8_t *x, uint8_t *y, size_t ro
     const int64_t count = (int64_t)n;
     const int64_t final_offset = ((int64_t)1 << (fraction_bits - 1)) + ((int64_t)zero_point << fraction_bits);
     affine_constants_neon c;
-    const size_t blocks = (n + 3) & ~(size_t)3;
+    const size_t blocks = (n + 15) & ~(size_t)15;
     for (size_t j = 0; j < blocks; j++) {
         const bool live = j < n;
         c.gain[j] = live ? gain_multiplier[j] : 0;
         c.shift[j] = live ? -gain_shift[j] : -1;
-        c.half[j] = live ? (int64_t)1 << (gain_shift[j] - 1) : 1;
         c.offset[j] = live ? bias[j] + final_offset : 0;
     }
-    const int64x2_t bound = vdupq_n_s64(final_offset), fraction = vdupq_n_s64(-fraction_bits);
-    const int32x4_t low = vdupq_n_s32(qmin), high = vdupq_n_s32(qmax);
+    layernorm_step k = {.bound = vdupq_n_s64(final_offset), .fraction = vdupq_n_s64(-fraction_bits),
+                        .low = vdupq_n_s32(qmin), .high = vdupq_n_s32(qmax)};
     for (size_t r = 0; r < rows; r++) {
         const uint8_t *row = x + r * n;
         uint8_t *out = y + r * n;
@@ -154,27 +170,30 @@ bool onboard_q8_layernorm_rows_u16__neon(const uint8_t *x, uint8_t *y, size_t ro
         int64_t sum = vaddvq_u32(sums);
         for (; j < n; j++) sum += row[j];
         /* D = n x - sum in int32 (|D| < 2^22), squares summed in int64 */
-        const int32x4_t vn = vdupq_n_s32((int32_t)count), vsum = vdupq_n_s32((int32_t)sum);
+        const uint16x8_t vn = vdupq_n_u16((uint16_t)count);
+        const int32x4_t vsum = vdupq_n_s32((int32_t)sum);
         int64x2_t squares = vdupq_n_s64(0);
-        int32x4_t largest = vdupq_n_s32(0);
-        for (j = 0; j + 8 <= n; j += 8) {
-            const uint16x8_t codes = vmovl_u8(vld1_u8(row + j));
-            const int32x4_t d0 = vsubq_s32(vmulq_s32(vreinterpretq_s32_u32(vmovl_u16(vget_low_u16(codes))), vn), vsum);
-            const int32x4_t d1 = vsubq_s32(vmulq_s32(vreinterpretq_s32_u32(vmovl_high_u16(codes)), vn), vsum);
-            vst1q_s32(work + j, d0);
-            vst1q_s32(work + j + 4, d1);
-            squares = vmlal_high_s32(vmlal_s32(squares, vget_low_s32(d0), vget_low_s32(d0)), d0, d0);
-            squares = vmlal_high_s32(vmlal_s32(squares, vget_low_s32(d1), vget_low_s32(d1)), d1, d1);
-            largest = vmaxq_s32(largest, vmaxq_s32(vabsq_s32(d0), vabsq_s32(d1)));
+        for (j = 0; j + 16 <= n; j += 16) {
+            const uint8x16_t codes = vld1q_u8(row + j);
+            const uint16x8_t lo = vmovl_u8(vget_low_u8(codes)), hi = vmovl_high_u8(codes);
+            int32x4_t d[4] = {
+                vreinterpretq_s32_u32(vmull_u16(vget_low_u16(lo), vget_low_u16(vn))), vreinterpretq_s32_u32(vmull_high_u16(lo, vn)),
+                vreinterpretq_s32_u32(vmull_u16(vget_low_u16(hi), vget_low_u16(vn))), vreinterpretq_s32_u32(vmull_high_u16(hi, vn)),
+            };
+            for (int g = 0; g < 4; g++) {
+                d[g] = vsubq_s32(d[g], vsum);
+                squares = vmlal_high_s32(vmlal_s32(squares, vget_low_s32(d[g]), vget_low_s32(d[g])), d[g], d[g]);
+            }
+            const int32x4x4_t all = {{d[0], d[1], d[2], d[3]}};
+            vst1q_s32_x4(work + j, all);
         }
         int64_t total = vaddvq_s64(squares);
-        int64_t biggest = vmaxvq_s32(largest);
         for (; j < n; j++) {
             const int32_t d = (int32_t)(count * row[j] - sum);
             work[j] = d;
             total += (int64_t)d * d;
-            biggest = d > biggest ? d : -d > biggest ? -d : biggest;
         }
+        const int64_t biggest = (int64_t)sqrt((double)total) + 2; /* each |D| <= sqrt(sum D^2) */
         int64_t multiplier;
         int shift;
         onboard_q8_layernorm_reciprocal(total, count, epsilon, fraction_bits, &multiplier, &shift);
@@ -184,32 +203,16 @@ bool onboard_q8_layernorm_rows_u16__neon(const uint8_t *x, uint8_t *y, size_t ro
                                               zero_point, qmin, qmax, work);
             continue;
         }
-        const int32x2_t m = vdup_n_s32((int32_t)multiplier);
-        const int64x2_t half = vdupq_n_s64((int64_t)1 << (shift - 1)), count_s = vdupq_n_s64(-shift);
-        for (j = 0; j < n; j += 16) {
-            int32_t padded[16];
-            const int32_t *d = work + j;
-            if (n - j < 16) {
-                memset(padded, 0, sizeof padded);
-                memcpy(padded, work + j, (n - j) * sizeof(int32_t));
-                d = padded;
-            }
-            int32x4_t q[4];
-            for (int g = 0; g < 4; g++) {
-                const size_t at = j + 4 * (size_t)g;
-                if (at >= blocks) { q[g] = low; continue; }
-                const int32x4_t d4 = vld1q_s32(d + 4 * g);
-                const int64x2_t a = layernorm2(vget_low_s32(d4), &c, at, m, half, count_s, bound, fraction);
-                const int64x2_t b = layernorm2(vget_high_s32(d4), &c, at + 2, m, half, count_s, bound, fraction);
-                q[g] = vminq_s32(vmaxq_s32(vqmovn_high_s64(vqmovn_s64(a), b), low), high);
-            }
-            const uint8x16_t codes = narrow16(q[0], q[1], q[2], q[3]);
-            if (n - j >= 16) vst1q_u8(out + j, codes);
-            else {
-                uint8_t part[16];
-                vst1q_u8(part, codes);
-                memcpy(out + j, part, n - j);
-            }
+        k.m = vdup_n_s32((int32_t)multiplier);
+        k.count = vdupq_n_s64(-shift);
+        const size_t full = n & ~(size_t)15;
+        for (j = 0; j < full; j += 16) vst1q_u8(out + j, layernorm16(work + j, &c, j, &k));
+        if (full < n) { /* zero D past the row, on the constants' zero-gain padding */
+            int32_t padded[16] = {0};
+            uint8_t part[16];
+            memcpy(padded, work + full, (n - full) * sizeof(int32_t));
+            vst1q_u8(part, layernorm16(padded, &c, full, &k));
+            memcpy(out + full, part, n - full);
         }
     }
     return true;
