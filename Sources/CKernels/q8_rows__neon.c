@@ -233,9 +233,34 @@ static int64_t table_sum(const uint8_t planes[4][256], int plane_count, const ui
     return sum;
 }
 
+/* The per-row multiplier m and the call's rounding shift, clamp and zero point. */
+typedef struct {
+    uint32x4_t m_low;  /* m mod 2^32 */
+    int32x4_t m_high;  /* m >> 32 */
+    int64x2_t count;   /* -shift */
+    int32x4_t low, high, zero;
+} softmax_step;
+
+/* 16 output codes from table[d...d+15] (non-negative): (t m + 2^(shift-1)) >> shift by srshl, with
+ * t m = t (m mod 2^32) + (t (m >> 32)) 2^32 exact in int64 (`wide`; else m is below 2^32). */
+static inline uint8x16_t softmax_codes16(const int32_t *table, const softmax_step *k, bool wide) {
+    int32x4_t q[4];
+    for (int g = 0; g < 4; g++) {
+        const int32x4_t t = vld1q_s32(table + 4 * g);
+        int64x2_t lo = vreinterpretq_s64_u64(vmull_u32(vget_low_u32(vreinterpretq_u32_s32(t)), vget_low_u32(k->m_low)));
+        int64x2_t hi = vreinterpretq_s64_u64(vmull_high_u32(vreinterpretq_u32_s32(t), k->m_low));
+        if (wide) {
+            lo = vaddq_s64(lo, vshlq_n_s64(vmull_s32(vget_low_s32(t), vget_low_s32(k->m_high)), 32));
+            hi = vaddq_s64(hi, vshlq_n_s64(vmull_high_s32(t, k->m_high), 32));
+        }
+        const int32x4_t codes = vqmovn_high_s64(vqmovn_s64(vrshlq_s64(lo, k->count)), vrshlq_s64(hi, k->count));
+        q[g] = vaddq_s32(vminq_s32(vmaxq_s32(codes, k->low), k->high), k->zero);
+    }
+    return narrow16(q[0], q[1], q[2], q[3]);
+}
+
 /* Softmax by a per-row table of outputs per code difference: the sum by byte-plane lookups, the
- * table's span (top - bottom + 1 entries) 4 at a time with table[d] m as
- * (table[d] (m >> 32)) 2^32 + table[d] (m mod 2^32) in exact int64 lanes, then tbl lookups. The
+ * table's span (top - bottom + 1 entries) 16 at a time (softmax_codes16), then tbl lookups. The
  * clamp to [qmin - zp, qmax - zp] commutes with the saturating narrowing to int32 when both
  * bounds fit int32. Takes rows of 32 codes or more and tables without negative entries. */
 bool onboard_q8_softmax_lut_rows_u16__neon(const uint8_t *x, uint8_t *y, size_t rows, size_t n, const int32_t *table,
@@ -243,16 +268,23 @@ bool onboard_q8_softmax_lut_rows_u16__neon(const uint8_t *x, uint8_t *y, size_t 
                                            int32_t qmax) {
     const int64_t low = (int64_t)qmin - zero_point, high = (int64_t)qmax - zero_point;
     if (n < 32 || shift < 1 || shift > 62 || qmin > qmax || low < INT32_MIN || high > INT32_MAX) return false;
-    int32_t largest = 0;
-    for (int d = 0; d < 256; d++) {
-        if (table[d] < 0) return false;
-        largest = table[d] > largest ? table[d] : largest;
+    int32x4_t smallest4 = vdupq_n_s32(0), largest4 = vdupq_n_s32(0);
+    uint8_t planes[4][256] __attribute__((aligned(16)));
+    const uint8x16_t byte0 = {0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44, 48, 52, 56, 60};
+    for (int d = 0; d < 256; d += 16) {
+        const int32x4x4_t t = vld1q_s32_x4(table + d);
+        const uint8x16x4_t bytes = {{vreinterpretq_u8_s32(t.val[0]), vreinterpretq_u8_s32(t.val[1]), vreinterpretq_u8_s32(t.val[2]),
+                                     vreinterpretq_u8_s32(t.val[3])}};
+        for (int i = 0; i < 4; i++) {
+            smallest4 = vminq_s32(smallest4, t.val[i]);
+            largest4 = vmaxq_s32(largest4, t.val[i]);
+        }
+        for (int p = 0; p < 4; p++) vst1q_u8(planes[p] + d, vqtbl4q_u8(bytes, vaddq_u8(byte0, vdupq_n_u8((uint8_t)p))));
     }
-    uint8_t planes[4][256];
+    if (vminvq_s32(smallest4) < 0) return false;
+    const int32_t largest = vmaxvq_s32(largest4);
     const int plane_count = largest < (1 << 8) ? 1 : largest < (1 << 16) ? 2 : largest < (1 << 24) ? 3 : 4;
-    for (int d = 0; d < 256; d++)
-        for (int p = 0; p < 4; p++) planes[p][d] = (uint8_t)((uint32_t)table[d] >> (8 * p));
-    const int64x2_t half = vdupq_n_s64((int64_t)1 << (shift - 1)), count = vdupq_n_s64(-shift);
+    const int64x2_t count = vdupq_n_s64(-shift);
     const int32x4_t vlow = vdupq_n_s32((int32_t)low), vhigh = vdupq_n_s32((int32_t)high), vzp = vdupq_n_s32(zero_point);
     const size_t full = n & ~(size_t)15;
     for (size_t r = 0; r < rows; r++) {
@@ -272,22 +304,12 @@ bool onboard_q8_softmax_lut_rows_u16__neon(const uint8_t *x, uint8_t *y, size_t 
         int64_t sum = table_sum((const uint8_t(*)[256])planes, plane_count, row, n, top);
         for (size_t j = full; j < n; j++) sum += table[(uint8_t)(top - row[j])];
         const int64_t m = (numerator + sum / 2) / sum; /* sum >= table[0] > 0 */
-        const uint32x2_t m_low = vdup_n_u32((uint32_t)m);
-        const int32x2_t m_high = vdup_n_s32((int32_t)(m >> 32));
+        const softmax_step k = {.m_low = vdupq_n_u32((uint32_t)m), .m_high = vdupq_n_s32((int32_t)(m >> 32)), .count = count,
+                                .low = vlow, .high = vhigh, .zero = vzp};
         uint8_t by_difference[256] __attribute__((aligned(16)));
         const size_t span = (size_t)(top - bottom) + 1;
-        for (size_t d = 0; d < span; d += 4) {
-            const int32x4_t t = vld1q_s32(table + d);
-            const uint32x4_t tu = vreinterpretq_u32_s32(t);
-            const int64x2_t lo = vaddq_s64(vshlq_n_s64(vmull_s32(vget_low_s32(t), m_high), 32),
-                                           vreinterpretq_s64_u64(vmull_u32(vget_low_u32(tu), m_low)));
-            const int64x2_t hi = vaddq_s64(vshlq_n_s64(vmull_high_s32(t, vcombine_s32(m_high, m_high)), 32),
-                                           vreinterpretq_s64_u64(vmull_high_u32(tu, vcombine_u32(m_low, m_low))));
-            const int64x2_t qlo = vshlq_s64(vaddq_s64(lo, half), count), qhi = vshlq_s64(vaddq_s64(hi, half), count);
-            const int32x4_t q = vaddq_s32(vminq_s32(vmaxq_s32(vqmovn_high_s64(vqmovn_s64(qlo), qhi), vlow), vhigh), vzp);
-            const int16x4_t words = vmovn_s32(q);
-            vst1_lane_u32((uint32_t *)(by_difference + d), vreinterpret_u32_u8(vmovn_u16(vreinterpretq_u16_s16(vcombine_s16(words, words)))), 0);
-        }
+        if (m >= 0 && m <= UINT32_MAX) { for (size_t d = 0; d < span; d += 16) vst1q_u8(by_difference + d, softmax_codes16(table + d, &k, false)); }
+        else { for (size_t d = 0; d < span; d += 16) vst1q_u8(by_difference + d, softmax_codes16(table + d, &k, true)); }
         const table256 t = table256_load(by_difference); /* entries past the span are never looked up */
         const uint8x16_t vtop = vdupq_n_u8(top);
         for (size_t j = 0; j < full; j += 16) vst1q_u8(out + j, lookup16(&t, vsubq_u8(vtop, vld1q_u8(row + j))));
