@@ -24,7 +24,8 @@
 #define ONBOARD_Q8_ROW_SUMS_KERNELS(X) ONBOARD_Q8_CODECS_BODY(X, q8_row_sums)
 #define ONBOARD_Q8_ADD_U8_KERNELS(X) ONBOARD_Q8_CODECS_BODY(X, q8_add_u8)
 /* The vector dyadic adds take shifts 17...46 (AVX2 also y_min >= 0, y_max <= 255); NEON takes
- * 1...62 with y_min - y_zero_point and y_max - y_zero_point in int32. */
+ * 1...62 with y_min - y_zero_point and y_max - y_zero_point in int32 (int32 lanes for shifts
+ * 17...46, int64 lanes otherwise). */
 #define ONBOARD_Q8_ADD_U8_DYADIC_KERNELS(X)                                   \
     ONBOARD_X86(X(q8_add_u8_dyadic, _u16, avx512f, ONBOARD_ISA_AVX512F))      \
     ONBOARD_X86(X(q8_add_u8_dyadic, _u16, avx2, ONBOARD_ISA_AVX2))            \
