@@ -317,4 +317,65 @@ bool onboard_q8_softmax_lut_rows_u16__neon(const uint8_t *x, uint8_t *y, size_t 
     }
     return true;
 }
+/* The deferred-normalization epilogue: per row m = round(numerator / divisor) as the reference
+ * takes it, then acc m exact in int64 lanes as (acc (m >> 32)) 2^32 + acc (m mod 2^32) with the low
+ * part taken signed (m = h 2^32 + l, l = (int32)m, h = (m - l) / 2^32; one smull when h = 0), the
+ * rounding as srshl of x + (x >> 63), and the clamp to [qmin - zp, qmax - zp] before the zero point
+ * (exact through the saturating narrowing when both bounds fit int32). */
+typedef struct {
+    int32x4_t high_m, low_m, low, high, zero;
+    int64x2_t count;
+} divide_step;
+
+static inline int32x4_t divide4(int32x4_t v, const divide_step *k, bool wide) {
+    int64x2_t lo = vmull_s32(vget_low_s32(v), vget_low_s32(k->low_m)), hi = vmull_high_s32(v, k->low_m);
+    if (wide) {
+        lo = vaddq_s64(lo, vshlq_n_s64(vmull_s32(vget_low_s32(v), vget_low_s32(k->high_m)), 32));
+        hi = vaddq_s64(hi, vshlq_n_s64(vmull_high_s32(v, k->high_m), 32));
+    }
+    lo = vrshlq_s64(vsraq_n_s64(lo, lo, 63), k->count);
+    hi = vrshlq_s64(vsraq_n_s64(hi, hi, 63), k->count);
+    return vaddq_s32(vminq_s32(vmaxq_s32(vqmovn_high_s64(vqmovn_s64(lo), hi), k->low), k->high), k->zero);
+}
+
+static inline uint8x16_t divide16(const int32_t *v, const divide_step *k, bool wide) {
+    const int32x4x4_t x = vld1q_s32_x4(v);
+    return narrow16(divide4(x.val[0], k, wide), divide4(x.val[1], k, wide), divide4(x.val[2], k, wide), divide4(x.val[3], k, wide));
+}
+
+bool onboard_q8_divide_rows_s32_u16__neon(const int32_t *acc, size_t rows, size_t n, const int32_t *divisors,
+                                          int64_t numerator, int32_t shift, uint8_t *y, int32_t zero_point, int32_t qmin,
+                                          int32_t qmax) {
+    const int64_t low = (int64_t)qmin - zero_point, high = (int64_t)qmax - zero_point;
+    if (shift < 1 || shift > 62 || qmin > qmax || low < INT32_MIN || high > INT32_MAX) return false;
+    divide_step k = {.low = vdupq_n_s32((int32_t)low), .high = vdupq_n_s32((int32_t)high), .zero = vdupq_n_s32(zero_point),
+                     .count = vdupq_n_s64(-shift)};
+    const size_t full = n & ~(size_t)15;
+    for (size_t r = 0; r < rows; r++) {
+        const int32_t *v = acc + r * n;
+        uint8_t *out = y + r * n;
+        const int64_t divisor = divisors[r];
+        const int64_t m = divisor <= 0 ? 0
+                        : numerator >= 0 ? (numerator + divisor / 2) / divisor : -((-numerator + divisor / 2) / divisor);
+        const int32_t l = (int32_t)(uint32_t)m;
+        const int64_t h = (m - l) / ((int64_t)1 << 32);
+        if (h < INT32_MIN || h > INT32_MAX) {
+            onboard_q8_divide_rows_s32__scalar(v, 1, n, divisors + r, numerator, shift, out, zero_point, qmin, qmax);
+            continue;
+        }
+        k.low_m = vdupq_n_s32(l);
+        k.high_m = vdupq_n_s32((int32_t)h);
+        size_t j = 0;
+        if (h != 0) { for (; j < full; j += 16) vst1q_u8(out + j, divide16(v + j, &k, true)); }
+        else { for (; j < full; j += 16) vst1q_u8(out + j, divide16(v + j, &k, false)); }
+        if (full < n) {
+            int32_t padded[16] = {0};
+            uint8_t codes[16];
+            memcpy(padded, v + full, (n - full) * sizeof(int32_t));
+            vst1q_u8(codes, divide16(padded, &k, h != 0));
+            memcpy(out + full, codes, n - full);
+        }
+    }
+    return true;
+}
 #endif

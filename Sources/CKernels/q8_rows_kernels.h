@@ -38,7 +38,10 @@
     ONBOARD_X86(X(q8_layernorm_rows, _u16, avx2, ONBOARD_ISA_AVX2))                       \
     ONBOARD_ARM64(X(q8_layernorm_rows, _u16, neon, ONBOARD_ISA_NEON))                     \
     ONBOARD_Q8_ROWS_BODY(X, q8_layernorm_rows)
-#define ONBOARD_Q8_DIVIDE_ROWS_S32_KERNELS(X) ONBOARD_Q8_ROWS_BODY(X, q8_divide_rows_s32)
+/* NEON takes qmin <= qmax with qmin - zero_point, qmax - zero_point in int32. */
+#define ONBOARD_Q8_DIVIDE_ROWS_S32_KERNELS(X)                                             \
+    ONBOARD_ARM64(X(q8_divide_rows_s32, _u16, neon, ONBOARD_ISA_NEON))                    \
+    ONBOARD_Q8_ROWS_BODY(X, q8_divide_rows_s32)
 
 /* The whole family, for onboard_kernel_at. */
 #define ONBOARD_Q8_ROWS_KERNELS(X)                                                            \

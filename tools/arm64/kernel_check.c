@@ -204,6 +204,16 @@ static void edge_params(rows_case *t, size_t o) {
         t->shift = (int32_t)below(34) - 2;
         t->s1 = next() % 2 ? -t->s1 : t->s1;
     }
+    if (o == 3) /* divide: |acc m| < 2^63 with |acc| <= 2^30 and divisors from 1 */
+        t->numerator = (int64_t[]){(int64_t)1 << 32, -((int64_t)1 << 31), 12345, ((int64_t)1 << 31) + 7,
+                                   t->c % 5 == 2 ? 99 : (int64_t)1 << 40}[below(5)];
+    if (o == 3 && t->c % 2 && t->divisors[0] > 0) { /* a shift that leaves the first row's codes mostly unclamped */
+        double top = 1;
+        for (size_t j = 0; j < t->n; j++) top = fmax(top, fabs((double)t->sums[j]));
+        const double m = fabs((double)t->numerator) / t->divisors[0];
+        const int bits = (int)ceil(log2(m * top + 1)) - 7 + (int)below(5) - 2;
+        t->shift = bits < 1 ? 1 : bits > 62 ? 62 : bits;
+    }
     if (o == 2 && t->c % 6 == 1) t->fraction_bits = (int32_t)(1 + below(3)); /* with the small gains: ties reach the codes */
     if (o == 9 || o == 10) { /* dyadic adds: wide bounds too */
         t->lo = PICK(0, 20, 0, -128, 3, INT32_MIN, -300);
@@ -221,7 +231,8 @@ static size_t run_rows_op(const char *op, const rows_case *t, uint8_t *out) {
     else if (!strcmp(op, "q8_layernorm_rows"))
         onboard_q8_layernorm_rows(t->x, out, rows, n, t->gm, t->gs, t->bias, t->epsilon, t->fraction_bits, t->zp, t->lo,
                                   t->hi, (int32_t *)t->work);
-    else if (!strcmp(op, "q8_divide_rows_s32")) onboard_q8_divide_rows_s32(t->sums, rows, n, t->divisors, (int64_t)1 << 40, 30, out, 3, 0, 255);
+    else if (!strcmp(op, "q8_divide_rows_s32"))
+        onboard_q8_divide_rows_s32(t->sums, rows, n, t->divisors, t->numerator, t->shift, out, t->zp, t->lo, t->hi);
     else if (!strcmp(op, "q8_quantize_u8")) onboard_q8_quantize_u8(t->floats, out, all, t->s1, t->zp, t->lo, t->hi);
     else if (!strcmp(op, "q8_dequantize_u8")) { onboard_q8_dequantize_u8(t->x, (float *)out, all, 0.05f, 128); return all * 4; }
     else if (!strcmp(op, "q8_requantize_u8")) onboard_q8_requantize_u8(t->x, out, all, t->s1, t->zp, t->s2, t->zp2);
@@ -260,7 +271,8 @@ static void check_exact_ops(int cases) {
             const float special[] = {NAN, INFINITY, -INFINITY, 1e30f, -1e30f, -0.0f, 2.5f * 0.05f, -3.5f * 0.05f};
             t.floats[i] = next() % 8 == 0 ? special[below(8)] : uniform(-10, 10);
         }
-        for (size_t r = 0; r < t.rows; r++) t.divisors[r] = (int32_t)(next() % 100000) - 10;
+        for (size_t r = 0; r < t.rows; r++) /* powers of two: m too, and rounding ties */
+            t.divisors[r] = c % 4 == 3 ? 1 << below(12) : (int32_t)(next() % (c % 3 ? 100000 : 300)) - 10;
         for (size_t j = 0; j < t.n; j++) {
             const int small = c % 6 == 1; /* small odd gains with shifts 1...3: many rounding ties */
             t.gm[j] = small ? PICK(-7, 7, 1, -1, 3, -3, 0) : next() % 4 ? (int32_t)((1u << 30) | (uint32_t)(next() % (1u << 30)))
