@@ -1,5 +1,5 @@
 /* INT8 codecs, arm64 Advanced SIMD: the table lookup by tbl, requantize as a lookup in the
- * scalar reference's own 256-entry table, quantize in float lanes, and the dyadic adds with
+ * scalar reference's own 256-entry table, quantize and the float add in float lanes, and the dyadic adds with
  * 32x32 -> 64-bit products (q8_codecs_kernels.h); bit-identical to q8_codecs_body.h (tested). */
 #include "q8_codecs_kernels.h"
 
@@ -7,6 +7,15 @@
 #include "q8_neon_lookup.h"
 
 #include <string.h>
+
+/* No fused multiply-adds: every float step must round as the reference's does. */
+#pragma clang fp contract(off)
+
+/* 16 int32 lanes to codes, keeping the low byte of each. */
+static inline uint8x16_t narrow16_s32(const int32x4_t q[4]) {
+    const int16x8_t a = vcombine_s16(vmovn_s32(q[0]), vmovn_s32(q[1])), b = vcombine_s16(vmovn_s32(q[2]), vmovn_s32(q[3]));
+    return vreinterpretq_u8_s8(vcombine_s8(vmovn_s16(a), vmovn_s16(b)));
+}
 
 static void lookup(const uint8_t *x, uint8_t *y, size_t n, const uint8_t *table) {
     const table256 t = table256_load(table);
@@ -41,27 +50,71 @@ bool onboard_q8_requantize_u8_u32__neon(const uint8_t *x, uint8_t *y, size_t n, 
     return true;
 }
 
-/* The reference's clamps to [qmin - zp, qmax - zp] (NaN low) leave its later clamp to +-2^22 idle
- * when both bounds are inside it; then vcvtn rounds half to even as its 1.5 2^23 trick does. */
-bool onboard_q8_quantize_u8_u16__neon(const float *x, uint8_t *y, size_t n, float scale, int32_t zero_point,
-                                      int32_t qmin, int32_t qmax) {
+/* quantize_one on four lanes: the reference's clamps to [qmin - zp, qmax - zp] (NaN low) leave its
+ * later clamp to +-2^22 idle when both bounds are inside it; then vcvtn rounds half to even as its
+ * 1.5 2^23 trick does. Plain fmul/fadd/fdiv round as the scalar steps do (no contraction). */
+typedef struct {
+    float32x4_t scale, low, high;
+    int32x4_t zero;
+} quantize_constants;
+
+static inline bool quantize_setup(quantize_constants *c, float scale, int32_t zero_point, int32_t qmin, int32_t qmax) {
     const float lo = (float)(qmin - zero_point), hi = (float)(qmax - zero_point);
     if (!(lo >= -4194304.0f && lo <= 4194304.0f && hi >= -4194304.0f && hi <= 4194304.0f)) return false;
-    const float32x4_t vscale = vdupq_n_f32(scale), vlo = vdupq_n_f32(lo), vhi = vdupq_n_f32(hi);
-    const int32x4_t vzp = vdupq_n_s32(zero_point);
+    *c = (quantize_constants){.scale = vdupq_n_f32(scale), .low = vdupq_n_f32(lo), .high = vdupq_n_f32(hi),
+                              .zero = vdupq_n_s32(zero_point)};
+    return true;
+}
+
+static inline int32x4_t quantize4(const quantize_constants *c, float32x4_t x) {
+    float32x4_t v = vdivq_f32(x, c->scale);
+    v = vbslq_f32(vcgtq_f32(v, c->high), c->high, v);
+    v = vbslq_f32(vcgeq_f32(v, c->low), v, c->low); /* NaN compares false: low */
+    return vaddq_s32(vcvtnq_s32_f32(v), c->zero);
+}
+
+bool onboard_q8_quantize_u8_u16__neon(const float *x, uint8_t *y, size_t n, float scale, int32_t zero_point,
+                                      int32_t qmin, int32_t qmax) {
+    quantize_constants c;
+    if (!quantize_setup(&c, scale, zero_point, qmin, qmax)) return false;
     size_t i = 0;
     for (; i + 16 <= n; i += 16) {
-        int16x4_t words[4];
-        for (int g = 0; g < 4; g++) {
-            float32x4_t v = vdivq_f32(vld1q_f32(x + i + 4 * (size_t)g), vscale);
-            v = vbslq_f32(vcgtq_f32(v, vhi), vhi, v);
-            v = vbslq_f32(vcgeq_f32(v, vlo), v, vlo); /* NaN compares false: low */
-            words[g] = vmovn_s32(vaddq_s32(vcvtnq_s32_f32(v), vzp));
-        }
-        const int16x8_t a = vcombine_s16(words[0], words[1]), b = vcombine_s16(words[2], words[3]);
-        vst1q_u8(y + i, vreinterpretq_u8_s8(vcombine_s8(vmovn_s16(a), vmovn_s16(b))));
+        int32x4_t q[4];
+        for (int g = 0; g < 4; g++) q[g] = quantize4(&c, vld1q_f32(x + i + 4 * (size_t)g));
+        vst1q_u8(y + i, narrow16_s32(q));
     }
     return onboard_q8_quantize_u8__scalar(x + i, y + i, n - i, scale, zero_point, qmin, qmax);
+}
+
+/* 16 codes minus a zero point as four float32x4 (exact: the differences fit 24 bits). */
+static inline void dequantize16(uint8x16_t codes, int32x4_t zero, float32x4_t scale, float32x4_t out[4]) {
+    const uint16x8_t lo = vmovl_u8(vget_low_u8(codes)), hi = vmovl_high_u8(codes);
+    const uint16x4_t parts[4] = {vget_low_u16(lo), vget_high_u16(lo), vget_low_u16(hi), vget_high_u16(hi)};
+    for (int g = 0; g < 4; g++)
+        out[g] = vmulq_f32(scale, vcvtq_f32_s32(vsubq_s32(vreinterpretq_s32_u32(vmovl_u16(parts[g])), zero)));
+}
+
+/* The float add: dequantize both, add or subtract, quantize, each step as the reference rounds it. */
+bool onboard_q8_add_u8_u16__neon(const uint8_t *a, float a_scale, int32_t a_zero_point, const uint8_t *b, float b_scale,
+                                 int32_t b_zero_point, float b_sign, uint8_t *y, size_t n, float y_scale,
+                                 int32_t y_zero_point, int32_t y_min, int32_t y_max) {
+    quantize_constants c;
+    if (a_zero_point < -(1 << 23) || a_zero_point > (1 << 23) || b_zero_point < -(1 << 23) || b_zero_point > (1 << 23)
+        || !quantize_setup(&c, y_scale, y_zero_point, y_min, y_max)) return false;
+    const int32x4_t az = vdupq_n_s32(a_zero_point), bz = vdupq_n_s32(b_zero_point);
+    const float32x4_t as = vdupq_n_f32(a_scale), bs = vdupq_n_f32(b_scale);
+    const bool add = b_sign > 0;
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        float32x4_t va[4], vb[4];
+        dequantize16(vld1q_u8(a + i), az, as, va);
+        dequantize16(vld1q_u8(b + i), bz, bs, vb);
+        int32x4_t q[4];
+        for (int g = 0; g < 4; g++) q[g] = quantize4(&c, add ? vaddq_f32(va[g], vb[g]) : vsubq_f32(va[g], vb[g]));
+        vst1q_u8(y + i, narrow16_s32(q));
+    }
+    return onboard_q8_add_u8__scalar(a + i, a_scale, a_zero_point, b + i, b_scale, b_zero_point, b_sign, y + i, n - i,
+                                     y_scale, y_zero_point, y_min, y_max);
 }
 
 /* The dyadic adds, 16 codes per step in four int64x2 pairs: the sum with 2^(shift-1) folded in is
@@ -93,12 +146,6 @@ static inline void widen16(uint8x16_t codes, int32x4_t zero, int32x4_t d[4]) {
     d[1] = vsubq_s32(vreinterpretq_s32_u32(vmovl_high_u16(lo)), zero);
     d[2] = vsubq_s32(vreinterpretq_s32_u32(vmovl_u16(vget_low_u16(hi))), zero);
     d[3] = vsubq_s32(vreinterpretq_s32_u32(vmovl_high_u16(hi)), zero);
-}
-
-/* 16 int32 lanes to codes, keeping the low byte of each. */
-static inline uint8x16_t narrow16_s32(const int32x4_t q[4]) {
-    const int16x8_t a = vcombine_s16(vmovn_s32(q[0]), vmovn_s32(q[1])), b = vcombine_s16(vmovn_s32(q[2]), vmovn_s32(q[3]));
-    return vreinterpretq_u8_s8(vcombine_s8(vmovn_s16(a), vmovn_s16(b)));
 }
 
 /* Four sums (low and high int64 pairs each) to 16 codes. */

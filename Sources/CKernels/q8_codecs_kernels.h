@@ -22,7 +22,10 @@
     ONBOARD_ARM64(X(q8_requantize_u8, _u32, neon, ONBOARD_ISA_NEON))           \
     ONBOARD_Q8_CODECS_BODY(X, q8_requantize_u8)
 #define ONBOARD_Q8_ROW_SUMS_KERNELS(X) ONBOARD_Q8_CODECS_BODY(X, q8_row_sums)
-#define ONBOARD_Q8_ADD_U8_KERNELS(X) ONBOARD_Q8_CODECS_BODY(X, q8_add_u8)
+/* NEON add: the quantize bounds as above, input zero points within +-2^23. */
+#define ONBOARD_Q8_ADD_U8_KERNELS(X)                                          \
+    ONBOARD_ARM64(X(q8_add_u8, _u16, neon, ONBOARD_ISA_NEON))                  \
+    ONBOARD_Q8_CODECS_BODY(X, q8_add_u8)
 /* The vector dyadic adds take shifts 17...46 (AVX2 also y_min >= 0, y_max <= 255); NEON takes
  * 1...62 with y_min - y_zero_point and y_max - y_zero_point in int32 (int32 lanes for shifts
  * 17...46, int64 lanes otherwise). */

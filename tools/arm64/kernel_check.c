@@ -237,7 +237,9 @@ static size_t run_rows_op(const char *op, const rows_case *t, uint8_t *out) {
     else if (!strcmp(op, "q8_dequantize_u8")) { onboard_q8_dequantize_u8(t->x, (float *)out, all, 0.05f, 128); return all * 4; }
     else if (!strcmp(op, "q8_requantize_u8")) onboard_q8_requantize_u8(t->x, out, all, t->s1, t->zp, t->s2, t->zp2);
     else if (!strcmp(op, "q8_row_sums")) { onboard_q8_row_sums(t->x, rows, n, n, (int32_t *)out); return rows * 4; }
-    else if (!strcmp(op, "q8_add_u8")) onboard_q8_add_u8(t->x, 0.05f, 128, t->x2, 0.03f, 100, t->c % 2 ? 1 : -1, out, all, 0.06f, 120, 0, 255);
+    else if (!strcmp(op, "q8_add_u8"))
+        onboard_q8_add_u8(t->x, t->s1, t->zp2, t->x2, t->s2, t->zp, t->c % 2 ? 1 : -1, out, all, t->c % 3 ? 0.06f : t->s1 + t->s2,
+                          t->zp, t->lo, t->hi);
     else if (!strcmp(op, "q8_add_u8_dyadic"))
         onboard_q8_add_u8_dyadic(t->x, t->zp2, t->m1, t->x2, t->zp, t->m2, t->shift, out, all, t->zp, t->lo, t->hi);
     else if (!strcmp(op, "q8_add_const_u8_dyadic"))
