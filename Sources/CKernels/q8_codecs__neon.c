@@ -8,8 +8,13 @@
 
 #include <string.h>
 
-/* No fused multiply-adds: every float step must round as the reference's does. */
+/* No fused multiply-adds: every float step must round as the reference's does (gcc fuses vector
+ * multiplies and adds under its default -ffp-contract=fast). */
+#if defined(__clang__)
 #pragma clang fp contract(off)
+#else
+#pragma GCC optimize("fp-contract=off")
+#endif
 
 /* 16 int32 lanes to codes, keeping the low byte of each. */
 static inline uint8x16_t narrow16_s32(const int32x4_t q[4]) {
