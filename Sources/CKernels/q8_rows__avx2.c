@@ -59,7 +59,7 @@ static inline ROWS256_ATTR __m256i stabilize_8(__m256i v, __m256i vtop, __m256i 
 ROWS256_ATTR
 bool onboard_q8_stabilize_rows_s32_u16__avx2(const int32_t *sums, size_t rows, size_t n, float scale, int32_t multiplier,
                                              int32_t shift, uint8_t *y, int32_t zero_point, int32_t qmin, int32_t qmax) {
-    if (!(multiplier > 0 && shift <= 31 && scale >= 0 && qmin >= 0 && qmax <= 255)) return false;
+    if (!(multiplier > 0 && shift <= 31 && scale >= 0 && qmin >= 0 && qmin <= qmax && qmax <= 255)) return false;
     const int s = shift < 0 ? 0 : shift;
     const int64_t offset = ((int64_t)1 << 30) + (s > 0 ? (((int64_t)1 << (s - 1)) - 1) << 31 : 0);
     const __m256i vm = _mm256_set1_epi64x(multiplier), voffset = _mm256_set1_epi64x(offset);
@@ -139,7 +139,7 @@ bool onboard_q8_layernorm_rows_u16__avx2(const uint8_t *x, uint8_t *y, size_t ro
                                          int64_t epsilon, int32_t fraction_bits,
                                          int32_t zero_point, int32_t qmin, int32_t qmax, int32_t *work) {
     if (!(n <= Q8_LAYERNORM_MAX_WIDTH && fraction_bits >= 1 && fraction_bits <= Q8_LAYERNORM_AVX2_MAX_FRACTION_BITS
-          && qmin >= 0 && qmax <= 255)) return false;
+          && qmin >= 0 && qmin <= qmax && qmax <= 255)) return false;
     const int64_t count = (int64_t)n;
     const int64_t final_offset = ((int64_t)1 << (fraction_bits - 1)) + ((int64_t)zero_point << fraction_bits);
     affine_constants_avx2 c;

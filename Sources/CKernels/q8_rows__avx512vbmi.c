@@ -153,7 +153,7 @@ ROWS512_ATTR
 bool onboard_q8_stabilize_rows_s32_u16__avx512vbmi(const int32_t *sums, size_t rows, size_t n, float scale,
                                                    int32_t multiplier, int32_t shift, uint8_t *y, int32_t zero_point,
                                                    int32_t qmin, int32_t qmax) {
-    if (!(multiplier > 0 && shift <= 31 && scale >= 0)) return false;
+    if (!(multiplier > 0 && shift <= 31 && scale >= 0 && qmin <= qmax)) return false;
     const int s = shift < 0 ? 0 : shift;
     const int64_t offset = ((int64_t)1 << 30) + (s > 0 ? (((int64_t)1 << (s - 1)) - 1) << 31 : 0);
     const __m512i vm = _mm512_set1_epi64(multiplier), voffset = _mm512_set1_epi64(offset);
@@ -201,7 +201,7 @@ bool onboard_q8_layernorm_rows_u16__avx512vbmi(const uint8_t *x, uint8_t *y, siz
                                                const int32_t *gain_multiplier, const int32_t *gain_shift, const int64_t *bias,
                                                int64_t epsilon, int32_t fraction_bits,
                                                int32_t zero_point, int32_t qmin, int32_t qmax, int32_t *work) {
-    if (n > Q8_LAYERNORM_MAX_WIDTH) return false;
+    if (n > Q8_LAYERNORM_MAX_WIDTH || qmin > qmax) return false;
     const int64_t count = (int64_t)n;
     /* rshift_round(affine, F) + zp = (affine + 2^(F-1) + zp 2^F - [affine < 0]) >> F, and
      * affine < 0 exactly when the sum before that correction is below 2^(F-1) + zp 2^F. */

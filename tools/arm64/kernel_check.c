@@ -60,7 +60,7 @@ static const size_t out_bytes[] = {1, 1, 4, 4};
 static const size_t edge_m[] = {1, 2, 7, 8, 9, 11, 12, 13, 23, 95, 96, 97, 109};
 static const size_t edge_k[] = {1, 2, 3, 4, 5, 7, 8, 9, 12, 15, 16, 17, 20, 31, 33, 40};
 static const size_t edge_n[] = {1, 8, 15, 16, 17, 31, 32, 33, 48};
-#define PICK(list) list[below(sizeof list / sizeof list[0])]
+#define PICK_EDGE(list) list[below(sizeof list / sizeof list[0])]
 
 /* The product through the public entry points as callers use them: whole (c % 3 == 0), split at
  * a panel into two calls as threads split it, or one range of panels into a C of its own
@@ -89,9 +89,9 @@ static void check_q8_gemm(int cases) {
     count += runnable("q8_gemm_b7", kernels + count);
     for (int c = 0; c < cases; c++) {
         const int edge = c % 2 == 1, narrow = c % 4 >= 2; /* narrow: 7-bit B, flagged (the q8_gemm_b7 kernels' range) */
-        const size_t m = edge ? PICK(edge_m) : 1 + below(c % 4 == 0 ? 300 : 40);
-        const size_t k = edge ? PICK(edge_k) : 1 + below(c % 5 == 0 ? 1200 : 96);
-        const size_t n = edge ? PICK(edge_n) : 1 + below(c % 3 == 0 ? 200 : 50);
+        const size_t m = edge ? PICK_EDGE(edge_m) : 1 + below(c % 4 == 0 ? 300 : 40);
+        const size_t k = edge ? PICK_EDGE(edge_k) : 1 + below(c % 5 == 0 ? 1200 : 96);
+        const size_t n = edge ? PICK_EDGE(edge_n) : 1 + below(c % 3 == 0 ? 200 : 50);
         const size_t lda = k + (c % 7 == 2 ? below(9) : 0);
         uint8_t *a = malloc(m * lda);
         int8_t *b = malloc(k * n);
@@ -219,7 +219,6 @@ static void edge_params(rows_case *t, size_t o) {
         t->lo = PICK(0, 20, 0, -128, 3, INT32_MIN, -300);
         t->hi = PICK(230, 255, 255, 250, INT32_MAX, 1000);
     }
-    if (t->lo > t->hi) { const int32_t lo = t->lo; t->lo = t->hi; t->hi = lo; } /* the x86 kernels clamp as max then min */
 }
 
 static size_t run_rows_op(const char *op, const rows_case *t, uint8_t *out) {
