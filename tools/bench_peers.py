@@ -130,8 +130,8 @@ def run_onboard(binary: str, args: list[str]) -> subprocess.CompletedProcess:
     return p
 
 
-def onboard_bench(binary, bundle, args) -> dict:
-    p = run_onboard(binary, ["bench", "--model", bundle, "--precision", args.precision,
+def onboard_bench(binary, bundle, args, precision=None) -> dict:
+    p = run_onboard(binary, ["bench", "--model", bundle, "--precision", precision or args.precision,
                              "--iterations", str(args.iterations), "--threads", str(args.threads), "--json"])
     lines = [l for l in p.stdout.splitlines() if l.strip().startswith("{")]
     if not lines:
@@ -159,8 +159,9 @@ def onboard_quantize(binary, bundle, cfg, work_dir, args) -> str:
         x = torch.randn(1, cfg["in_chans"], *cfg["image_size"], generator=generator)
         write_safetensors(os.path.join(calibration, f"{i:04d}.safetensors"), {"pixel_values": x})
     quantized = os.path.join(work_dir, "bundle-int8")
+    recipe = ["--recipe", args.recipe] if args.recipe else []
     run_onboard(binary, ["quantize", "--model", bundle, "--calibration", calibration, "--out", quantized,
-                         "--threads", str(args.threads)])
+                         "--threads", str(args.threads), *recipe])
     return quantized
 
 
@@ -181,6 +182,7 @@ def bench_model(name: str, args, work_dir: str) -> list[dict]:
         peers.append((label, fn, rel_err(fn(), ref)))
 
     onboard_err = None
+    fp32_bundle = bundle
     if not os.path.exists(args.onboard):
         print(f"  onboard binary not found at {args.onboard} (build it with `swift build -c release`); "
               "peers only", flush=True)
@@ -196,6 +198,10 @@ def bench_model(name: str, args, work_dir: str) -> list[dict]:
     # figure is the median over rounds of per-round medians, each ratio the median of per-round ratios.
     timings = {label: [] for label, _, _ in peers}
     timings["onboard"] = []
+    # INT8 runs also time Onboard's FP32 on the same weights, for the INT8 / FP32 ratio.
+    own_fp32 = args.precision == "int8" and onboard_err is not None
+    if own_fp32:
+        timings["onboard fp32"] = []
     last = {}
     for r in range(args.rounds):
         for label, fn, _ in peers:
@@ -203,6 +209,9 @@ def bench_model(name: str, args, work_dir: str) -> list[dict]:
         if onboard_err is not None:
             last = onboard_bench(args.onboard, bundle, args)
             timings["onboard"].append((last["median_ms"], last["p90_ms"]))
+        if own_fp32:
+            fp32 = onboard_bench(args.onboard, fp32_bundle, args, "fp32")
+            timings["onboard fp32"].append((fp32["median_ms"], fp32["p90_ms"]))
         print(f"  round {r + 1}/{args.rounds}: " + ", ".join(
             f"{k} {v[-1][0]:.2f} ms" for k, v in timings.items() if v), flush=True)
 
@@ -215,6 +224,8 @@ def bench_model(name: str, args, work_dir: str) -> list[dict]:
         return row
 
     rows = [summary(label, err) for label, _, err in peers]
+    if own_fp32:
+        rows.append(summary("onboard fp32", float("nan")))
     if timings["onboard"]:
         rows.insert(0, summary("onboard", onboard_err) | dict(engine=f"onboard {args.precision}"))
         print(f"  onboard: weights {last.get('weights_bytes', 0) / 2**20:.1f} MiB, activation peak "
@@ -243,6 +254,7 @@ def main(argv=None):
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--rounds", type=int, default=3, help="alternating rounds of all engines (medians over rounds)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--recipe", help="int8: the recipe `onboard quantize` uses (a shipped name or a JSON file)")
     ap.add_argument("--onboard", default=".build/release/onboard", help="onboard CLI binary")
     ap.add_argument("--work-dir", help="keep bundles/ONNX files here instead of a temp dir")
     ap.add_argument("--jpeg", nargs="+", metavar="IMG", help="instead: time the camera-set JPEG pipeline (bench_jpeg.py)")
