@@ -1,9 +1,10 @@
-/* Integer row kernels, AVX2: the loops of q8_rows_body.h built for it, and the QANS and layernorm
- * kernels 16 elements per step (q8_rows_kernels.h), the same integer steps on 4 or 8 lanes,
- * bit-identical to the loops (tested against them). AVX2 has neither a 64x64-bit multiply nor a
- * 64-bit arithmetic shift: products are 32x32 -> 64 bits (vpmuldq, so the kernels check that the
- * factors fit 32 bits) and shifts are logical shifts of the one's complement of negative lanes.
- * Rows whose length is not a multiple of the step finish on a zero-padded copy. */
+/* Integer row kernels, AVX2: the loops of q8_rows_body.h built for it, the QANS epilogue 16
+ * elements per step on the same integer steps (AVX2 has neither a 64x64-bit multiply nor a 64-bit
+ * arithmetic shift: products are 32x32 -> 64 bits by vpmuldq, so the kernel checks that the
+ * factors fit 32 bits, and shifts are logical shifts of the one's complement of negative lanes),
+ * and the layernorm 16 elements per step in float with exact corrections. Both are bit-identical
+ * to the loops (tested against them). Rows whose length is not a multiple of the step finish on a
+ * padded copy. */
 #include "q8_rows_kernels.h"
 
 #if defined(__x86_64__)
@@ -14,23 +15,12 @@
 #include <immintrin.h>
 #include <string.h>
 
-#define ROWS256_ATTR __attribute__((target("avx2")))
+#define ROWS256_ATTR __attribute__((target("avx2,fma"))) /* the AVX2 level includes FMA (isa.h) */
 
 /* x >> s per 64-bit lane, arithmetic, for counts in `s` (0...63). */
 static inline ROWS256_ATTR __m256i sra_epi64(__m256i x, __m256i s) {
     const __m256i sign = _mm256_cmpgt_epi64(_mm256_setzero_si256(), x);
     return _mm256_xor_si256(_mm256_srlv_epi64(_mm256_xor_si256(x, sign), s), sign);
-}
-
-/* round(x / 2^s) per lane, ties away from zero: (x + 2^(s-1) - [x < 0]) >> s, `half` = 2^(s-1). */
-static inline ROWS256_ATTR __m256i round_shift_epi64(__m256i x, __m256i half, __m256i s) {
-    const __m256i negative = _mm256_cmpgt_epi64(_mm256_setzero_si256(), x);
-    return sra_epi64(_mm256_add_epi64(_mm256_add_epi64(x, half), negative), s);
-}
-
-static inline ROWS256_ATTR __m256i clamp_epi64(__m256i q, __m256i low, __m256i high) {
-    q = _mm256_blendv_epi8(q, low, _mm256_cmpgt_epi64(low, q));
-    return _mm256_blendv_epi8(q, high, _mm256_cmpgt_epi64(q, high));
 }
 
 static inline ROWS256_ATTR int64_t sum_epi64(__m256i v) {
@@ -95,42 +85,110 @@ bool onboard_q8_stabilize_rows_s32_u16__avx2(const int32_t *sums, size_t rows, s
     return true;
 }
 
-/* Per-channel constants of the affine step, widened to int64 once per call: the gain, its shift
- * and rounding half, and the bias with the final rounding half and the zero point folded in. */
+/* DI-Norm in float with exact corrections. The output is clamp(round(q)), q = (G + bias) 2^-F + zp
+ * with G = round(N g 2^-gs) and N = round(D m 2^-s) (D = n x - sum; roundings half away from
+ * zero); each rounding moves a value by at most 1/2, so q is within
+ *   delta_j = (|g_j| 2^-gs_j / 2 + 1/2) 2^-F
+ * of v = D (m 2^-s) (g_j 2^-gs_j) 2^-F + bias_j 2^-F + zp. One multiply and one fused multiply-add
+ * give v in float as z with |z - v| <= 4.01 2^-24 M <= E = M 2^-20, M a bound on
+ * |D m 2^-s g_j 2^-gs_j 2^-F| + |bias_j 2^-F + zp| over the row (D is exact in float: |D| < 2^19).
+ * Where |z - rint(z)| + E < 1/2 - delta_j, no half-integer lies within delta_j of v, so
+ * round(q) = rint(z); the other elements (about 2 delta of them) are recomputed in int64 as the
+ * reference does. Rows with M >= 2^20 (absurd gains or biases) run the reference loop. */
 typedef struct {
-    int64_t gain[Q8_LAYERNORM_MAX_WIDTH];
-    int64_t shift[Q8_LAYERNORM_MAX_WIDTH];
-    int64_t half[Q8_LAYERNORM_MAX_WIDTH];
-    int64_t offset[Q8_LAYERNORM_MAX_WIDTH];
-} affine_constants_avx2;
+    float slope[Q8_LAYERNORM_MAX_WIDTH + 16];  /* g_j 2^-gs_j 2^-F */
+    float offset[Q8_LAYERNORM_MAX_WIDTH + 16]; /* bias_j 2^-F + zp */
+    float margin[Q8_LAYERNORM_MAX_WIDTH + 16]; /* 1/2 - delta_j, rounded down */
+} layernorm_channels_avx2;
 
-/* Steps of the affine part shared by a row's 16-channel blocks. */
 typedef struct {
-    __m256i multiplier, shift, half, fraction_bits, bound, low, high;
-} normalize_step;
+    const int32_t *gain_multiplier, *gain_shift;
+    const int64_t *bias;
+    int64_t count, sum, multiplier;
+    int shift;
+    int32_t fraction_bits, zero_point, qmin, qmax;
+} layernorm_row_exact;
 
-/* Four channels: D (int32) -> codes in int32 lanes 0, 2, 4, 6 (as int64). */
-static inline ROWS256_ATTR __m256i layernorm_4(const int32_t *d32, const affine_constants_avx2 *c, size_t at,
-                                               const normalize_step *k) {
-    const __m256i d = _mm256_cvtepi32_epi64(_mm_loadu_si128((const __m128i *)d32));
-    const __m256i normalized = round_shift_epi64(_mm256_mul_epi32(d, k->multiplier), k->half, k->shift);
-    const __m256i gained = round_shift_epi64(_mm256_mul_epi32(normalized, _mm256_loadu_si256((const __m256i *)(c->gain + at))),
-                                             _mm256_loadu_si256((const __m256i *)(c->half + at)),
-                                             _mm256_loadu_si256((const __m256i *)(c->shift + at)));
-    const __m256i t = _mm256_add_epi64(gained, _mm256_loadu_si256((const __m256i *)(c->offset + at)));
-    /* rshift_round(affine, F) + zp = (t - [affine < 0]) >> F, and affine < 0 exactly when t < bound */
-    const __m256i below = _mm256_cmpgt_epi64(k->bound, t);
-    return clamp_epi64(sra_epi64(_mm256_add_epi64(t, below), k->fraction_bits), k->low, k->high);
+/* One element as the reference computes it. */
+static inline uint8_t layernorm_exact(const layernorm_row_exact *e, uint8_t code, size_t j) {
+    const int64_t normalized = rshift_round_fast((e->count * code - e->sum) * e->multiplier, e->shift);
+    const int64_t affine = rshift_round_fast(normalized * e->gain_multiplier[j], e->gain_shift[j]) + e->bias[j];
+    return (uint8_t)clamp_i64(rshift_round_fast(affine, e->fraction_bits) + e->zero_point, e->qmin, e->qmax);
 }
 
-/* Sixteen channels from D at `d32` (channels at...at+15) to 16 codes. */
-static inline ROWS256_ATTR __m128i layernorm_16(const int32_t *d32, const affine_constants_avx2 *c, size_t at,
-                                                const normalize_step *k) {
-    const __m256i even = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
-    __m128i lanes[4];
-    for (int g = 0; g < 4; g++)
-        lanes[g] = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(layernorm_4(d32 + 4 * g, c, at + 4 * (size_t)g, k), even));
-    return _mm_packus_epi16(_mm_packs_epi32(lanes[0], lanes[1]), _mm_packs_epi32(lanes[2], lanes[3]));
+typedef struct {
+    __m256 n, sum, c, allowance;
+} layernorm_row_avx2;
+
+/* Eight codes of channels at...at+7 to int32 rint(z); `unsure` gets the lanes to recompute. */
+static inline ROWS256_ATTR __m256i layernorm_8(const uint8_t *codes, const layernorm_channels_avx2 *c, size_t at,
+                                               const layernorm_row_avx2 *r, __m256 *unsure) {
+    const __m256 x = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)codes)));
+    const __m256 d = _mm256_fmsub_ps(x, r->n, r->sum);
+    const __m256 z = _mm256_fmadd_ps(_mm256_mul_ps(d, r->c), _mm256_loadu_ps(c->slope + at), _mm256_loadu_ps(c->offset + at));
+    const __m256 nearest = _mm256_round_ps(z, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    const __m256 distance = _mm256_add_ps(_mm256_andnot_ps(_mm256_set1_ps(-0.0f), _mm256_sub_ps(z, nearest)), r->allowance);
+    *unsure = _mm256_or_ps(*unsure, _mm256_cmp_ps(distance, _mm256_loadu_ps(c->margin + at), _CMP_NLT_UQ));
+    return _mm256_cvtps_epi32(nearest);
+}
+
+/* Sixteen codes of channels at...at+15 into `out`, the unsure ones recomputed exactly. */
+static inline ROWS256_ATTR void layernorm_16(const uint8_t *codes, uint8_t *out, const layernorm_channels_avx2 *c, size_t at,
+                                             const layernorm_row_avx2 *r, const layernorm_row_exact *e, __m128i low, __m128i high) {
+    __m256 unsure_a = _mm256_setzero_ps(), unsure_b = _mm256_setzero_ps();
+    const __m256i a = layernorm_8(codes, c, at, r, &unsure_a), b = layernorm_8(codes + 8, c, at + 8, r, &unsure_b);
+    _mm_storeu_si128((__m128i *)out, _mm_min_epu8(_mm_max_epu8(narrow_16(a, b), low), high));
+    unsigned unsure = (unsigned)_mm256_movemask_ps(unsure_a) | (unsigned)_mm256_movemask_ps(unsure_b) << 8;
+    while (unsure) {
+        const int i = __builtin_ctz(unsure);
+        out[i] = layernorm_exact(e, codes[i], at + (size_t)i);
+        unsure &= unsure - 1;
+    }
+}
+
+/* 2^-s for 0 <= s <= 1022, without a division. */
+static inline double power_of_two_below(int s) {
+    const uint64_t bits = (uint64_t)(1023 - s) << 52;
+    double v;
+    memcpy(&v, &bits, sizeof v);
+    return v;
+}
+
+/* Sum, n sum x^2 - sum^2 (= sum D^2 / n) and max |D| of a row. */
+static inline ROWS256_ATTR void row_moments(const uint8_t *row, size_t n, int64_t *sum, int64_t *mean_square, int64_t *spread) {
+    __m256i sums = _mm256_setzero_si256(), squares = _mm256_setzero_si256();
+    __m256i lo = _mm256_set1_epi8((char)0xFF), hi = _mm256_setzero_si256();
+    size_t j = 0;
+    for (; j + 32 <= n; j += 32) {
+        const __m256i v = _mm256_loadu_si256((const __m256i *)(row + j));
+        sums = _mm256_add_epi64(sums, _mm256_sad_epu8(v, _mm256_setzero_si256()));
+        lo = _mm256_min_epu8(lo, v);
+        hi = _mm256_max_epu8(hi, v);
+        const __m256i w0 = _mm256_cvtepu8_epi16(_mm256_castsi256_si128(v)), w1 = _mm256_cvtepu8_epi16(_mm256_extracti128_si256(v, 1));
+        /* each int32 lane gains at most 4 x 255^2 per step: below 2^31 for n <= 2^16 */
+        squares = _mm256_add_epi32(squares, _mm256_add_epi32(_mm256_madd_epi16(w0, w0), _mm256_madd_epi16(w1, w1)));
+    }
+    __m128i l = _mm_min_epu8(_mm256_castsi256_si128(lo), _mm256_extracti128_si256(lo, 1));
+    __m128i h = _mm_max_epu8(_mm256_castsi256_si128(hi), _mm256_extracti128_si256(hi, 1));
+    l = _mm_min_epu8(l, _mm_srli_si128(l, 8));
+    h = _mm_max_epu8(h, _mm_srli_si128(h, 8));
+    /* the lowest of 8 bytes as the lowest of 8 words, the highest as 255 - the lowest complement */
+    int lowest = _mm_extract_epi16(_mm_minpos_epu16(_mm_cvtepu8_epi16(l)), 0);
+    int highest = 255 - _mm_extract_epi16(_mm_minpos_epu16(_mm_cvtepu8_epi16(_mm_xor_si128(h, _mm_set1_epi8((char)0xFF)))), 0);
+    __m128i q = _mm_add_epi32(_mm256_castsi256_si128(squares), _mm256_extracti128_si256(squares, 1));
+    q = _mm_add_epi32(q, _mm_shuffle_epi32(q, 0x4E));
+    q = _mm_add_epi32(q, _mm_shuffle_epi32(q, 0xB1));
+    int64_t total = sum_epi64(sums), total_sq = (uint32_t)_mm_cvtsi128_si32(q);
+    for (; j < n; j++) {
+        total += row[j];
+        total_sq += (int64_t)row[j] * row[j];
+        lowest = row[j] < lowest ? row[j] : lowest;
+        highest = row[j] > highest ? row[j] : highest;
+    }
+    const int64_t count = (int64_t)n, above = count * highest - total, below = total - count * lowest;
+    *sum = total;
+    *mean_square = count * total_sq - total * total;
+    *spread = above > below ? above : below;
 }
 
 ROWS256_ATTR
@@ -138,69 +196,60 @@ bool onboard_q8_layernorm_rows_u16__avx2(const uint8_t *x, uint8_t *y, size_t ro
                                          const int32_t *gain_multiplier, const int32_t *gain_shift, const int64_t *bias,
                                          int64_t epsilon, int32_t fraction_bits,
                                          int32_t zero_point, int32_t qmin, int32_t qmax, int32_t *work) {
-    if (!(n <= Q8_LAYERNORM_MAX_WIDTH && fraction_bits >= 1 && fraction_bits <= Q8_LAYERNORM_AVX2_MAX_FRACTION_BITS
-          && qmin >= 0 && qmin <= qmax && qmax <= 255)) return false;
-    const int64_t count = (int64_t)n;
-    const int64_t final_offset = ((int64_t)1 << (fraction_bits - 1)) + ((int64_t)zero_point << fraction_bits);
-    affine_constants_avx2 c;
-    const size_t blocks = (n + 15) & ~(size_t)15;
-    for (size_t j = 0; j < blocks; j++) {
-        const int live = j < n;
-        c.gain[j] = live ? gain_multiplier[j] : 0;
-        c.shift[j] = live ? gain_shift[j] : 1;
-        c.half[j] = live ? (int64_t)1 << (gain_shift[j] - 1) : 1;
-        c.offset[j] = live ? bias[j] + final_offset : 0;
+    if (!(n <= Q8_LAYERNORM_MAX_WIDTH && fraction_bits >= 1 && fraction_bits <= 62 && qmin >= 0 && qmin <= qmax && qmax <= 255)) return false;
+    layernorm_channels_avx2 c;
+    double largest_slope = 0, largest_offset = 0;
+    const double unit = power_of_two_below(fraction_bits);
+    for (size_t j = 0; j < n; j++) {
+        const double gain = (double)gain_multiplier[j] * power_of_two_below(gain_shift[j]);
+        c.slope[j] = (float)(gain * unit);
+        c.offset[j] = (float)((double)bias[j] * unit + zero_point);
+        c.margin[j] = (float)(0.5 - (__builtin_fabs(gain) / 2 + 0.5) * unit - 0x1p-22);
+        largest_slope = __builtin_fabs((double)c.slope[j]) > largest_slope ? __builtin_fabs((double)c.slope[j]) : largest_slope;
+        largest_offset = __builtin_fabs((double)c.offset[j]) > largest_offset ? __builtin_fabs((double)c.offset[j]) : largest_offset;
     }
-    normalize_step k = {
-        .fraction_bits = _mm256_set1_epi64x(fraction_bits), .bound = _mm256_set1_epi64x(final_offset),
-        .low = _mm256_set1_epi64x(qmin), .high = _mm256_set1_epi64x(qmax),
+    for (size_t j = n; j < ((n + 15) & ~(size_t)15); j++) { /* the tail's padding: z = 0, never recomputed */
+        c.slope[j] = c.offset[j] = 0;
+        c.margin[j] = 1;
+    }
+    const __m128i low = _mm_set1_epi8((char)qmin), high = _mm_set1_epi8((char)qmax);
+    layernorm_row_exact e = {
+        .gain_multiplier = gain_multiplier, .gain_shift = gain_shift, .bias = bias, .count = (int64_t)n,
+        .fraction_bits = fraction_bits, .zero_point = zero_point, .qmin = qmin, .qmax = qmax,
     };
-    const __m256i vn = _mm256_set1_epi32((int32_t)count);
+    layernorm_row_avx2 r = {.n = _mm256_set1_ps((float)n)};
     const size_t full = n & ~(size_t)15;
-    for (size_t r = 0; r < rows; r++) {
-        const uint8_t *row = x + r * n;
-        uint8_t *out = y + r * n;
-        __m256i sums = _mm256_setzero_si256();
-        size_t j = 0;
-        for (; j + 32 <= n; j += 32)
-            sums = _mm256_add_epi64(sums, _mm256_sad_epu8(_mm256_loadu_si256((const __m256i *)(row + j)), _mm256_setzero_si256()));
-        int64_t sum = sum_epi64(sums);
-        for (; j < n; j++) sum += row[j];
-        /* D = n x - sum in int32 (|D| < 2^22), squares summed in int64 */
-        const __m256i vsum = _mm256_set1_epi32((int32_t)sum);
-        __m256i squares = _mm256_setzero_si256();
-        for (j = 0; j + 8 <= n; j += 8) {
-            const __m256i codes = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(row + j)));
-            const __m256i d = _mm256_sub_epi32(_mm256_mullo_epi32(codes, vn), vsum);
-            _mm256_storeu_si256((__m256i *)(work + j), d);
-            squares = _mm256_add_epi64(squares, _mm256_mul_epi32(d, d));
-            const __m256i odd = _mm256_srli_epi64(d, 32);
-            squares = _mm256_add_epi64(squares, _mm256_mul_epi32(odd, odd));
-        }
-        int64_t total = sum_epi64(squares);
-        for (; j < n; j++) {
-            const int32_t d = (int32_t)(count * row[j] - sum);
-            work[j] = d;
-            total += (int64_t)d * d;
-        }
-        int64_t multiplier;
-        int shift;
-        onboard_q8_layernorm_reciprocal(total, count, epsilon, fraction_bits, &multiplier, &shift);
-        if (multiplier > INT32_MAX) { /* vpmuldq takes 32-bit factors: the rare row whose reciprocal is 2^31 or more */
-            onboard_q8_layernorm_rows__avx2(row, out, 1, n, gain_multiplier, gain_shift, bias, epsilon, fraction_bits,
-                                            zero_point, qmin, qmax, work);
-            continue;
-        }
-        k.multiplier = _mm256_set1_epi64x(multiplier);
-        k.shift = _mm256_set1_epi64x(shift);
-        k.half = _mm256_set1_epi64x((int64_t)1 << (shift - 1));
-        for (j = 0; j < full; j += 16) _mm_storeu_si128((__m128i *)(out + j), layernorm_16(work + j, &c, j, &k));
-        if (full < n) {
-            int32_t padded[16] = {0};
-            uint8_t codes[16];
-            memcpy(padded, work + full, (n - full) * sizeof(int32_t));
-            _mm_storeu_si128((__m128i *)codes, layernorm_16(padded, &c, full, &k));
-            memcpy(out + full, codes, n - full);
+    /* moments and reciprocals of 8 rows before any is normalized: their square roots and divisions overlap */
+    enum { block = 8 };
+    int64_t sums[block], means[block], spreads[block], multipliers[block];
+    int shifts[block];
+    for (size_t first = 0; first < rows; first += block) {
+        const size_t count = rows - first < block ? rows - first : block;
+        for (size_t i = 0; i < count; i++) row_moments(x + (first + i) * n, n, sums + i, means + i, spreads + i);
+        onboard_q8_layernorm_reciprocals(means, count, e.count, epsilon, fraction_bits, multipliers, shifts);
+        for (size_t i = 0; i < count; i++) {
+            const uint8_t *row = x + (first + i) * n;
+            uint8_t *out = y + (first + i) * n;
+            const float step = (float)((double)multipliers[i] * power_of_two_below(shifts[i]));
+            const double bound = (double)spreads[i] * step * largest_slope + largest_offset;
+            if (!(bound < 0x1p20)) {
+                onboard_q8_layernorm_rows__avx2(row, out, 1, n, gain_multiplier, gain_shift, bias, epsilon, fraction_bits,
+                                                zero_point, qmin, qmax, work);
+                continue;
+            }
+            e.sum = sums[i];
+            e.multiplier = multipliers[i];
+            e.shift = shifts[i];
+            r.sum = _mm256_set1_ps((float)e.sum);
+            r.c = _mm256_set1_ps(step);
+            r.allowance = _mm256_set1_ps((float)(bound * 0x1p-20));
+            for (size_t j = 0; j < full; j += 16) layernorm_16(row + j, out + j, &c, j, &r, &e, low, high);
+            if (full < n) {
+                uint8_t padded[16] = {0}, codes[16];
+                memcpy(padded, row + full, n - full);
+                layernorm_16(padded, codes, &c, full, &r, &e, low, high);
+                memcpy(out + full, codes, n - full);
+            }
         }
     }
     return true;

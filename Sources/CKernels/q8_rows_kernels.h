@@ -30,9 +30,9 @@
     ONBOARD_ARM64(X(q8_softmax_lut_rows, _u16, neon, ONBOARD_ISA_NEON))                   \
     ONBOARD_Q8_ROWS_BODY(X, q8_softmax_lut_rows)
 /* The vector kernels keep per-channel constants on the stack: rows up to
- * Q8_LAYERNORM_MAX_WIDTH; AVX2 multiplies 32-bit factors, so it also needs 1...20 fraction bits
- * (|yhat| 2^F < 2^31) and qmin >= 0, qmax <= 255; NEON needs 1...30 fraction bits, qmin <= qmax,
- * and runs the reference on rows whose reciprocal or normalized values exceed int32. */
+ * Q8_LAYERNORM_MAX_WIDTH; AVX2 (float with exact corrections) also needs 0 <= qmin <= qmax <= 255;
+ * NEON needs 1...30 fraction bits, qmin <= qmax, and runs the reference on rows whose reciprocal or
+ * normalized values exceed int32. */
 #define ONBOARD_Q8_LAYERNORM_ROWS_KERNELS(X)                                              \
     ONBOARD_X86(X(q8_layernorm_rows, _u16, avx512vbmi, ONBOARD_Q8_AVX512VBMI))            \
     ONBOARD_X86(X(q8_layernorm_rows, _u16, avx2, ONBOARD_ISA_AVX2))                       \
@@ -49,7 +49,6 @@
     ONBOARD_Q8_LAYERNORM_ROWS_KERNELS(X) ONBOARD_Q8_DIVIDE_ROWS_S32_KERNELS(X)
 
 #define Q8_LAYERNORM_MAX_WIDTH 1024
-#define Q8_LAYERNORM_AVX2_MAX_FRACTION_BITS 20
 
 #define Q8_STABILIZE_ROWS_S32_DECLARE(op, tile, isa, flags)                                                     \
     bool onboard_##op##tile##__##isa(const int32_t *sums, size_t rows, size_t n, float scale, int32_t multiplier, \
@@ -79,4 +78,8 @@ ONBOARD_Q8_DIVIDE_ROWS_S32_KERNELS(Q8_DIVIDE_ROWS_S32_DECLARE)
 /* DI-Norm's per-row reciprocal (q8_rows.c): the multiplier m and shift s with yhat = round(D m 2^-s). */
 void onboard_q8_layernorm_reciprocal(int64_t squares, int64_t count, int64_t epsilon, int32_t fraction_bits,
                                      int64_t *multiplier, int *shift);
+/* The same for several rows, from mean = sum D^2 / n (exact: sum (n x - sum)^2 = n (n sum x^2 - sum^2)),
+ * the rows' square roots and divisions side by side. */
+void onboard_q8_layernorm_reciprocals(const int64_t *means, size_t rows, int64_t count, int64_t epsilon, int32_t fraction_bits,
+                                      int64_t *multipliers, int *shifts);
 #endif
