@@ -91,14 +91,16 @@ bool onboard_q8_stabilize_rows_s32_u16__avx2(const int32_t *sums, size_t rows, s
  *   delta_j = (|g_j| 2^-gs_j / 2 + 1/2) 2^-F
  * of v = D (m 2^-s) (g_j 2^-gs_j) 2^-F + bias_j 2^-F + zp. One multiply and one fused multiply-add
  * give v in float as z with |z - v| <= 4.01 2^-24 M <= E = M 2^-20, M a bound on
- * |D m 2^-s g_j 2^-gs_j 2^-F| + |bias_j 2^-F + zp| over the row (D is exact in float: |D| < 2^19).
- * Where |z - rint(z)| + E < 1/2 - delta_j, no half-integer lies within delta_j of v, so
+ * |D m 2^-s g_j 2^-gs_j 2^-F| + |bias_j 2^-F + zp| over the call (D is exact in float: |D| < 2^19):
+ * D^2 <= sum D^2 = n mean and m 2^-s <= 2^F / (sqrt(mean) - 2^-p) (1 + 2^-30) with p >= 7 for
+ * n <= 1024 and epsilon < 2^46, so |D m 2^-s| <= sqrt(n) 2^F 1.01 (D = 0 where mean = 0).
+ * Where |z - rint(z)| < 1/2 - delta_j - E, no half-integer lies within delta_j of v, so
  * round(q) = rint(z); the other elements (about 2 delta of them) are recomputed in int64 as the
- * reference does. Rows with M >= 2^20 (absurd gains or biases) run the reference loop. */
+ * reference does. Calls with M >= 2^20 (absurd gains or biases) are left to the reference loop. */
 typedef struct {
     float slope[Q8_LAYERNORM_MAX_WIDTH + 16];  /* g_j 2^-gs_j 2^-F */
     float offset[Q8_LAYERNORM_MAX_WIDTH + 16]; /* bias_j 2^-F + zp */
-    float margin[Q8_LAYERNORM_MAX_WIDTH + 16]; /* 1/2 - delta_j, rounded down */
+    float margin[Q8_LAYERNORM_MAX_WIDTH + 16]; /* 1/2 - delta_j - E, rounded down */
 } layernorm_channels_avx2;
 
 typedef struct {
@@ -117,7 +119,7 @@ static inline uint8_t layernorm_exact(const layernorm_row_exact *e, uint8_t code
 }
 
 typedef struct {
-    __m256 n, sum, c, allowance;
+    __m256 n, sum, c;
 } layernorm_row_avx2;
 
 /* Eight codes of channels at...at+7 to int32 rint(z); `unsure` gets the lanes to recompute. */
@@ -127,7 +129,7 @@ static inline ROWS256_ATTR __m256i layernorm_8(const uint8_t *codes, const layer
     const __m256 d = _mm256_fmsub_ps(x, r->n, r->sum);
     const __m256 z = _mm256_fmadd_ps(_mm256_mul_ps(d, r->c), _mm256_loadu_ps(c->slope + at), _mm256_loadu_ps(c->offset + at));
     const __m256 nearest = _mm256_round_ps(z, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    const __m256 distance = _mm256_add_ps(_mm256_andnot_ps(_mm256_set1_ps(-0.0f), _mm256_sub_ps(z, nearest)), r->allowance);
+    const __m256 distance = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), _mm256_sub_ps(z, nearest));
     *unsure = _mm256_or_ps(*unsure, _mm256_cmp_ps(distance, _mm256_loadu_ps(c->margin + at), _CMP_NLT_UQ));
     return _mm256_cvtps_epi32(nearest);
 }
@@ -154,27 +156,17 @@ static inline double power_of_two_below(int s) {
     return v;
 }
 
-/* Sum, n sum x^2 - sum^2 (= sum D^2 / n) and max |D| of a row. */
-static inline ROWS256_ATTR void row_moments(const uint8_t *row, size_t n, int64_t *sum, int64_t *mean_square, int64_t *spread) {
+/* Sum and n sum x^2 - sum^2 (= sum D^2 / n) of a row. */
+static inline ROWS256_ATTR void row_moments(const uint8_t *row, size_t n, int64_t *sum, int64_t *mean_square) {
     __m256i sums = _mm256_setzero_si256(), squares = _mm256_setzero_si256();
-    __m256i lo = _mm256_set1_epi8((char)0xFF), hi = _mm256_setzero_si256();
     size_t j = 0;
     for (; j + 32 <= n; j += 32) {
         const __m256i v = _mm256_loadu_si256((const __m256i *)(row + j));
         sums = _mm256_add_epi64(sums, _mm256_sad_epu8(v, _mm256_setzero_si256()));
-        lo = _mm256_min_epu8(lo, v);
-        hi = _mm256_max_epu8(hi, v);
         const __m256i w0 = _mm256_cvtepu8_epi16(_mm256_castsi256_si128(v)), w1 = _mm256_cvtepu8_epi16(_mm256_extracti128_si256(v, 1));
         /* each int32 lane gains at most 4 x 255^2 per step: below 2^31 for n <= 2^16 */
         squares = _mm256_add_epi32(squares, _mm256_add_epi32(_mm256_madd_epi16(w0, w0), _mm256_madd_epi16(w1, w1)));
     }
-    __m128i l = _mm_min_epu8(_mm256_castsi256_si128(lo), _mm256_extracti128_si256(lo, 1));
-    __m128i h = _mm_max_epu8(_mm256_castsi256_si128(hi), _mm256_extracti128_si256(hi, 1));
-    l = _mm_min_epu8(l, _mm_srli_si128(l, 8));
-    h = _mm_max_epu8(h, _mm_srli_si128(h, 8));
-    /* the lowest of 8 bytes as the lowest of 8 words, the highest as 255 - the lowest complement */
-    int lowest = _mm_extract_epi16(_mm_minpos_epu16(_mm_cvtepu8_epi16(l)), 0);
-    int highest = 255 - _mm_extract_epi16(_mm_minpos_epu16(_mm_cvtepu8_epi16(_mm_xor_si128(h, _mm_set1_epi8((char)0xFF)))), 0);
     __m128i q = _mm_add_epi32(_mm256_castsi256_si128(squares), _mm256_extracti128_si256(squares, 1));
     q = _mm_add_epi32(q, _mm_shuffle_epi32(q, 0x4E));
     q = _mm_add_epi32(q, _mm_shuffle_epi32(q, 0xB1));
@@ -182,13 +174,9 @@ static inline ROWS256_ATTR void row_moments(const uint8_t *row, size_t n, int64_
     for (; j < n; j++) {
         total += row[j];
         total_sq += (int64_t)row[j] * row[j];
-        lowest = row[j] < lowest ? row[j] : lowest;
-        highest = row[j] > highest ? row[j] : highest;
     }
-    const int64_t count = (int64_t)n, above = count * highest - total, below = total - count * lowest;
     *sum = total;
-    *mean_square = count * total_sq - total * total;
-    *spread = above > below ? above : below;
+    *mean_square = (int64_t)n * total_sq - total * total;
 }
 
 ROWS256_ATTR
@@ -196,7 +184,8 @@ bool onboard_q8_layernorm_rows_u16__avx2(const uint8_t *x, uint8_t *y, size_t ro
                                          const int32_t *gain_multiplier, const int32_t *gain_shift, const int64_t *bias,
                                          int64_t epsilon, int32_t fraction_bits,
                                          int32_t zero_point, int32_t qmin, int32_t qmax, int32_t *work) {
-    if (!(n <= Q8_LAYERNORM_MAX_WIDTH && fraction_bits >= 1 && fraction_bits <= 62 && qmin >= 0 && qmin <= qmax && qmax <= 255)) return false;
+    if (!(n <= Q8_LAYERNORM_MAX_WIDTH && fraction_bits >= 1 && fraction_bits <= 62 && qmin >= 0 && qmin <= qmax && qmax <= 255
+          && epsilon >= 0 && epsilon < ((int64_t)1 << 46))) return false;
     layernorm_channels_avx2 c;
     double largest_slope = 0, largest_offset = 0;
     const double unit = power_of_two_below(fraction_bits);
@@ -204,10 +193,13 @@ bool onboard_q8_layernorm_rows_u16__avx2(const uint8_t *x, uint8_t *y, size_t ro
         const double gain = (double)gain_multiplier[j] * power_of_two_below(gain_shift[j]);
         c.slope[j] = (float)(gain * unit);
         c.offset[j] = (float)((double)bias[j] * unit + zero_point);
-        c.margin[j] = (float)(0.5 - (__builtin_fabs(gain) / 2 + 0.5) * unit - 0x1p-22);
+        c.margin[j] = (float)(0.5 - (__builtin_fabs(gain) / 2 + 0.5) * unit);
         largest_slope = __builtin_fabs((double)c.slope[j]) > largest_slope ? __builtin_fabs((double)c.slope[j]) : largest_slope;
         largest_offset = __builtin_fabs((double)c.offset[j]) > largest_offset ? __builtin_fabs((double)c.offset[j]) : largest_offset;
     }
+    const double bound = (__builtin_sqrt((double)n) * 1.01 * (double)((int64_t)1 << fraction_bits) + 1) * largest_slope + largest_offset;
+    if (!(bound < 0x1p20)) return false;
+    for (size_t j = 0; j < n; j++) c.margin[j] = (float)((double)c.margin[j] - bound * 0x1p-20 - 0x1p-22);
     for (size_t j = n; j < ((n + 15) & ~(size_t)15); j++) { /* the tail's padding: z = 0, never recomputed */
         c.slope[j] = c.offset[j] = 0;
         c.margin[j] = 1;
@@ -221,28 +213,21 @@ bool onboard_q8_layernorm_rows_u16__avx2(const uint8_t *x, uint8_t *y, size_t ro
     const size_t full = n & ~(size_t)15;
     /* moments and reciprocals of 8 rows before any is normalized: their square roots and divisions overlap */
     enum { block = 8 };
-    int64_t sums[block], means[block], spreads[block], multipliers[block];
+    int64_t sums[block], means[block], multipliers[block];
     int shifts[block];
     for (size_t first = 0; first < rows; first += block) {
         const size_t count = rows - first < block ? rows - first : block;
-        for (size_t i = 0; i < count; i++) row_moments(x + (first + i) * n, n, sums + i, means + i, spreads + i);
+        for (size_t i = 0; i < count; i++) row_moments(x + (first + i) * n, n, sums + i, means + i);
         onboard_q8_layernorm_reciprocals(means, count, e.count, epsilon, fraction_bits, multipliers, shifts);
         for (size_t i = 0; i < count; i++) {
             const uint8_t *row = x + (first + i) * n;
             uint8_t *out = y + (first + i) * n;
             const float step = (float)((double)multipliers[i] * power_of_two_below(shifts[i]));
-            const double bound = (double)spreads[i] * step * largest_slope + largest_offset;
-            if (!(bound < 0x1p20)) {
-                onboard_q8_layernorm_rows__avx2(row, out, 1, n, gain_multiplier, gain_shift, bias, epsilon, fraction_bits,
-                                                zero_point, qmin, qmax, work);
-                continue;
-            }
             e.sum = sums[i];
             e.multiplier = multipliers[i];
             e.shift = shifts[i];
             r.sum = _mm256_set1_ps((float)e.sum);
             r.c = _mm256_set1_ps(step);
-            r.allowance = _mm256_set1_ps((float)(bound * 0x1p-20));
             for (size_t j = 0; j < full; j += 16) layernorm_16(row + j, out + j, &c, j, &r, &e, low, high);
             if (full < n) {
                 uint8_t padded[16] = {0}, codes[16];
