@@ -159,7 +159,10 @@ def onboard_quantize(binary, bundle, cfg, work_dir, args) -> str:
         x = torch.randn(1, cfg["in_chans"], *cfg["image_size"], generator=generator)
         write_safetensors(os.path.join(calibration, f"{i:04d}.safetensors"), {"pixel_values": x})
     quantized = os.path.join(work_dir, "bundle-int8")
-    recipe = ["--recipe", args.recipe] if args.recipe else []
+    recipe = []
+    if args.recipe:
+        shipped = os.path.join(os.path.dirname(__file__), "..", "Configs", "recipes", f"{args.recipe}.json")
+        recipe = ["--recipe", args.recipe if os.path.exists(args.recipe) else shipped]
     run_onboard(binary, ["quantize", "--model", bundle, "--calibration", calibration, "--out", quantized,
                          "--threads", str(args.threads), *recipe])
     return quantized
