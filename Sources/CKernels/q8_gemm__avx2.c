@@ -6,12 +6,47 @@
 
 #define AVX2_ATTR __attribute__((target("avx2,fma")))
 
+/* Rows [0, rows) of a 16-column int32 tile (v[r][0]: columns 0..7, v[r][1]: 8..15) plus the
+ * epilogue's biases, stored as int32 straight from the registers: the shared epilogue's
+ * row-by-row staging costs about 15 % of the tile at k = 384. Same sums in the same wrapping
+ * int32 adds. */
+static inline __attribute__((always_inline)) AVX2_ATTR void store_s32_tile(__m256i (*v)[2], int mr, const q8_tile_out *out) {
+    const onboard_q8_epilogue *e = out->e;
+    const __m256i cb0 = e->col_bias ? _mm256_loadu_si256((const __m256i *)(e->col_bias + out->j0)) : _mm256_setzero_si256();
+    const __m256i cb1 = e->col_bias ? _mm256_loadu_si256((const __m256i *)(e->col_bias + out->j0 + 8)) : _mm256_setzero_si256();
+    for (int r = 0; r < mr; r++) {
+        if ((size_t)r >= out->rows) break;
+        __m256i v0 = _mm256_add_epi32(v[r][0], cb0), v1 = _mm256_add_epi32(v[r][1], cb1);
+        if (e->row_bias) {
+            const __m256i rb = _mm256_set1_epi32(e->row_bias[out->i0 + r]);
+            v0 = _mm256_add_epi32(v0, rb);
+            v1 = _mm256_add_epi32(v1, rb);
+        }
+        if (e->tile_bias) {
+            const int32_t *tb = e->tile_bias + (out->i0 + r) * e->tile_bias_ld + out->j0;
+            v0 = _mm256_add_epi32(v0, _mm256_loadu_si256((const __m256i *)tb));
+            v1 = _mm256_add_epi32(v1, _mm256_loadu_si256((const __m256i *)(tb + 8)));
+        }
+        int32_t *dst = (int32_t *)out->c + (out->i0 + r) * out->ldc + out->j0 - out->origin;
+        if (out->stream && ((uintptr_t)dst & 31) == 0) {
+            _mm256_stream_si256((__m256i *)dst, v0);
+            _mm256_stream_si256((__m256i *)(dst + 8), v1);
+        } else {
+            _mm256_storeu_si256((__m256i *)dst, v0);
+            _mm256_storeu_si256((__m256i *)(dst + 8), v1);
+        }
+    }
+}
+
+static inline int s32_tile_in_registers(const q8_tile_out *out) {
+    return out->e->out_type == ONBOARD_Q8_OUT_S32 && out->cols == NR;
+}
+
 /* 2 rows x 16 columns without VNNI: bytes widen to int16 and vpmaddwd adds exact pairs of
  * products into int32 (vpmaddubsw would saturate int16 on full-range operands). Each of the
  * four accumulators per row holds, for 4 columns, two partial sums that are added at the end. */
 AVX2_ATTR int onboard_q8_gemm_2x16c4__avx2(size_t k, const uint8_t *const *row, const int8_t *p0, const int8_t *p1,
                                            int32_t *acc, const q8_tile_out *out) {
-    (void)out;
     (void)p1;
     __m256i c[2][4];
     for (int r = 0; r < 2; r++) for (int q = 0; q < 4; q++) c[r][q] = _mm256_setzero_si256();
@@ -30,12 +65,20 @@ AVX2_ATTR int onboard_q8_gemm_2x16c4__avx2(size_t k, const uint8_t *const *row, 
     for (size_t g = 0; g < full; g++) AVX2_STEP(g, q8_load_u32(row[r] + 4 * g));
     if (k % 4) AVX2_STEP(full, q8_load_a4(row[r] + 4 * full, k % 4));
 #undef AVX2_STEP
-    int32_t partial[8];
+    /* Column j's two partial sums sit in adjacent lanes: vphaddd adds them (within 128-bit halves,
+     * so columns come out as 0 1 4 5 | 2 3 6 7) and a 64-bit permute puts them in order. */
+    __m256i sum[2][2];
     for (int r = 0; r < 2; r++)
-        for (int q = 0; q < 4; q++) {
-            _mm256_storeu_si256((__m256i *)partial, c[r][q]);
-            for (int j = 0; j < 4; j++) acc[r * ONBOARD_Q8_ACC_LD + 4 * q + j] = partial[2 * j] + partial[2 * j + 1];
-        }
+        for (int h = 0; h < 2; h++)
+            sum[r][h] = _mm256_permute4x64_epi64(_mm256_hadd_epi32(c[r][2 * h], c[r][2 * h + 1]), 0xD8);
+    if (s32_tile_in_registers(out)) {
+        store_s32_tile(sum, 2, out);
+        return 1;
+    }
+    for (int r = 0; r < 2; r++) {
+        _mm256_storeu_si256((__m256i *)(acc + r * ONBOARD_Q8_ACC_LD), sum[r][0]);
+        _mm256_storeu_si256((__m256i *)(acc + r * ONBOARD_Q8_ACC_LD + 8), sum[r][1]);
+    }
     return 0;
 }
 
@@ -65,35 +108,8 @@ AVX2_ATTR int onboard_q8_gemm_b7_6x16c4__avx2(size_t k, const uint8_t *const *ro
     for (size_t g = 0; g < full; g++) B7_STEP(g, q8_load_u32(row[r] + 4 * g));
     if (k % 4) B7_STEP(full, q8_load_a4(row[r] + 4 * full, k % 4));
 #undef B7_STEP
-    const onboard_q8_epilogue *e = out->e;
-    if (e->out_type == ONBOARD_Q8_OUT_S32 && out->cols == NR) {
-        /* int32 output stored from the registers: the shared epilogue's row-by-row staging costs
-         * about 15 % of the tile at k = 384. Same sums in the same wrapping int32 adds. */
-        const __m256i cb0 = e->col_bias ? _mm256_loadu_si256((const __m256i *)(e->col_bias + out->j0)) : _mm256_setzero_si256();
-        const __m256i cb1 = e->col_bias ? _mm256_loadu_si256((const __m256i *)(e->col_bias + out->j0 + 8)) : _mm256_setzero_si256();
-        _Pragma("clang loop unroll(full)")
-        for (int r = 0; r < MR; r++) {
-            if ((size_t)r >= out->rows) break;
-            __m256i v0 = _mm256_add_epi32(c[r][0], cb0), v1 = _mm256_add_epi32(c[r][1], cb1);
-            if (e->row_bias) {
-                const __m256i rb = _mm256_set1_epi32(e->row_bias[out->i0 + r]);
-                v0 = _mm256_add_epi32(v0, rb);
-                v1 = _mm256_add_epi32(v1, rb);
-            }
-            if (e->tile_bias) {
-                const int32_t *tb = e->tile_bias + (out->i0 + r) * e->tile_bias_ld + out->j0;
-                v0 = _mm256_add_epi32(v0, _mm256_loadu_si256((const __m256i *)tb));
-                v1 = _mm256_add_epi32(v1, _mm256_loadu_si256((const __m256i *)(tb + 8)));
-            }
-            int32_t *dst = (int32_t *)out->c + (out->i0 + r) * out->ldc + out->j0 - out->origin;
-            if (out->stream && ((uintptr_t)dst & 31) == 0) {
-                _mm256_stream_si256((__m256i *)dst, v0);
-                _mm256_stream_si256((__m256i *)(dst + 8), v1);
-            } else {
-                _mm256_storeu_si256((__m256i *)dst, v0);
-                _mm256_storeu_si256((__m256i *)(dst + 8), v1);
-            }
-        }
+    if (s32_tile_in_registers(out)) {
+        store_s32_tile(c, MR, out);
         return 1;
     }
     for (int r = 0; r < MR; r++) {

@@ -108,39 +108,46 @@ final class Q8GemmTests: XCTestCase {
         }
     }
 
-    /// The narrow-range kernels' own int32 store: column, row and per-element biases, u8 through the
-    /// shared epilogue, and int32 output beyond the caches (non-temporal stores, aligned or not).
-    func test_sevenBitWeightEpiloguesAreBitIdentical() {
-        for (m, n, k) in [(29, 48, 70), (4200, 256, 8)] {
-            var r = SplitMix64(seed: 31)
-            let a = (0..<(m * k)).map { _ in UInt8(truncatingIfNeeded: r.next()) }
-            let b = (0..<(k * n)).map { _ in Int8(Int(r.next() % 129) - 64) }
-            let c = Case(m: m, n: n, k: k, a: a, b: b)
-            let colBias = (0..<n).map { Int32($0 * 37 - 1500) }
-            let rowBias = (0..<m).map { Int32($0 * 11 - 90) }
-            let tileBias = (0..<(m * n)).map { Int32($0 % 101 - 50) }
-            let scale: [Float] = [0.0007]
-            for variant in 0..<3 {
-                var e = Self.u8Epilogue(zeroPoint: 120, min: 0, max: 255, columnBias: variant == 0 ? nil : colBias)
-                e.out_type = variant == 2 ? ONBOARD_Q8_OUT_U8 : ONBOARD_Q8_OUT_S32
-                let size = variant == 2 ? 1 : 4
-                let check = { (e: onboard_q8_epilogue) in
-                    self.capAtScalar()
-                    let reference = self.run(c, epilogue: e, elementSize: size, packed: false)
-                    var flagged = e
-                    flagged.b_fits_7_bits = 1
-                    for kernel in Kernel.runnable("q8_gemm_b7") {
-                        kernel.cap()
-                        XCTAssertEqual(self.run(c, epilogue: flagged, elementSize: size, packed: true), reference, "\(kernel.name) m\(m) variant \(variant)")
-                    }
+    /// The kernels' own int32 store (the narrow-range ones on 7-bit B, flagged, the general ones on
+    /// full-range B): column, row and per-element biases, u8 through the shared epilogue, and int32
+    /// output beyond the caches (non-temporal stores, aligned or not).
+    func test_registerEpiloguesAreBitIdentical() {
+        for (list, sevenBit) in [("q8_gemm_b7", true), ("q8_gemm", false)] {
+            for (m, n, k) in [(29, 48, 70), (4200, 256, 8)] {
+                var r = SplitMix64(seed: 31)
+                let a = (0..<(m * k)).map { _ in UInt8(truncatingIfNeeded: r.next()) }
+                let b = (0..<(k * n)).map { _ in sevenBit ? Int8(Int(r.next() % 129) - 64) : Int8(truncatingIfNeeded: r.next()) }
+                checkRegisterEpilogues(Case(m: m, n: n, k: k, a: a, b: b), list: list, sevenBit: sevenBit)
+            }
+        }
+    }
+
+    private func checkRegisterEpilogues(_ c: Case, list: String, sevenBit: Bool) {
+        let (m, n) = (c.m, c.n)
+        let colBias = (0..<n).map { Int32($0 * 37 - 1500) }
+        let rowBias = (0..<m).map { Int32($0 * 11 - 90) }
+        let tileBias = (0..<(m * n)).map { Int32($0 % 101 - 50) }
+        let scale: [Float] = [0.0007]
+        for variant in 0..<3 {
+            var e = Self.u8Epilogue(zeroPoint: 120, min: 0, max: 255, columnBias: variant == 0 ? nil : colBias)
+            e.out_type = variant == 2 ? ONBOARD_Q8_OUT_U8 : ONBOARD_Q8_OUT_S32
+            let size = variant == 2 ? 1 : 4
+            let check = { (e: onboard_q8_epilogue) in
+                self.capAtScalar()
+                let reference = self.run(c, epilogue: e, elementSize: size, packed: false)
+                var flagged = e
+                flagged.b_fits_7_bits = sevenBit ? 1 : 0
+                for kernel in Kernel.runnable(list) {
+                    kernel.cap()
+                    XCTAssertEqual(self.run(c, epilogue: flagged, elementSize: size, packed: true), reference, "\(kernel.name) m\(m) variant \(variant)")
                 }
-                scale.withUnsafeBufferPointer { s in
-                    rowBias.withUnsafeBufferPointer { rb in
-                        tileBias.withUnsafeBufferPointer { tb in
-                            e.scale = s.baseAddress
-                            if variant > 0 { e.row_bias = rb.baseAddress; e.tile_bias = tb.baseAddress; e.tile_bias_ld = n }
-                            check(e)
-                        }
+            }
+            scale.withUnsafeBufferPointer { s in
+                rowBias.withUnsafeBufferPointer { rb in
+                    tileBias.withUnsafeBufferPointer { tb in
+                        e.scale = s.baseAddress
+                        if variant > 0 { e.row_bias = rb.baseAddress; e.tile_bias = tb.baseAddress; e.tile_bias_ld = n }
+                        check(e)
                     }
                 }
             }
