@@ -1,4 +1,5 @@
-/* INT8 GEMM, AVX2: the 2x16c4 microkernel for any B and the 6x16c4 one for 7-bit B (q8_gemm_kernels.h). */
+/* INT8 GEMM, AVX2: the 2x16c4 microkernel for any B, the 6x16c4 one for 7-bit B, and the column
+ * sums of packed B (q8_gemm_kernels.h). */
 #include "q8_gemm_kernels.h"
 
 #if defined(__x86_64__)
@@ -117,5 +118,28 @@ AVX2_ATTR int onboard_q8_gemm_b7_6x16c4__avx2(size_t k, const uint8_t *const *ro
         _mm256_storeu_si256((__m256i *)(acc + r * ONBOARD_Q8_ACC_LD + 8), c[r][1]);
     }
     return 0;
+}
+
+/* A depth group of a panel is two registers of 8 columns x 4 depths: vpmaddubsw by ones adds byte
+ * pairs into int16 (|sum| <= 256, exact) and vpmaddwd by ones the two pairs into each column's
+ * 32-bit lane. Activation operands are packed per product, so this runs once per attention head. */
+AVX2_ATTR bool onboard_q8_packed_column_sums_u16__avx2(const int8_t *packed, size_t k, size_t n, int32_t *sums) {
+    const size_t kp = q8_padded_depth(k);
+    const __m256i ones8 = _mm256_set1_epi8(1), ones16 = _mm256_set1_epi16(1);
+    for (size_t p = 0; p < q8_panel_count(n); p++) {
+        const int8_t *panel = packed + p * NR * kp;
+        __m256i s0 = _mm256_setzero_si256(), s1 = _mm256_setzero_si256();
+        for (size_t g = 0; g < kp / 4; g++) {
+            const __m256i b0 = _mm256_loadu_si256((const __m256i *)(panel + g * 4 * NR));
+            const __m256i b1 = _mm256_loadu_si256((const __m256i *)(panel + g * 4 * NR + 32));
+            s0 = _mm256_add_epi32(s0, _mm256_madd_epi16(_mm256_maddubs_epi16(ones8, b0), ones16));
+            s1 = _mm256_add_epi32(s1, _mm256_madd_epi16(_mm256_maddubs_epi16(ones8, b1), ones16));
+        }
+        int32_t all[NR];
+        _mm256_storeu_si256((__m256i *)all, s0);
+        _mm256_storeu_si256((__m256i *)(all + 8), s1);
+        memcpy(sums + p * NR, all, (n - p * NR < NR ? n - p * NR : NR) * sizeof(int32_t));
+    }
+    return true;
 }
 #endif

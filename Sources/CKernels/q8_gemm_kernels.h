@@ -39,6 +39,7 @@
     X(q8_pack_transposed, , scalar, 0)
 #define ONBOARD_Q8_PACKED_COLUMN_SUMS_KERNELS(X)                                      \
     ONBOARD_X86(X(q8_packed_column_sums, _u16, avx512vnni, ONBOARD_Q8_AVX512VNNI))    \
+    ONBOARD_X86(X(q8_packed_column_sums, _u16, avx2, ONBOARD_ISA_AVX2))               \
     ONBOARD_ARM64(X(q8_packed_column_sums, _u16, neon, ONBOARD_ISA_NEON))             \
     X(q8_packed_column_sums, , scalar, 0)
 
