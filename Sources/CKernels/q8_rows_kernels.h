@@ -15,9 +15,9 @@
     ONBOARD_X86(X(op, , avx2, ONBOARD_ISA_AVX2))            \
     X(op, , scalar, 0)
 
-/* The vector kernels take a positive multiplier with shift <= 31 and scale >= 0; AVX2 also
- * needs qmin >= 0 and qmax <= 255; NEON takes any multiplier (0: a finite scale) with shift <= 31 and
- * qmin <= qmax. */
+/* The x86 vector kernels take a positive multiplier with shift <= 31, scale >= 0 and qmin <= qmax;
+ * AVX2 also needs qmin >= 0 and qmax <= 255; NEON takes any multiplier (0: a finite scale) with
+ * shift <= 31 and qmin <= qmax. */
 #define ONBOARD_Q8_STABILIZE_ROWS_S32_KERNELS(X)                                          \
     ONBOARD_X86(X(q8_stabilize_rows_s32, _u16, avx512vbmi, ONBOARD_Q8_AVX512VBMI))        \
     ONBOARD_X86(X(q8_stabilize_rows_s32, _u16, avx2, ONBOARD_ISA_AVX2))                   \
