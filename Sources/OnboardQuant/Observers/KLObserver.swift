@@ -38,6 +38,26 @@ public struct KLObserver: RangeObserver {
         }
     }
 
+    public var state: ObserverState {
+        let observed = observedMin <= observedMax
+        return ObserverState(kind: kind, min: observed ? Double(observedMin) : nil, max: observed ? Double(observedMax) : nil,
+                             histogram: histogram.state)
+    }
+
+    public mutating func merge(_ other: ObserverState) throws {
+        try requireKind(other, kind, item: item)
+        guard let saved = other.histogram else { throw mergeMismatch(item: item, field: "histogram", "is missing") }
+        guard let range = try observedRange(other, item: item) else {
+            guard saved.min == nil else { throw mergeMismatch(item: item, field: "min", "is missing while the histogram has values") }
+            return
+        }
+        try histogram.merge(saved, item: item)
+        observedMin = min(observedMin, range.min)
+        observedMax = max(observedMax, range.max)
+    }
+
+    private var kind: ObserverKind { reluFollows ? .klRelu : .kl }
+
     public func calibratedRange() throws -> (min: Float, max: Float) {
         guard observedMin <= observedMax else { throw nothingObserved(item) }
         let bits = min(max(options.bits, 2), 16)

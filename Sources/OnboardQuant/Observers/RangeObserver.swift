@@ -6,6 +6,12 @@ public protocol RangeObserver {
     mutating func observe(_ values: UnsafeBufferPointer<Float>) throws
     /// The calibrated clipping range; throws if nothing was observed.
     func calibratedRange() throws -> (min: Float, max: Float)
+    /// Everything observed so far, to save or to merge into another observer.
+    var state: ObserverState { get }
+    /// Adds the state of an observer of the same kind and options, as if its batches had been observed
+    /// here after this one's; the result is exact for every kind but `ema`, which refuses (typed
+    /// OnboardError) unless one side has observed nothing. A mismatched state throws naming the field.
+    mutating func merge(_ other: ObserverState) throws
 }
 
 extension RangeObserver {
@@ -81,7 +87,7 @@ func finiteExtrema(_ values: UnsafeBufferPointer<Float>, item: String) throws ->
         lo = min(lo, v)
         hi = max(hi, v)
     }
-    return (lo, hi)
+    return (lo + 0, hi + 0)  // -0 becomes +0, so the extrema do not depend on which zero came first
 }
 
 func nothingObserved(_ item: String) -> OnboardError {

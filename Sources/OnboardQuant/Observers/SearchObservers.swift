@@ -5,14 +5,16 @@ import Foundation
 /// shrink each bound toward 0 in a coordinate search (upper, lower, twice), since a lopsided range
 /// (one far outlier on one side) must shrink on that side only. Errors are evaluated on the histogram.
 public struct MSEObserver: RangeObserver {
-    private var state: HistogramObserverState
+    private var data: HistogramObserverState
 
-    public init(item: String, options: ObserverOptions) { state = HistogramObserverState(item: item, options: options) }
+    public init(item: String, options: ObserverOptions) { data = HistogramObserverState(item: item, options: options) }
 
-    public mutating func observe(_ values: UnsafeBufferPointer<Float>) throws { try state.observe(values) }
+    public mutating func observe(_ values: UnsafeBufferPointer<Float>) throws { try data.observe(values) }
+    public var state: ObserverState { data.state(.mse) }
+    public mutating func merge(_ other: ObserverState) throws { try data.merge(other, kind: .mse) }
 
     public func calibratedRange() throws -> (min: Float, max: Float) {
-        let histogram = try state.observed(), options = state.options
+        let histogram = try data.observed(), options = data.options
         let lo = Float(min(histogram.observedMin, 0)), hi = Float(max(histogram.observedMax, 0))
         let steps = max(1, options.searchSteps)
         let p = options.lpNorm.isFinite && options.lpNorm > 0 ? options.lpNorm : 2
@@ -47,14 +49,16 @@ public struct MSEObserver: RangeObserver {
 /// ADFQ-ViT's quantile search: for each p in `quantiles`, try `[quantile(1 - p), quantile(p)]`
 /// and keep the one with the lowest L2 error at `bits`.
 public struct QuantileObserver: RangeObserver {
-    private var state: HistogramObserverState
+    private var data: HistogramObserverState
 
-    public init(item: String, options: ObserverOptions) { state = HistogramObserverState(item: item, options: options) }
+    public init(item: String, options: ObserverOptions) { data = HistogramObserverState(item: item, options: options) }
 
-    public mutating func observe(_ values: UnsafeBufferPointer<Float>) throws { try state.observe(values) }
+    public mutating func observe(_ values: UnsafeBufferPointer<Float>) throws { try data.observe(values) }
+    public var state: ObserverState { data.state(.quantile) }
+    public mutating func merge(_ other: ObserverState) throws { try data.merge(other, kind: .quantile) }
 
     public func calibratedRange() throws -> (min: Float, max: Float) {
-        let histogram = try state.observed(), options = state.options
+        let histogram = try data.observed(), options = data.options
         var best = (error: Double.infinity, range: (min: Float(histogram.observedMin), max: Float(histogram.observedMax)))
         for p in options.quantiles where p.isFinite && p > 0.5 && p <= 1 {
             let range = (min: Float(histogram.quantile(1 - p)), max: Float(histogram.quantile(p)))
