@@ -22,6 +22,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
     ],
     targets: [
         // C and system libraries.
@@ -46,6 +47,7 @@ let package = Package(
         .target(name: "OnboardPipeline", dependencies: [
             "OnboardCore", "OnboardQuant", "OnboardGraph", "OnboardModels", "OnboardSensors", "OnboardEval",
             .product(name: "Yams", package: "Yams"),
+            .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "OnboardKit", dependencies: [
             "OnboardCore", "OnboardQuant", "OnboardGraph", "OnboardModels", "OnboardSensors", "OnboardEval", "OnboardPipeline",

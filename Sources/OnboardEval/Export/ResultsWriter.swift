@@ -20,17 +20,10 @@ public enum ResultsWriter {
     static func document(_ results: [String: [SubmissionBox]], meta: [String: Bool], path: String,
                          to sink: inout AtomicFile.Sink) throws {
         var out = SubmissionText()
-        out.append("{\"meta\":{")
-        for (i, key) in meta.keys.sorted().enumerated() {
-            if i > 0 { out.append(",") }
-            out.string(key)
-            out.append(meta[key] == true ? ":true" : ":false")
-        }
-        out.append("},\"results\":{")
+        out.header(meta: meta)
         for (i, token) in results.keys.sorted().enumerated() {
-            if i > 0 { out.append(",") }
-            out.string(token)
-            out.append(":[")
+            out.sampleKey(token, first: i == 0)
+            out.append("[")
             for (j, box) in (results[token] ?? []).enumerated() {
                 if j > 0 { out.append(",") }
                 try box.write(to: &out, path: path)
@@ -87,6 +80,24 @@ struct SubmissionText {
     }
 
     mutating func string(_ value: String) { text += JSONText.quoted(value) }
+
+    /// `{"meta":{...},"results":{`, the meta's keys sorted.
+    mutating func header(meta: [String: Bool]) {
+        append("{\"meta\":{")
+        for (i, key) in meta.keys.sorted().enumerated() {
+            if i > 0 { append(",") }
+            string(key)
+            append(meta[key] == true ? ":true" : ":false")
+        }
+        append("},\"results\":{")
+    }
+
+    /// A sample's key in `results`, after a comma unless it is the first.
+    mutating func sampleKey(_ token: String, first: Bool) {
+        if !first { append(",") }
+        string(token)
+        append(":")
+    }
 
     /// A finite number in its shortest round-trip form (integral values keep their ".0").
     mutating func number(_ value: Double, path: String, item: String) throws {

@@ -14,7 +14,8 @@ enum ReportTables {
     static let layerRows = 40
 
     static func all(_ report: ValidationReport) -> [ReportTable] {
-        [metrics(report), classAPs(report), tpErrors(report), stages(report), memory(report), layers(report), exclusions(report)]
+        [metrics(report), classAPs(report), tpErrors(report), stages(report), memory(report)] + (report.machines.map { [machines($0)] } ?? [])
+            + [layers(report), exclusions(report)]
     }
 
     /// Headline detection figures; drop > 0 means INT8 is worse (lower score or higher error).
@@ -91,6 +92,20 @@ enum ReportTables {
             headers: ["", "FP32", "INT8", "INT8 / FP32"],
             rows: [row("weights", report.weightsBytes), row("activations (planned)", report.activationPeakBytes),
                    row("peak (measured)", report.peakMemoryBytes)])
+    }
+
+    /// The machines of a sharded run, a row each.
+    static func machines(_ machines: [MachineFigures]) -> ReportTable {
+        ReportTable(
+            title: "Machines", note: "The run was sharded (onboard merge): latency is the median of the machines' medians, "
+                + "peak memory the largest machine's.",
+            headers: ["shard", "host", "CPU (ISA)", "threads", "samples", "wall s", "FP32 ms", "INT8 ms", "peak FP32", "peak INT8"],
+            rows: machines.map { m in
+                [m.shard, m.host, "\(m.cpu) (\(m.isa))", "\(m.threads) of \(m.cores)", "\(m.samples)", Markup.number(m.wallSeconds, 1),
+                 Markup.number(m.latencyMs.fp32, 2), Markup.number(m.latencyMs.int8, 2), Markup.bytes(m.peakMemoryBytes.fp32),
+                 Markup.bytes(m.peakMemoryBytes.int8)]
+            },
+            numericFrom: 4)
     }
 
     static func layers(_ report: ValidationReport) -> ReportTable {

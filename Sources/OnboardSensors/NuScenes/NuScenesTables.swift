@@ -163,6 +163,12 @@ public struct NuScenesTables: Sendable {
     public func scenes(named name: String) -> [NuScenesScene] { scene.records.filter { $0.name == name } }
 
     /// The scene's samples from `first_sample_token` along `next`.
+    /// The samples a run over `tokens` takes, in its order: `tokens` as given, else every
+    /// key-frame sample scene by scene (scene.json's order), each scene in time order.
+    public func sampleOrder(_ tokens: [String]?) -> [String] {
+        tokens ?? scene.records.flatMap { samplesInScene($0.token).map(\.token) }
+    }
+
     public func samplesInScene(_ sceneToken: String) -> [NuScenesSample] {
         guard let scene = scene[sceneToken] else { return [] }
         var out: [NuScenesSample] = []

@@ -29,9 +29,8 @@ public struct NuScenesSampleReader: Sendable {
 
     /// Samples of `tokens` (default: every sample, scenes in table order, time order within).
     public func samples(tokens: [String]? = nil) throws -> Listing {
-        let order = tokens ?? tables.scene.records.flatMap { tables.samplesInScene($0.token).map(\.token) }
         var listing = Listing()
-        for token in order {
+        for token in tables.sampleOrder(tokens) {
             do {
                 listing.samples.append(try sample(token))
             } catch let error as OnboardError where skipBad {
