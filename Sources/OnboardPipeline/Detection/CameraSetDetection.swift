@@ -18,8 +18,10 @@ public enum CameraSetDetection {
         public var threads: Int = Parallel.coreCount
         /// Leave out samples with a broken table link or image (warned) instead of stopping.
         public var skipBad = false
-        /// The results file (replaced atomically).
+        /// The results file (replaced atomically); with `shard`, the part directory.
         public var out: String
+        /// Detect only this shard's slice of the samples, into a part directory (`ShardMerge` joins them).
+        public var shard: Shard?
 
         public init(model: String, data: String, out: String) {
             self.model = model
@@ -42,6 +44,9 @@ public enum CameraSetDetection {
         let tables = try NuScenesTables(dataroot: request.data,
                                         version: try NuScenesTables.resolveVersion(dataroot: request.data, version: request.version))
         let tokens = try request.split.map { try tables.sampleTokens(inSplit: $0) }
+        if let shard = request.shard {
+            return try DetectionShard.run(request, shard: shard, bundle: bundle, tables: tables, tokens: tokens, log: log)
+        }
         try OutputPath.checkFile(request.out, option: "out", inputs: [.init("model", request.model), .init("data", request.data)])
         let pipeline = try DetectionPipeline(bundle: bundle, precision: request.precision, threads: request.threads)
         let run = try DetectionRun.run(pipeline: pipeline, tables: tables, tokens: tokens, skipBad: request.skipBad,

@@ -30,25 +30,55 @@ public struct ValidationRun {
     }
 
     func run() throws -> ValidationReport {
-        // Inputs first: a wrong bundle, recipe or set is reported before any work.
-        let bundle = try ModelBundle(directory: options.model)
-        try Self.checkFloatPETR(bundle)
-        let recipe = try RecipeChoice(requested: options.recipe, bundle: bundle)
-        let version = try NuScenesTables.resolveVersion(dataroot: options.data, version: options.version)
-        let tables = try NuScenesTables(dataroot: options.data, version: version)
-        let (splitName, tokens) = try Self.evaluationSamples(tables, split: options.split)
-        try OutputPath.checkDirectory(options.out, option: "out", inputs: [.init("model", options.model), .init("data", options.data),
-                                                                           .init("calibration", options.calibration)]
-                                      + (options.recipe.map { [.init("recipe", $0)] } ?? []))
+        let inputs = try Inputs(options)
         let staging = try StagingDirectory(target: options.out, force: options.force)
         do {
-            let report = try measure(bundle: bundle, recipe: recipe, tables: tables, split: splitName, tokens: tokens, staging: staging)
+            let report = try measure(inputs, staging: staging)
             try ValidationReportWriter.write(report, to: staging.path)
             try staging.commit()
             return report
         } catch {
             staging.discard()
             throw error
+        }
+    }
+
+    /// What a validation reads, opened and checked before any work: a wrong bundle, recipe or set
+    /// is reported first.
+    struct Inputs {
+        var bundle: ModelBundle
+        /// The recipe to calibrate with; nil with a quantized bundle given.
+        var recipe: RecipeChoice?
+        var quantized: ModelBundle?
+        var tables: NuScenesTables
+        var split: String
+        var tokens: [String]
+
+        init(_ options: ValidationOptions) throws {
+            bundle = try ModelBundle(directory: options.model)
+            try ValidationRun.checkFloatPETR(bundle)
+            if let path = options.quantized {
+                guard options.recipe == nil else {
+                    throw OnboardError.invalidArgument("--recipe: the quantized bundle \(path) carries its recipe; give one of --recipe and --quantized")
+                }
+                let quantized = try ModelBundle(directory: path)
+                guard try QuantizedBundle.plan(of: quantized) != nil else {
+                    throw OnboardError.invalidArgument("--quantized: \(path) has no \(QuantizedBundle.planFile); give a bundle onboard quantize wrote")
+                }
+                self.quantized = quantized
+            } else {
+                recipe = try RecipeChoice(requested: options.recipe, bundle: bundle)
+            }
+            let version = try NuScenesTables.resolveVersion(dataroot: options.data, version: options.version)
+            tables = try NuScenesTables(dataroot: options.data, version: version)
+            (split, tokens) = try ValidationRun.evaluationSamples(tables, split: options.split)
+            guard !tokens.isEmpty else {
+                throw OnboardError.format(path: tables.tablesDirectory, item: "split \(split)", reason: "no samples to validate")
+            }
+            let named: [OutputPath.Input] = [.init("model", options.model), .init("data", options.data)]
+                + (options.quantized == nil ? [.init("calibration", options.calibration)] : [])
+                + (options.recipe.map { [.init("recipe", $0)] } ?? []) + (options.quantized.map { [.init("quantized", $0)] } ?? [])
+            try OutputPath.checkDirectory(options.out, option: "out", inputs: named)
         }
     }
 
@@ -75,25 +105,20 @@ public struct ValidationRun {
         return ("all samples", tokens)
     }
 
-    func measure(bundle: ModelBundle, recipe: RecipeChoice, tables: NuScenesTables, split: String, tokens: [String],
-                 staging: StagingDirectory) throws -> ValidationReport {
-        let float = try floatPhase(bundle: bundle, recipe: recipe, tables: tables, tokens: tokens, staging: staging)
-        let int8Path = staging.file(Self.int8Bundle)
-        let quantizedBundle = try ModelBundle(directory: int8Path)
+    func measure(_ inputs: Inputs, staging: StagingDirectory) throws -> ValidationReport {
+        let (tables, tokens) = (inputs.tables, inputs.tokens)
+        let float = try floatPhase(inputs, detect: tokens, diagnose: Array(tokens.prefix(options.diagnosisSamples)), staging: staging)
+        let quantizedBundle = try ModelBundle(directory: staging.file(Self.int8Bundle))
         let int8 = try int8Phase(quantizedBundle, tables: tables, tokens: tokens, staging: staging)
-        let latency = try latencyPhase(bundle: bundle, quantized: quantizedBundle, tables: tables, tokens: tokens)
+        let latency = try latencyPhase(bundle: inputs.bundle, quantized: quantizedBundle, tables: tables, tokens: tokens)
         log.line("validate: scoring \(tokens.count) samples")
         let scores = try ValidationScoring.score(tables: tables, sampleTokens: tokens, fp32Results: staging.file(Self.fp32Results),
                                                  int8Results: staging.file(Self.int8Results),
                                                  bootstrapReplicates: options.bootstrapReplicates, log: log)
-        log.line("validate: per-layer diagnosis on \(float.diagnosisInputs.count) samples")
-        let diagnosis = try ValidationDiagnosis.run(
-            reference: try bundle.graph(batch: 1), quantized: try quantizedBundle.graph(batch: 1), plan: float.plan,
-            planSource: (int8Path as NSString).appendingPathComponent(QuantizedBundle.planFile), inputs: float.diagnosisInputs,
-            candidates: options.exclusionCandidates, threads: options.threads, log: log)
+        let diagnosis = try diagnose(inputs.bundle, quantized: quantizedBundle, float: float, staging: staging)
         func perStage(_ stages: [String: Double]) -> [String: Double] { stages.filter { $0.key != "total" } }
         return ValidationReport(
-            model: options.model, dataset: "\(options.data) (\(tables.version))", split: split, sampleCount: tokens.count,
+            model: options.model, dataset: "\(options.data) (\(tables.version))", split: inputs.split, sampleCount: tokens.count,
             pseudoGroundTruth: scores.pseudoGroundTruth, fp32: scores.fp32, int8: scores.int8,
             latencyMs: .init(fp32: latency.fp32["total"] ?? .nan, int8: latency.int8["total"] ?? .nan), latencyFrames: latency.frames,
             stageLatencyMs: .init(fp32: perStage(latency.fp32), int8: perStage(latency.int8)), stageOrder: DetectionStages.names,
@@ -104,29 +129,71 @@ public struct ValidationRun {
             dropInterval: scores.dropInterval, kernels: .current)
     }
 
-    /// Calibration, the quantized bundle, the diagnosis inputs and FP32 detection, all with the FP32
-    /// pipeline (released on return, before the INT8 pass is measured).
-    func floatPhase(bundle: ModelBundle, recipe: RecipeChoice, tables: NuScenesTables, tokens: [String], staging: StagingDirectory)
-        throws -> (plan: QuantizationPlan, diagnosisInputs: [[String: Tensor]], pass: Pass) {
-        let pipeline = try DetectionPipeline(bundle: bundle, threads: options.threads)
+    /// Per-layer SQNR of the quantized bundle against the float one on the diagnosis samples.
+    func diagnose(_ bundle: ModelBundle, quantized: ModelBundle, float: FloatPhase, staging: StagingDirectory) throws -> ValidationDiagnosis {
+        log.line("validate: per-layer diagnosis on \(float.diagnosisInputs.count) samples")
+        return try ValidationDiagnosis.run(
+            reference: try bundle.graph(batch: 1), quantized: try quantized.graph(batch: 1), plan: float.plan,
+            planSource: (staging.file(Self.int8Bundle) as NSString).appendingPathComponent(QuantizedBundle.planFile),
+            inputs: float.diagnosisInputs, candidates: options.exclusionCandidates, threads: options.threads, log: log)
+    }
+
+    struct FloatPhase {
+        var plan: QuantizationPlan
+        var diagnosisInputs: [[String: Tensor]]
+        var pass: Pass
+    }
+
+    /// Calibration (or the quantized bundle given), the quantized bundle in the staging directory,
+    /// the diagnosis inputs and FP32 detection of `detect`, all with the FP32 pipeline (released on
+    /// return, before the INT8 pass is measured).
+    func floatPhase(_ inputs: Inputs, detect tokens: [String], diagnose: [String], staging: StagingDirectory) throws -> FloatPhase {
+        let pipeline = try DetectionPipeline(bundle: inputs.bundle, threads: options.threads)
         let graph = pipeline.model.built.graph
-        try recipe.recipe.validate(against: graph, source: recipe.path)
-        let calibration = try ValidationCalibration.open(
-            path: options.calibration, version: options.version, split: options.calibrationSplit, limit: options.calibrationSamples,
-            pipeline: pipeline, log: log)
-        let diagnosisSamples = try pipeline.reader(tables: tables).samples(tokens: Array(tokens.prefix(options.diagnosisSamples))).samples
-        log.line("validate: \(recipe.description)")
-        log.line("validate: calibrating on \(calibration.count) samples of \(calibration.description) "
-            + "(\(recipe.recipe.observer.rawValue) observer)")
-        let plan = try Calibrator.calibrate(graph: graph, recipe: recipe.recipe, count: calibration.count, threads: options.threads,
+        let plan: QuantizationPlan
+        if let quantized = inputs.quantized {
+            guard let given = try QuantizedBundle.plan(of: quantized) else {
+                throw OnboardError.invalidArgument("--quantized: \(quantized.directory) has no \(QuantizedBundle.planFile)")
+            }
+            plan = given
+            try plan.recipe.validate(against: graph, source: quantized.directory)
+            try Self.copyBundle(quantized.directory, to: staging.file(Self.int8Bundle))
+            log.line("validate: quantized bundle \(quantized.directory) (calibrated on \(plan.calibrationSamples) samples)")
+        } else if let recipe = inputs.recipe {
+            try recipe.recipe.validate(against: graph, source: recipe.path)
+            let calibration = try ValidationCalibration.open(
+                path: options.calibration, version: options.version, split: options.calibrationSplit, limit: options.calibrationSamples,
+                pipeline: pipeline, log: log)
+            log.line("validate: \(recipe.description)")
+            log.line("validate: calibrating on \(calibration.count) samples of \(calibration.description) "
+                + "(\(recipe.recipe.observer.rawValue) observer)")
+            plan = try Calibrator.calibrate(graph: graph, recipe: recipe.recipe, count: calibration.count, threads: options.threads,
                                             sample: calibration.sample, progress: { log.progress("validate: calibration", $0, $1) })
-        let summary = try Quantization.save(bundle: bundle, graph: graph, plan: plan, threads: options.threads,
-                                            to: staging.file(Self.int8Bundle))
-        log.line("validate: quantized bundle: \(summary.text)")
+            let summary = try Quantization.save(bundle: inputs.bundle, graph: graph, plan: plan, threads: options.threads,
+                                                to: staging.file(Self.int8Bundle))
+            log.line("validate: quantized bundle: \(summary.text)")
+        } else {
+            throw OnboardError.invalidArgument("validate: neither a recipe nor a quantized bundle")
+        }
+        let diagnosisSamples = try pipeline.reader(tables: inputs.tables).samples(tokens: diagnose).samples
         let diagnosisInputs = try diagnosisSamples.map { try pipeline.graphInputs($0) }
-        let pass = try detect(pipeline, label: "validate: FP32 detection", tables: tables, tokens: tokens,
+        let pass = try detect(pipeline, label: "validate: FP32 detection", tables: inputs.tables, tokens: tokens,
                               results: staging.file(Self.fp32Results))
-        return (plan, diagnosisInputs, pass)
+        return FloatPhase(plan: plan, diagnosisInputs: diagnosisInputs, pass: pass)
+    }
+
+    /// The files of the bundle directory `source` (as Onboard wrote it) copied into the new directory `target`.
+    static func copyBundle(_ source: String, to target: String) throws {
+        let manager = FileManager.default
+        do {
+            try manager.createDirectory(atPath: target, withIntermediateDirectories: false)
+            for name in try manager.contentsOfDirectory(atPath: source).sorted() {
+                try manager.copyItem(atPath: (source as NSString).appendingPathComponent(name),
+                                     toPath: (target as NSString).appendingPathComponent(name))
+            }
+        } catch {
+            throw OnboardError.io(path: source, reason: "cannot copy the quantized bundle: \(error.localizedDescription)")
+        }
     }
 
     /// INT8 detection with the quantized bundle just written, as detection in int8 precision runs it.
@@ -148,7 +215,9 @@ public struct ValidationRun {
     /// Detection over the split with the peak resident size measured from its start.
     func detect(_ pipeline: DetectionPipeline, label: String, tables: NuScenesTables, tokens: [String], results: String) throws -> Pass {
         ProcessStats.resetPeak()
-        let output = try DetectionRun.run(pipeline: pipeline, tables: tables, tokens: tokens, label: label, log: log)
+        // A shard's slice may be empty (more shards than samples).
+        let output = tokens.isEmpty ? DetectionRun.Output()
+            : try DetectionRun.run(pipeline: pipeline, tables: tables, tokens: tokens, label: label, log: log)
         let peak = ProcessStats.peakResidentBytes
         try ResultsWriter.write(output.results, to: results)
         let runner = pipeline.model.runner
