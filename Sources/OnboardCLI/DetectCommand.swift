@@ -20,7 +20,8 @@ struct DetectCommand: ParsableCommand {
     @Option(help: "Table version directory (default: the only one under --data).") var version: String?
     @Option(help: "Split name in VERSION/splits.json (default: every sample).") var split: String?
     @Option(help: "fp32, or int8 for a quantized bundle.") var precision: Precision = .fp32
-    @Option(help: "Results file to write (nuScenes submission JSON).") var out: String
+    @Option(help: "Results file to write (nuScenes submission JSON); with --shard, the part directory.") var out: String
+    @Option(help: ShardOption.help, transform: ShardOption.parse) var shard: Shard?
     @Option(help: "Worker threads (default: all cores).") var threads: Int = Parallel.coreCount
     @Flag(help: "Leave out samples with a broken table link or image (warned on stderr).") var skipBad = false
     @Flag(help: "Print per-stage timing as JSON on stdout.") var json = false
@@ -32,10 +33,11 @@ struct DetectCommand: ParsableCommand {
     func run() throws {
         var request = CameraSetDetection.Request(model: model, data: data, out: out)
         (request.version, request.split, request.precision) = (version, split, precision)
-        (request.threads, request.skipBad) = (threads, skipBad)
+        (request.threads, request.skipBad, request.shard) = (threads, skipBad, shard)
         let summary = try CameraSetDetection.run(request)
         let stages = summary.stageMs
-        ProgressLog.standardError.line("detect: wrote \(out): \(summary.samples) samples, \(summary.boxes) boxes, "
+        let written = shard.map { "part \($0) " } ?? ""
+        ProgressLog.standardError.line("detect: wrote \(written)\(out): \(summary.samples) samples, \(summary.boxes) boxes, "
             + String(format: "%.1f ms per frame", stages["total"] ?? 0))
         if json {
             let document: [String: Any] = ["model": model, "precision": precision.rawValue, "samples": summary.samples,

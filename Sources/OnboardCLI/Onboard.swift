@@ -7,7 +7,8 @@ public struct Onboard: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "onboard",
         abstract: "Run, inspect, benchmark and validate perception models for embedded targets.",
-        subcommands: [RunCommand.self, DetectCommand.self, InspectCommand.self, BenchCommand.self, ProfileCommand.self, DemoCommand.self, ViTDemoCommand.self, QuantizeCommand.self, ValidateCommand.self, CompareCommand.self, BenchGemmCommand.self, EvalCommand.self, SynthCommand.self, PreprocessCommand.self, DeltaCommand.self])
+        version: OnboardVersion.current,
+        subcommands: [RunCommand.self, DetectCommand.self, InspectCommand.self, BenchCommand.self, ProfileCommand.self, DemoCommand.self, ViTDemoCommand.self, QuantizeCommand.self, ValidateCommand.self, CompareCommand.self, BenchGemmCommand.self, EvalCommand.self, MergeCommand.self, SynthCommand.self, PreprocessCommand.self, DeltaCommand.self])
 
     public init() {}
 

@@ -13,6 +13,7 @@ struct QuantizeCommand: ParsableCommand {
     @Flag(help: "Replace OUT even when it holds files Onboard did not write.") var force = false
     @Option(help: "Use at most this many calibration samples.") var calibrationSamples: Int?
     @Option(help: "Worker threads (default: all cores).") var threads: Int = Parallel.coreCount
+    @Option(help: ShardOption.help, transform: ShardOption.parse) var shard: Shard?
 
     mutating func validate() throws {
         if let calibrationSamples, calibrationSamples < 1 { throw ValidationError("--calibration-samples must be >= 1") }
@@ -22,6 +23,11 @@ struct QuantizeCommand: ParsableCommand {
     func run() throws {
         var request = BundleQuantization.Request(model: model, calibration: calibration, out: out)
         (request.recipe, request.force, request.calibrationSamples, request.threads) = (recipe, force, calibrationSamples, threads)
-        try BundleQuantization.run(request)
+        if let shard {
+            let observed = try BundleQuantization.run(request, shard: shard)
+            ProgressLog.standardError.line("quantize: wrote part \(shard) \(out): \(observed) calibration samples observed")
+        } else {
+            try BundleQuantization.run(request)
+        }
     }
 }

@@ -24,7 +24,9 @@ struct ValidateCommand: ParsableCommand {
     @Option(help: "Table version directory (default: the only one under --data).") var version: String?
     @Option(help: "Evaluation split in VERSION/splits.json (default: one named like 'val', else every sample).") var split: String?
     @Option(help: "Calibration set: a recorded set directory, or a directory or manifest of input .safetensors files.")
-    var calibration: String
+    var calibration: String?
+    @Option(help: "An INT8 bundle of --model already calibrated (onboard quantize, or merged quantize parts), used instead of calibrating.")
+    var quantized: String?
     @Option(help: "Split of a recorded calibration set (default: one named like 'train', else every sample).")
     var calibrationSplit: String?
     @Option(help: "Use at most this many calibration samples (spread over a recorded split).") var calibrationSamples: Int?
@@ -35,19 +37,27 @@ struct ValidateCommand: ParsableCommand {
     @Option(help: "Paired bootstrap replicates for the interval of the INT8 drop (0: none).") var bootstrap: Int = 200
     @Option(help: "Report directory.") var out: String
     @Flag(help: "Replace OUT even when it holds files Onboard did not write.") var force = false
+    @Option(help: ShardOption.help, transform: ShardOption.parse) var shard: Shard?
 
     mutating func validate() throws {
         if let calibrationSamples, calibrationSamples < 1 { throw ValidationError("--calibration-samples must be >= 1") }
         guard diagnosisSamples >= 0 else { throw ValidationError("--diagnosis-samples must be >= 0") }
         guard bootstrap >= 0 else { throw ValidationError("--bootstrap must be >= 0") }
+        guard (calibration == nil) != (quantized == nil) else { throw ValidationError("give one of --calibration and --quantized") }
         threads = try ThreadOption.clamped(threads)
     }
 
     func run() throws {
-        var options = ValidationOptions(model: model, data: data, calibration: calibration, out: out)
+        var options = ValidationOptions(model: model, data: data, calibration: calibration ?? "", out: out)
+        (options.quantized, options.shard) = (quantized, shard)
         (options.version, options.split, options.calibrationSplit) = (version, split, calibrationSplit)
         (options.calibrationSamples, options.recipe, options.threads) = (calibrationSamples, recipe, threads)
         (options.diagnosisSamples, options.bootstrapReplicates, options.force) = (diagnosisSamples, bootstrap, force)
+        if let shard {
+            let part = try ValidationShard.run(options, shard: shard)
+            ProgressLog.standardError.line("validate: wrote part \(shard) \(out): \(part.samples) of \(part.of) samples")
+            return
+        }
         let report = try ValidationRun.run(options)
         ProgressLog.standardError.line("validate: wrote \(out)")
         print(report.headline(out: out))
