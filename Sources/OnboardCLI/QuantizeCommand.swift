@@ -6,7 +6,9 @@ struct QuantizeCommand: ParsableCommand {
         commandName: "quantize", abstract: "Calibrate a float bundle and write an INT8 bundle (int8 weights, quant.json).")
 
     @Option(help: "Float model bundle directory.") var model: String
-    @Option(help: "Calibration set: a directory of input .safetensors files or a manifest (Calibration/*.json).") var calibration: String
+    @Option(help: "Calibration set: a directory of input .safetensors files or a manifest (Calibration/*.json); for a PETR bundle with a backbone also a recorded camera set.")
+    var calibration: String
+    @Option(help: "Split of a recorded camera set (default: one named like 'train', else every sample).") var calibrationSplit: String?
     @Option(help: "Quantization recipe (JSON; default: the recipe the bundle names, else Configs/recipes/int8-per-tensor.json).")
     var recipe: String?
     @Option(help: "Output bundle directory (absent, empty or an earlier Onboard output; see --force).") var out: String
@@ -23,6 +25,7 @@ struct QuantizeCommand: ParsableCommand {
     func run() throws {
         var request = BundleQuantization.Request(model: model, calibration: calibration, out: out)
         (request.recipe, request.force, request.calibrationSamples, request.threads) = (recipe, force, calibrationSamples, threads)
+        request.calibrationSplit = calibrationSplit
         if let shard {
             let observed = try BundleQuantization.run(request, shard: shard)
             ProgressLog.standardError.line("quantize: wrote part \(shard) \(out): \(observed) calibration samples observed")

@@ -12,7 +12,7 @@ enum ShardOption {
         do {
             return try Shard(parsing: text)
         } catch let error as OnboardError {
-            throw ValidationError(error.description)
+            throw ValidationError(error.description.replacingOccurrences(of: "--shard: ", with: ""))
         }
     }
 }

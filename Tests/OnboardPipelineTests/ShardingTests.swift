@@ -125,9 +125,23 @@ final class ShardingTests: XCTestCase {
         XCTAssertEqual(merged.peakMemoryBytes.int8, machines.map(\.peakMemoryBytes.int8).max())
         XCTAssertTrue(try String(contentsOfFile: "\(out)/report.md", encoding: .utf8).contains("Machines"))
 
-        // The quantized bundle given instead of calibrating validates to the same results.
+        // Calibration sharded over the camera set gives the bundle validate made, and validating with
+        // it instead of calibrating gives the same results.
+        var quantize = BundleQuantization.Request(model: set.model, calibration: set.data, out: "")
+        quantize.threads = 1
+        var calibrationParts: [String] = []
+        for index in 0..<2 {
+            quantize.out = "\(root)/calibration-\(index)"
+            try BundleQuantization.run(quantize, shard: try Shard(index: index, count: 2), log: .silent)
+            calibrationParts.append(quantize.out)
+        }
+        _ = try ShardMerge.run(parts: calibrationParts, out: "\(root)/calibrated", log: .silent)
+        for name in ["quant.json", "model.safetensors"] {
+            XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: "\(root)/calibrated/\(name)")),
+                           try Data(contentsOf: URL(fileURLWithPath: "\(root)/single/\(ValidationRun.int8Bundle)/\(name)")), name)
+        }
         var given = options("\(root)/given")
-        (given.quantized, given.calibration) = ("\(root)/single/\(ValidationRun.int8Bundle)", "")
+        (given.quantized, given.calibration) = ("\(root)/calibrated", "")
         let again = try ValidationRun.run(given, log: .silent)
         XCTAssertEqual(try metrics(again.int8), try metrics(single.int8))
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: "\(root)/given/\(ValidationRun.int8Results)")),

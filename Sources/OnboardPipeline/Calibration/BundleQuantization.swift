@@ -4,7 +4,7 @@ import OnboardGraph
 import OnboardModels
 
 /// A float bundle quantized on a calibration set of input `.safetensors` files (a directory or a
-/// manifest), written as an INT8 bundle.
+/// manifest), or, for a PETR detector, on a recorded camera set; written as an INT8 bundle.
 public enum BundleQuantization {
     public struct Request {
         /// Float bundle directory.
@@ -17,6 +17,8 @@ public enum BundleQuantization {
         public var out: String
         public var force = false
         public var calibrationSamples: Int?
+        /// The split of a recorded camera set (default: one named like "train", else every sample).
+        public var calibrationSplit: String?
         public var threads: Int = Parallel.coreCount
 
         public init(model: String, calibration: String, out: String) {
@@ -26,15 +28,17 @@ public enum BundleQuantization {
         }
     }
 
-    /// The float bundle, recipe, calibration set and graph of a request, checked before any work.
+    /// The float bundle, recipe, calibration samples and graph of a request, checked before any work.
     struct Setup {
         var bundle: ModelBundle
         var choice: RecipeChoice
-        var set: CalibrationSet
-        var count: Int
-        var batch: Int
         var graph: Graph
+        /// How `graph` is built again from the bundle (`merge` plans on it).
+        var graphSource: GraphSource
+        var count: Int
         var sample: (Int) throws -> [String: Tensor]
+        var names: [String]
+        var digest: () throws -> String
 
         init(_ request: Request, log: ProgressLog) throws {
             try OutputPath.checkDirectory(request.out, option: "out", inputs: [.init("model", request.model), .init("calibration", request.calibration)]
@@ -45,15 +49,51 @@ public enum BundleQuantization {
                 throw OnboardError.invalidArgument("\(request.model): already quantized (it has quant.json); quantize the float bundle")
             }
             choice = try RecipeChoice(requested: request.recipe, bundle: bundle)
-            let set = try CalibrationSet(path: request.calibration)
-            self.set = set
-            count = min(set.count, request.calibrationSamples ?? set.count)
-            batch = try bundle.batchSize(for: try SafeTensorsFile(path: set.files[0]).shapes, source: set.files[0])
-            let shapes = bundle.inputShapes(batch: batch)
-            graph = try bundle.graph(batch: batch)
+            if try Self.readsCameras(request, bundle: bundle) {
+                // A PETR detector calibrated on a recorded camera set, as `validate` calibrates it.
+                let pipeline = try DetectionPipeline(bundle: bundle, threads: request.threads)
+                let set = try ValidationCalibration.open(path: request.calibration, version: nil, split: request.calibrationSplit,
+                                                         limit: request.calibrationSamples, pipeline: pipeline, log: log)
+                (graph, graphSource) = (pipeline.model.built.graph, .cameraPipeline)
+                (count, sample, names, digest) = (set.count, set.sample, set.names, set.digest)
+            } else {
+                guard request.calibrationSplit == nil else {
+                    throw OnboardError.invalidArgument("--calibration-split needs a recorded camera set and a PETR bundle with a backbone")
+                }
+                let set = try CalibrationSet(path: request.calibration)
+                let count = min(set.count, request.calibrationSamples ?? set.count)
+                let batch = try bundle.batchSize(for: try SafeTensorsFile(path: set.files[0]).shapes, source: set.files[0])
+                let shapes = bundle.inputShapes(batch: batch)
+                (graph, graphSource) = (try bundle.graph(batch: batch), .batch(batch))
+                (self.count, sample, names, digest) = (count, { try set.sample($0, shapes: shapes) }, set.fileNames(count), { try set.digest(count) })
+            }
             try choice.recipe.validate(against: graph, source: choice.path)
-            sample = { try set.sample($0, shapes: shapes) }
             log.line("quantize: \(choice.description)")
+        }
+
+        /// Whether the calibration set is a recorded camera set (or the manifest of a synthetic one)
+        /// for a PETR bundle with a backbone.
+        static func readsCameras(_ request: Request, bundle: ModelBundle) throws -> Bool {
+            guard let config = bundle.model as? PETRConfig, config.backbone != nil else { return false }
+            if try SyntheticCalibrationManifest.load(path: request.calibration) != nil { return true }
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: request.calibration, isDirectory: &isDirectory), isDirectory.boolValue else { return false }
+            return try ValidationCalibration.recordedVersion(path: request.calibration, preferred: nil) != nil
+        }
+    }
+
+    /// How a quantized graph is built from its float bundle.
+    enum GraphSource: Codable, Equatable {
+        /// `ModelBundle.graph(batch:)`.
+        case batch(Int)
+        /// The detection pipeline's graph (images in, geometry outside).
+        case cameraPipeline
+
+        func graph(_ bundle: ModelBundle, threads: Int) throws -> Graph {
+            switch self {
+            case .batch(let batch): return try bundle.graph(batch: batch)
+            case .cameraPipeline: return try DetectionPipeline(bundle: bundle, threads: threads).model.built.graph
+            }
         }
     }
 

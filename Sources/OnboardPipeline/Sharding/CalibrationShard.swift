@@ -14,7 +14,7 @@ enum CalibrationShard {
     /// Where the float bundle is and how its graph was built, for `merge` to plan and quantize it.
     struct Source: Codable {
         var model: String
-        var batch: Int
+        var graph: BundleQuantization.GraphSource
     }
 
     static func run(_ request: BundleQuantization.Request, shard: Shard, log: ProgressLog) throws -> Int {
@@ -26,15 +26,13 @@ enum CalibrationShard {
             log.line("quantize: shard \(shard): calibration samples \(block.lowerBound)..<\(block.upperBound) of \(setup.count)")
             let statistics = try Calibrator.observe(graph: setup.graph, recipe: setup.choice.recipe, samples: block, threads: request.threads,
                                                     sample: setup.sample, progress: { log.progress("calibration", $0, $1) })
-            let names = setup.set.files.prefix(setup.count).map { ($0 as NSString).lastPathComponent }
             let identity = RunIdentity(
                 model: try RunIdentity.digest(bundle: setup.bundle), recipe: try RunIdentity.digest(recipe: setup.choice.recipe),
-                data: try ContentDigest.files(setup.set.files.prefix(setup.count).map { (($0 as NSString).lastPathComponent, $0) }),
-                samples: names, settings: ["batch": "\(setup.batch)"])
+                data: try setup.digest(), samples: setup.names, settings: [:])
             try PartFile.write(statistics, to: staging.file(statisticsFile))
-            try PartFile.write(Source(model: URL(fileURLWithPath: request.model).standardizedFileURL.path, batch: setup.batch),
+            try PartFile.write(Source(model: URL(fileURLWithPath: request.model).standardizedFileURL.path, graph: setup.graphSource),
                                to: staging.file(sourceFile))
-            try PartManifest(kind: .quantize, shard: shard, identity: identity, samples: Array(names[block]),
+            try PartManifest(kind: .quantize, shard: shard, identity: identity, samples: Array(setup.names[block]),
                              machine: .current(threads: request.threads), wallSeconds: DetectionPipeline.now() - start)
                 .write(in: staging.path)
             try staging.commit()
@@ -59,7 +57,7 @@ enum CalibrationShard {
             throw OnboardError.format(path: source.model, item: "model", reason: "not the bundle the parts calibrated (its files changed since)")
         }
         try OutputPath.checkDirectory(out, option: "out", inputs: parts.parts.map { .init("part", $0.path) } + [.init("model", source.model)])
-        let graph = try bundle.graph(batch: source.batch)
+        let graph = try source.graph.graph(bundle, threads: threads)
         let plan = try Calibrator.plan(graph: graph, recipe: statistics.recipe, statistics: statistics)
         let summary = try Quantization.save(bundle: bundle, graph: graph, plan: plan, threads: threads, to: out, force: force)
         var lines = ["merge: wrote \(out) from \(parts.parts.count) parts (\(statistics.samples.count) calibration samples): \(summary.text)"]

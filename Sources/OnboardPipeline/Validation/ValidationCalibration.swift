@@ -12,6 +12,10 @@ public struct ValidationCalibration {
     public let count: Int
     /// The PETR graph's inputs (`images`, `coords3d`) of sample `i`, checked finite.
     public let sample: (Int) throws -> [String: Tensor]
+    /// The samples' names (tokens, or file names), in order.
+    public let names: [String]
+    /// SHA-256 over what the samples are read from (tables, or input files), for sharded runs.
+    public let digest: () throws -> String
 
     /// Opens the set and checks it has samples; nothing is decoded yet.
     /// - Parameters:
@@ -60,9 +64,9 @@ public struct ValidationCalibration {
         }
         let picked = spread(tokens, count: min(tokens.count, limit ?? tokens.count))
         let samples = try pipeline.reader(tables: tables).samples(tokens: picked).samples
-        return Self(description: "\(tables.tablesDirectory) \(chosen.map { "split \($0)" } ?? "all samples")", count: samples.count) { i in
-            try pipeline.graphInputs(samples[i])
-        }
+        return Self(description: "\(tables.tablesDirectory) \(chosen.map { "split \($0)" } ?? "all samples")", count: samples.count,
+                    sample: { i in try pipeline.graphInputs(samples[i]) }, names: samples.map(\.token),
+                    digest: { try RunIdentity.digest(tables: tables) })
     }
 
     /// The split named "train", else the first split whose name contains "train"; nil when none.
@@ -82,7 +86,8 @@ public struct ValidationCalibration {
         let imageShape = pipeline.model.built.inputShapes["images"] ?? []
         let coordsShape = pipeline.model.built.inputShapes["coords3d"] ?? []
         let model = pipeline.model
-        return Self(description: set.source, count: min(set.count, limit ?? set.count)) { i in
+        let count = min(set.count, limit ?? set.count)
+        return Self(description: set.source, count: count, sample: { i in
             let path = set.files[i]
             let file = try SafeTensorsFile(path: path)
             if file.contains("coords3d") {
@@ -96,6 +101,6 @@ public struct ValidationCalibration {
                 throw OnboardError.format(path: path, item: nil, reason: "needs images and lidar2img")
             }
             return try DetectionPipeline.graphInputs(images: images, lidar2img: lidar2img, model: model, source: path)
-        }
+        }, names: set.fileNames(count), digest: { try set.digest(count) })
     }
 }
