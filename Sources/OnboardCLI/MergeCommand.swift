@@ -22,7 +22,6 @@ struct MergeCommand: ParsableCommand {
     @Option(help: "Worker threads for quantizing the weights (default: all cores).") var threads: Int = Parallel.coreCount
 
     mutating func validate() throws {
-        guard !parts.isEmpty else { throw ValidationError("give the part directories to merge") }
         threads = try ThreadOption.clamped(threads)
     }
 
