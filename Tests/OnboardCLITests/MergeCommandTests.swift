@@ -51,6 +51,29 @@ final class MergeCommandTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: "\(directory)/again"))
     }
 
+    /// Floats depend on the kernel paths, so parts made on other ISA levels are not merged. (On a
+    /// CPU whose best level is the scalar one, both parts run the same paths and merge.)
+    func test_partsOfOtherKernelPathsAreRefused() throws {
+        let set = try calibrationSet(2)
+        func part(_ index: Int, isa: String) throws -> String {
+            let out = "\(directory)/part-\(index)"
+            let run = try Onboard.run(["quantize", "--model", model, "--calibration", set, "--out", out, "--shard", "\(index)/2"],
+                                      environment: ["ONBOARD_ISA": isa])
+            XCTAssertEqual(run.status, 0, run.stderr)
+            return out
+        }
+        let parts = [try part(0, isa: ""), try part(1, isa: "scalar")]
+        let manifest = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(parts[0])/part.json")))
+                                     as? [String: Any])
+        let active = ((manifest["identity"] as? [String: Any])?["numerics"] as? [String: Any]).flatMap { ($0["kernels"] as? [String: Any])?["active"] as? String }
+        let merge = try Onboard.run(["merge", "--out", "\(directory)/merged"] + parts)
+        if active == "scalar" {
+            XCTAssertEqual(merge.status, 0, merge.stderr)
+        } else {
+            assertUserError(merge, status: 1, contains: "identity.numerics: 'kernels scalar")
+        }
+    }
+
     func test_badShardsAndOptionsAreUsageErrors() throws {
         let set = try calibrationSet(1)
         for (shard, reason) in [("2/2", "the index must be in 0..<2 (got 2)"), ("0/0", "the shard count must be >= 1"), ("x", "expected I/N")] {
