@@ -49,7 +49,7 @@ struct ValidateCommand: ParsableCommand {
 
     func run() throws {
         var options = ValidationOptions(model: model, data: data, calibration: calibration ?? "", out: out)
-        (options.quantized, options.shard) = (quantized, shard)
+        options.quantized = quantized
         (options.version, options.split, options.calibrationSplit) = (version, split, calibrationSplit)
         (options.calibrationSamples, options.recipe, options.threads) = (calibrationSamples, recipe, threads)
         (options.diagnosisSamples, options.bootstrapReplicates, options.force) = (diagnosisSamples, bootstrap, force)

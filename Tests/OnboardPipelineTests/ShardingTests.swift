@@ -92,8 +92,8 @@ final class ShardingTests: XCTestCase {
         var parts: [String] = []
         for index in 0..<3 {  // 2 samples in 3 shards: one shard's slice is empty.
             var shard = options("\(root)/part-\(index)")
-            (shard.shard, shard.threads) = (try Shard(index: index, count: 3), 1)
-            let summary = try ValidationShard.run(shard, shard: try XCTUnwrap(shard.shard), log: .silent)
+            shard.threads = 1
+            let summary = try ValidationShard.run(shard, shard: try Shard(index: index, count: 3), log: .silent)
             XCTAssertEqual(summary.of, 2)
             parts.append(shard.out)
         }

@@ -29,8 +29,6 @@ public struct ValidationOptions {
     /// An INT8 bundle of `model` already calibrated (`onboard quantize`, or merged calibration
     /// parts): used instead of calibrating; its plan carries the recipe.
     public var quantized: String?
-    /// Validate only this shard's slice of the split, into a part directory (`ShardMerge` joins them).
-    public var shard: Shard?
 
     public init(model: String, data: String, calibration: String, out: String) {
         self.model = model
