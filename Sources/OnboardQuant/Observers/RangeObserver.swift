@@ -38,7 +38,7 @@ public struct ObserverOptions: Codable, Sendable {
     public var percentile: Double = 99.99
     /// Weight of the running value in the `ema` observer: `run = m * run + (1 - m) * batch`.
     public var emaMomentum: Double = 0.9
-    /// Bins of the streaming histogram (rounded up to an even count, at least 64).
+    /// Bins of the streaming histogram (rounded up to an even count, at least 64 and at most 2^24).
     public var histogramBins: Int = 2048
     /// Exponent p of the `mse` observer's Lp error (2 = MSE; ADFQ-ViT's q/k/v quantizers use 2.4).
     public var lpNorm: Double = 2.0
