@@ -80,6 +80,12 @@ final class MergeCommandTests: XCTestCase {
             assertUserError(try Onboard.run(["quantize", "--model", model, "--calibration", set, "--out", "\(directory)/q", "--shard", shard]),
                             status: 2, contains: reason)
         }
+        let ema = "\(directory)/ema.json"
+        try Data(#"{"observer": "ema"}"#.utf8).write(to: URL(fileURLWithPath: ema))
+        assertUserError(try Onboard.run(["quantize", "--model", model, "--calibration", set, "--recipe", ema, "--out", "\(directory)/q",
+                                         "--shard", "0/2"]),
+                        status: 1, contains: "the ema observer's running average depends on the order of the batches", afterProgress: true)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "\(directory)/q"))
         assertUserError(try Onboard.run(["merge", "--out", "\(directory)/m"]), status: 2, contains: "Missing expected argument '<parts> ...'")
         assertUserError(try Onboard.run(["validate", "--model", model, "--data", set, "--calibration", set, "--quantized", set,
                                          "--out", "\(directory)/v"]),

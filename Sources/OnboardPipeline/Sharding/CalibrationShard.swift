@@ -2,6 +2,7 @@ import Foundation
 import OnboardCore
 import OnboardGraph
 import OnboardModels
+import OnboardQuant
 
 /// `quantize --shard I/N` writes a part directory: `part.json` and `statistics.json`, the observer
 /// states of the shard's block of calibration samples (`Calibrator.observe`). `merge` joins the
@@ -20,6 +21,10 @@ enum CalibrationShard {
     static func run(_ request: BundleQuantization.Request, shard: Shard, log: ProgressLog) throws -> Int {
         let start = DetectionPipeline.now()
         let setup = try BundleQuantization.Setup(request, log: log)
+        let observer = setup.choice.recipe.observer
+        guard observer.mergesExactly || shard.count == 1 else {
+            throw ObserverKind.emaMergeError(item: "--shard \(shard) with \(setup.choice.path) (observer \(observer.rawValue))")
+        }
         let staging = try StagingDirectory(target: request.out, force: request.force)
         do {
             let block = shard.range(of: setup.count)
