@@ -56,6 +56,11 @@ def write_pixel_values(path, seed):
         file.write(struct.pack("<Q", len(header)) + header + struct.pack("<%df" % count, *(rng.gauss(0, 1) for _ in range(count))))
 
 
+def leftovers(directory):
+    """What a killed shard may leave beside the parts: hidden staging directories and temporaries."""
+    return sorted(name for name in os.listdir(directory) if name.startswith(".") or ".tmp-" in name)
+
+
 def first_line_of_trouble(text):
     lines = [line for line in text.splitlines() if line.strip()]
     return lines[-1][-300:] if lines else "(no stderr)"
@@ -240,7 +245,10 @@ class Check:
             # As `sbatch --array=1 --export=ALL,SHARDS=2` runs it: an array of one task, SHARDS given.
             rerun = {**SlurmArray.environment(self.env, settings, 1, 1), "SHARDS": "2"}
             status, stderr, _ = self.run(SlurmArray.command, env=rerun)
-            problem = "rerun of task 1: exit %d: %s" % (status, first_line_of_trouble(stderr)) if status else None
+            if status:
+                problem = "rerun of task 1: exit %d: %s" % (status, first_line_of_trouble(stderr))
+            elif leftovers(parts):
+                problem = "the rerun left the killed task's %s" % ", ".join(leftovers(parts))
         self.merged("slurm: a task killed mid-run leaves no part, reruns alone, and the merge equals the single run",
                     problem, lambda: self.run(SlurmArray.merge_command, env={**self.env, "PARTS": parts, "OUT": out}),
                     lambda: self.report_difference(out))
@@ -283,6 +291,8 @@ class Check:
             problem = "driver exit %d: %s" % (process.returncode, first_line_of_trouble(process.stderr))
         elif tries != 2:
             problem = "shard 1 ran %d times, not twice (killed once, retried once)" % tries
+        elif leftovers(self.path("ray-parts")):
+            problem = "the retry left the killed attempt's %s" % ", ".join(leftovers(self.path("ray-parts")))
         else:
             problem = self.report_difference(out)
         self.record("ray: 2 shards on a local Ray of 2 CPUs, a killed shard retried alone, the merge equals the single run",
