@@ -11,7 +11,9 @@ is not. Then `onboard merge --out OUT DIR/part-*` runs as one more task. Without
 started on this machine with C CPUs (default: T x N, at most the cores). With --address the paths
 are the cluster's: DIR and OUT on a filesystem every node shares, `onboard` on every node's PATH
 (or --onboard). A shard whose part exists is skipped, so running the same command again after a
-failure runs only the missing shards. Needs `pip install -r tools/requirements-ray.txt`.
+failure runs only the missing shards. Needs `pip install -r tools/requirements-ray.txt`; a cluster
+with token authentication (Ray's default) also wants RAY_AUTH_MODE=token and its token
+(RAY_AUTH_TOKEN, or ~/.ray/auth_token) here.
 """
 import argparse
 import logging
@@ -27,12 +29,10 @@ import ray
 DRIVER_OPTIONS = ("--shard", "--out", "--threads")
 
 
-class ShardCrashed(RuntimeError):
-    """The shard died (a signal, a crash, lost resources): worth running again."""
-
-
-class ShardRefused(RuntimeError):
-    """onboard refused the shard's input or options (exit 1 or 2): a retry fails the same way."""
+# A shard that died (a signal, a crash) raises ChildProcessError, which Ray retries; one that onboard
+# refused (exit 1 or 2: a bad input or option fails the same way again) raises RuntimeError, which it
+# does not. Built-in types, so that a Ray cluster reached through ray:// can unpickle them.
+RETRIED = ChildProcessError
 
 
 def last_line(text):
@@ -44,16 +44,18 @@ def last_line(text):
 def run_shard(index, argv, part, cwd, env):
     """Runs one shard; returns (index, host, wall seconds, skipped)."""
     host = socket.gethostname()
-    if os.path.exists(os.path.join(cwd or "", part)):
+    part = os.path.join(cwd or "", part)
+    if os.path.exists(part):
         return index, host, 0.0, True
+    os.makedirs(os.path.dirname(part) or ".", exist_ok=True)
     start = time.monotonic()
     process = subprocess.run(argv, cwd=cwd, env={**os.environ, **env}, stdout=subprocess.DEVNULL,
                              stderr=subprocess.PIPE, text=True)
     wall = time.monotonic() - start
     if process.returncode in (1, 2):
-        raise ShardRefused("shard %d on %s: exit %d: %s" % (index, host, process.returncode, last_line(process.stderr)))
+        raise RuntimeError("shard %d on %s: exit %d: %s" % (index, host, process.returncode, last_line(process.stderr)))
     if process.returncode != 0:
-        raise ShardCrashed("shard %d on %s: exit %d: %s" % (index, host, process.returncode, last_line(process.stderr)))
+        raise RETRIED("shard %d on %s: exit %d: %s" % (index, host, process.returncode, last_line(process.stderr)))
     return index, host, wall, False
 
 
@@ -102,13 +104,13 @@ def start_ray(args):
         ray.init(address=args.address, logging_level=logging.WARNING, log_to_driver=False)
         return
     cpus = args.num_cpus or min(os.cpu_count() or 1, args.threads * args.shards)
-    ray.init(num_cpus=cpus, include_dashboard=False, object_store_memory=128 << 20,
+    ray.init(address="local", num_cpus=cpus, include_dashboard=False, object_store_memory=128 << 20,
              logging_level=logging.WARNING, log_to_driver=False)
 
 
 def run_shards(args, cwd, env):
     """Runs every shard; returns the failure messages."""
-    options = dict(num_cpus=args.threads, max_retries=args.max_retries, retry_exceptions=[ShardCrashed])
+    options = dict(num_cpus=args.threads, max_retries=args.max_retries, retry_exceptions=[RETRIED])
     pending = {}
     for index in range(args.shards):
         part = os.path.join(args.parts, "part-%d" % index)
@@ -139,8 +141,6 @@ def main():
     cwd = args.cwd or (None if args.address else os.getcwd())
     start = time.monotonic()
     start_ray(args)
-    if not args.address:
-        os.makedirs(args.parts, exist_ok=True)
     failures = run_shards(args, cwd, env)
     shards_wall = time.monotonic() - start
     if failures:
