@@ -19,6 +19,7 @@ import os
 import random
 import shutil
 import signal
+import socket
 import struct
 import subprocess
 import sys
@@ -59,6 +60,25 @@ def write_pixel_values(path, seed):
 def leftovers(directory):
     """What a killed shard may leave beside the parts: hidden staging directories and temporaries."""
     return sorted(name for name in os.listdir(directory) if name.startswith(".") or ".tmp-" in name)
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for_port(port, process, seconds):
+    """None once 127.0.0.1:port accepts connections; a problem text if `process` exits or time runs out."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            return "ray start exited with %d" % process.returncode
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return None
+        time.sleep(0.5)
+    return "no Ray Client server on port %d after %d s" % (port, seconds)
 
 
 def first_line_of_trouble(text):
@@ -298,6 +318,39 @@ class Check:
         self.record("ray: 2 shards on a local Ray of 2 CPUs, a killed shard retried alone, the merge equals the single run",
                     problem)
 
+    def ray_client(self):
+        """The driver from outside a Ray cluster, as from a laptop: a head started here with its
+        Ray Client server on a loopback port, reached through ray:// (token authentication on)."""
+        ports = [free_port() for _ in range(2)]
+        env = {**self.env, "RAY_AUTH_MODE": "token"}
+        head = subprocess.Popen([os.path.join(os.path.dirname(self.ray_python), "ray"), "start", "--head", "--block",
+                                 "--port", str(ports[0]), "--ray-client-server-port", str(ports[1]), "--num-cpus", "2",
+                                 "--include-dashboard", "false", "--disable-usage-stats", "--object-store-memory", str(128 << 20)],
+                                env=env, cwd=self.work, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        out = self.path("ray-client-detect.json")
+        try:
+            problem = wait_for_port(ports[1], head, seconds=90)
+            if not problem:
+                process = subprocess.run([self.ray_python, os.path.join(ROOT, "tools/shard_ray.py"),
+                                          "--address", "ray://127.0.0.1:%d" % ports[1], "--shards", "2", "--parts",
+                                          self.path("ray-client-parts"), "--out", out, "--onboard", self.onboard, "--cwd", ROOT,
+                                          "--", "detect", "--model", MODEL, "--data", self.set, "--split", "synth_val"],
+                                         env=env, cwd=self.work, stdin=subprocess.DEVNULL, capture_output=True, text=True)
+                if process.returncode != 0:
+                    problem = "driver exit %d: %s" % (process.returncode, first_line_of_trouble(process.stderr))
+                elif not filecmp.cmp(self.path("single-detect.json"), out, shallow=False):
+                    problem = "the merged results file differs"
+        finally:
+            head.terminate()
+            try:
+                head.wait(60)
+            except subprocess.TimeoutExpired:
+                head.kill()
+                head.wait()
+        self.record("ray: the driver through ray:// (Ray Client) on a head started here: detect in 2 shards equals the single run",
+                    problem)
+
     # ------------------------------------------------------------ refused merges
 
     def refused(self, name, parts):
@@ -341,7 +394,7 @@ def main():
     check = Check(onboard, work, sys.executable)
     start = time.monotonic()
     try:
-        for step in [check.single_runs, check.kubernetes, check.slurm, check.ray, check.refusals]:
+        for step in [check.single_runs, check.kubernetes, check.slurm, check.ray, check.ray_client, check.refusals]:
             step()
     except (RuntimeError, OSError) as error:
         check.record("the run", str(error))
