@@ -26,7 +26,7 @@ import sys
 import tempfile
 import time
 
-from sharding_recipes import ROOT, KubernetesJob, SlurmArray, fake_sbatch, kill_first_attempt
+from sharding_recipes import ROOT, KubernetesJob, SlurmArray, counting, fake_sbatch, kill_first_attempt
 
 MODEL = os.path.join(ROOT, "Configs/models/qpetr-demo")
 OTHER_MODEL = os.path.join(ROOT, "Configs/models/petr-demo")
@@ -328,19 +328,28 @@ class Check:
                                  "--include-dashboard", "false", "--disable-usage-stats", "--object-store-memory", str(128 << 20)],
                                 env=env, cwd=self.work, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL)
-        out = self.path("ray-client-detect.json")
+        out, wrapper, attempts = self.path("ray-client-detect.json"), self.path("counting"), self.path("ray-client-attempts")
+        counting(wrapper, self.onboard, attempts)
+
+        def driver(name, split):
+            return subprocess.run([self.ray_python, os.path.join(ROOT, "tools/shard_ray.py"), "--address",
+                                   "ray://127.0.0.1:%d" % ports[1], "--shards", "2", "--parts", self.path(name), "--out", out,
+                                   "--onboard", wrapper, "--cwd", ROOT, "--", "detect", "--model", MODEL, "--data", self.set,
+                                   "--split", split], env=env, cwd=self.work, stdin=subprocess.DEVNULL, capture_output=True, text=True)
+        refused = None
         try:
             problem = wait_for_port(ports[1], head, seconds=90)
             if not problem:
-                process = subprocess.run([self.ray_python, os.path.join(ROOT, "tools/shard_ray.py"),
-                                          "--address", "ray://127.0.0.1:%d" % ports[1], "--shards", "2", "--parts",
-                                          self.path("ray-client-parts"), "--out", out, "--onboard", self.onboard, "--cwd", ROOT,
-                                          "--", "detect", "--model", MODEL, "--data", self.set, "--split", "synth_val"],
-                                         env=env, cwd=self.work, stdin=subprocess.DEVNULL, capture_output=True, text=True)
+                process = driver("ray-client-parts", "synth_val")
                 if process.returncode != 0:
                     problem = "driver exit %d: %s" % (process.returncode, first_line_of_trouble(process.stderr))
                 elif not filecmp.cmp(self.path("single-detect.json"), out, shallow=False):
                     problem = "the merged results file differs"
+                os.remove(attempts)
+                process = driver("ray-client-refused-parts", "no_such_split")
+                calls = open(attempts).read().count("--shard") if os.path.exists(attempts) else 0
+                if process.returncode != 1 or calls != 2 or "no_such_split" not in process.stdout:
+                    refused = "driver exit %d after %d shard runs: %s" % (process.returncode, calls, process.stdout.strip()[-300:])
         finally:
             head.terminate()
             try:
@@ -350,6 +359,8 @@ class Check:
                 head.wait()
         self.record("ray: the driver through ray:// (Ray Client) on a head started here: detect in 2 shards equals the single run",
                     problem)
+        self.record("ray: a shard onboard refuses (exit 1) is not retried; the driver exits 1 naming the cause",
+                    refused if not problem else "not run: " + problem)
 
     # ------------------------------------------------------------ refused merges
 

@@ -67,6 +67,13 @@ def fake_sbatch(directory):
     return log
 
 
+def counting(path, onboard, attempts):
+    """Writes an executable that logs each call to `attempts` and runs onboard."""
+    with open(path, "w") as file:
+        file.write('#!/bin/bash\necho "$*" >> "%s"\nexec "%s" "$@"\n' % (attempts, onboard))
+    os.chmod(path, 0o755)
+
+
 def kill_first_attempt(path, onboard, attempts, shard):
     """Writes an executable that runs onboard and logs each call to `attempts`; the first call for
     `shard` (I/N) is killed with SIGKILL a second in, as on a node that is lost."""
