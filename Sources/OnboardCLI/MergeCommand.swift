@@ -20,13 +20,16 @@ struct MergeCommand: ParsableCommand {
     @Argument(help: "Part directories, every shard of one run.") var parts: [String]
     @Flag(help: "Replace a directory OUT even when it holds files Onboard did not write.") var force = false
     @Option(help: "Worker threads for quantizing the weights (default: all cores).") var threads: Int = Parallel.coreCount
+    @Option(help: "Where the evaluation set is on this machine (validate parts; default: where the shards read it).") var data: String?
+    @Option(help: "Where the float bundle is on this machine (quantize parts; default: where the shards read it).") var model: String?
 
     mutating func validate() throws {
         threads = try ThreadOption.clamped(threads)
     }
 
     func run() throws {
-        let summary = try ShardMerge.run(parts: parts, out: out, force: force, threads: threads)
+        let summary = try ShardMerge.run(parts: parts, out: out, force: force, threads: threads,
+                                         inputs: ShardMerge.Inputs(data: data, model: model))
         for line in summary.lines { print(line) }
     }
 }

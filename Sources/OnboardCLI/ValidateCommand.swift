@@ -34,6 +34,7 @@ struct ValidateCommand: ParsableCommand {
     var recipe: String?
     @Option(help: "Worker threads (default: all cores).") var threads: Int = Parallel.coreCount
     @Option(help: "Samples of the evaluation split for the per-layer diagnosis.") var diagnosisSamples: Int = 2
+    @Option(help: "Samples timed FP32 and INT8 in turn, twice each (0: no latency figures).") var latencySamples: Int = 20
     @Option(help: "Paired bootstrap replicates for the interval of the INT8 drop (0: none).") var bootstrap: Int = 200
     @Option(help: "Report directory.") var out: String
     @Flag(help: "Replace OUT even when it holds files Onboard did not write.") var force = false
@@ -42,6 +43,7 @@ struct ValidateCommand: ParsableCommand {
     mutating func validate() throws {
         if let calibrationSamples, calibrationSamples < 1 { throw ValidationError("--calibration-samples must be >= 1") }
         guard diagnosisSamples >= 0 else { throw ValidationError("--diagnosis-samples must be >= 0") }
+        guard latencySamples >= 0 else { throw ValidationError("--latency-samples must be >= 0") }
         guard bootstrap >= 0 else { throw ValidationError("--bootstrap must be >= 0") }
         guard (calibration == nil) != (quantized == nil) else { throw ValidationError("give one of --calibration and --quantized") }
         threads = try ThreadOption.clamped(threads)
@@ -53,6 +55,7 @@ struct ValidateCommand: ParsableCommand {
         (options.version, options.split, options.calibrationSplit) = (version, split, calibrationSplit)
         (options.calibrationSamples, options.recipe, options.threads) = (calibrationSamples, recipe, threads)
         (options.diagnosisSamples, options.bootstrapReplicates, options.force) = (diagnosisSamples, bootstrap, force)
+        options.latencySamples = latencySamples
         if let shard {
             let part = try ValidationShard.run(options, shard: shard)
             ProgressLog.standardError.line("validate: wrote part \(shard) \(out): \(part.samples) of \(part.of) samples")

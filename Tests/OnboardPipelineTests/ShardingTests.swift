@@ -85,6 +85,7 @@ final class ShardingTests: XCTestCase {
         func options(_ out: String) -> ValidationOptions {
             var options = ValidationOptions(model: set.model, data: set.data, calibration: set.data, out: out)
             (options.split, options.threads, options.diagnosisSamples, options.bootstrapReplicates) = ("synth_val", 2, 1, 20)
+            options.latencySamples = 1
             options.exclusionCandidates = 1
             return options
         }
@@ -99,8 +100,16 @@ final class ShardingTests: XCTestCase {
         }
         XCTAssertTrue(FileManager.default.fileExists(atPath: "\(parts[0])/\(ValidationRun.int8Bundle)/quant.json"))
         XCTAssertFalse(FileManager.default.fileExists(atPath: "\(parts[1])/\(ValidationRun.int8Bundle)"))
+        // Merged where the evaluation set lies elsewhere; a set whose tables changed is refused.
+        let moved = "\(root)/moved-set", changed = "\(root)/changed-set"
+        try FileManager.default.copyItem(atPath: set.data, toPath: moved)
+        try FileManager.default.copyItem(atPath: set.data, toPath: changed)
+        let table = "\(changed)/v1.0-synth/sample.json"
+        try (try Data(contentsOf: URL(fileURLWithPath: table)) + Data(" ".utf8)).write(to: URL(fileURLWithPath: table))
+        assertRefused(try ShardMerge.run(parts: parts, out: "\(root)/refused", inputs: .init(data: changed), log: .silent),
+                      contains: "not the evaluation set the parts ran on")
         let out = "\(root)/merged"
-        let summary = try ShardMerge.run(parts: parts, out: out, log: .silent)
+        let summary = try ShardMerge.run(parts: parts, out: out, inputs: .init(data: moved), log: .silent)
         XCTAssertEqual(summary.kind, .validate)
         for name in [ValidationRun.fp32Results, ValidationRun.int8Results, "\(ValidationRun.int8Bundle)/quant.json",
                      "\(ValidationRun.int8Bundle)/model.safetensors"] {
@@ -122,6 +131,7 @@ final class ShardingTests: XCTestCase {
         XCTAssertEqual(machines.map(\.shard), ["0/3", "1/3", "2/3"])
         XCTAssertEqual(machines.map(\.samples).reduce(0, +), 2)
         XCTAssertTrue(machines.allSatisfy { $0.threads == 1 && !$0.host.isEmpty })
+        XCTAssertEqual(merged.latencyFrames, 2 * 2, "1 sample timed twice on each of the 2 shards that have samples")
         XCTAssertEqual(merged.peakMemoryBytes.int8, machines.map(\.peakMemoryBytes.int8).max())
         XCTAssertTrue(try String(contentsOfFile: "\(out)/report.md", encoding: .utf8).contains("Machines"))
 
@@ -176,8 +186,9 @@ final class ShardingTests: XCTestCase {
                 try BundleQuantization.run(request, shard: try Shard(index: index, count: 3), log: .silent)
                 parts.append(request.out)
             }
-            let out = "\(root)/\(recipe)/merged"
-            let summary = try ShardMerge.run(parts: parts, out: out, log: .silent)
+            let out = "\(root)/\(recipe)/merged", movedModel = "\(root)/\(recipe)/moved-model"
+            try FileManager.default.copyItem(atPath: model, toPath: movedModel)
+            let summary = try ShardMerge.run(parts: parts, out: out, inputs: .init(model: movedModel), log: .silent)
             XCTAssertEqual(summary.kind, .quantize)
             for name in ["quant.json", "model.safetensors", "config.json"] {
                 XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: "\(out)/\(name)")),

@@ -49,8 +49,9 @@ enum CalibrationShard {
     }
 
     /// The parts' statistics merged in shard order, planned, and the quantized bundle written to `out`.
-    static func merge(_ parts: PartSet, out: String, force: Bool, threads: Int, log: ProgressLog) throws -> ShardMerge.Summary {
-        let source = try PartFile.read(Source.self, from: parts.file(sourceFile, of: parts.parts[0]))
+    static func merge(_ parts: PartSet, out: String, force: Bool, threads: Int, model: String?, log: ProgressLog) throws -> ShardMerge.Summary {
+        var source = try PartFile.read(Source.self, from: parts.file(sourceFile, of: parts.parts[0]))
+        if let model { source.model = model }
         var statistics: CalibrationStatistics?
         for part in parts.parts {
             let block = try CalibrationStatistics.load(path: parts.file(statisticsFile, of: part))

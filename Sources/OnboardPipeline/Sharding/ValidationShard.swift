@@ -86,16 +86,17 @@ public enum ValidationShard {
     }
 
     /// The parts' results joined and scored into the report directory `out`, as one run writes it.
-    static func merge(_ parts: PartSet, out: String, force: Bool, log: ProgressLog) throws -> ShardMerge.Summary {
+    static func merge(_ parts: PartSet, out: String, force: Bool, data: String?, log: ProgressLog) throws -> ShardMerge.Summary {
         let figures = try parts.parts.map { try PartFile.read(Figures.self, from: parts.file(figuresFile, of: $0)) }
         let first = figures[0], identity = parts.identity
-        let tables = try NuScenesTables(dataroot: first.dataPath, version: first.version)
+        let dataPath = data ?? first.dataPath
+        let tables = try NuScenesTables(dataroot: dataPath, version: first.version)
         guard try RunIdentity.digest(tables: tables) == identity.data else {
             throw OnboardError.format(path: tables.tablesDirectory, item: "tables",
                                       reason: "not the evaluation set the parts ran on (its tables changed since)")
         }
         let bootstrap = Int(identity.settings["bootstrap"] ?? "") ?? 0
-        try OutputPath.checkDirectory(out, option: "out", inputs: parts.parts.map { .init("part", $0.path) } + [.init("data", first.dataPath)])
+        try OutputPath.checkDirectory(out, option: "out", inputs: parts.parts.map { .init("part", $0.path) } + [.init("data", dataPath)])
         let staging = try StagingDirectory(target: out, force: force)
         do {
             for name in [ValidationRun.fp32Results, ValidationRun.int8Results] {

@@ -13,7 +13,6 @@ enum PairedLatency {
         var frames: Int
     }
 
-    static let defaultSamples = 20
     /// Frames one precision runs before the other takes over: short enough that both see the same
     /// machine, long enough that each runs on its own warm caches, as a deployed model does.
     static let blockFrames = 5

@@ -20,6 +20,9 @@ public struct ValidationOptions {
     public var diagnosisSamples = 2
     /// Worst isolated layers tried in float for the suggested exclusions.
     public var exclusionCandidates = 3
+    /// Samples of the split (its first ones) that FP32 and INT8 are timed on in turn, each twice
+    /// (0: no latency figures); a shard times the first ones of its slice.
+    public var latencySamples = 20
     /// Paired bootstrap replicates behind the drop's interval (0: none).
     public var bootstrapReplicates = 200
     /// The report directory (replaced whole at the end).

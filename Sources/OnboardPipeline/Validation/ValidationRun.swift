@@ -205,9 +205,10 @@ public struct ValidationRun {
 
     /// FP32 and INT8 frames in turn on the first samples of the split (`PairedLatency`).
     func latencyPhase(bundle: ModelBundle, quantized: ModelBundle, tables: NuScenesTables, tokens: [String]) throws -> PairedLatency.Result {
+        guard options.latencySamples > 0, !tokens.isEmpty else { return PairedLatency.Result(fp32: [:], int8: [:], frames: 0) }
         let fp32 = try DetectionPipeline(bundle: bundle, threads: options.threads)
         let int8 = try DetectionPipeline(bundle: quantized, precision: .int8, threads: options.threads)
-        let samples = try fp32.reader(tables: tables).samples(tokens: Array(tokens.prefix(PairedLatency.defaultSamples))).samples
+        let samples = try fp32.reader(tables: tables).samples(tokens: Array(tokens.prefix(options.latencySamples))).samples
         return try PairedLatency.measure(fp32: fp32, int8: int8, samples: samples, label: "validate: latency, FP32 and INT8 in turn",
                                          log: log)
     }
