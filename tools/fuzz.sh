@@ -17,9 +17,10 @@ release=$build/release
 bin=$build/fuzz
 seeds=Tests/Fuzz/corpus
 targets=(safetensors nuscenes results rig recipe board bundle_config delta quant_plan jpeg)
-# The modules' objects, in dependency order; the pipeline goes in for the board reader.
+# The modules' objects, in dependency order; the pipeline goes in for the board reader, with
+# swift-crypto's modules (its SHA-256 identifies sharded runs; CXKCP exists from its version 4 on).
 modules=(CKernels CImageCodec OnboardCore OnboardQuant OnboardGraph OnboardModels OnboardSensors OnboardEval
-         CYaml Yams OnboardPipeline)
+         CYaml Yams CCryptoBoringSSL CCryptoBoringSSLShims CXKCP CXKCPShims CryptoBoringWrapper Crypto OnboardPipeline)
 
 build_modules() {
     # The executable product is never linked here (libFuzzer brings its own main). The output goes
@@ -36,7 +37,9 @@ build_modules() {
 
 objects() {
     local module
-    for module in "${modules[@]}"; do find "$release/$module.build" -name '*.o'; done
+    for module in "${modules[@]}"; do
+        [ -d "$release/$module.build" ] && find "$release/$module.build" -name '*.o'
+    done
 }
 
 # Everything a Swift file importing the Onboard modules needs: their .swiftmodules and the C modules' maps.
