@@ -2,6 +2,7 @@
  * family's kernel list for tests and tools. */
 #include "f32_gemm_kernels.h"
 #include "f32_math_kernels.h"
+#include "f32_scan_kernels.h"
 #include "movement_kernels.h"
 #include "q8_codecs_kernels.h"
 #include "q8_gemm_kernels.h"
@@ -30,6 +31,7 @@ onboard_isa_level onboard_isa_level_at(size_t index) { return levels[index]; }
 #define OP_KERNEL(family, op, tile, isa, flags) {family, #op, "onboard_" #op #tile "__" #isa, #isa, flags, 0, 0},
 #define F32_MATH_KERNEL(op, tile, isa, flags) OP_KERNEL("f32_math", op, tile, isa, flags)
 #define F32_MATH_BODY(tile, isa, flags) ONBOARD_F32_MATH_OPS(F32_MATH_KERNEL, tile, isa, flags)
+#define F32_SCAN_KERNEL(op, tile, isa, flags) OP_KERNEL("f32_scan", op, tile, isa, flags)
 #define Q8_ROWS_KERNEL(op, tile, isa, flags) OP_KERNEL("q8_rows", op, tile, isa, flags)
 #define Q8_CODECS_KERNEL(op, tile, isa, flags) OP_KERNEL("q8_codecs", op, tile, isa, flags)
 #define Q8_GEMM_PACKING_KERNEL(op, tile, isa, flags) OP_KERNEL("q8_gemm", op, tile, isa, flags)
@@ -41,6 +43,7 @@ onboard_isa_level onboard_isa_level_at(size_t index) { return levels[index]; }
 static const onboard_kernel kernels[] = {
     ONBOARD_F32_GEMM_KERNELS(F32_GEMM_KERNEL)
     ONBOARD_F32_MATH_KERNELS(F32_MATH_BODY)
+    ONBOARD_F32_SCAN_KERNELS(F32_SCAN_KERNEL)
     ONBOARD_Q8_GEMM_KERNELS(Q8_GEMM_KERNEL)
     ONBOARD_Q8_GEMM_B7_KERNELS(Q8_GEMM_KERNEL)
     ONBOARD_Q8_PACK_TRANSPOSED_KERNELS(Q8_GEMM_PACKING_KERNEL)

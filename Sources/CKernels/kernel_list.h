@@ -1,10 +1,10 @@
 /* Private to CKernels: what the kernel lists (<family>_kernels.h) and their dispatch share.
  *
  * A kernel is named by its spec: onboard_<op>[_<tile>]__<isa>, where <tile> is a GEMM's MRxNR (c4:
- * four depths per 32-bit lane) or u<N>, the elements one step of a hand-written vector kernel
- * takes; no tile: the family's portable loops compiled for <isa> (auto-vectorized). `__scalar` is
- * the portable build, the one ONBOARD_ISA=scalar runs. Each ISA's kernels of a family are in
- * <family>__<isa>.c, with per-function target attributes. */
+ * four depths per 32-bit lane), u<N>, the elements one step of a hand-written vector kernel takes,
+ * or c<N>, the channels one step of a scan carries; no tile: the family's portable loops compiled
+ * for <isa> (auto-vectorized). `__scalar` is the portable build, the one ONBOARD_ISA=scalar runs.
+ * Each ISA's kernels of a family are in <family>__<isa>.c, with per-function target attributes. */
 #ifndef ONBOARD_KERNEL_LIST_H
 #define ONBOARD_KERNEL_LIST_H
 #include "isa.h"

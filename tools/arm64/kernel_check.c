@@ -3,7 +3,8 @@
  * The INT8 GEMM, packing, row and codec kernels must equal the scalar reference bit for bit on
  * random shapes, out types and epilogues; the FP32 GEMM must be within 1e-5 (relative to the
  * largest output) of the double-accumulating reference and the FP32 math bodies within a few
- * ulps of libm; the transposes equal the scalar ones bit for bit. An op of a list that no check
+ * ulps of libm, the selective scan within 1e-5 of the double-precision scan relative to each
+ * output's magnitude (its sums over absolute values); the transposes equal the scalar ones bit for bit. An op of a list that no check
  * here covers is a failure.
  * Built and run by tools/test-arm64.sh under qemu-aarch64; it runs natively on x86-64 too.
  * Prints one line per family and "N passed, N failed" last; exits 1 on any failure. */
@@ -48,7 +49,7 @@ static const char *const checked_ops[] = {
     "q8_stabilize_rows_s32", "q8_softmax_lut_rows", "q8_layernorm_rows", "q8_divide_rows_s32",
     "q8_quantize_u8", "q8_dequantize_u8", "q8_requantize_u8", "q8_row_sums", "q8_add_u8",
     "q8_add_u8_dyadic", "q8_add_const_u8_dyadic", "q8_lookup_u8",
-    "f32_gemm", "f32_gelu_erf", "f32_gelu_tanh", "f32_sigmoid", "f32_silu", "f32_softmax_rows", "f32_layernorm_rows",
+    "f32_gemm", "f32_selective_scan", "f32_gelu_erf", "f32_gelu_tanh", "f32_sigmoid", "f32_silu", "f32_softmax_rows", "f32_layernorm_rows",
     "transpose_u8", "transpose_u32",
 };
 enum { CHECKED_OPS = sizeof checked_ops / sizeof checked_ops[0] };
@@ -387,6 +388,84 @@ static void check_f32_math(int cases) {
     }
 }
 
+/* The selective scan of f32_scan.h in double precision over channels [d0, d1), with each output's
+ * magnitude: the same sums over absolute values, what rounding errors scale with. */
+static void scan_reference(size_t length, size_t state, size_t d0, size_t d1, int reverse, const float *u, size_t su,
+                           const float *dt, const float *bias, const float *A, const float *B, const float *C, size_t sbc,
+                           const float *D, const float *z, double *y, double *magnitude, size_t sy) {
+    double *h = calloc(state + 1, sizeof *h), *h_abs = calloc(state + 1, sizeof *h_abs);
+    for (size_t d = d0; d < d1; d++) {
+        for (size_t n = 0; n < state; n++) h[n] = h_abs[n] = 0;
+        for (size_t step = 0; step < length; step++) {
+            const size_t t = reverse ? length - 1 - step : step;
+            const double x = (double)dt[t * su + d] + (bias ? bias[d] : 0), v = u[t * su + d];
+            const double delta = x > 20 ? x : log1p(exp(x));
+            double out = D[d] * v, bound = fabs(out);
+            for (size_t n = 0; n < state; n++) {
+                const double decay = exp(delta * A[d * state + n]), input = delta * B[t * sbc + n] * v;
+                h[n] = decay * h[n] + input;
+                h_abs[n] = decay * h_abs[n] + fabs(input);
+                out += h[n] * C[t * sbc + n];
+                bound += h_abs[n] * fabs(C[t * sbc + n]);
+            }
+            if (z) {
+                const double silu = z[t * su + d] / (1 + exp(-(double)z[t * su + d]));
+                out *= silu;
+                bound *= fabs(silu);
+            }
+            y[t * sy + d] = out;
+            magnitude[t * sy + d] = bound;
+        }
+    }
+    free(h); free(h_abs);
+}
+
+/* Every scan kernel on random shapes (any state count, channel sub-ranges, both directions, with
+ * and without the gate and dt bias, dt across softplus's threshold); channels outside the range
+ * keep their NaN. */
+static void check_f32_scan(int cases) {
+    onboard_kernel kernels[16];
+    const size_t count = runnable("f32_selective_scan", kernels);
+    for (int c = 0; c < cases; c++) {
+        const size_t length = 1 + below(c % 4 ? 60 : 200), state = c % 3 ? 16 : below(40), channels = 1 + below(70);
+        const size_t d0 = c % 2 ? below(channels) : 0, d1 = d0 + 1 + below(channels - d0);
+        const size_t su = channels + below(3), sbc = state + below(4), sy = channels + below(3);
+        const int reverse = c % 2, gated = c % 5 != 1;
+        float *u = malloc(length * su * 4), *dt = malloc(length * su * 4), *z = malloc(length * su * 4);
+        float *bias = malloc(channels * 4), *A = malloc((channels * state + 1) * 4), *D = malloc(channels * 4);
+        float *B = malloc((length * sbc + 1) * 4), *C = malloc((length * sbc + 1) * 4), *got = malloc(length * sy * 4);
+        double *expected = malloc(length * sy * 8), *magnitude = malloc(length * sy * 8);
+        const float dt_range = c % 7 == 3 ? 60 : 4;
+        for (size_t i = 0; i < length * su; i++) {
+            u[i] = uniform(-2, 2);
+            dt[i] = uniform(-dt_range, dt_range / 2);
+            z[i] = uniform(-6, 6);
+        }
+        for (size_t i = 0; i < length * sbc; i++) { B[i] = uniform(-1, 1); C[i] = uniform(-1, 1); }
+        for (size_t d = 0; d < channels; d++) {
+            bias[d] = uniform(-1, 1);
+            D[d] = uniform(-1, 1);
+            for (size_t n = 0; n < state; n++) A[d * state + n] = -expf(logf((float)(n + 1)) + uniform(-0.5f, 0.5f));
+        }
+        const float *gate = gated ? z : NULL, *dt_bias = c % 3 == 1 ? NULL : bias;
+        scan_reference(length, state, d0, d1, reverse, u, su, dt, dt_bias, A, B, C, sbc, D, gate, expected, magnitude, sy);
+        for (size_t p = 0; p < count; p++) {
+            onboard_isa_set_cap(kernels[p].isa_flags);
+            for (size_t i = 0; i < length * sy; i++) got[i] = NAN;
+            onboard_f32_selective_scan(length, state, d0, d1, reverse, u, su, dt, su, dt_bias, A, B, C, sbc, D, gate, su, got, sy);
+            int ok = 1;
+            for (size_t t = 0; t < length; t++)
+                for (size_t d = 0; d < sy; d++) {
+                    const size_t i = t * sy + d;
+                    ok &= d < d0 || d >= d1 ? isnan(got[i]) != 0 : fabs(got[i] - expected[i]) <= 1e-5 * magnitude[i] + 1e-30;
+                }
+            record(ok, "f32_selective_scan", kernels[p].name, length, state, d1 - d0);
+        }
+        onboard_isa_set_cap(ONBOARD_ISA_NO_CAP);
+        free(u); free(dt); free(z); free(bias); free(A); free(D); free(B); free(C); free(got); free(expected); free(magnitude);
+    }
+}
+
 /* Every transpose kernel equals the scalar one bit for bit, on 1- and 4-byte elements (random
  * bits, so NaN patterns too), with padded leading dimensions; the padding stays untouched. */
 static void check_transposes(int cases) {
@@ -442,6 +521,9 @@ int main(int argc, char **argv) {
     before = passed + failed;
     check_f32_math(cases / 3);
     printf("f32 math: %d checks\n", passed + failed - before);
+    before = passed + failed;
+    check_f32_scan(cases / 3);
+    printf("f32 selective scan: %d checks\n", passed + failed - before);
     before = passed + failed;
     check_transposes(cases);
     printf("transposes: %d checks\n", passed + failed - before);

@@ -7,6 +7,7 @@
 #include "isa.h"
 #include "f32_math.h"
 #include "f32_gemm.h"
+#include "f32_scan.h"
 #include "q8_gemm.h"
 #include "q8_codecs.h"
 #include "q8_rows.h"
