@@ -3,9 +3,6 @@
  * BODY_SUFFIX (_u16__<isa>). 16-lane vectors lower to one zmm (AVX-512), two ymm (AVX2) or four
  * xmm registers. */
 
-/* The 16-lane helpers are static inline: their vector ABI never crosses a call boundary. */
-#pragma clang diagnostic ignored "-Wpsabi"
-
 #define CAT_(a, b) a##b
 #define CAT(a, b) CAT_(a, b)
 #define FN(name) CAT(name, BODY_SUFFIX)
@@ -14,38 +11,8 @@ typedef float FN(v16f) __attribute__((vector_size(64), aligned(4)));
 typedef int FN(v16i) __attribute__((vector_size(64), aligned(4)));
 #define V FN(v16f)
 #define VI FN(v16i)
-
-#if !defined(__clang__) /* gcc has the vector types but not clang's element-wise builtins: lane by lane */
-#pragma GCC diagnostic ignored "-Wpsabi"
-static inline BODY_ATTR V FN(gcc_min)(V a, V b) { for (int i = 0; i < 16; i++) a[i] = a[i] != a[i] || b[i] < a[i] ? b[i] : a[i]; return a; }
-static inline BODY_ATTR V FN(gcc_max)(V a, V b) { for (int i = 0; i < 16; i++) a[i] = a[i] != a[i] || b[i] > a[i] ? b[i] : a[i]; return a; }
-static inline BODY_ATTR V FN(gcc_floor)(V a) { for (int i = 0; i < 16; i++) a[i] = __builtin_floorf(a[i]); return a; }
-#define __builtin_elementwise_min(a, b) FN(gcc_min)(a, b)
-#define __builtin_elementwise_max(a, b) FN(gcc_max)(a, b)
-#define __builtin_elementwise_floor(a) FN(gcc_floor)(a)
-#endif
-
-static inline BODY_ATTR V FN(splat)(float s) { return (V){s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s}; }
-
-/* exp(x), relative error about 2e-7 on [-87, 88]; inputs outside are clamped. */
-static inline BODY_ATTR V FN(exp_v)(V x) {
-    x = __builtin_elementwise_min(__builtin_elementwise_max(x, FN(splat)(-87.0f)), FN(splat)(88.0f));
-    const V t = x * FN(splat)(1.44269504088896341f);
-    const V n = __builtin_elementwise_floor(t + FN(splat)(0.5f));
-    V r = x - n * FN(splat)(0.693359375f);
-    r = r - n * FN(splat)(-2.12194440e-4f);
-    V p = FN(splat)(1.9875691500e-4f);
-    p = p * r + FN(splat)(1.3981999507e-3f);
-    p = p * r + FN(splat)(8.3334519073e-3f);
-    p = p * r + FN(splat)(4.1665795894e-2f);
-    p = p * r + FN(splat)(1.6666665459e-1f);
-    p = p * r + FN(splat)(5.0000001201e-1f);
-    p = p * r * r + r + FN(splat)(1.0f);
-    const VI bits = (__builtin_convertvector(n, VI) + 127) << 23;
-    V scale;
-    __builtin_memcpy(&scale, &bits, sizeof scale);
-    return p * scale;
-}
+#define LANES 16
+#include "f32_vector_math.h"
 
 /* erf(x) as x P(x^2) / Q(x^2) on [-4, 4] (rational minimax form), a few ulp. */
 static inline BODY_ATTR V FN(erf_v)(V x) {
@@ -82,9 +49,6 @@ static inline BODY_ATTR V FN(sigmoid_v)(V x) {
 }
 
 static inline BODY_ATTR V FN(silu_v)(V x) { return x * FN(sigmoid_v)(x); }
-
-static inline BODY_ATTR V FN(load_v)(const float *p) { V v; __builtin_memcpy(&v, p, sizeof v); return v; }
-static inline BODY_ATTR void FN(store_v)(float *p, V v) { __builtin_memcpy(p, &v, sizeof v); }
 
 #if defined(__aarch64__)
 /* Lanes by a variable index go through the stack one at a time on arm64 (about 470 guest
@@ -234,6 +198,7 @@ BODY_ATTR void FN(onboard_f32_layernorm_rows)(const float *x, float *y, size_t r
 
 #undef V
 #undef VI
+#undef LANES
 #undef FN
 #undef CAT
 #undef CAT_
