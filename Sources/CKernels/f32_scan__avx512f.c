@@ -1,0 +1,10 @@
+/* The selective scan, AVX-512: the body (f32_scan_body.h) on 32 channels, two zmm registers per
+ * vector (as the AVX2 kernel's two ymm). */
+#include "f32_scan_kernels.h"
+
+#if defined(__x86_64__)
+#define BODY_ATTR __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl,fma")))
+#define BODY_SUFFIX _c32__avx512f
+#define LANES 32
+#include "f32_scan_body.h"
+#endif
