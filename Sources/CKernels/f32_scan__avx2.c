@@ -1,5 +1,7 @@
 /* The selective scan, AVX2 + FMA: the body (f32_scan_body.h) on 16 channels, two ymm registers per
- * vector (two independent chains per step measured faster than one register or four). */
+ * vector. Measured on Vim-T's shape (tools/bench_scan.sh's loop, inputs in cache): 1.6 times as
+ * fast as one ymm per vector; four were about 10 % faster still, but would leave channel ranges
+ * that are not multiples of 32 (threads' shares of ED) to the partial-vector path. */
 #include "f32_scan_kernels.h"
 
 #if defined(__x86_64__)

@@ -1,5 +1,7 @@
 /* The selective scan, AVX-512: the body (f32_scan_body.h) on 32 channels, two zmm registers per
- * vector (as the AVX2 kernel's two ymm). */
+ * vector, as the AVX2 kernel has two ymm (one register per vector leaves too little independent
+ * work per step there). Compiled, but not yet run on an AVX-512 CPU: the tests run it where the
+ * CPU has it. */
 #include "f32_scan_kernels.h"
 
 #if defined(__x86_64__)
