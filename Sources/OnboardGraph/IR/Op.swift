@@ -44,6 +44,16 @@ public enum Op: Sendable, Equatable {
     /// x [B, C, H, W], offset [B, 2·dg·kh·kw, oh, ow] ((dy, dx) pairs per kernel tap),
     /// mask [B, dg·kh·kw, oh, ow], weight [O, C/groups, kh, kw], optional bias [O].
     case deformConv2d(Conv2dParams, deformGroups: Int)
+    /// Mamba's RMSNorm over the last axis: `x · rsqrt(mean(x²) + epsilon) · weight`; inputs x, weight [D].
+    case rmsNorm(epsilon: Float)
+    /// Depthwise convolution along the sequence of token-major x [B, L, C]; weight [C, 1, K],
+    /// bias [C]. Causal (zeros before the start) or, `reverse`, anti-causal: the causal
+    /// convolution of the flipped sequence, flipped back.
+    case causalConv1d(reverse: Bool)
+    /// Mamba's selective scan with softplus(delta + bias) discretisation, fused; inputs
+    /// u, delta [B, L, E], A [E, N], B, C [B, L, N], D [E], delta bias [E], optional gate z
+    /// [B, L, E] (output times silu(z)). `reverse` scans from the last token to the first.
+    case selectiveScan(reverse: Bool)
 
     /// A short lowercase name for reports.
     public var kind: String {
@@ -72,6 +82,9 @@ public enum Op: Sendable, Equatable {
         case .upsampleNearest: return "upsample_nearest"
         case .hardSigmoid: return "hard_sigmoid"
         case .deformConv2d: return "deform_conv2d"
+        case .rmsNorm: return "rmsnorm"
+        case .causalConv1d: return "causal_conv1d"
+        case .selectiveScan: return "selective_scan"
         }
     }
 
@@ -107,6 +120,9 @@ public enum Op: Sendable, Equatable {
         case let .upsampleNearest(height, width): return UpsampleNearestOp(height: height, width: width)
         case .hardSigmoid: return HardSigmoidOp()
         case let .deformConv2d(params, deformGroups): return DeformConv2dOp(params: params, deformGroups: deformGroups)
+        case let .rmsNorm(epsilon): return RMSNormOp(epsilon: epsilon)
+        case let .causalConv1d(reverse): return CausalConv1dOp(reverse: reverse)
+        case let .selectiveScan(reverse): return SelectiveScanOp(reverse: reverse)
         }
     }
 }
