@@ -19,24 +19,7 @@ final class ViTFixtureTests: XCTestCase {
         }
         XCTAssertEqual(Set(present), Set(Self.cases), "fixture list out of date")
         for name in Self.cases {
-            let directory = TestPaths.fixture("vit/\(name)")
-            let bundle = try ModelBundle(directory: directory)
-            let pixels = try SafeTensorsFile(path: "\(directory)/inputs.safetensors").tensor("pixel_values")
-            let expected = try SafeTensorsFile(path: "\(directory)/expected.safetensors")
-            let batch = try bundle.batchSize(for: ["pixel_values": pixels.shape], source: directory)
-            for threads in [1, 2] {
-                let outputs = try FP32Executor(graph: try bundle.graph(batch: batch, exposePreLogits: true), threads: threads)
-                    .run(["pixel_values": pixels])
-                for key in ["logits", "pre_logits"] where expected.contains(key) {
-                    let reference = try expected.tensor(key)
-                    // Without a head, the logits are the pre-logits.
-                    let actual = try XCTUnwrap(outputs[key] ?? outputs["logits"], "\(name): no \(key)")
-                    XCTAssertEqual(actual.shape, reference.shape, "\(name) \(key)")
-                    let (error, magnitude) = maxErrors(actual.floats(), reference.floats())
-                    XCTAssertLessThanOrEqual(error, 1e-4 * magnitude, "\(name) \(key) threads \(threads)")
-                    XCTAssertGreaterThan(magnitude, 0.1, "\(name) \(key): degenerate reference")
-                }
-            }
+            try assertClassifierFixtureMatches(TestPaths.fixture("vit/\(name)"), name: name)
         }
     }
 

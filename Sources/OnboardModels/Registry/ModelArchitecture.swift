@@ -38,4 +38,15 @@ extension ModelArchitecture {
         }
         return batch
     }
+
+    /// Throws unless `batch` is at least 1 and `allocatable(batch, configPath)` accepts it; its
+    /// complaint about the config file is restated as one about this bundle's batch.
+    public func requireBatch(_ batch: Int, of bundle: ModelBundle, allocatable: (Int, String) throws -> Void) throws {
+        guard batch >= 1 else { throw OnboardError.invalidArgument("\(bundle.directory): batch \(batch) must be >= 1") }
+        do {
+            try allocatable(batch, bundle.configPath)
+        } catch let OnboardError.format(_, item, reason) {
+            throw OnboardError.invalidArgument("\(bundle.directory): batch \(batch): \(item ?? "input"): \(reason)")
+        }
+    }
 }

@@ -21,12 +21,7 @@ extension ViTConfig: ModelArchitecture {
     }
 
     public func graph(of bundle: ModelBundle, batch: Int, exposePreLogits: Bool) throws -> Graph {
-        guard batch >= 1 else { throw OnboardError.invalidArgument("\(bundle.directory): batch \(batch) must be >= 1") }
-        do {
-            try requireAllocatable(batch: batch, path: bundle.configPath)
-        } catch let OnboardError.format(_, item, reason) {
-            throw OnboardError.invalidArgument("\(bundle.directory): batch \(batch): \(item ?? "input"): \(reason)")
-        }
+        try requireBatch(batch, of: bundle, allocatable: requireAllocatable)
         return try ViTBuilder.build(config: self, weights: try bundle.weights(), batch: batch, exposePreLogits: exposePreLogits)
     }
 }
