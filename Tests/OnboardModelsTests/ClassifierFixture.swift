@@ -1,8 +1,16 @@
+import Foundation
 import OnboardCore
 import OnboardGraph
 import OnboardModels
 import OnboardTestSupport
 import XCTest
+
+/// The names of the subdirectories of `folder` that hold a bundle (a `config.json`).
+func bundleDirectories(in folder: String) throws -> Set<String> {
+    Set(try FileManager.default.contentsOfDirectory(atPath: folder).filter {
+        FileManager.default.fileExists(atPath: "\(folder)/\($0)/config.json")
+    })
+}
 
 /// Runs a classifier fixture (a bundle with inputs.safetensors and expected.safetensors) on 1 and
 /// 2 threads and checks every expected output (`logits`, `pre_logits`) to max |error| <= 1e-4 x

@@ -14,10 +14,7 @@ final class ViTFixtureTests: XCTestCase {
     ]
 
     func test_everyFixtureMatchesTimm() throws {
-        let present = try FileManager.default.contentsOfDirectory(atPath: TestPaths.fixture("vit")).filter {
-            FileManager.default.fileExists(atPath: TestPaths.fixture("vit/\($0)/config.json"))
-        }
-        XCTAssertEqual(Set(present), Set(Self.cases), "fixture list out of date")
+        XCTAssertEqual(try bundleDirectories(in: TestPaths.fixture("vit")), Set(Self.cases), "fixture list out of date")
         for name in Self.cases {
             try assertClassifierFixtureMatches(TestPaths.fixture("vit/\(name)"), name: name)
         }

@@ -6,6 +6,7 @@ public enum ModelRegistry {
     public static let architectures = FamilyRegistry<any ModelArchitecture.Type>([
         ViTConfig.self,
         PETRConfig.self,
+        VimConfig.self,
     ]) { $0.configName }
 
     /// A detector's `"backbone": {"type": ...}`.
