@@ -5,7 +5,7 @@ import OnboardGraph
 /// A model family a bundle's `config.json` selects with `"architecture"`: its config type, decoded
 /// from that file, and what `ModelBundle` asks of it. Registered in `ModelRegistry.architectures`.
 public protocol ModelArchitecture: Sendable {
-    /// The `architecture` string of `config.json` ("vit", "petr").
+    /// The `architecture` string of `config.json` ("vit", "petr", "vim").
     static var configName: String { get }
 
     /// Decodes and validates `config.json`'s bytes; an error names `path` and the field.
