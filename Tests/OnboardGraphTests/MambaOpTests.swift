@@ -181,9 +181,10 @@ final class MambaOpTests: XCTestCase {
     }
 
     func test_selectiveScanMatchesTheReferenceInBothDirections() throws {
-        // Channel counts around the op's 16-channel blocks, Vim's state 16, a batch of 2.
+        // Channel counts around the op's 32-channel blocks and the kernels' 16- and 32-lane tiles,
+        // Vim's state 16, a batch of 2.
         for (batch, length, channels, state, gated) in [(2, 11, 37, 16, true), (1, 5, 16, 3, false), (1, 1, 5, 16, true),
-                                                         (2, 20, 48, 16, false)] {
+                                                         (2, 20, 48, 16, false), (1, 7, 70, 16, true)] {
             let s = randomScan(batch: batch, length: length, channels: channels, state: state, gated: gated)
             let expected = referenceScan(s)
             let flippedExpected = referenceScan(try s.flippedInTime(flipped))

@@ -9,9 +9,10 @@ import OnboardCore
 ///   y[t, d] = (Σ_n h[n]·C[t, n] + D[d]·u[t, d]) · silu(z[t, d])
 /// The reverse scan of a sequence is the forward scan of its flip, flipped back (Vim's backward
 /// branch). Channels are independent: blocks of `channelBlock` go to the threads, the same
-/// blocks whatever the thread count, so the result does not depend on it.
+/// blocks whatever the thread count, so the result does not depend on it; 32 channels are whole
+/// vectors for every kernel of the f32_scan list (16 lanes on AVX2 and NEON, 32 on AVX-512).
 struct SelectiveScanOp: OpDefinition {
-    static let channelBlock = 16
+    static let channelBlock = 32
 
     let reverse: Bool
 
