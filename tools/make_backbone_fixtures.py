@@ -15,7 +15,8 @@ Each case directory holds:
 The torch modules below are written from the official code (mmdet v2 `ResNet`, PETR's
 `VoVNetCP` and `CPFPN`); module names equal the official ones, so `state_dict()` gives the
 checkpoint names. The ViT feature backbone is timm's VisionTransformer (no class token,
-pos_embed for the exact grid, final norm). Expected outputs are computed in eval mode in
+pos_embed for the exact grid, final norm); the Vim one is tools/vim_reference.py (hustvl/Vim's
+forward, official names, its class token dropped at the output). Expected outputs are computed in eval mode in
 float64 from the stored float32 weights, then rounded to float32. Deterministic.
 """
 
@@ -347,6 +348,38 @@ class ViTFeatures(nn.Module):
 
 
 # ----------------------------------------------------------------------------
+# Vision Mamba feature backbone: tools/vim_reference.py (the official forward), patch tokens as [N, D, h, w]
+
+
+class VimFeatures(nn.Module):
+    """Holds the official Vim tensors under their names; the forward is vim_reference's."""
+
+    def __init__(self, cfg, image_size):
+        super().__init__()
+        import vim_reference
+        self.reference = vim_reference
+        self.cfg = vim_reference.make_config(
+            cfg["embed_dim"], depth=cfg["depth"], patch_size=cfg["patch_size"], stride=cfg["stride"],
+            image_size=image_size, d_state=cfg["d_state"], d_conv=cfg["d_conv"], expand=cfg["expand"],
+            dt_rank=cfg["dt_rank"], num_classes=0, norm_eps=cfg["norm_eps"], middle_cls_token=cfg["middle_cls_token"],
+            divide_out=cfg["divide_out"])
+        self.weights = {}
+
+    def randomize(self, gen):
+        seed = int(torch.randint(0, 2 ** 31, (1,), generator=gen))
+        self.weights = self.reference.random_weights(self.cfg, seed=seed)
+
+    def state_dict_official(self):
+        return dict(self.weights)
+
+    def load_official(self, state):
+        self.weights = dict(state)
+
+    def forward(self, x):
+        return [self.reference.patch_features(self.cfg, self.weights, x)]
+
+
+# ----------------------------------------------------------------------------
 # Cases
 
 
@@ -368,6 +401,8 @@ def build_backbone(cfg, image_size):
         return VoVNetCP(spec, out_features=tuple(cfg["out_features"]))
     if kind == "vit":
         return ViTFeatures(cfg, image_size)
+    if kind == "vim":
+        return VimFeatures(cfg, image_size)
     raise ValueError(kind)
 
 
@@ -410,6 +445,13 @@ CASES = {
         dict(type="vit", patch_size=8, embed_dim=32, depth=2, num_heads=2, mlp_hidden_dim=64, qkv_bias=True,
              layer_norm_eps=1e-6, act="gelu"),
         dict(type="cpfpn", in_channels=[32], out_channels=16, num_outs=1), [2, 3, 32, 48]),
+    "vim_features": (
+        "Vision Mamba feature backbone (hustvl/Vim bimamba v2 as tools/vim_reference.py computes it: patch 8, "
+        "overlapping stride 4, embed 32, depth 2, d_state 16, dt_rank 2, middle class token dropped at the output, "
+        "pos_embed for the 7x11 grid + 1) + single-level CPFPN [32]->16; input 2x3x32x48",
+        dict(type="vim", patch_size=8, stride=4, in_chans=3, embed_dim=32, depth=2, d_state=16, d_conv=4, expand=2,
+             dt_rank=2, norm_eps=1e-5, bimamba_type="v2", middle_cls_token=True, divide_out=True),
+        dict(type="cpfpn", in_channels=[32], out_channels=16, num_outs=1), [2, 3, 32, 48]),
 }
 
 
@@ -449,7 +491,7 @@ def randomize(module: nn.Module, gen: torch.Generator) -> None:
 
 
 def official_state(module: nn.Module) -> dict:
-    if isinstance(module, ViTFeatures):
+    if isinstance(module, (ViTFeatures, VimFeatures)):
         return module.state_dict_official()
     return module.state_dict()
 
@@ -457,7 +499,10 @@ def official_state(module: nn.Module) -> dict:
 def make_case(name, description, backbone_cfg, neck_cfg, input_shape, out_dir, seed):
     gen = torch.Generator().manual_seed(seed)
     backbone = build_backbone(backbone_cfg, input_shape[2:]).eval()
-    randomize(backbone, gen)
+    if isinstance(backbone, VimFeatures):
+        backbone.randomize(gen)
+    else:
+        randomize(backbone, gen)
     neck = None
     if neck_cfg is not None:
         neck = CPFPN(neck_cfg["in_channels"], neck_cfg["out_channels"], neck_cfg["num_outs"]).eval()
@@ -475,6 +520,8 @@ def make_case(name, description, backbone_cfg, neck_cfg, input_shape, out_dir, s
                    for k, v in tensors.items() if k.startswith("img_backbone.")}
         if isinstance(b, ViTFeatures):
             b.vit.load_state_dict(b_state, strict=True)
+        elif isinstance(b, VimFeatures):
+            b.load_official(b_state)
         else:
             b.load_state_dict(b_state, strict=True)
         with torch.no_grad():
@@ -519,7 +566,7 @@ def main():
     readme = """# Backbone and neck fixtures
 
 Small random-weight image backbones and the CPFPN neck, with the official checkpoint
-names (`img_backbone.*`: mmdet ResNet, PETR VoVNetCP, timm ViT; `img_neck.*`: PETR CPFPN).
+names (`img_backbone.*`: mmdet ResNet, PETR VoVNetCP, timm ViT, hustvl/Vim; `img_neck.*`: PETR CPFPN).
 Generated by `tools/make_backbone_fixtures.py` (venv: see `tools/README.md`):
 
     /work/venv/bin/python tools/make_backbone_fixtures.py --out Tests/Fixtures/backbones

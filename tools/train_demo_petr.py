@@ -38,12 +38,15 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from demo_petr import losses, qat  # noqa: E402
 from demo_petr.model import DemoPETR, refine_qfpe  # noqa: E402
 from demo_petr.nuscenes_set import CLASSES, Crop, Tables, load_sample, normalize_images  # noqa: E402
+from demo_petr.vim import vim_backbone_config  # noqa: E402
 
+VIT_BACKBONE = {"type": "vit", "patch_size": 16, "embed_dim": 128, "depth": 4, "num_heads": 4,
+                "mlp_hidden_dim": 512, "qkv_bias": True, "layer_norm_eps": 1e-6, "act": "gelu"}
 POSITION_RANGE = [-61.2, -61.2, -10.0, 61.2, 61.2, 10.0]
 PC_RANGE = [-51.2, -51.2, -5.0, 51.2, 51.2, 3.0]
 
 
-def demo_config(pe, qfpe_grid="dense"):
+def demo_config(pe, qfpe_grid="dense", backbone="vit"):
     head = {
         "in_channels": 128, "embed_dims": 128, "num_heads": 4, "ffn_dims": 512, "num_layers": 3,
         "num_query": 200, "num_classes": 10, "depth_num": 32, "depth_start": 1.0, "lid": True,
@@ -54,8 +57,7 @@ def demo_config(pe, qfpe_grid="dense"):
         head["qfpe"] = {"depth": 15.0, "anchors": qfpe_anchors(qfpe_grid)}
     return {
         "architecture": "petr", "num_cameras": 6, "image_size": [128, 320],
-        "backbone": {"type": "vit", "patch_size": 16, "embed_dim": 128, "depth": 4, "num_heads": 4,
-                     "mlp_hidden_dim": 512, "qkv_bias": True, "layer_norm_eps": 1e-6, "act": "gelu"},
+        "backbone": vim_backbone_config() if backbone == "vim" else VIT_BACKBONE,
         "neck": None, "head": head,
         "preprocess": {"source_size": [180, 320], "mean": [103.53, 116.28, 123.675],
                        "std": [57.375, 57.12, 58.395], "to_rgb": False},
@@ -255,7 +257,7 @@ def train(args):
     args.generator = torch.Generator().manual_seed(args.seed)
     os.makedirs(args.work, exist_ok=True)
     checkpoint_path = os.path.join(args.work, "checkpoint.pt")
-    config = demo_config(args.pe, args.qfpe_anchors)
+    config = demo_config(args.pe, args.qfpe_anchors, args.backbone)
     model = DemoPETR(config)
     start, state = 0, None
     if os.path.exists(checkpoint_path):
@@ -279,6 +281,8 @@ def train(args):
         teacher = DemoPETR(source["config"])
         teacher.load_state_dict(source["model"], strict=False)
         teacher.eval().requires_grad_(False)
+        if args.stage == "backbone":
+            return train_backbone(args, model, teacher, state, start, checkpoint_path)
         log(f"distilling from {args.teacher}: float head + {args.qat} x simulated-INT8 head, no detection loss")
     simulation = None
     if args.qat or args.distill:
@@ -337,6 +341,47 @@ def train(args):
             rate = seen / (time.time() - t0)
             log(f"iter {it + 1}/{args.iters} lr {learning_rate(args, it):.2e} "
                 + " ".join(f"{k} {v:.3f}" for k, v in mean.items()) + f" ({rate:.2f} it/s)")
+        if (it + 1) % args.save_every == 0 or it + 1 in (args.iters, args.stop_at):
+            save_checkpoint(checkpoint_path, model, optimizer, it + 1, args)
+    log("training done")
+
+
+def train_backbone(args, model, teacher, state, start, checkpoint_path):
+    """Stage `backbone`: the backbone learns to reproduce the teacher's backbone features (mean
+    squared error on the feature map, random camera images of the training set, --batch images
+    per step); the head is the teacher's, frozen, so the checkpoint is a whole detector."""
+    if start == 0:
+        model.pts_bbox_head.load_state_dict(teacher.pts_bbox_head.state_dict())
+        log(f"backbone stage: head copied from {args.teacher}; backbone ({model.config['backbone']['type']}) "
+            f"distilled from its features")
+    model.pts_bbox_head.requires_grad_(False)
+    optimizer = torch.optim.AdamW(model.img_backbone.parameters(), lr=args.lr, weight_decay=0.01)
+    if state is not None:
+        optimizer.load_state_dict(state["optimizer"])
+    with open(os.path.join(args.work, "recipe.json"), "w") as f:
+        json.dump({k: v for k, v in vars(args).items() if k != "generator"}, f, indent=1)
+    ds = Dataset(args.data, args.version, args.split, model.config, args.work)
+    cameras = ds.images.shape[1]
+    model.img_backbone.train()
+    t0, seen, history = time.time(), 0, []
+    for it in range(start, min(args.iters, args.stop_at or args.iters)):
+        for g in optimizer.param_groups:
+            g["lr"] = learning_rate(args, it)
+        picks = np.random.randint(0, len(ds) * cameras, size=args.batch)
+        images = torch.from_numpy(normalize_images(ds.images[picks // cameras, picks % cameras]))
+        with torch.no_grad():
+            target = teacher.img_backbone(images)
+        loss = (model.img_backbone(images) - target).square().mean()
+        optimizer.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.img_backbone.parameters(), 35.0)
+        optimizer.step()
+        history.append(float(loss.detach()) / float(target.square().mean()))
+        seen += 1
+        if (it + 1) % args.log_every == 0:
+            log(f"iter {it + 1}/{args.iters} lr {learning_rate(args, it):.2e} relative feature error "
+                f"{np.mean(history):.4f} ({seen / (time.time() - t0):.2f} it/s)")
+            history.clear()
         if (it + 1) % args.save_every == 0 or it + 1 in (args.iters, args.stop_at):
             save_checkpoint(checkpoint_path, model, optimizer, it + 1, args)
     log("training done")
@@ -434,8 +479,12 @@ def main():
     p.add_argument("--pe", choices=["petr", "qfpe"], default="petr")
     p.add_argument("--qfpe-anchors", choices=["dense", "coarse"], default="dense", help="QFPE anchor grid (see qfpe_anchors)")
     p.add_argument("--init-from", help="checkpoint or bundle directory to start from (non-matching tensors stay fresh)")
-    p.add_argument("--stage", choices=["all", "head"], default="all",
-                   help="head: freeze the backbone (from --init-from), cache its features once and train the head alone")
+    p.add_argument("--stage", choices=["all", "head", "backbone"], default="all",
+                   help="head: freeze the backbone (from --init-from), cache its features once and train the head alone; "
+                        "backbone: train the backbone alone to reproduce --teacher's backbone features (the head is "
+                        "the teacher's)")
+    p.add_argument("--backbone", choices=["vit", "vim"], default="vit",
+                   help="vit: the demo ViT (4 blocks); vim: a Vision Mamba of the same width (demo_petr/vim.py)")
     p.add_argument("--iters", type=int, default=20000)
     p.add_argument("--stop-at", type=int, help="stop after this iteration, keeping the schedule of --iters")
     p.add_argument("--batch", type=int, default=2)
@@ -470,8 +519,10 @@ def main():
     else:
         if not args.data:
             p.error("--data is required for training")
-        if args.teacher and args.stage != "head":
-            p.error("--teacher needs --stage head")
+        if args.teacher and args.stage == "all":
+            p.error("--teacher needs --stage head or backbone")
+        if args.stage == "backbone" and not args.teacher:
+            p.error("--stage backbone needs --teacher")
         if args.qat_grid and not (args.qat or args.distill):
             p.error("--qat-grid needs --qat or --distill")
         if args.qat_grid:

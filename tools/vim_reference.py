@@ -220,10 +220,9 @@ def class_token_index(cfg: dict) -> int:
     return (gh * gw) // 2 if cfg["middle_cls_token"] else 0
 
 
-def forward(cfg: dict, weights: dict[str, torch.Tensor], pixel_values: torch.Tensor) -> torch.Tensor:
-    """VisionMamba.forward in eval mode (drop path and dropout are identities): logits
-    [b, num_classes], or the class token's features when num_classes is 0. Computed in
-    pixel_values.dtype."""
+def tokens(cfg: dict, weights: dict[str, torch.Tensor], pixel_values: torch.Tensor) -> torch.Tensor:
+    """VisionMamba.forward_features up to the final norm, every token: [b, patches + 1, D], the
+    class token at class_token_index. Computed in pixel_values.dtype."""
     w = {k: v.to(pixel_values.dtype) for k, v in weights.items()}
     x = F.conv2d(pixel_values, w["patch_embed.proj.weight"], w["patch_embed.proj.bias"], stride=cfg["stride"])
     x = x.flatten(2).transpose(1, 2)
@@ -234,6 +233,23 @@ def forward(cfg: dict, weights: dict[str, torch.Tensor], pixel_values: torch.Ten
     for i in range(cfg["depth"]):
         residual = hidden if residual is None else residual + hidden
         hidden = mixer(cfg, w, f"layers.{i}.mixer.", rms_norm(residual, w[f"layers.{i}.norm.weight"], cfg["norm_eps"]))
-    out = rms_norm(hidden if residual is None else residual + hidden, w["norm_f.weight"], cfg["norm_eps"])
-    features = out[:, position, :]
+    return rms_norm(hidden if residual is None else residual + hidden, w["norm_f.weight"], cfg["norm_eps"])
+
+
+def patch_features(cfg: dict, weights: dict[str, torch.Tensor], pixel_values: torch.Tensor) -> torch.Tensor:
+    """Vim as a detector's feature backbone: the final-norm patch tokens, the class token
+    dropped, as a map [b, D, h, w] (cfg's image_size is the input's)."""
+    assert list(pixel_values.shape[2:]) == list(cfg["image_size"]), "image_size must be the input's"
+    out = tokens(cfg, weights, pixel_values)
+    position = class_token_index(cfg)
+    out = torch.cat([out[:, :position], out[:, position + 1:]], 1)
+    return out.transpose(1, 2).reshape(out.shape[0], -1, *grid(cfg))
+
+
+def forward(cfg: dict, weights: dict[str, torch.Tensor], pixel_values: torch.Tensor) -> torch.Tensor:
+    """VisionMamba.forward in eval mode (drop path and dropout are identities): logits
+    [b, num_classes], or the class token's features when num_classes is 0. Computed in
+    pixel_values.dtype."""
+    features = tokens(cfg, weights, pixel_values)[:, class_token_index(cfg), :]
+    w = {k: v.to(pixel_values.dtype) for k, v in weights.items() if k.startswith("head.")}
     return F.linear(features, w["head.weight"], w["head.bias"]) if cfg["num_classes"] > 0 else features

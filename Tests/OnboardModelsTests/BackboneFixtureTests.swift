@@ -41,7 +41,7 @@ struct BackboneFixture {
         graph = try module.graph.build()
     }
 
-    static let cases = ["resnet_basic_cpfpn", "resnet50_reduced", "resnet_caffe_dcn_cpfpn", "vovnet_reduced_cpfpn", "vovnet_dw", "vit_features"]
+    static let cases = ["resnet_basic_cpfpn", "resnet50_reduced", "resnet_caffe_dcn_cpfpn", "vovnet_reduced_cpfpn", "vovnet_dw", "vit_features", "vim_features"]
 }
 
 /// Official-structure reference outputs reproduced to max |error| <= 1e-4 x max |output|.

@@ -49,7 +49,7 @@ final class ModelRegistryTests: XCTestCase {
     }
 
     func test_everyRegisteredBackboneAndNeckDecodesItsFixture() throws {
-        let backbones = ["vit": "vit_features", "resnet": "resnet50_reduced", "vovnet": "vovnet_dw"]
+        let backbones = ["vit": "vit_features", "resnet": "resnet50_reduced", "vovnet": "vovnet_dw", "vim": "vim_features"]
         let necks = ["cpfpn": "resnet_basic_cpfpn"]
         XCTAssertEqual(backbones.keys.sorted(), ModelRegistry.backbones.names.sorted(), "each registered backbone needs a fixture here")
         XCTAssertEqual(necks.keys.sorted(), ModelRegistry.necks.names.sorted(), "each registered neck needs a fixture here")
@@ -85,7 +85,7 @@ final class ModelRegistryTests: XCTestCase {
         }
         let backbone = #"{"backbone": {"type": "mamba"}}"#
         XCTAssertThrowsError(try JSONInput.decode(BackboneFixtureConfig.self, from: Data(backbone.utf8), path: "config.json")) { error in
-            XCTAssertEqual("\(error)", "config.json: backbone.type: 'mamba' is not vit, resnet or vovnet")
+            XCTAssertEqual("\(error)", "config.json: backbone.type: 'mamba' is not vit, resnet, vovnet or vim")
         }
         let neck = #"{"backbone": {"type": "resnet"}, "neck": {"type": "fpn", "in_channels": [1], "out_channels": 1}}"#
         XCTAssertThrowsError(try JSONInput.decode(BackboneFixtureConfig.self, from: Data(neck.utf8), path: "config.json")) { error in

@@ -1,6 +1,6 @@
 """The demo PETR in PyTorch, with the official module names so that its state dict is a bundle.
 
-ViT backbone (timm block semantics, no class token) -> PETR head (mmdet3d 0.17 semantics: 3D
+ViT backbone (timm block semantics, no class token) or Vision Mamba (demo_petr/vim.py) -> PETR head (mmdet3d 0.17 semantics: 3D
 position embedding from LID depth bins or Q-PETR's QFPE, 3D sine encoding through adapt_pos3d,
 post-norm decoder, shared cls/reg branches). Training-only parts (query denoising, dense auxiliary
 heads) sit outside the exported names.
@@ -289,12 +289,19 @@ class PETRHead(nn.Module):
         return cls, boxes
 
 
+def make_backbone(cfg, image_hw):
+    if cfg["type"] == "vim":
+        from demo_petr.vim import VimBackbone
+        return VimBackbone(cfg, image_hw)
+    return ViTBackbone(cfg, image_hw)
+
+
 class DemoPETR(nn.Module):
     def __init__(self, config):
         super().__init__()
         self.config = config
         h = config["head"]
-        self.img_backbone = ViTBackbone(config["backbone"], config["image_size"])
+        self.img_backbone = make_backbone(config["backbone"], config["image_size"])
         self.pts_bbox_head = PETRHead(h, config["backbone"]["embed_dim"])
         c = config["backbone"]["embed_dim"]
         # Training only: dense supervision of the backbone (class-centre heatmaps and log depth).

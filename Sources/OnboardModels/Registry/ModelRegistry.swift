@@ -14,6 +14,7 @@ public enum ModelRegistry {
         ViTFeatureConfig.self,
         ResNetConfig.self,
         VoVNetConfig.self,
+        VimFeatureConfig.self,
     ]) { $0.configName }
 
     /// A detector's `"neck": {"type": ...}`.

@@ -32,19 +32,23 @@ public struct VimConfig: Codable, Sendable, Equatable {
 
     /// `PatchEmbed.grid_size`: ((H - patch) / stride + 1, (W - patch) / stride + 1).
     public var grid: (Int, Int) {
-        ((imageSize[0] - patchSize) / stride + 1, (imageSize[1] - patchSize) / stride + 1)
+        let grid = layerSpec.grid(imageSize: imageSize)
+        return (grid[0], grid[1])
     }
 
     public var numPatches: Int { grid.0 * grid.1 }
-    /// Mamba's state sizes are small (16 in every Vim); this bounds the x_proj width arithmetic.
-    static let largestState = 1 << 20
-
     /// Patches plus the class token.
     public var tokens: Int { numPatches + 1 }
     /// The mixer's inner width (`d_inner = expand · embed_dim`).
     public var innerDim: Int { expand * embedDim }
     /// Where the class token is inserted and read back.
-    public var classTokenIndex: Int { middleClsToken ? numPatches / 2 : 0 }
+    public var classTokenIndex: Int { layerSpec.classTokenIndex(patches: numPatches) }
+
+    var layerSpec: VimLayerSpec {
+        VimLayerSpec(inChans: inChans, patchSize: patchSize, stride: stride, embedDim: embedDim, depth: depth, dState: dState,
+                     dConv: dConv, expand: expand, dtRank: dtRank, normEps: normEps, middleClsToken: middleClsToken,
+                     divideOut: divideOut)
+    }
 
     /// Rejects configurations the builder cannot honour, naming the field.
     public func validate(path: String) throws {
@@ -52,24 +56,14 @@ public struct VimConfig: Codable, Sendable, Equatable {
             .format(path: path, item: field, reason: reason)
         }
         guard imageSize.count == 2, imageSize.allSatisfy({ $0 > 0 }) else { throw fail("image_size", "must be [H, W] > 0") }
-        guard patchSize > 0, imageSize.allSatisfy({ $0 >= patchSize }) else {
+        try layerSpec.validate(fail)
+        guard imageSize.allSatisfy({ $0 >= patchSize }) else {
             throw fail("patch_size", "\(patchSize) must be > 0 and fit in the image size \(imageSize)")
         }
-        guard stride > 0 else { throw fail("stride", "\(stride) must be > 0") }
         guard imageSize.allSatisfy({ ($0 - patchSize) % stride == 0 }) else {
             throw fail("image_size", "\(imageSize) minus patch_size \(patchSize) must be a multiple of stride \(stride)")
         }
-        guard inChans > 0 else { throw fail("in_chans", "\(inChans) must be > 0") }
-        guard embedDim > 0 else { throw fail("embed_dim", "\(embedDim) must be > 0") }
-        guard depth >= 0 else { throw fail("depth", "\(depth) must be >= 0") }
-        guard dState > 0, dState <= Self.largestState else { throw fail("d_state", "\(dState) must be in 1...\(Self.largestState)") }
-        guard dConv > 0 else { throw fail("d_conv", "\(dConv) must be > 0") }
-        guard expand > 0, !embedDim.multipliedReportingOverflow(by: expand).overflow else {
-            throw fail("expand", "\(expand) must be > 0 and expand x embed_dim must fit")
-        }
-        guard dtRank > 0, !dtRank.addingReportingOverflow(2 * dState).overflow else { throw fail("dt_rank", "\(dtRank) must be > 0") }
         guard numClasses >= 0 else { throw fail("num_classes", "\(numClasses) must be >= 0") }
-        guard normEps.isFinite, normEps > 0 else { throw fail("norm_eps", "\(normEps) must be a finite number > 0") }
         guard bimambaType == "v2" else { throw fail("bimamba_type", "'\(bimambaType)' is not 'v2'") }
         try requireAllocatable(batch: 1, path: path)
     }
@@ -80,10 +74,7 @@ public struct VimConfig: Codable, Sendable, Equatable {
         try MemoryLimit.requireAllocatable([batch, inChans, imageSize[0], imageSize[1]], item: "image_size", path: path)
         try MemoryLimit.requireAllocatable([batch, tokens, 2, innerDim], item: "image_size", path: path)
         try MemoryLimit.requireAllocatable([batch, tokens, dtRank + 2 * dState], item: "d_state", path: path)
-        try MemoryLimit.requireAllocatable([embedDim, inChans, patchSize, patchSize], item: "patch_size", path: path)
-        try MemoryLimit.requireAllocatable([2, innerDim, embedDim], item: "expand", path: path)
-        try MemoryLimit.requireAllocatable([innerDim, dState], item: "d_state", path: path)
-        try MemoryLimit.requireAllocatable([innerDim, dConv], item: "d_conv", path: path)
+        try layerSpec.requireAllocatableWeights(item: "", path: path)
         try MemoryLimit.requireAllocatable([tokens, embedDim], item: "image_size", path: path)
         try MemoryLimit.requireAllocatable([max(numClasses, 1), embedDim], item: "num_classes", path: path)
     }

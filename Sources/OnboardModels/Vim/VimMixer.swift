@@ -10,7 +10,7 @@ import OnboardGraph
 /// back; here it runs in the original token order with the anti-causal convolution and the
 /// reverse scan, which compute the same values with no flipped copies.
 enum VimMixer {
-    static func mixer(_ c: VimConfig, _ m: ModuleBuilder, _ u: ValueID, prefix: String) throws -> ValueID {
+    static func mixer(_ c: VimLayerSpec, _ m: ModuleBuilder, _ u: ValueID, prefix: String) throws -> ValueID {
         let g = m.graph, inner = c.innerDim
         let xz = try m.linear("\(prefix).in_proj", u, out: 2 * inner, bias: false)
         let x = try g.node(.slice(axis: 2, start: 0, end: inner, step: 1), [xz], name: "\(prefix).x")
@@ -23,7 +23,7 @@ enum VimMixer {
     }
 
     /// SiLU(conv1d(x)) → x_proj → (dt, B, C); dt_proj; the scan gated by SiLU(z).
-    private static func branch(_ c: VimConfig, _ m: ModuleBuilder, _ x: ValueID, _ z: ValueID, prefix: String, reverse: Bool) throws -> ValueID {
+    private static func branch(_ c: VimLayerSpec, _ m: ModuleBuilder, _ x: ValueID, _ z: ValueID, prefix: String, reverse: Bool) throws -> ValueID {
         let g = m.graph, inner = c.innerDim, rank = c.dtRank, state = c.dState
         let b = reverse ? "_b" : ""
         let conv = try g.node(.causalConv1d(reverse: reverse), [
