@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Fixtures for the demo PETR architecture as trained by tools/train_demo_petr.py: small random-weight
-bundles (ViT backbone + PETR head, with the official 3D position embedding and with Q-PETR's QFPE)
+bundles (ViT backbone + PETR head, with the official 3D position embedding and with Q-PETR's QFPE;
+a Vision Mamba backbone with QFPE)
 run by the training code itself, so the Swift graph is checked against the model that is trained.
 
   python tools/make_demo_petr_fixtures.py --out Tests/Fixtures/demo-petr
@@ -19,6 +20,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from demo_petr.model import DemoPETR, petr_coords3d, qfpe_weights  # noqa: E402
 from demo_petr.nuscenes_set import quaternion_matrix  # noqa: E402
 from demo_petr.predict import decode  # noqa: E402
+from demo_petr.vim import vim_backbone_config  # noqa: E402
 from train_demo_petr import demo_config  # noqa: E402
 
 
@@ -48,18 +50,21 @@ def rig_lidar2img(rig_path, source_hw, final_hw):
     return np.stack(out).astype(np.float32)
 
 
-def tiny_config(pe):
-    c = demo_config(pe, "coarse")  # the committed fixtures' anchors
+def tiny_config(pe, backbone="vit"):
+    c = demo_config(pe, "coarse", backbone)  # the committed fixtures' anchors
     c["image_size"] = [48, 96]
-    c["backbone"].update({"embed_dim": 32, "depth": 1, "num_heads": 2, "mlp_hidden_dim": 64})
+    if backbone == "vim":
+        c["backbone"] = vim_backbone_config(embed_dim=32, depth=2)
+    else:
+        c["backbone"].update({"embed_dim": 32, "depth": 1, "num_heads": 2, "mlp_hidden_dim": 64})
     c["head"].update({"in_channels": 32, "embed_dims": 32, "num_heads": 2, "ffn_dims": 64, "num_layers": 2,
                       "num_query": 20, "depth_num": 8, "max_num": 30})
     return c
 
 
-def write_case(out_dir, pe, seed, rig):
+def write_case(out_dir, pe, seed, rig, backbone="vit"):
     torch.manual_seed(seed)
-    config = tiny_config(pe)
+    config = tiny_config(pe, backbone)
     model = DemoPETR(config).eval()
     with torch.no_grad():
         for p in model.parameters():  # spread weights so every part matters
@@ -99,6 +104,7 @@ def main():
     args = p.parse_args()
     write_case(os.path.join(args.out, "petr"), "petr", 1, args.rig)
     write_case(os.path.join(args.out, "qfpe"), "qfpe", 2, args.rig)
+    write_case(os.path.join(args.out, "vim_qfpe"), "qfpe", 3, args.rig, backbone="vim")
 
 
 if __name__ == "__main__":
