@@ -17,6 +17,10 @@ public struct QuantizationRecipe: Codable, Equatable, Sendable {
     public enum LayerNormKernel: String, Codable, Sendable { case float, integer }
     /// How the graph's outputs leave the integer pipeline (see `DequantizedOutputs`).
     public enum GraphOutputs: String, Codable, Sendable { case quantized, float }
+    /// A rotation of the residual stream folded into the weights before calibration (QuaRot's and
+    /// MambaQuant's R1; models that have one apply it, see `VimRotation`): a Hadamard matrix, or
+    /// MambaQuant's KLT-enhanced one (the eigenvectors of the calibration covariance times it).
+    public enum Rotation: String, Codable, Sendable { case hadamard, kltHadamard = "klt_hadamard" }
 
     public var observer: ObserverKind = .minmax
     public var percentile: Double = 99.99
@@ -40,6 +44,10 @@ public struct QuantizationRecipe: Codable, Equatable, Sendable {
     public var layerNorm: LayerNormKernel = .float
     public var graphOutputs: GraphOutputs = .quantized
     public var foldConstantAddends = false
+    public var rotation: Rotation?
+    /// With a rotation: random ±1 signs on the Hadamard's rows drawn from this seed (QuaRot's
+    /// randomized Hadamard); nil for the plain one.
+    public var rotationSeed: UInt64?
 
     public init() {}
 
@@ -52,7 +60,7 @@ public struct QuantizationRecipe: Codable, Equatable, Sendable {
         case keepFloat = "keep_float", keepFloatKinds = "keep_float_kinds"
         case softmaxInput = "softmax_input", softmaxClip = "softmax_clip", softmax, layerNorm = "layernorm"
         case softmaxOutput = "softmax_output", graphOutputs = "graph_outputs"
-        case foldConstantAddends = "fold_constant_addends"
+        case foldConstantAddends = "fold_constant_addends", rotation, rotationSeed = "rotation_seed"
     }
 
     public init(from decoder: Decoder) throws {
@@ -96,6 +104,11 @@ public struct QuantizationRecipe: Codable, Equatable, Sendable {
         layerNorm = try c.decodeIfPresent(LayerNormKernel.self, forKey: .layerNorm) ?? .float
         graphOutputs = try c.decodeIfPresent(GraphOutputs.self, forKey: .graphOutputs) ?? .quantized
         foldConstantAddends = try c.decodeIfPresent(Bool.self, forKey: .foldConstantAddends) ?? false
+        rotation = try c.decodeIfPresent(Rotation.self, forKey: .rotation)
+        rotationSeed = try c.decodeIfPresent(UInt64.self, forKey: .rotationSeed)
+        guard rotationSeed == nil || rotation != nil else {
+            throw DecodingError.dataCorruptedError(forKey: .rotationSeed, in: c, debugDescription: "needs \"rotation\"")
+        }
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -117,6 +130,8 @@ public struct QuantizationRecipe: Codable, Equatable, Sendable {
         try c.encode(layerNorm, forKey: .layerNorm)
         try c.encode(graphOutputs, forKey: .graphOutputs)
         try c.encode(foldConstantAddends, forKey: .foldConstantAddends)
+        try c.encodeIfPresent(rotation, forKey: .rotation)
+        try c.encodeIfPresent(rotationSeed, forKey: .rotationSeed)
     }
 
     /// Reads a recipe file; a malformed field is an error naming the file and the field.

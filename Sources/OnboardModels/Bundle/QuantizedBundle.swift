@@ -7,6 +7,9 @@ import OnboardGraph
 /// plan in `quant.json`. The whole directory is staged beside the target and put in its place when complete.
 public enum QuantizedBundle {
     public static let planFile = "quant.json"
+    /// The rotation folded into the weights (a recipe's `rotation`), copied from the float bundle
+    /// that was quantized: what rebuilds the float reference of the rotated tensors.
+    public static let rotationFile = "rotation.safetensors"
 
     /// Writes the bundle to `directory`, which must be absent, empty or an earlier Onboard output
     /// unless `force` (`StagingDirectory`).
@@ -31,6 +34,14 @@ public enum QuantizedBundle {
                 }
             }
             try SafeTensorsWriter.write(tensors, metadata: ["quantization": "onboard-int8"], to: staging.file("model.safetensors"))
+            let rotation = (source.directory as NSString).appendingPathComponent(rotationFile)
+            if FileManager.default.fileExists(atPath: rotation) {
+                do {
+                    try FileManager.default.copyItem(atPath: rotation, toPath: staging.file(rotationFile))
+                } catch {
+                    throw OnboardError.io(path: rotation, reason: "cannot copy into the quantized bundle: \(error.localizedDescription)")
+                }
+            }
             try plan.save(path: staging.file(planFile))
         } catch {
             staging.discard()

@@ -20,7 +20,7 @@ enum CalibrationShard {
 
     static func run(_ request: BundleQuantization.Request, shard: Shard, log: ProgressLog) throws -> Int {
         let start = DetectionPipeline.now()
-        let setup = try BundleQuantization.Setup(request, log: log)
+        let setup = try BundleQuantization.Setup(request, log: log, sharded: true)
         let observer = setup.choice.recipe.observer
         guard observer.mergesExactly || shard.count == 1 else {
             throw ObserverKind.emaMergeError(item: "--shard \(shard) with \(setup.choice.path) (observer \(observer.rawValue))")
