@@ -5,7 +5,8 @@
 
 static float softplus(float x) { return x > 20.0f ? x : log1pf(expf(x)); }
 
-static float silu(float x) { return x / (1.0f + expf(-x)); }
+/* MambaQuant's scaled SiLU x * sigmoid(s * x); s = 1 is SiLU. */
+static float scaled_silu(float x, float s) { return x / (1.0f + expf(-s * x)); }
 
 /* The states go in blocks of up to 16 (h on the stack): y holds the skip term plus the blocks done
  * so far, and the last block adds its sum and applies the gate. */
@@ -14,7 +15,7 @@ enum { STATE_BLOCK = 16 };
 bool onboard_f32_selective_scan__scalar(size_t length, size_t state, size_t d_begin, size_t d_end, int reverse,
     const float *u, size_t u_stride, const float *dt, size_t dt_stride, const float *dt_bias,
     const float *A, const float *B, const float *C, size_t bc_stride, const float *D,
-    const float *z, size_t z_stride, float *y, size_t y_stride) {
+    const float *z, size_t z_stride, const float *gate_scale, float *y, size_t y_stride) {
     for (size_t d = d_begin; d < d_end; d++) {
         const float bias = dt_bias ? dt_bias[d] : 0.0f;
         size_t n0 = 0;
@@ -33,7 +34,7 @@ bool onboard_f32_selective_scan__scalar(size_t length, size_t state, size_t d_be
                 }
                 float *out = y + t * y_stride + d;
                 const float partial = (first ? D[d] * x : *out) + sum;
-                *out = last && z ? partial * silu(z[t * z_stride + d]) : partial;
+                *out = last && z ? partial * scaled_silu(z[t * z_stride + d], gate_scale ? gate_scale[d] : 1.0f) : partial;
             }
             n0 += count;
         } while (n0 < state);

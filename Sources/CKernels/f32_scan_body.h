@@ -103,7 +103,7 @@ static inline __attribute__((always_inline)) BODY_ATTR void FN(scan_block)(
     size_t lanes, size_t count, size_t n0, bool first, bool last, size_t d, size_t length, size_t state, int reverse,
     const float *u, size_t u_stride, const float *dt, size_t dt_stride, const float *dt_bias,
     const float *A, const float *B, const float *C, size_t bc_stride, const float *D,
-    const float *z, size_t z_stride, float *y, size_t y_stride) {
+    const float *z, size_t z_stride, const float *gate_scale, float *y, size_t y_stride) {
     V a[STATE_BLOCK], h[STATE_BLOCK]; /* a: A log2(e) */
     for (size_t n = 0; n < count; n++) {
         a[n] = FN(splat)(0.0f);
@@ -112,6 +112,7 @@ static inline __attribute__((always_inline)) BODY_ATTR void FN(scan_block)(
     }
     const V bias = dt_bias ? FN(load_lanes)(dt_bias + d, lanes, 0.0f) : FN(splat)(0.0f);
     const V skip = FN(load_lanes)(D + d, lanes, 0.0f);
+    const V scale = gate_scale ? FN(load_lanes)(gate_scale + d, lanes, 1.0f) : FN(splat)(1.0f);
     for (size_t step = 0; step < length; step++) {
         const size_t t = reverse ? length - 1 - step : step;
         if (step + PREFETCH_AHEAD < length) {
@@ -130,7 +131,10 @@ static inline __attribute__((always_inline)) BODY_ATTR void FN(scan_block)(
             h[n] = FN(exp2_v)(delta * a[n]) * h[n] + dx * b[n];
             sum += h[n] * c[n];
         }
-        if (last && z) sum *= FN(silu_v)(FN(load_lanes)(z + t * z_stride + d, lanes, 0.0f));
+        if (last && z) {
+            const V gate = FN(load_lanes)(z + t * z_stride + d, lanes, 0.0f);
+            sum *= gate_scale ? gate / (FN(splat)(1.0f) + FN(exp_v)(-(scale * gate))) : FN(silu_v)(gate);
+        }
         FN(store_lanes)(out, sum, lanes);
     }
 }
@@ -138,8 +142,8 @@ static inline __attribute__((always_inline)) BODY_ATTR void FN(scan_block)(
 BODY_ATTR bool FN(onboard_f32_selective_scan)(size_t length, size_t state, size_t d_begin, size_t d_end, int reverse,
     const float *u, size_t u_stride, const float *dt, size_t dt_stride, const float *dt_bias,
     const float *A, const float *B, const float *C, size_t bc_stride, const float *D,
-    const float *z, size_t z_stride, float *y, size_t y_stride) {
-#define SCAN_ARGS d, length, state, reverse, u, u_stride, dt, dt_stride, dt_bias, A, B, C, bc_stride, D, z, z_stride, y, y_stride
+    const float *z, size_t z_stride, const float *gate_scale, float *y, size_t y_stride) {
+#define SCAN_ARGS d, length, state, reverse, u, u_stride, dt, dt_stride, dt_bias, A, B, C, bc_stride, D, z, z_stride, gate_scale, y, y_stride
     for (size_t d = d_begin; d < d_end; d += LANES) {
         const size_t lanes = d_end - d < LANES ? d_end - d : LANES;
         size_t n0 = 0;

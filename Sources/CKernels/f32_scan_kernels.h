@@ -17,7 +17,7 @@
     bool onboard_##op##tile##__##isa(size_t length, size_t state, size_t d_begin, size_t d_end, int reverse,    \
         const float *u, size_t u_stride, const float *dt, size_t dt_stride, const float *dt_bias,               \
         const float *A, const float *B, const float *C, size_t bc_stride, const float *D,                       \
-        const float *z, size_t z_stride, float *y, size_t y_stride);
+        const float *z, size_t z_stride, const float *gate_scale, float *y, size_t y_stride);
 ONBOARD_F32_SCAN_KERNELS(ONBOARD_F32_SCAN_DECLARE)
 #undef ONBOARD_F32_SCAN_DECLARE
 

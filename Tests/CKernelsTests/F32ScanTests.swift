@@ -15,9 +15,11 @@ final class F32ScanTests: XCTestCase {
         let length: Int, state: Int, channels: Int, range: Range<Int>, reverse: Bool
         let uStride: Int, dtStride: Int, bcStride: Int, zStride: Int, yStride: Int
         var u: [Float], dt: [Float], dtBias: [Float]?, a: [Float], b: [Float], c: [Float], d: [Float], z: [Float]?
+        /// Per-channel s of the scaled SiLU gate z · sigmoid(s · z); nil: SiLU.
+        var gateScale: [Float]?
 
         init(length: Int, state: Int, channels: Int, range: Range<Int>, reverse: Bool, gated: Bool, biased: Bool,
-             dtScale: Float, seed: UInt64) {
+             dtScale: Float, seed: UInt64, scaledGate: Bool = false) {
             var random = TestRandom(seed: seed)
             (self.length, self.state, self.channels, self.range, self.reverse) = (length, state, channels, range, reverse)
             (uStride, dtStride, bcStride, zStride, yStride) = (channels + 3, channels + 1, state + 5, 2 * channels, channels + 2)
@@ -30,6 +32,7 @@ final class F32ScanTests: XCTestCase {
             c = random.floats(length * bcStride)
             d = random.floats(channels)
             z = gated ? random.floats(length * zStride, scale: 2) : nil
+            gateScale = scaledGate ? (0..<channels).map { _ in Float(exp(0.8 * random.generator.nextGaussian())) } : nil
         }
 
         /// The scan in double precision, and each output's magnitude: the same sums over absolute
@@ -52,7 +55,7 @@ final class F32ScanTests: XCTestCase {
                     }
                     if let z {
                         let gate = Double(z[t * zStride + ch])
-                        let silu = gate / (1 + exp(-gate))
+                        let silu = gate / (1 + exp(-Double(gateScale?[ch] ?? 1) * gate))
                         (out, bound) = (out * silu, bound * abs(silu))
                     }
                     (y[t * yStride + ch], magnitude[t * yStride + ch]) = (out, bound)
@@ -64,12 +67,14 @@ final class F32ScanTests: XCTestCase {
         /// The kernel's output; y starts as NaN everywhere, so outputs it leaves unwritten show.
         func run() -> [Float] {
             var y = [Float](repeating: .nan, count: length * yStride)
-            let (bias, gate) = (dtBias, z)
+            let (bias, gate, scale) = (dtBias, z, gateScale)
             withOptionalPointer(bias) { biasPointer in
                 withOptionalPointer(gate) { gatePointer in
-                    onboard_f32_selective_scan(length, state, range.lowerBound, range.upperBound, reverse ? 1 : 0,
-                                               u, uStride, dt, dtStride, biasPointer, a, b, c, bcStride, d,
-                                               gatePointer, zStride, &y, yStride)
+                    withOptionalPointer(scale) { scalePointer in
+                        onboard_f32_selective_scan(length, state, range.lowerBound, range.upperBound, reverse ? 1 : 0,
+                                                   u, uStride, dt, dtStride, biasPointer, a, b, c, bcStride, d,
+                                                   gatePointer, zStride, scalePointer, &y, yStride)
+                    }
                 }
             }
             return y
@@ -101,11 +106,12 @@ final class F32ScanTests: XCTestCase {
         var seed: UInt64 = 1
         for (length, state) in [(1, 1), (7, 16), (197, 16), (33, 5), (20, 17), (13, 33), (5, 0), (64, 8)] {
             for reverse in [false, true] {
-                for (gated, biased) in [(true, true), (false, false), (true, false), (false, true)] {
+                for (gated, biased, scaled) in [(true, true, false), (false, false, false), (true, false, false), (false, true, false),
+                                                (true, true, true)] {
                     let channels = 37
                     let scan = ScanCase(length: length, state: state, channels: channels, range: 0..<channels, reverse: reverse,
-                                        gated: gated, biased: biased, dtScale: 1, seed: seed)
-                    check(scan, "L \(length) N \(state) reverse \(reverse) z \(gated) bias \(biased)")
+                                        gated: gated, biased: biased, dtScale: 1, seed: seed, scaledGate: scaled)
+                    check(scan, "L \(length) N \(state) reverse \(reverse) z \(gated) bias \(biased) scaled gate \(scaled)")
                     seed += 1
                 }
             }
@@ -137,7 +143,7 @@ final class F32ScanTests: XCTestCase {
     func test_scalarReferenceOnAHandComputedCase() {
         let u: [Float] = [1, 2], dt: [Float] = [0, 30], a: [Float] = [-1], b: [Float] = [0.5, 1], c: [Float] = [2, -1], d: [Float] = [0.25]
         var y: [Float] = [0, 0]
-        _ = onboard_f32_selective_scan__scalar(2, 1, 0, 1, 0, u, 1, dt, 1, nil, a, b, c, 1, d, nil, 1, &y, 1)
+        _ = onboard_f32_selective_scan__scalar(2, 1, 0, 1, 0, u, 1, dt, 1, nil, a, b, c, 1, d, nil, 1, nil, &y, 1)
         let delta0 = log(2.0), h0 = delta0 * 0.5 * 1
         let h1 = exp(-30.0) * h0 + 30 * 1 * 2
         XCTAssertEqual(Double(y[0]), h0 * 2 + 0.25, accuracy: 1e-6)

@@ -178,6 +178,13 @@ final class MambaOpTests: XCTestCase {
         var large = inputs
         large[1] = try Tensor(shape: [1, 2, 1], values: [25, 0])
         XCTAssertEqual(try runOp(.selectiveScan(reverse: false), large).floats()[0], 25, accuracy: 1e-5)
+        // The gate z = 2 with the scaled SiLU s = 0.5: y · 2 · sigmoid(1); s = 1 is SiLU.
+        let gated = inputs + [try Tensor(shape: [1, 2, 1], values: [2, 2])]
+        let silu = try runOp(.selectiveScan(reverse: false), gated).floats()
+        XCTAssertEqual(silu[0], Float(Foundation.log(2.0) * 2 / (1 + Foundation.exp(-2.0))), accuracy: 1e-6)
+        let scaled = try runOp(.selectiveScan(reverse: false), gated + [try Tensor(shape: [1], values: [0.5])]).floats()
+        XCTAssertEqual(scaled[1], Float(2.5 * Foundation.log(2.0) * 2 / (1 + Foundation.exp(-1.0))), accuracy: 1e-6)
+        XCTAssertEqual(try runOp(.selectiveScan(reverse: false), gated + [try Tensor(shape: [1], values: [1])]).floats(), silu)
     }
 
     func test_selectiveScanMatchesTheReferenceInBothDirections() throws {

@@ -3,10 +3,11 @@ import OnboardCore
 
 /// Mamba's selective scan (`selective_scan_ref` with `delta_softplus`) on token-major tensors:
 /// inputs u [B, L, E], delta [B, L, E] (before its bias), A [E, N] (= -exp(A_log)),
-/// B [B, L, N], C [B, L, N], D [E], delta bias [E] and, optionally, the gate z [B, L, E].
-/// For each channel d, with h = 0 and t running forward (`reverse`: from the end):
+/// B [B, L, N], C [B, L, N], D [E], delta bias [E] and, optionally, the gate z [B, L, E] and
+/// with it the per-channel scale s [E] of MambaQuant's scaled SiLU. For each channel d, with
+/// h = 0 and t running forward (`reverse`: from the end):
 ///   δ = softplus(delta[t, d] + bias[d]);  h[n] = exp(δ·A[d, n])·h[n] + δ·B[t, n]·u[t, d]
-///   y[t, d] = (Σ_n h[n]·C[t, n] + D[d]·u[t, d]) · silu(z[t, d])
+///   y[t, d] = (Σ_n h[n]·C[t, n] + D[d]·u[t, d]) · z[t, d]·sigmoid(s[d]·z[t, d])    (s = 1: SiLU)
 /// The reverse scan of a sequence is the forward scan of its flip, flipped back (Vim's backward
 /// branch). Channels are independent: blocks of `channelBlock` go to the threads, the same
 /// blocks whatever the thread count, so the result does not depend on it; 32 channels are whole
@@ -17,7 +18,7 @@ struct SelectiveScanOp: OpDefinition {
     let reverse: Bool
 
     func outputInfo(_ check: ShapeCheck) throws -> ([Int], DType) {
-        try check.arity(7...8)
+        try check.arity(7...9)
         try check.float(0..<check.inputs.count)
         let shapes = check.shapes
         guard shapes[0].count == 3 else { throw check.fail("u must be [batch, length, channels], got \(shapes[0])") }
@@ -29,7 +30,7 @@ struct SelectiveScanOp: OpDefinition {
         let expected: [(Int, String, [Int])] = [
             (1, "delta", shapes[0]), (3, "B", [batch, length, state]), (4, "C", [batch, length, state]),
             (5, "D", [channels]), (6, "delta bias", [channels]),
-        ] + (shapes.count == 8 ? [(7, "z", shapes[0])] : [])
+        ] + (shapes.count >= 8 ? [(7, "z", shapes[0])] : []) + (shapes.count == 9 ? [(8, "gate scale", [channels])] : [])
         for (index, name, shape) in expected where shapes[index] != shape {
             throw check.fail("\(name) must be \(shape), got \(shapes[index])")
         }
@@ -45,7 +46,8 @@ struct SelectiveScanOp: OpDefinition {
         let state = inputs[2].shape[1]
         let u = inputs[0].floats, delta = inputs[1].floats, a = inputs[2].floats
         let b = inputs[3].floats, c = inputs[4].floats, d = inputs[5].floats, deltaBias = inputs[6].floats
-        let z = inputs.count == 8 ? inputs[7].floats : nil
+        let z = inputs.count >= 8 ? inputs[7].floats : nil
+        let gateScale = inputs.count == 9 ? inputs[8].floats : nil
         let y = output.floats
         let blocks = (channels + Self.channelBlock - 1) / Self.channelBlock
         let reverse: Int32 = reverse ? 1 : 0
@@ -58,7 +60,7 @@ struct SelectiveScanOp: OpDefinition {
                     length, state, begin, end, reverse,
                     u + tokens, channels, delta + tokens, channels, deltaBias,
                     a, b + states, c + states, state, d,
-                    z.map { $0 + tokens }, channels, y + tokens, channels)
+                    z.map { $0 + tokens }, channels, gateScale.map { UnsafePointer($0) }, y + tokens, channels)
             }
         }
     }

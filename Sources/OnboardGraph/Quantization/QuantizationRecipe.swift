@@ -21,6 +21,9 @@ public struct QuantizationRecipe: Codable, Equatable, Sendable {
     /// MambaQuant's R1; models that have one apply it, see `VimRotation`): a Hadamard matrix, or
     /// MambaQuant's KLT-enhanced one (the eigenvectors of the calibration covariance times it).
     public enum Rotation: String, Codable, Sendable { case hadamard, kltHadamard = "klt_hadamard" }
+    /// Per-channel smoothing folded into the weights before calibration: MambaQuant's smooth-fused
+    /// SiLU (S2) on every out_proj input (models that have one apply it, see `VimSmoothing`).
+    public enum Smoothing: String, Codable, Sendable { case scaledSiLU = "scaled_silu" }
 
     public var observer: ObserverKind = .minmax
     public var percentile: Double = 99.99
@@ -48,6 +51,7 @@ public struct QuantizationRecipe: Codable, Equatable, Sendable {
     /// With a rotation: random ±1 signs on the Hadamard's rows drawn from this seed (QuaRot's
     /// randomized Hadamard); nil for the plain one.
     public var rotationSeed: UInt64?
+    public var smoothing: Smoothing?
 
     public init() {}
 
@@ -61,6 +65,7 @@ public struct QuantizationRecipe: Codable, Equatable, Sendable {
         case softmaxInput = "softmax_input", softmaxClip = "softmax_clip", softmax, layerNorm = "layernorm"
         case softmaxOutput = "softmax_output", graphOutputs = "graph_outputs"
         case foldConstantAddends = "fold_constant_addends", rotation, rotationSeed = "rotation_seed"
+        case smoothing
     }
 
     public init(from decoder: Decoder) throws {
@@ -109,6 +114,7 @@ public struct QuantizationRecipe: Codable, Equatable, Sendable {
         guard rotationSeed == nil || rotation != nil else {
             throw DecodingError.dataCorruptedError(forKey: .rotationSeed, in: c, debugDescription: "needs \"rotation\"")
         }
+        smoothing = try c.decodeIfPresent(Smoothing.self, forKey: .smoothing)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -132,6 +138,7 @@ public struct QuantizationRecipe: Codable, Equatable, Sendable {
         try c.encode(foldConstantAddends, forKey: .foldConstantAddends)
         try c.encodeIfPresent(rotation, forKey: .rotation)
         try c.encodeIfPresent(rotationSeed, forKey: .rotationSeed)
+        try c.encodeIfPresent(smoothing, forKey: .smoothing)
     }
 
     /// Reads a recipe file; a malformed field is an error naming the file and the field.

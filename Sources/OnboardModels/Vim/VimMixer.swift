@@ -15,15 +15,18 @@ enum VimMixer {
         let xz = try m.linear("\(prefix).in_proj", u, out: 2 * inner, bias: false)
         let x = try g.node(.slice(axis: 2, start: 0, end: inner, step: 1), [xz], name: "\(prefix).x")
         let z = try g.node(.slice(axis: 2, start: inner, end: 2 * inner, step: 1), [xz], name: "\(prefix).z")
-        let forward = try branch(c, m, x, z, prefix: prefix, reverse: false)
-        let backward = try branch(c, m, x, z, prefix: prefix, reverse: true)
+        // Written by MambaQuant's smoothing (a recipe's "smoothing"): both gates are then z·sigmoid(s·z).
+        let gateScale = m.weights.contains("\(prefix).gate_scale") ? try m.parameter("\(prefix).gate_scale", shape: [inner]) : nil
+        let forward = try branch(c, m, x, z, gateScale, prefix: prefix, reverse: false)
+        let backward = try branch(c, m, x, z, gateScale, prefix: prefix, reverse: true)
         var sum = try g.node(.add, [forward, backward], name: "\(prefix).bidirectional")
         if c.divideOut { sum = try g.node(.scale(0.5), [sum], name: "\(prefix).divide_out") }
         return try m.linear("\(prefix).out_proj", sum, out: c.embedDim, bias: false)
     }
 
     /// SiLU(conv1d(x)) → x_proj → (dt, B, C); dt_proj; the scan gated by SiLU(z).
-    private static func branch(_ c: VimLayerSpec, _ m: ModuleBuilder, _ x: ValueID, _ z: ValueID, prefix: String, reverse: Bool) throws -> ValueID {
+    private static func branch(_ c: VimLayerSpec, _ m: ModuleBuilder, _ x: ValueID, _ z: ValueID, _ gateScale: ValueID?,
+                               prefix: String, reverse: Bool) throws -> ValueID {
         let g = m.graph, inner = c.innerDim, rank = c.dtRank, state = c.dState
         let b = reverse ? "_b" : ""
         let conv = try g.node(.causalConv1d(reverse: reverse), [
@@ -41,8 +44,8 @@ enum VimMixer {
         let deltaBias = try m.parameter("\(prefix).dt_proj\(b).bias", shape: [inner])
         let a = try decay(m, reverse ? "\(prefix).A_b_log" : "\(prefix).A_log", inner: inner, state: state)
         let d = try m.parameter(reverse ? "\(prefix).D_b" : "\(prefix).D", shape: [inner])
-        return try g.node(.selectiveScan(reverse: reverse), [activated, delta, a, bInput, cInput, d, deltaBias, z],
-                          name: "\(prefix).scan\(b)")
+        let operands = [activated, delta, a, bInput, cInput, d, deltaBias, z] + (gateScale.map { [$0] } ?? [])
+        return try g.node(.selectiveScan(reverse: reverse), operands, name: "\(prefix).scan\(b)")
     }
 
     /// A = -exp(A_log), computed once as the graph's constant `<A_log name>.neg_exp`.

@@ -39,8 +39,8 @@ public enum BundleQuantization {
         var sample: (Int) throws -> [String: Tensor]
         var names: [String]
         var digest: () throws -> String
-        /// The recipe's rotation: `bundle` and `graph` are then the rotated ones (scratch files).
-        var rotation: ResidualRotation?
+        /// The recipe's rotation or smoothing: `bundle` and `graph` are then the transformed ones (scratch files).
+        var transforms: FoldedTransforms?
 
         init(_ request: Request, log: ProgressLog, sharded: Bool = false) throws {
             try OutputPath.checkDirectory(request.out, option: "out", inputs: [.init("model", request.model), .init("calibration", request.calibration)]
@@ -71,14 +71,14 @@ public enum BundleQuantization {
             }
             try choice.recipe.validate(against: graph, source: choice.path)
             log.line("quantize: \(choice.description)")
-            guard !sharded || choice.recipe.rotation == nil else {
-                throw OnboardError.invalidArgument("--shard: \(choice.path) rotates the weights on its calibration samples; quantize it on one machine")
+            guard !sharded || (choice.recipe.rotation == nil && choice.recipe.smoothing == nil) else {
+                throw OnboardError.invalidArgument("--shard: \(choice.path) transforms the weights on its calibration samples; quantize it on one machine")
             }
-            rotation = try ResidualRotation.apply(to: bundle, recipe: choice.recipe, source: choice.path, graph: graph, count: count,
-                                                  sample: sample, threads: request.threads, log: log)
-            if let rotation {
-                bundle = rotation.bundle
-                graph = try graphSource.graph(rotation.bundle, threads: request.threads)
+            transforms = try FoldedTransforms.apply(to: bundle, recipe: choice.recipe, source: choice.path, graph: graph, count: count,
+                                                    sample: sample, threads: request.threads, log: log)
+            if let transforms {
+                bundle = transforms.bundle
+                graph = try graphSource.graph(transforms.bundle, threads: request.threads)
             }
         }
 
@@ -111,7 +111,7 @@ public enum BundleQuantization {
     @discardableResult
     public static func run(_ request: Request, log: ProgressLog = .standardError) throws -> Quantization.Summary {
         let setup = try Setup(request, log: log)
-        defer { setup.rotation?.remove() }
+        defer { setup.transforms?.remove() }
         log.line("quantize: calibrating on \(setup.count) samples (\(setup.choice.recipe.observer.rawValue) observer)")
         let plan = try Calibrator.calibrate(graph: setup.graph, recipe: setup.choice.recipe, count: setup.count, threads: request.threads,
                                             sample: setup.sample, progress: { log.progress("calibration", $0, $1) })

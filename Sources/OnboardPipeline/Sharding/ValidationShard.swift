@@ -53,7 +53,7 @@ public enum ValidationShard {
             log.line("validate: shard \(shard): \(slice.count) of \(inputs.tokens.count) samples")
             let diagnosed = shard.index == 0 ? Array(inputs.tokens.prefix(options.diagnosisSamples)) : []
             let float = try validation.floatPhase(inputs, detect: slice, diagnose: diagnosed, staging: staging)
-            defer { float.rotation?.remove() }
+            defer { float.transforms?.remove() }
             let int8Path = staging.file(ValidationRun.int8Bundle)
             let quantized = try ModelBundle(directory: int8Path)
             let int8 = try validation.int8Phase(quantized, tables: inputs.tables, tokens: slice, staging: staging)

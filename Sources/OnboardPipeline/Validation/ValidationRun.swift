@@ -108,7 +108,7 @@ public struct ValidationRun {
     func measure(_ inputs: Inputs, staging: StagingDirectory) throws -> ValidationReport {
         let (tables, tokens) = (inputs.tables, inputs.tokens)
         let float = try floatPhase(inputs, detect: tokens, diagnose: Array(tokens.prefix(options.diagnosisSamples)), staging: staging)
-        defer { float.rotation?.remove() }
+        defer { float.transforms?.remove() }
         let quantizedBundle = try ModelBundle(directory: staging.file(Self.int8Bundle))
         let int8 = try int8Phase(quantizedBundle, tables: tables, tokens: tokens, staging: staging)
         let latency = try latencyPhase(bundle: inputs.bundle, quantized: quantizedBundle, tables: tables, tokens: tokens)
@@ -134,7 +134,7 @@ public struct ValidationRun {
     func diagnose(_ bundle: ModelBundle, quantized: ModelBundle, float: FloatPhase, staging: StagingDirectory) throws -> ValidationDiagnosis {
         log.line("validate: per-layer diagnosis on \(float.diagnosisInputs.count) samples")
         return try ValidationDiagnosis.run(
-            reference: try (float.rotation?.bundle ?? bundle).graph(batch: 1), quantized: try quantized.graph(batch: 1), plan: float.plan,
+            reference: try (float.transforms?.bundle ?? bundle).graph(batch: 1), quantized: try quantized.graph(batch: 1), plan: float.plan,
             planSource: (staging.file(Self.int8Bundle) as NSString).appendingPathComponent(QuantizedBundle.planFile),
             inputs: float.diagnosisInputs, candidates: options.exclusionCandidates, threads: options.threads, log: log)
     }
@@ -143,9 +143,9 @@ public struct ValidationRun {
         var plan: QuantizationPlan
         var diagnosisInputs: [[String: Tensor]]
         var pass: Pass
-        /// The recipe's rotation: the float bundle the INT8 one was quantized from, the per-layer
-        /// reference (scratch files, removed by the caller).
-        var rotation: ResidualRotation?
+        /// The recipe's rotation or smoothing: the float bundle the INT8 one was quantized from, the
+        /// per-layer reference (scratch files, removed by the caller).
+        var transforms: FoldedTransforms?
     }
 
     /// Calibration (or the quantized bundle given), the quantized bundle in the staging directory,
@@ -155,7 +155,7 @@ public struct ValidationRun {
         let pipeline = try DetectionPipeline(bundle: inputs.bundle, threads: options.threads)
         let graph = pipeline.model.built.graph
         let plan: QuantizationPlan
-        var rotation: ResidualRotation?
+        var transforms: FoldedTransforms?
         if let quantized = inputs.quantized {
             guard let given = try QuantizedBundle.plan(of: quantized) else {
                 throw OnboardError.invalidArgument("--quantized: \(quantized.directory) has no \(QuantizedBundle.planFile)")
@@ -163,7 +163,7 @@ public struct ValidationRun {
             plan = given
             try plan.recipe.validate(against: graph, source: quantized.directory)
             try Self.copyBundle(quantized.directory, to: staging.file(Self.int8Bundle))
-            rotation = try ResidualRotation.reference(for: inputs.bundle, quantized: quantized)
+            transforms = try FoldedTransforms.reference(for: inputs.bundle, quantized: quantized)
             log.line("validate: quantized bundle \(quantized.directory) (calibrated on \(plan.calibrationSamples) samples)")
         } else if let recipe = inputs.recipe {
             try recipe.recipe.validate(against: graph, source: recipe.path)
@@ -173,10 +173,10 @@ public struct ValidationRun {
             log.line("validate: \(recipe.description)")
             log.line("validate: calibrating on \(calibration.count) samples of \(calibration.description) "
                 + "(\(recipe.recipe.observer.rawValue) observer)")
-            rotation = try ResidualRotation.apply(to: inputs.bundle, recipe: recipe.recipe, source: recipe.path, graph: graph,
-                                                  count: calibration.count, sample: calibration.sample, threads: options.threads, log: log)
-            let source = rotation?.bundle ?? inputs.bundle
-            let quantizedGraph = try rotation.map { try DetectionPipeline(bundle: $0.bundle, threads: options.threads).model.built.graph } ?? graph
+            transforms = try FoldedTransforms.apply(to: inputs.bundle, recipe: recipe.recipe, source: recipe.path, graph: graph,
+                                                    count: calibration.count, sample: calibration.sample, threads: options.threads, log: log)
+            let source = transforms?.bundle ?? inputs.bundle
+            let quantizedGraph = try transforms.map { try DetectionPipeline(bundle: $0.bundle, threads: options.threads).model.built.graph } ?? graph
             plan = try Calibrator.calibrate(graph: quantizedGraph, recipe: recipe.recipe, count: calibration.count, threads: options.threads,
                                             sample: calibration.sample, progress: { log.progress("validate: calibration", $0, $1) })
             let summary = try Quantization.save(bundle: source, graph: quantizedGraph, plan: plan, threads: options.threads,
@@ -189,7 +189,7 @@ public struct ValidationRun {
         let diagnosisInputs = try diagnosisSamples.map { try pipeline.graphInputs($0) }
         let pass = try detect(pipeline, label: "validate: FP32 detection", tables: inputs.tables, tokens: tokens,
                               results: staging.file(Self.fp32Results))
-        return FloatPhase(plan: plan, diagnosisInputs: diagnosisInputs, pass: pass, rotation: rotation)
+        return FloatPhase(plan: plan, diagnosisInputs: diagnosisInputs, pass: pass, transforms: transforms)
     }
 
     /// The files of the bundle directory `source` (as Onboard wrote it) copied into the new directory `target`.

@@ -6,9 +6,9 @@ import OnboardQuant
 import OnboardTestSupport
 import XCTest
 
-/// The residual-stream rotation (R1) leaves a Vim classifier's logits and a Vim detector's outputs
+/// The residual-stream rotation (R1) and the smoothing (S2) leave a Vim classifier's logits and a Vim detector's outputs
 /// as they were in float, while every weight it touches changes.
-final class VimRotationTests: XCTestCase {
+final class VimTransformTests: XCTestCase {
     var directory = ""
 
     override func setUp() { directory = TestPaths.temporaryDirectory("vim-rotation") }
@@ -63,6 +63,32 @@ final class VimRotationTests: XCTestCase {
         let checker = PETRFixtureTests(name: "vim-rotation", testClosure: { _ in })
         let errors = try checker.check(directory: directory, threads: 2)
         XCTAssertEqual(Set(errors.keys), ["coords3d", "pos_embed", "memory", "all_cls_scores", "all_bbox_preds", "boxes"])
+    }
+
+    /// Smoothing moves a per-channel scale from out_proj's input into its columns through the
+    /// scaled SiLU gates: the same logits, a gate scale per layer and both scans gated with it.
+    func test_smoothedClassifierGivesTheSameLogits() throws {
+        let source = TestPaths.fixture("vim/stride8")
+        let bundle = try ModelBundle(directory: source)
+        let trunk = try XCTUnwrap(bundle.vimTrunk)
+        var tensors = try SafeTensorsFile(path: bundle.weightsPath).allTensors()
+        let inner = try XCTUnwrap(tensors["layers.0.mixer.out_proj.weight"]).shape[1]
+        for layer in 0..<trunk.depth {
+            let scales = (0..<inner).map { Float(0.05 + Double(($0 * 37 + layer * 11) % 23) / 4) }
+            try VimSmoothing.smooth(&tensors, trunk: trunk, layer: layer, scales: scales)
+        }
+        XCTAssertThrowsError(try VimSmoothing.smooth(&tensors, trunk: trunk, layer: 0, scales: [Float](repeating: 1, count: inner)))
+        let names = try SafeTensorsFile(path: bundle.weightsPath).names
+        _ = try copyBundle(from: source, to: directory, config: { _ in }) { list in
+            list = (names + ["layers.0.mixer.gate_scale", "layers.1.mixer.gate_scale"]).compactMap { name in tensors[name].map { (name, $0) } }
+        }
+        let pixels = try SafeTensorsFile(path: "\(source)/inputs.safetensors").tensor("pixel_values")
+        let smoothed = try ModelBundle(directory: directory).graph(batch: pixels.shape[0])
+        XCTAssertEqual(smoothed.nodes.filter { $0.op.kind == "selective_scan" }.map(\.inputs.count), [9, 9, 9, 9])
+        let before = try FP32Executor(graph: try bundle.graph(batch: pixels.shape[0])).run(["pixel_values": pixels])["logits"]
+        let after = try FP32Executor(graph: smoothed).run(["pixel_values": pixels])["logits"]
+        let (error, magnitude) = maxErrors(try XCTUnwrap(after).floats(), try XCTUnwrap(before).floats())
+        XCTAssertLessThanOrEqual(error, 1e-5 * magnitude)
     }
 
     func test_modelsWithoutAVimTrunkHaveNone() throws {

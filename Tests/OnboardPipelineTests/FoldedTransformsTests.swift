@@ -7,9 +7,10 @@ import OnboardQuant
 import OnboardTestSupport
 import XCTest
 
-/// A recipe's `rotation` quantizes the rotated float bundle: the quantized bundle carries its
-/// weights and the rotation, and the models without a residual stream to rotate are refused.
-final class ResidualRotationTests: XCTestCase {
+/// A recipe's `rotation` and `smoothing` quantize the transformed float bundle: the quantized
+/// bundle carries its weights, the rotation and the gate scales, and models without a Vim trunk
+/// are refused.
+final class FoldedTransformsTests: XCTestCase {
     var directory = ""
 
     override func setUp() { directory = TestPaths.temporaryDirectory("rotation") }
@@ -43,8 +44,8 @@ final class ResidualRotationTests: XCTestCase {
         let pixels = try SafeTensorsFile(path: "\(model)/inputs.safetensors").tensor("pixel_values")
         let batch = pixels.shape[0]
         let float = try FP32Executor(graph: try ModelBundle(directory: model).graph(batch: batch)).run(["pixel_values": pixels])["logits"]
-        let scratch = Set(try FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory()).filter { $0.hasPrefix("onboard-rotated-") })
-        for recipe in ["vim-int8-naive", "vim-int8-hadamard", "vim-int8-klt-hadamard"] {
+        let scratch = Set(try FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory()).filter { $0.hasPrefix("onboard-transformed-") })
+        for recipe in ["vim-int8-naive", "vim-int8-hadamard", "vim-int8-klt-hadamard", "vim-int8-mambaquant"] {
             let bundle = try quantize(model, recipe: recipe, out: "\(directory)/\(recipe)")
             let plan = try XCTUnwrap(try QuantizedBundle.plan(of: bundle))
             let logits = try Int8Executor(graph: try bundle.graph(batch: batch), plan: plan, threads: 2).run(["pixel_values": pixels])["logits"]
@@ -58,11 +59,12 @@ final class ResidualRotationTests: XCTestCase {
             XCTAssertEqual(stored.shape, [32, 32])
             let r = try Matrix(rows: 32, cols: 32, values: stored.floats())
             XCTAssertLessThan(try r.orthogonalityError(), 1e-5, recipe)
-            // Norm weights were folded into the rotated layers.
+            // Norm weights were folded into the rotated layers; the smoothing's gate scales stay float.
             let weights = try SafeTensorsFile(path: bundle.weightsPath)
             XCTAssertEqual(Set(try weights.tensor("layers.0.norm.weight").floats()), [1], recipe)
+            XCTAssertEqual(weights.contains("layers.1.mixer.gate_scale"), plan.recipe.smoothing != nil, recipe)
         }
-        let left = Set(try FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory()).filter { $0.hasPrefix("onboard-rotated-") })
+        let left = Set(try FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory()).filter { $0.hasPrefix("onboard-transformed-") })
         XCTAssertTrue(left.isSubset(of: scratch), "scratch bundles left behind: \(left.subtracting(scratch))")
     }
 
