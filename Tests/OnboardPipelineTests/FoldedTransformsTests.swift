@@ -85,3 +85,32 @@ final class FoldedTransformsTests: XCTestCase {
         }
     }
 }
+
+/// `validate` on a PETR detector with a Vision Mamba backbone, with the MambaQuant recipe; then
+/// with the INT8 bundle it wrote: the per-layer reference is rebuilt from the rotation and gate
+/// scales that bundle carries, so the diagnosis is the same.
+final class VimDetectorValidationTests: XCTestCase {
+    func test_validateRunsTheVimDetectorWithTheMambaQuantRecipe() throws {
+        let set = try PipelineFixtures.petrAndSet()
+        let recipes = (TestPaths.root as NSString).appendingPathComponent("Configs/recipes")
+        var options = ValidationOptions(model: TestPaths.fixture("demo-petr/vim_qfpe"), data: set.data, calibration: set.data,
+                                        out: "\(set.root)/vim-validation")
+        (options.threads, options.diagnosisSamples, options.bootstrapReplicates, options.latencySamples) = (2, 1, 0, 1)
+        options.recipe = "\(recipes)/vim-int8-mambaquant.json"
+        let lines = LogLines()
+        let report = try ValidationRun.run(options, log: lines.log)
+        XCTAssertTrue(lines.text.contains("rotation: klt_hadamard of the 32-channel residual stream"), lines.text)
+        XCTAssertTrue(lines.text.contains("smoothing: scaled SiLU gates and out_proj inputs of 2 layers"), lines.text)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: "\(options.out)/model-int8/rotation.safetensors"))
+        XCTAssertTrue(report.floatOps.contains("img_backbone.layers.0.mixer.scan"), "\(report.floatOps)")
+        let kinds = Dictionary(report.layers.map { ($0.name, $0.kind) }, uniquingKeysWith: { a, _ in a })
+        XCTAssertEqual(kinds["img_backbone.layers.1.mixer.in_proj"], "linear")
+        XCTAssertLessThan(report.weightsBytes.int8, report.weightsBytes.fp32)
+
+        var again = options
+        (again.recipe, again.quantized, again.out) = (nil, "\(options.out)/model-int8", "\(set.root)/vim-validation-again")
+        let rerun = try ValidationRun.run(again, log: .silent)
+        XCTAssertEqual(rerun.layers, report.layers)
+        XCTAssertEqual(rerun.int8.meanAP, report.int8.meanAP)
+    }
+}
