@@ -78,7 +78,12 @@ public enum BundleQuantization {
                                                     sample: sample, threads: request.threads, log: log)
             if let transforms {
                 bundle = transforms.bundle
-                graph = try graphSource.graph(transforms.bundle, threads: request.threads)
+                do {
+                    graph = try graphSource.graph(transforms.bundle, threads: request.threads)
+                } catch {
+                    transforms.remove()
+                    throw error
+                }
             }
         }
 

@@ -25,22 +25,24 @@ struct FoldedTransforms {
                       sample: (Int) throws -> [String: Tensor], threads: Int, log: ProgressLog) throws -> FoldedTransforms? {
         guard recipe.rotation != nil || recipe.smoothing != nil else { return nil }
         let trunk = try Self.trunk(of: bundle, source: source, item: recipe.rotation != nil ? "rotation" : "smoothing")
-        let statistics = try Statistics(trunk, graph: graph, covariance: recipe.rotation == .kltHadamard,
-                                        count: min(count, statisticsSamples), sample: sample, threads: threads)
+        let measured = recipe.rotation == .kltHadamard || recipe.smoothing != nil
+        let statistics = measured ? try Statistics(trunk, graph: graph, covariance: recipe.rotation == .kltHadamard,
+                                                   count: min(count, statisticsSamples), sample: sample, threads: threads) : nil
         var tensors = try SafeTensorsFile(path: bundle.weightsPath).allTensors()
         var rotation: Matrix?
         if let kind = recipe.rotation {
             let d = trunk.embedDim
-            switch kind {
-            case .hadamard:
-                rotation = try recipe.rotationSeed.map { try RandomHadamard(size: d, seed: $0).matrix } ?? Hadamard(size: d).matrix
-            case .kltHadamard:
-                rotation = try KLTRotation.kltHadamard(try statistics.covariance.covariance(), seed: recipe.rotationSeed)
+            let matrix: Matrix
+            if kind == .kltHadamard, let statistics {
+                matrix = try KLTRotation.kltHadamard(try statistics.covariance.covariance(), seed: recipe.rotationSeed)
+            } else {
+                matrix = try recipe.rotationSeed.map { try RandomHadamard(size: d, seed: $0).matrix } ?? Hadamard(size: d).matrix
             }
-            try VimRotation.rotate(&tensors, trunk: trunk, by: rotation!)
+            try VimRotation.rotate(&tensors, trunk: trunk, by: matrix)
+            rotation = matrix
             log.line("rotation: \(kind.rawValue) of the \(d)-channel residual stream folded into the weights")
         }
-        if recipe.smoothing != nil {
+        if recipe.smoothing != nil, let statistics {
             // The mixer's inside is the same in the rotated model, so its statistics hold for it.
             for layer in 0..<trunk.depth {
                 let scales = try VimSmoothing.scales(tensors, trunk: trunk, layer: layer, inputAbsMax: statistics.outProjectionMax[layer])
@@ -67,8 +69,9 @@ struct FoldedTransforms {
             guard tensor.rank == 2, tensor.shape[0] == tensor.shape[1], tensor.dtype == .f32 else {
                 throw OnboardError.format(path: path, item: rotationTensor, reason: "must be a square f32 matrix, got \(tensor.shape)")
             }
-            rotation = try Matrix(rows: tensor.shape[0], cols: tensor.shape[1], values: tensor.floats())
-            try VimRotation.rotate(&tensors, trunk: trunk, by: rotation!)
+            let matrix = try Matrix(rows: tensor.shape[0], cols: tensor.shape[1], values: tensor.floats())
+            try VimRotation.rotate(&tensors, trunk: trunk, by: matrix)
+            rotation = matrix
         }
         for layer in 0..<trunk.depth {
             let name = "\(trunk.prefix)layers.\(layer).mixer.gate_scale"

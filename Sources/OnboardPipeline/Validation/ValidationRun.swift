@@ -156,6 +156,8 @@ public struct ValidationRun {
         let graph = pipeline.model.built.graph
         let plan: QuantizationPlan
         var transforms: FoldedTransforms?
+        var returned = false
+        defer { if !returned { transforms?.remove() } }
         if let quantized = inputs.quantized {
             guard let given = try QuantizedBundle.plan(of: quantized) else {
                 throw OnboardError.invalidArgument("--quantized: \(quantized.directory) has no \(QuantizedBundle.planFile)")
@@ -189,6 +191,7 @@ public struct ValidationRun {
         let diagnosisInputs = try diagnosisSamples.map { try pipeline.graphInputs($0) }
         let pass = try detect(pipeline, label: "validate: FP32 detection", tables: inputs.tables, tokens: tokens,
                               results: staging.file(Self.fp32Results))
+        returned = true
         return FloatPhase(plan: plan, diagnosisInputs: diagnosisInputs, pass: pass, transforms: transforms)
     }
 
