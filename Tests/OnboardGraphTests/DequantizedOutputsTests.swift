@@ -129,4 +129,50 @@ final class DequantizedOutputsTests: XCTestCase {
         XCTAssertEqual(direct.accumulated.sqnr, exact.withFloats { e in accumulated.withFloats { QuantMetrics.sqnr(e, $0) } },
                        accuracy: 1e-6)
     }
+
+    /// `"float_island_inputs": "float"`: a Linear read only by float islands (here SiLUs and a
+    /// sigmoid kept in float) writes f32; one that an integer Linear also reads stays in codes;
+    /// and the islands read it as the accumulators give it.
+    func test_linearsReadOnlyByFloatIslandsWriteFloat() throws {
+        var random = TestRandom(seed: 5)
+        let g = GraphBuilder()
+        func linear(_ name: String, _ x: ValueID) throws -> ValueID {
+            try g.node(.linear, [x, try g.constant("\(name).weight", random.gaussian([Self.hidden, Self.width], scale: 0.3))], name: name)
+        }
+        let x = try g.input("x", shape: [Self.rows, Self.width])
+        let gate = try linear("gate", x), mixed = try linear("mixed", x)
+        let left = try g.node(.silu, [gate], name: "left")
+        let right = try g.node(.sigmoid, [gate], name: "right")
+        let projected = try g.node(.linear, [mixed, try g.constant("after.weight", random.gaussian([Self.hidden, Self.hidden], scale: 0.3))],
+                                   name: "after")
+        g.markOutput(try g.node(.add, [left, try g.node(.silu, [projected], name: "after_silu")], name: "sum"))
+        g.markOutput(try g.node(.add, [right, try g.node(.silu, [mixed], name: "mixed_silu")], name: "other"))
+        let graph = try g.build()
+        var recipe = QuantizationRecipe()
+        recipe.keepFloatKinds = ["silu", "sigmoid"]
+        let samples = (0..<4).map { _ in ["x": random.gaussian([Self.rows, Self.width])] }
+        var plan = try Calibrator.calibrate(graph: graph, recipe: recipe, count: samples.count, threads: 2) { samples[$0] }
+        XCTAssertTrue(DequantizedOutputs.values(in: graph, recipe: plan.recipe).isEmpty)
+        plan.recipe.floatIslandInputs = .float
+        let names = Set(DequantizedOutputs.values(in: graph, recipe: plan.recipe).map { graph.values[$0].name })
+        XCTAssertEqual(names, ["gate", "after"], "'mixed' is also read by an integer Linear")
+
+        // The islands then read the accumulators without the rounding to an output step.
+        let test = ["x": random.gaussian([Self.rows, Self.width])]
+        func gateValues(_ observe: (@escaping (ValueID, UnsafeBufferPointer<Float>) throws -> Void) throws -> Void) rethrows -> [Float] {
+            var values: [Float] = []
+            try observe { id, buffer in if graph.info(id).name == "gate" { values = Array(buffer) } }
+            return values
+        }
+        let fp32 = try FP32Executor(graph: graph, threads: 2)
+        let exact = try gateValues { fp32.valueObserver = $0; _ = try fp32.run(test) }
+        var sqnr: [Double] = []
+        for inputs in [QuantizationRecipe.FloatIslandInputs.quantized, .float] {
+            plan.recipe.floatIslandInputs = inputs
+            let executor = try Int8Executor(graph: graph, plan: plan, threads: 2)
+            let seen = try gateValues { executor.valueObserver = $0; _ = try executor.run(test) }
+            sqnr.append(QuantMetrics.sqnr(exact, seen))
+        }
+        XCTAssertGreaterThan(sqnr[1], sqnr[0] + 1, "SQNR (dB) of the islands' input in codes, then in f32")
+    }
 }

@@ -232,6 +232,14 @@ final class NonlinearRecipeTests: XCTestCase {
         XCTAssertEqual(try decode(#"{"weight_bits": 7}"#).weightBits, 7)
         XCTAssertEqual(plain.graphOutputs, .quantized)
         XCTAssertEqual(try decode(#"{"graph_outputs": "float"}"#).graphOutputs, .float)
+        XCTAssertEqual(plain.floatIslandInputs, .quantized)
+        XCTAssertEqual(try decode(#"{"float_island_inputs": "float"}"#).floatIslandInputs, .float)
+        let transformed = try decode(#"{"rotation": "klt_hadamard", "rotation_seed": 3, "smoothing": "scaled_silu"}"#)
+        XCTAssertEqual(transformed.rotation, .kltHadamard)
+        XCTAssertEqual(transformed.rotationSeed, 3)
+        XCTAssertEqual(transformed.smoothing, .scaledSiLU)
+        XCTAssertEqual(try decode(String(data: try JSONEncoder().encode(transformed), encoding: .utf8) ?? ""), transformed)
+        XCTAssertNil(plain.rotation)
         XCTAssertTrue(plain.consumerClipping)
         XCTAssertFalse(try decode(#"{"consumer_clipping": false}"#).consumerClipping)
         // Round trip through a saved plan.
@@ -241,9 +249,35 @@ final class NonlinearRecipeTests: XCTestCase {
                              (#"{"layernorm": "int"}"#, "layernorm"), (#"{"softmax_clip": 15}"#, "softmax_clip"),
                              (#"{"weight_clip": "percentile"}"#, "weight_clip"), (#"{"weight_bits": 4}"#, "weight_bits"), (#"{"softmax_output": "lazy"}"#, "softmax_output"),
                              (#"{"graph_outputs": "f32"}"#, "graph_outputs"), (#"{"consumer_clipping": "yes"}"#, "consumer_clipping"),
-                             (#"{"softmax_input": "stabilized", "softmax_clip": -1}"#, "softmax_clip")] {
+                             (#"{"softmax_input": "stabilized", "softmax_clip": -1}"#, "softmax_clip"),
+                             (#"{"rotation": "random"}"#, "rotation"), (#"{"rotation_seed": 1}"#, "rotation_seed"),
+                             (#"{"smoothing": "smoothquant"}"#, "smoothing"), (#"{"float_island_inputs": "f32"}"#, "float_island_inputs")] {
             XCTAssertThrowsError(try decode(json), json) { XCTAssertTrue("\($0)".contains(": \(item):"), "\($0)") }
         }
+    }
+
+    /// The Vision Mamba ladders: each rung adds one transform to the one before, all else equal.
+    func test_shippedVimRecipesFormLadders() throws {
+        let directory = (TestPaths.root as NSString).appendingPathComponent("Configs/recipes")
+        for prefix in ["vim-int8", "vim-qpetr-int8"] {
+            let rungs = try ["naive", "hadamard", "klt-hadamard", "mambaquant"].map { try QuantizationRecipe.load(path: "\(directory)/\(prefix)-\($0).json") }
+            XCTAssertEqual(rungs.map(\.rotation), [nil, .hadamard, .kltHadamard, .kltHadamard], prefix)
+            XCTAssertEqual(rungs.map(\.smoothing), [nil, nil, nil, .scaledSiLU], prefix)
+            for rung in rungs {
+                var base = rung
+                (base.rotation, base.rotationSeed, base.smoothing) = (nil, nil, nil)
+                XCTAssertEqual(base, rungs[0], prefix)
+                XCTAssertEqual(rung.weights, .perTensor)
+                XCTAssertEqual(rung.floatIslandInputs, .float)
+            }
+            var perChannel = try QuantizationRecipe.load(path: "\(directory)/\(prefix)-mambaquant-per-channel.json")
+            XCTAssertEqual(perChannel.weights, .perChannel)
+            perChannel.weights = .perTensor
+            XCTAssertEqual(perChannel, rungs[3], prefix)
+        }
+        var qpetr = try QuantizationRecipe.load(path: "\(directory)/qpetr-int8.json")
+        qpetr.floatIslandInputs = .float
+        XCTAssertEqual(try QuantizationRecipe.load(path: "\(directory)/vim-qpetr-int8-naive.json"), qpetr, "the detector's head as Q-PETR's")
     }
 
     func test_shippedRecipes() throws {

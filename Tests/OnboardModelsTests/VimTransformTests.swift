@@ -80,11 +80,13 @@ final class VimTransformTests: XCTestCase {
         XCTAssertThrowsError(try VimSmoothing.smooth(&tensors, trunk: trunk, layer: 0, scales: [Float](repeating: 1, count: inner)))
         let names = try SafeTensorsFile(path: bundle.weightsPath).names
         _ = try copyBundle(from: source, to: directory, config: { _ in }) { list in
-            list = (names + ["layers.0.mixer.gate_scale", "layers.1.mixer.gate_scale"]).compactMap { name in tensors[name].map { (name, $0) } }
+            list = (names + tensors.keys.filter { !names.contains($0) }.sorted()).compactMap { name in tensors[name].map { (name, $0) } }
         }
         let pixels = try SafeTensorsFile(path: "\(source)/inputs.safetensors").tensor("pixel_values")
         let smoothed = try ModelBundle(directory: directory).graph(batch: pixels.shape[0])
         XCTAssertEqual(smoothed.nodes.filter { $0.op.kind == "selective_scan" }.map(\.inputs.count), [9, 9, 9, 9])
+        XCTAssertEqual(smoothed.nodes.filter { $0.name.hasSuffix("in_proj_gates") || $0.name.hasSuffix("in_proj_states") }.count, 4)
+        XCTAssertNil(tensors["layers.0.mixer.in_proj.weight"])
         let before = try FP32Executor(graph: try bundle.graph(batch: pixels.shape[0])).run(["pixel_values": pixels])["logits"]
         let after = try FP32Executor(graph: smoothed).run(["pixel_values": pixels])["logits"]
         let (error, magnitude) = maxErrors(try XCTUnwrap(after).floats(), try XCTUnwrap(before).floats())

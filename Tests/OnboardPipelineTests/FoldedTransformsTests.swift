@@ -104,7 +104,7 @@ final class VimDetectorValidationTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: "\(options.out)/model-int8/rotation.safetensors"))
         XCTAssertTrue(report.floatOps.contains("img_backbone.layers.0.mixer.scan"), "\(report.floatOps)")
         let kinds = Dictionary(report.layers.map { ($0.name, $0.kind) }, uniquingKeysWith: { a, _ in a })
-        XCTAssertEqual(kinds["img_backbone.layers.1.mixer.in_proj"], "linear")
+        XCTAssertEqual(kinds["img_backbone.layers.1.mixer.in_proj_gates"], "linear", "the smoothing splits in_proj")
         XCTAssertLessThan(report.weightsBytes.int8, report.weightsBytes.fp32)
 
         var again = options

@@ -17,6 +17,9 @@ public struct QuantizationRecipe: Codable, Equatable, Sendable {
     public enum LayerNormKernel: String, Codable, Sendable { case float, integer }
     /// How the graph's outputs leave the integer pipeline (see `DequantizedOutputs`).
     public enum GraphOutputs: String, Codable, Sendable { case quantized, float }
+    /// What an integer Linear read only by float islands writes: u8 codes, or f32 straight from
+    /// its int32 accumulators (see `DequantizedOutputs`).
+    public enum FloatIslandInputs: String, Codable, Sendable { case quantized, float }
     /// A rotation of the residual stream folded into the weights before calibration (QuaRot's and
     /// MambaQuant's R1; models that have one apply it, see `VimRotation`): a Hadamard matrix, or
     /// MambaQuant's KLT-enhanced one (the eigenvectors of the calibration covariance times it).
@@ -46,6 +49,7 @@ public struct QuantizationRecipe: Codable, Equatable, Sendable {
     public var softmaxOutput: SoftmaxOutput = .normalized
     public var layerNorm: LayerNormKernel = .float
     public var graphOutputs: GraphOutputs = .quantized
+    public var floatIslandInputs: FloatIslandInputs = .quantized
     public var foldConstantAddends = false
     public var rotation: Rotation?
     /// With a rotation: random ±1 signs on the Hadamard's rows drawn from this seed (QuaRot's
@@ -63,7 +67,7 @@ public struct QuantizationRecipe: Codable, Equatable, Sendable {
         case weightClip = "weight_clip", weightBits = "weight_bits", consumerClipping = "consumer_clipping"
         case keepFloat = "keep_float", keepFloatKinds = "keep_float_kinds"
         case softmaxInput = "softmax_input", softmaxClip = "softmax_clip", softmax, layerNorm = "layernorm"
-        case softmaxOutput = "softmax_output", graphOutputs = "graph_outputs"
+        case softmaxOutput = "softmax_output", graphOutputs = "graph_outputs", floatIslandInputs = "float_island_inputs"
         case foldConstantAddends = "fold_constant_addends", rotation, rotationSeed = "rotation_seed"
         case smoothing
     }
@@ -108,6 +112,7 @@ public struct QuantizationRecipe: Codable, Equatable, Sendable {
         }
         layerNorm = try c.decodeIfPresent(LayerNormKernel.self, forKey: .layerNorm) ?? .float
         graphOutputs = try c.decodeIfPresent(GraphOutputs.self, forKey: .graphOutputs) ?? .quantized
+        floatIslandInputs = try c.decodeIfPresent(FloatIslandInputs.self, forKey: .floatIslandInputs) ?? .quantized
         foldConstantAddends = try c.decodeIfPresent(Bool.self, forKey: .foldConstantAddends) ?? false
         rotation = try c.decodeIfPresent(Rotation.self, forKey: .rotation)
         rotationSeed = try c.decodeIfPresent(UInt64.self, forKey: .rotationSeed)
@@ -135,6 +140,7 @@ public struct QuantizationRecipe: Codable, Equatable, Sendable {
         try c.encode(softmaxOutput, forKey: .softmaxOutput)
         try c.encode(layerNorm, forKey: .layerNorm)
         try c.encode(graphOutputs, forKey: .graphOutputs)
+        try c.encode(floatIslandInputs, forKey: .floatIslandInputs)
         try c.encode(foldConstantAddends, forKey: .foldConstantAddends)
         try c.encodeIfPresent(rotation, forKey: .rotation)
         try c.encodeIfPresent(rotationSeed, forKey: .rotationSeed)

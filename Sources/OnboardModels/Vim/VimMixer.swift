@@ -12,9 +12,7 @@ import OnboardGraph
 enum VimMixer {
     static func mixer(_ c: VimLayerSpec, _ m: ModuleBuilder, _ u: ValueID, prefix: String) throws -> ValueID {
         let g = m.graph, inner = c.innerDim
-        let xz = try m.linear("\(prefix).in_proj", u, out: 2 * inner, bias: false)
-        let x = try g.node(.slice(axis: 2, start: 0, end: inner, step: 1), [xz], name: "\(prefix).x")
-        let z = try g.node(.slice(axis: 2, start: inner, end: 2 * inner, step: 1), [xz], name: "\(prefix).z")
+        let (x, z) = try inputProjection(c, m, u, prefix: prefix)
         // Written by MambaQuant's smoothing (a recipe's "smoothing"): both gates are then z·sigmoid(s·z).
         let gateScale = m.weights.contains("\(prefix).gate_scale") ? try m.parameter("\(prefix).gate_scale", shape: [inner]) : nil
         let forward = try branch(c, m, x, z, gateScale, prefix: prefix, reverse: false)
@@ -22,6 +20,20 @@ enum VimMixer {
         var sum = try g.node(.add, [forward, backward], name: "\(prefix).bidirectional")
         if c.divideOut { sum = try g.node(.scale(0.5), [sum], name: "\(prefix).divide_out") }
         return try m.linear("\(prefix).out_proj", sum, out: c.embedDim, bias: false)
+    }
+
+    /// x and the gate z: the official in_proj, sliced; or, in a bundle MambaQuant's smoothing wrote,
+    /// its two halves `in_proj_states` and `in_proj_gates` (quantized apart, as MambaQuant does, so
+    /// that the smoothed gate keeps steps of its own).
+    private static func inputProjection(_ c: VimLayerSpec, _ m: ModuleBuilder, _ u: ValueID, prefix: String) throws -> (ValueID, ValueID) {
+        let g = m.graph, inner = c.innerDim
+        if m.weights.contains("\(prefix).in_proj_states.weight") {
+            return (try m.linear("\(prefix).in_proj_states", u, out: inner, bias: false),
+                    try m.linear("\(prefix).in_proj_gates", u, out: inner, bias: false))
+        }
+        let xz = try m.linear("\(prefix).in_proj", u, out: 2 * inner, bias: false)
+        return (try g.node(.slice(axis: 2, start: 0, end: inner, step: 1), [xz], name: "\(prefix).x"),
+                try g.node(.slice(axis: 2, start: inner, end: 2 * inner, step: 1), [xz], name: "\(prefix).z"))
     }
 
     /// SiLU(conv1d(x)) → x_proj → (dt, B, C); dt_proj; the scan gated by SiLU(z).

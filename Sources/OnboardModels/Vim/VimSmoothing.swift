@@ -3,8 +3,9 @@ import OnboardQuant
 
 /// MambaQuant's smooth-fused SiLU (S2) on a Vim trunk's layers: out_proj's input y ⊙ SiLU(z) is
 /// divided per channel by s (its outlier channels tamed before it is quantized) and out_proj's
-/// columns are multiplied by s. The division rides on the gate: in_proj's z rows are divided by
-/// s and both scans gate with MambaQuant's scaled SiLU z'·sigmoid(s·z') = SiLU(z) / s, so the
+/// columns are multiplied by s. The division rides on the gate: in_proj is split into its x and
+/// z halves (`in_proj_states`, `in_proj_gates`, as MambaQuant splits it), the z rows are divided
+/// by s, and both scans gate with MambaQuant's scaled SiLU z'·sigmoid(s·z') = SiLU(z) / s, so the
 /// function is the same in float. The scales are stored as `layers.{i}.mixer.gate_scale`.
 public enum VimSmoothing {
     /// SmoothQuant's scales for out_proj of `layer` from its input's per-channel |max|
@@ -24,12 +25,17 @@ public enum VimSmoothing {
             throw OnboardError.shape(item: "\(mixer) smoothing", reason: "needs \(out.inFeatures) positive scales, got \(s.count)")
         }
         let inner = s.count
-        var inProj = try matrix(tensors, "\(mixer).in_proj.weight")
+        let inProj = try matrix(tensors, "\(mixer).in_proj.weight")
         guard inProj.rows == 2 * inner else {
             throw OnboardError.shape(item: "\(mixer).in_proj.weight", reason: "\(inProj.rows) rows for an inner width of \(inner)")
         }
-        for row in 0..<inner { for col in 0..<inProj.cols { inProj[inner + row, col] /= s[row] } }
-        tensors["\(mixer).in_proj.weight"] = try Tensor(shape: [inProj.rows, inProj.cols], values: inProj.values)
+        // MambaQuant's split: the gate half gets its own quantization steps once it is divided by s.
+        let width = inProj.cols
+        var gates = Array(inProj.values[(inner * width)...])
+        for row in 0..<inner { for col in 0..<width { gates[row * width + col] /= s[row] } }
+        tensors["\(mixer).in_proj.weight"] = nil
+        tensors["\(mixer).in_proj_states.weight"] = try Tensor(shape: [inner, width], values: Array(inProj.values[..<(inner * width)]))
+        tensors["\(mixer).in_proj_gates.weight"] = try Tensor(shape: [inner, width], values: gates)
         let scaled = try out.scalingInput(by: s).weight
         tensors["\(mixer).out_proj.weight"] = try Tensor(shape: [scaled.rows, scaled.cols], values: scaled.values)
         tensors["\(mixer).gate_scale"] = try Tensor(shape: [inner], values: s)
