@@ -86,7 +86,7 @@ int main(int argc, char **argv) {
                 for (int reverse = 0; reverse < 2; reverse++)
                     onboard_f32_selective_scan(length, state, 0, channels, reverse, in->u, channels, in->dt, channels, in->dt_bias,
                                                in->A, in->x_proj + rank, in->x_proj + rank + state, bc_stride, in->D,
-                                               in->in_proj + channels, 2 * channels, in->y[reverse], channels);
+                                               in->in_proj + channels, 2 * channels, NULL, in->y[reverse], channels);
             }
             if (r >= 0) seconds[p * (size_t)rounds + (size_t)r] = now() - start;
             memcpy(last_y[p], inputs[layers - 1].y[1], length * channels * sizeof(float));

@@ -392,7 +392,7 @@ static void check_f32_math(int cases) {
  * magnitude: the same sums over absolute values, what rounding errors scale with. */
 static void scan_reference(size_t length, size_t state, size_t d0, size_t d1, int reverse, const float *u, size_t su,
                            const float *dt, const float *bias, const float *A, const float *B, const float *C, size_t sbc,
-                           const float *D, const float *z, double *y, double *magnitude, size_t sy) {
+                           const float *D, const float *z, const float *gate_scale, double *y, double *magnitude, size_t sy) {
     double *h = calloc(state + 1, sizeof *h), *h_abs = calloc(state + 1, sizeof *h_abs);
     for (size_t d = d0; d < d1; d++) {
         for (size_t n = 0; n < state; n++) h[n] = h_abs[n] = 0;
@@ -409,7 +409,8 @@ static void scan_reference(size_t length, size_t state, size_t d0, size_t d1, in
                 bound += h_abs[n] * fabs(C[t * sbc + n]);
             }
             if (z) {
-                const double silu = z[t * su + d] / (1 + exp(-(double)z[t * su + d]));
+                const double scale = gate_scale ? gate_scale[d] : 1;
+                const double silu = z[t * su + d] / (1 + exp(-scale * z[t * su + d]));
                 out *= silu;
                 bound *= fabs(silu);
             }
@@ -421,8 +422,8 @@ static void scan_reference(size_t length, size_t state, size_t d0, size_t d1, in
 }
 
 /* Every scan kernel on random shapes (any state count, channel sub-ranges, both directions, with
- * and without the gate and dt bias, dt across softplus's threshold); channels outside the range
- * keep their NaN. */
+ * and without the gate, its scale and dt bias, dt across softplus's threshold); channels outside
+ * the range keep their NaN. */
 static void check_f32_scan(int cases) {
     onboard_kernel kernels[16];
     const size_t count = runnable("f32_selective_scan", kernels);
@@ -433,6 +434,7 @@ static void check_f32_scan(int cases) {
         const int reverse = c % 2, gated = c % 5 != 1;
         float *u = malloc(length * su * 4), *dt = malloc(length * su * 4), *z = malloc(length * su * 4);
         float *bias = malloc(channels * 4), *A = malloc((channels * state + 1) * 4), *D = malloc(channels * 4);
+        float *scales = malloc(channels * 4);
         float *B = malloc((length * sbc + 1) * 4), *C = malloc((length * sbc + 1) * 4), *got = malloc(length * sy * 4);
         double *expected = malloc(length * sy * 8), *magnitude = malloc(length * sy * 8);
         const float dt_range = c % 7 == 3 ? 60 : 4;
@@ -445,14 +447,15 @@ static void check_f32_scan(int cases) {
         for (size_t d = 0; d < channels; d++) {
             bias[d] = uniform(-1, 1);
             D[d] = uniform(-1, 1);
+            scales[d] = expf(uniform(-2, 2));
             for (size_t n = 0; n < state; n++) A[d * state + n] = -expf(logf((float)(n + 1)) + uniform(-0.5f, 0.5f));
         }
-        const float *gate = gated ? z : NULL, *dt_bias = c % 3 == 1 ? NULL : bias;
-        scan_reference(length, state, d0, d1, reverse, u, su, dt, dt_bias, A, B, C, sbc, D, gate, expected, magnitude, sy);
+        const float *gate = gated ? z : NULL, *dt_bias = c % 3 == 1 ? NULL : bias, *gate_scale = gated && c % 4 == 2 ? scales : NULL;
+        scan_reference(length, state, d0, d1, reverse, u, su, dt, dt_bias, A, B, C, sbc, D, gate, gate_scale, expected, magnitude, sy);
         for (size_t p = 0; p < count; p++) {
             onboard_isa_set_cap(kernels[p].isa_flags);
             for (size_t i = 0; i < length * sy; i++) got[i] = NAN;
-            onboard_f32_selective_scan(length, state, d0, d1, reverse, u, su, dt, su, dt_bias, A, B, C, sbc, D, gate, su, got, sy);
+            onboard_f32_selective_scan(length, state, d0, d1, reverse, u, su, dt, su, dt_bias, A, B, C, sbc, D, gate, su, gate_scale, got, sy);
             int ok = 1;
             for (size_t t = 0; t < length; t++)
                 for (size_t d = 0; d < sy; d++) {
@@ -462,7 +465,7 @@ static void check_f32_scan(int cases) {
             record(ok, "f32_selective_scan", kernels[p].name, length, state, d1 - d0);
         }
         onboard_isa_set_cap(ONBOARD_ISA_NO_CAP);
-        free(u); free(dt); free(z); free(bias); free(A); free(D); free(B); free(C); free(got); free(expected); free(magnitude);
+        free(u); free(dt); free(z); free(bias); free(A); free(D); free(scales); free(B); free(C); free(got); free(expected); free(magnitude);
     }
 }
 
