@@ -35,6 +35,14 @@ final class SmoothingAndFoldingTests: XCTestCase {
         XCTAssertLessThan(relativeError(try folded.forward(n), try l.forward(affine)), 1e-5)
         XCTAssertThrowsError(try l.scalingInput(by: [Float](repeating: 0, count: 16)))
         XCTAssertThrowsError(try l.rotatingInput(by: Matrix.identity(3)))
+        // A channel the norm switches off (gamma 0) folds to a zero column; a non-finite gamma is refused.
+        var switchedOff = gamma
+        switchedOff[3] = 0
+        let zeroed = try l.foldingNormAffine(gamma: switchedOff, beta: nil)
+        XCTAssertEqual((0..<8).map { zeroed.weight[$0, 3] }, [Float](repeating: 0, count: 8))
+        switchedOff[5] = .nan
+        XCTAssertThrowsError(try l.foldingNormAffine(gamma: switchedOff, beta: nil))
+        XCTAssertThrowsError(try l.foldingNormAffine(gamma: [1, 2], beta: nil))
     }
 
     /// Mamba-style gated output: `out = out_proj(y ⊙ SiLU(gate(x)))` where a few gate channels carry

@@ -13,20 +13,27 @@ public enum VimRotation {
             throw OnboardError.shape(item: "rotation", reason: "\(r.rows)x\(r.cols) for a residual stream of \(d) channels")
         }
         let p = t.prefix
-        try rewrite(&tensors, "\(p)patch_embed.proj.weight") { try rotatingRows($0, by: r) }
-        for name in ["\(p)patch_embed.proj.bias", "\(p)cls_token", "\(p)pos_embed"] {
-            try rewrite(&tensors, name) { try rotatingColumns($0, by: r) }
+        // The patch projection as a Linear [D, C·p·p] with its bias: its output becomes y · R.
+        let patch = try linear(tensors, "\(p)patch_embed.proj.weight", bias: "\(p)patch_embed.proj.bias").rotatingOutput(by: r)
+        try store(patch, &tensors, "\(p)patch_embed.proj.weight", bias: "\(p)patch_embed.proj.bias")
+        for name in ["\(p)cls_token", "\(p)pos_embed"] {
+            let rows = try take(tensors, name)
+            tensors[name] = try Tensor(shape: rows.shape, values: try Matrix(rows: rows.count / d, cols: d, values: rows.floats()).multiplied(by: r).values)
         }
         for index in 0..<t.depth {
             let layer = "\(p)layers.\(index)"
-            let gamma = try take(tensors, "\(layer).norm.weight").floats()
-            try rewrite(&tensors, "\(layer).mixer.in_proj.weight") { try rotatingColumns(try scalingColumns($0, by: gamma), by: r) }
-            try rewrite(&tensors, "\(layer).mixer.out_proj.weight") { try rotatingRows($0, by: r) }
-            tensors["\(layer).norm.weight"] = try Tensor(shape: [d], values: [Float](repeating: 1, count: d))
+            try readRotated(&tensors, "\(layer).mixer.in_proj.weight", norm: "\(layer).norm.weight", by: r)
+            try store(try linear(tensors, "\(layer).mixer.out_proj.weight").rotatingOutput(by: r), &tensors, "\(layer).mixer.out_proj.weight")
         }
-        let gamma = try take(tensors, "\(p)norm_f.weight").floats()
-        try rewrite(&tensors, t.consumer) { try rotatingColumns(try scalingColumns($0, by: gamma), by: r) }
-        tensors["\(p)norm_f.weight"] = try Tensor(shape: [d], values: [Float](repeating: 1, count: d))
+        try readRotated(&tensors, t.consumer, norm: "\(p)norm_f.weight", by: r)
+    }
+
+    /// The reader `weight` of a norm takes the rotated, weightless norm's output: the norm's weight
+    /// is folded into it and set to ones.
+    private static func readRotated(_ tensors: inout [String: Tensor], _ weight: String, norm: String, by r: Matrix) throws {
+        let gamma = try take(tensors, norm).floats()
+        try store(try linear(tensors, weight).foldingNormAffine(gamma: gamma, beta: nil).rotatingInput(by: r), &tensors, weight)
+        tensors[norm] = try Tensor(shape: [gamma.count], values: [Float](repeating: 1, count: gamma.count))
     }
 
     private static func take(_ tensors: [String: Tensor], _ name: String) throws -> Tensor {
@@ -36,35 +43,15 @@ public enum VimRotation {
         return tensor
     }
 
-    private static func rewrite(_ tensors: inout [String: Tensor], _ name: String, _ transform: (Tensor) throws -> Tensor) throws {
-        tensors[name] = try transform(try take(tensors, name))
+    /// A weight [out, ...] (a Linear, or a convolution flattened to [out, in·k·k]) and its bias.
+    private static func linear(_ tensors: [String: Tensor], _ weight: String, bias: String? = nil) throws -> LinearLayer {
+        let w = try take(tensors, weight)
+        guard let out = w.shape.first, out > 0 else { throw OnboardError.format(path: "model.safetensors", item: weight, reason: "empty weight") }
+        return try LinearLayer(weight: try Matrix(rows: out, cols: w.count / out, values: w.floats()), bias: try bias.map { try take(tensors, $0).floats() })
     }
 
-    /// Rows of [d, ...] as the matrix [d, rest] times on the left by R^T: the layer's output becomes y · R.
-    private static func rotatingRows(_ w: Tensor, by r: Matrix) throws -> Tensor {
-        let rest = w.count / r.rows
-        let m = try Matrix(rows: r.rows, cols: rest, values: w.floats())
-        return try Tensor(shape: w.shape, values: try r.multiplied(by: m, transposeSelf: true).values)
-    }
-
-    /// Rows of d (the last axis, or a 1x1 convolution's input axis) times R: a weight [out, d] then
-    /// reads x · R as it read x, and a vector x becomes x · R.
-    private static func rotatingColumns(_ w: Tensor, by r: Matrix) throws -> Tensor {
-        let m = try Matrix(rows: w.count / r.rows, cols: r.rows, values: try rowsOf(w, d: r.rows))
-        return try Tensor(shape: w.shape, values: try m.multiplied(by: r).values)
-    }
-
-    /// Each column j of the d axis times gamma[j].
-    private static func scalingColumns(_ w: Tensor, by gamma: [Float]) throws -> Tensor {
-        var values = try rowsOf(w, d: gamma.count)
-        for i in values.indices { values[i] *= gamma[i % gamma.count] }
-        return try Tensor(shape: w.shape, values: values)
-    }
-
-    /// The values of [..., d] or of a 1x1 convolution [out, d, 1, 1], which lie as rows of d.
-    private static func rowsOf(_ w: Tensor, d: Int) throws -> [Float] {
-        let axes = w.shape.count == 4 && w.shape[2] == 1 && w.shape[3] == 1 ? Array(w.shape.prefix(2)) : w.shape
-        guard axes.last == d else { throw OnboardError.shape(item: "rotation", reason: "weight \(w.shape) does not read \(d) channels") }
-        return w.floats()
+    private static func store(_ layer: LinearLayer, _ tensors: inout [String: Tensor], _ weight: String, bias: String? = nil) throws {
+        tensors[weight] = try Tensor(shape: try take(tensors, weight).shape, values: layer.weight.values)
+        if let bias, let values = layer.bias { tensors[bias] = try Tensor(shape: [values.count], values: values) }
     }
 }

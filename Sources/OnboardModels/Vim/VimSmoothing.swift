@@ -31,11 +31,12 @@ public enum VimSmoothing {
         }
         // MambaQuant's split: the gate half gets its own quantization steps once it is divided by s.
         let width = inProj.cols
-        var gates = Array(inProj.values[(inner * width)...])
-        for row in 0..<inner { for col in 0..<width { gates[row * width + col] /= s[row] } }
+        let states = Array(inProj.values[..<(inner * width)])
+        let gates = try LinearLayer(weight: try Matrix(rows: inner, cols: width, values: Array(inProj.values[(inner * width)...])))
+            .scalingOutput(by: s).weight
         tensors["\(mixer).in_proj.weight"] = nil
-        tensors["\(mixer).in_proj_states.weight"] = try Tensor(shape: [inner, width], values: Array(inProj.values[..<(inner * width)]))
-        tensors["\(mixer).in_proj_gates.weight"] = try Tensor(shape: [inner, width], values: gates)
+        tensors["\(mixer).in_proj_states.weight"] = try Tensor(shape: [inner, width], values: states)
+        tensors["\(mixer).in_proj_gates.weight"] = try Tensor(shape: [inner, width], values: gates.values)
         let scaled = try out.scalingInput(by: s).weight
         tensors["\(mixer).out_proj.weight"] = try Tensor(shape: [scaled.rows, scaled.cols], values: scaled.values)
         tensors["\(mixer).gate_scale"] = try Tensor(shape: [inner], values: s)

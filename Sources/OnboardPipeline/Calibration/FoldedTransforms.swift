@@ -16,8 +16,9 @@ struct FoldedTransforms {
     /// the smoothing scales).
     static let statisticsSamples = 16
 
-    /// The transformed bundle, in a directory removed with `remove()`.
+    /// The transformed bundle, in a directory removed with `remove()` (or by an interrupt).
     let bundle: ModelBundle
+    private let registration: Int
 
     /// nil when the recipe folds nothing. `graph` is `bundle`'s float graph and `sample` gives its
     /// inputs (the statistics are measured on the first samples).
@@ -81,7 +82,10 @@ struct FoldedTransforms {
         return try write(bundle, tensors: tensors, rotation: rotation)
     }
 
-    func remove() { try? FileManager.default.removeItem(atPath: bundle.directory) }
+    func remove() {
+        try? FileManager.default.removeItem(atPath: bundle.directory)
+        Temporaries.release(registration)
+    }
 
     private static func trunk(of bundle: ModelBundle, source: String, item: String) throws -> VimTrunk {
         guard let trunk = bundle.vimTrunk else {
@@ -143,6 +147,7 @@ struct FoldedTransforms {
     /// fresh scratch directory, with the rotation file when there is one.
     private static func write(_ bundle: ModelBundle, tensors: [String: Tensor], rotation: Matrix?) throws -> FoldedTransforms {
         let directory = (NSTemporaryDirectory() as NSString).appendingPathComponent("onboard-transformed-\(UUID().uuidString)")
+        let registration = Temporaries.register(directory)
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             try FileManager.default.copyItem(atPath: bundle.configPath, toPath: (directory as NSString).appendingPathComponent("config.json"))
@@ -154,9 +159,10 @@ struct FoldedTransforms {
                 try SafeTensorsWriter.write([(rotationTensor, try Tensor(shape: [rotation.rows, rotation.cols], values: rotation.values))],
                                             to: (directory as NSString).appendingPathComponent(rotationFile))
             }
-            return FoldedTransforms(bundle: try ModelBundle(directory: directory))
+            return FoldedTransforms(bundle: try ModelBundle(directory: directory), registration: registration)
         } catch {
             try? FileManager.default.removeItem(atPath: directory)
+            Temporaries.release(registration)
             throw error
         }
     }

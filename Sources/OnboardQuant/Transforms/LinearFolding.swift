@@ -58,14 +58,18 @@ public struct LinearLayer: Equatable, Sendable {
     /// Absorbs a preceding normalization's affine `n ⊙ gamma + beta`: `W' = W · diag(gamma)`,
     /// `b' = b + W · beta`; the norm then runs without affine (the first step of QuaRot/MambaQuant/OSTQuant).
     public func foldingNormAffine(gamma: [Float], beta: [Float]?) throws -> LinearLayer {
-        try check(gamma, inFeatures)
+        // A zero gamma (a channel the norm switches off) folds to a zero column: only finiteness matters here.
+        guard gamma.count == inFeatures, gamma.allSatisfy(\.isFinite) else {
+            throw OnboardError.shape(item: "norm affine", reason: "needs \(inFeatures) finite gammas, got \(gamma.count)")
+        }
         var b = bias ?? [Float](repeating: 0, count: outFeatures)
         if let beta {
             try check(beta, inFeatures)
             let shift = try Matrix(rows: 1, cols: beta.count, values: beta).multiplied(by: weight, transposeOther: true).values
             b = zip(b, shift).map { $0 + $1 }
         }
-        let w = try scalingInput(by: gamma).weight
+        var w = weight
+        for r in 0..<w.rows { for c in 0..<w.cols { w[r, c] *= gamma[c] } }
         return try LinearLayer(weight: w, bias: (bias == nil && beta == nil) ? nil : b)
     }
 
