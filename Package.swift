@@ -3,7 +3,8 @@ import PackageDescription
 
 /// Every Swift module pairs with a test target of the same name + "Tests".
 /// Layers depend only downward: Core <- Quant <- Graph <- Models; Core <- Sensors <- Eval;
-/// Models + Sensors + Eval <- Pipeline (the workflows) <- CLI (parses and prints).
+/// Core <- Text (tokenizers, sentence files); Models + Sensors + Eval + Text <- Pipeline (the
+/// workflows) <- CLI (parses and prints).
 let package = Package(
     name: "Onboard",
     platforms: [.macOS(.v14)],
@@ -14,6 +15,7 @@ let package = Package(
         .library(name: "OnboardGraph", targets: ["OnboardGraph"]),
         .library(name: "OnboardModels", targets: ["OnboardModels"]),
         .library(name: "OnboardSensors", targets: ["OnboardSensors"]),
+        .library(name: "OnboardText", targets: ["OnboardText"]),
         .library(name: "OnboardEval", targets: ["OnboardEval"]),
         .library(name: "OnboardPipeline", targets: ["OnboardPipeline"]),
         /// Every module above under one import.
@@ -44,13 +46,14 @@ let package = Package(
         .target(name: "OnboardModels", dependencies: ["OnboardCore", "OnboardGraph"]),
         .target(name: "OnboardSensors", dependencies: ["OnboardCore", "CImageCodec"]),
         .target(name: "OnboardEval", dependencies: ["OnboardCore", "OnboardSensors"]),
+        .target(name: "OnboardText", dependencies: ["OnboardCore"]),
         .target(name: "OnboardPipeline", dependencies: [
-            "OnboardCore", "OnboardQuant", "OnboardGraph", "OnboardModels", "OnboardSensors", "OnboardEval",
+            "OnboardCore", "OnboardQuant", "OnboardGraph", "OnboardModels", "OnboardSensors", "OnboardEval", "OnboardText",
             .product(name: "Yams", package: "Yams"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "OnboardKit", dependencies: [
-            "OnboardCore", "OnboardQuant", "OnboardGraph", "OnboardModels", "OnboardSensors", "OnboardEval", "OnboardPipeline",
+            "OnboardCore", "OnboardQuant", "OnboardGraph", "OnboardModels", "OnboardSensors", "OnboardEval", "OnboardText", "OnboardPipeline",
         ]),
         .target(name: "OnboardCLI", dependencies: [
             "OnboardKit",
@@ -67,6 +70,7 @@ let package = Package(
         .testTarget(name: "OnboardModelsTests", dependencies: ["OnboardModels", "OnboardTestSupport"]),
         .testTarget(name: "OnboardSensorsTests", dependencies: ["OnboardSensors", "OnboardTestSupport"]),
         .testTarget(name: "OnboardEvalTests", dependencies: ["OnboardEval", "OnboardTestSupport"]),
+        .testTarget(name: "OnboardTextTests", dependencies: ["OnboardText", "OnboardTestSupport"]),
         .testTarget(name: "OnboardPipelineTests", dependencies: ["OnboardKit", "OnboardTestSupport"]),
         // Runs the built `onboard` executable as a user would.
         .testTarget(name: "OnboardCLITests", dependencies: ["onboard", "OnboardTestSupport"]),

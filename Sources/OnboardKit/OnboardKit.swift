@@ -6,3 +6,4 @@
 @_exported import OnboardPipeline
 @_exported import OnboardQuant
 @_exported import OnboardSensors
+@_exported import OnboardText

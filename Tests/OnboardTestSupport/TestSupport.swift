@@ -13,6 +13,24 @@ public enum TestPaths {
         (root as NSString).appendingPathComponent("Tests/Fixtures/\(relative)")
     }
 
+    /// The real all-MiniLM-L6-v2 directory `tools/fetch_minilm.sh` unpacks (tools/test.sh runs it):
+    /// `$ONBOARD_MINILM_DIR`, else ~/.cache/onboard/all-MiniLM-L6-v2. A test that needs it fails
+    /// (never skips) when it is missing.
+    public static let miniLM: String = {
+        if let path = ProcessInfo.processInfo.environment["ONBOARD_MINILM_DIR"], !path.isEmpty { return path }
+        let cache = ProcessInfo.processInfo.environment["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? (NSHomeDirectory() as NSString).appendingPathComponent(".cache")
+        return (cache as NSString).appendingPathComponent("onboard/all-MiniLM-L6-v2")
+    }()
+
+    /// `miniLM`, or a failure that says how to fetch it.
+    public static func requireMiniLM() throws -> String {
+        guard FileManager.default.fileExists(atPath: (miniLM as NSString).appendingPathComponent("model.safetensors")) else {
+            throw OnboardError.io(path: miniLM, reason: "the real all-MiniLM-L6-v2 is missing; run tools/fetch_minilm.sh")
+        }
+        return miniLM
+    }
+
     /// A fresh empty directory under the system temporary directory.
     public static func temporaryDirectory(_ label: String = "onboard-test") -> String {
         let path = (NSTemporaryDirectory() as NSString).appendingPathComponent("\(label)-\(UUID().uuidString)")
