@@ -2,7 +2,8 @@ import Foundation
 import OnboardCore
 import OnboardGraph
 
-/// A model directory: `config.json` (with an `architecture` field) and `model.safetensors`.
+/// A model directory: `config.json` (with an `architecture` field, or a Hugging Face config whose
+/// `architectures` names a supported class) and `model.safetensors`.
 public struct ModelBundle {
     public let directory: String
     /// The decoded, validated `config.json` of the bundle's architecture (`ViTConfig`,
@@ -27,7 +28,7 @@ public struct ModelBundle {
             throw OnboardError.format(path: configPath, item: nil, reason: "not a JSON object")
         }
         self.config = config
-        guard let name = config["architecture"] as? String else {
+        guard let name = try config["architecture"] as? String ?? Self.huggingFaceArchitecture(config, path: configPath) else {
             throw OnboardError.format(path: configPath, item: "architecture", reason: "missing")
         }
         guard let architecture = architectures.family(named: name) else {
@@ -35,6 +36,20 @@ public struct ModelBundle {
                                       reason: "unknown architecture '\(name)' (known: \(architectures.names.joined(separator: ", ")))")
         }
         model = try architecture.load(data, path: configPath)
+    }
+
+    /// The family of a Hugging Face model directory's `config.json` (no `architecture`, an
+    /// `architectures` list instead): BERT's `BertModel`; nil when it has neither field.
+    static func huggingFaceArchitecture(_ config: [String: Any], path: String) throws -> String? {
+        guard let classes = config["architectures"] else { return nil }
+        guard let names = classes as? [String], !names.isEmpty else {
+            throw OnboardError.format(path: path, item: "architectures", reason: "must be a list of class names")
+        }
+        guard names.allSatisfy(BertConfig.huggingFaceClasses.contains) else {
+            throw OnboardError.format(path: path, item: "architectures",
+                                      reason: "\(names) is not supported (Hugging Face models: \(BertConfig.huggingFaceClasses.joined(separator: ", ")))")
+        }
+        return BertConfig.configName
     }
 
     /// Input names and shapes for a batch of `batch` (see each architecture's `inputShapes`).

@@ -7,6 +7,7 @@ public enum ModelRegistry {
         ViTConfig.self,
         PETRConfig.self,
         VimConfig.self,
+        BertConfig.self,
     ]) { $0.configName }
 
     /// A detector's `"backbone": {"type": ...}`.
