@@ -11,6 +11,8 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Untimed warm-up iterations.") var warmup: Int = 3
     @Option(help: "Worker threads (default: all cores).") var threads: Int = Parallel.coreCount
     @Option(help: "Batch size.") var batch: Int = 1
+    @Option(help: "Sentence encoders: tokens per sequence (default: the model's max_seq_length).") var sequenceLength: Int?
+    @Option(help: "Sentence encoders: the recipe INT8 calibrates a float directory with (default Configs/recipes/minilm-int8.json).") var recipe: String?
     @Flag(help: "Print one JSON object instead of a table.") var json = false
     @Flag(help: "Add the time per op kind (profiled run after the timed ones).") var profile = false
 
@@ -25,6 +27,7 @@ struct BenchCommand: ParsableCommand {
         var request = Benchmark.Request(model: model)
         (request.precision, request.iterations, request.warmup) = (precision, iterations, warmup)
         (request.threads, request.batch, request.profile) = (threads, batch, profile)
+        (request.sequenceLength, request.recipe) = (sequenceLength, recipe)
         let (report, byKind) = try Benchmark.run(request)
         print(json ? try report.jsonText() : report.table(byKind: byKind))
     }

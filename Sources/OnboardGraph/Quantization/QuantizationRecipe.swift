@@ -25,8 +25,9 @@ public struct QuantizationRecipe: Codable, Equatable, Sendable {
     /// MambaQuant's KLT-enhanced one (the eigenvectors of the calibration covariance times it).
     public enum Rotation: String, Codable, Sendable { case hadamard, kltHadamard = "klt_hadamard" }
     /// Per-channel smoothing folded into the weights before calibration: MambaQuant's smooth-fused
-    /// SiLU (S2) on every out_proj input (models that have one apply it, see `VimSmoothing`).
-    public enum Smoothing: String, Codable, Sendable { case scaledSiLU = "scaled_silu" }
+    /// SiLU (S2) on every out_proj input of a Vision Mamba (see `VimSmoothing`), or SmoothQuant's
+    /// migration on the Linear inputs of a BERT encoder (see `BertTransforms`).
+    public enum Smoothing: String, Codable, Sendable { case scaledSiLU = "scaled_silu", smoothQuant = "smoothquant" }
 
     public var observer: ObserverKind = .minmax
     public var percentile: Double = 99.99
@@ -56,6 +57,8 @@ public struct QuantizationRecipe: Codable, Equatable, Sendable {
     /// randomized Hadamard); nil for the plain one.
     public var rotationSeed: UInt64?
     public var smoothing: Smoothing?
+    /// SmoothQuant's migration strength: s = max|X|^alpha / max|W|^(1 - alpha).
+    public var smoothingAlpha: Double = 0.5
 
     public init() {}
 
@@ -69,7 +72,7 @@ public struct QuantizationRecipe: Codable, Equatable, Sendable {
         case softmaxInput = "softmax_input", softmaxClip = "softmax_clip", softmax, layerNorm = "layernorm"
         case softmaxOutput = "softmax_output", graphOutputs = "graph_outputs", floatIslandInputs = "float_island_inputs"
         case foldConstantAddends = "fold_constant_addends", rotation, rotationSeed = "rotation_seed"
-        case smoothing
+        case smoothing, smoothingAlpha = "smoothing_alpha"
     }
 
     public init(from decoder: Decoder) throws {
@@ -120,6 +123,15 @@ public struct QuantizationRecipe: Codable, Equatable, Sendable {
             throw DecodingError.dataCorruptedError(forKey: .rotationSeed, in: c, debugDescription: "needs \"rotation\"")
         }
         smoothing = try c.decodeIfPresent(Smoothing.self, forKey: .smoothing)
+        if let alpha = try c.decodeIfPresent(Double.self, forKey: .smoothingAlpha) {
+            guard smoothing == .smoothQuant else {
+                throw DecodingError.dataCorruptedError(forKey: .smoothingAlpha, in: c, debugDescription: "needs \"smoothing\": \"smoothquant\"")
+            }
+            guard alpha.isFinite, alpha >= 0, alpha <= 1 else {
+                throw DecodingError.dataCorruptedError(forKey: .smoothingAlpha, in: c, debugDescription: "must be in 0...1")
+            }
+            smoothingAlpha = alpha
+        }
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -145,6 +157,7 @@ public struct QuantizationRecipe: Codable, Equatable, Sendable {
         try c.encodeIfPresent(rotation, forKey: .rotation)
         try c.encodeIfPresent(rotationSeed, forKey: .rotationSeed)
         try c.encodeIfPresent(smoothing, forKey: .smoothing)
+        if smoothing == .smoothQuant { try c.encode(smoothingAlpha, forKey: .smoothingAlpha) }
     }
 
     /// Reads a recipe file; a malformed field is an error naming the file and the field.

@@ -1,5 +1,6 @@
 import OnboardCore
 import OnboardGraph
+import OnboardQuant
 
 /// Builds the graph of a Hugging Face `BertModel` encoder (post-LayerNorm blocks) followed by the
 /// sentence-transformers pooling, for `batch` sequences of exactly `length` tokens.
@@ -11,15 +12,20 @@ public enum BertBuilder {
     public static let inputName = "input_ids"
     public static let outputName = "sentence_embedding"
 
-    public static func build(config c: BertConfig, weights: WeightStore, batch: Int, length: Int, pooling: SentencePooling) throws -> Graph {
+    public static func build(
+        config c: BertConfig, weights: WeightStore, batch: Int, length: Int, pooling: SentencePooling, transforms: BertTransforms? = nil
+    ) throws -> Graph {
+        if let transforms, transforms.layers.count != c.numHiddenLayers {
+            throw OnboardError.invalidArgument("transforms for \(transforms.layers.count) layers, the model has \(c.numHiddenLayers)")
+        }
         let m = ModuleBuilder(graph: GraphBuilder(), weights: weights)
         let g = m.graph
         let ids = try g.input(inputName, shape: [batch, length], dtype: .i32)
-        var x = try embeddings(c, m, ids, length: length)
+        var norm = try embeddings(c, m, ids, length: length)
         for index in 0..<c.numHiddenLayers {
-            x = try layer(c, m, x, prefix: "encoder.layer.\(index)")
+            norm = try layer(c, m, norm, prefix: "encoder.layer.\(index)", transforms: transforms?.layers[index] ?? .init())
         }
-        g.markOutput(try pool(pooling, g, x, batch: batch, width: c.hiddenSize))
+        g.markOutput(try pool(pooling, g, norm.value, batch: batch, width: c.hiddenSize))
         weights.discard("embeddings.position_ids")
         try weights.finish(ignoring: ["pooler."])
         return try g.build()
@@ -27,7 +33,7 @@ public enum BertBuilder {
 
     /// `BertEmbeddings`: word rows, plus the position rows 0..<L and token type 0 (one constant
     /// [1, L, D]), then LayerNorm.
-    static func embeddings(_ c: BertConfig, _ m: ModuleBuilder, _ ids: ValueID, length: Int) throws -> ValueID {
+    static func embeddings(_ c: BertConfig, _ m: ModuleBuilder, _ ids: ValueID, length: Int) throws -> NormOutput {
         let g = m.graph, d = c.hiddenSize
         let table = try m.parameter("embeddings.word_embeddings.weight", shape: [c.vocabSize, d])
         let words = try g.node(.gather, [table, ids], name: "embeddings.word_embeddings")
@@ -39,29 +45,73 @@ public enum BertBuilder {
         }
         let constant = try g.constant("embeddings.position_and_type", added)
         let summed = try g.node(.add, [words, constant], name: "embeddings.sum")
-        return try m.layerNorm("embeddings.LayerNorm", summed, epsilon: c.layerNormEps)
+        return NormOutput(value: try m.layerNorm("embeddings.LayerNorm", summed, epsilon: c.layerNormEps), module: "embeddings.LayerNorm",
+                          input: summed)
+    }
+
+    /// A LayerNorm's output and what it was computed from (so a smoothed copy can be made).
+    struct NormOutput {
+        var value: ValueID
+        var module: String
+        var input: ValueID
     }
 
     /// `BertLayer`: h = LN(x + attention(x)); y = LN(h + FFN(h)).
-    static func layer(_ c: BertConfig, _ m: ModuleBuilder, _ x: ValueID, prefix: String) throws -> ValueID {
+    static func layer(_ c: BertConfig, _ m: ModuleBuilder, _ x: NormOutput, prefix: String, transforms t: BertTransforms.Layer) throws -> NormOutput {
         let g = m.graph
-        let context = try selfAttention(c, m, x, prefix: "\(prefix).attention.self")
-        let projected = try m.linear("\(prefix).attention.output.dense", context, out: c.hiddenSize)
-        let residual1 = try g.node(.add, [projected, x], name: "\(prefix).attention.output.residual")
-        let h = try m.layerNorm("\(prefix).attention.output.LayerNorm", residual1, epsilon: c.layerNormEps)
-        let hidden = try m.linear("\(prefix).intermediate.dense", h, out: c.intermediateSize)
+        let attentionInput = try smoothedCopy(c, m, x, t.attentionInput)
+        let context = try selfAttention(c, m, attentionInput, prefix: "\(prefix).attention.self", inputScale: t.attentionInput,
+                                        valueScale: t.valueOutput)
+        let projected = try foldedLinear(m, "\(prefix).attention.output.dense", context, out: c.hiddenSize, inputScale: t.valueOutput)
+        let residual1 = try g.node(.add, [projected, x.value], name: "\(prefix).attention.output.residual")
+        let h = NormOutput(value: try m.layerNorm("\(prefix).attention.output.LayerNorm", residual1, epsilon: c.layerNormEps),
+                           module: "\(prefix).attention.output.LayerNorm", input: residual1)
+        let hidden = try foldedLinear(m, "\(prefix).intermediate.dense", try smoothedCopy(c, m, h, t.ffnInput), out: c.intermediateSize,
+                                      inputScale: t.ffnInput)
         let activated = try g.node(.gelu(approximate: c.approximateGELU), [hidden], name: "\(prefix).intermediate.act")
         let output = try m.linear("\(prefix).output.dense", activated, out: c.hiddenSize)
-        let residual2 = try g.node(.add, [output, h], name: "\(prefix).output.residual")
-        return try m.layerNorm("\(prefix).output.LayerNorm", residual2, epsilon: c.layerNormEps)
+        let residual2 = try g.node(.add, [output, h.value], name: "\(prefix).output.residual")
+        return NormOutput(value: try m.layerNorm("\(prefix).output.LayerNorm", residual2, epsilon: c.layerNormEps),
+                          module: "\(prefix).output.LayerNorm", input: residual2)
+    }
+
+    /// The LayerNorm `norm` again with gamma / s and beta / s (its output divided by s per channel).
+    static func smoothedCopy(_ c: BertConfig, _ m: ModuleBuilder, _ norm: NormOutput, _ scale: [Float]?) throws -> ValueID {
+        guard let scale else { return norm.value }
+        let d = c.hiddenSize
+        let gamma = try m.weights.take("\(norm.module).weight", shape: [d]).floats()
+        let beta = try m.weights.take("\(norm.module).bias", shape: [d]).floats()
+        let name = BertTransforms.smoothedName(norm.module)
+        let g = try m.graph.constant("\(name).weight", try Tensor(shape: [d], values: zip(gamma, scale).map { $0 / $1 }))
+        let b = try m.graph.constant("\(name).bias", try Tensor(shape: [d], values: zip(beta, scale).map { $0 / $1 }))
+        return try m.graph.node(.layerNorm(epsilon: c.layerNormEps), [norm.input, g, b], name: name)
+    }
+
+    /// `m.linear` with the weight's input columns times `inputScale` and its output rows (and bias)
+    /// divided by `outputScale`.
+    static func foldedLinear(
+        _ m: ModuleBuilder, _ module: String, _ x: ValueID, out: Int, inputScale: [Float]?, outputScale: [Float]? = nil
+    ) throws -> ValueID {
+        guard inputScale != nil || outputScale != nil else { return try m.linear(module, x, out: out) }
+        let k = m.graph.shape(x).last ?? 0
+        let weight = try m.weights.take("\(module).weight", shape: [out, k]), bias = try m.weights.take("\(module).bias", shape: [out])
+        var layer = try LinearLayer(weight: try Matrix(rows: out, cols: k, values: weight.floats()), bias: bias.floats())
+        if let inputScale { layer = try layer.scalingInput(by: inputScale) }
+        if let outputScale { layer = try layer.scalingOutput(by: outputScale) }
+        let w = try m.graph.constant("\(module).weight", try Tensor(shape: [out, k], values: layer.weight.values))
+        let b = try m.graph.constant("\(module).bias", try Tensor(shape: [out], values: layer.bias ?? []))
+        return try m.graph.node(.linear, [x, w, b], name: module)
     }
 
     /// `BertSelfAttention` without a mask (every token is real): heads concatenated [B, L, D].
-    static func selfAttention(_ c: BertConfig, _ m: ModuleBuilder, _ x: ValueID, prefix: String) throws -> ValueID {
+    static func selfAttention(
+        _ c: BertConfig, _ m: ModuleBuilder, _ x: ValueID, prefix: String, inputScale: [Float]? = nil, valueScale: [Float]? = nil
+    ) throws -> ValueID {
         let g = m.graph, d = c.hiddenSize, h = c.numAttentionHeads, hd = c.headDim
         let batch = g.shape(x)[0], t = g.shape(x)[1]
         func heads(_ name: String) throws -> ValueID {
-            let projected = try m.linear("\(prefix).\(name)", x, out: d)
+            let projected = try foldedLinear(m, "\(prefix).\(name)", x, out: d, inputScale: inputScale,
+                                             outputScale: name == "value" ? valueScale : nil)
             let split = try g.node(.reshape([batch, t, h, hd]), [projected], name: "\(prefix).\(name).split")
             return try g.node(.permute([0, 2, 1, 3]), [split], name: "\(prefix).\(name).heads")
         }

@@ -33,12 +33,14 @@ extension BertConfig: ModelArchitecture {
     }
 
     /// The encoder for `batch` sequences of exactly `length` tokens (no padding, so no mask).
-    public func graph(of bundle: ModelBundle, batch: Int, length: Int, pooling: SentencePooling = .mean) throws -> Graph {
+    public func graph(
+        of bundle: ModelBundle, batch: Int, length: Int, pooling: SentencePooling = .mean, transforms: BertTransforms? = nil
+    ) throws -> Graph {
         guard batch >= 1, batch <= 1 << 16 else { throw OnboardError.invalidArgument("\(bundle.directory): batch \(batch) must be in 1...65536") }
         guard (1...maxPositionEmbeddings).contains(length) else {
             throw OnboardError.invalidArgument("\(bundle.directory): sequence length \(length) must be in 1...\(maxPositionEmbeddings)")
         }
         return try BertBuilder.build(config: self, weights: try bundle.weights(), batch: batch, length: length,
-                                     pooling: pooling)
+                                     pooling: pooling, transforms: transforms)
     }
 }

@@ -26,6 +26,9 @@ struct FoldedTransforms {
                       sample: (Int) throws -> [String: Tensor], threads: Int, log: ProgressLog) throws -> FoldedTransforms? {
         guard recipe.rotation != nil || recipe.smoothing != nil else { return nil }
         let trunk = try Self.trunk(of: bundle, source: source, item: recipe.rotation != nil ? "rotation" : "smoothing")
+        guard recipe.smoothing == nil || recipe.smoothing == .scaledSiLU else {
+            throw OnboardError.format(path: source, item: "smoothing", reason: "\"smoothquant\" applies to BERT encoders; a Vision Mamba takes \"scaled_silu\"")
+        }
         let measured = recipe.rotation == .kltHadamard || recipe.smoothing != nil
         let statistics = measured ? try Statistics(trunk, graph: graph, covariance: recipe.rotation == .kltHadamard,
                                                    count: min(count, statisticsSamples), sample: sample, threads: threads) : nil

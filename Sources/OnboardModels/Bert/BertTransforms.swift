@@ -1,0 +1,49 @@
+import Foundation
+import OnboardCore
+import OnboardQuant
+
+/// Equivalent transforms of a post-LayerNorm BERT encoder, made as its graph is built, that move
+/// activation outliers out of the tensors INT8 quantizes per tensor (SmoothQuant and OSTQuant's
+/// smoothing, adapted: a post-LN output is both the next linears' input and the residual, so its
+/// scale cannot fold into the norm alone).
+///
+/// - A LayerNorm output that feeds Linears through a smoothing vector s is computed twice: once as
+///   it is, for the residual, and once with gamma / s and beta / s (same mean and variance), for the
+///   Linears, whose weight columns take s. Both are exact; in an integer pipeline both are integer
+///   LayerNorms, so no float op is added.
+/// - S_ov: value outputs / s and the attention output projection's columns x s (attention mixes
+///   tokens, not channels, so this is exact).
+public struct BertTransforms: Sendable, Equatable {
+    public struct Layer: Sendable, Equatable {
+        /// The Q, K, V input (the previous LayerNorm's output, or the embeddings' LayerNorm).
+        public var attentionInput: [Float]?
+        /// FC1's input (the attention block's LayerNorm output).
+        public var ffnInput: [Float]?
+        /// The value outputs / the output projection's input.
+        public var valueOutput: [Float]?
+
+        public init(attentionInput: [Float]? = nil, ffnInput: [Float]? = nil, valueOutput: [Float]? = nil) {
+            self.attentionInput = attentionInput
+            self.ffnInput = ffnInput
+            self.valueOutput = valueOutput
+        }
+    }
+
+    public var layers: [Layer]
+
+    public init(layers: [Layer]) { self.layers = layers }
+
+    /// The name of the smoothed copy of LayerNorm `module`'s output.
+    public static func smoothedName(_ module: String) -> String { "\(module).smoothed" }
+
+    /// SmoothQuant's s_j = max|X_j|^alpha / max|W_j|^(1 - alpha), from a channel's activation
+    /// absolute maximum and the largest weight magnitude in that input column over the consumers;
+    /// channels with no signal keep 1.
+    public static func smoothing(activationMax: [Float], weightMax: [Float], alpha: Float) -> [Float] {
+        zip(activationMax, weightMax).map { a, w in
+            guard a > 0, w > 0, a.isFinite, w.isFinite else { return 1 }
+            let s = Float(pow(Double(a), Double(alpha)) / pow(Double(w), Double(1 - alpha)))
+            return s.isFinite && s > 0 ? min(max(s, 1e-4), 1e4) : 1
+        }
+    }
+}

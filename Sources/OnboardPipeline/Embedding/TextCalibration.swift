@@ -1,0 +1,58 @@
+import Foundation
+import OnboardCore
+import OnboardGraph
+import OnboardModels
+import OnboardText
+
+/// Calibrates a sentence encoder on a text set: each sentence runs unpadded at its own length
+/// (one graph per length, in order of length), the observers' statistics merge across lengths
+/// exactly as blocks of one run do, and the plan is made once for the encoder's node names.
+public enum TextCalibration {
+    /// The calibration text the kit ships (Calibration/text/README.md names its source).
+    public static let shippedSet = "Calibration/text/python-docstrings.txt"
+    public static let defaultCount = 128
+
+    /// The plan for `recipe` from the first `count` sentences of `texts`; a smoothing recipe first
+    /// sets `encoder.transforms` (measured on the same sentences).
+    public static func plan(
+        encoder: inout SentenceEncoder, recipe: QuantizationRecipe, texts: [String], count: Int = defaultCount, threads: Int,
+        progress: ProgressLog = .silent
+    ) throws -> QuantizationPlan {
+        guard recipe.rotation == nil else {
+            throw OnboardError.invalidArgument("recipe key \"rotation\" applies to a Vision Mamba; a BERT encoder takes \"smoothing\": \"smoothquant\"")
+        }
+        let ids = encoder.encode(Array(texts.prefix(count))).ids
+        switch recipe.smoothing {
+        case nil: encoder.transforms = nil
+        case .smoothQuant: encoder.transforms = try BertSmoothing.transforms(encoder: encoder, recipe: recipe, ids: ids, threads: threads)
+        case .scaledSiLU:
+            throw OnboardError.invalidArgument("smoothing \"scaled_silu\" applies to a Vision Mamba; a BERT encoder takes \"smoothquant\"")
+        }
+        let statistics = try observe(encoder: encoder, recipe: recipe, ids: ids, threads: threads, progress: progress)
+        return try Calibrator.plan(graph: try encoder.graph(batch: 1, length: 2), recipe: recipe, statistics: statistics)
+    }
+
+    /// The observers' statistics over `ids` (sample i is the i-th sequence by increasing length).
+    public static func observe(
+        encoder: SentenceEncoder, recipe: QuantizationRecipe, ids: [[Int32]], threads: Int, progress: ProgressLog = .silent
+    ) throws -> CalibrationStatistics {
+        guard !ids.isEmpty else { throw OnboardError.invalidArgument("the calibration text set is empty") }
+        let sorted = ids.sorted { $0.count < $1.count }
+        var merged: CalibrationStatistics?
+        var start = 0
+        while start < sorted.count {
+            let length = sorted[start].count
+            var end = start
+            while end < sorted.count, sorted[end].count == length { end += 1 }
+            let graph = try encoder.graph(batch: 1, length: length)
+            let block = try Calibrator.observe(graph: graph, recipe: recipe, samples: start..<end, threads: threads) { i in
+                [BertBuilder.inputName: try Tensor(shape: [1, length], dtype: .i32, integers: sorted[i])]
+            }
+            if merged == nil { merged = block } else { try merged?.merge(block) }
+            progress.progress("calibrate", end, sorted.count)
+            start = end
+        }
+        guard let merged else { throw OnboardError.invalidArgument("the calibration text set is empty") }
+        return merged
+    }
+}

@@ -1,0 +1,63 @@
+import Foundation
+@testable import OnboardPipeline
+import OnboardKit
+import OnboardTestSupport
+import XCTest
+
+/// Sentence embeddings of the real all-MiniLM-L6-v2 in INT8 against FP32, on evaluation sentences
+/// (Tests/Fixtures/text/debian-descriptions.txt) that calibration never sees.
+final class SentenceEmbeddingTests: XCTestCase {
+    static func evaluation(_ count: Int) throws -> [String] {
+        Array(try SentenceFile.read(TestPaths.fixture("text/debian-descriptions.txt")).prefix(count))
+    }
+
+    static func cosines(_ a: Tensor, _ b: Tensor) -> [Float] {
+        let width = a.shape[1]
+        return (0..<a.shape[0]).map { row in
+            var dot: Float = 0
+            for j in row * width..<(row + 1) * width { dot += a.floatPointer[j] * b.floatPointer[j] }
+            return dot
+        }
+    }
+
+    func testBatchingByLengthGivesTheUnbatchedEmbeddings() throws {
+        let encoder = try SentenceEncoder(directory: try TestPaths.requireMiniLM())
+        let ids = encoder.encode(try Self.evaluation(12)).ids + encoder.encode(["a b c", "x y z", "one two three"]).ids
+        let fp32 = { (graph: Graph) throws -> any GraphRunner in try FP32Executor(graph: graph, threads: 2) }
+        let single = try SentenceEmbedding.embed(ids, encoder: encoder, batch: 1, runner: fp32)
+        let batched = try SentenceEmbedding.embed(ids, encoder: encoder, batch: 8, runner: fp32)
+        XCTAssertGreaterThanOrEqual(Self.cosines(single, batched).min() ?? 0, 0.999999)
+    }
+
+    func testSmoothingTransformsAreExactInFloat() throws {
+        var encoder = try SentenceEncoder(directory: try TestPaths.requireMiniLM())
+        let ids = encoder.encode(try Self.evaluation(6)).ids
+        let fp32 = { (graph: Graph) throws -> any GraphRunner in try FP32Executor(graph: graph, threads: 2) }
+        let plain = try SentenceEmbedding.embed(ids, encoder: encoder, batch: 4, runner: fp32)
+        var recipe = QuantizationRecipe()
+        recipe.smoothing = .smoothQuant
+        let transforms = try BertSmoothing.transforms(encoder: encoder, recipe: recipe, ids: ids, threads: 2)
+        let scales = transforms.layers.flatMap { [$0.attentionInput, $0.ffnInput, $0.valueOutput].compactMap { $0 } }
+        XCTAssertEqual(scales.count, 18)
+        XCTAssertGreaterThan(scales.flatMap { $0 }.max() ?? 0, 2)  // the outlier channels are really moved
+        encoder.transforms = transforms
+        let smoothed = try SentenceEmbedding.embed(ids, encoder: encoder, batch: 4, runner: fp32)
+        XCTAssertGreaterThanOrEqual(Self.cosines(plain, smoothed).min() ?? 0, 0.99999)
+    }
+
+    func testShippedInt8RecipeStaysCloseToFP32() throws {
+        var encoder = try SentenceEncoder(directory: try TestPaths.requireMiniLM())
+        let texts = try Self.evaluation(40)
+        let ids = encoder.encode(texts).ids
+        let reference = try SentenceEmbedding.embed(ids, encoder: encoder, batch: 8) { try FP32Executor(graph: $0, threads: 2) }
+        let recipe = try QuantizationRecipe.load(path: TestPaths.root + "/Configs/recipes/minilm-int8.json")
+        let calibration = try SentenceFile.read(TestPaths.root + "/" + TextCalibration.shippedSet)
+        let plan = try TextCalibration.plan(encoder: &encoder, recipe: recipe, texts: calibration, count: 32, threads: 2)
+        let int8 = try SentenceEmbedding.embed(ids, encoder: encoder, batch: 8) { try Int8Executor(graph: $0, plan: plan, threads: 2) }
+        let cosines = Self.cosines(reference, int8)
+        let mean = cosines.reduce(0, +) / Float(cosines.count)
+        print("minilm-int8, 32 calibration sentences: worst \(cosines.min() ?? 0), mean \(mean)")
+        XCTAssertGreaterThanOrEqual(cosines.min() ?? 0, 0.98)
+        XCTAssertGreaterThanOrEqual(mean, 0.99)
+    }
+}
