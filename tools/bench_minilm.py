@@ -50,10 +50,12 @@ def ort_median_ms(sess, feeds: dict, iterations: int, warmup: int) -> float:
 
 
 def onboard_median_ms(args, precision: str, batch: int, length: int) -> float:
-    p = subprocess.run([args.onboard, "bench", "--model", args.model, "--precision", precision, "--batch", str(batch),
-                        "--sequence-length", str(length), "--iterations", str(args.iterations), "--warmup",
-                        str(args.warmup), "--threads", str(args.threads), "--json"],
-                       check=True, capture_output=True, text=True)
+    command = [args.onboard, "bench", "--model", args.model, "--precision", precision, "--batch", str(batch),
+               "--sequence-length", str(length), "--iterations", str(args.iterations), "--warmup", str(args.warmup),
+               "--threads", str(args.threads), "--json"]
+    p = subprocess.run(command, capture_output=True, text=True)
+    if p.returncode:
+        sys.exit(f"{' '.join(command)} failed:\n{p.stderr}")
     return json.loads([line for line in p.stdout.splitlines() if line.strip().startswith("{")][-1])["median_ms"]
 
 
