@@ -11,8 +11,9 @@ hub exports (optimum's config: QUInt8 asymmetric dynamic activations, QInt8 symm
 weights, no reduced range) -> OUT/model_qint8.onnx.
 Check: ORT FP32 mean-pooled, L2-normalised embeddings against sentence-transformers (cosine >=
 0.99999) on the first LINES of Tests/Fixtures/text/debian-descriptions.txt, and the INT8 model's
-worst / mean cosine to FP32 there (one sentence per run). OUT defaults to $TMPDIR/onboard-minilm-onnx; the model directory
-to $ONBOARD_MINILM_DIR or what tools/fetch_minilm.sh prints.
+worst / mean cosine to FP32 there (one sentence per run). OUT defaults to
+$TMPDIR/onboard-minilm-onnx; the model directory to $ONBOARD_MINILM_DIR or what tools/fetch_minilm.sh
+prints.
 """
 
 import argparse

@@ -11,7 +11,8 @@ Each runs `onboard embed --model DIR --text-file FILE --out X.safetensors --prec
 The peer rows: ONNX Runtime's dynamic INT8 (tools/export_minilm_onnx.py's model_qint8.onnx,
 exported into --onnx when missing; mean-pooled, normalised) against ORT FP32 (model.onnx), and ORT
 FP32 against Onboard FP32 (the two references agree). ORT runs one sentence at a time: dynamic
-INT8's activation ranges would otherwise span a padded batch (its worst cosine moves by ~0.004). Without --recipes only the ORT rows run.
+INT8's activation ranges would otherwise span a padded batch (its worst cosine moves by ~0.004).
+Without --recipes only the ORT rows run.
 Metrics per row: worst and mean cosine to the reference; top-10 agreement (each sentence's 10
 nearest other sentences by cosine, in the run vs in the reference: mean |intersection| / 10);
 Spearman correlation of all pairwise similarities (upper triangle) between run and reference.
