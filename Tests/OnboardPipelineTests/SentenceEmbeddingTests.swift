@@ -36,7 +36,8 @@ final class SentenceEmbeddingTests: XCTestCase {
         let plain = try SentenceEmbedding.embed(ids, encoder: encoder, batch: 4, runner: fp32)
         var recipe = QuantizationRecipe()
         recipe.smoothing = .smoothQuant
-        let transforms = try BertSmoothing.transforms(encoder: encoder, recipe: recipe, ids: ids, threads: 2)
+        let (transforms, qsur) = try BertSmoothing.transforms(encoder: encoder, recipe: recipe, ids: ids, threads: 2)
+        XCTAssertGreaterThan(qsur.after, 1.5 * qsur.before)  // smoothing fills more of the quantization range
         let scales = transforms.layers.flatMap { [$0.attentionInput, $0.ffnInput, $0.valueOutput].compactMap { $0 } }
         XCTAssertEqual(scales.count, 18)
         XCTAssertGreaterThan(scales.flatMap { $0 }.max() ?? 0, 2)  // the outlier channels are really moved

@@ -23,7 +23,8 @@ public enum BertBuilder {
         let ids = try g.input(inputName, shape: [batch, length], dtype: .i32)
         var norm = try embeddings(c, m, ids, length: length)
         for index in 0..<c.numHiddenLayers {
-            norm = try layer(c, m, norm, prefix: "encoder.layer.\(index)", transforms: transforms?.layers[index] ?? .init())
+            norm = try layer(c, m, norm, prefix: "encoder.layer.\(index)", transforms: transforms?.layers[index] ?? .init(),
+                             cache: transforms?.folded)
         }
         g.markOutput(try pool(pooling, g, norm.value, batch: batch, width: c.hiddenSize))
         weights.discard("embeddings.position_ids")
@@ -57,17 +58,20 @@ public enum BertBuilder {
     }
 
     /// `BertLayer`: h = LN(x + attention(x)); y = LN(h + FFN(h)).
-    static func layer(_ c: BertConfig, _ m: ModuleBuilder, _ x: NormOutput, prefix: String, transforms t: BertTransforms.Layer) throws -> NormOutput {
+    static func layer(
+        _ c: BertConfig, _ m: ModuleBuilder, _ x: NormOutput, prefix: String, transforms t: BertTransforms.Layer, cache: BertTransforms.FoldedWeights?
+    ) throws -> NormOutput {
         let g = m.graph
         let attentionInput = try smoothedCopy(c, m, x, t.attentionInput)
         let context = try selfAttention(c, m, attentionInput, prefix: "\(prefix).attention.self", inputScale: t.attentionInput,
-                                        valueScale: t.valueOutput)
-        let projected = try foldedLinear(m, "\(prefix).attention.output.dense", context, out: c.hiddenSize, inputScale: t.valueOutput)
+                                        valueScale: t.valueOutput, cache: cache)
+        let projected = try foldedLinear(m, "\(prefix).attention.output.dense", context, out: c.hiddenSize, inputScale: t.valueOutput,
+                                         cache: cache)
         let residual1 = try g.node(.add, [projected, x.value], name: "\(prefix).attention.output.residual")
         let h = NormOutput(value: try m.layerNorm("\(prefix).attention.output.LayerNorm", residual1, epsilon: c.layerNormEps),
                            module: "\(prefix).attention.output.LayerNorm", input: residual1)
         let hidden = try foldedLinear(m, "\(prefix).intermediate.dense", try smoothedCopy(c, m, h, t.ffnInput), out: c.intermediateSize,
-                                      inputScale: t.ffnInput)
+                                      inputScale: t.ffnInput, cache: cache)
         let activated = try g.node(.gelu(approximate: c.approximateGELU), [hidden], name: "\(prefix).intermediate.act")
         let output = try m.linear("\(prefix).output.dense", activated, out: c.hiddenSize)
         let residual2 = try g.node(.add, [output, h.value], name: "\(prefix).output.residual")
@@ -88,30 +92,34 @@ public enum BertBuilder {
     }
 
     /// `m.linear` with the weight's input columns times `inputScale` and its output rows (and bias)
-    /// divided by `outputScale`.
+    /// divided by `outputScale`; the folded tensors are made once per `cache`.
     static func foldedLinear(
-        _ m: ModuleBuilder, _ module: String, _ x: ValueID, out: Int, inputScale: [Float]?, outputScale: [Float]? = nil
+        _ m: ModuleBuilder, _ module: String, _ x: ValueID, out: Int, inputScale: [Float]?, outputScale: [Float]? = nil,
+        cache: BertTransforms.FoldedWeights?
     ) throws -> ValueID {
-        guard inputScale != nil || outputScale != nil else { return try m.linear(module, x, out: out) }
+        guard inputScale != nil || outputScale != nil, let cache else { return try m.linear(module, x, out: out) }
         let k = m.graph.shape(x).last ?? 0
         let weight = try m.weights.take("\(module).weight", shape: [out, k]), bias = try m.weights.take("\(module).bias", shape: [out])
-        var layer = try LinearLayer(weight: try Matrix(rows: out, cols: k, values: weight.floats()), bias: bias.floats())
-        if let inputScale { layer = try layer.scalingInput(by: inputScale) }
-        if let outputScale { layer = try layer.scalingOutput(by: outputScale) }
-        let w = try m.graph.constant("\(module).weight", try Tensor(shape: [out, k], values: layer.weight.values))
-        let b = try m.graph.constant("\(module).bias", try Tensor(shape: [out], values: layer.bias ?? []))
+        let folded = try cache.linear(module) {
+            var layer = try LinearLayer(weight: try Matrix(rows: out, cols: k, values: weight.floats()), bias: bias.floats())
+            if let inputScale { layer = try layer.scalingInput(by: inputScale) }
+            if let outputScale { layer = try layer.scalingOutput(by: outputScale) }
+            return (try Tensor(shape: [out, k], values: layer.weight.values), try Tensor(shape: [out], values: layer.bias ?? []))
+        }
+        let w = try m.graph.constant("\(module).weight", folded.weight), b = try m.graph.constant("\(module).bias", folded.bias)
         return try m.graph.node(.linear, [x, w, b], name: module)
     }
 
     /// `BertSelfAttention` without a mask (every token is real): heads concatenated [B, L, D].
     static func selfAttention(
-        _ c: BertConfig, _ m: ModuleBuilder, _ x: ValueID, prefix: String, inputScale: [Float]? = nil, valueScale: [Float]? = nil
+        _ c: BertConfig, _ m: ModuleBuilder, _ x: ValueID, prefix: String, inputScale: [Float]? = nil, valueScale: [Float]? = nil,
+        cache: BertTransforms.FoldedWeights? = nil
     ) throws -> ValueID {
         let g = m.graph, d = c.hiddenSize, h = c.numAttentionHeads, hd = c.headDim
         let batch = g.shape(x)[0], t = g.shape(x)[1]
         func heads(_ name: String) throws -> ValueID {
             let projected = try foldedLinear(m, "\(prefix).\(name)", x, out: d, inputScale: inputScale,
-                                             outputScale: name == "value" ? valueScale : nil)
+                                             outputScale: name == "value" ? valueScale : nil, cache: cache)
             let split = try g.node(.reshape([batch, t, h, hd]), [projected], name: "\(prefix).\(name).split")
             return try g.node(.permute([0, 2, 1, 3]), [split], name: "\(prefix).\(name).heads")
         }

@@ -29,9 +29,29 @@ public struct BertTransforms: Sendable, Equatable {
         }
     }
 
-    public var layers: [Layer]
+    public var layers: [Layer] {
+        didSet { folded = FoldedWeights() }
+    }
+    /// The weights folded with these vectors, made once and reused by every graph built with them.
+    private(set) var folded = FoldedWeights()
 
     public init(layers: [Layer]) { self.layers = layers }
+
+    public static func == (a: BertTransforms, b: BertTransforms) -> Bool { a.layers == b.layers }
+
+    final class FoldedWeights: @unchecked Sendable {
+        private var tensors: [String: (weight: Tensor, bias: Tensor)] = [:]
+        private let lock = NSLock()
+
+        func linear(_ module: String, make: () throws -> (weight: Tensor, bias: Tensor)) rethrows -> (weight: Tensor, bias: Tensor) {
+            lock.lock()
+            defer { lock.unlock() }
+            if let cached = tensors[module] { return cached }
+            let made = try make()
+            tensors[module] = made
+            return made
+        }
+    }
 
     /// The name of the smoothed copy of LayerNorm `module`'s output.
     public static func smoothedName(_ module: String) -> String { "\(module).smoothed" }

@@ -11,9 +11,16 @@ enum BertSmoothing {
     /// The sequences whose activations set the vectors (the first of the calibration set).
     static let statisticsSamples = 64
 
-    static func transforms(encoder: SentenceEncoder, recipe: QuantizationRecipe, ids: [[Int32]], threads: Int) throws -> BertTransforms {
+    /// The transforms, and QSUR^(1/d) (`QuantizationSpaceUtilization`) of the Q/K/V and FC1 inputs
+    /// before and after, averaged over the layers (geometric mean).
+    static func transforms(
+        encoder: SentenceEncoder, recipe: QuantizationRecipe, ids: [[Int32]], threads: Int
+    ) throws -> (transforms: BertTransforms, qsur: (before: Double, after: Double)) {
         let c = encoder.config, d = c.hiddenSize
         var activationMax: [String: [Float]] = [:]
+        var covariances: [String: CovarianceAccumulator] = [:]
+        var minima: [String: [Float]] = [:], maxima: [String: [Float]] = [:]
+        let linearInputs = Set((0..<c.numHiddenLayers).flatMap { [attentionInput($0), "encoder.layer.\($0).attention.output.LayerNorm"] })
         let observed = Set((0..<c.numHiddenLayers).flatMap { i in
             [attentionInput(i), "encoder.layer.\(i).attention.output.LayerNorm", "encoder.layer.\(i).attention.self.value"]
         })
@@ -23,9 +30,16 @@ enum BertSmoothing {
             executor.valueObserver = { id, values in
                 let name = graph.info(id).name
                 guard observed.contains(name) else { return }
-                var maxima = activationMax[name] ?? [Float](repeating: 0, count: d)
-                for (index, value) in values.enumerated() { maxima[index % d] = max(maxima[index % d], abs(value)) }
-                activationMax[name] = maxima
+                var absolute = activationMax[name] ?? [Float](repeating: 0, count: d)
+                for (index, value) in values.enumerated() { absolute[index % d] = max(absolute[index % d], abs(value)) }
+                activationMax[name] = absolute
+                guard linearInputs.contains(name) else { return }
+                var low = minima[name] ?? [Float](repeating: .infinity, count: d), high = maxima[name] ?? [Float](repeating: -.infinity, count: d)
+                for (index, value) in values.enumerated() { low[index % d] = min(low[index % d], value); high[index % d] = max(high[index % d], value) }
+                (minima[name], maxima[name]) = (low, high)
+                var covariance = covariances[name] ?? CovarianceAccumulator(channels: d, item: name)
+                try covariance.observe(Array(values))
+                covariances[name] = covariance
             }
             _ = try executor.run([BertBuilder.inputName: try Tensor(shape: [1, sequence.count], dtype: .i32, integers: sequence)])
         }
@@ -43,13 +57,25 @@ enum BertSmoothing {
             }
             return BertTransforms.smoothing(activationMax: activationMax[activation] ?? [], weightMax: weightMax, alpha: alpha)
         }
-        return BertTransforms(layers: try (0..<c.numHiddenLayers).map { i in
+        let transforms = BertTransforms(layers: try (0..<c.numHiddenLayers).map { i in
             let prefix = "encoder.layer.\(i)"
             return BertTransforms.Layer(
                 attentionInput: try smoothing(attentionInput(i), ["query", "key", "value"].map { "\(prefix).attention.self.\($0)" }, columns: true),
                 ffnInput: try smoothing("\(prefix).attention.output.LayerNorm", ["\(prefix).intermediate.dense"], columns: true),
                 valueOutput: try smoothing("\(prefix).attention.self.value", ["\(prefix).attention.output.dense"], columns: true))
         })
+        var logBefore = 0.0, logAfter = 0.0
+        for (i, layer) in transforms.layers.enumerated() {
+            for (name, scale) in [(attentionInput(i), layer.attentionInput), ("encoder.layer.\(i).attention.output.LayerNorm", layer.ffnInput)] {
+                guard let covariance = try covariances[name]?.covariance(), let low = minima[name], let high = maxima[name] else {
+                    throw OnboardError.model(item: name, reason: "no activations observed for the smoothing statistics")
+                }
+                logBefore += log(try QuantizationSpaceUtilization.perDimension(covariance: covariance, minimum: low, maximum: high))
+                logAfter += log(try QuantizationSpaceUtilization.perDimension(covariance: covariance, minimum: low, maximum: high, scale: scale))
+            }
+        }
+        let sites = Double(2 * c.numHiddenLayers)
+        return (transforms, (exp(logBefore / sites), exp(logAfter / sites)))
     }
 
     /// The LayerNorm output layer i's Q, K and V read.

@@ -95,11 +95,13 @@ public enum EmbeddingRun {
             let recipe = try QuantizationRecipe.load(path: recipePath)
             let texts = try SentenceFile.read(try KitResources.path(TextCalibration.shippedSet))
             log.line("embed: calibrating \(request.precision.rawValue) with \(recipePath) on \(min(texts.count, TextCalibration.defaultCount)) sentences of \(TextCalibration.shippedSet)")
-            plan = try TextCalibration.plan(encoder: &encoder, recipe: recipe, texts: texts, threads: threads, progress: log)
+            plan = try TextCalibration.plan(encoder: &encoder, recipe: recipe, texts: texts, threads: threads, progress: log, log: log)
         }
         let source = (request.model as NSString).appendingPathComponent(QuantizedBundle.planFile)
-        let probe = try Int8Executor(graph: try encoder.graph(batch: 1, length: 2), plan: plan, threads: threads, planSource: source)
+        let weights = QuantizedWeightCache()
+        let probe = try Int8Executor(graph: try encoder.graph(batch: 1, length: 2), plan: plan, threads: threads, planSource: source,
+                                     weightCache: weights)
         log.line("embed: \(request.precision.rawValue): \(probe.integerOps.count) integer ops; float: \(floatOpSummary(probe))")
-        return { try Int8Executor(graph: $0, plan: plan, threads: threads, planSource: source) }
+        return { try Int8Executor(graph: $0, plan: plan, threads: threads, planSource: source, weightCache: weights) }
     }
 }

@@ -16,7 +16,7 @@ public enum TextCalibration {
     /// sets `encoder.transforms` (measured on the same sentences).
     public static func plan(
         encoder: inout SentenceEncoder, recipe: QuantizationRecipe, texts: [String], count: Int = defaultCount, threads: Int,
-        progress: ProgressLog = .silent
+        progress: ProgressLog = .silent, log: ProgressLog = .silent
     ) throws -> QuantizationPlan {
         guard recipe.rotation == nil else {
             throw OnboardError.invalidArgument("recipe key \"rotation\" applies to a Vision Mamba; a BERT encoder takes \"smoothing\": \"smoothquant\"")
@@ -24,7 +24,11 @@ public enum TextCalibration {
         let ids = encoder.encode(Array(texts.prefix(count))).ids
         switch recipe.smoothing {
         case nil: encoder.transforms = nil
-        case .smoothQuant: encoder.transforms = try BertSmoothing.transforms(encoder: encoder, recipe: recipe, ids: ids, threads: threads)
+        case .smoothQuant:
+            let (transforms, qsur) = try BertSmoothing.transforms(encoder: encoder, recipe: recipe, ids: ids, threads: threads)
+            encoder.transforms = transforms
+            log.line(String(format: "smoothquant (alpha %.2f): QSUR^(1/d) of the Q/K/V and FC1 inputs %.4f -> %.4f (geometric mean of %d)",
+                            recipe.smoothingAlpha, qsur.before, qsur.after, 2 * encoder.config.numHiddenLayers))
         case .scaledSiLU:
             throw OnboardError.invalidArgument("smoothing \"scaled_silu\" applies to a Vision Mamba; a BERT encoder takes \"smoothquant\"")
         }

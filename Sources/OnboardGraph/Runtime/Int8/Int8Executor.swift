@@ -32,6 +32,8 @@ public final class Int8Executor {
     public let graph: Graph
     public let plan: QuantizationPlan
     public let threads: Int
+    /// Where quantized weights are shared with executors of the same model at other shapes.
+    let weightCache: QuantizedWeightCache?
     public let executions: [Execution]
     public let memoryPlan: MemoryPlan
     /// Softmax inputs stored stabilized (row max subtracted), see `SoftmaxStabilization`.
@@ -102,7 +104,7 @@ public final class Int8Executor {
     ///     (`HeadSplit`); the Linear outputs and permutes in between are then never stored, so a
     ///     `valueObserver` sees them only with this off.
     public init(graph: Graph, plan: QuantizationPlan, threads: Int = Parallel.coreCount, planSource: String = "quant.json",
-                splitsHeadsInPlace: Bool = true) throws {
+                splitsHeadsInPlace: Bool = true, weightCache: QuantizedWeightCache? = nil) throws {
         guard threads >= 1 else { throw OnboardError.invalidArgument("thread count must be >= 1, got \(threads)") }
         try KernelISA.applyEnvironment()
         try plan.validate(against: graph, source: planSource)
@@ -110,6 +112,7 @@ public final class Int8Executor {
         self.graph = graph
         self.plan = plan
         self.threads = threads
+        self.weightCache = weightCache
         let stabilized = SoftmaxStabilization.stabilizedValues(in: graph, recipe: plan.recipe)
         let deferred = SoftmaxNormalization.deferredValues(in: graph, recipe: plan.recipe)
         let precomputed = ConstantSubgraph(graph, specialForms: stabilized.union(deferred))
@@ -252,7 +255,8 @@ public final class Int8Executor {
 
     /// The weight's int8 codes: as stored (a quantized bundle) or quantized now per the recipe.
     private func quantizedWeight(_ id: ValueID) -> QuantizedWeight {
-        QuantizedWeight(constant: id, in: graph, recipe: plan.recipe)!
+        guard let weightCache else { return QuantizedWeight(constant: id, in: graph, recipe: plan.recipe)! }
+        return weightCache.weight(graph.info(id).name) { QuantizedWeight(constant: id, in: graph, recipe: plan.recipe)! }
     }
 
     /// Quantized weights of the integer ops, by weight name (for saving a quantized bundle).
