@@ -532,7 +532,52 @@ def interrupts(h):
         shutil.rmtree(h.path("synth-interrupted"), ignore_errors=True)
 
 
-CATEGORIES = {"outputs": outputs, "crash": crashes, "safetensors": safetensors_cases, "refused": refused, "interrupt": interrupts}
+def text(h):
+    """The sentence encoder (the real all-MiniLM-L6-v2 of tools/fetch_minilm.sh): text files and
+    Hugging Face configs a user could hand `embed` and `bench`."""
+    real = os.environ.get("ONBOARD_MINILM_DIR") or os.path.expanduser("~/.cache/onboard/all-MiniLM-L6-v2")
+    out = h.path("emb.safetensors")
+    def embed(name, text_file, expect="error", contains=(), extra=(), model=real, timeout=120):
+        h.case("text", name, ["embed", "--model", model, "--text-file", text_file, "--out", out, *extra], expect=expect,
+               contains=contains, timeout=timeout, protect=[os.path.join(real, "model.safetensors")])
+    fifo = h.path("sentences.fifo")
+    os.mkfifo(fifo)
+    embed("embed --text-file a FIFO", fifo, contains=[fifo], timeout=30)
+    embed("embed --text-file /dev/zero", "/dev/zero", contains=["/dev/zero"], timeout=30)
+    embed("embed --text-file a directory", h.work, contains=[h.work])
+    with open(h.path("nul.txt"), "wb") as f:
+        f.write(b"a\x00b c\n\xef\xbb\xbfbom first\n")
+    embed("embed NUL bytes and a BOM (dropped as the tokenizer does)", h.path("nul.txt"), expect="ok")
+    with open(h.path("long.txt"), "w") as f:
+        f.write("word " * 400_000 + "\n")
+    embed("embed a 2 MB line (truncated, said once)", h.path("long.txt"), expect="ok", contains=["truncated"])
+    with open(h.path("cut.txt"), "wb") as f:
+        f.write(b"fine\ncaf\xc3")
+    embed("embed a file cut inside a UTF-8 character", h.path("cut.txt"), contains=["line 2"])
+    embed("embed --batch 0", h.path("nul.txt"), extra=["--batch", "0"], contains=["--batch"])
+    h.case("text", "embed --out the model's weights", ["embed", "--model", real, "--text-file", h.path("nul.txt"), "--out",
+           os.path.join(real, "model.safetensors")], protect=[os.path.join(real, "model.safetensors")])
+    h.case("text", "bench --sequence-length 100000", ["bench", "--model", real, "--sequence-length", "100000", "--iterations", "1"],
+           contains=["sequence-length"])
+    for field, value in [("hidden_size", 2 ** 40), ("num_attention_heads", 0), ("num_attention_heads", 7), ("vocab_size", -1),
+                         ("hidden_act", "relu"), ("architectures", "BertModel"), ("architectures", ["BertForMaskedLM"]),
+                         ("max_position_embeddings", 2 ** 62), ("layer_norm_eps", "tiny"), ("num_hidden_layers", 7)]:
+        bundle = h.path("minilm-%s-%s" % (field, len(h.results)))
+        os.makedirs(bundle)
+        for name in os.listdir(real):
+            if name != "config.json":
+                os.symlink(os.path.join(real, name), os.path.join(bundle, name))
+        with open(os.path.join(real, "config.json")) as f:
+            config = json.load(f)
+        config[field] = value
+        write_json(os.path.join(bundle, "config.json"), config)
+        # A config the weights do not match is named by the first tensor that does not fit.
+        named = "model.safetensors" if field == "num_hidden_layers" else "config.json"
+        embed("BERT config %s = %s" % (field, json.dumps(value)), h.path("nul.txt"), model=bundle, contains=[named])
+
+
+CATEGORIES = {"outputs": outputs, "crash": crashes, "safetensors": safetensors_cases, "refused": refused, "interrupt": interrupts,
+              "text": text}
 
 
 def main():
