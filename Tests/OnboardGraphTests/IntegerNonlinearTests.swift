@@ -251,7 +251,8 @@ final class NonlinearRecipeTests: XCTestCase {
                              (#"{"graph_outputs": "f32"}"#, "graph_outputs"), (#"{"consumer_clipping": "yes"}"#, "consumer_clipping"),
                              (#"{"softmax_input": "stabilized", "softmax_clip": -1}"#, "softmax_clip"),
                              (#"{"rotation": "random"}"#, "rotation"), (#"{"rotation_seed": 1}"#, "rotation_seed"),
-                             (#"{"smoothing": "smoothquant"}"#, "smoothing"), (#"{"float_island_inputs": "f32"}"#, "float_island_inputs")] {
+                             (#"{"smoothing": "smooth"}"#, "smoothing"), (#"{"smoothing_alpha": 1.5}"#, "smoothing_alpha"),
+                             (#"{"residual_bits": 16}"#, "residual_bits"), (#"{"residual_bits": 12, "layernorm": "integer"}"#, "residual_bits"), (#"{"float_island_inputs": "f32"}"#, "float_island_inputs")] {
             XCTAssertThrowsError(try decode(json), json) { XCTAssertTrue("\($0)".contains(": \(item):"), "\($0)") }
         }
     }

@@ -40,10 +40,11 @@ final class ModelRegistryTests: XCTestCase {
     }
 
     func test_everyRegisteredArchitectureLoadsItsFixture() throws {
-        let fixtures = ["vit": "vit/cls_token", "petr": "petr/tiny_lid", "vim": "vim/patch16"]
+        let fixtures = ["vit": TestPaths.fixture("vit/cls_token"), "petr": TestPaths.fixture("petr/tiny_lid"),
+                        "vim": TestPaths.fixture("vim/patch16"), "bert": try TestPaths.requireMiniLM()]
         XCTAssertEqual(fixtures.keys.sorted(), ModelRegistry.architectures.names.sorted(), "each registered architecture needs a fixture here")
         for (name, fixture) in fixtures {
-            let bundle = try ModelBundle(directory: TestPaths.fixture(fixture))
+            let bundle = try ModelBundle(directory: fixture)
             XCTAssertEqual(type(of: bundle.model).configName, name)
         }
     }
@@ -81,7 +82,7 @@ final class ModelRegistryTests: XCTestCase {
         let path = try writeConfig(#"{"architecture": "mamba"}"#) + "/config.json"
         XCTAssertThrowsError(try ModelBundle(directory: directory)) { error in
             XCTAssertEqual(error as? OnboardError,
-                           .format(path: path, item: "architecture", reason: "unknown architecture 'mamba' (known: vit, petr, vim)"))
+                           .format(path: path, item: "architecture", reason: "unknown architecture 'mamba' (known: vit, petr, vim, bert)"))
         }
         let backbone = #"{"backbone": {"type": "mamba"}}"#
         XCTAssertThrowsError(try JSONInput.decode(BackboneFixtureConfig.self, from: Data(backbone.utf8), path: "config.json")) { error in
@@ -97,7 +98,7 @@ final class ModelRegistryTests: XCTestCase {
         _ = try writeConfig(#"{"architecture": "doubling", "width": 3}"#)
         XCTAssertThrowsError(try ModelBundle(directory: directory))
         let architectures = FamilyRegistry(ModelRegistry.architectures.families + [DoublingArchitecture.self]) { $0.configName }
-        XCTAssertEqual(architectures.alternatives, "vit, petr, vim or doubling")
+        XCTAssertEqual(architectures.alternatives, "vit, petr, vim, bert or doubling")
 
         let bundle = try ModelBundle(directory: directory, architectures: architectures)
         XCTAssertEqual((bundle.model as? DoublingArchitecture)?.width, 3)

@@ -49,6 +49,9 @@ public struct QuantizationRecipe: Codable, Equatable, Sendable {
     public var softmax: SoftmaxKernel?
     public var softmaxOutput: SoftmaxOutput = .normalized
     public var layerNorm: LayerNormKernel = .float
+    /// 16: an integer LayerNorm of an integer add reads the add's operands and forms the residual
+    /// sum at 16 bits (see `WideResidualNorm`); 8: it reads the add's 8-bit codes.
+    public var residualBits = 8
     public var graphOutputs: GraphOutputs = .quantized
     public var floatIslandInputs: FloatIslandInputs = .quantized
     public var foldConstantAddends = false
@@ -70,6 +73,7 @@ public struct QuantizationRecipe: Codable, Equatable, Sendable {
         case weightClip = "weight_clip", weightBits = "weight_bits", consumerClipping = "consumer_clipping"
         case keepFloat = "keep_float", keepFloatKinds = "keep_float_kinds"
         case softmaxInput = "softmax_input", softmaxClip = "softmax_clip", softmax, layerNorm = "layernorm"
+        case residualBits = "residual_bits"
         case softmaxOutput = "softmax_output", graphOutputs = "graph_outputs", floatIslandInputs = "float_island_inputs"
         case foldConstantAddends = "fold_constant_addends", rotation, rotationSeed = "rotation_seed"
         case smoothing, smoothingAlpha = "smoothing_alpha"
@@ -123,10 +127,12 @@ public struct QuantizationRecipe: Codable, Equatable, Sendable {
             throw DecodingError.dataCorruptedError(forKey: .rotationSeed, in: c, debugDescription: "needs \"rotation\"")
         }
         smoothing = try c.decodeIfPresent(Smoothing.self, forKey: .smoothing)
+        residualBits = try c.decodeIfPresent(Int.self, forKey: .residualBits) ?? 8
+        guard residualBits == 8 || (residualBits == 16 && layerNorm == .integer) else {
+            throw DecodingError.dataCorruptedError(forKey: .residualBits, in: c,
+                                                   debugDescription: "must be 8, or 16 with \"layernorm\": \"integer\"; got \(residualBits)")
+        }
         if let alpha = try c.decodeIfPresent(Double.self, forKey: .smoothingAlpha) {
-            guard smoothing == .smoothQuant else {
-                throw DecodingError.dataCorruptedError(forKey: .smoothingAlpha, in: c, debugDescription: "needs \"smoothing\": \"smoothquant\"")
-            }
             guard alpha.isFinite, alpha >= 0, alpha <= 1 else {
                 throw DecodingError.dataCorruptedError(forKey: .smoothingAlpha, in: c, debugDescription: "must be in 0...1")
             }
@@ -151,13 +157,14 @@ public struct QuantizationRecipe: Codable, Equatable, Sendable {
         try c.encodeIfPresent(softmax, forKey: .softmax)
         try c.encode(softmaxOutput, forKey: .softmaxOutput)
         try c.encode(layerNorm, forKey: .layerNorm)
+        if residualBits != 8 { try c.encode(residualBits, forKey: .residualBits) }
         try c.encode(graphOutputs, forKey: .graphOutputs)
         try c.encode(floatIslandInputs, forKey: .floatIslandInputs)
         try c.encode(foldConstantAddends, forKey: .foldConstantAddends)
         try c.encodeIfPresent(rotation, forKey: .rotation)
         try c.encodeIfPresent(rotationSeed, forKey: .rotationSeed)
         try c.encodeIfPresent(smoothing, forKey: .smoothing)
-        if smoothing == .smoothQuant { try c.encode(smoothingAlpha, forKey: .smoothingAlpha) }
+        if smoothing == .smoothQuant || smoothingAlpha != 0.5 { try c.encode(smoothingAlpha, forKey: .smoothingAlpha) }
     }
 
     /// Reads a recipe file; a malformed field is an error naming the file and the field.

@@ -33,7 +33,7 @@ public enum MemoryPlanner {
     ///   Linear that writes attention heads in place of the permute producing them.
     public static func plan(
         _ graph: Graph, byteCount: (ValueID) -> Int = { _ in -1 }, scratchBytes: (Node) -> Int = { _ in 0 },
-        pinned: Set<ValueID> = [], writtenEarly: [ValueID: Int] = [:]
+        pinned: Set<ValueID> = [], writtenEarly: [ValueID: Int] = [:], alsoReads: [Int: [ValueID]] = [:]
     ) -> MemoryPlan {
         func size(_ id: ValueID) -> Int {
             let custom = byteCount(id)
@@ -49,7 +49,7 @@ public enum MemoryPlanner {
             buffers[input] = Buffer(root: input, size: size(input), first: -1, last: -1)
         }
         for (index, node) in graph.nodes.enumerated() {
-            for operand in node.inputs {
+            for operand in node.inputs + (alsoReads[index] ?? []) {
                 extend(&buffers, rootOf(operand), to: index)
             }
             let r = rootOf(node.output)

@@ -52,35 +52,43 @@ public struct DINorm: Sendable {
         guard codes.count % channels == 0 else {
             throw OnboardError.shape(item: "DI-Norm", reason: "\(codes.count) codes are not rows of \(channels)")
         }
-        let n = Int64(channels), f = Self.fractionBits
         var out = [Int32](repeating: 0, count: codes.count)
-        var d = [Int64](repeating: 0, count: channels)
-        for start in stride(from: 0, to: codes.count, by: channels) {
-            var sum: Int64 = 0
-            for j in 0..<channels { sum += Int64(codes[start + j]) }
-            var largest: Int64 = 0
-            for j in 0..<channels {
-                d[j] = kind == .layerNorm ? n * Int64(codes[start + j]) - sum : Int64(codes[start + j])
-                largest = max(largest, abs(d[j]))
-            }
-            // Pre-shift D by t when n D^2 could overflow; eps (in D^2 units) shifts by 2t with it.
-            let t = max(0, (2 * IntegerMath.bitLength(largest) + IntegerMath.bitLength(n) - 60) / 2)
-            var squares: Int64 = 0
-            for j in 0..<channels {
-                d[j] = Dyadic.roundingShift(d[j], t)
-                squares += d[j] * d[j]
-            }
-            let epsilon = Dyadic.roundingShift(epsilonCodes, 2 * t)
-            let p = max(0, min(20, (61 - IntegerMath.bitLength(max(squares, epsilon, 1))) / 2))
-            let denominator = max(Int64(IntegerMath.isqrt(UInt64(((squares << (2 * p)) / n) + (epsilon << (2 * p))))), 1)
-            for j in 0..<channels {
-                let normalized = IntegerMath.roundedDivide(d[j] << (f + p), denominator)  // ŷ 2^F
-                let g = gains[j]
-                let affine = Dyadic.roundingShift(normalized * Int64(g.multiplier), Int(g.shift)) + biases[j]
-                let code = Dyadic.roundingShift(affine, f) + Int64(output.zeroPoint)
-                out[start + j] = Int32(min(max(code, Int64(output.qmin)), Int64(output.qmax)))
+        var work = [Int64](repeating: 0, count: channels)
+        codes.withUnsafeBufferPointer { input in
+            for start in stride(from: 0, to: codes.count, by: channels) {
+                normalizeRow(input.baseAddress! + start, work: &work) { out[start + $0] = $1 }
             }
         }
         return out
+    }
+
+    /// One row of `channels` integer values, of any magnitude (codes, or a wider sum such as a
+    /// 16-bit residual): `write(j, code)` receives each output code; `work` holds `channels` values.
+    public func normalizeRow(_ row: UnsafePointer<Int32>, work d: inout [Int64], write: (Int, Int32) -> Void) {
+        let n = Int64(channels), f = Self.fractionBits
+        var sum: Int64 = 0
+        for j in 0..<channels { sum += Int64(row[j]) }
+        var largest: Int64 = 0
+        for j in 0..<channels {
+            d[j] = kind == .layerNorm ? n * Int64(row[j]) - sum : Int64(row[j])
+            largest = max(largest, abs(d[j]))
+        }
+        // Pre-shift D by t when n D^2 could overflow; eps (in D^2 units) shifts by 2t with it.
+        let t = max(0, (2 * IntegerMath.bitLength(largest) + IntegerMath.bitLength(n) - 60) / 2)
+        var squares: Int64 = 0
+        for j in 0..<channels {
+            d[j] = Dyadic.roundingShift(d[j], t)
+            squares += d[j] * d[j]
+        }
+        let epsilon = Dyadic.roundingShift(epsilonCodes, 2 * t)
+        let p = max(0, min(20, (61 - IntegerMath.bitLength(max(squares, epsilon, 1))) / 2))
+        let denominator = max(Int64(IntegerMath.isqrt(UInt64(((squares << (2 * p)) / n) + (epsilon << (2 * p))))), 1)
+        for j in 0..<channels {
+            let normalized = IntegerMath.roundedDivide(d[j] << (f + p), denominator)  // ŷ 2^F
+            let g = gains[j]
+            let affine = Dyadic.roundingShift(normalized * Int64(g.multiplier), Int(g.shift)) + biases[j]
+            let code = Dyadic.roundingShift(affine, f) + Int64(output.zeroPoint)
+            write(j, Int32(min(max(code, Int64(output.qmin)), Int64(output.qmax))))
+        }
     }
 }

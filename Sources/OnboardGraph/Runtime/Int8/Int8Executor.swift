@@ -68,6 +68,8 @@ public final class Int8Executor {
     var integerSoftmaxes: [Int: IntegerSoftmax] = [:]
     var deferredSoftmaxes: [Int: DeferredSoftmax] = [:]
     var integerNorms: [Int: IntegerLayerNorm] = [:]
+    /// Integer layernorms of an integer add that read its operands at 16 bits (`"residual_bits": 16`).
+    var wideNorms: [Int: WideResidualNorm] = [:]
     /// Islands computed straight from codes (tables, fused add, row blocks); off only to test
     /// that they match the plain islands.
     var codePathsEnabled = true
@@ -161,8 +163,9 @@ public final class Int8Executor {
                                                          stabilized: stabilizedValues.contains(node.output),
                                                          normalizesRows: node.inputs.first.map(deferredValues.contains) ?? false)
         }
+        let wideCandidates = WideResidualNorm.candidates(in: graph, executions: executions, formats: formats, recipe: plan.recipe)
         memoryPlan = MemoryPlanner.plan(graph, byteCount: { byteCounts[$0.index] }, scratchBytes: { scratchByNode[$0.name] ?? 0 },
-                                        pinned: precomputed.pinned, writtenEarly: writtenEarly)
+                                        pinned: precomputed.pinned, writtenEarly: writtenEarly, alsoReads: wideCandidates.mapValues(\.inputs))
         arena = AlignedBuffer(byteCount: memoryPlan.arenaBytes)
         scratch = AlignedBuffer(byteCount: memoryPlan.scratchBytes)
         for (index, split) in headSplits { headSplitOutputs[index] = split.blocks.map { codes($0.destination) + $0.offset } }
@@ -172,7 +175,7 @@ public final class Int8Executor {
             ActivationCodec.quantize(tensor.floatPointer, into: codes(id), count: tensor.count, params(id), threads: threads)
         }
         try prepareWeights()
-        try prepareNonlinear(planSource: planSource)
+        try prepareNonlinear(planSource: planSource, wideCandidates: wideCandidates)
     }
 
     static func execution(of node: Node, graph: Graph, recipe: QuantizationRecipe) -> Execution {
