@@ -77,26 +77,21 @@ public enum EmbeddingRun {
         return kinds.keys.sorted().map { "\($0) x\(kinds[$0]?.count ?? 0)" }.joined(separator: ", ")
     }
 
-    /// FP32; INT8 with the plan of a quantized directory (quant.json); or INT8 calibrated now on
-    /// the kit's calibration text with the requested or default recipe.
+    /// FP32, or INT8 calibrated now on the kit's calibration text with the requested or default
+    /// recipe (a sentence encoder is always calibrated from its float directory).
     static func makeRunner(_ request: Request, encoder: inout SentenceEncoder, log: ProgressLog) throws -> (Graph) throws -> any GraphRunner {
         let threads = request.threads
         guard let defaultRecipe = request.precision.defaultRecipe else {
             return { try FP32Executor(graph: $0, threads: threads) }
         }
-        let plan: QuantizationPlan
-        if let shipped = try QuantizedBundle.plan(of: encoder.bundle) {
-            guard request.recipe == nil else {
-                throw OnboardError.invalidArgument("\(request.model): is quantized already (quant.json); --recipe applies to a float model directory")
-            }
-            plan = shipped
-        } else {
-            let recipePath = try request.recipe ?? KitResources.path(defaultRecipe)
-            let recipe = try QuantizationRecipe.load(path: recipePath)
-            let texts = try SentenceFile.read(try KitResources.path(TextCalibration.shippedSet))
-            log.line("embed: calibrating \(request.precision.rawValue) with \(recipePath) on \(min(texts.count, TextCalibration.defaultCount)) sentences of \(TextCalibration.shippedSet)")
-            plan = try TextCalibration.plan(encoder: &encoder, recipe: recipe, texts: texts, threads: threads, progress: log, log: log)
+        guard try QuantizedBundle.plan(of: encoder.bundle) == nil else {
+            throw OnboardError.invalidArgument("\(request.model): holds a quant.json; a sentence encoder is quantized from its float directory")
         }
+        let recipePath = try request.recipe ?? KitResources.path(defaultRecipe)
+        let recipe = try QuantizationRecipe.load(path: recipePath)
+        let texts = try SentenceFile.read(try KitResources.path(TextCalibration.shippedSet))
+        log.line("embed: calibrating \(request.precision.rawValue) with \(recipePath) on \(min(texts.count, TextCalibration.defaultCount)) sentences of \(TextCalibration.shippedSet)")
+        let plan = try TextCalibration.plan(encoder: &encoder, recipe: recipe, texts: texts, threads: threads, progress: log, log: log)
         let source = (request.model as NSString).appendingPathComponent(QuantizedBundle.planFile)
         let weights = QuantizedWeightCache()
         let probe = try Int8Executor(graph: try encoder.graph(batch: 1, length: 2), plan: plan, threads: threads, planSource: source,

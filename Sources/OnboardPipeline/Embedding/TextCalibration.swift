@@ -8,7 +8,7 @@ import OnboardText
 /// (one graph per length, in order of length), the observers' statistics merge across lengths
 /// exactly as blocks of one run do, and the plan is made once for the encoder's node names.
 public enum TextCalibration {
-    /// The calibration text the kit ships (Calibration/text/README.md names its source).
+    /// The calibration text the kit ships (Calibration/README.md names its source).
     public static let shippedSet = "Calibration/text/python-docstrings.txt"
     public static let defaultCount = 128
 

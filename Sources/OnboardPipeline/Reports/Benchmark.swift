@@ -69,12 +69,14 @@ public enum Benchmark {
         (embedding.precision, embedding.recipe, embedding.threads) = (request.precision == .int8 ? .int8 : .fp32, request.recipe, request.threads)
         let makeRunner = try EmbeddingRun.makeRunner(embedding, encoder: &encoder, log: .standardError)
         let runner = try makeRunner(try encoder.graph(batch: request.batch, length: length))
+        // Word pieces past the first 1000 entries (BERT's specials and unused slots), as far as the vocabulary has them.
         var generator = SplitMix64(seed: 0x5EED)
+        let vocabulary = encoder.tokenizer.vocabularySize, first = min(1000, vocabulary / 2)
         let ids = (0..<request.batch * length).map { index -> Int32 in
             switch index % length {
             case 0: return encoder.tokenizer.clsID
             case length - 1: return encoder.tokenizer.sepID
-            default: return Int32(1000 + Int(generator.next() % UInt64(encoder.tokenizer.vocabularySize - 1000)))
+            default: return Int32(first + Int(generator.next() % UInt64(max(1, vocabulary - first))))
             }
         }
         return (runner, [BertBuilder.inputName: try Tensor(shape: [request.batch, length], dtype: .i32, integers: ids)])
