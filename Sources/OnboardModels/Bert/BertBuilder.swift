@@ -100,7 +100,7 @@ public enum BertBuilder {
         guard inputScale != nil || outputScale != nil, let cache else { return try m.linear(module, x, out: out) }
         let k = m.graph.shape(x).last ?? 0
         let weight = try m.weights.take("\(module).weight", shape: [out, k]), bias = try m.weights.take("\(module).bias", shape: [out])
-        let folded = try cache.linear(module) {
+        let folded = try cache.value(module) {
             var layer = try LinearLayer(weight: try Matrix(rows: out, cols: k, values: weight.floats()), bias: bias.floats())
             if let inputScale { layer = try layer.scalingInput(by: inputScale) }
             if let outputScale { layer = try layer.scalingOutput(by: outputScale) }

@@ -39,19 +39,8 @@ public struct BertTransforms: Sendable, Equatable {
 
     public static func == (a: BertTransforms, b: BertTransforms) -> Bool { a.layers == b.layers }
 
-    final class FoldedWeights: @unchecked Sendable {
-        private var tensors: [String: (weight: Tensor, bias: Tensor)] = [:]
-        private let lock = NSLock()
-
-        func linear(_ module: String, make: () throws -> (weight: Tensor, bias: Tensor)) rethrows -> (weight: Tensor, bias: Tensor) {
-            lock.lock()
-            defer { lock.unlock() }
-            if let cached = tensors[module] { return cached }
-            let made = try make()
-            tensors[module] = made
-            return made
-        }
-    }
+    /// Folded Linear weight and bias tensors by module name.
+    typealias FoldedWeights = Memo<String, (weight: Tensor, bias: Tensor)>
 
     /// The name of the smoothed copy of LayerNorm `module`'s output.
     public static func smoothedName(_ module: String) -> String { "\(module).smoothed" }
