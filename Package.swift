@@ -3,8 +3,8 @@ import PackageDescription
 
 /// Every Swift module pairs with a test target of the same name + "Tests".
 /// Layers depend only downward: Core <- Quant <- Graph <- Models; Core <- Sensors <- Eval;
-/// Core <- Text (tokenizers, sentence files); Models + Sensors + Eval + Text <- Pipeline (the
-/// workflows) <- CLI (parses and prints).
+/// Core <- Text (tokenizers, sentence files); Graph + Models <- ONNX (import, export);
+/// Models + Sensors + Eval + Text + ONNX <- Pipeline (the workflows) <- CLI (parses and prints).
 let package = Package(
     name: "Onboard",
     platforms: [.macOS(.v14)],
@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "OnboardModels", targets: ["OnboardModels"]),
         .library(name: "OnboardSensors", targets: ["OnboardSensors"]),
         .library(name: "OnboardText", targets: ["OnboardText"]),
+        .library(name: "OnboardONNX", targets: ["OnboardONNX"]),
         .library(name: "OnboardEval", targets: ["OnboardEval"]),
         .library(name: "OnboardPipeline", targets: ["OnboardPipeline"]),
         /// Every module above under one import.
@@ -25,6 +26,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        // Runtime only: Sources/OnboardONNX/Proto is generated once by tools/generate_onnx_proto.sh.
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // C and system libraries.
@@ -47,13 +50,17 @@ let package = Package(
         .target(name: "OnboardSensors", dependencies: ["OnboardCore", "CImageCodec"]),
         .target(name: "OnboardEval", dependencies: ["OnboardCore", "OnboardSensors"]),
         .target(name: "OnboardText", dependencies: ["OnboardCore"]),
+        .target(name: "OnboardONNX", dependencies: [
+            "OnboardCore", "OnboardGraph", "OnboardModels",
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        ]),
         .target(name: "OnboardPipeline", dependencies: [
-            "OnboardCore", "OnboardQuant", "OnboardGraph", "OnboardModels", "OnboardSensors", "OnboardEval", "OnboardText",
+            "OnboardCore", "OnboardQuant", "OnboardGraph", "OnboardModels", "OnboardSensors", "OnboardEval", "OnboardText", "OnboardONNX",
             .product(name: "Yams", package: "Yams"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "OnboardKit", dependencies: [
-            "OnboardCore", "OnboardQuant", "OnboardGraph", "OnboardModels", "OnboardSensors", "OnboardEval", "OnboardText", "OnboardPipeline",
+            "OnboardCore", "OnboardQuant", "OnboardGraph", "OnboardModels", "OnboardSensors", "OnboardEval", "OnboardText", "OnboardONNX", "OnboardPipeline",
         ]),
         .target(name: "OnboardCLI", dependencies: [
             "OnboardKit",
@@ -71,6 +78,7 @@ let package = Package(
         .testTarget(name: "OnboardSensorsTests", dependencies: ["OnboardSensors", "OnboardTestSupport"]),
         .testTarget(name: "OnboardEvalTests", dependencies: ["OnboardEval", "OnboardTestSupport"]),
         .testTarget(name: "OnboardTextTests", dependencies: ["OnboardText", "OnboardTestSupport"]),
+        .testTarget(name: "OnboardONNXTests", dependencies: ["OnboardONNX", "OnboardTestSupport"]),
         .testTarget(name: "OnboardPipelineTests", dependencies: ["OnboardKit", "OnboardTestSupport"]),
         // Runs the built `onboard` executable as a user would.
         .testTarget(name: "OnboardCLITests", dependencies: ["onboard", "OnboardTestSupport"]),

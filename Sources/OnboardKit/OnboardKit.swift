@@ -3,6 +3,7 @@
 @_exported import OnboardEval
 @_exported import OnboardGraph
 @_exported import OnboardModels
+@_exported import OnboardONNX
 @_exported import OnboardPipeline
 @_exported import OnboardQuant
 @_exported import OnboardSensors

@@ -14,6 +14,8 @@ public final class GraphBuilder {
 
     public func shape(_ id: ValueID) -> [Int] { values[id.index].shape }
 
+    public func info(_ id: ValueID) -> ValueInfo { values[id.index] }
+
     public func input(_ name: String, shape: [Int], dtype: DType = .f32) throws -> ValueID {
         let id = try newValue(name, shape: shape, dtype: dtype, role: .input)
         inputs.append(id)

@@ -19,6 +19,8 @@ public enum Op: Sendable, Equatable {
     /// Element-wise with numpy broadcasting.
     case add, sub, mul, div
     case relu, sigmoid, silu
+    /// `min(max(x, min), max)` (ONNX `Clip`, torch `clamp` / `relu6`); NaN stays NaN.
+    case clip(min: Float, max: Float)
     /// `x * factor`.
     case scale(Float)
     /// Same elements, new shape (a view: no copy).
@@ -71,6 +73,7 @@ public enum Op: Sendable, Equatable {
         case .relu: return "relu"
         case .sigmoid: return "sigmoid"
         case .silu: return "silu"
+        case .clip: return "clip"
         case .scale: return "scale"
         case .reshape: return "reshape"
         case .permute: return "permute"
@@ -104,6 +107,7 @@ public enum Op: Sendable, Equatable {
         case .relu: return ActivationOp(.relu)
         case .sigmoid: return ActivationOp(.sigmoid)
         case .silu: return ActivationOp(.silu)
+        case let .clip(low, high): return ActivationOp(.clip(low, high))
         case let .scale(factor): return ActivationOp(.scale(factor))
         case .softmax: return SoftmaxOp()
         case .add: return BinaryOp(.add)

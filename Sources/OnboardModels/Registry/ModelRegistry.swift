@@ -8,6 +8,7 @@ public enum ModelRegistry {
         PETRConfig.self,
         VimConfig.self,
         BertConfig.self,
+        GraphConfig.self,
     ]) { $0.configName }
 
     /// A detector's `"backbone": {"type": ...}`.
