@@ -14,12 +14,18 @@ struct ImportONNXCommand: ParsableCommand {
         """) var inputs: [String] = []
     @Flag(help: "Replace --out even if it holds files Onboard did not write.") var force = false
 
-    func run() throws {
-        var shapes: [String: [Int]] = [:]
+    private var shapes: [String: [Int]] = [:]
+
+    mutating func validate() throws {
         for text in inputs {
-            let (name, shape) = try ONNXImport.parseInputShape(text)
+            guard let (name, shape) = try? ONNXImport.parseInputShape(text) else {
+                throw ValidationError("--input '\(text)' is not NAME=SHAPE with positive dimensions (e.g. input=1x3x224x224)")
+            }
             guard shapes.updateValue(shape, forKey: name) == nil else { throw ValidationError("--input \(name) is given twice") }
         }
+    }
+
+    func run() throws {
         let summary = try ONNXImport.run(ONNXImport.Request(model: model, out: out, inputShapes: shapes, force: force))
         func describe(_ shapes: [String: [Int]]) -> String {
             shapes.keys.sorted().map { "\($0) \(shapes[$0] ?? [])" }.joined(separator: ", ")

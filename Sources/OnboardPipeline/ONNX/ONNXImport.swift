@@ -34,10 +34,9 @@ public enum ONNXImport {
         public let seconds: Double
     }
 
-    public static func run(_ request: Request, log: ProgressLog = .standardError) throws -> Summary {
+    public static func run(_ request: Request) throws -> Summary {
         let start = Date()
         try OutputPath.checkDirectory(request.out, option: "out", inputs: [.init("model", request.model)])
-        log.line("importing \(request.model)")
         let imported = try ONNXImporter(path: request.model, inputShapes: request.inputShapes).run()
         let graph = imported.graph
         let name = (request.model as NSString).lastPathComponent

@@ -1,0 +1,64 @@
+import Foundation
+import OnboardCore
+import OnboardTestSupport
+import XCTest
+
+/// `onboard import-onnx` as a user runs it: the bundle it writes runs, quantizes and benchmarks
+/// like any other, and bad arguments or files are one line.
+final class ImportONNXCommandTests: XCTestCase {
+    var directory = ""
+    let fixture = "mobilenet_v3_small"
+
+    override func setUp() { directory = TestPaths.temporaryDirectory("cli-onnx") }
+    override func tearDown() { try? FileManager.default.removeItem(atPath: directory) }
+
+    func test_importedBundleRunsQuantizesAndBenchmarks() throws {
+        let bundle = "\(directory)/bundle", onnx = TestPaths.fixture("onnx/\(fixture).onnx")
+        let imported = try Onboard.run(["import-onnx", onnx, "--out", bundle, "--input", "input=1x3x64x64"])
+        XCTAssertEqual(imported.status, 0, imported.stderr)
+        XCTAssertTrue(imported.stdout.contains("inputs:  input [1, 3, 64, 64]"), imported.stdout)
+
+        let reference = try SafeTensorsFile(path: TestPaths.fixture("onnx/\(fixture).safetensors"))
+        let inputs = "\(directory)/inputs.safetensors", out = "\(directory)/out.safetensors"
+        try SafeTensorsWriter.write([("input", try reference.tensor("input"))], to: inputs)
+        let run = try Onboard.run(["run", "--model", bundle, "--inputs", inputs, "--out", out, "--threads", "2"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let (error, magnitude) = maxErrors(try SafeTensorsFile(path: out).tensor("output").floats(), try reference.tensor("output").floats())
+        XCTAssertLessThanOrEqual(error, 1e-4 * magnitude)
+
+        let calibration = "\(directory)/calibration"
+        try FileManager.default.createDirectory(atPath: calibration, withIntermediateDirectories: true)
+        var random = TestRandom(seed: 3)
+        for i in 0..<4 { try SafeTensorsWriter.write([("input", random.gaussian([1, 3, 64, 64]))], to: "\(calibration)/\(i).safetensors") }
+        let quantized = "\(directory)/int8"
+        let quantize = try Onboard.run(["quantize", "--model", bundle, "--calibration", calibration, "--out", quantized, "--threads", "2"])
+        XCTAssertEqual(quantize.status, 0, quantize.stderr)
+        let int8 = try Onboard.run(["run", "--model", quantized, "--precision", "int8", "--inputs", inputs, "--out", out, "--threads", "2"])
+        XCTAssertEqual(int8.status, 0, int8.stderr)
+        let (int8Error, _) = maxErrors(try SafeTensorsFile(path: out).tensor("output").floats(), try reference.tensor("output").floats())
+        XCTAssertGreaterThan(int8Error, 0)
+        XCTAssertLessThan(int8Error, 0.1 * magnitude)
+        let bench = try Onboard.run(["bench", "--model", quantized, "--precision", "int8", "--iterations", "2", "--warmup", "1", "--threads", "2"])
+        XCTAssertEqual(bench.status, 0, bench.stderr)
+    }
+
+    func test_badArgumentsAndFilesAreOneLine() throws {
+        let onnx = TestPaths.fixture("onnx/\(fixture).onnx"), bundle = "\(directory)/bundle"
+        assertUserError(try Onboard.run(["import-onnx", onnx, "--out", bundle, "--input", "input=1xthree"]),
+                        status: 2, contains: "input=1xthree")
+        assertUserError(try Onboard.run(["import-onnx", onnx, "--out", bundle, "--input", "pixels=1x3x64x64"]),
+                        status: 1, contains: "has no input 'pixels'")
+        let junk = "\(directory)/junk.onnx"
+        try Data("not a model".utf8).write(to: URL(fileURLWithPath: junk))
+        assertUserError(try Onboard.run(["import-onnx", junk, "--out", bundle]), status: 1, contains: "not a readable ONNX model")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: bundle))
+
+        XCTAssertEqual(try Onboard.run(["import-onnx", onnx, "--out", bundle]).status, 0)
+        let inputs = "\(directory)/two.safetensors"
+        try SafeTensorsWriter.write([("input", Tensor(zeros: [2, 3, 64, 64]))], to: inputs)
+        assertUserError(try Onboard.run(["run", "--model", bundle, "--inputs", inputs, "--out", "\(directory)/o.safetensors"]),
+                        status: 1, contains: "input: shape [2, 3, 64, 64], model expects [1, 3, 64, 64]")
+        assertUserError(try Onboard.run(["bench", "--model", bundle, "--batch", "2", "--iterations", "1"]),
+                        status: 1, contains: "written for batch 1, not 2")
+    }
+}
