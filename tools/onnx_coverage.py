@@ -27,6 +27,9 @@ import torchvision
 from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
 from safetensors.numpy import load_file, save_file
 
+from bench_minilm import isa, ort_median_ms
+from export_minilm_onnx import session
+
 MODELS = {
     "deit_small": lambda: timm.create_model("deit_small_patch16_224", pretrained=False),
     "vit_base": lambda: timm.create_model("vit_base_patch16_224", pretrained=False),
@@ -39,36 +42,11 @@ MODELS = {
 SHAPE = (1, 3, 224, 224)
 
 
-def isa() -> str:
-    with open("/proc/cpuinfo") as f:
-        flags = set(f.read().split())
-    return " ".join(flag for flag in ["avx2", "avx512f", "avx512_vnni", "avx_vnni"] if flag in flags) or "none"
-
-
 def run(command: list[str]) -> str:
     p = subprocess.run(command, capture_output=True, text=True)
     if p.returncode:
         sys.exit(f"{' '.join(command)} failed:\n{p.stderr}")
     return p.stdout
-
-
-def session(path: str, threads: int) -> ort.InferenceSession:
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    return ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
-
-
-def ort_median_ms(sess, feeds, iterations: int) -> float:
-    for _ in range(3):
-        sess.run(None, feeds)
-    times = []
-    for _ in range(iterations):
-        start = time.perf_counter()
-        sess.run(None, feeds)
-        times.append((time.perf_counter() - start) * 1e3)
-    return statistics.median(times)
 
 
 class Reader(CalibrationDataReader):
@@ -135,7 +113,7 @@ def main(argv=None):
                 out = run([args.onboard, "bench", "--model", bundle, "--precision", precision, "--iterations",
                            str(args.iterations), "--threads", str(args.threads), "--json"])
                 times[f"onboard_{precision}"].append(json.loads([l for l in out.splitlines() if l.startswith("{")][-1])["median_ms"])
-                times[f"ort_{precision}"].append(ort_median_ms(sessions[precision], item["feeds"], args.iterations))
+                times[f"ort_{precision}"].append(ort_median_ms(sessions[precision], item["feeds"], args.iterations, warmup=3))
             print(f"  round {round_index + 1}: " + ", ".join(f"{k} {v[-1]:.1f} ms" for k, v in times.items()), file=sys.stderr)
         row = {"model": name, "onnx_mb": item["onnx_mb"], "import_s": item["import_s"], "fp32_rel_error": item["fp32_rel_error"]}
         row.update({f"{k}_ms": statistics.median(v) for k, v in times.items()})
