@@ -18,6 +18,12 @@ struct InspectCommand: ParsableCommand {
             let bundle = try ModelBundle(directory: path)
             print("bundle \(path)")
             for key in bundle.config.keys.sorted() {
+                if let graph = bundle.model as? GraphConfig, key == "graph" {
+                    print("  graph: version \(graph.graph.version), \(graph.graph.nodes.count) nodes, \(graph.graph.constants.count) constants")
+                    for input in graph.graph.inputs { print("    input \(input.name) \(input.dtype) \(input.shape)") }
+                    print("    outputs \(graph.graph.outputs.joined(separator: ", "))")
+                    continue
+                }
                 print("  \(key): \(Self.describe(bundle.config[key] as Any))")
             }
             weightsPath = bundle.weightsPath

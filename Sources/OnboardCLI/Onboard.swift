@@ -8,7 +8,7 @@ public struct Onboard: ParsableCommand {
         commandName: "onboard",
         abstract: "Run, inspect, benchmark and validate perception models for embedded targets.",
         version: OnboardVersion.current,
-        subcommands: [RunCommand.self, DetectCommand.self, InspectCommand.self, BenchCommand.self, ProfileCommand.self, DemoCommand.self, ViTDemoCommand.self, QuantizeCommand.self, ValidateCommand.self, CompareCommand.self, BenchGemmCommand.self, EvalCommand.self, MergeCommand.self, SynthCommand.self, PreprocessCommand.self, DeltaCommand.self, EmbedCommand.self, ImportONNXCommand.self])
+        subcommands: [RunCommand.self, DetectCommand.self, InspectCommand.self, BenchCommand.self, ProfileCommand.self, DemoCommand.self, ViTDemoCommand.self, QuantizeCommand.self, ValidateCommand.self, CompareCommand.self, BenchGemmCommand.self, EvalCommand.self, MergeCommand.self, SynthCommand.self, PreprocessCommand.self, DeltaCommand.self, EmbedCommand.self, ImportONNXCommand.self, ExportONNXCommand.self])
 
     public init() {}
 

@@ -72,6 +72,11 @@ final class OpTests: XCTestCase {
             (4, 4, 10, 10, 3, Conv2dParams(stride: 1, padding: 2, dilation: 2)),
             (4, 6, 6, 6, 3, Conv2dParams(stride: 1, padding: 1, groups: 2)),
             (4, 4, 5, 5, 3, Conv2dParams(stride: 1, padding: 1, groups: 4)),
+            // Depthwise (the direct kernel): strides, dilation, kernels wider than the padded edge.
+            (3, 3, 9, 7, 3, Conv2dParams(strideH: 2, strideW: 2, padH: 1, padW: 1, groups: 3)),
+            (2, 2, 11, 10, 5, Conv2dParams(strideH: 1, strideW: 3, padH: 2, padW: 2, dilationH: 1, dilationW: 2, groups: 2)),
+            (5, 5, 4, 3, 5, Conv2dParams(stride: 1, padding: 2, groups: 5)),
+            (2, 2, 8, 8, 3, Conv2dParams(stride: 2, padding: 0, dilation: 2, groups: 2)),
             (3, 5, 6, 4, 1, Conv2dParams()),
             (3, 8, 16, 16, 4, Conv2dParams(stride: 4)),
         ]

@@ -1,6 +1,7 @@
 import OnboardCore
 
-/// NCHW convolution as im2col + GEMM per image and group (1x1 stride-1 convolutions skip im2col).
+/// NCHW convolution as im2col + GEMM per image and group (1x1 stride-1 convolutions skip im2col;
+/// depthwise ones run directly, `DepthwiseConv2d.swift`).
 struct Conv2dOp: OpDefinition {
     let params: Conv2dParams
 
@@ -42,12 +43,13 @@ struct Conv2dOp: OpDefinition {
 
     static func scratchBytes(inputShapes: [[Int]], output: [Int], params p: Conv2dParams) -> Int {
         let w = inputShapes[1]
-        if isPointwise(w, p) { return 0 }
+        if isPointwise(w, p) || isDepthwise(input: inputShapes[0], weight: w, p) { return 0 }
         return w[1] * w[2] * w[3] * output[2] * output[3] * 4
     }
 
     static func run(_ inputs: [Operand], _ output: Operand, params p: Conv2dParams, _ context: KernelContext) {
         let x = inputs[0].shape, w = inputs[1].shape
+        if isDepthwise(input: x, weight: w, p) { return depthwise(inputs, output, params: p, threads: context.threads) }
         let (batch, channels, height, width) = (x[0], x[1], x[2], x[3])
         let (outChannels, oh, ow) = (w[0], output.shape[2], output.shape[3])
         let groupIn = channels / p.groups, groupOut = outChannels / p.groups

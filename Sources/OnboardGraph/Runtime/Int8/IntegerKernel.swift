@@ -15,7 +15,12 @@ enum IntegerKernel: Equatable {
     func runs(_ node: Node, graph: Graph, recipe: QuantizationRecipe) -> Bool {
         let constant = { (i: Int) in i < node.inputs.count && graph.constants[node.inputs[i]] != nil }
         switch self {
-        case .linear, .conv2d: return constant(1) && !constant(0)
+        case .linear: return constant(1) && !constant(0)
+        case let .conv2d(p):
+            // A depthwise convolution has 9 or 25 products per output: the direct float kernel is
+            // faster than a GEMM per channel, so it runs as a float island.
+            let shapes = node.inputs.prefix(2).map { graph.info($0).shape }
+            return constant(1) && !constant(0) && !Conv2dOp.isDepthwise(input: shapes[0], weight: shapes[1], p)
         case .matmul: return !constant(0) && !constant(1)
         case .softmax: return recipe.integerSoftmax && !constant(0)
         case .layerNorm:

@@ -51,6 +51,11 @@ enum LinearRules {
 
     private static func transposed(_ matrix: ConstantValue) -> ConstantValue {
         let (rows, columns) = (matrix.shape[0], matrix.shape[1])
-        return matrix.picking(ShapeRules.gatherIndices(out: [columns, rows]) { $0[1] * columns + $0[0] }, shape: [columns, rows])
+        let values = matrix.floats
+        var out = [Float](repeating: 0, count: values.count)
+        for r in 0..<rows {
+            for c in 0..<columns { out[c * rows + r] = values[r * columns + c] }
+        }
+        return ConstantValue(shape: [columns, rows], floats: out)
     }
 }
