@@ -7,9 +7,14 @@ struct ExportONNXCommand: ParsableCommand {
 
     @Option(help: "Model bundle directory.") var model: String
     @Option(help: "The .onnx file to write.") var out: String
+    @Option(help: "Batch size of the exported graph (default 1; a graph bundle's own batch).") var batch: Int?
+
+    mutating func validate() throws {
+        if let batch, batch < 1 { throw ValidationError("--batch must be >= 1") }
+    }
 
     func run() throws {
-        let (nodes, bytes) = try ONNXExport.run(model: model, out: out)
+        let (nodes, bytes) = try ONNXExport.run(model: model, out: out, batch: batch)
         print("wrote \(out): \(nodes) graph nodes, \(bytes) bytes, ONNX opset \(ONNXExporter.opset)")
     }
 }

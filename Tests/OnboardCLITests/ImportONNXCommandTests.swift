@@ -61,4 +61,22 @@ final class ImportONNXCommandTests: XCTestCase {
         assertUserError(try Onboard.run(["bench", "--model", bundle, "--batch", "2", "--iterations", "1"]),
                         status: 1, contains: "written for batch 1, not 2")
     }
+
+    func test_exportWritesONNXAndRefusesOpsWithoutASpelling() throws {
+        let out = "\(directory)/model.onnx"
+        let exported = try Onboard.run(["export-onnx", "--model", TestPaths.fixture("vit/deit_distilled"), "--out", out, "--batch", "3"])
+        XCTAssertEqual(exported.status, 0, exported.stderr)
+        let bundle = "\(directory)/reimported"
+        XCTAssertEqual(try Onboard.run(["import-onnx", out, "--out", bundle]).status, 0)
+        let inputs = TestPaths.fixture("vit/deit_distilled/inputs.safetensors"), result = "\(directory)/out.safetensors"
+        let run = try Onboard.run(["run", "--model", bundle, "--inputs", inputs, "--out", result, "--threads", "2"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let expected = try SafeTensorsFile(path: TestPaths.fixture("vit/deit_distilled/expected.safetensors")).tensor("logits")
+        let (error, magnitude) = maxErrors(try SafeTensorsFile(path: result).tensor("logits").floats(), expected.floats())
+        XCTAssertLessThanOrEqual(error, 1e-4 * magnitude)
+
+        assertUserError(try Onboard.run(["export-onnx", "--model", TestPaths.fixture("vim/patch16"), "--out", "\(directory)/vim.onnx"]),
+                        status: 1, contains: "has no ONNX export yet")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "\(directory)/vim.onnx"))
+    }
 }
