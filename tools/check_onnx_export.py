@@ -3,7 +3,14 @@
 seeded inputs, and its outputs must equal `onboard run`'s on the same inputs within 1e-4 of the
 largest output.
 
-  python tools/check_onnx_export.py [--onboard .build/debug/onboard] [BUNDLE ...]
+With --int8, each bundle is also quantized (`onboard quantize`, 4 seeded Gaussian calibration
+inputs, the default recipe) and exported with `--quantized`; ORT runs the QDQ file twice: as
+written (ORT_DISABLE_ALL: QuantizeLinear/DequantizeLinear as defined, float ops between) and with
+its default optimizations (QDQ fused into its integer kernels). The share of output elements within
+one output quantization step of `onboard run --precision int8` must be >= 99 % for the former;
+the latter is reported.
+
+  python tools/check_onnx_export.py [--onboard .build/debug/onboard] [--int8] [BUNDLE ...]
 
 Default bundles: the ViT fixtures (Tests/Fixtures/vit/*), Configs/models/vit-demo, and graph
 bundles imported from Tests/Fixtures/onnx/*.onnx. Needs numpy, safetensors and onnxruntime only.
@@ -40,9 +47,42 @@ def check(onboard: str, bundle: str, work: str, rng) -> float:
     return worst
 
 
+def check_int8(onboard: str, bundle: str, work: str, rng) -> tuple[float, float, int]:
+    """Share of output elements within one step: ORT as written, ORT optimized; element count."""
+    calibration = f"{work}/calibration"
+    os.makedirs(calibration, exist_ok=True)
+    path = f"{work}/{os.path.basename(bundle)}.onnx"
+    session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    shapes = {i.name: [d if isinstance(d, int) else 1 for d in i.shape] for i in session.get_inputs()}
+    for i in range(4):
+        save_file({n: rng.standard_normal(s).astype(np.float32) for n, s in shapes.items()}, f"{calibration}/{i}.safetensors")
+    quantized = f"{work}/quantized"
+    run([onboard, "quantize", "--model", bundle, "--calibration", calibration, "--out", quantized, "--force"])
+    qdq = f"{work}/{os.path.basename(bundle)}-qdq.onnx"
+    run([onboard, "export-onnx", "--model", bundle, "--quantized", quantized, "--out", qdq])
+    run([onboard, "run", "--model", quantized, "--precision", "int8", "--inputs", f"{work}/inputs.safetensors",
+         "--out", f"{work}/out8.safetensors"])
+    ours = load_file(f"{work}/out8.safetensors")
+    feeds = load_file(f"{work}/inputs.safetensors")
+    steps = json.load(open(f"{quantized}/quant.json"))["activations"]
+    shares = []
+    for level in [ort.GraphOptimizationLevel.ORT_DISABLE_ALL, ort.GraphOptimizationLevel.ORT_ENABLE_ALL]:
+        options = ort.SessionOptions()
+        options.graph_optimization_level = level
+        qsession = ort.InferenceSession(qdq, options, providers=["CPUExecutionProvider"])
+        within = total = 0
+        for meta, value in zip(qsession.get_outputs(), qsession.run(None, feeds)):
+            step = steps[meta.name]["scale"]
+            within += int((np.abs(ours[meta.name] - value) <= step * 1.001).sum())
+            total += value.size
+        shares.append(within / total)
+    return shares[0], shares[1], total
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--onboard", default=f"{ROOT}/.build/debug/onboard")
+    ap.add_argument("--int8", action="store_true", help="also check the INT8 (QDQ) export")
     ap.add_argument("bundles", nargs="*")
     args = ap.parse_args()
     rng = np.random.default_rng(0)
@@ -59,9 +99,16 @@ def main():
             worst = check(args.onboard, bundle, work, rng)
             ok = worst <= 1e-4
             failed += not ok
-            print(f"{'ok  ' if ok else 'FAIL'} {os.path.relpath(bundle, ROOT) if bundle.startswith(ROOT) else os.path.basename(bundle)}: "
-                  f"ORT vs onboard run {worst:.1e} of the largest output")
-    print(f"{len(bundles) - failed} passed, {failed} failed")
+            label = os.path.relpath(bundle, ROOT) if bundle.startswith(ROOT) else os.path.basename(bundle)
+            print(f"{'ok  ' if ok else 'FAIL'} {label}: ORT vs onboard run {worst:.1e} of the largest output")
+            if args.int8:
+                exact, fused, count = check_int8(args.onboard, bundle, work, rng)
+                ok = exact >= 0.99
+                failed += not ok
+                print(f"{'ok  ' if ok else 'FAIL'} {label} INT8: {100 * exact:.1f} % of {count} output elements within one step "
+                      f"of onboard's INT8 (ORT as written), {100 * fused:.1f} % with ORT's fused integer kernels")
+    checks = len(bundles) * (2 if args.int8 else 1)
+    print(f"{checks - failed} passed, {failed} failed")
     return 1 if failed else 0
 
 

@@ -17,7 +17,7 @@ public enum OutputPath {
         let resolved = try followLink(path)
         var info = stat()
         guard lstat(resolved, &info) == 0 else {
-            let parent = (resolved as NSString).deletingLastPathComponent
+            let parent = FilePaths.parent(of: resolved)
             var isDirectory: ObjCBool = false
             guard parent.isEmpty || (FileManager.default.fileExists(atPath: parent, isDirectory: &isDirectory) && isDirectory.boolValue) else {
                 throw OnboardError.io(path: path, reason: "its directory \(parent) does not exist")
@@ -89,7 +89,7 @@ public enum OutputPath {
                 return ([String(cString: resolved)] + tail.reversed()).joined(separator: "/")
             }
             tail.append((head as NSString).lastPathComponent)
-            head = (head as NSString).deletingLastPathComponent
+            head = FilePaths.parent(of: head)
         }
         return "/" + tail.reversed().joined(separator: "/")
     }

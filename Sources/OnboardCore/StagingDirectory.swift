@@ -16,7 +16,7 @@ public struct StagingDirectory {
 
     public init(target: String, force: Bool = false) throws {
         let target = try Self.check(target, force: force)
-        let parent = (target as NSString).deletingLastPathComponent
+        let parent = FilePaths.parent(of: target)
         do {
             if !parent.isEmpty { try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true) }
         } catch {

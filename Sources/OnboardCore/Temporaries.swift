@@ -121,7 +121,7 @@ public enum Temporaries {
     }
 
     private static func split(_ target: String) -> (parent: String, name: String) {
-        let parent = (target as NSString).deletingLastPathComponent
+        let parent = FilePaths.parent(of: target)
         return (parent.isEmpty ? "." : parent, (target as NSString).lastPathComponent)
     }
 }

@@ -16,14 +16,12 @@ public enum KitResources {
         var dir = fileManager.currentDirectoryPath
         while true {
             if hasConfigs(dir) { return dir }
-            let parent = (dir as NSString).deletingLastPathComponent
+            let parent = FilePaths.parent(of: dir)
             if parent == dir || parent.isEmpty { break }
             dir = parent
         }
         // Sources/OnboardPipeline/KitResources.swift -> checkout root.
-        let checkout = ((#filePath as NSString).deletingLastPathComponent as NSString)
-            .deletingLastPathComponent
-        let root = (checkout as NSString).deletingLastPathComponent
+        let root = FilePaths.parent(of: FilePaths.parent(of: FilePaths.parent(of: #filePath)))
         if hasConfigs(root) { return root }
         throw OnboardError.io(path: "Configs/models", reason: "not found: run from the Onboard checkout or set ONBOARD_HOME")
     }

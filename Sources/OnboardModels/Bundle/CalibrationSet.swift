@@ -26,7 +26,7 @@ public struct CalibrationSet {
             guard let inputs = object["inputs"] as? [String] else {
                 throw OnboardError.format(path: path, item: "inputs", reason: "must be a list of .safetensors paths")
             }
-            let base = (path as NSString).deletingLastPathComponent
+            let base = FilePaths.parent(of: path)
             files = inputs.map { $0.hasPrefix("/") ? $0 : (base as NSString).appendingPathComponent($0) }
         }
         guard !files.isEmpty else {

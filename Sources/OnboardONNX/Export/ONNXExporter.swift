@@ -10,7 +10,9 @@ public enum ONNXExporter {
     /// Protobuf's limit on one message; larger models would need external data.
     static let maxBytes = Int(Int32.max)
 
-    public static func model(_ graph: Graph, name: String) throws -> Data {
+    /// - Parameter qdq: for an INT8 export, where the quantized values are (`QDQPlacement`); int8
+    ///   weights are then written as codes with `DequantizeLinear`, else dequantized.
+    public static func model(_ graph: Graph, name: String, qdq: QDQPlacement? = nil) throws -> Data {
         let writer = ONNXWriter(reserved: Set(graph.values.map(\.name)))
         // A linear layer's weight is written transposed, by the layer; the original only when read elsewhere.
         var readOtherwise = Set<ValueID>()
@@ -18,12 +20,28 @@ public enum ONNXExporter {
             for (index, input) in node.inputs.enumerated() where !(node.op == .linear && index == 1) { readOtherwise.insert(input) }
         }
         for id in graph.constants.keys.sorted() where readOtherwise.contains(id) {
-            guard let tensor = graph.floatConstant(id), tensor.dtype == .f32 else {
-                throw OnboardError.model(item: graph.info(id).name, reason: "constant of type \(graph.info(id).dtype) has no ONNX export")
+            let info = graph.info(id)
+            if qdq != nil, let (codes, scales) = int8Weight(id, in: graph) {
+                writer.dequantizedWeight(codes: codes, shape: info.shape, scales: scales, axis: 0, output: info.name)
+                continue
             }
-            writer.floats(graph.info(id).name, shape: tensor.shape, tensor.floats())
+            guard let tensor = graph.floatConstant(id), tensor.dtype == .f32 else {
+                throw OnboardError.model(item: info.name, reason: "constant of type \(info.dtype) has no ONNX export")
+            }
+            writer.floats(info.name, shape: tensor.shape, tensor.floats())
         }
-        for node in graph.nodes { try spell(node, in: graph, writer) }
+        var read = graph.values.map(\.name)
+        for input in graph.inputs {
+            guard let q = qdq?.activations[input] else { continue }
+            read[input.index] = writer.fresh(read[input.index] + "/dq")
+            writer.fakeQuantize(graph.info(input).name, q, output: read[input.index])
+        }
+        for node in graph.nodes {
+            let out = graph.info(node.output).name, q = qdq?.activations[node.output]
+            let target = q == nil ? out : writer.fresh(out + "/float")
+            try spell(node, inputs: node.inputs.map { read[$0.index] }, out: target, in: graph, writer, keepCodes: qdq != nil)
+            if let q { writer.fakeQuantize(target, q, output: out) }
+        }
         let weightBytes = writer.initializers.reduce(0) { $0 + $1.rawData.count }
         guard weightBytes < maxBytes else {
             throw OnboardError.model(item: "graph", reason: "\(weightBytes) bytes of weights exceed the 2 GiB a single ONNX file holds")
@@ -57,17 +75,36 @@ public enum ONNXExporter {
         return value
     }
 
-    /// Writes the ONNX nodes computing `node`'s output under its name.
-    private static func spell(_ node: Node, in graph: Graph, _ w: ONNXWriter) throws {
-        let inputs = node.inputs.map { graph.info($0).name }, out = graph.info(node.output).name
+    /// The codes and scales of an int8 weight.
+    private static func int8Weight(_ id: ValueID, in graph: Graph) -> ([Int8], [Float])? {
+        guard let tensor = graph.constants[id], tensor.dtype == .i8, let scales = graph.weightScales[id] else { return nil }
+        let codes = Array(UnsafeBufferPointer(start: tensor.rawPointer.assumingMemoryBound(to: Int8.self), count: tensor.count))
+        return (codes, scales)
+    }
+
+    /// A linear layer's [N, K] weight as the [K, N] right-hand side of `MatMul`: int8 codes with
+    /// `DequantizeLinear` when `keepCodes`, else f32.
+    private static func transposedWeight(_ node: Node, in graph: Graph, _ w: ONNXWriter, keepCodes: Bool) throws -> String {
+        let id = node.inputs[1], info = graph.info(id)
+        guard info.shape.count == 2 else { throw OnboardError.model(item: "node '\(node.name)' (linear)", reason: "weight must be 2-D") }
+        let (n, k) = (info.shape[0], info.shape[1])
+        func transpose<T>(_ values: [T]) -> [T] { (0..<(k * n)).map { values[($0 % n) * k + $0 / n] } }
+        if keepCodes, let (codes, scales) = int8Weight(id, in: graph) {
+            let name = w.fresh(info.name + "^T")
+            w.dequantizedWeight(codes: transpose(codes), shape: [k, n], scales: scales, axis: 1, output: name)
+            return name
+        }
+        let weight = try graph.floatConstant(id).orThrow(node, "a linear weight must be a constant")
+        return w.constant(info.name + "^T", shape: [k, n], transpose(weight.floats()))
+    }
+
+    /// Writes the ONNX nodes computing `node`'s output into `out`, reading `inputs`.
+    private static func spell(_ node: Node, inputs: [String], out: String, in graph: Graph, _ w: ONNXWriter, keepCodes: Bool) throws {
         let x = inputs.first ?? ""
         typealias A = ONNXWriter
         switch node.op {
         case .linear:
-            let weight = try graph.floatConstant(node.inputs[1]).orThrow(node, "a linear weight must be a constant")
-            let (n, k) = (weight.shape[0], weight.shape[1])
-            let values = weight.floats()
-            let transposed = w.constant(inputs[1] + "^T", shape: [k, n], (0..<(k * n)).map { values[($0 % n) * k + $0 / n] })
+            let transposed = try transposedWeight(node, in: graph, w, keepCodes: keepCodes)
             if inputs.count == 3 {
                 w.node("Add", [w.step("MatMul", [x, transposed], out + "/matmul"), inputs[2]], output: out)
             } else {

@@ -36,7 +36,7 @@ public struct BoardProfile: Equatable, Encodable, Sendable {
         if isPath { return try load(path: argument) }
         let path = try KitResources.path("Configs/boards/\(argument).yaml")
         guard FileManager.default.fileExists(atPath: path) else {
-            let directory = (path as NSString).deletingLastPathComponent
+            let directory = FilePaths.parent(of: path)
             let known = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
                 .filter { $0.hasSuffix(".yaml") }.map { String($0.dropLast(5)) }.sorted()
             throw OnboardError.invalidArgument(

@@ -97,6 +97,12 @@ public final class Int8Executor {
         }.map { graph.nodes[$0].name }
     }
 
+    /// The parameters of `id` when this executor stores it as codes; nil when it stays float.
+    public func storedQuantization(of id: ValueID) -> ActivationQuant? {
+        if case let .q8(params) = formats[id.index] { return params }
+        return nil
+    }
+
     /// Bytes of the weights as this executor holds them (packed int8 + tables, f32 constants of float ops).
     public private(set) var weightBytes = 0
 
