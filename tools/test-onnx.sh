@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# ONNX Runtime runs every model `onboard export-onnx` writes from the test bundles and agrees with
-# `onboard run` (tools/check_onnx_export.py). Installs onnxruntime from PyPI into a venv outside the
+# ONNX Runtime runs every model `onboard export-onnx` writes from the test bundles, FP32 and INT8
+# (QDQ), and agrees with `onboard run` (tools/check_onnx_export.py --int8). Installs onnxruntime from PyPI into a venv outside the
 # repository ($ONBOARD_ONNX_VENV, default $TMPDIR/onboard-venv-onnx); builds onboard (debug).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,4 +8,4 @@ venv=${ONBOARD_ONNX_VENV:-${TMPDIR:-/tmp}/onboard-venv-onnx}
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
 "$venv/bin/pip" install --quiet --disable-pip-version-check -r tools/requirements-onnx.txt
 swift build --product onboard >/dev/null
-"$venv/bin/python" tools/check_onnx_export.py --onboard .build/debug/onboard 2> >(grep -v 'W:onnxruntime' >&2)
+"$venv/bin/python" tools/check_onnx_export.py --int8 --onboard .build/debug/onboard 2> >(grep -v 'W:onnxruntime' >&2)
