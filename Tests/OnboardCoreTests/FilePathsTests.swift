@@ -3,7 +3,7 @@ import OnboardTestSupport
 import XCTest
 
 final class FilePathsTests: XCTestCase {
-    /// NSString's definition, on the paths its Linux build traps on too ("q", ".", "a/").
+    /// NSString's definition (except "//", the root here), on the paths its Linux build traps on ("q", ".", "a/").
     func test_parentMatchesDeletingLastPathComponent() {
         let cases: [(String, String)] = [
             ("q", ""), (".", ""), ("a/", ""), ("", ""), ("/", "/"), ("/q", "/"), ("a/b", "a"), ("a/b/", "a"),
