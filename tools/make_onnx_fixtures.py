@@ -7,6 +7,8 @@ Tests/Fixtures/onnx/:
   ResNet, torchvision MobileNetV2 / V3-Small and EfficientNet-B0 at reduced width;
 - `<name>.safetensors`: `input` (the graph's one input, seeded) and `output` (ORT FP32 on it).
 Random weights (seeded); batch norms get random statistics so that folding them is tested.
+Tests/Fixtures/graph/resnet_tiny (the registry's graph-bundle fixture) is then
+`onboard import-onnx Tests/Fixtures/onnx/resnet_tiny.onnx --out Tests/Fixtures/graph/resnet_tiny --force`.
 Needs torch, torchvision, timm, onnx and onnxruntime (a venv outside the repo).
 """
 import os

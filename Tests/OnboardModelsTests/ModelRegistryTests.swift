@@ -41,7 +41,8 @@ final class ModelRegistryTests: XCTestCase {
 
     func test_everyRegisteredArchitectureLoadsItsFixture() throws {
         let fixtures = ["vit": TestPaths.fixture("vit/cls_token"), "petr": TestPaths.fixture("petr/tiny_lid"),
-                        "vim": TestPaths.fixture("vim/patch16"), "bert": try TestPaths.requireMiniLM()]
+                        "vim": TestPaths.fixture("vim/patch16"), "bert": try TestPaths.requireMiniLM(),
+                        "graph": TestPaths.fixture("graph/resnet_tiny")]
         XCTAssertEqual(fixtures.keys.sorted(), ModelRegistry.architectures.names.sorted(), "each registered architecture needs a fixture here")
         for (name, fixture) in fixtures {
             let bundle = try ModelBundle(directory: fixture)
@@ -82,7 +83,7 @@ final class ModelRegistryTests: XCTestCase {
         let path = try writeConfig(#"{"architecture": "mamba"}"#) + "/config.json"
         XCTAssertThrowsError(try ModelBundle(directory: directory)) { error in
             XCTAssertEqual(error as? OnboardError,
-                           .format(path: path, item: "architecture", reason: "unknown architecture 'mamba' (known: vit, petr, vim, bert)"))
+                           .format(path: path, item: "architecture", reason: "unknown architecture 'mamba' (known: vit, petr, vim, bert, graph)"))
         }
         let backbone = #"{"backbone": {"type": "mamba"}}"#
         XCTAssertThrowsError(try JSONInput.decode(BackboneFixtureConfig.self, from: Data(backbone.utf8), path: "config.json")) { error in
@@ -98,7 +99,7 @@ final class ModelRegistryTests: XCTestCase {
         _ = try writeConfig(#"{"architecture": "doubling", "width": 3}"#)
         XCTAssertThrowsError(try ModelBundle(directory: directory))
         let architectures = FamilyRegistry(ModelRegistry.architectures.families + [DoublingArchitecture.self]) { $0.configName }
-        XCTAssertEqual(architectures.alternatives, "vit, petr, vim, bert or doubling")
+        XCTAssertEqual(architectures.alternatives, "vit, petr, vim, bert, graph or doubling")
 
         let bundle = try ModelBundle(directory: directory, architectures: architectures)
         XCTAssertEqual((bundle.model as? DoublingArchitecture)?.width, 3)
