@@ -20,6 +20,7 @@ import shutil
 import signal
 import stat
 import struct
+import random
 import subprocess
 import sys
 import tempfile
@@ -576,8 +577,50 @@ def text(h):
         embed("BERT config %s = %s" % (field, json.dumps(value)), h.path("nul.txt"), model=bundle, contains=[named])
 
 
+def onnx_cases(h):
+    """ONNX files for import-onnx (made from the committed fixtures by byte edits, no onnx package)
+    and graph bundles whose stored graph lies (Tests/Fixtures/graph/resnet_tiny, edited)."""
+    fixture = os.path.join(ROOT, "Tests/Fixtures/onnx/resnet_tiny.onnx")
+    with open(fixture, "rb") as f:
+        data = f.read()
+    out = h.path("imported")
+    def importing(name, model, contains=(), extra=(), timeout=60):
+        h.case("onnx", name, ["import-onnx", model, "--out", out, *extra], contains=contains, timeout=timeout, watch=[h.work])
+    for name, content in [("truncated", data[: len(data) // 2]), ("random bytes", random.Random(0).randbytes(4096)), ("empty", b""),
+                          ("a JSON file", b'{"graph": {}}')]:
+        path = h.path("hostile-%s.onnx" % name.replace(" ", "-"))
+        with open(path, "wb") as f:
+            f.write(content)
+        importing("import-onnx %s" % name, path, contains=[path])
+    fifo = h.path("model.fifo")
+    os.mkfifo(fifo)
+    importing("import-onnx a FIFO", fifo, contains=[fifo], timeout=30)
+    importing("import-onnx /dev/zero", "/dev/zero", contains=["/dev/zero"], timeout=30)
+    importing("import-onnx a directory", h.work, contains=[h.work])
+    importing("import-onnx --input of an unknown name", fixture, extra=["--input", "pixels=1x3x64x64"], contains=["pixels"])
+    importing("import-onnx --input 0 dimension", fixture, extra=["--input", "input=0x3x64x64"], contains=["--input"])
+    importing("import-onnx --input too large", fixture, extra=["--input", "input=100000x3x6400x6400"], contains=["input"])
+    source = os.path.join(ROOT, "Tests/Fixtures/graph/resnet_tiny")
+    with open(os.path.join(source, "config.json")) as f:
+        config = json.load(f)
+    def lie(name, edit, contains):
+        bundle = h.path("graph-%d" % len(h.results))
+        copy_tree(source, bundle)
+        edited = json.loads(json.dumps(config))
+        edit(edited["graph"])
+        write_json(os.path.join(bundle, "config.json"), edited)
+        h.case("onnx", "graph bundle: " + name, ["bench", "--model", bundle, "--iterations", "1"], contains=contains)
+    lie("a node reads an undefined value", lambda g: g["nodes"][1].update(inputs=["nowhere"]), ["nowhere"])
+    lie("an unknown op", lambda g: g["nodes"][1]["op"].update(op="teleport"), ["teleport"])
+    lie("version 99", lambda g: g.update(version=99), ["graph.version"])
+    lie("a huge reshape", lambda g: g["nodes"][-2]["op"].update(shape=[2 ** 40, 2 ** 40]), ["shape"])
+    lie("a huge input", lambda g: g["inputs"][0].update(shape=[2 ** 31, 3, 2 ** 20, 64]), ["input"])
+    lie("a zero conv stride", lambda g: g["nodes"][0]["op"].update(stride=[0, 1]), ["stride"])
+    lie("a constant of the wrong shape", lambda g: g["constants"][0].update(shape=[8, 3, 5, 5]), ["onnx::Conv_117"])
+
+
 CATEGORIES = {"outputs": outputs, "crash": crashes, "safetensors": safetensors_cases, "refused": refused, "interrupt": interrupts,
-              "text": text}
+              "text": text, "onnx": onnx_cases}
 
 
 def main():
