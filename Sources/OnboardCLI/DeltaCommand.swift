@@ -14,8 +14,11 @@ struct DeltaCommand: ParsableCommand {
 
         @Option(help: "Base model weights (.safetensors).") var base: String
         @Option(help: "Fine-tuned weights with the same tensor names and shapes.") var finetuned: String
-        @Option(help: "Target compression ratio against a 16-bit delta (e.g. 16).") var ratio: Double
+        @Option(help: "Target compression ratio: the float weights' 16-bit size over the delta file's size on disk (e.g. 16).")
+        var ratio: Double
         @Option(help: "Delta file to write.") var out: String
+        @Option(help: "Calibration inputs (.safetensors, [n, in] rows named as the weights they feed) the group size is searched on.")
+        var calibration: String?
         @Flag(help: "Print the report as one JSON object.") var json = false
 
         func validate() throws {
@@ -23,17 +26,21 @@ struct DeltaCommand: ParsableCommand {
         }
 
         func run() throws {
-            try OutputPath.checkFile(out, option: "--out", inputs: [.init("--base", base), .init("--finetuned", finetuned)])
-            let report = try DeltaFile.compress(base: base, finetuned: finetuned, ratio: ratio, out: out)
+            try OutputPath.checkFile(out, option: "--out", inputs: [.init("--base", base), .init("--finetuned", finetuned)]
+                                     + (calibration.map { [.init("--calibration", $0)] } ?? []))
+            let log = ProgressLog.standardError
+            let report = try DeltaFile.compress(base: base, finetuned: finetuned, ratio: ratio, out: out, calibration: calibration,
+                                                progress: { log.line($0) })
             if json {
                 print(try jsonLine(report))
                 return
             }
-            print(String(format: "delta %@: ratio %.2fx (target %.2fx), %d payload bits, %d tensors",
-                         out, report.ratio, report.targetRatio, report.payloadBits, report.tensors.count))
+            print(String(format: "delta %@: %d bytes, ratio %.2fx (target %.2fx; changed values at %.2fx), %d payload bits, %d tensors",
+                         out, report.fileBytes, report.ratio, report.targetRatio, report.changedRatio, report.payloadBits, report.tensors.count))
             for t in report.tensors {
-                print(String(format: "  %@  %@  group %d  bits %d  keep %d  ratio %.2fx  rel_error %.4g  max_abs_error %.4g",
-                             t.name, "\(t.shape)", t.groupSize, t.bits, t.keepPerGroup, t.ratio, t.relativeError, t.maxAbsError))
+                print(String(format: "  %@  %@  %@  changed rows %d  group %d  bits %d  keep %d  ratio %.2fx  rel_error %.4g  max_abs_error %.4g",
+                             t.name, "\(t.shape)", t.kind, t.changedRows, t.groupSize, t.bits, t.keepPerGroup, t.ratio, t.relativeError,
+                             t.maxAbsError))
             }
         }
     }

@@ -4,8 +4,8 @@ import OnboardQuant
 import OnboardTestSupport
 import XCTest
 
-/// Delta files carry a checksum (format version 2): a changed header, scale or stream byte is
-/// refused, older version 1 files (no checksum) still apply, and a ratio that keeps nothing is an error.
+/// Delta files carry checksums: a changed header, scale or stream byte is refused, older version 1
+/// and 2 files still apply, and a ratio that keeps nothing is an error.
 final class DeltaFileIntegrityTests: XCTestCase {
     var directory = ""
 
@@ -14,12 +14,13 @@ final class DeltaFileIntegrityTests: XCTestCase {
 
     func path(_ name: String) -> String { "\(directory)/\(name)" }
 
+    /// One [128, 64] matrix `w` whose every row changed (large enough for the file's headers at 8x).
     func writeModels(deltaScale: Float = 0.01) throws {
         var random = TestRandom(seed: 3)
-        let base = random.floats(32 * 64, scale: 0.1)
+        let base = random.floats(128 * 64, scale: 0.1)
         let tuned = base.map { $0 + random.generator.nextGaussian() * deltaScale }
-        try SafeTensorsWriter.write([("w", try Tensor(shape: [32, 64], values: base))], to: path("base.safetensors"))
-        try SafeTensorsWriter.write([("w", try Tensor(shape: [32, 64], values: tuned))], to: path("tuned.safetensors"))
+        try SafeTensorsWriter.write([("w", try Tensor(shape: [128, 64], values: base))], to: path("base.safetensors"))
+        try SafeTensorsWriter.write([("w", try Tensor(shape: [128, 64], values: tuned))], to: path("tuned.safetensors"))
         _ = try DeltaFile.compress(base: path("base.safetensors"), finetuned: path("tuned.safetensors"), ratio: 8, out: path("delta.safetensors"))
     }
 
@@ -35,7 +36,8 @@ final class DeltaFileIntegrityTests: XCTestCase {
         try SafeTensorsWriter.write([("w.deltadq_header", try Tensor(shape: [values.count], dtype: .i64, integers: values)),
                                      ("w.deltadq_scales", try file.tensor("w.deltadq_scales")),
                                      ("w.deltadq_stream", try Tensor(shape: [bytes.count], dtype: .u8, integers: bytes))],
-                                    metadata: file.metadata.merging(format.map { ["format": $0] } ?? [:]) { $1 },
+                                    metadata: file.metadata.merging(format.map { ["format": $0] } ?? [:]) { $1 }
+                                        .filter { format == nil || !$0.key.hasPrefix("content") },
                                     storeAs: ["w.deltadq_scales": .f16], to: path(name))
     }
 
@@ -66,9 +68,9 @@ final class DeltaFileIntegrityTests: XCTestCase {
         try writeModels()
         try rewrite("renamed.safetensors", header: { _ in }, format: "onboArd-deltadq-v2")
         XCTAssertEqual(applyMessage("renamed.safetensors"),
-                       "renamed.safetensors: __metadata__.format: 'onboArd-deltadq-v2' is not an Onboard delta (expected onboard-deltadq-v1 to onboard-deltadq-v2)")
-        try rewrite("future.safetensors", header: { _ in }, format: "onboard-deltadq-v3")
-        XCTAssertTrue(applyMessage("future.safetensors").hasPrefix("future.safetensors: __metadata__.format: 'onboard-deltadq-v3' is not"))
+                       "renamed.safetensors: __metadata__.format: 'onboArd-deltadq-v2' is not an Onboard delta (expected onboard-deltadq-v1 to onboard-deltadq-v3)")
+        try rewrite("future.safetensors", header: { _ in }, format: "onboard-deltadq-v4")
+        XCTAssertTrue(applyMessage("future.safetensors").hasPrefix("future.safetensors: __metadata__.format: 'onboard-deltadq-v4' is not"))
     }
 
     func header() throws -> [Int64] {
@@ -80,28 +82,30 @@ final class DeltaFileIntegrityTests: XCTestCase {
 
     func test_versionOneFilesWithoutAChecksumStillApplyToTheSameWeights() throws {
         try writeModels()
-        XCTAssertEqual(try header()[0], 2)
-        _ = try DeltaFile.apply(base: path("base.safetensors"), delta: path("delta.safetensors"), out: path("v2.safetensors"))
-        try rewrite("v1.safetensors", header: { $0[0] = 1; $0.removeLast() })
+        XCTAssertEqual(try header()[0], 3)
+        _ = try DeltaFile.apply(base: path("base.safetensors"), delta: path("delta.safetensors"), out: path("v3.safetensors"))
+        // Every row of w changed: a version 1 file is the same stream without the row bitmap (16 bytes).
+        try rewrite("v1.safetensors", header: { $0[0] = 1; $0[8] -= 128; $0.removeLast() }, stream: { $0.removeFirst(16) },
+                    format: "onboard-deltadq-v1")
         _ = try DeltaFile.apply(base: path("base.safetensors"), delta: path("v1.safetensors"), out: path("v1-out.safetensors"))
         XCTAssertEqual(try SafeTensorsFile(path: path("v1-out.safetensors")).tensor("w").floats(),
-                       try SafeTensorsFile(path: path("v2.safetensors")).tensor("w").floats())
-        try rewrite("v3.safetensors", header: { $0[0] = 3 })
-        XCTAssertEqual(applyMessage("v3.safetensors"), "v3.safetensors: w: unsupported DeltaDQ format version 3")
+                       try SafeTensorsFile(path: path("v3.safetensors")).tensor("w").floats())
+        try rewrite("v4.safetensors", header: { $0[0] = 4 })
+        XCTAssertEqual(applyMessage("v4.safetensors"), "v4.safetensors: w: unsupported DeltaDQ format version 4")
     }
 
     func test_aRatioThatKeepsNoValueIsAnError() throws {
         try writeModels()
         XCTAssertThrowsError(try DeltaFile.compress(base: path("base.safetensors"), finetuned: path("tuned.safetensors"),
                                                     ratio: 1e6, out: path("none.safetensors"))) { error in
-            XCTAssertEqual("\(error)", "\(self.path("tuned.safetensors")): compression ratio 1000000.0 keeps no delta value in any tensor (the 16-bit row scales alone reach it)")
+            XCTAssertEqual("\(error)", "\(self.path("tuned.safetensors")): compression ratio 1000000.0 keeps no delta value in any tensor (the file's headers and row scales alone reach it)")
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: path("none.safetensors")))
     }
 
     func test_aRowBeyondF16NamesTheFileAndTensor() throws {
-        try SafeTensorsWriter.write([("w", try Tensor(shape: [2, 4], values: [Float](repeating: 0, count: 8)))], to: path("b.safetensors"))
-        try SafeTensorsWriter.write([("w", try Tensor(shape: [2, 4], values: [Float](repeating: 1e30, count: 8)))], to: path("t.safetensors"))
+        try SafeTensorsWriter.write([("w", try Tensor(shape: [64, 64], values: [Float](repeating: 0, count: 4096)))], to: path("b.safetensors"))
+        try SafeTensorsWriter.write([("w", try Tensor(shape: [64, 64], values: [Float](repeating: 1e30, count: 4096)))], to: path("t.safetensors"))
         XCTAssertThrowsError(try DeltaFile.compress(base: path("b.safetensors"), finetuned: path("t.safetensors"), ratio: 2, out: path("o.safetensors"))) { error in
             XCTAssertEqual("\(error)", "\(self.path("t.safetensors")): w: row 0: delta values up to 1e+30 exceed what f16 row scales can hold")
         }

@@ -1,20 +1,30 @@
 import Foundation
 import OnboardCore
 
-/// `onboard delta compress` / `apply` on safetensors files: one DeltaDQ stream per tensor.
+/// `onboard delta compress` / `apply` on safetensors files: one DeltaDQ stream per changed tensor.
 ///
-/// A delta file stores, for every tensor N of the fine-tuned model, `N.deltadq_header` (i64: format
-/// version, group size, bits, split bits, keep per group, selection, rows, cols, stream bits, rank, shape),
-/// `N.deltadq_scales` (per-row scales, f16) and `N.deltadq_stream` (the packed bits, u8); from version 2
-/// the header ends with an FNV-1a checksum over the header before it, the scales and the stream, so
-/// a tampered or damaged file is refused instead of decoded into wrong weights. Tensors are
-/// viewed as [shape[0], rest] (1-D and scalars as one row). A tensor too small to reach the target ratio
-/// even with every value dropped (e.g. a 10-element bias at 16x: its 16-bit scale alone is 1/10 of it)
-/// keeps no delta values; the report shows its ratio and error, and the overall ratio counts it.
+/// A delta file stores, for every changed float tensor N of the fine-tuned model, `N.deltadq_header`
+/// (i64: format version, group size, bits, split bits, keep per group, selection, rows, cols, stream
+/// bits, rank, shape, then an FNV-1a checksum over the header before it, the scales and the stream),
+/// `N.deltadq_scales` (per-row scales, f16) and `N.deltadq_stream` (the packed bits, u8). Tensors
+/// are viewed as [shape[0], rest] (1-D and scalars as one row).
+///
+/// Version 3 spends bits only where the fine-tune changed something: the stream starts with a
+/// bitmap of the rows whose delta is not zero (one bit a row, whole bytes) and only those rows have
+/// scales and values; a tensor with no change stores nothing, and a changed non-float tensor
+/// (`N.carried`) is stored as it is. The budget (the target ratio of the float values' 16-bit size,
+/// counted against the file's size on disk) is spread evenly over the changed values. The metadata
+/// holds the base's fingerprint (`DeltaFingerprint`, so that a delta is never applied to another
+/// base, which is also what makes an absent tensor mean "unchanged") and a checksum over every
+/// stored tensor (`content_checksum`: a removed or added entry is refused). Versions 1 and 2 (one
+/// entry per tensor, rows not skipped; version 1 without checksums) are still read.
 public enum DeltaFile {
     /// Version 1 files (no checksum) are still read.
-    static let version: Int64 = 2
+    static let version: Int64 = 3
     static let headerSuffix = ".deltadq_header", scalesSuffix = ".deltadq_scales", streamSuffix = ".deltadq_stream"
+    /// A non-float tensor (e.g. int64 `position_ids`) the fine-tune changed, stored as it is.
+    static let carriedSuffix = ".carried"
+    static let fingerprintKey = "base_fingerprint", contentKey = "content_checksum"
 
     public struct TensorReport: Codable, Equatable, Sendable {
         public var name: String
@@ -23,6 +33,11 @@ public enum DeltaFile {
         public var bits: Int
         public var keepPerGroup: Int
         public var ratio: Double
+        /// Rows whose delta is not zero (only those cost bits); 0 for an unchanged or carried tensor.
+        public var changedRows: Int
+        /// "deltadq", "unchanged" (stores nothing), "carried" (a changed non-float tensor, as it is) or
+        /// "dropped" (too small for the budget: its delta is left out).
+        public var kind: String
         /// ||Δ̂ - Δ|| / ||Δ|| (0 for an unchanged tensor).
         public var relativeError: Double
         /// max |F2 - F|.
@@ -31,9 +46,13 @@ public enum DeltaFile {
 
     public struct Report: Codable, Equatable, Sendable {
         public var targetRatio: Double
-        /// 16 bits per delta value over payload bits (values, indices, part counts, scales), all tensors.
+        /// The float values' 16-bit size over the delta file's size on disk (every byte counted).
         public var ratio: Double
+        /// Bits of values, indices, part counts, row bitmaps and scales (the file adds headers).
         public var payloadBits: Int
+        public var fileBytes: Int
+        /// The ratio each changed value was compressed at (the budget spread over changed rows only).
+        public var changedRatio: Double
         public var tensors: [TensorReport]
     }
 
@@ -45,101 +64,27 @@ public enum DeltaFile {
     }
 
     public struct ApplyReport: Codable, Equatable, Sendable {
-        /// The delta file's compression ratio (same accounting as `Report.ratio`).
+        /// The delta file's compression ratio: payload bits for version 1 and 2 files, the file's
+        /// size on disk from version 3 (as `Report.ratio`).
         public var ratio: Double
         public var tensors: [AppliedTensor]
     }
 
-    public static func compress(base: String, finetuned: String, ratio: Double, out: String) throws -> Report {
-        guard ratio.isFinite, ratio >= 1 else { throw OnboardError.invalidArgument("compression ratio \(ratio) must be a number >= 1") }
-        let baseFile = try SafeTensorsFile(path: base), tunedFile = try SafeTensorsFile(path: finetuned)
-        try requireSameTensors(baseFile, tunedFile)
-        var written: [(name: String, tensor: Tensor)] = [], storeAs: [String: DType] = [:]
-        var reports: [TensorReport] = []
-        var payload = 0, values = 0
-        for entry in tunedFile.entries.sorted(by: { $0.name < $1.name }) {
-            let name = entry.name
-            let b = try floats(baseFile, name), f = try floats(tunedFile, name)
-            let delta = zip(f, b).map { $0 - $1 }
-            let (rows, cols) = matrixView(entry.shape)
-            let encoded: DeltaDQ.Encoded
-            if rows == 0 || DeltaDQ.keepForRatio(ratio, rows: rows, cols: cols, groupSize: cols, bits: 2, splitBits: 1) == nil {
-                encoded = try DeltaDQ.encode(delta, rows: rows, cols: cols, config: DeltaDQ.Config(groupSize: cols, bits: 2, keepPerGroup: 0),
-                                             item: "\(finetuned): \(name)")
-            } else {
-                encoded = try DeltaDQ.compress(delta, rows: rows, cols: cols, ratio: ratio, item: "\(finetuned): \(name)").encoded
-            }
-            let restored = try DeltaDQ.decode(encoded, item: "\(finetuned): \(name)")
-            var errorSquared = 0.0, deltaSquared = 0.0, maxAbs = 0.0
-            for i in delta.indices {
-                let e = Double(restored[i]) - Double(delta[i])
-                errorSquared += e * e
-                deltaSquared += Double(delta[i]) * Double(delta[i])
-                maxAbs = max(maxAbs, abs(Double(b[i] + restored[i]) - Double(f[i])))
-            }
-            reports.append(TensorReport(name: name, shape: entry.shape, groupSize: encoded.config.groupSize, bits: encoded.config.bits,
-                                        keepPerGroup: encoded.config.keepPerGroup, ratio: encoded.ratio,
-                                        relativeError: deltaSquared > 0 ? (errorSquared / deltaSquared).squareRoot() : errorSquared.squareRoot(),
-                                        maxAbsError: maxAbs))
-            payload += encoded.payloadBits
-            values += rows * cols
-            let c = encoded.config
-            let header: [Int64] = [version, Int64(c.groupSize), Int64(c.bits), Int64(c.splitBits), Int64(c.keepPerGroup),
-                                   Int64(c.selection.rawValue), Int64(rows), Int64(cols), Int64(encoded.streamBits),
-                                   Int64(entry.shape.count)] + entry.shape.map(Int64.init)
-            let checksum = DeltaChecksum.of(header: header, scales: encoded.scales, stream: encoded.stream)
-            written.append((name + headerSuffix, try Tensor(shape: [header.count + 1], dtype: .i64, integers: header + [checksum])))
-            written.append((name + scalesSuffix, try Tensor(shape: [rows], values: encoded.scales)))
-            storeAs[name + scalesSuffix] = .f16
-            written.append((name + streamSuffix, try Tensor(shape: [encoded.stream.count], dtype: .u8, integers: encoded.stream)))
-        }
-        if values > 0, reports.allSatisfy({ $0.keepPerGroup == 0 }) {
-            throw OnboardError.invalidArgument("\(finetuned): compression ratio \(ratio) keeps no delta value in any tensor (the 16-bit row scales alone reach it)")
-        }
-        try SafeTensorsWriter.write(written, metadata: ["format": "onboard-deltadq-v\(version)", "target_ratio": "\(ratio)"], storeAs: storeAs, to: out)
-        return Report(targetRatio: ratio, ratio: Double(16 * values) / Double(max(payload, 1)), payloadBits: payload, tensors: reports)
-    }
-
-    /// Writes `base + delta` to `out`.
-    public static func apply(base: String, delta: String, out: String) throws -> ApplyReport {
-        let baseFile = try SafeTensorsFile(path: base), deltaFile = try SafeTensorsFile(path: delta)
-        try requireDeltaFormat(deltaFile)
-        let names = deltaFile.names.filter { $0.hasSuffix(headerSuffix) }.map { String($0.dropLast(headerSuffix.count)) }.sorted()
-        let missing = baseFile.names.filter { !names.contains($0) }.sorted()
-        if let name = missing.first {
-            throw OnboardError.format(path: delta, item: name, reason: "no delta for this tensor of \(base)")
-        }
-        var written: [(name: String, tensor: Tensor)] = []
-        var applied: [AppliedTensor] = []
-        var payload = 0, values = 0
-        for name in names {
-            guard let baseEntry = baseFile.entry(name) else {
-                throw OnboardError.format(path: base, item: name, reason: "tensor missing (the delta \(delta) has it)")
-            }
-            let encoded = try readEncoded(deltaFile, name, expectedShape: baseEntry.shape, basePath: base)
-            let shape = baseEntry.shape
-            let restored = try DeltaDQ.decode(encoded, item: "\(delta): \(name)")
-            let b = try floats(baseFile, name)
-            written.append((name, try Tensor(shape: shape, values: zip(b, restored).map { $0 + $1 })))
-            applied.append(AppliedTensor(name: name, ratio: encoded.ratio, maxAbsDelta: Double(restored.map { abs($0) }.max() ?? 0)))
-            payload += encoded.payloadBits
-            values += encoded.rows * encoded.cols
-        }
-        try SafeTensorsWriter.write(written, to: out)
-        return ApplyReport(ratio: Double(16 * values) / Double(max(payload, 1)), tensors: applied)
-    }
-
     /// The file says what it is in its metadata (`format`: onboard-deltadq-v1 or -v2).
-    private static func requireDeltaFormat(_ file: SafeTensorsFile) throws {
+    @discardableResult
+    static func requireDeltaFormat(_ file: SafeTensorsFile) throws -> Int64 {
         let format = file.metadata["format"] ?? ""
         let prefix = "onboard-deltadq-v"
         guard format.hasPrefix(prefix), let stated = Int64(format.dropFirst(prefix.count)), (1...version).contains(stated) else {
             throw OnboardError.format(path: file.path, item: "__metadata__.format",
                                       reason: "'\(format)' is not an Onboard delta (expected \(prefix)1 to \(prefix)\(version))")
         }
+        return stated
     }
 
-    private static func readEncoded(_ file: SafeTensorsFile, _ name: String, expectedShape: [Int], basePath: String) throws -> DeltaDQ.Encoded {
+    /// A tensor's DeltaDQ stream and, from version 3, the rows it covers (nil: every row).
+    static func readEncoded(_ file: SafeTensorsFile, _ name: String, expectedShape: [Int],
+                            basePath: String) throws -> (encoded: DeltaDQ.Encoded, rows: [Int]?) {
         func fail(_ reason: String) -> OnboardError { .format(path: file.path, item: name, reason: reason) }
         let header = try file.tensor(name + headerSuffix)
         guard header.dtype == .i64, header.count >= 10 else { throw fail("malformed DeltaDQ header") }
@@ -161,7 +106,10 @@ public enum DeltaFile {
         }
         guard file.contains(name + scalesSuffix), file.contains(name + streamSuffix) else { throw fail("scales or stream missing") }
         let scales = try file.tensor(name + scalesSuffix), stream = try file.tensor(name + streamSuffix)
-        guard scales.dtype == .f32, scales.count == h[6], stream.dtype == .u8 else { throw fail("scales or stream have the wrong type or size") }
+        let bitmapBytes = h[0] >= 3 ? (h[6] + 7) / 8 : 0
+        guard scales.dtype == .f32, scales.rank == 1, h[0] >= 3 || scales.count == h[6], stream.dtype == .u8, stream.count >= bitmapBytes else {
+            throw fail("scales or stream have the wrong type or size")
+        }
         let bytes = (0..<stream.count).map { stream.rawPointer.load(fromByteOffset: $0, as: UInt8.self) }
         guard scales.floats().allFinite else { throw fail("non-finite scale") }
         if let checksum, checksum != DeltaChecksum.of(header: stored, scales: scales.floats(), stream: bytes) {
@@ -170,10 +118,19 @@ public enum DeltaFile {
         guard (0...8 * bytes.count).contains(h[8]), h[8] > 8 * (bytes.count - 1) || bytes.isEmpty else {
             throw fail("header stream bits \(h[8]) do not match the \(bytes.count)-byte stream")
         }
-        return DeltaDQ.Encoded(config: config, rows: h[6], cols: h[7], scales: scales.floats(), stream: bytes, streamBits: h[8])
+        guard bitmapBytes > 0 else {
+            return (DeltaDQ.Encoded(config: config, rows: h[6], cols: h[7], scales: scales.floats(), stream: bytes, streamBits: h[8]), nil)
+        }
+        let rows = (0..<h[6]).filter { bytes[$0 / 8] & (1 << UInt8($0 % 8)) != 0 }
+        guard scales.count == rows.count, h[8] >= 8 * bitmapBytes else {
+            throw fail("\(scales.count) scales for the \(rows.count) changed rows of its row bitmap")
+        }
+        let encoded = DeltaDQ.Encoded(config: config, rows: rows.count, cols: h[7], scales: scales.floats(),
+                                      stream: Array(bytes[bitmapBytes...]), streamBits: h[8] - 8 * bitmapBytes)
+        return (encoded, rows)
     }
 
-    private static func requireSameTensors(_ base: SafeTensorsFile, _ tuned: SafeTensorsFile) throws {
+    static func requireSameTensors(_ base: SafeTensorsFile, _ tuned: SafeTensorsFile) throws {
         if let name = tuned.names.sorted().first(where: { !base.contains($0) }) {
             throw OnboardError.format(path: base.path, item: name, reason: "tensor missing (the fine-tuned \(tuned.path) has it)")
         }
@@ -188,7 +145,7 @@ public enum DeltaFile {
         }
     }
 
-    private static func floats(_ file: SafeTensorsFile, _ name: String) throws -> [Float] {
+    static func floats(_ file: SafeTensorsFile, _ name: String) throws -> [Float] {
         let tensor = try file.tensor(name)
         guard tensor.dtype == .f32 else {
             throw OnboardError.format(path: file.path, item: name, reason: "\(tensor.dtype) tensor; deltas need float weights")

@@ -1,0 +1,174 @@
+import Foundation
+import OnboardCore
+
+extension DeltaFile {
+    /// A float tensor the fine-tune changed: its changed rows and their delta.
+    struct ChangedTensor {
+        let name: String
+        let shape: [Int]
+        let rows: Int
+        let cols: Int
+        let changedRows: [Int]
+        /// Δ of the changed rows only, [changedRows.count, cols].
+        let delta: [Float]
+    }
+
+    /// Writes the DeltaDQ-compressed difference `finetuned - base` at `ratio` (the float values'
+    /// 16-bit size over the file's size on disk). `calibration` (optional) is a safetensors file of
+    /// input rows [n, cols] named as the weights they feed; the group size and value bits of each
+    /// tensor are searched on its output error there (else on its weight error).
+    public static func compress(base: String, finetuned: String, ratio: Double, out: String, calibration: String? = nil,
+                                progress: (String) -> Void = { _ in }) throws -> Report {
+        guard ratio.isFinite, ratio >= 1 else { throw OnboardError.invalidArgument("compression ratio \(ratio) must be a number >= 1") }
+        let baseFile = try SafeTensorsFile(path: base), tunedFile = try SafeTensorsFile(path: finetuned)
+        try requireSameTensors(baseFile, tunedFile)
+        let calibrationFile = try calibration.map { try SafeTensorsFile(path: $0) }
+        var changed: [ChangedTensor] = [], carried: [(name: String, tensor: Tensor)] = [], fixed: [TensorReport] = []
+        var floatValues = 0
+        for entry in tunedFile.entries.sorted(by: { $0.name < $1.name }) {
+            let b = try baseFile.tensor(entry.name), f = try tunedFile.tensor(entry.name)
+            guard b.dtype == f.dtype else {
+                throw OnboardError.format(path: finetuned, item: entry.name, reason: "dtype \(f.dtype) differs from the base's \(b.dtype)")
+            }
+            func report(_ kind: String) -> TensorReport {
+                TensorReport(name: entry.name, shape: entry.shape, groupSize: 0, bits: 0, keepPerGroup: 0, ratio: .infinity,
+                             changedRows: 0, kind: kind, relativeError: 0, maxAbsError: 0)
+            }
+            guard f.dtype == .f32 else {
+                let same = memcmp(b.rawPointer, f.rawPointer, f.byteCount) == 0
+                if !same { carried.append((entry.name + carriedSuffix, f)) }
+                fixed.append(report(same ? "unchanged" : "carried"))
+                continue
+            }
+            try b.requireFinite(name: entry.name, source: base)
+            try f.requireFinite(name: entry.name, source: finetuned)
+            floatValues += f.count
+            if let tensor = changedRows(entry, base: b.floats(), tuned: f.floats()) { changed.append(tensor) } else { fixed.append(report("unchanged")) }
+        }
+        let fingerprint = DeltaFingerprint.of(baseFile)
+        let targetBytes = Double(2 * floatValues) / ratio
+        let changedValues = changed.reduce(0) { $0 + $1.changedRows.count * $1.cols }
+        // First guess of what is not payload: the JSON header and i64 header per tensor, the carried bytes.
+        var overhead = 1024 + Double(changed.count) * 560 + carried.reduce(0.0) { $0 + Double($1.tensor.byteCount + 160) }
+        for pass in 0..<4 {
+            let payloadBudget = 8 * (targetBytes - overhead)
+            guard payloadBudget > 0 else { throw keepsNothing(finetuned, ratio) }
+            let changedRatio = max(1, 16 * Double(max(changedValues, 1)) / payloadBudget)
+            progress("delta: pass \(pass + 1): \(changed.count) changed tensors, \(changedValues) changed values at \(String(format: "%.2f", changedRatio))x")
+            var written = carried, storeAs: [String: DType] = [:], reports = fixed, payload = 0
+            for tensor in changed {
+                let item = "\(finetuned): \(tensor.name)"
+                guard let encoded = try encode(tensor, ratio: changedRatio, calibration: try calibrationRows(calibrationFile, tensor), item: item) else {
+                    reports.append(try measured(tensor, restored: nil, encoded: nil))
+                    continue
+                }
+                let restored = try DeltaDQ.decode(encoded, item: item)
+                reports.append(try measured(tensor, restored: restored, encoded: encoded))
+                let bitmap = rowBitmap(tensor.changedRows, rows: tensor.rows)
+                payload += encoded.payloadBits + 8 * bitmap.count
+                written += try stored(tensor, encoded: encoded, bitmap: bitmap)
+                storeAs[tensor.name + scalesSuffix] = .f16
+            }
+            // An unchanged model gives an empty delta; a budget that keeps nothing of a changed one is an error.
+            guard changed.isEmpty || reports.contains(where: { $0.kind == "deltadq" }) else { throw keepsNothing(finetuned, ratio) }
+            let metadata = ["format": "onboard-deltadq-v\(version)", "target_ratio": "\(ratio)", fingerprintKey: fingerprint,
+                            contentKey: "\(DeltaChecksum.of(entries: written))"]
+            try SafeTensorsWriter.write(written, metadata: metadata, storeAs: storeAs, to: out)
+            let size = try fileSize(out)
+            if Double(size) <= targetBytes || pass == 3 {
+                return Report(targetRatio: ratio, ratio: Double(2 * floatValues) / Double(size), payloadBits: payload, fileBytes: size,
+                              changedRatio: changedRatio, tensors: reports.sorted { $0.name < $1.name })
+            }
+            overhead += Double(size) - targetBytes + 64
+        }
+        throw keepsNothing(finetuned, ratio)
+    }
+
+    private static func keepsNothing(_ finetuned: String, _ ratio: Double) -> OnboardError {
+        .invalidArgument("\(finetuned): compression ratio \(ratio) keeps no delta value in any tensor (the file's headers and row scales alone reach it)")
+    }
+
+    /// The rows of a float tensor whose delta is not zero; nil when there is none.
+    private static func changedRows(_ entry: SafeTensorsFile.Entry, base: [Float], tuned: [Float]) -> ChangedTensor? {
+        let (rows, cols) = matrixView(entry.shape)
+        var changedRows: [Int] = [], delta: [Float] = []
+        for r in 0..<rows {
+            let row = (r * cols)..<((r + 1) * cols)
+            let difference = zip(tuned[row], base[row]).map { $0 - $1 }
+            if difference.contains(where: { $0 != 0 }) {
+                changedRows.append(r)
+                delta += difference
+            }
+        }
+        guard !changedRows.isEmpty else { return nil }
+        return ChangedTensor(name: entry.name, shape: entry.shape, rows: rows, cols: cols, changedRows: changedRows, delta: delta)
+    }
+
+    /// Group size and bits searched on up to 64 evenly spaced changed rows, then every changed row
+    /// encoded with them; nil when the budget cannot keep any value of this tensor.
+    private static func encode(_ tensor: ChangedTensor, ratio: Double, calibration: Matrix?, item: String) throws -> DeltaDQ.Encoded? {
+        let count = tensor.changedRows.count, cols = tensor.cols
+        guard let reachable = DeltaDQ.keepForRatio(ratio, rows: 1, cols: cols, groupSize: cols, bits: 2, splitBits: 1),
+              reachable.keepPerGroup > 0 else { return nil }
+        let sampled = (0..<min(count, 64)).map { $0 * count / min(count, 64) }
+        let sample = sampled.flatMap { tensor.delta[($0 * cols)..<(($0 + 1) * cols)] }
+        let chosen = try DeltaDQ.compress(sample, rows: sampled.count, cols: cols, ratio: ratio, calibration: calibration, item: item).encoded.config
+        guard let config = DeltaDQ.keepForRatio(ratio, rows: count, cols: cols, groupSize: chosen.groupSize, bits: chosen.bits,
+                                                splitBits: chosen.splitBits), config.keepPerGroup > 0 else { return nil }
+        return try DeltaDQ.encode(tensor.delta, rows: count, cols: cols, config: config, item: item)
+    }
+
+    /// Up to 256 calibration input rows for a tensor, when the calibration file has them with its width.
+    private static func calibrationRows(_ file: SafeTensorsFile?, _ tensor: ChangedTensor) throws -> Matrix? {
+        guard let file, let entry = file.entry(tensor.name), entry.shape.count == 2, entry.shape[1] == tensor.cols else { return nil }
+        let values = try file.tensor(entry.name)
+        guard values.dtype == .f32 else { throw OnboardError.format(path: file.path, item: entry.name, reason: "calibration rows must be float") }
+        try values.requireFinite(name: entry.name, source: file.path)
+        let rows = min(entry.shape[0], 256)
+        return try Matrix(rows: rows, cols: tensor.cols, values: Array(values.floats().prefix(rows * tensor.cols)))
+    }
+
+    /// One bit a row (least significant first), set where the row changed.
+    static func rowBitmap(_ changedRows: [Int], rows: Int) -> [UInt8] {
+        var bitmap = [UInt8](repeating: 0, count: (rows + 7) / 8)
+        for r in changedRows { bitmap[r / 8] |= 1 << UInt8(r % 8) }
+        return bitmap
+    }
+
+    private static func stored(_ tensor: ChangedTensor, encoded: DeltaDQ.Encoded, bitmap: [UInt8]) throws -> [(name: String, tensor: Tensor)] {
+        let c = encoded.config
+        let stream = bitmap + encoded.stream
+        let header: [Int64] = [version, Int64(c.groupSize), Int64(c.bits), Int64(c.splitBits), Int64(c.keepPerGroup),
+                               Int64(c.selection.rawValue), Int64(tensor.rows), Int64(tensor.cols),
+                               Int64(8 * bitmap.count + encoded.streamBits), Int64(tensor.shape.count)] + tensor.shape.map(Int64.init)
+        let checksum = DeltaChecksum.of(header: header, scales: encoded.scales, stream: stream)
+        return [(tensor.name + headerSuffix, try Tensor(shape: [header.count + 1], dtype: .i64, integers: header + [checksum])),
+                (tensor.name + scalesSuffix, try Tensor(shape: [encoded.scales.count], values: encoded.scales)),
+                (tensor.name + streamSuffix, try Tensor(shape: [stream.count], dtype: .u8, integers: stream))]
+    }
+
+    /// Relative and largest errors of the restored delta of the changed rows (the others are exact).
+    private static func measured(_ tensor: ChangedTensor, restored: [Float]?, encoded: DeltaDQ.Encoded?) throws -> TensorReport {
+        var errorSquared = 0.0, deltaSquared = 0.0, maxAbs = 0.0
+        for i in tensor.delta.indices {
+            let e = Double(restored?[i] ?? 0) - Double(tensor.delta[i])
+            errorSquared += e * e
+            deltaSquared += Double(tensor.delta[i]) * Double(tensor.delta[i])
+            maxAbs = max(maxAbs, abs(e))
+        }
+        let values = tensor.rows * tensor.cols
+        return TensorReport(name: tensor.name, shape: tensor.shape, groupSize: encoded?.config.groupSize ?? 0, bits: encoded?.config.bits ?? 0,
+                            keepPerGroup: encoded?.config.keepPerGroup ?? 0,
+                            ratio: encoded.map { Double(16 * values) / Double($0.payloadBits + tensor.rows) } ?? .infinity,
+                            changedRows: tensor.changedRows.count, kind: encoded == nil ? "dropped" : "deltadq",
+                            relativeError: deltaSquared > 0 ? (errorSquared / deltaSquared).squareRoot() : 0, maxAbsError: maxAbs)
+    }
+
+    static func fileSize(_ path: String) throws -> Int {
+        do {
+            return (try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue ?? 0
+        } catch {
+            throw OnboardError.io(path: path, reason: "cannot read its size: \(error.localizedDescription)")
+        }
+    }
+}

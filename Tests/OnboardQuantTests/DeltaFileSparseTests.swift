@@ -1,0 +1,129 @@
+import Foundation
+import OnboardCore
+import OnboardQuant
+import OnboardTestSupport
+import XCTest
+
+/// Version 3 deltas spend bits only where the fine-tune changed something, carry non-float tensors,
+/// meet the ratio on the file's size on disk, and refuse another base, a removed entry or a cut file.
+final class DeltaFileSparseTests: XCTestCase {
+    var directory = ""
+
+    override func setUp() { directory = TestPaths.temporaryDirectory("delta-sparse") }
+    override func tearDown() { try? FileManager.default.removeItem(atPath: directory) }
+
+    func path(_ name: String) -> String { "\(directory)/\(name)" }
+
+    /// An "embedding" [512, 64] of which rows 0, 8, 16, ... changed, a fully changed [128, 64] matrix,
+    /// an unchanged bias, and int64 ids (changed by `idsChange`).
+    func writeModels(changedEmbeddingRows: Int = 64, idsChange: Int64 = 0, baseSeed: UInt64 = 5) throws {
+        var random = TestRandom(seed: baseSeed)
+        let embedding = random.floats(512 * 64, scale: 0.1), w = random.floats(128 * 64, scale: 0.1), bias = random.floats(64)
+        var noise = TestRandom(seed: 9)
+        var tunedEmbedding = embedding
+        for r in stride(from: 0, to: 512, by: 512 / changedEmbeddingRows) {
+            for c in 0..<64 { tunedEmbedding[r * 64 + c] += noise.generator.nextGaussian() * 0.01 }
+        }
+        let tunedW = w.map { $0 + noise.generator.nextGaussian() * 0.01 }
+        func write(_ e: [Float], _ m: [Float], ids: [Int64], to name: String) throws {
+            try SafeTensorsWriter.write([("embedding", try Tensor(shape: [512, 64], values: e)), ("w", try Tensor(shape: [128, 64], values: m)),
+                                         ("bias", try Tensor(shape: [64], values: bias)),
+                                         ("ids", try Tensor(shape: [1, 4], dtype: .i64, integers: ids))], to: path(name))
+        }
+        try write(embedding, w, ids: [0, 1, 2, 3], to: "base.safetensors")
+        try write(tunedEmbedding, tunedW, ids: [0, 1, 2, 3 + idsChange], to: "tuned.safetensors")
+    }
+
+    func compress(_ ratio: Double, out: String = "delta.safetensors") throws -> DeltaFile.Report {
+        try DeltaFile.compress(base: path("base.safetensors"), finetuned: path("tuned.safetensors"), ratio: ratio, out: path(out))
+    }
+
+    func applyMessage(_ delta: String, base: String = "base.safetensors") -> String {
+        do {
+            _ = try DeltaFile.apply(base: path(base), delta: path(delta), out: path("out.safetensors"))
+            return "applied"
+        } catch {
+            return "\(error)".replacingOccurrences(of: directory + "/", with: "")
+        }
+    }
+
+    func test_unchangedRowsAndTensorsCostNothingAndStayExact() throws {
+        try writeModels(changedEmbeddingRows: 8)
+        let sparse = try compress(16)
+        // The ratio is counted on the file on disk: 2 bytes per float value over its size.
+        let floatValues = 512 * 64 + 128 * 64 + 64
+        let size = try FileManager.default.attributesOfItem(atPath: path("delta.safetensors"))[.size] as? Int ?? 0
+        XCTAssertEqual(sparse.fileBytes, size)
+        XCTAssertEqual(sparse.ratio, Double(2 * floatValues) / Double(size), accuracy: 1e-9)
+        XCTAssertGreaterThanOrEqual(sparse.ratio, 16)
+        let byName = Dictionary(uniqueKeysWithValues: sparse.tensors.map { ($0.name, $0) })
+        XCTAssertEqual(byName["embedding"]?.changedRows, 8)
+        XCTAssertEqual(byName["bias"]?.kind, "unchanged")
+        XCTAssertEqual(byName["ids"]?.kind, "unchanged")
+        XCTAssertEqual(try SafeTensorsFile(path: path("delta.safetensors")).names.filter { $0.hasPrefix("bias") || $0.hasPrefix("ids") }, [])
+        XCTAssertEqual(byName["embedding"]?.relativeError ?? 1, byName["w"]?.relativeError ?? 0, accuracy: 0.1)
+        _ = try DeltaFile.apply(base: path("base.safetensors"), delta: path("delta.safetensors"), out: path("applied.safetensors"))
+        let applied = try SafeTensorsFile(path: path("applied.safetensors")), base = try SafeTensorsFile(path: path("base.safetensors"))
+        let tuned = try SafeTensorsFile(path: path("tuned.safetensors"))
+        let a = try applied.tensor("embedding").floats(), b = try base.tensor("embedding").floats(), t = try tuned.tensor("embedding").floats()
+        for r in 0..<512 where r % 64 != 0 {
+            XCTAssertEqual(Array(a[(r * 64)..<(r * 64 + 64)]), Array(b[(r * 64)..<(r * 64 + 64)]), "row \(r)")
+        }
+        let error = (0..<64).reduce(0) { $0 + (a[$1] - t[$1]) * (a[$1] - t[$1]) }, delta = (0..<64).reduce(0) { $0 + (t[$1] - b[$1]) * (t[$1] - b[$1]) }
+        XCTAssertLessThan(error, 0.5 * delta)
+        XCTAssertEqual(try applied.tensor("bias").floats(), try base.tensor("bias").floats())
+        XCTAssertEqual(applied.names.sorted(), base.names.sorted())
+        // The same ratio with every embedding row changed: the budget spreads over 8x more values.
+        try writeModels(changedEmbeddingRows: 512)
+        let dense = try compress(16, out: "dense.safetensors")
+        XCTAssertGreaterThanOrEqual(dense.ratio, 16)
+        XCTAssertGreaterThan(dense.changedRatio, 3 * sparse.changedRatio)
+        XCTAssertGreaterThan(dense.tensors.first { $0.name == "w" }?.relativeError ?? 0, 1.2 * (byName["w"]?.relativeError ?? 1))
+    }
+
+    func test_aChangedNonFloatTensorIsCarriedAsItIs() throws {
+        try writeModels(idsChange: 7)
+        let report = try compress(8)
+        XCTAssertEqual(report.tensors.first { $0.name == "ids" }?.kind, "carried")
+        _ = try DeltaFile.apply(base: path("base.safetensors"), delta: path("delta.safetensors"), out: path("applied.safetensors"))
+        let ids = try SafeTensorsFile(path: path("applied.safetensors")).tensor("ids")
+        XCTAssertEqual(ids.dtype, .i64)
+        XCTAssertEqual((0..<4).map { ids.rawPointer.load(fromByteOffset: $0 * 8, as: Int64.self) }, [0, 1, 2, 10])
+    }
+
+    func test_aDeltaOfAnotherBaseIsRefusedAndNothingIsWritten() throws {
+        try writeModels()
+        _ = try compress(8)
+        try FileManager.default.moveItem(atPath: path("base.safetensors"), toPath: path("first-base.safetensors"))
+        try writeModels(baseSeed: 6)
+        let message = applyMessage("delta.safetensors")
+        XCTAssertTrue(message.hasPrefix("delta.safetensors: __metadata__.base_fingerprint: made from another base ("), message)
+        XCTAssertTrue(message.hasSuffix("; base.safetensors is \(DeltaFingerprint.of(try SafeTensorsFile(path: path("base.safetensors"))))"), message)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path("out.safetensors")))
+        XCTAssertEqual(applyMessage("delta.safetensors", base: "first-base.safetensors"), "applied")
+    }
+
+    func test_aRemovedEntryOrACutFileIsRefused() throws {
+        try writeModels()
+        _ = try compress(8)
+        let file = try SafeTensorsFile(path: path("delta.safetensors"))
+        let kept = file.entries.filter { !$0.name.hasPrefix("embedding.") }.map { ($0.name, file.tensor($0)) }
+        try SafeTensorsWriter.write(kept, metadata: file.metadata, to: path("removed.safetensors"))
+        XCTAssertEqual(applyMessage("removed.safetensors"),
+                       "removed.safetensors: __metadata__.content_checksum: checksum mismatch: tensors were added, removed or changed")
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: path("delta.safetensors")))
+        try bytes.prefix(bytes.count - 100).write(to: URL(fileURLWithPath: path("cut.safetensors")))
+        XCTAssertTrue(applyMessage("cut.safetensors").hasPrefix("cut.safetensors"), applyMessage("cut.safetensors"))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path("out.safetensors")))
+    }
+
+    func test_anUnchangedModelGivesAnEmptyDeltaThatAppliesToTheBase() throws {
+        try writeModels()
+        let report = try DeltaFile.compress(base: path("base.safetensors"), finetuned: path("base.safetensors"), ratio: 16, out: path("empty.safetensors"))
+        XCTAssertTrue(report.tensors.allSatisfy { $0.kind == "unchanged" })
+        XCTAssertEqual(try SafeTensorsFile(path: path("empty.safetensors")).names, [])
+        _ = try DeltaFile.apply(base: path("base.safetensors"), delta: path("empty.safetensors"), out: path("same.safetensors"))
+        XCTAssertEqual(try SafeTensorsFile(path: path("same.safetensors")).tensor("w").floats(),
+                       try SafeTensorsFile(path: path("base.safetensors")).tensor("w").floats())
+    }
+}
