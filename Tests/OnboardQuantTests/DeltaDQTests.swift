@@ -41,6 +41,31 @@ final class DeltaDQTests: XCTestCase {
         XCTAssertThrowsError(try DeltaDQ.decode(truncated, item: "blocks.0.fc1.weight")) { XCTAssertTrue("\($0)".contains("blocks.0.fc1.weight")) }
     }
 
+    /// Compact encodings (delta files from version 3): positions as a bitmap where cheaper, none when
+    /// every value is kept, 1-bit signs, and row scales that keep the restored row's projection on
+    /// the true one equal to its energy (no shrinkage toward the base).
+    func test_compactEncodingsRoundTripAndDoNotShrinkTheDelta() throws {
+        let rows = 6, cols = 100
+        let d = delta(rows: rows, cols: cols, seed: 4)
+        for (bits, keep) in [(1, 16), (2, 16), (3, 8), (4, 3), (1, 5)] {
+            let config = DeltaDQ.Config(groupSize: 16, bits: bits, splitBits: bits > 1 ? 1 : 0, keepPerGroup: keep, compact: true)
+            let encoded = try DeltaDQ.encode(d, rows: rows, cols: cols, config: config)
+            XCTAssertEqual(encoded.payloadBits, config.payloadBits(rows: rows, cols: cols), "bits \(bits) keep \(keep)")
+            let dense = DeltaDQ.Config(groupSize: 16, bits: bits, splitBits: 0, keepPerGroup: 16, compact: true)
+            if keep == 16 { XCTAssertEqual(config.payloadBits(rows: rows, cols: cols), rows * (16 + cols * bits)) }
+            XCTAssertLessThanOrEqual(dense.payloadBits(rows: 1, cols: cols), 16 + cols * bits)
+            let decoded = try DeltaDQ.decode(encoded)
+            for r in 0..<rows {
+                let row = (r * cols)..<((r + 1) * cols)
+                let projection = row.reduce(0.0) { $0 + Double(decoded[$1]) * Double(d[$1]) }
+                let energy = row.reduce(0.0) { $0 + Double(d[$1]) * Double(d[$1]) }
+                XCTAssertEqual(projection / energy, 1, accuracy: 2e-3, "bits \(bits) keep \(keep) row \(r)")
+                XCTAssertLessThanOrEqual(row.filter { decoded[$0] != 0 }.count, keep * 6 + min(keep, 4))
+            }
+        }
+        XCTAssertThrowsError(try DeltaDQ.encode(d, rows: rows, cols: cols, config: DeltaDQ.Config(groupSize: 16, bits: 1, splitBits: 0, keepPerGroup: 4)))
+    }
+
     func test_groupSizeSearchMeetsTheRatioAndPicksTheLeastError() throws {
         let rows = 32, cols = 256
         let d = delta(rows: rows, cols: cols, seed: 2)

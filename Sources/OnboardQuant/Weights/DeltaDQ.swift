@@ -27,19 +27,36 @@ public enum DeltaDQ {
         public var splitBits: Int
         public var keepPerGroup: Int
         public var selection: Selection
+        /// Compact positions (delta files from version 3): a group whose kept values cost fewer bits
+        /// as a bitmap of the group (none when every value is kept) followed by full codes in
+        /// position order is written so, instead of positions per part; and `bits` may be 1 (the
+        /// sign, times the row's mean |kept value|).
+        public var compact: Bool
 
-        public init(groupSize: Int, bits: Int, splitBits: Int = 1, keepPerGroup: Int, selection: Selection = .magnitude) {
+        public init(groupSize: Int, bits: Int, splitBits: Int = 1, keepPerGroup: Int, selection: Selection = .magnitude,
+                    compact: Bool = false) {
             self.groupSize = groupSize
             self.bits = bits
             self.splitBits = splitBits
             self.keepPerGroup = keepPerGroup
             self.selection = selection
+            self.compact = compact
         }
 
         func validate(cols: Int) throws {
-            guard groupSize >= 1, (2...8).contains(bits), splitBits >= 0, splitBits < bits, keepPerGroup >= 0, keepPerGroup <= groupSize, cols >= 1 else {
+            guard groupSize >= 1, ((compact ? 1 : 2)...8).contains(bits), splitBits >= 0, splitBits < bits, keepPerGroup >= 0,
+                  keepPerGroup <= groupSize, cols >= 1 else {
                 throw OnboardError.invalidArgument("invalid DeltaDQ configuration \(self) for rows of \(cols)")
             }
+        }
+
+        /// Whether a group of `length` keeping `keep` is written as a bitmap and codes in order.
+        func bitmapGroup(length: Int, keep: Int) -> Bool {
+            compact && (bits == 1 || (keep == length ? 0 : length) + keep * bits < partsBits(length: length, keep: keep))
+        }
+
+        private func partsBits(length: Int, keep: Int) -> Int {
+            ((1 << splitBits) - 1) * (splitBits > 0 ? bitsFor(keep + 1) : 0) + keep * (bitsFor(length) + bits - splitBits)
         }
 
         /// Exact payload bits of a [rows, cols] delta.
@@ -47,8 +64,8 @@ public enum DeltaDQ {
             var perRow = 16
             for start in stride(from: 0, to: cols, by: groupSize) {
                 let length = min(groupSize, cols - start), keep = min(keepPerGroup, length)
-                perRow += ((1 << splitBits) - 1) * (splitBits > 0 ? bitsFor(keep + 1) : 0)
-                perRow += keep * (bitsFor(length) + bits - splitBits)
+                perRow += bitmapGroup(length: length, keep: keep) ? (keep == length ? 0 : length) + keep * bits
+                    : partsBits(length: length, keep: keep)
             }
             return rows * perRow
         }
@@ -101,14 +118,20 @@ public enum DeltaDQ {
                 let rescale: Float = config.selection == .random && keep > 0 ? Float(length) / Float(keep) : 1
                 kept.append(order.prefix(keep).sorted().map { ($0, row[row.startIndex + start + $0] * rescale) })
             }
-            let amax = kept.joined().map { abs($0.value) }.max() ?? 0
-            let scale = HalfFloat.f16ToFloat(HalfFloat.floatToF16(amax / Float(qmax)))
+            let magnitudes = kept.joined().map { abs($0.value) }
+            // 1-bit codes are signs: the scale that minimises their error is the mean magnitude.
+            let amax = config.bits == 1 ? magnitudes.reduce(0, +) / Float(max(magnitudes.count, 1)) : magnitudes.max() ?? 0
+            let scale = HalfFloat.f16ToFloat(HalfFloat.floatToF16(amax / Float(max(qmax, 1))))
             guard scale.isFinite else {
                 throw OnboardError.shape(item: item, reason: "row \(r): delta values up to \(amax) exceed what f16 row scales can hold")
             }
-            scales.append(scale)
+            scales.append(try unbiasedScale(row: row, kept: kept.joined(), grid: scale, config: config, item: item, index: r))
             for (g, group) in kept.enumerated() {
                 let length = min(config.groupSize, cols - g * config.groupSize)
+                if config.bitmapGroup(length: length, keep: group.count) {
+                    writeBitmapGroup(group, length: length, scale: scale, config: config, to: &writer)
+                    continue
+                }
                 // Offset codes u = q + qmax in [0, 2 qmax]; the part is u's top splitBits bits.
                 let coded = group.map { entry -> (position: Int, code: Int) in
                     let q = scale > 0 ? Int((entry.value / scale).rounded(.toNearestOrEven)) : 0
@@ -129,6 +152,66 @@ public enum DeltaDQ {
         return Encoded(config: config, rows: rows, cols: cols, scales: scales, stream: writer.bytes, streamBits: writer.bitCount)
     }
 
+    /// The scale a row's codes are decoded with. Compact magnitude encodings rescale the codes (made on
+    /// the `grid` scale) so that the restored row's projection on the true one is the whole row:
+    /// dropping the small values and rounding would otherwise shrink the delta toward zero and the
+    /// variant toward its base (the magnitude analogue of DARE's 1/(1 - p) rescale; on the MiniLM
+    /// fine-tune it is what keeps the embeddings on the variant, at a slightly larger weight error).
+    private static func unbiasedScale<S: Sequence>(row: ArraySlice<Float>, kept: S, grid: Float, config: Config, item: String,
+                                                   index: Int) throws -> Float where S.Element == (position: Int, value: Float) {
+        guard config.compact, config.selection == .magnitude, grid > 0 else { return grid }
+        let qmax = (1 << (config.bits - 1)) - 1
+        var projection = 0.0
+        for entry in kept {
+            let code = config.bits == 1 ? (entry.value >= 0 ? 1 : -1)
+                : min(max(Int((entry.value / grid).rounded(.toNearestOrEven)), -qmax), qmax)
+            projection += Double(code) * Double(entry.value)
+        }
+        let energy = row.reduce(0.0) { $0 + Double($1) * Double($1) }
+        guard projection > 0 else { return grid }
+        let scale = HalfFloat.f16ToFloat(HalfFloat.floatToF16(Float(energy / projection)))
+        guard scale.isFinite else {
+            throw OnboardError.shape(item: item, reason: "row \(index): a rescaled delta exceeds what f16 row scales can hold")
+        }
+        return scale
+    }
+
+    /// A group as a bitmap of its kept positions (none when all are kept) and their codes in order.
+    private static func writeBitmapGroup(_ group: [(position: Int, value: Float)], length: Int, scale: Float, config: Config,
+                                         to writer: inout BitWriter) {
+        if group.count < length {
+            var mask = [Bool](repeating: false, count: length)
+            for entry in group { mask[entry.position] = true }
+            for bit in mask { writer.write(bit ? 1 : 0, bits: 1) }
+        }
+        let qmax = (1 << (config.bits - 1)) - 1
+        for entry in group {
+            if config.bits == 1 {
+                writer.write(entry.value >= 0 ? 1 : 0, bits: 1)
+            } else {
+                let q = scale > 0 ? Int((entry.value / scale).rounded(.toNearestOrEven)) : 0
+                writer.write(UInt32(min(max(q, -qmax), qmax) + qmax), bits: config.bits)
+            }
+        }
+    }
+
+    private static func readBitmapGroup(length: Int, keep: Int, scale: Float, config: Config, from reader: inout BitReader,
+                                        into out: inout [Float], at offset: Int) throws {
+        var positions = Array(0..<length)
+        if keep < length {
+            positions = []
+            for p in 0..<length {
+                guard let bit = reader.read(bits: 1) else { throw OnboardError.shape(item: "delta", reason: "compressed stream is truncated or corrupt") }
+                if bit == 1 { positions.append(p) }
+            }
+        }
+        let qmax = (1 << (config.bits - 1)) - 1
+        for p in positions {
+            guard let code = reader.read(bits: config.bits) else { throw OnboardError.shape(item: "delta", reason: "compressed stream is truncated or corrupt") }
+            out[offset + p] = config.bits == 1 ? (code == 1 ? scale : -scale) : scale * Float(Int(code) - qmax)
+        }
+    }
+
     /// Rebuilds the dense delta; throws on a truncated or inconsistent stream.
     public static func decode(_ encoded: Encoded, item: String = "delta") throws -> [Float] {
         let config = encoded.config, cols = encoded.cols
@@ -143,6 +226,13 @@ public enum DeltaDQ {
         for r in 0..<encoded.rows {
             for start in stride(from: 0, to: cols, by: config.groupSize) {
                 let length = min(config.groupSize, cols - start), keep = min(config.keepPerGroup, length)
+                if config.bitmapGroup(length: length, keep: keep) {
+                    do {
+                        try readBitmapGroup(length: length, keep: keep, scale: encoded.scales[r], config: config, from: &reader,
+                                            into: &out, at: r * cols + start)
+                    } catch { throw corrupt() }
+                    continue
+                }
                 var counts = [Int]()
                 if config.splitBits > 0 {
                     for _ in 0..<((1 << config.splitBits) - 1) {
@@ -168,10 +258,11 @@ public enum DeltaDQ {
 
     /// The largest `keepPerGroup` whose payload meets `ratio`, or nil if even keeping nothing does not.
     public static func keepForRatio(_ ratio: Double, rows: Int, cols: Int, groupSize: Int, bits: Int, splitBits: Int,
-                                    selection: Selection = .magnitude) -> Config? {
+                                    selection: Selection = .magnitude, compact: Bool = false) -> Config? {
         let budget = Double(16 * rows * cols) / ratio
         for keep in stride(from: min(groupSize, cols), through: 0, by: -1) {
-            let config = Config(groupSize: groupSize, bits: bits, splitBits: splitBits, keepPerGroup: keep, selection: selection)
+            let config = Config(groupSize: groupSize, bits: bits, splitBits: splitBits, keepPerGroup: keep, selection: selection,
+                                compact: compact)
             if Double(config.payloadBits(rows: rows, cols: cols)) <= budget { return config }
         }
         return nil
@@ -182,7 +273,7 @@ public enum DeltaDQ {
     public static func compress(_ delta: [Float], rows: Int, cols: Int, ratio: Double, calibration: Matrix? = nil,
                                 splitBits: Int = 1, selection: Selection = .magnitude,
                                 groupSizes: [Int] = [8, 16, 32, 64, 128, 256], bitChoices: [Int] = [2, 3, 4, 6, 8],
-                                item: String = "delta") throws -> (encoded: Encoded, error: Double) {
+                                compact: Bool = false, item: String = "delta") throws -> (encoded: Encoded, error: Double) {
         guard ratio.isFinite, ratio >= 1 else { throw OnboardError.invalidArgument("compression ratio must be >= 1, got \(ratio)") }
         guard rows > 0, cols > 0, delta.count == rows * cols else {
             throw OnboardError.shape(item: item, reason: "\(delta.count) values do not fill [\(rows), \(cols)]")
@@ -197,9 +288,12 @@ public enum DeltaDQ {
         var sizes = Set(groupSizes.filter { $0 >= 1 && $0 <= cols })
         sizes.insert(min(cols, groupSizes.filter { $0 >= 1 }.max() ?? cols))
         for groupSize in sizes.sorted() {
-            for bits in bitChoices where bits > splitBits && (2...8).contains(bits) {
+            for bits in (compact ? [1] : []) + bitChoices where (2...8).contains(bits) || (compact && bits == 1) {
                 guard let config = keepForRatio(ratio, rows: rows, cols: cols, groupSize: groupSize, bits: bits,
-                                                splitBits: splitBits, selection: selection) else { continue }
+                                                splitBits: bits > splitBits ? splitBits : 0, selection: selection, compact: compact)
+                else { continue }
+                // A compact (rescaled) encoding that keeps nothing would win the search by default.
+                if compact && config.keepPerGroup == 0 { continue }
                 let encoded = try encode(delta, rows: rows, cols: cols, config: config, item: item)
                 let error = try reconstructionError(delta, try decode(encoded, item: item), rows: rows, cols: cols, calibration: calibration)
                 if error < (best?.error ?? .infinity) { best = (encoded, error) }

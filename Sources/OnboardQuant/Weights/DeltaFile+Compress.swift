@@ -31,7 +31,7 @@ extension DeltaFile {
                 throw OnboardError.format(path: finetuned, item: entry.name, reason: "dtype \(f.dtype) differs from the base's \(b.dtype)")
             }
             func report(_ kind: String) -> TensorReport {
-                TensorReport(name: entry.name, shape: entry.shape, groupSize: 0, bits: 0, keepPerGroup: 0, ratio: .infinity,
+                TensorReport(name: entry.name, shape: entry.shape, groupSize: 0, bits: 0, keepPerGroup: 0, ratio: 0,
                              changedRows: 0, kind: kind, relativeError: 0, maxAbsError: 0)
             }
             guard f.dtype == .f32 else {
@@ -92,13 +92,9 @@ extension DeltaFile {
     private static func changedRows(_ entry: SafeTensorsFile.Entry, base: [Float], tuned: [Float]) -> ChangedTensor? {
         let (rows, cols) = matrixView(entry.shape)
         var changedRows: [Int] = [], delta: [Float] = []
-        for r in 0..<rows {
-            let row = (r * cols)..<((r + 1) * cols)
-            let difference = zip(tuned[row], base[row]).map { $0 - $1 }
-            if difference.contains(where: { $0 != 0 }) {
-                changedRows.append(r)
-                delta += difference
-            }
+        for r in 0..<rows where (r * cols..<(r + 1) * cols).contains(where: { tuned[$0] != base[$0] }) {
+            changedRows.append(r)
+            delta += (r * cols..<(r + 1) * cols).map { tuned[$0] - base[$0] }
         }
         guard !changedRows.isEmpty else { return nil }
         return ChangedTensor(name: entry.name, shape: entry.shape, rows: rows, cols: cols, changedRows: changedRows, delta: delta)
@@ -108,13 +104,14 @@ extension DeltaFile {
     /// encoded with them; nil when the budget cannot keep any value of this tensor.
     private static func encode(_ tensor: ChangedTensor, ratio: Double, calibration: Matrix?, item: String) throws -> DeltaDQ.Encoded? {
         let count = tensor.changedRows.count, cols = tensor.cols
-        guard let reachable = DeltaDQ.keepForRatio(ratio, rows: 1, cols: cols, groupSize: cols, bits: 2, splitBits: 1),
+        guard let reachable = DeltaDQ.keepForRatio(ratio, rows: 1, cols: cols, groupSize: cols, bits: 2, splitBits: 1, compact: true),
               reachable.keepPerGroup > 0 else { return nil }
         let sampled = (0..<min(count, 64)).map { $0 * count / min(count, 64) }
         let sample = sampled.flatMap { tensor.delta[($0 * cols)..<(($0 + 1) * cols)] }
-        let chosen = try DeltaDQ.compress(sample, rows: sampled.count, cols: cols, ratio: ratio, calibration: calibration, item: item).encoded.config
+        let chosen = try DeltaDQ.compress(sample, rows: sampled.count, cols: cols, ratio: ratio, calibration: calibration, compact: true,
+                                          item: item).encoded.config
         guard let config = DeltaDQ.keepForRatio(ratio, rows: count, cols: cols, groupSize: chosen.groupSize, bits: chosen.bits,
-                                                splitBits: chosen.splitBits), config.keepPerGroup > 0 else { return nil }
+                                                splitBits: chosen.splitBits, compact: true), config.keepPerGroup > 0 else { return nil }
         return try DeltaDQ.encode(tensor.delta, rows: count, cols: cols, config: config, item: item)
     }
 
@@ -159,7 +156,7 @@ extension DeltaFile {
         let values = tensor.rows * tensor.cols
         return TensorReport(name: tensor.name, shape: tensor.shape, groupSize: encoded?.config.groupSize ?? 0, bits: encoded?.config.bits ?? 0,
                             keepPerGroup: encoded?.config.keepPerGroup ?? 0,
-                            ratio: encoded.map { Double(16 * values) / Double($0.payloadBits + tensor.rows) } ?? .infinity,
+                            ratio: encoded.map { Double(16 * values) / Double($0.payloadBits + tensor.rows) } ?? 0,
                             changedRows: tensor.changedRows.count, kind: encoded == nil ? "dropped" : "deltadq",
                             relativeError: deltaSquared > 0 ? (errorSquared / deltaSquared).squareRoot() : 0, maxAbsError: maxAbs)
     }

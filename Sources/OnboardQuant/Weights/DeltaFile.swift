@@ -9,7 +9,8 @@ import OnboardCore
 /// `N.deltadq_scales` (per-row scales, f16) and `N.deltadq_stream` (the packed bits, u8). Tensors
 /// are viewed as [shape[0], rest] (1-D and scalars as one row).
 ///
-/// Version 3 spends bits only where the fine-tune changed something: the stream starts with a
+/// Version 3 spends bits only where the fine-tune changed something (and writes a group's positions
+/// as a bitmap, or none when all are kept, where that is cheaper; 1-bit sign codes allowed): the stream starts with a
 /// bitmap of the rows whose delta is not zero (one bit a row, whole bytes) and only those rows have
 /// scales and values; a tensor with no change stores nothing, and a changed non-float tensor
 /// (`N.carried`) is stored as it is. The budget (the target ratio of the float values' 16-bit size,
@@ -100,9 +101,9 @@ public enum DeltaFile {
             throw OnboardError.format(path: basePath, item: name, reason: "shape \(expectedShape) does not match the delta's \(shape)")
         }
         guard matrixView(shape) == (h[6], h[7]) else { throw fail("header shape \(shape) does not match rows \(h[6]) x cols \(h[7])") }
-        let config = DeltaDQ.Config(groupSize: h[1], bits: h[2], splitBits: h[3], keepPerGroup: h[4], selection: selection)
+        let config = DeltaDQ.Config(groupSize: h[1], bits: h[2], splitBits: h[3], keepPerGroup: h[4], selection: selection, compact: h[0] >= 3)
         do { try config.validate(cols: h[7]) } catch {
-            throw fail("invalid DeltaDQ configuration: group size \(h[1]), bits \(h[2]) (2...8), split bits \(h[3]), keep \(h[4]) per group")
+            throw fail("invalid DeltaDQ configuration: group size \(h[1]), bits \(h[2]) (1 or 2...8), split bits \(h[3]), keep \(h[4]) per group")
         }
         guard file.contains(name + scalesSuffix), file.contains(name + streamSuffix) else { throw fail("scales or stream missing") }
         let scales = try file.tensor(name + scalesSuffix), stream = try file.tensor(name + streamSuffix)
