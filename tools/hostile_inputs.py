@@ -448,6 +448,9 @@ def refused(h):
         h.case("refused", name, ["quantize", "--model", h.path("vit"), "--calibration", h.path("calibration"), "--recipe",
                                  h.path("recipe.json"), "--out", h.path("q-recipe")], contains=["recipe.json"])
     base = h.path("vit/model.safetensors")
+    h.case("refused", "delta applied to another base than it was made from",
+           ["delta", "apply", "--base", h.path("finetuned.safetensors"), "--delta", h.path("delta.bin"), "--out", h.path("applied.safetensors")],
+           contains=["delta.bin", "base_fingerprint", "another base"])
     h.case("refused", "delta --ratio that keeps nothing", ["delta", "compress", "--base", base, "--finetuned", base,
                                                            "--ratio", "1e12", "--out", h.path("d.bin")], contains=["ratio"])
     plan = copy_tree(h.path("vit-int8"), h.path("vit-int8-bad"))

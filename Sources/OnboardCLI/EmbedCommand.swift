@@ -19,6 +19,8 @@ struct EmbedCommand: ParsableCommand {
     @Option(help: "safetensors file to write the embeddings to.") var out: String
     @Option(help: "fp32, int8 or int8-integer.") var precision: EmbeddingRun.Precision = .fp32
     @Option(help: "Quantization recipe (JSON) for int8 / int8-integer.") var recipe: String?
+    @Option(help: "Delta file ('onboard delta compress' against --model's weights): embed with the fine-tuned variant, merged at load.")
+    var delta: String?
     @Option(help: "Sentences of equal token length run together, up to this many.") var batch: Int = 8
     @Option(help: "Worker threads (default: all cores).") var threads: Int = Parallel.coreCount
 
@@ -31,6 +33,7 @@ struct EmbedCommand: ParsableCommand {
     func run() throws {
         var request = EmbeddingRun.Request(model: model, textFile: textFile, out: out)
         (request.precision, request.recipe, request.batch, request.threads) = (precision, recipe, batch, threads)
+        request.delta = delta
         let summary = try EmbeddingRun.run(request)
         print("\(summary.sentences) embeddings of \(summary.width) (\(precision.rawValue)) in \(String(format: "%.2f", summary.seconds)) s -> \(out)")
     }

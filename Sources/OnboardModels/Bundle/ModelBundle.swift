@@ -11,6 +11,10 @@ public struct ModelBundle {
     public let model: any ModelArchitecture
     /// The parsed config.json, for summaries.
     public let config: [String: Any]
+    /// Weights that replace those of `model.safetensors` (a fine-tune delta merged once at load).
+    public var weightOverrides: [String: Tensor] = [:]
+    /// The delta file the overrides come from, for summaries and run identities.
+    public var deltaPath: String?
 
     public var configPath: String { (directory as NSString).appendingPathComponent("config.json") }
     public var weightsPath: String { (directory as NSString).appendingPathComponent("model.safetensors") }
@@ -67,6 +71,6 @@ public struct ModelBundle {
 
     /// The weights in `model.safetensors`.
     public func weights() throws -> WeightStore {
-        WeightStore(file: try SafeTensorsFile(path: weightsPath))
+        WeightStore(file: try SafeTensorsFile(path: weightsPath), overrides: weightOverrides)
     }
 }

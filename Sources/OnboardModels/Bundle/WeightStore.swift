@@ -13,7 +13,13 @@ public final class WeightStore {
     /// Scales of the int8 weights handed out, by name.
     public private(set) var scales: [String: [Float]] = [:]
 
-    public init(file: SafeTensorsFile) { self.file = file }
+    /// Tensors that replace the file's (a fine-tune delta merged at load), by name.
+    public let overrides: [String: Tensor]
+
+    public init(file: SafeTensorsFile, overrides: [String: Tensor] = [:]) {
+        self.file = file
+        self.overrides = overrides
+    }
 
     public func contains(_ name: String) -> Bool { file.contains(name) }
 
@@ -24,6 +30,10 @@ public final class WeightStore {
         }
         guard entry.shape == shape else {
             throw OnboardError.format(path: file.path, item: name, reason: "shape \(entry.shape), expected \(shape)")
+        }
+        if let tensor = overrides[name], tensor.dtype == .f32 {
+            taken.insert(name)
+            return tensor
         }
         let tensor = try file.tensor(name)
         if tensor.dtype == .i8, file.contains(name + Self.scaleSuffix) {

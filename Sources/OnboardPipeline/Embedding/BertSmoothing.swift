@@ -43,12 +43,12 @@ enum BertSmoothing {
             }
             _ = try executor.run([BertBuilder.inputName: try Tensor(shape: [1, sequence.count], dtype: .i32, integers: sequence)])
         }
-        let weights = try SafeTensorsFile(path: encoder.bundle.weightsPath)
+        let weights = try encoder.bundle.weights()  // a delta's merged weights where the encoder has one
         let alpha = Float(recipe.smoothingAlpha)
         func smoothing(_ activation: String, _ consumers: [String], columns: Bool) throws -> [Float] {
             var weightMax = [Float](repeating: 0, count: d)
             for consumer in consumers {
-                let w = try weights.tensor("\(consumer).weight").floats()
+                let w = try (weights.overrides["\(consumer).weight"] ?? weights.file.tensor("\(consumer).weight")).floats()
                 let k = columns ? d : w.count / d
                 for (index, value) in w.enumerated() {
                     let channel = columns ? index % k : index / k

@@ -32,6 +32,8 @@ public enum EmbeddingRun {
         public var precision: Precision = .fp32
         /// A recipe file for int8 / int8-integer on a float model directory.
         public var recipe: String?
+        /// A delta file (`onboard delta compress`) merged into the model's weights at load.
+        public var delta: String?
         public var batch = 8
         public var threads = Parallel.coreCount
 
@@ -51,9 +53,14 @@ public enum EmbeddingRun {
 
     @discardableResult
     public static func run(_ request: Request, log: ProgressLog = .standardError) throws -> Summary {
-        try OutputPath.checkFile(request.out, option: "out", inputs: [.init("model", request.model), .init("text-file", request.textFile)])
+        try OutputPath.checkFile(request.out, option: "out", inputs: [.init("model", request.model), .init("text-file", request.textFile)]
+                                 + (request.delta.map { [.init("delta", $0)] } ?? []))
         let texts = try SentenceFile.read(request.textFile)
         var encoder = try SentenceEncoder(directory: request.model)
+        if let delta = request.delta {
+            let report = try encoder.apply(delta: delta)
+            log.line("embed: merged \(report.tensors.count) changed tensors of \(delta) (ratio \(String(format: "%.2f", report.ratio))x) into \(encoder.bundle.weightsPath)")
+        }
         let (ids, truncated) = encoder.encode(texts)
         if truncated > 0 {
             log.line("embed: \(truncated) of \(texts.count) sentences are longer than \(encoder.sentence.maxSequenceLength) tokens; "
@@ -64,7 +71,8 @@ public enum EmbeddingRun {
         let embeddings = try SentenceEmbedding.embed(ids, encoder: encoder, batch: request.batch, runner: runner, progress: log)
         let seconds = Date().timeIntervalSince(start)
         try SafeTensorsWriter.write([("embeddings", embeddings)],
-                                    metadata: ["precision": request.precision.rawValue, "model": encoder.bundle.directory], to: request.out)
+                                    metadata: ["precision": request.precision.rawValue, "model": encoder.bundle.directory]
+                                        .merging(request.delta.map { ["delta": $0] } ?? [:]) { $1 }, to: request.out)
         return Summary(sentences: texts.count, truncated: truncated, width: encoder.config.hiddenSize, seconds: seconds)
     }
 

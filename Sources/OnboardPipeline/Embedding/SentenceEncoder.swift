@@ -2,12 +2,13 @@ import Foundation
 import OnboardCore
 import OnboardGraph
 import OnboardModels
+import OnboardQuant
 import OnboardText
 
 /// A sentence-transformers model directory as users have it (a Hugging Face `BertModel`, its
 /// tokenizer and the sentence-transformers module files), read without a conversion step.
 public struct SentenceEncoder {
-    public let bundle: ModelBundle
+    public private(set) var bundle: ModelBundle
     public let config: BertConfig
     public let sentence: SentenceTransformerConfig
     public let tokenizer: WordPieceTokenizer
@@ -36,6 +37,16 @@ public struct SentenceEncoder {
             throw OnboardError.format(path: (directory as NSString).appendingPathComponent("vocab.txt"), item: nil,
                                       reason: "\(tokenizer.vocabularySize) tokens, more than the model's vocab_size \(config.vocabSize)")
         }
+    }
+
+    /// The fine-tuned variant `base + delta`: the delta (`onboard delta compress` against this
+    /// directory's `model.safetensors`) is decoded and merged once, into the weights the graphs take;
+    /// the full fine-tuned weights are never written. Nothing is merged if any of it is refused.
+    public mutating func apply(delta: String) throws -> DeltaFile.ApplyReport {
+        let merged = try DeltaFile.merge(base: try SafeTensorsFile(path: bundle.weightsPath), delta: delta)
+        bundle.weightOverrides = merged.tensors
+        bundle.deltaPath = delta
+        return merged.report
     }
 
     /// The encoder for `batch` sequences of exactly `length` tokens, with the pooling and transforms.
