@@ -59,8 +59,8 @@ final class DeltaFileIntegrityTests: XCTestCase {
         XCTAssertEqual(applyMessage("stream.safetensors"), "stream.safetensors: w: checksum mismatch: the header, scales or stream were changed or damaged")
         try rewrite("width.safetensors", header: { $0[2] = 1 << 62 })
         XCTAssertEqual(applyMessage("width.safetensors"),
-                       "width.safetensors: w: invalid DeltaDQ configuration: group size \(try groupSize()), bits 4611686018427387904 (1 or 2...8), split bits 1, keep \(try keep()) per group")
-        try rewrite("streambits.safetensors", header: { $0[8] = Int64.max; $0[0] = 1; $0.removeLast() })
+                       "width.safetensors: w: invalid DeltaDQ configuration: group size \(try groupSize()), bits 4611686018427387904 (1 or 2...8), split bits \(try header()[3]), keep \(try keep()) per group")
+        _ = try writeVersionOne("streambits.safetensors", streamBits: .max)
         XCTAssertTrue(applyMessage("streambits.safetensors").hasPrefix("streambits.safetensors: w: header stream bits 9223372036854775807 do not match the"))
     }
 
@@ -80,16 +80,27 @@ final class DeltaFileIntegrityTests: XCTestCase {
     func groupSize() throws -> Int64 { try header()[1] }
     func keep() throws -> Int64 { try header()[4] }
 
+    /// A version 1 file of w's delta (no checksum, no row bitmap, positions per part), and the
+    /// weights it restores.
+    func writeVersionOne(_ name: String, streamBits: Int64? = nil) throws -> [Float] {
+        let base = try SafeTensorsFile(path: path("base.safetensors")).tensor("w").floats()
+        let tuned = try SafeTensorsFile(path: path("tuned.safetensors")).tensor("w").floats()
+        let encoded = try DeltaDQ.encode(zip(tuned, base).map { $0 - $1 }, rows: 128, cols: 64,
+                                         config: DeltaDQ.Config(groupSize: 16, bits: 4, splitBits: 1, keepPerGroup: 4))
+        let header: [Int64] = [1, 16, 4, 1, 4, 0, 128, 64, streamBits ?? Int64(encoded.streamBits), 2, 128, 64]
+        try SafeTensorsWriter.write([("w.deltadq_header", try Tensor(shape: [header.count], dtype: .i64, integers: header)),
+                                     ("w.deltadq_scales", try Tensor(shape: [128], values: encoded.scales)),
+                                     ("w.deltadq_stream", try Tensor(shape: [encoded.stream.count], dtype: .u8, integers: encoded.stream))],
+                                    metadata: ["format": "onboard-deltadq-v1"], storeAs: ["w.deltadq_scales": .f16], to: path(name))
+        return zip(base, try DeltaDQ.decode(encoded)).map { $0 + $1 }
+    }
+
     func test_versionOneFilesWithoutAChecksumStillApplyToTheSameWeights() throws {
         try writeModels()
         XCTAssertEqual(try header()[0], 3)
-        _ = try DeltaFile.apply(base: path("base.safetensors"), delta: path("delta.safetensors"), out: path("v3.safetensors"))
-        // Every row of w changed: a version 1 file is the same stream without the row bitmap (16 bytes).
-        try rewrite("v1.safetensors", header: { $0[0] = 1; $0[8] -= 128; $0.removeLast() }, stream: { $0.removeFirst(16) },
-                    format: "onboard-deltadq-v1")
+        let expected = try writeVersionOne("v1.safetensors")
         _ = try DeltaFile.apply(base: path("base.safetensors"), delta: path("v1.safetensors"), out: path("v1-out.safetensors"))
-        XCTAssertEqual(try SafeTensorsFile(path: path("v1-out.safetensors")).tensor("w").floats(),
-                       try SafeTensorsFile(path: path("v3.safetensors")).tensor("w").floats())
+        XCTAssertEqual(try SafeTensorsFile(path: path("v1-out.safetensors")).tensor("w").floats(), expected)
         try rewrite("v4.safetensors", header: { $0[0] = 4 })
         XCTAssertEqual(applyMessage("v4.safetensors"), "v4.safetensors: w: unsupported DeltaDQ format version 4")
     }

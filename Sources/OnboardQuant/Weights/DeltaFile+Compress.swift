@@ -48,9 +48,12 @@ extension DeltaFile {
         let fingerprint = DeltaFingerprint.of(baseFile)
         let targetBytes = Double(2 * floatValues) / ratio
         let changedValues = changed.reduce(0) { $0 + $1.changedRows.count * $1.cols }
-        // First guess of what is not payload: the JSON header and i64 header per tensor, the carried bytes.
+        // What is not payload, first guessed (JSON and i64 headers per tensor, carried bytes), then
+        // searched: keep integer per group leaves budget unused, so passes move the budget until the
+        // file is within 1 % under the target (bisection between a pass that fits and one that does not).
         var overhead = 1024 + Double(changed.count) * 560 + carried.reduce(0.0) { $0 + Double($1.tensor.byteCount + 160) }
-        for pass in 0..<4 {
+        var fits: Double?, overshoots: Double?
+        for pass in 0..<10 {
             let payloadBudget = 8 * (targetBytes - overhead)
             guard payloadBudget > 0 else { throw keepsNothing(finetuned, ratio) }
             let changedRatio = max(1, 16 * Double(max(changedValues, 1)) / payloadBudget)
@@ -74,12 +77,24 @@ extension DeltaFile {
             let metadata = ["format": "onboard-deltadq-v\(version)", "target_ratio": "\(ratio)", fingerprintKey: fingerprint,
                             contentKey: "\(DeltaChecksum.of(entries: written))"]
             try SafeTensorsWriter.write(written, metadata: metadata, storeAs: storeAs, to: out)
-            let size = try fileSize(out)
-            if Double(size) <= targetBytes || pass == 3 {
-                return Report(targetRatio: ratio, ratio: Double(2 * floatValues) / Double(size), payloadBits: payload, fileBytes: size,
-                              changedRatio: changedRatio, tensors: reports.sorted { $0.name < $1.name })
+            let size = Double(try fileSize(out))
+            let report = Report(targetRatio: ratio, ratio: Double(2 * floatValues) / size, payloadBits: payload, fileBytes: Int(size),
+                                changedRatio: changedRatio, tensors: reports.sorted { $0.name < $1.name })
+            if size <= targetBytes {
+                if targetBytes - size < 0.01 * targetBytes || changed.isEmpty || fits == overhead { return report }
+                fits = min(fits ?? .infinity, overhead)
+            } else {
+                overshoots = max(overshoots ?? -.infinity, overhead)
             }
-            overhead += Double(size) - targetBytes + 64
+            switch (fits, overshoots) {
+            case let (fit?, over?):
+                // The last word goes to the budget that fits once the two are close.
+                overhead = fit - over < 0.002 * targetBytes || pass >= 8 ? fit : (fit + over) / 2
+            case (nil, _):
+                overhead += size - targetBytes + 64
+            case (_, nil):
+                overhead -= targetBytes - size
+            }
         }
         throw keepsNothing(finetuned, ratio)
     }
