@@ -7,9 +7,10 @@ Training: in-batch negatives (sentence-transformers' MultipleNegativesRankingLos
 mean-pooled, L2-normalised embeddings, batch 32, AdamW lr 5e-5 without weight decay (10 warm-up
 steps, linear decay),
 150 steps over `Calibration/text/retrieval-train.tsv`, dropout as in training BERT, seed 0,
-2 threads, deterministic algorithms. The same torch build, thread count and CPU ISA give the same
-bits; another of any of them gives weights that differ in the last bits (float sums in another
-order) and the same accuracy to about 0.003.
+2 threads, deterministic algorithms: the same torch build, thread count and CPU should give the
+same bits (two runs here printed the same losses through step 51; the weights' bits were not
+compared); another build, thread count or ISA sums floats in another order, so the weights differ
+in their last bits.
 
 The output directory is the base's files with `model.safetensors` replaced: the same tensor names,
 dtypes and shapes (`embeddings.position_ids` int64 and the unused pooler are copied as they are).

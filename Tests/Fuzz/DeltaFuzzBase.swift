@@ -11,7 +11,7 @@ enum DeltaFuzzBase {
             }
         }
         return [
-            ("proj.weight", try Tensor(shape: [8, 32], values: values(256, 1))),
+            ("proj.weight", try Tensor(shape: [256, 64], values: values(16384, 1))),
             ("conv.weight", try Tensor(shape: [4, 2, 3, 3], values: values(72, 2))),
             ("proj.bias", try Tensor(shape: [8], values: values(8, 3))),
         ]

@@ -81,7 +81,9 @@ extension DeltaFile {
             let report = Report(targetRatio: ratio, ratio: Double(2 * floatValues) / size, payloadBits: payload, fileBytes: Int(size),
                                 changedRatio: changedRatio, tensors: reports.sorted { $0.name < $1.name })
             if size <= targetBytes {
-                if targetBytes - size < 0.01 * targetBytes || changed.isEmpty || fits == overhead { return report }
+                if targetBytes - size < 0.01 * targetBytes || changed.isEmpty || fits == overhead || changedRatio <= 1 || pass == 9 {
+                    return report
+                }
                 fits = min(fits ?? .infinity, overhead)
             } else {
                 overshoots = max(overshoots ?? -.infinity, overhead)
