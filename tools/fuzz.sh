@@ -18,8 +18,10 @@ bin=$build/fuzz
 seeds=Tests/Fuzz/corpus
 targets=(safetensors nuscenes results rig recipe board bundle_config delta quant_plan jpeg)
 # The modules' objects, in dependency order; the pipeline goes in for the board reader, with
-# swift-crypto's modules (its SHA-256 identifies sharded runs; CXKCP exists from its version 4 on).
+# swift-crypto's modules (its SHA-256 identifies sharded runs; CXKCP exists from its version 4 on)
+# and swift-protobuf's (the ONNX import the pipeline links).
 modules=(CKernels CImageCodec OnboardCore OnboardQuant OnboardGraph OnboardModels OnboardSensors OnboardEval OnboardText
+         SwiftProtobuf OnboardONNX
          CYaml Yams CCryptoBoringSSL CCryptoBoringSSLShims CXKCP CXKCPShims CryptoBoringWrapper Crypto OnboardPipeline)
 
 build_modules() {
