@@ -45,9 +45,13 @@ public struct ONNXImporter {
         try defineInputs(model.graph, in: context)
 
         let outputs = model.graph.output.map(\.name)
-        var fusions = ONNXFusions(nodes: model.graph.node, graphOutputs: Set(outputs)) { [nodes = model.graph.node] name in
+        // Fusions read initializers and `Constant` outputs (looked up by name, not by scanning the nodes).
+        let constantNodes = Dictionary(model.graph.node.filter { $0.opType == "Constant" }.compactMap { node in
+            node.output.first.map { ($0, node) }
+        }, uniquingKeysWith: { first, _ in first })
+        var fusions = ONNXFusions(nodes: model.graph.node, graphOutputs: Set(outputs)) { name in
             if let value = context.constant(name) { return value }
-            guard let constant = nodes.first(where: { $0.opType == "Constant" && $0.output.first == name }) else { return nil }
+            guard let constant = constantNodes[name] else { return nil }
             return try? ConstantRules.constant.fold?(ONNXNode(proto: constant, opset: opset), []).first
         }
         let (nodes, fused) = fusions.apply()
