@@ -134,4 +134,19 @@ final class HostileModelTests: XCTestCase {
         let constant = try model { $0.graph.output = [self.valueInfo("w", [4, 2])] }
         assertFails(constant, "output 'w'", "not computed by the graph")
     }
+
+    /// Shape arithmetic on hostile constants saturates or is refused; it never traps on overflow.
+    func test_rangeAcrossInt64IsRefused() throws {
+        let path = try model { model in
+            for (name, value) in [("start", Int64.min), ("limit", Int64.max), ("delta", 1)] {
+                var scalar = Onnx_TensorProto()
+                scalar.name = name
+                scalar.dataType = Int32(Onnx_TensorProto.DataType.int64.rawValue)
+                scalar.int64Data = [value]
+                model.graph.initializer.append(scalar)
+            }
+            model.graph.node.insert(self.node("Range", ["start", "limit", "delta"], ["r"]), at: 0)
+        }
+        assertFails(path, "node 'range' (Range, opset 17)", "too long")
+    }
 }

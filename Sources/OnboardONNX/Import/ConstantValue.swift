@@ -49,7 +49,14 @@ struct ConstantValue: Equatable {
     /// The elements as Int64 (floats truncated toward zero, as ONNX `Cast` does).
     var integers: [Int64] {
         switch elements {
-        case let .floats(values): return values.map { $0.isFinite ? Int64(clamping: Int($0.rounded(.towardZero))) : 0 }
+        case let .floats(values):
+            // Saturating: a float beyond Int64 (or NaN) from a hostile file must not trap the conversion.
+            return values.map { value in
+                guard value.isFinite else { return 0 }
+                if value >= 9.2e18 { return .max }
+                if value <= -9.2e18 { return .min }
+                return Int64(value.rounded(.towardZero))
+            }
         case let .integers(values): return values
         }
     }

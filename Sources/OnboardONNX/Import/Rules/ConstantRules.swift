@@ -27,13 +27,18 @@ enum ConstantRules {
         if start.isInteger {
             let (a, b, d) = (start.integers[0], limit.integers[0], delta.integers[0])
             guard d != 0 else { throw node.fail("delta is 0") }
-            let count = max(0, Int((b - a + d + (d > 0 ? -1 : 1)) / d))
+            // In Double: limits near Int64's ends must not overflow the count.
+            let span = ((Double(b) - Double(a)) / Double(d)).rounded(.up)
+            guard span < 1e12 else { throw node.fail("range \(a) to \(b) by \(d) is too long") }
+            let count = max(0, Int(span))
             try MemoryLimit.requireAllocatable([count], item: node.name)
-            return [ConstantValue(shape: [count], integers: (0..<count).map { a + Int64($0) * d })]
+            return [ConstantValue(shape: [count], integers: (0..<count).map { a &+ Int64($0) &* d })]
         }
         let (a, b, d) = (start.floats[0], limit.floats[0], delta.floats[0])
         guard d != 0, ((b - a) / d).isFinite else { throw node.fail("delta \(d) does not step from \(a) to \(b)") }
-        let count = max(0, Int(((b - a) / d).rounded(.up)))
+        let span = ((b - a) / d).rounded(.up)
+        guard span < 1e12 else { throw node.fail("range \(a) to \(b) by \(d) is too long") }
+        let count = max(0, Int(span))
         try MemoryLimit.requireAllocatable([count], item: node.name)
         return [ConstantValue(shape: [count], floats: (0..<count).map { a + Float($0) * d })]
     })
