@@ -32,6 +32,9 @@ public enum DType: String, Sendable, Hashable, CaseIterable, Codable {
         self = match
     }
 
+    /// f32, f16 or bf16.
+    public var isFloat: Bool { self == .f32 || self == .f16 || self == .bf16 }
+
     /// Whether tensors of this type are kept as they are in memory (the others are widened to f32).
     public var isResident: Bool { self != .f16 && self != .bf16 }
 }

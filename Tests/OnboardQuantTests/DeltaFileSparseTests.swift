@@ -117,6 +117,30 @@ final class DeltaFileSparseTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: path("out.safetensors")))
     }
 
+    func test_halfPrecisionModelsAreCompressedNotCarried() throws {
+        try writeModels(changedEmbeddingRows: 8)
+        for name in ["base", "tuned"] {
+            let file = try SafeTensorsFile(path: path("\(name).safetensors"))
+            try SafeTensorsWriter.write(file.entries.map { ($0.name, file.tensor($0)) }, storeAs: ["embedding": .f16, "w": .f16, "bias": .f16],
+                                        to: path("\(name)16.safetensors"))
+        }
+        let report = try DeltaFile.compress(base: path("base16.safetensors"), finetuned: path("tuned16.safetensors"), ratio: 16,
+                                            out: path("delta16.safetensors"))
+        let kinds = Dictionary(uniqueKeysWithValues: report.tensors.map { ($0.name, $0.kind) })
+        XCTAssertEqual(kinds, ["embedding": "deltadq", "w": "deltadq", "bias": "unchanged", "ids": "unchanged"])
+        let size = try FileManager.default.attributesOfItem(atPath: path("delta16.safetensors"))[.size] as? Int ?? 0
+        XCTAssertEqual(report.ratio, Double(2 * (512 * 64 + 128 * 64 + 64)) / Double(size), accuracy: 1e-9)
+        XCTAssertGreaterThanOrEqual(report.ratio, 16)
+        let applied = try DeltaFile.apply(base: path("base16.safetensors"), delta: path("delta16.safetensors"), out: path("applied16.safetensors"))
+        XCTAssertEqual(applied.ratio, report.ratio, accuracy: 1e-9)
+        let merged = try SafeTensorsFile(path: path("applied16.safetensors")).tensor("w").floats()
+        let base = try SafeTensorsFile(path: path("base16.safetensors")).tensor("w").floats()
+        let tuned = try SafeTensorsFile(path: path("tuned16.safetensors")).tensor("w").floats()
+        let error = zip(merged, tuned).reduce(Float(0)) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }
+        let energy = zip(tuned, base).reduce(Float(0)) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }
+        XCTAssertLessThan(error, 0.5 * energy)
+    }
+
     func test_anUnchangedModelGivesAnEmptyDeltaThatAppliesToTheBase() throws {
         try writeModels()
         let report = try DeltaFile.compress(base: path("base.safetensors"), finetuned: path("base.safetensors"), ratio: 16, out: path("empty.safetensors"))

@@ -52,7 +52,7 @@ extension DeltaFile {
         if stated >= 3 { try requireEntries(deltaFile) }
         let ratio: Double
         if stated >= 3 {
-            let floatValues = baseFile.entries.filter { baseFile.tensor($0).dtype == .f32 }.reduce(0) { $0 + $1.shape.reduce(1, *) }
+            let floatValues = baseFile.entries.filter { baseFile.tensor($0).dtype.isFloat }.reduce(0) { $0 + $1.shape.reduce(1, *) }
             ratio = Double(2 * floatValues) / Double(max(try fileSize(delta), 1))
         } else {
             ratio = Double(16 * values) / Double(max(payload, 1))

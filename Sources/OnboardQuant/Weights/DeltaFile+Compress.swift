@@ -34,7 +34,7 @@ extension DeltaFile {
                 TensorReport(name: entry.name, shape: entry.shape, groupSize: 0, bits: 0, keepPerGroup: 0, ratio: 0,
                              changedRows: 0, kind: kind, relativeError: 0, maxAbsError: 0)
             }
-            guard f.dtype == .f32 else {
+            guard f.dtype.isFloat else {
                 let same = memcmp(b.rawPointer, f.rawPointer, f.byteCount) == 0
                 if !same { carried.append((entry.name + carriedSuffix, f)) }
                 fixed.append(report(same ? "unchanged" : "carried"))

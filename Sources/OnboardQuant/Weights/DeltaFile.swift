@@ -148,7 +148,7 @@ public enum DeltaFile {
 
     static func floats(_ file: SafeTensorsFile, _ name: String) throws -> [Float] {
         let tensor = try file.tensor(name)
-        guard tensor.dtype == .f32 else {
+        guard tensor.dtype.isFloat else {
             throw OnboardError.format(path: file.path, item: name, reason: "\(tensor.dtype) tensor; deltas need float weights")
         }
         try tensor.requireFinite(name: name, source: file.path)
