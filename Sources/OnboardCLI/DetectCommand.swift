@@ -22,6 +22,7 @@ struct DetectCommand: ParsableCommand {
     @Option(help: "fp32, or int8 for a quantized bundle.") var precision: Precision = .fp32
     @Option(help: "Results file to write (nuScenes submission JSON); with --shard, the part directory.") var out: String
     @Option(help: ShardOption.help, transform: ShardOption.parse) var shard: Shard?
+    @Option(help: DeltaOption.help) var delta: String?
     @Option(help: "Worker threads (default: all cores).") var threads: Int = Parallel.coreCount
     @Flag(help: "Leave out samples with a broken table link or image (warned on stderr).") var skipBad = false
     @Flag(help: "Print per-stage timing as JSON on stdout.") var json = false
@@ -33,14 +34,14 @@ struct DetectCommand: ParsableCommand {
     func run() throws {
         var request = CameraSetDetection.Request(model: model, data: data, out: out)
         (request.version, request.split, request.precision) = (version, split, precision)
-        (request.threads, request.skipBad, request.shard) = (threads, skipBad, shard)
+        (request.threads, request.skipBad, request.shard, request.delta) = (threads, skipBad, shard, delta)
         let summary = try CameraSetDetection.run(request)
         let stages = summary.stageMs
         let written = shard.map { "part \($0) " } ?? ""
         ProgressLog.standardError.line("detect: wrote \(written)\(out): \(summary.samples) samples, \(summary.boxes) boxes, "
             + String(format: "%.1f ms per frame", stages["total"] ?? 0))
         if json {
-            let document: [String: Any] = ["model": model, "precision": precision.rawValue, "samples": summary.samples,
+            let document: [String: Any] = ["model": model, "delta": delta ?? NSNull(), "precision": precision.rawValue, "samples": summary.samples,
                                            "threads": threads, "stage_ms": stages]
             print(String(decoding: try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys, .prettyPrinted]), as: UTF8.self))
         } else {

@@ -19,8 +19,7 @@ struct EmbedCommand: ParsableCommand {
     @Option(help: "safetensors file to write the embeddings to.") var out: String
     @Option(help: "fp32, int8 or int8-integer.") var precision: EmbeddingRun.Precision = .fp32
     @Option(help: "Quantization recipe (JSON) for int8 / int8-integer.") var recipe: String?
-    @Option(help: "Delta file ('onboard delta compress' against --model's weights): embed with the fine-tuned variant, merged at load.")
-    var delta: String?
+    @Option(help: DeltaOption.help) var delta: String?
     @Option(help: "Sentences of equal token length run together, up to this many.") var batch: Int = 8
     @Option(help: "Worker threads (default: all cores).") var threads: Int = Parallel.coreCount
 

@@ -16,16 +16,18 @@ struct QuantizeCommand: ParsableCommand {
     @Option(help: "Use at most this many calibration samples.") var calibrationSamples: Int?
     @Option(help: "Worker threads (default: all cores).") var threads: Int = Parallel.coreCount
     @Option(help: ShardOption.help, transform: ShardOption.parse) var shard: Shard?
+    @Option(help: DeltaOption.help) var delta: String?
 
     mutating func validate() throws {
         if let calibrationSamples, calibrationSamples < 1 { throw ValidationError("--calibration-samples must be >= 1") }
+        if shard != nil, delta != nil { throw ValidationError("--delta runs whole, not in shards; drop --shard or merge the delta into a bundle") }
         threads = try ThreadOption.clamped(threads)
     }
 
     func run() throws {
         var request = BundleQuantization.Request(model: model, calibration: calibration, out: out)
         (request.recipe, request.force, request.calibrationSamples, request.threads) = (recipe, force, calibrationSamples, threads)
-        request.calibrationSplit = calibrationSplit
+        (request.calibrationSplit, request.delta) = (calibrationSplit, delta)
         if let shard {
             let observed = try BundleQuantization.run(request, shard: shard)
             ProgressLog.standardError.line("quantize: wrote part \(shard) \(out): \(observed) calibration samples observed")

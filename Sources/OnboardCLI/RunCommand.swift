@@ -12,6 +12,7 @@ struct RunCommand: ParsableCommand {
         boxes [K,9], scores [K], labels [K] (i32) and queries [K] (i32).
         """) var inputs: String
     @Option(help: "safetensors file to write the outputs to.") var out: String
+    @Option(help: DeltaOption.help) var delta: String?
     @Option(help: "Worker threads (default: all cores).") var threads: Int = Parallel.coreCount
     @Option(help: "fp32, or int8 for a quantized bundle.") var precision: Precision = .fp32
 
@@ -20,6 +21,6 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
-        try BundleRun.run(model: model, inputs: inputs, precision: precision, threads: threads, out: out)
+        try BundleRun.run(model: model, inputs: inputs, precision: precision, threads: threads, out: out, delta: delta)
     }
 }

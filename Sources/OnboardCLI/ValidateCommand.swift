@@ -27,6 +27,7 @@ struct ValidateCommand: ParsableCommand {
     var calibration: String?
     @Option(help: "An INT8 bundle of --model already calibrated (onboard quantize, or merged quantize parts), used instead of calibrating.")
     var quantized: String?
+    @Option(help: DeltaOption.help) var delta: String?
     @Option(help: "Split of a recorded calibration set (default: one named like 'train', else every sample).")
     var calibrationSplit: String?
     @Option(help: "Use at most this many calibration samples (spread over a recorded split).") var calibrationSamples: Int?
@@ -46,12 +47,13 @@ struct ValidateCommand: ParsableCommand {
         guard latencySamples >= 0 else { throw ValidationError("--latency-samples must be >= 0") }
         guard bootstrap >= 0 else { throw ValidationError("--bootstrap must be >= 0") }
         guard (calibration == nil) != (quantized == nil) else { throw ValidationError("give one of --calibration and --quantized") }
+        if shard != nil, delta != nil { throw ValidationError("--delta runs whole, not in shards; drop --shard or merge the delta into a bundle") }
         threads = try ThreadOption.clamped(threads)
     }
 
     func run() throws {
         var options = ValidationOptions(model: model, data: data, calibration: calibration ?? "", out: out)
-        options.quantized = quantized
+        (options.quantized, options.delta) = (quantized, delta)
         (options.version, options.split, options.calibrationSplit) = (version, split, calibrationSplit)
         (options.calibrationSamples, options.recipe, options.threads) = (calibrationSamples, recipe, threads)
         (options.diagnosisSamples, options.bootstrapReplicates, options.force) = (diagnosisSamples, bootstrap, force)

@@ -73,4 +73,9 @@ public struct ModelBundle {
     public func weights() throws -> WeightStore {
         WeightStore(file: try SafeTensorsFile(path: weightsPath), overrides: weightOverrides)
     }
+
+    /// Every tensor of `model.safetensors` by name, with the overrides in place.
+    public func allTensors() throws -> [String: Tensor] {
+        try SafeTensorsFile(path: weightsPath).allTensors().merging(weightOverrides) { $1 }
+    }
 }

@@ -30,7 +30,7 @@ public enum QuantizedBundle {
                     tensors.append((entry.name, quantized.codes))
                     tensors.append((entry.name + WeightStore.scaleSuffix, try Tensor(shape: [quantized.scales.count], values: quantized.scales)))
                 } else {
-                    tensors.append((entry.name, file.tensor(entry)))
+                    tensors.append((entry.name, try source.weightOverrides[entry.name] ?? file.tensor(entry)))
                 }
             }
             try SafeTensorsWriter.write(tensors, metadata: ["quantization": "onboard-int8"], to: staging.file("model.safetensors"))

@@ -20,6 +20,9 @@ public enum BundleQuantization {
         /// The split of a recorded camera set (default: one named like "train", else every sample).
         public var calibrationSplit: String?
         public var threads: Int = Parallel.coreCount
+        /// A fine-tune delta merged into the float weights at load: the INT8 variant, calibrated and
+        /// quantized with the base model's recipe.
+        public var delta: String?
 
         public init(model: String, calibration: String, out: String) {
             self.model = model
@@ -44,12 +47,13 @@ public enum BundleQuantization {
 
         init(_ request: Request, log: ProgressLog, sharded: Bool = false) throws {
             try OutputPath.checkDirectory(request.out, option: "out", inputs: [.init("model", request.model), .init("calibration", request.calibration)]
-                                          + (request.recipe.map { [.init("recipe", $0)] } ?? []))
+                                          + (request.recipe.map { [.init("recipe", $0)] } ?? []) + (request.delta.map { [.init("delta", $0)] } ?? []))
             try StagingDirectory.check(request.out, force: request.force)
             bundle = try ModelBundle(directory: request.model)
             if try QuantizedBundle.plan(of: bundle) != nil {
                 throw OnboardError.invalidArgument("\(request.model): already quantized (it has quant.json); quantize the float bundle")
             }
+            if let delta = request.delta { try bundle.apply(delta: delta) }
             choice = try RecipeChoice(requested: request.recipe, bundle: bundle)
             if try Self.readsCameras(request, bundle: bundle) {
                 // A PETR detector calibrated on a recorded camera set, as `validate` calibrates it.

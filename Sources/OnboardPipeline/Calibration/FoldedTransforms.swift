@@ -32,7 +32,7 @@ struct FoldedTransforms {
         let measured = recipe.rotation == .kltHadamard || recipe.smoothing != nil
         let statistics = measured ? try Statistics(trunk, graph: graph, covariance: recipe.rotation == .kltHadamard,
                                                    count: min(count, statisticsSamples), sample: sample, threads: threads) : nil
-        var tensors = try SafeTensorsFile(path: bundle.weightsPath).allTensors()
+        var tensors = try bundle.allTensors()
         var rotation: Matrix?
         if let kind = recipe.rotation {
             let d = trunk.embedDim
@@ -66,7 +66,7 @@ struct FoldedTransforms {
         let rotated = FileManager.default.fileExists(atPath: path)
         guard rotated || !gates.isEmpty else { return nil }
         let trunk = try trunk(of: bundle, source: quantized.directory, item: rotated ? rotationFile : gates[0])
-        var tensors = try SafeTensorsFile(path: bundle.weightsPath).allTensors()
+        var tensors = try bundle.allTensors()
         var rotation: Matrix?
         if rotated {
             let tensor = try SafeTensorsFile(path: path).tensor(rotationTensor)

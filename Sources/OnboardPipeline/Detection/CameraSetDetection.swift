@@ -22,6 +22,8 @@ public enum CameraSetDetection {
         public var out: String
         /// Detect only this shard's slice of the samples, into a part directory (`ShardMerge` joins them).
         public var shard: Shard?
+        /// A fine-tune delta merged into the float bundle's weights at load.
+        public var delta: String?
 
         public init(model: String, data: String, out: String) {
             self.model = model
@@ -38,7 +40,7 @@ public enum CameraSetDetection {
     }
 
     public static func run(_ request: Request, log: ProgressLog = .standardError) throws -> Summary {
-        let bundle = try ModelBundle(directory: request.model)
+        let bundle = try ModelBundle.open(request.model, delta: request.delta, log: log)
         // The tables before the model: their parse's temporaries are freed before the model's
         // buffers are allocated, so the peak resident size holds the larger of the two, not both.
         let tables = try NuScenesTables(dataroot: request.data,
@@ -47,7 +49,8 @@ public enum CameraSetDetection {
         if let shard = request.shard {
             return try DetectionShard.run(request, shard: shard, bundle: bundle, tables: tables, tokens: tokens, log: log)
         }
-        try OutputPath.checkFile(request.out, option: "out", inputs: [.init("model", request.model), .init("data", request.data)])
+        try OutputPath.checkFile(request.out, option: "out", inputs: [.init("model", request.model), .init("data", request.data)]
+                                 + (request.delta.map { [.init("delta", $0)] } ?? []))
         let pipeline = try DetectionPipeline(bundle: bundle, precision: request.precision, threads: request.threads)
         let run = try DetectionRun.run(pipeline: pipeline, tables: tables, tokens: tokens, skipBad: request.skipBad,
                                        label: "detect", log: log)

@@ -39,14 +39,9 @@ public struct SentenceEncoder {
         }
     }
 
-    /// The fine-tuned variant `base + delta`: the delta (`onboard delta compress` against this
-    /// directory's `model.safetensors`) is decoded and merged once, into the weights the graphs take;
-    /// the full fine-tuned weights are never written. Nothing is merged if any of it is refused.
+    /// The fine-tuned variant `base + delta`, merged once at load (`ModelBundle.apply(delta:)`).
     public mutating func apply(delta: String) throws -> DeltaFile.ApplyReport {
-        let merged = try DeltaFile.merge(base: try SafeTensorsFile(path: bundle.weightsPath), delta: delta)
-        bundle.weightOverrides = merged.tensors
-        bundle.deltaPath = delta
-        return merged.report
+        try bundle.apply(delta: delta)
     }
 
     /// The encoder for `batch` sequences of exactly `length` tokens, with the pooling and transforms.

@@ -4,10 +4,13 @@ import OnboardModels
 /// A bundle run once on named input tensors from a .safetensors file, its outputs written to
 /// another: a classifier's graph outputs, or a PETR sample's head outputs and decoded boxes.
 public enum BundleRun {
-    public static func run(model: String, inputs: String, precision: Precision, threads: Int, out: String) throws {
-        let bundle = try ModelBundle(directory: model)
+    /// `delta`: a fine-tune delta merged into the float bundle's weights at load.
+    public static func run(model: String, inputs: String, precision: Precision, threads: Int, out: String, delta: String? = nil,
+                           log: ProgressLog = .standardError) throws {
+        try OutputPath.checkFile(out, option: "out", inputs: [.init("model", model), .init("inputs", inputs)]
+                                 + (delta.map { [.init("delta", $0)] } ?? []))
+        let bundle = try ModelBundle.open(model, delta: delta, log: log)
         let file = try SafeTensorsFile(path: inputs)
-        try OutputPath.checkFile(out, option: "out", inputs: [.init("model", model), .init("inputs", inputs)])
         let tensors = file.allTensors()
         let runners = try RunnerFactory(bundle: bundle, precision: precision, threads: threads)
         let outputs: [String: Tensor]

@@ -57,11 +57,12 @@ public struct RunIdentity: Codable, Equatable, Sendable {
         return fields.first { $0.1 != $0.2 }.map { (field: $0.0, mine: $0.1, theirs: $0.2) }
     }
 
-    /// SHA-256 over a bundle's files (config.json, model.safetensors, and quant.json when present).
+    /// SHA-256 over a bundle's files (config.json, model.safetensors, and quant.json and the merged delta when present).
     public static func digest(bundle: ModelBundle) throws -> String {
         let plan = (bundle.directory as NSString).appendingPathComponent(QuantizedBundle.planFile)
         var files = [(name: "config.json", path: bundle.configPath), (name: "model.safetensors", path: bundle.weightsPath)]
         if FileManager.default.fileExists(atPath: plan) { files.append((name: QuantizedBundle.planFile, path: plan)) }
+        if let delta = bundle.deltaPath { files.append((name: "delta", path: delta)) }
         return try ContentDigest.files(files)
     }
 

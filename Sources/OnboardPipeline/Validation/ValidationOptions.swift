@@ -32,6 +32,9 @@ public struct ValidationOptions {
     /// An INT8 bundle of `model` already calibrated (`onboard quantize`, or merged calibration
     /// parts): used instead of calibrating; its plan carries the recipe.
     public var quantized: String?
+    /// A fine-tune delta merged into `model`'s weights at load: the variant is validated, its INT8
+    /// quantized with the base model's recipe and compared against its own FP32.
+    public var delta: String?
 
     public init(model: String, data: String, calibration: String, out: String) {
         self.model = model

@@ -57,6 +57,7 @@ public struct ValidationRun {
         init(_ options: ValidationOptions) throws {
             bundle = try ModelBundle(directory: options.model)
             try ValidationRun.checkFloatPETR(bundle)
+            if let delta = options.delta { try bundle.apply(delta: delta) }
             if let path = options.quantized {
                 guard options.recipe == nil else {
                     throw OnboardError.invalidArgument("--recipe: the quantized bundle \(path) carries its recipe; give one of --recipe and --quantized")
@@ -78,6 +79,7 @@ public struct ValidationRun {
             let named: [OutputPath.Input] = [.init("model", options.model), .init("data", options.data)]
                 + (options.quantized == nil ? [.init("calibration", options.calibration)] : [])
                 + (options.recipe.map { [.init("recipe", $0)] } ?? []) + (options.quantized.map { [.init("quantized", $0)] } ?? [])
+                + (options.delta.map { [.init("delta", $0)] } ?? [])
             try OutputPath.checkDirectory(options.out, option: "out", inputs: named)
         }
     }
@@ -119,7 +121,7 @@ public struct ValidationRun {
         let diagnosis = try diagnose(inputs.bundle, quantized: quantizedBundle, float: float, staging: staging)
         func perStage(_ stages: [String: Double]) -> [String: Double] { stages.filter { $0.key != "total" } }
         return ValidationReport(
-            model: options.model, dataset: "\(options.data) (\(tables.version))", split: inputs.split, sampleCount: tokens.count,
+            model: options.delta.map { "\(options.model) + delta \($0)" } ?? options.model, dataset: "\(options.data) (\(tables.version))", split: inputs.split, sampleCount: tokens.count,
             pseudoGroundTruth: scores.pseudoGroundTruth, fp32: scores.fp32, int8: scores.int8,
             latencyMs: .init(fp32: latency.fp32["total"] ?? .nan, int8: latency.int8["total"] ?? .nan), latencyFrames: latency.frames,
             stageLatencyMs: .init(fp32: perStage(latency.fp32), int8: perStage(latency.int8)), stageOrder: DetectionStages.names,
