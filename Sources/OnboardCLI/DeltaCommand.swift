@@ -19,18 +19,22 @@ struct DeltaCommand: ParsableCommand {
         @Option(help: "Delta file to write.") var out: String
         @Option(help: "Calibration inputs (.safetensors, [n, in] rows named as the weights they feed) the group size is searched on.")
         var calibration: String?
+        @Option(help: "How kept values are chosen: magnitude (largest, positions stored), seeded (random, balanced per group, positions drawn again from a seed) or auto (per tensor, the one with the least error).")
+        var selection: String = "auto"
         @Flag(help: "Print the report as one JSON object.") var json = false
 
         func validate() throws {
             guard ratio.isFinite, ratio >= 1 else { throw ValidationError("--ratio must be a number >= 1") }
+            guard ["auto", "magnitude", "seeded"].contains(selection) else { throw ValidationError("--selection must be auto, magnitude or seeded") }
         }
 
         func run() throws {
             try OutputPath.checkFile(out, option: "--out", inputs: [.init("--base", base), .init("--finetuned", finetuned)]
                                      + (calibration.map { [.init("--calibration", $0)] } ?? []))
             let log = ProgressLog.standardError
+            let selections: [DeltaDQ.Selection] = selection == "magnitude" ? [.magnitude] : selection == "seeded" ? [.seeded] : [.magnitude, .seeded]
             let report = try DeltaFile.compress(base: base, finetuned: finetuned, ratio: ratio, out: out, calibration: calibration,
-                                                progress: { log.line($0) })
+                                                selections: selections, progress: { log.line($0) })
             if json {
                 print(try jsonLine(report))
                 return
@@ -38,8 +42,8 @@ struct DeltaCommand: ParsableCommand {
             print(String(format: "delta %@: %d bytes, ratio %.2fx (target %.2fx; changed values at %.2fx), %d payload bits, %d tensors",
                          out, report.fileBytes, report.ratio, report.targetRatio, report.changedRatio, report.payloadBits, report.tensors.count))
             for t in report.tensors {
-                print(String(format: "  %@  %@  %@  changed rows %d  group %d  bits %d  keep %d  ratio %.2fx  rel_error %.4g  max_abs_error %.4g",
-                             t.name, "\(t.shape)", t.kind, t.changedRows, t.groupSize, t.bits, t.keepPerGroup, t.ratio, t.relativeError,
+                print(String(format: "  %@  %@  %@ %@  changed rows %d  group %d  bits %d  keep %d  ratio %.2fx  rel_error %.4g  max_abs_error %.4g",
+                             t.name, "\(t.shape)", t.kind, t.selection ?? "", t.changedRows, t.groupSize, t.bits, t.keepPerGroup, t.ratio, t.relativeError,
                              t.maxAbsError))
             }
         }

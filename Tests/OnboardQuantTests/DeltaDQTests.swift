@@ -41,6 +41,34 @@ final class DeltaDQTests: XCTestCase {
         XCTAssertThrowsError(try DeltaDQ.decode(truncated, item: "blocks.0.fc1.weight")) { XCTAssertTrue("\($0)".contains("blocks.0.fc1.weight")) }
     }
 
+    /// Seeded selection stores codes only: the decoder draws the same balanced positions again (keep
+    /// per group, from the row and group), kept values are rescaled by group/keep as DARE does, and
+    /// averaged over many rows the restored delta is unbiased.
+    func test_seededSelectionStoresNoPositionsAndIsUnbiased() throws {
+        let rows = 400, cols = 64
+        var random = TestRandom(seed: 12)
+        let row = random.floats(cols, scale: 0.01)
+        let d = (0..<rows).flatMap { _ in row }
+        let config = DeltaDQ.Config(groupSize: 16, bits: 6, splitBits: 0, keepPerGroup: 4, selection: .seeded, compact: true)
+        let encoded = try DeltaDQ.encode(d, rows: rows, cols: cols, config: config)
+        XCTAssertEqual(config.payloadBits(rows: rows, cols: cols), rows * (16 + 4 * 4 * 6))
+        XCTAssertEqual(encoded.payloadBits, config.payloadBits(rows: rows, cols: cols))
+        let decoded = try DeltaDQ.decode(encoded)
+        for r in [0, 1, 399] {
+            for start in stride(from: 0, to: cols, by: 16) {
+                let kept = (start..<(start + 16)).filter { decoded[r * cols + $0] != 0 }.map { $0 - start }
+                XCTAssertEqual(kept, DeltaDQ.seededPositions(row: r, start: start, length: 16, keep: 4), "row \(r) group \(start)")
+            }
+        }
+        XCTAssertNotEqual(DeltaDQ.seededPositions(row: 0, start: 0, length: 16, keep: 4), DeltaDQ.seededPositions(row: 1, start: 0, length: 16, keep: 4))
+        for c in 0..<cols {
+            let mean = (0..<rows).reduce(Float(0)) { $0 + decoded[$1 * cols + c] } / Float(rows)
+            XCTAssertEqual(mean, row[c], accuracy: 0.25 * abs(row[c]) + 0.002, "column \(c)")
+        }
+        let parts = DeltaDQ.Config(groupSize: 16, bits: 4, splitBits: 1, keepPerGroup: 4, selection: .seeded, compact: true)
+        XCTAssertThrowsError(try DeltaDQ.encode(d, rows: rows, cols: cols, config: parts))
+    }
+
     /// Compact encodings (delta files from version 3): positions as a bitmap where cheaper, none when
     /// every value is kept, 1-bit signs, and row scales that keep the restored row's projection on
     /// the true one equal to its energy (no shrinkage toward the base).

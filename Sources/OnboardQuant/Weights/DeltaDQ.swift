@@ -8,7 +8,8 @@ import OnboardCore
 ///   values (`keepPerGroup`), so sparsity is balanced across groups. Which values: `.magnitude` keeps the
 ///   largest |Δ| (our default: with 87%+ dropped, DARE-style random dropping rescaled by 1/(1-p) multiplies
 ///   the error energy by p/(1-p) ≈ 7, which no quantizer recovers), `.random` is the DARE variant (seeded,
-///   kept values rescaled by group/keep).
+///   kept values rescaled by group/keep), and `.seeded` is that variant with positions the decoder draws
+///   again from the row and group (`seededPositions`), so the file stores codes only: no positions, no parts.
 /// - The group size (and the value bits) are searched on calibration inputs X by the output error
 ///   ||X (Δ̂ - Δ)^T||; without X the weight error, i.e. the output error for white inputs.
 /// - Separate quantization: kept values get symmetric `bits`-bit codes with one f16 scale per row; the
@@ -17,9 +18,10 @@ import OnboardCore
 ///   `X Δ^T = Σ_parts X part^T`.
 /// - Accounting, per group: for s > 0 a count per part except the last (bitsFor(keep + 1) bits each); per kept
 ///   value its position in the group (bitsFor(group)) and its `bits - s` code bits; per row a 16-bit scale.
+///   A `.seeded` group costs its kept values' `bits`-bit codes only.
 ///   `ratio` compares that payload with the delta stored as 16-bit floats.
 public enum DeltaDQ {
-    public enum Selection: Int, Codable, Sendable { case magnitude = 0, random = 1 }
+    public enum Selection: Int, Codable, Sendable { case magnitude = 0, random = 1, seeded = 2 }
 
     public struct Config: Codable, Equatable, Sendable {
         public var groupSize: Int
@@ -44,7 +46,8 @@ public enum DeltaDQ {
         }
 
         func validate(cols: Int) throws {
-            guard groupSize >= 1, ((compact ? 1 : 2)...8).contains(bits), splitBits >= 0, splitBits < bits, keepPerGroup >= 0,
+            guard groupSize >= 1, ((compact && selection != .seeded ? 1 : 2)...8).contains(bits), splitBits >= 0, splitBits < bits,
+                  selection != .seeded || splitBits == 0, keepPerGroup >= 0,
                   keepPerGroup <= groupSize, cols >= 1 else {
                 throw OnboardError.invalidArgument("invalid DeltaDQ configuration \(self) for rows of \(cols)")
             }
@@ -52,7 +55,7 @@ public enum DeltaDQ {
 
         /// Whether a group of `length` keeping `keep` is written as a bitmap and codes in order.
         func bitmapGroup(length: Int, keep: Int) -> Bool {
-            compact && (bits == 1 || (keep == length ? 0 : length) + keep * bits < partsBits(length: length, keep: keep))
+            selection != .seeded && compact && (bits == 1 || (keep == length ? 0 : length) + keep * bits < partsBits(length: length, keep: keep))
         }
 
         private func partsBits(length: Int, keep: Int) -> Int {
@@ -64,6 +67,10 @@ public enum DeltaDQ {
             var perRow = 16
             for start in stride(from: 0, to: cols, by: groupSize) {
                 let length = min(groupSize, cols - start), keep = min(keepPerGroup, length)
+                if selection == .seeded {
+                    perRow += keep * bits
+                    continue
+                }
                 perRow += bitmapGroup(length: length, keep: keep) ? (keep == length ? 0 : length) + keep * bits
                     : partsBits(length: length, keep: keep)
             }
@@ -114,8 +121,10 @@ public enum DeltaDQ {
                     order.sort { abs(row[row.startIndex + start + $0]) > abs(row[row.startIndex + start + $1]) }
                 case .random:
                     order.shuffle(using: &generator)
+                case .seeded:
+                    order = seededPositions(row: r, start: start, length: length, keep: keep)
                 }
-                let rescale: Float = config.selection == .random && keep > 0 ? Float(length) / Float(keep) : 1
+                let rescale: Float = config.selection != .magnitude && keep > 0 ? Float(length) / Float(keep) : 1
                 kept.append(order.prefix(keep).sorted().map { ($0, row[row.startIndex + start + $0] * rescale) })
             }
             let magnitudes = kept.joined().map { abs($0.value) }
@@ -128,6 +137,10 @@ public enum DeltaDQ {
             scales.append(try unbiasedScale(row: row, kept: kept.joined(), grid: scale, config: config, item: item, index: r))
             for (g, group) in kept.enumerated() {
                 let length = min(config.groupSize, cols - g * config.groupSize)
+                if config.selection == .seeded {
+                    writeCodes(group, scale: scale, bits: config.bits, to: &writer)
+                    continue
+                }
                 if config.bitmapGroup(length: length, keep: group.count) {
                     writeBitmapGroup(group, length: length, scale: scale, config: config, to: &writer)
                     continue
@@ -174,6 +187,27 @@ public enum DeltaDQ {
             throw OnboardError.shape(item: item, reason: "row \(index): a rescaled delta exceeds what f16 row scales can hold")
         }
         return scale
+    }
+
+    /// The positions a `.seeded` group keeps: `keep` of `length` (sorted), drawn by a partial
+    /// Fisher-Yates shuffle from a generator seeded by the row and the group's first column, so that
+    /// the decoder draws the same ones and the file stores none.
+    public static func seededPositions(row: Int, start: Int, length: Int, keep: Int) -> [Int] {
+        var generator = SplitMix64(seed: UInt64(truncatingIfNeeded: row) &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(truncatingIfNeeded: start) &* 0xBF58_476D_1CE4_E5B9)
+        var order = Array(0..<length)
+        for i in 0..<min(keep, length) {
+            order.swapAt(i, i + Int(generator.next() % UInt64(length - i)))
+        }
+        return order.prefix(keep).sorted()
+    }
+
+    /// Symmetric `bits`-bit codes of a group's kept values in position order, offset by qmax.
+    private static func writeCodes(_ group: [(position: Int, value: Float)], scale: Float, bits: Int, to writer: inout BitWriter) {
+        let qmax = (1 << (bits - 1)) - 1
+        for entry in group {
+            let q = scale > 0 ? Int((entry.value / scale).rounded(.toNearestOrEven)) : 0
+            writer.write(UInt32(min(max(q, -qmax), qmax) + qmax), bits: bits)
+        }
     }
 
     /// A group as a bitmap of its kept positions (none when all are kept) and their codes in order.
@@ -226,6 +260,13 @@ public enum DeltaDQ {
         for r in 0..<encoded.rows {
             for start in stride(from: 0, to: cols, by: config.groupSize) {
                 let length = min(config.groupSize, cols - start), keep = min(config.keepPerGroup, length)
+                if config.selection == .seeded {
+                    for position in seededPositions(row: r, start: start, length: length, keep: keep) {
+                        guard let code = reader.read(bits: config.bits) else { throw corrupt() }
+                        out[r * cols + start + position] = encoded.scales[r] * Float(Int(code) - qmax)
+                    }
+                    continue
+                }
                 if config.bitmapGroup(length: length, keep: keep) {
                     do {
                         try readBitmapGroup(length: length, keep: keep, scale: encoded.scales[r], config: config, from: &reader,
@@ -271,7 +312,7 @@ public enum DeltaDQ {
     /// Searches group size and value bits for the least error at compression `ratio`.
     /// `calibration` (optional) holds input rows [n, cols]; the error is then the output error.
     public static func compress(_ delta: [Float], rows: Int, cols: Int, ratio: Double, calibration: Matrix? = nil,
-                                splitBits: Int = 1, selection: Selection = .magnitude,
+                                splitBits: Int = 1, selections: [Selection] = [.magnitude],
                                 groupSizes: [Int] = [8, 16, 32, 64, 128, 256], bitChoices: [Int] = [2, 3, 4, 6, 8],
                                 compact: Bool = false, item: String = "delta") throws -> (encoded: Encoded, error: Double) {
         guard ratio.isFinite, ratio >= 1 else { throw OnboardError.invalidArgument("compression ratio must be >= 1, got \(ratio)") }
@@ -287,16 +328,19 @@ public enum DeltaDQ {
         var best: (encoded: Encoded, error: Double)?
         var sizes = Set(groupSizes.filter { $0 >= 1 && $0 <= cols })
         sizes.insert(min(cols, groupSizes.filter { $0 >= 1 }.max() ?? cols))
-        for groupSize in sizes.sorted() {
-            for bits in (compact ? [1] : []) + bitChoices where (2...8).contains(bits) || (compact && bits == 1) {
-                guard let config = keepForRatio(ratio, rows: rows, cols: cols, groupSize: groupSize, bits: bits,
-                                                splitBits: bits > splitBits ? splitBits : 0, selection: selection, compact: compact)
-                else { continue }
-                // A compact (rescaled) encoding that keeps nothing would win the search by default.
-                if compact && config.keepPerGroup == 0 { continue }
-                let encoded = try encode(delta, rows: rows, cols: cols, config: config, item: item)
-                let error = try reconstructionError(delta, try decode(encoded, item: item), rows: rows, cols: cols, calibration: calibration)
-                if error < (best?.error ?? .infinity) { best = (encoded, error) }
+        for selection in selections {
+            for groupSize in sizes.sorted() {
+                for bits in (compact && selection != .seeded ? [1] : []) + bitChoices where (2...8).contains(bits) || (compact && bits == 1) {
+                    let split = selection == .seeded || bits <= splitBits ? 0 : splitBits
+                    guard let config = keepForRatio(ratio, rows: rows, cols: cols, groupSize: groupSize, bits: bits,
+                                                    splitBits: split, selection: selection, compact: compact)
+                    else { continue }
+                    // A compact (rescaled) encoding that keeps nothing would win the search by default.
+                    if compact && config.keepPerGroup == 0 { continue }
+                    let encoded = try encode(delta, rows: rows, cols: cols, config: config, item: item)
+                    let error = try reconstructionError(delta, try decode(encoded, item: item), rows: rows, cols: cols, calibration: calibration)
+                    if error < (best?.error ?? .infinity) { best = (encoded, error) }
+                }
             }
         }
         guard let best else {

@@ -17,7 +17,9 @@ extension DeltaFile {
     /// 16-bit size over the file's size on disk). `calibration` (optional) is a safetensors file of
     /// input rows [n, cols] named as the weights they feed; the group size and value bits of each
     /// tensor are searched on its output error there (else on its weight error).
+    /// `selections`: how kept values may be chosen; the search takes, per tensor, the one with the least error.
     public static func compress(base: String, finetuned: String, ratio: Double, out: String, calibration: String? = nil,
+                                selections: [DeltaDQ.Selection] = [.magnitude, .seeded],
                                 progress: (String) -> Void = { _ in }) throws -> Report {
         guard ratio.isFinite, ratio >= 1 else { throw OnboardError.invalidArgument("compression ratio \(ratio) must be a number >= 1") }
         let baseFile = try SafeTensorsFile(path: base), tunedFile = try SafeTensorsFile(path: finetuned)
@@ -61,7 +63,8 @@ extension DeltaFile {
             var written = carried, storeAs: [String: DType] = [:], reports = fixed, payload = 0
             for tensor in changed {
                 let item = "\(finetuned): \(tensor.name)"
-                guard let encoded = try encode(tensor, ratio: changedRatio, calibration: try calibrationRows(calibrationFile, tensor), item: item) else {
+                guard let encoded = try encode(tensor, ratio: changedRatio, calibration: try calibrationRows(calibrationFile, tensor),
+                                                  selections: selections, item: item) else {
                     reports.append(try measured(tensor, restored: nil, encoded: nil))
                     continue
                 }
@@ -119,16 +122,18 @@ extension DeltaFile {
 
     /// Group size and bits searched on up to 64 evenly spaced changed rows, then every changed row
     /// encoded with them; nil when the budget cannot keep any value of this tensor.
-    private static func encode(_ tensor: ChangedTensor, ratio: Double, calibration: Matrix?, item: String) throws -> DeltaDQ.Encoded? {
+    private static func encode(_ tensor: ChangedTensor, ratio: Double, calibration: Matrix?, selections: [DeltaDQ.Selection],
+                               item: String) throws -> DeltaDQ.Encoded? {
         let count = tensor.changedRows.count, cols = tensor.cols
         guard let reachable = DeltaDQ.keepForRatio(ratio, rows: 1, cols: cols, groupSize: cols, bits: 2, splitBits: 1, compact: true),
               reachable.keepPerGroup > 0 else { return nil }
         let sampled = (0..<min(count, 64)).map { $0 * count / min(count, 64) }
         let sample = sampled.flatMap { tensor.delta[($0 * cols)..<(($0 + 1) * cols)] }
-        let chosen = try DeltaDQ.compress(sample, rows: sampled.count, cols: cols, ratio: ratio, calibration: calibration, compact: true,
-                                          item: item).encoded.config
+        let chosen = try DeltaDQ.compress(sample, rows: sampled.count, cols: cols, ratio: ratio, calibration: calibration,
+                                          selections: selections, compact: true, item: item).encoded.config
         guard let config = DeltaDQ.keepForRatio(ratio, rows: count, cols: cols, groupSize: chosen.groupSize, bits: chosen.bits,
-                                                splitBits: chosen.splitBits, compact: true), config.keepPerGroup > 0 else { return nil }
+                                                splitBits: chosen.splitBits, selection: chosen.selection, compact: true),
+              config.keepPerGroup > 0 else { return nil }
         return try DeltaDQ.encode(tensor.delta, rows: count, cols: cols, config: config, item: item)
     }
 
@@ -175,7 +180,8 @@ extension DeltaFile {
                             keepPerGroup: encoded?.config.keepPerGroup ?? 0,
                             ratio: encoded.map { Double(16 * values) / Double($0.payloadBits + tensor.rows) } ?? 0,
                             changedRows: tensor.changedRows.count, kind: encoded == nil ? "dropped" : "deltadq",
-                            relativeError: deltaSquared > 0 ? (errorSquared / deltaSquared).squareRoot() : 0, maxAbsError: maxAbs)
+                            relativeError: deltaSquared > 0 ? (errorSquared / deltaSquared).squareRoot() : 0, maxAbsError: maxAbs,
+                            selection: encoded.map { "\($0.config.selection)" })
     }
 
     static func fileSize(_ path: String) throws -> Int {

@@ -43,6 +43,8 @@ public enum DeltaFile {
         public var relativeError: Double
         /// max |F2 - F|.
         public var maxAbsError: Double
+        /// How a "deltadq" tensor's kept values were chosen ("magnitude" or "seeded").
+        public var selection: String? = nil
     }
 
     public struct Report: Codable, Equatable, Sendable {
