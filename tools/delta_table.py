@@ -35,10 +35,8 @@ from safetensors.numpy import load_file, save_file
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tools"))
+from delta_methods import baseline, changed_tensors, model_with  # noqa: E402
 from finetune_minilm import base_dir, held_out, read_lines, top1  # noqa: E402
-
-BITS = (2, 3, 4, 8)
-
 
 def capture_calibration(base, path):
     import torch
@@ -61,137 +59,14 @@ def capture_calibration(base, path):
     save_file(out, path)
 
 
-def matrix(shape):
-    return (shape[0], int(np.prod(shape[1:]))) if len(shape) >= 2 else (1, shape[0] if shape else 1)
-
-
-def changed_tensors(base, tuned):
-    """name -> (changed row indices, delta of those rows [k, cols]) for float tensors that changed."""
-    out, float_values = {}, 0
-    for name, b in base.items():
-        if not np.issubdtype(b.dtype, np.floating):
-            continue
-        float_values += b.size
-        d = (tuned[name].astype(np.float32) - b.astype(np.float32)).reshape(matrix(b.shape))
-        rows = np.nonzero(np.any(d != 0, axis=1))[0]
-        if len(rows):
-            out[name] = (rows, d[rows])
-    return out, float_values
-
-
-def f16(x):
-    return np.asarray(x, dtype=np.float16).astype(np.float32)
-
-
-def rtn(d, bits):
-    """Symmetric round-to-nearest with per-row f16 scales (bits 1: sign x mean |row|)."""
-    if bits == 1:
-        scale = f16(np.abs(d).mean(1, keepdims=True))
-        return np.where(d >= 0, scale, -scale), (d >= 0).astype(np.uint32), scale
-    qmax = 2 ** (bits - 1) - 1
-    scale = f16(np.abs(d).max(1, keepdims=True) / qmax)
-    codes = np.clip(np.rint(np.divide(d, scale, out=np.zeros_like(d), where=scale > 0)), -qmax, qmax)
-    return codes * scale, (codes + qmax).astype(np.uint32), scale
-
-
-def pack(codes, bits):
-    if bits == 0 or codes.size == 0:
-        return np.zeros(0, np.uint8)
-    planes = ((codes.reshape(-1, 1) >> np.arange(bits, dtype=np.uint32)) & 1).astype(np.uint8)
-    return np.packbits(planes.reshape(-1), bitorder="little")
-
-
-def write_container(path, entries, base_shape, method, ratio):
-    """entries: name -> (rows, header ints, scales, packed codes); the layout DeltaDQ files use."""
-    tensors = {}
-    for name, (rows, header, scales, packed) in entries.items():
-        n_rows = matrix(base_shape[name])[0]
-        bitmap = np.zeros((n_rows + 7) // 8, np.uint8)
-        np.bitwise_or.at(bitmap, rows // 8, (1 << (rows % 8)).astype(np.uint8))
-        # As long as a DeltaDQ header: version, 8 fields, stream bits, rank, shape, checksum.
-        fields = [3] + list(header) + [0] * (6 - len(header)) + list(matrix(base_shape[name])) + [8 * (len(bitmap) + len(packed))]
-        tensors[f"{name}.header"] = np.array(fields + [len(base_shape[name])] + list(base_shape[name]) + [0], np.int64)
-        tensors[f"{name}.scales"] = np.asarray(scales, np.float16).reshape(-1)
-        tensors[f"{name}.stream"] = np.concatenate([bitmap, packed])
-    save_file(tensors, path, metadata={"format": f"delta-table-{method}", "target_ratio": str(ratio), "base_fingerprint": "0" * 16,
-                                       "content_checksum": "-0000000000000000000"})
-    return os.path.getsize(path)
-
-
-def baseline(method, changed, base_shape, float_values, ratio, path, seed=0):
-    """Reconstructed deltas (name -> (rows, delta rows)) and the file size, or None if out of reach."""
-    target = 2 * float_values / ratio
-    values = sum(d.size for _, d in changed.values())
-    overhead = 1024 + 560 * len(changed)
-    for _ in range(4):
-        budget = 8 * (target - overhead)
-        row_scales = 16 * sum(d.shape[0] for _, d in changed.values())
-        if method == "bitdelta":
-            if budget < values:
-                return None
-            choices = [("sign", 1, 1.0)]
-        elif method == "rtn":
-            bits = min(8, int((budget - row_scales) // values))
-            if bits < 1:
-                return None
-            choices = [("rtn", bits, 1.0)]
-        else:
-            choices = [("dare", b, min(1.0, (budget - row_scales) / (b * values))) for b in BITS]
-            choices = [c for c in choices if c[2] > 0]
-            if not choices:
-                return None
-        best = None
-        for label, bits, keep in choices:
-            rng, entries, restored, error, energy = np.random.default_rng(seed), {}, {}, 0.0, 0.0
-            for name, (rows, d) in sorted(changed.items()):
-                if label == "sign":
-                    scale = f16(np.abs(d).mean())
-                    r, codes, scales = np.where(d >= 0, scale, -scale), (d >= 0).astype(np.uint32), np.array([scale])
-                elif label == "rtn":
-                    r, codes, scales = rtn(d, bits)
-                else:
-                    mask = rng.random(d.shape) < keep
-                    r, codes, scales = rtn(np.where(mask, d / keep, 0), bits)
-                    r, codes = r * mask, codes[mask]
-                entries[name] = (rows, [bits, int(keep * 1e6)], scales, pack(codes, bits))
-                restored[name] = (rows, r)
-                error += float(((r - d) ** 2).sum())
-                energy += float((d ** 2).sum())
-            if best is None or error < best[0]:
-                best = (error, entries, restored, f"{label} {bits}-bit" + (f" keep {keep:.3f}" if label == "dare" else ""))
-        size = write_container(path, best[1], base_shape, method, ratio)
-        if size <= target:
-            return best[2], size, best[3]
-        overhead += size - target + 64
-    return None
-
-
-def model_with(base, restored, out_dir, base_tensors):
-    """A model directory: the base's files, model.safetensors = base + restored deltas."""
-    os.makedirs(out_dir, exist_ok=True)
-    for entry in os.listdir(base):
-        target = os.path.join(out_dir, entry)
-        if entry != "model.safetensors" and not os.path.exists(target):
-            os.symlink(os.path.join(base, entry), target)
-    tensors = {}
-    for name, b in base_tensors.items():
-        t = b.copy()
-        if name in restored:
-            rows, r = restored[name]
-            view = t.reshape(matrix(b.shape))
-            view[rows] += r.astype(view.dtype)
-        tensors[name] = t
-    save_file(tensors, os.path.join(out_dir, "model.safetensors"))
-    return out_dir
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--onboard", default=os.path.join(ROOT, ".build/release/onboard"))
     parser.add_argument("--base")
     parser.add_argument("--finetuned", default=os.path.expanduser("~/.cache/onboard/all-MiniLM-L6-v2-docstrings"))
     parser.add_argument("--ratios", type=float, nargs="+", default=[8, 16, 32, 64, 128])
-    parser.add_argument("--methods", nargs="+", default=["deltadq", "dare", "bitdelta", "rtn"])
+    parser.add_argument("--methods", nargs="+", default=["deltadq", "dare", "bitdelta", "rtn"],
+                        help="deltadq (selection searched per tensor), deltadq-magnitude, deltadq-seeded, dare, bitdelta, rtn")
     parser.add_argument("--work", default=os.path.join(tempfile.gettempdir(), "onboard-deltas"))
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--json")
@@ -227,21 +102,23 @@ def main():
           file=sys.stderr)
     results = [row("fine-tuned", None, None, "", reference), row("base", None, None, "", embed(base))]
     calibration = os.path.join(args.work, "calibration.safetensors")
-    if "deltadq" in args.methods and not os.path.exists(calibration):
+    if any(m.startswith("deltadq") for m in args.methods) and not os.path.exists(calibration):
         capture_calibration(base, calibration)
     for ratio in args.ratios:
         for method in args.methods:
             path = os.path.join(args.work, f"{method}-{ratio:g}x.safetensors")
-            if method == "deltadq":
-                done = subprocess.run([args.onboard, "delta", "compress", "--base", os.path.join(base, "model.safetensors"),
+            if method.startswith("deltadq"):
+                selection = method.partition("-")[2] or "auto"
+                done = subprocess.run([args.onboard, "delta", "compress", "--selection", selection, "--base", os.path.join(base, "model.safetensors"),
                                        "--finetuned", os.path.join(args.finetuned, "model.safetensors"), "--ratio", str(ratio),
                                        "--calibration", calibration, "--out", path, "--json"], capture_output=True, text=True)
                 if done.returncode != 0:
                     print(json.dumps({"method": method, "target": ratio, "error": done.stderr.strip()}), flush=True)
                     continue
                 report = json.loads(done.stdout)
-                configs = sorted({(t["groupSize"], t["bits"]) for t in report["tensors"] if t["kind"] == "deltadq"})
-                detail = f"changed values at {report['changedRatio']:.1f}x; (group, bits) " + " ".join(f"{g}/{b}" for g, b in configs)
+                configs = sorted({(t["selection"][0], t["groupSize"], t["bits"]) for t in report["tensors"] if t["kind"] == "deltadq"})
+                detail = (f"changed values at {report['changedRatio']:.1f}x; (selection, group, bits) "
+                          + " ".join(f"{s}/{g}/{b}" for s, g, b in configs))
                 results.append(row(method, ratio, os.path.getsize(path), detail, embed(base, delta=path)))
                 continue
             made = baseline(method, changed, shapes, float_values, ratio, path)

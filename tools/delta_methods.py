@@ -1,0 +1,140 @@
+"""The fine-tune delta methods issue 31 compares DeltaDQ against, shared by tools/delta_table.py
+(the MiniLM retrieval fine-tune) and tools/delta_table_petr.py (the Q-PETR demo's new-rig
+fine-tune): the changed rows of a fine-tune, DARE + RTN, BitDelta and RTN at a byte budget, all in
+the container DeltaDQ files use, and a model directory holding base + a reconstructed delta.
+
+Budget rule: what the file may hold (the float weights' 16-bit size over the ratio), less its
+headers, spread evenly over the changed values. Every method's file is written and measured.
+"""
+import os
+
+import numpy as np
+from safetensors.numpy import save_file
+
+BITS = (2, 3, 4, 8)
+
+
+def matrix(shape):
+    return (shape[0], int(np.prod(shape[1:]))) if len(shape) >= 2 else (1, shape[0] if shape else 1)
+
+
+def changed_tensors(base, tuned):
+    """name -> (changed row indices, delta of those rows [k, cols]) for float tensors that changed."""
+    out, float_values = {}, 0
+    for name, b in base.items():
+        if not np.issubdtype(b.dtype, np.floating):
+            continue
+        float_values += b.size
+        d = (tuned[name].astype(np.float32) - b.astype(np.float32)).reshape(matrix(b.shape))
+        rows = np.nonzero(np.any(d != 0, axis=1))[0]
+        if len(rows):
+            out[name] = (rows, d[rows])
+    return out, float_values
+
+
+def f16(x):
+    return np.asarray(x, dtype=np.float16).astype(np.float32)
+
+
+def rtn(d, bits):
+    """Symmetric round-to-nearest with per-row f16 scales (bits 1: sign x mean |row|)."""
+    if bits == 1:
+        scale = f16(np.abs(d).mean(1, keepdims=True))
+        return np.where(d >= 0, scale, -scale), (d >= 0).astype(np.uint32), scale
+    qmax = 2 ** (bits - 1) - 1
+    scale = f16(np.abs(d).max(1, keepdims=True) / qmax)
+    codes = np.clip(np.rint(np.divide(d, scale, out=np.zeros_like(d), where=scale > 0)), -qmax, qmax)
+    return codes * scale, (codes + qmax).astype(np.uint32), scale
+
+
+def pack(codes, bits):
+    if bits == 0 or codes.size == 0:
+        return np.zeros(0, np.uint8)
+    planes = ((codes.reshape(-1, 1) >> np.arange(bits, dtype=np.uint32)) & 1).astype(np.uint8)
+    return np.packbits(planes.reshape(-1), bitorder="little")
+
+
+def write_container(path, entries, base_shape, method, ratio):
+    """entries: name -> (rows, header ints, scales, packed codes); the layout DeltaDQ files use."""
+    tensors = {}
+    for name, (rows, header, scales, packed) in entries.items():
+        n_rows = matrix(base_shape[name])[0]
+        bitmap = np.zeros((n_rows + 7) // 8, np.uint8)
+        np.bitwise_or.at(bitmap, rows // 8, (1 << (rows % 8)).astype(np.uint8))
+        # As long as a DeltaDQ header: version, 8 fields, stream bits, rank, shape, checksum.
+        fields = [3] + list(header) + [0] * (6 - len(header)) + list(matrix(base_shape[name])) + [8 * (len(bitmap) + len(packed))]
+        tensors[f"{name}.header"] = np.array(fields + [len(base_shape[name])] + list(base_shape[name]) + [0], np.int64)
+        tensors[f"{name}.scales"] = np.asarray(scales, np.float16).reshape(-1)
+        tensors[f"{name}.stream"] = np.concatenate([bitmap, packed])
+    save_file(tensors, path, metadata={"format": f"delta-table-{method}", "target_ratio": str(ratio), "base_fingerprint": "0" * 16,
+                                       "content_checksum": "-0000000000000000000"})
+    return os.path.getsize(path)
+
+
+def baseline(method, changed, base_shape, float_values, ratio, path, seed=0):
+    """Reconstructed deltas (name -> (rows, delta rows)) and the file size, or None if out of reach."""
+    target = 2 * float_values / ratio
+    values = sum(d.size for _, d in changed.values())
+    overhead = 1024 + 560 * len(changed)
+    for _ in range(4):
+        budget = 8 * (target - overhead)
+        row_scales = 16 * sum(d.shape[0] for _, d in changed.values())
+        if method == "bitdelta":
+            if budget < values:
+                return None
+            choices = [("sign", 1, 1.0)]
+        elif method == "rtn":
+            bits = min(8, int((budget - row_scales) // values))
+            if bits < 1:
+                return None
+            choices = [("rtn", bits, 1.0)]
+        else:
+            choices = [("dare", b, min(1.0, (budget - row_scales) / (b * values))) for b in BITS]
+            choices = [c for c in choices if c[2] > 0]
+            if not choices:
+                return None
+        best = None
+        for label, bits, keep in choices:
+            rng, entries, restored, error, energy = np.random.default_rng(seed), {}, {}, 0.0, 0.0
+            for name, (rows, d) in sorted(changed.items()):
+                if label == "sign":
+                    scale = f16(np.abs(d).mean())
+                    r, codes, scales = np.where(d >= 0, scale, -scale), (d >= 0).astype(np.uint32), np.array([scale])
+                elif label == "rtn":
+                    r, codes, scales = rtn(d, bits)
+                else:
+                    mask = rng.random(d.shape) < keep
+                    r, codes, scales = rtn(np.where(mask, d / keep, 0), bits)
+                    r, codes = r * mask, codes[mask]
+                entries[name] = (rows, [bits, int(keep * 1e6)], scales, pack(codes, bits))
+                restored[name] = (rows, r)
+                error += float(((r - d) ** 2).sum())
+                energy += float((d ** 2).sum())
+            if best is None or error < best[0]:
+                best = (error, entries, restored, f"{label} {bits}-bit" + (f" keep {keep:.3f}" if label == "dare" else ""))
+        size = write_container(path, best[1], base_shape, method, ratio)
+        if size <= target:
+            return best[2], size, best[3]
+        overhead += size - target + 64
+    return None
+
+
+def model_with(base, restored, out_dir, base_tensors):
+    """A model directory: the base's files, model.safetensors = base + restored deltas."""
+    os.makedirs(out_dir, exist_ok=True)
+    for entry in os.listdir(base):
+        target = os.path.join(out_dir, entry)
+        if entry != "model.safetensors" and not os.path.exists(target):
+            os.symlink(os.path.join(base, entry), target)
+    tensors = {}
+    for name, b in base_tensors.items():
+        t = b.copy()
+        if name in restored:
+            # In f32, as Onboard merges a delta at load (a half-precision base would round again).
+            t = b.astype(np.float32)
+            rows, r = restored[name]
+            view = t.reshape(matrix(b.shape))
+            view[rows] += r
+        tensors[name] = t
+    save_file(tensors, os.path.join(out_dir, "model.safetensors"))
+    return out_dir
