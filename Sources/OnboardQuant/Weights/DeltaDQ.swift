@@ -130,7 +130,8 @@ public enum DeltaDQ {
             let magnitudes = kept.joined().map { abs($0.value) }
             // 1-bit codes are signs: the scale that minimises their error is the mean magnitude.
             let amax = config.bits == 1 ? magnitudes.reduce(0, +) / Float(max(magnitudes.count, 1)) : magnitudes.max() ?? 0
-            let scale = HalfFloat.f16ToFloat(HalfFloat.floatToF16(amax / Float(max(qmax, 1))))
+            let grid = HalfFloat.f16ToFloat(HalfFloat.floatToF16(amax / Float(max(qmax, 1))))
+            let scale = config.selection == .seeded ? clippedScale(magnitudes, grid: grid, qmax: qmax) : grid
             guard scale.isFinite else {
                 throw OnboardError.shape(item: item, reason: "row \(r): delta values up to \(amax) exceed what f16 row scales can hold")
             }
@@ -187,6 +188,25 @@ public enum DeltaDQ {
             throw OnboardError.shape(item: item, reason: "row \(index): a rescaled delta exceeds what f16 row scales can hold")
         }
         return scale
+    }
+
+    /// The f16 row scale among `grid` x {1, 0.95, ..., 0.6} with the least squared rounding error
+    /// of the row's kept values (clipping the few largest buys finer steps for the rest; the
+    /// kept values of a seeded row are dense, so the grid is worth fitting to them).
+    static func clippedScale(_ magnitudes: [Float], grid: Float, qmax: Int) -> Float {
+        guard grid > 0, qmax >= 1 else { return grid }
+        var best = (scale: grid, error: Float.infinity)
+        for factor in stride(from: Float(1), through: 0.6, by: -0.05) {
+            let scale = HalfFloat.f16ToFloat(HalfFloat.floatToF16(grid * factor))
+            guard scale > 0 else { continue }
+            var error: Float = 0
+            for m in magnitudes {
+                let q = min((m / scale).rounded(.toNearestOrEven), Float(qmax)) * scale
+                error += (q - m) * (q - m)
+            }
+            if error < best.error { best = (scale, error) }
+        }
+        return best.scale
     }
 
     /// The positions a `.seeded` group keeps: `keep` of `length` (sorted), drawn by a partial
