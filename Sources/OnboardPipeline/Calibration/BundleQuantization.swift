@@ -53,7 +53,7 @@ public enum BundleQuantization {
             if try QuantizedBundle.plan(of: bundle) != nil {
                 throw OnboardError.invalidArgument("\(request.model): already quantized (it has quant.json); quantize the float bundle")
             }
-            if let delta = request.delta { try bundle.apply(delta: delta) }
+            if let delta = request.delta { try bundle.apply(delta: delta, log: log) }
             choice = try RecipeChoice(requested: request.recipe, bundle: bundle)
             if try Self.readsCameras(request, bundle: bundle) {
                 // A PETR detector calibrated on a recorded camera set, as `validate` calibrates it.

@@ -7,10 +7,11 @@ public enum BundleRun {
     /// `delta`: a fine-tune delta merged into the float bundle's weights at load.
     public static func run(model: String, inputs: String, precision: Precision, threads: Int, out: String, delta: String? = nil,
                            log: ProgressLog = .standardError) throws {
+        var bundle = try ModelBundle(directory: model)
+        let file = try SafeTensorsFile(path: inputs)
         try OutputPath.checkFile(out, option: "out", inputs: [.init("model", model), .init("inputs", inputs)]
                                  + (delta.map { [.init("delta", $0)] } ?? []))
-        let bundle = try ModelBundle.open(model, delta: delta, log: log)
-        let file = try SafeTensorsFile(path: inputs)
+        if let delta { try bundle.apply(delta: delta, log: log) }
         let tensors = file.allTensors()
         let runners = try RunnerFactory(bundle: bundle, precision: precision, threads: threads)
         let outputs: [String: Tensor]

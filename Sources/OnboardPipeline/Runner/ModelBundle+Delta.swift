@@ -6,12 +6,15 @@ extension ModelBundle {
     /// The bundle at `directory`, or the variant `directory + delta` when a delta is given.
     public static func open(_ directory: String, delta: String?, log: ProgressLog) throws -> ModelBundle {
         var bundle = try ModelBundle(directory: directory)
-        if let delta {
-            let report = try bundle.apply(delta: delta)
-            log.line("delta: merged \(report.tensors.count) changed tensors of \(delta) (\(String(format: "%.1f", report.ratio))x) "
-                     + "into \(bundle.weightsPath) at load")
-        }
+        if let delta { try bundle.apply(delta: delta, log: log) }
         return bundle
+    }
+
+    /// `apply(delta:)`, logged.
+    public mutating func apply(delta: String, log: ProgressLog) throws {
+        let report = try apply(delta: delta)
+        log.line("delta: merged \(report.tensors.count) changed tensors of \(delta) (\(String(format: "%.1f", report.ratio))x) "
+                 + "into \(weightsPath) at load")
     }
 
     /// Makes this bundle the fine-tuned variant `base + delta`: the delta (`onboard delta compress`
