@@ -6,10 +6,14 @@ the container DeltaDQ files use, and a model directory holding base + a reconstr
 Budget rule: what the file may hold (the float weights' 16-bit size over the ratio), less its
 headers, spread evenly over the changed values. Every method's file is written and measured.
 """
+import json
 import os
+import shutil
+import subprocess
+import sys
 
 import numpy as np
-from safetensors.numpy import save_file
+from safetensors.numpy import load_file, save_file
 
 BITS = (2, 3, 4, 8)
 
@@ -138,3 +142,54 @@ def model_with(base, restored, out_dir, base_tensors):
         tensors[name] = t
     save_file(tensors, os.path.join(out_dir, "model.safetensors"))
     return out_dir
+
+
+class Pair:
+    """A base / fine-tuned model directory pair: the base's tensors, the changed rows, the number of
+    float values (the ratio's 16-bit size is twice it) and the tensor shapes."""
+
+    def __init__(self, base, finetuned):
+        self.base, self.finetuned = base, finetuned
+        self.base_tensors = load_file(os.path.join(base, "model.safetensors"))
+        tuned = load_file(os.path.join(finetuned, "model.safetensors"))
+        self.changed, self.float_values = changed_tensors(self.base_tensors, tuned)
+        self.shapes = {name: list(t.shape) for name, t in self.base_tensors.items()}
+        print(f"{len(self.changed)} changed float tensors, {sum(d.size for _, d in self.changed.values())} of "
+              f"{self.float_values} values in changed rows", file=sys.stderr)
+
+
+def compare(onboard, pair, ratios, methods, work, calibration, score, row):
+    """Every method at every ratio, appended as `row(method, ratio, bytes, detail, metrics)`. DeltaDQ
+    methods (deltadq[-SELECTION]) are written by `onboard delta compress` and scored as users serve
+    them, `score(base, delta=path)`; the others are written here, scored as model directories
+    (`score(model)`) and removed. A ratio out of a method's reach is a row without metrics."""
+    results = []
+    for ratio in ratios:
+        for method in methods:
+            path = os.path.join(work, f"{method}-{ratio:g}x.safetensors")
+            if method.startswith("deltadq"):
+                selection = method.partition("-")[2] or "auto"
+                done = subprocess.run([onboard, "delta", "compress", "--selection", selection,
+                                       "--base", os.path.join(pair.base, "model.safetensors"),
+                                       "--finetuned", os.path.join(pair.finetuned, "model.safetensors"), "--ratio", str(ratio),
+                                       "--calibration", calibration, "--out", path, "--json"], capture_output=True, text=True)
+                if done.returncode != 0:
+                    results.append({"method": method, "target": ratio, "error": done.stderr.strip()})
+                    print(json.dumps(results[-1]), flush=True)
+                    continue
+                report = json.loads(done.stdout)
+                configs = sorted({(t["selection"][0], t["groupSize"], t["bits"]) for t in report["tensors"] if t["kind"] == "deltadq"})
+                detail = (f"changed values at {report['changedRatio']:.1f}x; (selection, group, bits) "
+                          + " ".join(f"{s}/{g}/{b}" for s, g, b in configs))
+                results.append(row(method, ratio, os.path.getsize(path), detail, score(pair.base, delta=path)))
+                continue
+            made = baseline(method, pair.changed, pair.shapes, pair.float_values, ratio, path)
+            if made is None:
+                results.append({"method": method, "target": ratio, "ratio": None, "detail": "out of reach"})
+                print(json.dumps(results[-1]), flush=True)
+                continue
+            restored, size, detail = made
+            model = model_with(pair.base, restored, os.path.join(work, f"{method}-{ratio:g}x"), pair.base_tensors)
+            results.append(row(method, ratio, size, detail, score(model)))
+            shutil.rmtree(model)
+    return results

@@ -28,14 +28,14 @@ are cross-checked against sentence-transformers (`finetune_minilm.py`'s figures)
 Calibration inputs: the inputs of every Linear of the base model on the first 64 training pairs
 (`Calibration/text/retrieval-train.tsv`), 256 token rows each, captured with torch hooks.
 """
-import argparse, json, os, shutil, subprocess, sys, tempfile
+import argparse, json, os, subprocess, sys, tempfile
 
 import numpy as np
 from safetensors.numpy import load_file, save_file
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tools"))
-from delta_methods import baseline, changed_tensors, model_with  # noqa: E402
+from delta_methods import Pair, compare  # noqa: E402
 from finetune_minilm import base_dir, held_out, read_lines, top1  # noqa: E402
 
 def capture_calibration(base, path):
@@ -94,42 +94,13 @@ def main():
         print(json.dumps(result), flush=True)
         return result
 
-    base_tensors = load_file(os.path.join(base, "model.safetensors"))
-    tuned_tensors = load_file(os.path.join(args.finetuned, "model.safetensors"))
-    changed, float_values = changed_tensors(base_tensors, tuned_tensors)
-    shapes = {name: list(t.shape) for name, t in base_tensors.items()}
-    print(f"{len(changed)} changed float tensors, {sum(d.size for _, d in changed.values())} of {float_values} values in changed rows",
-          file=sys.stderr)
+    pair = Pair(base, args.finetuned)
+    float_values = pair.float_values
     results = [row("fine-tuned", None, None, "", reference), row("base", None, None, "", embed(base))]
     calibration = os.path.join(args.work, "calibration.safetensors")
     if any(m.startswith("deltadq") for m in args.methods) and not os.path.exists(calibration):
         capture_calibration(base, calibration)
-    for ratio in args.ratios:
-        for method in args.methods:
-            path = os.path.join(args.work, f"{method}-{ratio:g}x.safetensors")
-            if method.startswith("deltadq"):
-                selection = method.partition("-")[2] or "auto"
-                done = subprocess.run([args.onboard, "delta", "compress", "--selection", selection, "--base", os.path.join(base, "model.safetensors"),
-                                       "--finetuned", os.path.join(args.finetuned, "model.safetensors"), "--ratio", str(ratio),
-                                       "--calibration", calibration, "--out", path, "--json"], capture_output=True, text=True)
-                if done.returncode != 0:
-                    print(json.dumps({"method": method, "target": ratio, "error": done.stderr.strip()}), flush=True)
-                    continue
-                report = json.loads(done.stdout)
-                configs = sorted({(t["selection"][0], t["groupSize"], t["bits"]) for t in report["tensors"] if t["kind"] == "deltadq"})
-                detail = (f"changed values at {report['changedRatio']:.1f}x; (selection, group, bits) "
-                          + " ".join(f"{s}/{g}/{b}" for s, g, b in configs))
-                results.append(row(method, ratio, os.path.getsize(path), detail, embed(base, delta=path)))
-                continue
-            made = baseline(method, changed, shapes, float_values, ratio, path)
-            if made is None:
-                results.append({"method": method, "target": ratio, "ratio": None, "detail": "out of reach"})
-                print(json.dumps(results[-1]), flush=True)
-                continue
-            restored, size, detail = made
-            model = model_with(base, restored, os.path.join(args.work, f"{method}-{ratio:g}x"), base_tensors)
-            results.append(row(method, ratio, size, detail, embed(model)))
-            shutil.rmtree(model)
+    results += compare(args.onboard, pair, args.ratios, args.methods, args.work, calibration, embed, row)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=1)
