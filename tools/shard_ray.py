@@ -98,10 +98,26 @@ def parse_arguments():
     return args
 
 
+def connect(address, attempts=3):
+    """Joins a running Ray. A Ray Client server sometimes fails to start the per-driver server of a
+    new connection ("Starting Ray client server failed"); a fresh connection then succeeds."""
+    for attempt in range(1, attempts + 1):
+        try:
+            ray.init(address=address, logging_level=logging.WARNING, log_to_driver=False)
+            return
+        except (RuntimeError, ConnectionError) as error:
+            if not address.startswith("ray://") or attempt == attempts:
+                raise
+            print("ray: connecting to %s failed (%s); trying again (%d of %d)" % (address, error, attempt + 1, attempts),
+                  file=sys.stderr, flush=True)
+            ray.shutdown()
+            time.sleep(2 * attempt)
+
+
 def start_ray(args):
     logging.getLogger("ray").setLevel(logging.WARNING)
     if args.address:
-        ray.init(address=args.address, logging_level=logging.WARNING, log_to_driver=False)
+        connect(args.address)
         return
     cpus = args.num_cpus or min(os.cpu_count() or 1, args.threads * args.shards)
     ray.init(address="local", num_cpus=cpus, include_dashboard=False, object_store_memory=128 << 20,
