@@ -58,18 +58,33 @@ def pack(codes, bits):
     return np.packbits(planes.reshape(-1), bitorder="little")
 
 
+def varints(values):
+    out = bytearray()
+    for value in values:
+        while value >= 0x80:
+            out.append(value & 0x7F | 0x80)
+            value >>= 7
+        out.append(value)
+    return out
+
+
 def write_container(path, entries, base_shape, method, ratio):
-    """entries: name -> (rows, header ints, scales, packed codes); the layout DeltaDQ files use."""
-    tensors = {}
-    for name, (rows, header, scales, packed) in entries.items():
+    """entries: name -> (rows, header ints, scales, packed codes); the layout DeltaDQ files use (v4):
+    one index of varint records (tensor, 5 header fields, stream bits), the row scales (f16) and the
+    streams (row bitmap + codes) of every tensor in three entries."""
+    names = sorted(base_shape)
+    index, scales, streams, previous = bytearray(), [], [], -1
+    for name, (rows, header, row_scales, packed) in sorted(entries.items()):
         n_rows = matrix(base_shape[name])[0]
         bitmap = np.zeros((n_rows + 7) // 8, np.uint8)
         np.bitwise_or.at(bitmap, rows // 8, (1 << (rows % 8)).astype(np.uint8))
-        # As long as a DeltaDQ header: version, 8 fields, stream bits, rank, shape, checksum.
-        fields = [3] + list(header) + [0] * (6 - len(header)) + list(matrix(base_shape[name])) + [8 * (len(bitmap) + len(packed))]
-        tensors[f"{name}.header"] = np.array(fields + [len(base_shape[name])] + list(base_shape[name]) + [0], np.int64)
-        tensors[f"{name}.scales"] = np.asarray(scales, np.float16).reshape(-1)
-        tensors[f"{name}.stream"] = np.concatenate([bitmap, packed])
+        at = names.index(name)
+        index += varints([at - previous - 1] + list(header) + [0] * (5 - len(header)) + [8 * (len(bitmap) + len(packed))])
+        previous = at
+        scales.append(np.asarray(row_scales, np.float16).reshape(-1))
+        streams += [bitmap, packed]
+    tensors = {"deltadq.index": np.frombuffer(bytes(index), np.uint8), "deltadq.scales": np.concatenate(scales),
+               "deltadq.stream": np.concatenate(streams)}
     save_file(tensors, path, metadata={"format": f"delta-table-{method}", "target_ratio": str(ratio), "base_fingerprint": "0" * 16,
                                        "content_checksum": "-0000000000000000000"})
     return os.path.getsize(path)
@@ -79,7 +94,7 @@ def baseline(method, changed, base_shape, float_values, ratio, path, seed=0):
     """Reconstructed deltas (name -> (rows, delta rows)) and the file size, or None if out of reach."""
     target = 2 * float_values / ratio
     values = sum(d.size for _, d in changed.values())
-    overhead = 1024 + 560 * len(changed)
+    overhead = 1024 + 12 * len(changed)
     for _ in range(4):
         budget = 8 * (target - overhead)
         row_scales = 16 * sum(d.shape[0] for _, d in changed.values())

@@ -3,7 +3,7 @@ import OnboardCore
 
 extension DeltaFile {
     /// The tensors a delta changes, merged with the base (base + Δ̂, or a carried tensor as it is),
-    /// by name; tensors absent from a version 3 delta are the base's. Everything is decoded and
+    /// by name; tensors absent from a delta of version 3 or later are the base's. Everything is decoded and
     /// checked before anything is returned: an error leaves nothing applied.
     public struct Merged {
         public var tensors: [String: Tensor]
@@ -13,29 +13,24 @@ extension DeltaFile {
     public static func merge(base baseFile: SafeTensorsFile, delta: String) throws -> Merged {
         let deltaFile = try SafeTensorsFile(path: delta)
         let stated = try requireDeltaFormat(deltaFile)
-        let names = deltaFile.names.filter { $0.hasSuffix(headerSuffix) }.map { String($0.dropLast(headerSuffix.count)) }.sorted()
         let carried = deltaFile.names.filter { $0.hasSuffix(carriedSuffix) }.map { String($0.dropLast(carriedSuffix.count)) }.sorted()
-        if stated >= 3 {
-            try requireBase(baseFile, of: deltaFile)
-        } else if let name = baseFile.names.filter({ !names.contains($0) }).sorted().first {
-            throw OnboardError.format(path: delta, item: name, reason: "no delta for this tensor of \(baseFile.path)")
-        }
+        if stated >= 3 { try requireBase(baseFile, of: deltaFile) }
+        if stated >= 4 { try requireEntries(deltaFile) }
+        let tensors = stated >= 4 ? try unpacked(deltaFile, base: baseFile) : try perTensor(deltaFile, base: baseFile, stated: stated)
         var merged: [String: Tensor] = [:], applied: [AppliedTensor] = []
         var payload = 0, values = 0
-        for name in names {
-            guard let baseEntry = baseFile.entry(name) else {
-                throw OnboardError.format(path: baseFile.path, item: name, reason: "tensor missing (the delta \(delta) has it)")
-            }
-            let (encoded, rows) = try readEncoded(deltaFile, name, expectedShape: baseEntry.shape, basePath: baseFile.path)
-            let restored = try DeltaDQ.decode(encoded, item: "\(delta): \(name)")
-            var values32 = try floats(baseFile, name)
+        for tensor in tensors {
+            let encoded = tensor.encoded
+            let restored = try DeltaDQ.decode(encoded, item: "\(delta): \(tensor.name)")
+            var values32 = try floats(baseFile, tensor.name)
             let cols = encoded.cols
-            for (i, r) in (rows ?? Array(0..<encoded.rows)).enumerated() {
+            for (i, r) in (tensor.rows ?? Array(0..<encoded.rows)).enumerated() {
                 for c in 0..<cols { values32[r * cols + c] += restored[i * cols + c] }
             }
-            merged[name] = try Tensor(shape: baseEntry.shape, values: values32)
-            let bitmapBits = rows == nil ? 0 : 8 * ((matrixView(baseEntry.shape).rows + 7) / 8)
-            applied.append(AppliedTensor(name: name, ratio: Double(16 * values32.count) / Double(encoded.payloadBits + bitmapBits),
+            let shape = baseFile.entry(tensor.name)?.shape ?? []
+            merged[tensor.name] = try Tensor(shape: shape, values: values32)
+            let bitmapBits = tensor.rows == nil ? 0 : 8 * ((matrixView(shape).rows + 7) / 8)
+            applied.append(AppliedTensor(name: tensor.name, ratio: Double(16 * values32.count) / Double(encoded.payloadBits + bitmapBits),
                                          maxAbsDelta: Double(restored.map { abs($0) }.max() ?? 0)))
             payload += encoded.payloadBits + bitmapBits
             values += values32.count
@@ -49,7 +44,7 @@ extension DeltaFile {
             }
             merged[name] = tensor
         }
-        if stated >= 3 { try requireEntries(deltaFile) }
+        if stated == 3 { try requireEntries(deltaFile) }
         let ratio: Double
         if stated >= 3 {
             let floatValues = baseFile.entries.filter { baseFile.tensor($0).dtype.isFloat }.reduce(0) { $0 + $1.shape.reduce(1, *) }
@@ -58,6 +53,22 @@ extension DeltaFile {
             ratio = Double(16 * values) / Double(max(payload, 1))
         }
         return Merged(tensors: merged, report: ApplyReport(ratio: ratio, tensors: applied))
+    }
+
+    /// The tensors of a version 1 to 3 file, one header, scales and stream entry each; version 1
+    /// and 2 files hold every tensor of the base.
+    private static func perTensor(_ deltaFile: SafeTensorsFile, base baseFile: SafeTensorsFile, stated: Int64) throws -> [UnpackedTensor] {
+        let names = deltaFile.names.filter { $0.hasSuffix(headerSuffix) }.map { String($0.dropLast(headerSuffix.count)) }.sorted()
+        if stated < 3, let name = baseFile.names.filter({ !names.contains($0) }).sorted().first {
+            throw OnboardError.format(path: deltaFile.path, item: name, reason: "no delta for this tensor of \(baseFile.path)")
+        }
+        return try names.map { name in
+            guard let baseEntry = baseFile.entry(name) else {
+                throw OnboardError.format(path: baseFile.path, item: name, reason: "tensor missing (the delta \(deltaFile.path) has it)")
+            }
+            let (encoded, rows) = try readEncoded(deltaFile, name, expectedShape: baseEntry.shape, basePath: baseFile.path)
+            return UnpackedTensor(name: name, encoded: encoded, rows: rows)
+        }
     }
 
     /// Writes `base + delta` (every tensor of the base, the changed ones merged) to `out`.

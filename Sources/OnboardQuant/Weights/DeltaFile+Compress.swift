@@ -49,37 +49,28 @@ extension DeltaFile {
         }
         let fingerprint = DeltaFingerprint.of(baseFile)
         let targetBytes = Double(2 * floatValues) / ratio
-        let changedValues = changed.reduce(0) { $0 + $1.changedRows.count * $1.cols }
-        // What is not payload, first guessed (JSON and i64 headers per tensor, carried bytes), then
+        let sharing = sharedDeltas(changed)
+        let changedValues = zip(changed, sharing).filter { $1 == nil }.reduce(0) { $0 + $1.0.delta.count }
+        // What is not payload, first guessed (the JSON header, a few index bytes per tensor, carried bytes), then
         // searched: keep integer per group leaves budget unused, so passes move the budget until the
         // file is within 1 % under the target (bisection between a pass that fits and one that does not).
-        var overhead = 1024 + Double(changed.count) * 560 + carried.reduce(0.0) { $0 + Double($1.tensor.byteCount + 160) }
+        var overhead = 1024 + Double(changed.count) * 12 + carried.reduce(0.0) { $0 + Double($1.tensor.byteCount + 160) }
         var fits: Double?, overshoots: Double?
         for pass in 0..<10 {
             let payloadBudget = 8 * (targetBytes - overhead)
             guard payloadBudget > 0 else { throw keepsNothing(finetuned, ratio) }
             let changedRatio = max(1, 16 * Double(max(changedValues, 1)) / payloadBudget)
             progress("delta: pass \(pass + 1): \(changed.count) changed tensors, \(changedValues) changed values at \(String(format: "%.2f", changedRatio))x")
-            var written = carried, storeAs: [String: DType] = [:], reports = fixed, payload = 0
-            for tensor in changed {
-                let item = "\(finetuned): \(tensor.name)"
-                guard let encoded = try encode(tensor, ratio: changedRatio, calibration: try calibrationRows(calibrationFile, tensor),
-                                                  selections: selections, item: item) else {
-                    reports.append(try measured(tensor, restored: nil, encoded: nil))
-                    continue
-                }
-                let restored = try DeltaDQ.decode(encoded, item: item)
-                reports.append(try measured(tensor, restored: restored, encoded: encoded))
-                let bitmap = rowBitmap(tensor.changedRows, rows: tensor.rows)
-                payload += encoded.payloadBits + 8 * bitmap.count
-                written += try stored(tensor, encoded: encoded, bitmap: bitmap)
-                storeAs[tensor.name + scalesSuffix] = .f16
-            }
+            let (encodedTensors, encodedReports, payload) = try encodeAll(changed, sharing: sharing, changedRatio: changedRatio,
+                                                                           calibration: calibrationFile, selections: selections,
+                                                                           finetuned: finetuned)
+            let reports = fixed + encodedReports
             // An unchanged model gives an empty delta; a budget that keeps nothing of a changed one is an error.
             guard changed.isEmpty || reports.contains(where: { $0.kind == "deltadq" }) else { throw keepsNothing(finetuned, ratio) }
+            let written = carried + (try packed(encodedTensors, baseNames: baseFile.names))
             let metadata = ["format": "onboard-deltadq-v\(version)", "target_ratio": "\(ratio)", fingerprintKey: fingerprint,
                             contentKey: "\(DeltaChecksum.of(entries: written))"]
-            try SafeTensorsWriter.write(written, metadata: metadata, storeAs: storeAs, to: out)
+            try SafeTensorsWriter.write(written, metadata: metadata, storeAs: [packedScales: .f16], to: out)
             let size = Double(try fileSize(out))
             let report = Report(targetRatio: ratio, ratio: Double(2 * floatValues) / size, payloadBits: payload, fileBytes: Int(size),
                                 changedRatio: changedRatio, tensors: reports.sorted { $0.name < $1.name })
@@ -102,6 +93,49 @@ extension DeltaFile {
             }
         }
         throw keepsNothing(finetuned, ratio)
+    }
+
+    /// Every changed tensor encoded at its ratio, or as a copy of the earlier tensor whose delta it
+    /// shares: the packed tensors, their reports and the payload bits.
+    private static func encodeAll(_ changed: [ChangedTensor], sharing: [Int?], changedRatio: Double, calibration: SafeTensorsFile?,
+                                  selections: [DeltaDQ.Selection], finetuned: String) throws -> ([PackedTensor], [TensorReport], Int) {
+        var packed: [PackedTensor] = [], reports: [TensorReport] = [], payload = 0
+        var encodings: [Int: (encoded: DeltaDQ.Encoded, restored: [Float])] = [:]
+        for (i, (tensor, tensorRatio)) in zip(changed, tensorRatios(changed, changedRatio: changedRatio)).enumerated() {
+            if let source = sharing[i] {
+                let encoding = encodings[source]
+                var report = try measured(tensor, restored: encoding?.restored, encoded: encoding?.encoded)
+                if encoding != nil {
+                    report.kind = "copy"
+                    packed.append(PackedTensor(name: tensor.name, content: .copy(of: changed[source].name)))
+                }
+                reports.append(report)
+                continue
+            }
+            let item = "\(finetuned): \(tensor.name)"
+            guard let encoded = try encode(tensor, ratio: tensorRatio, calibration: try calibrationRows(calibration, tensor),
+                                           selections: selections, item: item) else {
+                reports.append(try measured(tensor, restored: nil, encoded: nil))
+                continue
+            }
+            let restored = try DeltaDQ.decode(encoded, item: item)
+            encodings[i] = (encoded, restored)
+            reports.append(try measured(tensor, restored: restored, encoded: encoded))
+            let bitmap = rowBitmap(tensor.changedRows, rows: tensor.rows)
+            payload += encoded.payloadBits + 8 * bitmap.count
+            packed.append(PackedTensor(name: tensor.name, content: .stream(encoded, bitmap: bitmap)))
+        }
+        return (packed, reports, payload)
+    }
+
+    /// For each changed tensor, the first earlier one of the same shape with the same delta (weights
+    /// a model ties), or nil. The first is never itself a copy.
+    static func sharedDeltas(_ changed: [ChangedTensor]) -> [Int?] {
+        changed.indices.map { i in
+            changed.indices.prefix(i).first { j in
+                changed[j].shape == changed[i].shape && changed[j].changedRows == changed[i].changedRows && changed[j].delta == changed[i].delta
+            }
+        }
     }
 
     private static func keepsNothing(_ finetuned: String, _ ratio: Double) -> OnboardError {
@@ -152,18 +186,6 @@ extension DeltaFile {
         var bitmap = [UInt8](repeating: 0, count: (rows + 7) / 8)
         for r in changedRows { bitmap[r / 8] |= 1 << UInt8(r % 8) }
         return bitmap
-    }
-
-    private static func stored(_ tensor: ChangedTensor, encoded: DeltaDQ.Encoded, bitmap: [UInt8]) throws -> [(name: String, tensor: Tensor)] {
-        let c = encoded.config
-        let stream = bitmap + encoded.stream
-        let header: [Int64] = [version, Int64(c.groupSize), Int64(c.bits), Int64(c.splitBits), Int64(c.keepPerGroup),
-                               Int64(c.selection.rawValue), Int64(tensor.rows), Int64(tensor.cols),
-                               Int64(8 * bitmap.count + encoded.streamBits), Int64(tensor.shape.count)] + tensor.shape.map(Int64.init)
-        let checksum = DeltaChecksum.of(header: header, scales: encoded.scales, stream: stream)
-        return [(tensor.name + headerSuffix, try Tensor(shape: [header.count + 1], dtype: .i64, integers: header + [checksum])),
-                (tensor.name + scalesSuffix, try Tensor(shape: [encoded.scales.count], values: encoded.scales)),
-                (tensor.name + streamSuffix, try Tensor(shape: [stream.count], dtype: .u8, integers: stream))]
     }
 
     /// Relative and largest errors of the restored delta of the changed rows (the others are exact).

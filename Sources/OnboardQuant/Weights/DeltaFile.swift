@@ -3,25 +3,26 @@ import OnboardCore
 
 /// `onboard delta compress` / `apply` on safetensors files: one DeltaDQ stream per changed tensor.
 ///
-/// A delta file stores, for every changed float tensor N of the fine-tuned model, `N.deltadq_header`
-/// (i64: format version, group size, bits, split bits, keep per group, selection, rows, cols, stream
-/// bits, rank, shape, then an FNV-1a checksum over the header before it, the scales and the stream),
-/// `N.deltadq_scales` (per-row scales, f16) and `N.deltadq_stream` (the packed bits, u8). Tensors
-/// are viewed as [shape[0], rest] (1-D and scalars as one row).
+/// Tensors are viewed as [shape[0], rest] (1-D and scalars as one row). Each changed float tensor's
+/// stream starts with a bitmap of the rows whose delta is not zero (one bit a row, whole bytes);
+/// only those rows have scales and values (group positions as a bitmap, or none when all are kept,
+/// where that is cheaper; 1-bit sign codes allowed). A tensor with no change stores nothing, and a
+/// changed non-float tensor (`N.carried`) is stored as it is. The budget (the target ratio of the
+/// float values' 16-bit size, counted against the file's size on disk) is spread evenly over the
+/// changed values. The metadata holds the base's fingerprint (`DeltaFingerprint`, so that a delta is
+/// never applied to another base, which is also what makes an absent tensor mean "unchanged") and a
+/// checksum over every stored entry (`content_checksum`).
 ///
-/// Version 3 spends bits only where the fine-tune changed something (and writes a group's positions
-/// as a bitmap, or none when all are kept, where that is cheaper; 1-bit sign codes allowed): the stream starts with a
-/// bitmap of the rows whose delta is not zero (one bit a row, whole bytes) and only those rows have
-/// scales and values; a tensor with no change stores nothing, and a changed non-float tensor
-/// (`N.carried`) is stored as it is. The budget (the target ratio of the float values' 16-bit size,
-/// counted against the file's size on disk) is spread evenly over the changed values. The metadata
-/// holds the base's fingerprint (`DeltaFingerprint`, so that a delta is never applied to another
-/// base, which is also what makes an absent tensor mean "unchanged") and a checksum over every
-/// stored tensor (`content_checksum`: a removed or added entry is refused). Versions 1 and 2 (one
-/// entry per tensor, rows not skipped; version 1 without checksums) are still read.
+/// Version 4 (written now) packs every tensor's record, scales and stream into three entries
+/// (`DeltaFile+Packed.swift`). Versions 1 to 3 (still read) store `N.deltadq_header` (i64: format
+/// version, group size, bits, split bits, keep per group, selection, rows, cols, stream bits, rank,
+/// shape, then from version 2 an FNV-1a checksum over the header before it, the scales and the
+/// stream), `N.deltadq_scales` (f16) and `N.deltadq_stream` (u8) per tensor; versions 1 and 2 have
+/// every tensor and no row bitmap, version 1 no checksums.
 public enum DeltaFile {
-    /// Version 1 files (no checksum) are still read.
-    static let version: Int64 = 3
+    static let version: Int64 = 4
+    /// The last version with one header, scales and stream entry per tensor.
+    static let perTensorVersion: Int64 = 3
     static let headerSuffix = ".deltadq_header", scalesSuffix = ".deltadq_scales", streamSuffix = ".deltadq_stream"
     /// A non-float tensor (e.g. int64 `position_ids`) the fine-tune changed, stored as it is.
     static let carriedSuffix = ".carried"
@@ -36,8 +37,9 @@ public enum DeltaFile {
         public var ratio: Double
         /// Rows whose delta is not zero (only those cost bits); 0 for an unchanged or carried tensor.
         public var changedRows: Int
-        /// "deltadq", "unchanged" (stores nothing), "carried" (a changed non-float tensor, as it is) or
-        /// "dropped" (too small for the budget: its delta is left out).
+        /// "deltadq", "copy" (its delta is an earlier tensor's, stored once), "unchanged" (stores
+        /// nothing), "carried" (a changed non-float tensor, as it is) or "dropped" (too small for
+        /// the budget: its delta is left out).
         public var kind: String
         /// ||Δ̂ - Δ|| / ||Δ|| (0 for an unchanged tensor).
         public var relativeError: Double
@@ -73,7 +75,7 @@ public enum DeltaFile {
         public var tensors: [AppliedTensor]
     }
 
-    /// The file says what it is in its metadata (`format`: onboard-deltadq-v1 or -v2).
+    /// The file says what it is in its metadata (`format`: onboard-deltadq-v1 to -v4).
     @discardableResult
     static func requireDeltaFormat(_ file: SafeTensorsFile) throws -> Int64 {
         let format = file.metadata["format"] ?? ""
@@ -92,7 +94,7 @@ public enum DeltaFile {
         let header = try file.tensor(name + headerSuffix)
         guard header.dtype == .i64, header.count >= 10 else { throw fail("malformed DeltaDQ header") }
         var stored = (0..<header.count).map { header.rawPointer.load(fromByteOffset: $0 * 8, as: Int64.self) }
-        guard (1...version).contains(stored[0]) else { throw fail("unsupported DeltaDQ format version \(stored[0])") }
+        guard (1...perTensorVersion).contains(stored[0]) else { throw fail("unsupported DeltaDQ format version \(stored[0])") }
         guard stored.count >= (stored[0] >= 2 ? 11 : 10) else { throw fail("malformed DeltaDQ header") }
         let checksum = stored[0] >= 2 ? stored.removeLast() : nil
         let h = stored.map { Int($0) }
