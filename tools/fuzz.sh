@@ -81,7 +81,7 @@ make_seeds() {
     local -a objs
     mapfile -t objs < <(objects)
     # shellcheck disable=SC2046
-    swiftc -O -sanitize=address $(swift_flags) Tests/Fuzz/FuzzScratch.swift Tests/Fuzz/DeltaFuzzBase.swift Tests/Fuzz/MakeSeeds/main.swift \
+    swiftc -O -sanitize=address $(swift_flags) Tests/Fuzz/FuzzScratch.swift Tests/Fuzz/DeltaFuzzBase.swift Tests/Fuzz/MakeSeeds/main.swift -lstdc++ \
         "${objs[@]}" -o "$bin/make-seeds" 2> >(grep -v "Cannot export local symbol" >&2)
     # Reproducers of past findings (crash-*, leak-*, oom-*, timeout-*) stay; everything else is remade.
     mkdir -p "$seeds"
