@@ -183,8 +183,9 @@ def compare(onboard, pair, ratios, methods, work, calibration, score, row):
         for method in methods:
             path = os.path.join(work, f"{method}-{ratio:g}x.safetensors")
             if method.startswith("deltadq"):
-                selection = method.partition("-")[2] or "auto"
-                done = subprocess.run([onboard, "delta", "compress", "--selection", selection,
+                variant = method.partition("-")[2]  # "", "plain" (no low-rank part), "seeded" or "magnitude"
+                selection = variant if variant in ("seeded", "magnitude") else "auto"
+                done = subprocess.run([onboard, "delta", "compress", "--selection", selection, "--low-rank", "off" if variant == "plain" else "auto",
                                        "--base", os.path.join(pair.base, "model.safetensors"),
                                        "--finetuned", os.path.join(pair.finetuned, "model.safetensors"), "--ratio", str(ratio),
                                        "--calibration", calibration, "--out", path, "--json"], capture_output=True, text=True)
@@ -194,8 +195,11 @@ def compare(onboard, pair, ratios, methods, work, calibration, score, row):
                     continue
                 report = json.loads(done.stdout)
                 configs = sorted({(t["selection"][0], t["groupSize"], t["bits"]) for t in report["tensors"] if t["kind"] == "deltadq"})
+                ranked = [t for t in report["tensors"] if t["kind"] == "deltadq" and t.get("rank")]
                 detail = (f"changed values at {report['changedRatio']:.1f}x; (selection, group, bits) "
-                          + " ".join(f"{s}/{g}/{b}" for s, g, b in configs))
+                          + " ".join(f"{s}/{g}/{b}" for s, g, b in configs)
+                          + (f"; low-rank part in {len(ranked)} tensors (rank {min(t['rank'] for t in ranked)}-{max(t['rank'] for t in ranked)})"
+                             if ranked else ""))
                 results.append(row(method, ratio, os.path.getsize(path), detail, score(pair.base, delta=path)))
                 continue
             made = baseline(method, pair.changed, pair.shapes, pair.float_values, ratio, path)

@@ -78,7 +78,7 @@ def main():
     parser.add_argument("--calibration-data", required=True, help="the fine-tune's training set (its synth_train split)")
     parser.add_argument("--ratios", type=float, nargs="+", default=[8, 16, 32, 64, 128])
     parser.add_argument("--methods", nargs="+", default=["deltadq", "dare", "bitdelta", "rtn"],
-                        help="deltadq (selection searched per tensor), deltadq-magnitude, deltadq-seeded, dare, bitdelta, rtn")
+                        help="deltadq (selection and low-rank part searched per tensor), deltadq-plain (no low-rank part), deltadq-magnitude, deltadq-seeded, dare, bitdelta, rtn")
     parser.add_argument("--work", default=os.path.join(tempfile.gettempdir(), "onboard-deltas-petr"))
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--json")

@@ -21,11 +21,14 @@ struct DeltaCommand: ParsableCommand {
         var calibration: String?
         @Option(help: "How kept values are chosen: magnitude (largest, positions stored), seeded (random, balanced per group, positions drawn again from a seed) or auto (per tensor, the one with the least error).")
         var selection: String = "auto"
+        @Option(name: .customLong("low-rank"), help: "auto: per tensor, part of the budget may go to a low-rank part whose residual DeltaDQ codes (searched); off: DeltaDQ codes only.")
+        var lowRank: String = "auto"
         @Flag(help: "Print the report as one JSON object.") var json = false
 
         func validate() throws {
             guard ratio.isFinite, ratio >= 1 else { throw ValidationError("--ratio must be a number >= 1") }
             guard ["auto", "magnitude", "seeded"].contains(selection) else { throw ValidationError("--selection must be auto, magnitude or seeded") }
+            guard ["auto", "off"].contains(lowRank) else { throw ValidationError("--low-rank must be auto or off") }
         }
 
         func run() throws {
@@ -34,7 +37,7 @@ struct DeltaCommand: ParsableCommand {
             let log = ProgressLog.standardError
             let selections: [DeltaDQ.Selection] = selection == "magnitude" ? [.magnitude] : selection == "seeded" ? [.seeded] : [.magnitude, .seeded]
             let report = try DeltaFile.compress(base: base, finetuned: finetuned, ratio: ratio, out: out, calibration: calibration,
-                                                selections: selections, progress: { log.line($0) })
+                                                selections: selections, lowRank: lowRank == "auto", progress: { log.line($0) })
             if json {
                 print(try jsonLine(report))
                 return

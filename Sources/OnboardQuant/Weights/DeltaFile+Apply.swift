@@ -21,7 +21,10 @@ extension DeltaFile {
         var payload = 0, values = 0
         for tensor in tensors {
             let encoded = tensor.encoded
-            let restored = try DeltaDQ.decode(encoded, item: "\(delta): \(tensor.name)")
+            var restored = try DeltaDQ.decode(encoded, item: "\(delta): \(tensor.name)")
+            if let lowRank = tensor.lowRank {
+                for (i, value) in try LowRankDelta.decode(lowRank, item: "\(delta): \(tensor.name)").enumerated() { restored[i] += value }
+            }
             var values32 = try floats(baseFile, tensor.name)
             let cols = encoded.cols
             for (i, r) in (tensor.rows ?? Array(0..<encoded.rows)).enumerated() {
@@ -30,9 +33,10 @@ extension DeltaFile {
             let shape = baseFile.entry(tensor.name)?.shape ?? []
             merged[tensor.name] = try Tensor(shape: shape, values: values32)
             let bitmapBits = tensor.rows == nil ? 0 : 8 * ((matrixView(shape).rows + 7) / 8)
-            applied.append(AppliedTensor(name: tensor.name, ratio: Double(16 * values32.count) / Double(encoded.payloadBits + bitmapBits),
+            let bits = encoded.payloadBits + bitmapBits + (tensor.lowRank.map { 8 * $0.stream.count + 16 * $0.scales.count } ?? 0)
+            applied.append(AppliedTensor(name: tensor.name, ratio: Double(16 * values32.count) / Double(bits),
                                          maxAbsDelta: Double(restored.map { abs($0) }.max() ?? 0)))
-            payload += encoded.payloadBits + bitmapBits
+            payload += bits
             values += values32.count
         }
         for name in carried {

@@ -18,8 +18,9 @@ extension DeltaFile {
     /// input rows [n, cols] named as the weights they feed; the group size and value bits of each
     /// tensor are searched on its output error there (else on its weight error).
     /// `selections`: how kept values may be chosen; the search takes, per tensor, the one with the least error.
+    /// `lowRank`: whether the search may give part of a tensor's budget to a low-rank part.
     public static func compress(base: String, finetuned: String, ratio: Double, out: String, calibration: String? = nil,
-                                selections: [DeltaDQ.Selection] = [.magnitude, .seeded],
+                                selections: [DeltaDQ.Selection] = [.magnitude, .seeded], lowRank: Bool = true,
                                 progress: (String) -> Void = { _ in }) throws -> Report {
         guard ratio.isFinite, ratio >= 1 else { throw OnboardError.invalidArgument("compression ratio \(ratio) must be a number >= 1") }
         let baseFile = try SafeTensorsFile(path: base), tunedFile = try SafeTensorsFile(path: finetuned)
@@ -63,7 +64,7 @@ extension DeltaFile {
             progress("delta: pass \(pass + 1): \(changed.count) changed tensors, \(changedValues) changed values at \(String(format: "%.2f", changedRatio))x")
             let (encodedTensors, encodedReports, payload) = try encodeAll(changed, sharing: sharing, changedRatio: changedRatio,
                                                                            calibration: calibrationFile, selections: selections,
-                                                                           finetuned: finetuned)
+                                                                           lowRank: lowRank, finetuned: finetuned)
             let reports = fixed + encodedReports
             // An unchanged model gives an empty delta; a budget that keeps nothing of a changed one is an error.
             guard changed.isEmpty || reports.contains(where: { $0.kind == "deltadq" }) else { throw keepsNothing(finetuned, ratio) }
@@ -98,13 +99,13 @@ extension DeltaFile {
     /// Every changed tensor encoded at its ratio, or as a copy of the earlier tensor whose delta it
     /// shares: the packed tensors, their reports and the payload bits.
     private static func encodeAll(_ changed: [ChangedTensor], sharing: [Int?], changedRatio: Double, calibration: SafeTensorsFile?,
-                                  selections: [DeltaDQ.Selection], finetuned: String) throws -> ([PackedTensor], [TensorReport], Int) {
+                                  selections: [DeltaDQ.Selection], lowRank: Bool, finetuned: String) throws -> ([PackedTensor], [TensorReport], Int) {
         var packed: [PackedTensor] = [], reports: [TensorReport] = [], payload = 0
-        var encodings: [Int: (encoded: DeltaDQ.Encoded, restored: [Float])] = [:]
+        var encodings: [Int: TensorEncoding] = [:]
         for (i, (tensor, tensorRatio)) in zip(changed, tensorRatios(changed, changedRatio: changedRatio)).enumerated() {
             if let source = sharing[i] {
                 let encoding = encodings[source]
-                var report = try measured(tensor, restored: encoding?.restored, encoded: encoding?.encoded)
+                var report = try measured(tensor, restored: encoding?.restored, encoding: encoding)
                 if encoding != nil {
                     report.kind = "copy"
                     packed.append(PackedTensor(name: tensor.name, content: .copy(of: changed[source].name)))
@@ -113,17 +114,16 @@ extension DeltaFile {
                 continue
             }
             let item = "\(finetuned): \(tensor.name)"
-            guard let encoded = try encode(tensor, ratio: tensorRatio, calibration: try calibrationRows(calibration, tensor),
-                                           selections: selections, item: item) else {
-                reports.append(try measured(tensor, restored: nil, encoded: nil))
+            guard let encoding = try encode(tensor, ratio: tensorRatio, calibration: try calibrationRows(calibration, tensor),
+                                            selections: selections, lowRank: lowRank, item: item) else {
+                reports.append(try measured(tensor, restored: nil, encoding: nil))
                 continue
             }
-            let restored = try DeltaDQ.decode(encoded, item: item)
-            encodings[i] = (encoded, restored)
-            reports.append(try measured(tensor, restored: restored, encoded: encoded))
+            encodings[i] = encoding
+            reports.append(try measured(tensor, restored: encoding.restored, encoding: encoding))
             let bitmap = rowBitmap(tensor.changedRows, rows: tensor.rows)
-            payload += encoded.payloadBits + 8 * bitmap.count
-            packed.append(PackedTensor(name: tensor.name, content: .stream(encoded, bitmap: bitmap)))
+            payload += encoding.payloadBits + 8 * bitmap.count
+            packed.append(PackedTensor(name: tensor.name, content: .stream(encoding, bitmap: bitmap)))
         }
         return (packed, reports, payload)
     }
@@ -154,21 +154,20 @@ extension DeltaFile {
         return ChangedTensor(name: entry.name, shape: entry.shape, rows: rows, cols: cols, changedRows: changedRows, delta: delta)
     }
 
-    /// Group size and bits searched on up to 64 evenly spaced changed rows, then every changed row
-    /// encoded with them; nil when the budget cannot keep any value of this tensor.
-    private static func encode(_ tensor: ChangedTensor, ratio: Double, calibration: Matrix?, selections: [DeltaDQ.Selection],
-                               item: String) throws -> DeltaDQ.Encoded? {
-        let count = tensor.changedRows.count, cols = tensor.cols
+    /// Group size and bits searched on up to 64 evenly spaced rows of `delta` [count, cols], then
+    /// every row encoded with them; nil when the budget cannot keep any value.
+    static func encodeRows(_ delta: [Float], count: Int, cols: Int, ratio: Double, calibration: Matrix?,
+                           selections: [DeltaDQ.Selection], item: String) throws -> DeltaDQ.Encoded? {
         guard let reachable = DeltaDQ.keepForRatio(ratio, rows: 1, cols: cols, groupSize: cols, bits: 2, splitBits: 1, compact: true),
               reachable.keepPerGroup > 0 else { return nil }
         let sampled = (0..<min(count, 64)).map { $0 * count / min(count, 64) }
-        let sample = sampled.flatMap { tensor.delta[($0 * cols)..<(($0 + 1) * cols)] }
+        let sample = sampled.flatMap { delta[($0 * cols)..<(($0 + 1) * cols)] }
         let chosen = try DeltaDQ.compress(sample, rows: sampled.count, cols: cols, ratio: ratio, calibration: calibration,
                                           selections: selections, compact: true, item: item).encoded.config
         guard let config = DeltaDQ.keepForRatio(ratio, rows: count, cols: cols, groupSize: chosen.groupSize, bits: chosen.bits,
                                                 splitBits: chosen.splitBits, selection: chosen.selection, compact: true),
               config.keepPerGroup > 0 else { return nil }
-        return try DeltaDQ.encode(tensor.delta, rows: count, cols: cols, config: config, item: item)
+        return try DeltaDQ.encode(delta, rows: count, cols: cols, config: config, item: item)
     }
 
     /// Up to 256 calibration input rows for a tensor, when the calibration file has them with its width.
@@ -189,7 +188,7 @@ extension DeltaFile {
     }
 
     /// Relative and largest errors of the restored delta of the changed rows (the others are exact).
-    private static func measured(_ tensor: ChangedTensor, restored: [Float]?, encoded: DeltaDQ.Encoded?) throws -> TensorReport {
+    private static func measured(_ tensor: ChangedTensor, restored: [Float]?, encoding: TensorEncoding?) throws -> TensorReport {
         var errorSquared = 0.0, deltaSquared = 0.0, maxAbs = 0.0
         for i in tensor.delta.indices {
             let e = Double(restored?[i] ?? 0) - Double(tensor.delta[i])
@@ -197,13 +196,13 @@ extension DeltaFile {
             deltaSquared += Double(tensor.delta[i]) * Double(tensor.delta[i])
             maxAbs = max(maxAbs, abs(e))
         }
-        let values = tensor.rows * tensor.cols
-        return TensorReport(name: tensor.name, shape: tensor.shape, groupSize: encoded?.config.groupSize ?? 0, bits: encoded?.config.bits ?? 0,
-                            keepPerGroup: encoded?.config.keepPerGroup ?? 0,
-                            ratio: encoded.map { Double(16 * values) / Double($0.payloadBits + tensor.rows) } ?? 0,
-                            changedRows: tensor.changedRows.count, kind: encoded == nil ? "dropped" : "deltadq",
+        let values = tensor.rows * tensor.cols, config = encoding?.residual.config
+        return TensorReport(name: tensor.name, shape: tensor.shape, groupSize: config?.groupSize ?? 0, bits: config?.bits ?? 0,
+                            keepPerGroup: config?.keepPerGroup ?? 0,
+                            ratio: encoding.map { Double(16 * values) / Double($0.payloadBits + tensor.rows) } ?? 0,
+                            changedRows: tensor.changedRows.count, kind: encoding == nil ? "dropped" : "deltadq",
                             relativeError: deltaSquared > 0 ? (errorSquared / deltaSquared).squareRoot() : 0, maxAbsError: maxAbs,
-                            selection: encoded.map { "\($0.config.selection)" })
+                            selection: config.map { "\($0.selection)" }, rank: encoding?.lowRank?.rank)
     }
 
     static func fileSize(_ path: String) throws -> Int {

@@ -7,10 +7,14 @@ import OnboardCore
 /// - `deltadq.index` (u8): one record per changed tensor, in the order of the base's sorted names, of
 ///   LEB128 varints: how many names after the previous record's tensor (the first counts from
 ///   before the first name), then the kind: 0 and group size, bits, split bits, keep per group,
-///   selection, stream bits; or 1 and an earlier record whose delta this tensor shares (weights a
-///   model ties, such as PETR's branches shared by every decoder layer, are stored once);
-/// - `deltadq.scales` (f16): the changed rows' scales, tensor after tensor;
-/// - `deltadq.stream` (u8): each tensor's row bitmap and codes in whole bytes, tensor after tensor.
+///   selection, stream bits (DeltaDQ codes); 2, the rank and bits of a low-rank part, then the same
+///   six fields for the DeltaDQ codes of its residual; or 1 and an earlier record whose delta this
+///   tensor shares (weights a model ties, such as PETR's branches shared by every decoder layer,
+///   are stored once);
+/// - `deltadq.scales` (f16): per tensor, the low-rank part's row scales (U's changed rows, then V's
+///   rows) and the changed rows' DeltaDQ scales;
+/// - `deltadq.stream` (u8): per tensor, its row bitmap, the low-rank codes in whole bytes and the
+///   DeltaDQ codes, in whole bytes (stream bits count all three).
 /// Shapes are the base's (its fingerprint is checked first), and the metadata's content checksum,
 /// which covers the three entries, is checked before anything is decoded.
 extension DeltaFile {
@@ -19,7 +23,7 @@ extension DeltaFile {
     /// A changed tensor's encoded rows, or the earlier tensor whose delta it shares, ready to be packed.
     struct PackedTensor {
         enum Content {
-            case stream(DeltaDQ.Encoded, bitmap: [UInt8])
+            case stream(TensorEncoding, bitmap: [UInt8])
             case copy(of: String)
         }
         let name: String
@@ -31,6 +35,7 @@ extension DeltaFile {
         let name: String
         let encoded: DeltaDQ.Encoded
         let rows: [Int]?
+        var lowRank: LowRankDelta.Encoded? = nil
     }
 
     /// The three entries of `tensors` (in the base's name order); none when nothing changed.
@@ -42,11 +47,13 @@ extension DeltaFile {
             guard let at = position[tensor.name] else { throw OnboardError.shape(item: tensor.name, reason: "not a tensor of the base") }
             var fields = [at - previous - 1]
             switch tensor.content {
-            case let .stream(encoded, bitmap):
-                let c = encoded.config
-                fields += [0, c.groupSize, c.bits, c.splitBits, c.keepPerGroup, c.selection.rawValue, 8 * bitmap.count + encoded.streamBits]
-                scales += encoded.scales
-                stream += bitmap + encoded.stream
+            case let .stream(encoding, bitmap):
+                let c = encoding.residual.config, lowRank = encoding.lowRank
+                fields += lowRank.map { [2, $0.rank, $0.bits] } ?? [0]
+                fields += [c.groupSize, c.bits, c.splitBits, c.keepPerGroup, c.selection.rawValue,
+                           8 * (bitmap.count + (lowRank?.stream.count ?? 0)) + encoding.residual.streamBits]
+                scales += (lowRank?.scales ?? []) + encoding.residual.scales
+                stream += bitmap + (lowRank?.stream ?? []) + encoding.residual.stream
             case let .copy(source):
                 guard let record = records[source] else { throw OnboardError.shape(item: tensor.name, reason: "shares the delta of \(source), which comes later") }
                 fields += [1, record]
@@ -96,10 +103,13 @@ extension DeltaFile {
                 guard source < out.count, base.entry(out[source].name)?.shape == entry.shape else {
                     throw fail("\(name): shares the delta of record \(source), which is not an earlier tensor of its shape")
                 }
-                out.append(UnpackedTensor(name: name, encoded: out[source].encoded, rows: out[source].rows))
+                out.append(UnpackedTensor(name: name, encoded: out[source].encoded, rows: out[source].rows, lowRank: out[source].lowRank))
                 continue
             }
-            guard head[1] == 0, let fields = reader.read(6, max: Int(Int32.max)) else { throw fail("truncated or malformed record") }
+            let lowRankFields = head[1] == 2 ? reader.read(2, max: Int(Int32.max)) : []
+            guard head[1] == 0 || head[1] == 2, let lowRankFields, let fields = reader.read(6, max: Int(Int32.max)) else {
+                throw fail("truncated or malformed record")
+            }
             let (groupSize, bits, splitBits, keep, selectionCode, streamBits) = (fields[0], fields[1], fields[2], fields[3], fields[4], fields[5])
             let (rows, cols) = matrixView(entry.shape)
             guard let selection = DeltaDQ.Selection(rawValue: selectionCode) else { throw fail("\(name): unknown selection \(selectionCode)") }
@@ -113,14 +123,30 @@ extension DeltaFile {
             }
             let bytes = Array(stream[streamOffset..<(streamOffset + streamBytes)])
             let changed = (0..<rows).filter { bytes[$0 / 8] & (1 << UInt8($0 % 8)) != 0 }
-            guard !changed.isEmpty, changed.count <= scales.count - scaleOffset else {
-                throw fail("\(name): \(changed.count) changed rows, \(scales.count - scaleOffset) scales left")
+            // The low-rank part: rank and bits, U's and V's row scales, whole bytes of codes.
+            let rank = lowRankFields.first ?? 0, lowRankBits = lowRankFields.last ?? 0
+            guard head[1] == 0 || ((1...min(max(changed.count, 1), cols)).contains(rank) && (2...8).contains(lowRankBits)) else {
+                throw fail("\(name): low-rank part of rank \(rank) at \(lowRankBits) bits for \(changed.count) rows of \(cols)")
             }
+            let lowRankScales = rank > 0 ? changed.count + rank : 0
+            let lowRankBytes = rank > 0 ? (lowRankBits * rank * (changed.count + cols) + 7) / 8 : 0
+            guard !changed.isEmpty, changed.count + lowRankScales <= scales.count - scaleOffset,
+                  8 * (bitmapBytes + lowRankBytes) <= streamBits else {
+                throw fail("\(name): \(changed.count) changed rows and rank \(rank) do not fit \(scales.count - scaleOffset) scales left and \(streamBits) stream bits")
+            }
+            var lowRank: LowRankDelta.Encoded?
+            if rank > 0 {
+                lowRank = LowRankDelta.Encoded(rows: changed.count, cols: cols, rank: rank, bits: lowRankBits,
+                                               scales: Array(scales[scaleOffset..<(scaleOffset + lowRankScales)]),
+                                               stream: Array(bytes[bitmapBytes..<(bitmapBytes + lowRankBytes)]))
+            }
+            let residualScales = scaleOffset + lowRankScales
             let encoded = DeltaDQ.Encoded(config: config, rows: changed.count, cols: cols,
-                                          scales: Array(scales[scaleOffset..<(scaleOffset + changed.count)]),
-                                          stream: Array(bytes[bitmapBytes...]), streamBits: streamBits - 8 * bitmapBytes)
-            out.append(UnpackedTensor(name: name, encoded: encoded, rows: changed))
-            scaleOffset += changed.count
+                                          scales: Array(scales[residualScales..<(residualScales + changed.count)]),
+                                          stream: Array(bytes[(bitmapBytes + lowRankBytes)...]),
+                                          streamBits: streamBits - 8 * (bitmapBytes + lowRankBytes))
+            out.append(UnpackedTensor(name: name, encoded: encoded, rows: changed, lowRank: lowRank))
+            scaleOffset += lowRankScales + changed.count
             streamOffset += streamBytes
         }
         guard scaleOffset == scales.count, streamOffset == stream.count else {

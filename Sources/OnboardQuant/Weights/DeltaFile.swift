@@ -47,6 +47,9 @@ public enum DeltaFile {
         public var maxAbsError: Double
         /// How a "deltadq" tensor's kept values were chosen ("magnitude" or "seeded").
         public var selection: String? = nil
+        /// The rank of a "deltadq" tensor's low-rank part (nil: none; the DeltaDQ codes then hold
+        /// the whole delta, else the residual).
+        public var rank: Int? = nil
     }
 
     public struct Report: Codable, Equatable, Sendable {
