@@ -33,7 +33,7 @@ extension DeltaFile {
             let shape = baseFile.entry(tensor.name)?.shape ?? []
             merged[tensor.name] = try Tensor(shape: shape, values: values32)
             let bitmapBits = tensor.rows == nil ? 0 : 8 * ((matrixView(shape).rows + 7) / 8)
-            let bits = encoded.payloadBits + bitmapBits + (tensor.lowRank.map { 8 * $0.stream.count + 16 * $0.scales.count } ?? 0)
+            let bits = encoded.payloadBits + bitmapBits + (tensor.lowRank?.storedBits ?? 0)
             applied.append(AppliedTensor(name: tensor.name, ratio: Double(16 * values32.count) / Double(bits),
                                          maxAbsDelta: Double(restored.map { abs($0) }.max() ?? 0)))
             payload += bits

@@ -7,9 +7,8 @@ extension DeltaFile {
         /// The restored delta of the changed rows.
         let restored: [Float]
 
-        /// The low-rank codes are padded to whole bytes in the stream.
         var payloadBits: Int {
-            residual.payloadBits + (lowRank.map { 8 * $0.stream.count + 16 * $0.scales.count } ?? 0)
+            residual.payloadBits + (lowRank?.storedBits ?? 0)
         }
     }
 
@@ -36,7 +35,7 @@ extension DeltaFile {
                 let part = try LowRankDelta.encode(tensor.delta, rows: count, cols: cols, rank: rank, bits: lowRankBits, item: item)
                 let restored = try LowRankDelta.decode(part, item: item)
                 for i in residual.indices { residual[i] -= restored[i] }
-                residualBudget -= Double(8 * part.stream.count + 16 * part.scales.count)
+                residualBudget -= Double(part.storedBits)
                 (lowRank, lowRankRestored) = (part, restored)
             }
             guard residualBudget > 0,

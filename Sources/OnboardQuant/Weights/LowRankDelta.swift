@@ -14,7 +14,9 @@ public enum LowRankDelta {
         public let scales: [Float]
         public let stream: [UInt8]
 
-        public var payloadBits: Int { bits * rank * (rows + cols) + 16 * (rows + rank) }
+        public var payloadBits: Int { LowRankDelta.payloadBits(rows: rows, cols: cols, rank: rank, bits: bits) }
+        /// What the part takes in a delta file: its codes padded to whole bytes and its f16 scales.
+        public var storedBits: Int { 8 * stream.count + 16 * scales.count }
     }
 
     /// The bits `encode` spends on a rank-`rank` part of a [rows, cols] delta.
