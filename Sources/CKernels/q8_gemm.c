@@ -145,42 +145,27 @@ void q8_store_tile(const int32_t *acc, size_t ldacc, size_t rows, size_t cols, s
     store_tile(acc, ldacc, rows, cols, i0, j0, e, c, ldc, origin);
 }
 
-typedef int (*q8_gemm_kernel)(size_t k, const uint8_t *const *row, const int8_t *p0, const int8_t *p1, int32_t *acc,
-                              const q8_tile_out *out);
+static const q8_kernel_entry kernels[] = {ONBOARD_Q8_GEMM_KERNELS(ONBOARD_Q8_KERNEL_ENTRY)};
+static const q8_kernel_entry b7_kernels[] = {ONBOARD_Q8_GEMM_B7_KERNELS(ONBOARD_Q8_KERNEL_ENTRY)};
+static const q8_a_packer a_packers[] = {ONBOARD_Q8_GEMM_A_PACKERS(ONBOARD_Q8_A_PACKER) {NULL, NULL, 1, 0}};
 
-typedef struct {
-    q8_gemm_kernel run;
-    uint32_t flags;
-    size_t mr, nr;
-} kernel_entry;
-
-static const kernel_entry kernels[] = {
-#define ENTRY(op, tile, isa, flags, mr, nr) {onboard_##op##tile##__##isa, flags, mr, nr},
-    ONBOARD_Q8_GEMM_KERNELS(ENTRY)
-#undef ENTRY
+static const q8_gemm_family q8_family = {
+    kernels, sizeof kernels / sizeof kernels[0], b7_kernels, sizeof b7_kernels / sizeof b7_kernels[0], a_packers, 8,
+    q8_packed_column_sums,
 };
-enum { KERNELS = sizeof kernels / sizeof kernels[0] };
-
-static const kernel_entry b7_kernels[] = {
-#define ENTRY(op, tile, isa, flags, mr, nr) {onboard_##op##tile##__##isa, flags, mr, nr},
-    ONBOARD_Q8_GEMM_B7_KERNELS(ENTRY)
-#undef ENTRY
-};
-enum { B7_KERNELS = sizeof b7_kernels / sizeof b7_kernels[0] };
 
 /* The first kernel of `list` the cap allows whose width is at most `widest` (the scalar one needs nothing). */
-static const kernel_entry *first_allowed_of(const kernel_entry *list, size_t count, size_t widest) {
+static const q8_kernel_entry *first_allowed_of(const q8_kernel_entry *list, size_t count, size_t widest) {
     for (size_t i = 0; i < count; i++)
         if (list[i].nr <= widest && onboard_isa_allows(list[i].flags)) return &list[i];
     return &list[count - 1];
 }
 
-static const kernel_entry *first_allowed(size_t widest) { return first_allowed_of(kernels, KERNELS, widest); }
-
 /* For 7-bit B, a narrow-range kernel replaces the general one when it needs at least the general
  * one's flags (so an int8 dot-product kernel, exact on any B, keeps precedence). */
-static const kernel_entry *b7_instead(const kernel_entry *general) {
-    const kernel_entry *b7 = first_allowed_of(b7_kernels, B7_KERNELS, general->nr);
+static const q8_kernel_entry *b7_instead(const q8_gemm_family *f, const q8_kernel_entry *general) {
+    if (!f->b7_count) return general;
+    const q8_kernel_entry *b7 = first_allowed_of(f->b7_kernels, f->b7_count, general->nr);
     return (b7->nr == general->nr && (b7->flags & general->flags) == general->flags) ? b7 : general;
 }
 
@@ -191,41 +176,31 @@ bool onboard_q8_b_fits_7_bits(const int8_t *b, size_t ldb, size_t rows, size_t c
     return fits;
 }
 
-/* Kernels that read A packed (ONBOARD_Q8_GEMM_A_PACKERS), and the work they need per call: the
- * packed rows of one row block, and for a packer that flips A the column bias plus 128 x B's
- * column sums. */
-typedef struct {
-    q8_gemm_kernel run;
-    void (*pack)(const uint8_t *a, size_t lda, size_t rows, size_t k, uint8_t *dst);
-    size_t depth;
-    int flips;
-} a_packer;
-
-static const a_packer a_packers[] = {
-#define PACKER(kernel, packer, depth, flips) {kernel, packer, depth, flips},
-    ONBOARD_Q8_GEMM_A_PACKERS(PACKER)
-#undef PACKER
-    {NULL, NULL, 1, 0}};
-
-static const a_packer *packer_of(const kernel_entry *kernel) {
-    for (size_t i = 0; a_packers[i].run; i++)
-        if (a_packers[i].run == kernel->run) return &a_packers[i];
+/* The family's kernels that read A packed (ONBOARD_Q8_GEMM_A_PACKERS), and the work they need per
+ * call: the packed rows of one row block, and for a packer that flips A the column bias plus 128 x
+ * B's column sums. */
+static const q8_a_packer *packer_of(const q8_gemm_family *f, const q8_kernel_entry *kernel) {
+    for (size_t i = 0; f->a_packers[i].run; i++)
+        if (f->a_packers[i].run == kernel->run) return &f->a_packers[i];
     return NULL;
 }
+
+/* Bytes of one packed panel of the family. */
+static inline size_t panel_bytes(const q8_gemm_family *f, size_t k) { return NR * q8_padded_depth(k) * f->code_bits / 8; }
 
 /* The work buffer of a packing kernel (NULL if it cannot be had): room for `rows` packed rows,
  * and for a flipping packer the product's column bias with 128 x the column sums of panels
  * [panel_begin, panel_end) added, which *e then points to (through `corrected`). */
-static uint8_t *a_packing_work(const a_packer *pa, size_t rows, size_t n, size_t k, const int8_t *packed,
-                               size_t panel_begin, size_t panel_end, const onboard_q8_epilogue **e,
-                               onboard_q8_epilogue *corrected) {
+static uint8_t *a_packing_work(const q8_gemm_family *f, const q8_a_packer *pa, size_t rows, size_t n, size_t k,
+                               const int8_t *packed, size_t panel_begin, size_t panel_end,
+                               const onboard_q8_epilogue **e, onboard_q8_epilogue *corrected) {
     const size_t bias_bytes = pa->flips ? n * sizeof(int32_t) : 0;
     const size_t row_bytes = (k + pa->depth - 1) / pa->depth * pa->depth;
     uint8_t *work = malloc(bias_bytes + rows * row_bytes);
     if (!work || !pa->flips) return work;
     int32_t *bias = (int32_t *)work;
     const size_t j_begin = panel_begin * NR, j_end = n < panel_end * NR ? n : panel_end * NR;
-    q8_packed_column_sums(packed + panel_begin * NR * q8_padded_depth(k), k, j_end - j_begin, bias + j_begin);
+    f->column_sums(packed + panel_begin * panel_bytes(f, k), k, j_end - j_begin, bias + j_begin);
     for (size_t j = j_begin; j < j_end; j++)
         bias[j] = (int32_t)(((uint32_t)bias[j] << 7) + (uint32_t)((*e)->col_bias ? (*e)->col_bias[j] : 0));
     *corrected = **e;
@@ -237,36 +212,37 @@ static uint8_t *a_packing_work(const a_packer *pa, size_t rows, size_t n, size_t
 /* Above this many bytes of int32 output, C would only evict the operands from the caches. */
 #define STREAM_OUTPUT_BYTES ((size_t)4 << 20)
 
-static void gemm_panels(size_t m, size_t n, size_t k, const uint8_t *a, size_t lda, const int8_t *packed,
-                        const onboard_q8_epilogue *e, void *c, size_t ldc, size_t panel_begin, size_t panel_end,
-                        size_t origin) {
-    const kernel_entry *widest = first_allowed(2 * NR), *single = first_allowed(NR);
+void q8_gemm_run(const q8_gemm_family *f, size_t m, size_t n, size_t k, const uint8_t *a, size_t lda,
+                 const int8_t *packed, const onboard_q8_epilogue *e, void *c, size_t ldc, size_t panel_begin,
+                 size_t panel_end, size_t origin) {
+    const q8_kernel_entry *widest = first_allowed_of(f->kernels, f->count, 2 * NR);
+    const q8_kernel_entry *single = first_allowed_of(f->kernels, f->count, NR);
     if (e->b_fits_7_bits) {
-        widest = b7_instead(widest);
-        single = b7_instead(single);
+        widest = b7_instead(f, widest);
+        single = b7_instead(f, single);
     }
-    const size_t kp = q8_padded_depth(k);
+    const size_t panel = panel_bytes(f, k);
     const int stream = e->out_type == ONBOARD_Q8_OUT_S32 && m * ldc * sizeof(int32_t) > STREAM_OUTPUT_BYTES;
     int32_t acc[ONBOARD_Q8_MAX_MR * ONBOARD_Q8_ACC_LD];
     const uint8_t *row[ONBOARD_Q8_MAX_MR];
     /* Row blocks of MC rows (a multiple of every mr) keep their slice of A in L2 while all the
      * panels pass over it, instead of streaming all of A once per panel. */
     const size_t mc = 96;
-    const a_packer *pa = packer_of(single);
+    const q8_a_packer *pa = packer_of(f, single);
     onboard_q8_epilogue corrected;
-    uint8_t *work = pa ? a_packing_work(pa, mc, n, k, packed, panel_begin, panel_end, &e, &corrected) : NULL;
-    if (pa || packer_of(widest)) widest = single; /* packed A serves one kernel */
-    if (pa && !work) { widest = single = &kernels[KERNELS - 1]; pa = NULL; }
+    uint8_t *work = pa ? a_packing_work(f, pa, mc, n, k, packed, panel_begin, panel_end, &e, &corrected) : NULL;
+    if (pa || packer_of(f, widest)) widest = single; /* packed A serves one kernel */
+    if (pa && !work) { widest = single = &f->kernels[f->count - 1]; pa = NULL; }
     uint8_t *packed_a = work && pa->flips ? work + n * sizeof(int32_t) : work;
     const size_t packed_row = pa ? (k + pa->depth - 1) / pa->depth * pa->depth : 0;
     for (size_t i0 = 0; i0 < m; i0 += mc)
     for (size_t p = panel_begin; p < panel_end;) {
         if (pa && p == panel_begin) pa->pack(a + i0 * lda, lda, m - i0 < mc ? m - i0 : mc, k, packed_a);
-        const kernel_entry *kernel = widest->nr == 2 * NR && p + 1 < panel_end ? widest : single;
+        const q8_kernel_entry *kernel = widest->nr == 2 * NR && p + 1 < panel_end ? widest : single;
         const size_t step = kernel->nr / NR, mr = kernel->mr;
         const size_t j0 = p * NR;
         const size_t cols = (n - j0 < step * NR) ? n - j0 : step * NR;
-        const int8_t *p0 = packed + p * NR * kp, *p1 = step == 2 ? p0 + NR * kp : p0;
+        const int8_t *p0 = packed + p * panel, *p1 = step == 2 ? p0 + panel : p0;
         const size_t i_end = m - i0 < mc ? m : i0 + mc;
         for (size_t i = i0; i < i_end; i += mr) {
             const size_t rows = i_end - i < mr ? i_end - i : mr;
@@ -286,10 +262,10 @@ static void gemm_panels(size_t m, size_t n, size_t k, const uint8_t *a, size_t l
 
 void onboard_q8_gemm(size_t m, size_t n, size_t k, const uint8_t *a, size_t lda, const int8_t *packed,
                      const onboard_q8_epilogue *e, void *c, size_t ldc, size_t panel_begin, size_t panel_end) {
-    gemm_panels(m, n, k, a, lda, packed, e, c, ldc, panel_begin, panel_end, 0);
+    q8_gemm_run(&q8_family, m, n, k, a, lda, packed, e, c, ldc, panel_begin, panel_end, 0);
 }
 
 void onboard_q8_gemm_panels_into(size_t m, size_t n, size_t k, const uint8_t *a, size_t lda, const int8_t *packed,
                                  const onboard_q8_epilogue *e, void *c, size_t ldc, size_t panel_begin, size_t panel_end) {
-    gemm_panels(m, n, k, a, lda, packed, e, c, ldc, panel_begin, panel_end, panel_begin * NR);
+    q8_gemm_run(&q8_family, m, n, k, a, lda, packed, e, c, ldc, panel_begin, panel_end, panel_begin * NR);
 }

@@ -1,47 +1,8 @@
 /* INT8 GEMM, AVX2: the 2x16c4 microkernel for any B, the 6x16c4 one for 7-bit B, and the column
  * sums of packed B (q8_gemm_kernels.h). */
-#include "q8_gemm_kernels.h"
+#include "q8_gemm_x86.h"
 
 #if defined(__x86_64__)
-#include <immintrin.h>
-
-#define AVX2_ATTR __attribute__((target("avx2,fma")))
-
-/* Rows [0, rows) of a 16-column int32 tile (v[r][0]: columns 0..7, v[r][1]: 8..15) plus the
- * epilogue's biases, stored as int32 straight from the registers: the shared epilogue's
- * row-by-row staging costs about 15 % of the tile at k = 384. Same sums in the same wrapping
- * int32 adds. */
-static inline __attribute__((always_inline)) AVX2_ATTR void store_s32_tile(__m256i (*v)[2], int mr, const q8_tile_out *out) {
-    const onboard_q8_epilogue *e = out->e;
-    const __m256i cb0 = e->col_bias ? _mm256_loadu_si256((const __m256i *)(e->col_bias + out->j0)) : _mm256_setzero_si256();
-    const __m256i cb1 = e->col_bias ? _mm256_loadu_si256((const __m256i *)(e->col_bias + out->j0 + 8)) : _mm256_setzero_si256();
-    for (int r = 0; r < mr; r++) {
-        if ((size_t)r >= out->rows) break;
-        __m256i v0 = _mm256_add_epi32(v[r][0], cb0), v1 = _mm256_add_epi32(v[r][1], cb1);
-        if (e->row_bias) {
-            const __m256i rb = _mm256_set1_epi32(e->row_bias[out->i0 + r]);
-            v0 = _mm256_add_epi32(v0, rb);
-            v1 = _mm256_add_epi32(v1, rb);
-        }
-        if (e->tile_bias) {
-            const int32_t *tb = e->tile_bias + (out->i0 + r) * e->tile_bias_ld + out->j0;
-            v0 = _mm256_add_epi32(v0, _mm256_loadu_si256((const __m256i *)tb));
-            v1 = _mm256_add_epi32(v1, _mm256_loadu_si256((const __m256i *)(tb + 8)));
-        }
-        int32_t *dst = (int32_t *)out->c + (out->i0 + r) * out->ldc + out->j0 - out->origin;
-        if (out->stream && ((uintptr_t)dst & 31) == 0) {
-            _mm256_stream_si256((__m256i *)dst, v0);
-            _mm256_stream_si256((__m256i *)(dst + 8), v1);
-        } else {
-            _mm256_storeu_si256((__m256i *)dst, v0);
-            _mm256_storeu_si256((__m256i *)(dst + 8), v1);
-        }
-    }
-}
-
-static inline int s32_tile_in_registers(const q8_tile_out *out) {
-    return out->e->out_type == ONBOARD_Q8_OUT_S32 && out->cols == NR;
-}
 
 /* 2 rows x 16 columns without VNNI: bytes widen to int16 and vpmaddwd adds exact pairs of
  * products into int32 (vpmaddubsw would saturate int16 on full-range operands). Each of the
@@ -72,8 +33,8 @@ AVX2_ATTR int onboard_q8_gemm_2x16c4__avx2(size_t k, const uint8_t *const *row, 
     for (int r = 0; r < 2; r++)
         for (int h = 0; h < 2; h++)
             sum[r][h] = _mm256_permute4x64_epi64(_mm256_hadd_epi32(c[r][2 * h], c[r][2 * h + 1]), 0xD8);
-    if (s32_tile_in_registers(out)) {
-        store_s32_tile(sum, 2, out);
+    if (q8_s32_tile_in_registers(out)) {
+        q8_store_s32_tile__avx2(sum, 2, out);
         return 1;
     }
     for (int r = 0; r < 2; r++) {
@@ -83,41 +44,11 @@ AVX2_ATTR int onboard_q8_gemm_2x16c4__avx2(size_t k, const uint8_t *const *row, 
     return 0;
 }
 
-/* 6 rows x 16 columns for B codes in [-64, 64]: vpmaddubsw's int16 pair sums stay within
- * 2 * 255 * 64 = 32640, so nothing saturates; vpmaddwd by ones widens them to int32. Each
- * accumulator holds 8 whole columns (one 32-bit lane = 4 depths of one column), and A's 4 bytes
- * are broadcast straight from the row: 2 of 3 vector ops multiply, against 1 of 3 when widening. */
+/* 6 rows x 16 columns for B codes in [-64, 64] by vpmaddubsw (q8_gemm_x86.h). */
 AVX2_ATTR int onboard_q8_gemm_b7_6x16c4__avx2(size_t k, const uint8_t *const *row, const int8_t *p0, const int8_t *p1,
                                               int32_t *acc, const q8_tile_out *out) {
     (void)p1;
-    enum { MR = 6 };
-    __m256i c[MR][2];
-    for (int r = 0; r < MR; r++) c[r][0] = c[r][1] = _mm256_setzero_si256();
-    const __m256i ones = _mm256_set1_epi16(1);
-    const size_t full = k / 4;
-#define B7_STEP(g, A_WORD)                                                                        \
-    do {                                                                                          \
-        const __m256i b0 = _mm256_loadu_si256((const __m256i *)(p0 + (g) * NR * 4));              \
-        const __m256i b1 = _mm256_loadu_si256((const __m256i *)(p0 + (g) * NR * 4 + 32));         \
-        _Pragma("clang loop unroll(full)")                                                        \
-        for (int r = 0; r < MR; r++) {                                                            \
-            const __m256i av = _mm256_set1_epi32((int)(A_WORD));                                  \
-            c[r][0] = _mm256_add_epi32(c[r][0], _mm256_madd_epi16(_mm256_maddubs_epi16(av, b0), ones)); \
-            c[r][1] = _mm256_add_epi32(c[r][1], _mm256_madd_epi16(_mm256_maddubs_epi16(av, b1), ones)); \
-        }                                                                                         \
-    } while (0)
-    for (size_t g = 0; g < full; g++) B7_STEP(g, q8_load_u32(row[r] + 4 * g));
-    if (k % 4) B7_STEP(full, q8_load_a4(row[r] + 4 * full, k % 4));
-#undef B7_STEP
-    if (s32_tile_in_registers(out)) {
-        store_s32_tile(c, MR, out);
-        return 1;
-    }
-    for (int r = 0; r < MR; r++) {
-        _mm256_storeu_si256((__m256i *)(acc + r * ONBOARD_Q8_ACC_LD), c[r][0]);
-        _mm256_storeu_si256((__m256i *)(acc + r * ONBOARD_Q8_ACC_LD + 8), c[r][1]);
-    }
-    return 0;
+    return q8_tile_6x16_maddubs__avx2(8, k, row, p0, acc, out);
 }
 
 /* A depth group of a panel is two registers of 8 columns x 4 depths: vpmaddubsw by ones adds byte

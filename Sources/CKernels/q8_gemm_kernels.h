@@ -87,13 +87,18 @@ static inline uint32_t q8_load_u32(const uint8_t *p) {
     return w;
 }
 
+/* A microkernel: p0 and p1 are its panels' packed bytes (int8 codes, or for q4_gemm.h the nibble
+ * pairs of its layout), as the driver's family says. */
+typedef int (*q8_gemm_kernel)(size_t k, const uint8_t *const *row, const int8_t *p0, const int8_t *p1, int32_t *acc,
+                              const q8_tile_out *out);
+
+/* Also used by the lists of q4_gemm_kernels.h, whose kernels take the same arguments. */
 #define ONBOARD_Q8_GEMM_DECLARE(op, tile, isa, flags, mr, nr)                                                    \
     int onboard_##op##tile##__##isa(size_t k, const uint8_t *const *row, const int8_t *p0, const int8_t *p1,    \
                                     int32_t *acc, const q8_tile_out *out);                                      \
     _Static_assert(mr <= ONBOARD_Q8_MAX_MR && (nr == NR || nr == 2 * NR), "tile of one or two panels");
 ONBOARD_Q8_GEMM_KERNELS(ONBOARD_Q8_GEMM_DECLARE)
 ONBOARD_Q8_GEMM_B7_KERNELS(ONBOARD_Q8_GEMM_DECLARE)
-#undef ONBOARD_Q8_GEMM_DECLARE
 
 #define ONBOARD_Q8_PACK_TRANSPOSED_DECLARE(op, tile, isa, flags)                                        \
     bool onboard_##op##tile##__##isa(const int8_t *b, size_t ldb, size_t k, size_t n, int8_t flip,     \
@@ -113,5 +118,41 @@ void q8_packed_column_sums(const int8_t *packed, size_t k, size_t n, int32_t *su
     void packer(const uint8_t *a, size_t lda, size_t rows, size_t k, uint8_t *dst);
 ONBOARD_Q8_GEMM_A_PACKERS(ONBOARD_Q8_PACK_A_DECLARE)
 #undef ONBOARD_Q8_PACK_A_DECLARE
+
+/* ---- the driver (q8_gemm.c), shared by the GEMM families on q8's panels (q8_gemm.h, q4_gemm.h) ---- */
+
+/* A kernel list's line, and a packed-A list's line (ONBOARD_Q8_GEMM_A_PACKERS). */
+typedef struct {
+    q8_gemm_kernel run;
+    uint32_t flags;
+    size_t mr, nr;
+} q8_kernel_entry;
+#define ONBOARD_Q8_KERNEL_ENTRY(op, tile, isa, flags, mr, nr) {onboard_##op##tile##__##isa, flags, mr, nr},
+
+typedef struct {
+    q8_gemm_kernel run;
+    void (*pack)(const uint8_t *a, size_t lda, size_t rows, size_t k, uint8_t *dst);
+    size_t depth;
+    int flips;
+} q8_a_packer;
+#define ONBOARD_Q8_A_PACKER(kernel, packer, depth, flips) {kernel, packer, depth, flips},
+
+/* A family: its kernels, fastest first, the scalar one last; those exact only for 7-bit B (none:
+ * count 0); the kernels that read A packed, ending with a NULL run; the bits of a code of B (a
+ * panel is NR x padded depth codes); the column sums of its packed B, for a packer that flips A. */
+typedef struct {
+    const q8_kernel_entry *kernels;
+    size_t count;
+    const q8_kernel_entry *b7_kernels;
+    size_t b7_count;
+    const q8_a_packer *a_packers;
+    size_t code_bits;
+    void (*column_sums)(const int8_t *packed, size_t k, size_t n, int32_t *sums);
+} q8_gemm_family;
+
+/* onboard_q8_gemm's work for any family: C's column 0 is the product's column `origin`. */
+void q8_gemm_run(const q8_gemm_family *f, size_t m, size_t n, size_t k, const uint8_t *a, size_t lda,
+                 const int8_t *packed, const onboard_q8_epilogue *e, void *c, size_t ldc, size_t panel_begin,
+                 size_t panel_end, size_t origin);
 
 #endif
