@@ -5,6 +5,7 @@
 #include "f32_scan_kernels.h"
 #include "movement_kernels.h"
 #include "q8_codecs_kernels.h"
+#include "q4_gemm_kernels.h"
 #include "q8_gemm_kernels.h"
 #include "q8_rows_kernels.h"
 
@@ -39,6 +40,8 @@ onboard_isa_level onboard_isa_level_at(size_t index) { return levels[index]; }
 #define GEMM_KERNEL(family, op, tile, isa, flags, mr, nr) {family, #op, "onboard_" #op #tile "__" #isa, #isa, flags, mr, nr},
 #define F32_GEMM_KERNEL(op, tile, isa, flags, mr, nr) GEMM_KERNEL("f32_gemm", op, tile, isa, flags, mr, nr)
 #define Q8_GEMM_KERNEL(op, tile, isa, flags, mr, nr) GEMM_KERNEL("q8_gemm", op, tile, isa, flags, mr, nr)
+#define Q4_GEMM_KERNEL(op, tile, isa, flags, mr, nr) GEMM_KERNEL("q4_gemm", op, tile, isa, flags, mr, nr)
+#define Q4_GEMM_PACKING_KERNEL(op, tile, isa, flags) OP_KERNEL("q4_gemm", op, tile, isa, flags)
 
 static const onboard_kernel kernels[] = {
     ONBOARD_F32_GEMM_KERNELS(F32_GEMM_KERNEL)
@@ -48,6 +51,8 @@ static const onboard_kernel kernels[] = {
     ONBOARD_Q8_GEMM_B7_KERNELS(Q8_GEMM_KERNEL)
     ONBOARD_Q8_PACK_TRANSPOSED_KERNELS(Q8_GEMM_PACKING_KERNEL)
     ONBOARD_Q8_PACKED_COLUMN_SUMS_KERNELS(Q8_GEMM_PACKING_KERNEL)
+    ONBOARD_Q4_GEMM_KERNELS(Q4_GEMM_KERNEL)
+    ONBOARD_Q4_PACKED_COLUMN_SUMS_KERNELS(Q4_GEMM_PACKING_KERNEL)
     ONBOARD_Q8_ROWS_KERNELS(Q8_ROWS_KERNEL)
     ONBOARD_Q8_CODECS_KERNELS(Q8_CODECS_KERNEL)
     ONBOARD_MOVEMENT_KERNELS(MOVEMENT_KERNEL)

@@ -8,7 +8,7 @@ import XCTest
 /// int8 dot-product instruction, that INT8 mainly saves memory: in text and in JSON.
 final class KernelPathsCommandTests: XCTestCase {
     let model = (TestPaths.root as NSString).appendingPathComponent("Configs/models/vit-demo")
-    let families = ["f32_gemm", "f32_math", "f32_scan", "movement", "q8_codecs", "q8_gemm", "q8_rows"]
+    let families = ["f32_gemm", "f32_math", "f32_scan", "movement", "q4_gemm", "q8_codecs", "q8_gemm", "q8_rows"]
 
     func kernels(_ command: String, environment: [String: String] = [:]) throws -> [String: Any] {
         let runs = command == "bench" ? ["--iterations", "1", "--warmup", "0"] : ["--runs", "1", "--warmup", "0"]

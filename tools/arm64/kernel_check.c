@@ -45,7 +45,7 @@ static size_t runnable(const char *op, onboard_kernel *out) {
 
 /* Ops the checks below cover; main fails on any other op of the lists. */
 static const char *const checked_ops[] = {
-    "q8_gemm", "q8_gemm_b7", "q8_pack_transposed", "q8_packed_column_sums",
+    "q8_gemm", "q8_gemm_b7", "q8_pack_transposed", "q8_packed_column_sums", "q4_gemm", "q4_packed_column_sums",
     "q8_stabilize_rows_s32", "q8_softmax_lut_rows", "q8_layernorm_rows", "q8_divide_rows_s32",
     "q8_quantize_u8", "q8_dequantize_u8", "q8_requantize_u8", "q8_row_sums", "q8_add_u8",
     "q8_add_u8_dyadic", "q8_add_const_u8_dyadic", "q8_lookup_u8",
@@ -63,43 +63,78 @@ static const size_t edge_k[] = {1, 2, 3, 4, 5, 7, 8, 9, 12, 15, 16, 17, 20, 31, 
 static const size_t edge_n[] = {1, 8, 15, 16, 17, 31, 32, 33, 48};
 #define PICK_EDGE(list) list[below(sizeof list / sizeof list[0])]
 
+/* A GEMM family's public entry points: INT8 B (q8_gemm.h) or 4-bit B (q4_gemm.h). */
+typedef void (*gemm_entry)(size_t m, size_t n, size_t k, const uint8_t *a, size_t lda, const void *packed,
+                           const onboard_q8_epilogue *e, void *c, size_t ldc, size_t panel_begin, size_t panel_end);
+typedef struct {
+    const char *op, *b7_op; /* b7_op: the narrow-range list, or NULL */
+    int bits;
+    gemm_entry gemm, panels_into;
+} gemm_family;
+
+static void q8_entry(size_t m, size_t n, size_t k, const uint8_t *a, size_t lda, const void *packed, const onboard_q8_epilogue *e,
+                     void *c, size_t ldc, size_t begin, size_t end) { onboard_q8_gemm(m, n, k, a, lda, packed, e, c, ldc, begin, end); }
+static void q8_into(size_t m, size_t n, size_t k, const uint8_t *a, size_t lda, const void *packed, const onboard_q8_epilogue *e,
+                    void *c, size_t ldc, size_t begin, size_t end) { onboard_q8_gemm_panels_into(m, n, k, a, lda, packed, e, c, ldc, begin, end); }
+static void q4_entry(size_t m, size_t n, size_t k, const uint8_t *a, size_t lda, const void *packed, const onboard_q8_epilogue *e,
+                     void *c, size_t ldc, size_t begin, size_t end) { onboard_q4_gemm(m, n, k, a, lda, packed, e, c, ldc, begin, end); }
+static void q4_into(size_t m, size_t n, size_t k, const uint8_t *a, size_t lda, const void *packed, const onboard_q8_epilogue *e,
+                    void *c, size_t ldc, size_t begin, size_t end) { onboard_q4_gemm_panels_into(m, n, k, a, lda, packed, e, c, ldc, begin, end); }
+
+static const gemm_family q8_family = {"q8_gemm", "q8_gemm_b7", 8, q8_entry, q8_into};
+static const gemm_family q4_family = {"q4_gemm", NULL, 4, q4_entry, q4_into};
+
 /* The product through the public entry points as callers use them: whole (c % 3 == 0), split at
  * a panel into two calls as threads split it, or one range of panels into a C of its own
- * (onboard_q8_gemm_panels_into), whose columns are compared with the reference's. */
-static int q8_gemm_matches(int c, size_t m, size_t k, size_t n, const uint8_t *a, size_t lda, const int8_t *packed,
-                           const onboard_q8_epilogue *e, const uint8_t *expected, uint8_t *got) {
+ * (the family's panels_into), whose columns are compared with the reference's. */
+static int gemm_matches(const gemm_family *f, int c, size_t m, size_t k, size_t n, const uint8_t *a, size_t lda,
+                        const void *packed, const onboard_q8_epilogue *e, const uint8_t *expected, uint8_t *got) {
     const size_t panels = (n + ONBOARD_Q8_NR - 1) / ONBOARD_Q8_NR, size = out_bytes[e->out_type];
     memset(got, 0xAB, m * n * size);
     if (c % 3 != 2) {
         const size_t split = c % 3 ? below(panels + 1) : panels;
-        onboard_q8_gemm(m, n, k, a, lda, packed, e, got, n, 0, split);
-        onboard_q8_gemm(m, n, k, a, lda, packed, e, got, n, split, panels);
+        f->gemm(m, n, k, a, lda, packed, e, got, n, 0, split);
+        f->gemm(m, n, k, a, lda, packed, e, got, n, split, panels);
         return memcmp(got, expected, m * n * size) == 0;
     }
     const size_t begin = below(panels), end = begin + 1 + below(panels - begin);
     const size_t j0 = begin * ONBOARD_Q8_NR, cols = (n < end * ONBOARD_Q8_NR ? n : end * ONBOARD_Q8_NR) - j0;
-    onboard_q8_gemm_panels_into(m, n, k, a, lda, packed, e, got, cols, begin, end);
+    f->panels_into(m, n, k, a, lda, packed, e, got, cols, begin, end);
     int ok = 1;
     for (size_t i = 0; i < m; i++) ok &= memcmp(got + i * cols * size, expected + (i * n + j0) * size, cols * size) == 0;
     return ok;
 }
 
-static void check_q8_gemm(int cases) {
+/* B codes of case c: 8-bit (full or, narrow, 7-bit), or 4-bit, random or (extreme, every ninth
+ * case) the extreme codes by depth against A of 255s. */
+static int8_t b_code(const gemm_family *f, int narrow, int extreme, size_t depth) {
+    if (f->bits == 4) return extreme ? (depth % 2 ? 7 : -8) : (int8_t)((int)(next() % 16) - 8);
+    if (extreme) return narrow ? (depth % 2 ? 64 : -64) : (depth % 2 ? 127 : -128);
+    return narrow ? (int8_t)((int)(next() % 129) - 64) : (int8_t)next();
+}
+
+static void check_gemm(const gemm_family *f, int cases) {
     onboard_kernel kernels[32];
-    size_t count = runnable("q8_gemm", kernels);
-    count += runnable("q8_gemm_b7", kernels + count);
+    size_t count = runnable(f->op, kernels);
+    if (f->b7_op) count += runnable(f->b7_op, kernels + count);
     for (int c = 0; c < cases; c++) {
-        const int edge = c % 2 == 1, narrow = c % 4 >= 2; /* narrow: 7-bit B, flagged (the q8_gemm_b7 kernels' range) */
+        const int edge = c % 2 == 1, narrow = f->b7_op && c % 4 >= 2; /* narrow: 7-bit B, flagged (the q8_gemm_b7 kernels' range) */
+        const int extreme = c % 9 == 4;
         const size_t m = edge ? PICK_EDGE(edge_m) : 1 + below(c % 4 == 0 ? 300 : 40);
         const size_t k = edge ? PICK_EDGE(edge_k) : 1 + below(c % 5 == 0 ? 1200 : 96);
         const size_t n = edge ? PICK_EDGE(edge_n) : 1 + below(c % 3 == 0 ? 200 : 50);
         const size_t lda = k + (c % 7 == 2 ? below(9) : 0);
         uint8_t *a = malloc(m * lda);
-        int8_t *b = malloc(k * n);
-        for (size_t i = 0; i < m * lda; i++) a[i] = (uint8_t)next();
-        for (size_t i = 0; i < k * n; i++) b[i] = narrow ? (int8_t)((int)(next() % 129) - 64) : (int8_t)next();
-        int8_t *packed = malloc(onboard_q8_packed_size(k, n));
-        onboard_q8_pack_b(b, n, false, k, n, packed, NULL);
+        int8_t *b = malloc(k * n), *bt = malloc(k * n);
+        for (size_t i = 0; i < m * lda; i++) a[i] = extreme ? 255 : (uint8_t)next();
+        for (size_t i = 0; i < k * n; i++) b[i] = b_code(f, narrow, extreme, i / n);
+        for (size_t i = 0; i < k * n; i++) bt[(i % n) * k + i / n] = b[i];
+        const size_t packed_size = f->bits == 4 ? onboard_q4_packed_size(k, n) : onboard_q8_packed_size(k, n);
+        void *packed = malloc(packed_size);
+        /* 4-bit B packed from [N, K] (a Linear weight) half the time; the same bytes either way. */
+        if (f->bits == 8) onboard_q8_pack_b(b, n, false, k, n, packed, NULL);
+        else if (c % 2) onboard_q4_pack_b(bt, k, true, k, n, packed, NULL);
+        else onboard_q4_pack_b(b, n, false, k, n, packed, NULL);
         int32_t *col = malloc(n * 4), *row = malloc(m * 4), *tile = malloc(m * n * 4), *mult = malloc(n * 4), *shift = malloc(n * 4);
         float *scale = malloc(n * 4), *fbias = malloc(n * 4);
         for (size_t j = 0; j < n; j++) {
@@ -124,14 +159,50 @@ static void check_q8_gemm(int cases) {
         };
         const size_t bytes = m * n * out_bytes[type];
         uint8_t *expected = malloc(bytes), *got = malloc(bytes);
-        onboard_q8_gemm__scalar(m, n, k, a, lda, b, n, &e, expected, n);
+        if (f->bits == 4) onboard_q4_gemm__scalar(m, n, k, a, lda, b, n, &e, expected, n);
+        else onboard_q8_gemm__scalar(m, n, k, a, lda, b, n, &e, expected, n);
         for (size_t p = 0; p < count; p++) {
             onboard_isa_set_cap(kernels[p].isa_flags);
-            record(q8_gemm_matches(c, m, k, n, a, lda, packed, &e, expected, got), "q8 gemm", kernels[p].name, m, k, n);
+            record(gemm_matches(f, c, m, k, n, a, lda, packed, &e, expected, got), f->op, kernels[p].name, m, k, n);
         }
         onboard_isa_set_cap(ONBOARD_ISA_NO_CAP);
-        free(a); free(b); free(packed); free(col); free(row); free(tile); free(mult); free(shift); free(scale); free(fbias);
+        free(a); free(b); free(bt); free(packed); free(col); free(row); free(tile); free(mult); free(shift); free(scale); free(fbias);
         free(expected); free(got);
+    }
+}
+
+/* 4-bit packing: both orientations give the same bytes, half of q8's size, and the column sums of
+ * the codes, on every column-sum kernel (they sum the packed B, as the arm64 dot-product path does). */
+static void check_q4_packing(int cases) {
+    onboard_kernel kernels[16];
+    const size_t count = runnable("q4_packed_column_sums", kernels);
+    for (int c = 0; c < cases; c++) {
+        const size_t k = 1 + below(c % 4 ? 100 : 700), n = 1 + below(70), ldb = k + below(5), ldr = n + below(5);
+        int8_t *bt = malloc(n * ldb), *b = malloc(k * ldr);
+        for (size_t i = 0; i < n * ldb; i++) bt[i] = (int8_t)((int)(next() % 16) - 8);
+        for (size_t i = 0; i < k; i++)
+            for (size_t j = 0; j < n; j++) b[i * ldr + j] = bt[j * ldb + i];
+        const size_t size = onboard_q4_packed_size(k, n);
+        uint8_t *expected = malloc(size), *got = malloc(size);
+        int32_t *expected_sums = malloc(n * 4), *got_sums = malloc(n * 4);
+        for (size_t j = 0; j < n; j++) {
+            expected_sums[j] = 0;
+            for (size_t i = 0; i < k; i++) expected_sums[j] += bt[j * ldb + i];
+        }
+        onboard_isa_set_cap(0);
+        onboard_q4_pack_b(bt, ldb, true, k, n, expected, got_sums);
+        record(size * 2 == onboard_q8_packed_size(k, n) && memcmp(got_sums, expected_sums, n * 4) == 0, "q4 packing",
+               "onboard_q4_pack_b", 0, k, n);
+        for (size_t p = 0; p < count; p++) { /* the column sums through their list (a packed B's), and both orientations */
+            onboard_isa_set_cap(kernels[p].isa_flags);
+            memset(got, 0x5A, size);
+            memset(got_sums, 0x5A, n * 4);
+            onboard_q4_pack_b(b, ldr, false, k, n, got, got_sums);
+            record(memcmp(got, expected, size) == 0 && memcmp(got_sums, expected_sums, n * 4) == 0, "q4 packing",
+                   kernels[p].name, 0, k, n);
+        }
+        onboard_isa_set_cap(ONBOARD_ISA_NO_CAP);
+        free(bt); free(b); free(expected); free(got); free(expected_sums); free(got_sums);
     }
 }
 
@@ -510,8 +581,14 @@ int main(int argc, char **argv) {
     }
     printf("\n");
     int before = passed + failed;
-    check_q8_gemm(cases);
+    check_gemm(&q8_family, cases);
     printf("q8 gemm: %d checks\n", passed + failed - before);
+    before = passed + failed;
+    check_gemm(&q4_family, cases);
+    printf("q4 gemm: %d checks\n", passed + failed - before);
+    before = passed + failed;
+    check_q4_packing(cases / 3);
+    printf("q4 packing: %d checks\n", passed + failed - before);
     before = passed + failed;
     check_q8_packing(cases / 3);
     printf("q8 packing: %d checks\n", passed + failed - before);

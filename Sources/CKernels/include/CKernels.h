@@ -9,6 +9,7 @@
 #include "f32_gemm.h"
 #include "f32_scan.h"
 #include "q8_gemm.h"
+#include "q4_gemm.h"
 #include "q8_codecs.h"
 #include "q8_rows.h"
 #include "movement.h"

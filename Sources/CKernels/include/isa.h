@@ -53,7 +53,7 @@ onboard_isa_level onboard_isa_level_at(size_t index);
 /* One line of a family's kernel list, as tests and tools iterate over them (every kernel built for
  * this architecture, fastest first within its family and op). */
 typedef struct {
-    const char *family;  /* "f32_gemm", "f32_math", "f32_scan", "q8_gemm", "q8_rows", "q8_codecs", "movement" */
+    const char *family;  /* "f32_gemm", "f32_math", "f32_scan", "q8_gemm", "q4_gemm", "q8_rows", "q8_codecs", "movement" */
     const char *op;      /* the operation it computes, e.g. "q8_gemm", "q8_layernorm_rows" */
     const char *name;    /* its function: onboard_<op>[_<tile>]__<isa> */
     const char *isa;     /* the name's suffix: scalar, avx2, avx512f, ... */
