@@ -13,13 +13,18 @@
     ONBOARD_X86(X(q4_gemm, _12x16c4, avx512vnni, ONBOARD_Q8_AVX512VNNI, 12, 16))         \
     ONBOARD_X86(X(q4_gemm, _6x16c4, avxvnni, ONBOARD_ISA_AVX2 | ONBOARD_ISA_AVXVNNI, 6, 16)) \
     ONBOARD_X86(X(q4_gemm, _6x16c4, avx2, ONBOARD_ISA_AVX2, 6, 16))                      \
+    ONBOARD_ARM64(X(q4_gemm, _8x16c8, i8mm, ONBOARD_Q8_I8MM, 8, 16))                       \
+    ONBOARD_ARM64(X(q4_gemm, _12x16c4, neondot, ONBOARD_ISA_NEON | ONBOARD_ISA_NEON_DOT, 12, 16)) \
     X(q4_gemm, _1x16c4, scalar, 0, 1, 16)
 
 /* The kernels above that read A packed by the driver: q8's packers (ONBOARD_Q8_GEMM_A_PACKERS). */
-#define ONBOARD_Q4_GEMM_A_PACKERS(X)
+#define ONBOARD_Q4_GEMM_A_PACKERS(X)                                                           \
+    ONBOARD_ARM64(X(onboard_q4_gemm_8x16c8__i8mm, onboard_q8_pack_a_8x8__neon, 8, 0))          \
+    ONBOARD_ARM64(X(onboard_q4_gemm_12x16c4__neondot, onboard_q8_pack_a_12x4__neon, 4, 1))
 
 /* The column sums of a packed B (for the packer that flips A): op, tile, ISA, flags. */
 #define ONBOARD_Q4_PACKED_COLUMN_SUMS_KERNELS(X)                                      \
+    ONBOARD_ARM64(X(q4_packed_column_sums, _u16, neon, ONBOARD_ISA_NEON))             \
     X(q4_packed_column_sums, , scalar, 0)
 
 ONBOARD_Q4_GEMM_KERNELS(ONBOARD_Q8_GEMM_DECLARE)

@@ -1,10 +1,8 @@
 /* INT8 GEMM, arm64 dot product: the 12x16c4 microkernel and its A packing (q8_gemm_kernels.h). */
+#define Q8_NEON_BITS 8
 #include "q8_gemm_neon.h"
 
 #if defined(__aarch64__)
-
-/* One spelling that clang and gcc both accept (a CPU with FEAT_DotProd is at least Armv8.2). */
-#define DOT_ATTR __attribute__((target("arch=armv8.2-a+dotprod")))
 
 /* Four rows' 16 depths (4 groups) to the packed groups, each group's 4 rows as one register. */
 static inline void transpose_store(const uint8x16_t r[4], uint8_t *dst, size_t groups_left) {
@@ -44,40 +42,10 @@ void onboard_q8_pack_a_12x4__neon(const uint8_t *a, size_t lda, size_t rows, siz
     }
 }
 
-/* 12 rows x 16 columns as two halves of 8 columns, each with its 24 accumulators in registers:
- * per depth group two registers of B (4 columns x 4 depths each), three of A (4 rows each), 24
- * sdot by element. row[0] is the tile's packed A (onboard_q8_pack_a_12x4__neon); A is flipped,
- * so the sums lack 128 x B's column sums, which the driver adds to the column bias. It stores
- * the tile itself where q8_neon_stores says so. */
+/* 12 rows x 16 columns by sdot on A packed by onboard_q8_pack_a_12x4__neon (q8_gemm_neon.h). */
 DOT_ATTR int onboard_q8_gemm_12x16c4__neondot(size_t k, const uint8_t *const *row, const int8_t *p0, const int8_t *p1,
                                                int32_t *acc, const q8_tile_out *out) {
     (void)p1;
-    const size_t groups = q8_padded_depth(k) / 4;
-    const bool direct = q8_neon_stores(out);
-    for (int half = 0; half < 2; half++) {
-        int32x4_t c[12][2];
-        for (int r = 0; r < 12; r++) c[r][0] = c[r][1] = vdupq_n_s32(0);
-        const int8_t *a = (const int8_t *)row[0], *b = p0 + 32 * half;
-        for (size_t g = 0; g < groups; g++, a += 48, b += 4 * NR) {
-            const int8x16_t b0 = vld1q_s8(b), b1 = vld1q_s8(b + 16);
-            const int8x16x3_t av = vld1q_s8_x3(a);
-#define DOT_ROW(r)                                                             \
-    c[r][0] = vdotq_laneq_s32(c[r][0], b0, av.val[(r) / 4], (r) % 4);          \
-    c[r][1] = vdotq_laneq_s32(c[r][1], b1, av.val[(r) / 4], (r) % 4);
-            DOT_ROW(0) DOT_ROW(1) DOT_ROW(2) DOT_ROW(3) DOT_ROW(4) DOT_ROW(5)
-            DOT_ROW(6) DOT_ROW(7) DOT_ROW(8) DOT_ROW(9) DOT_ROW(10) DOT_ROW(11)
-#undef DOT_ROW
-        }
-        q8_neon_half h;
-        if (direct) h = q8_neon_half_at(out, half);
-#define STORE_ROW(r)                                                                  \
-    if (direct) q8_neon_row(&h, r, c[r][0], c[r][1]);                             \
-    else vst1q_s32(acc + (r) * ONBOARD_Q8_ACC_LD + 8 * half, c[r][0]),                 \
-         vst1q_s32(acc + (r) * ONBOARD_Q8_ACC_LD + 8 * half + 4, c[r][1]);
-        STORE_ROW(0) STORE_ROW(1) STORE_ROW(2) STORE_ROW(3) STORE_ROW(4) STORE_ROW(5)
-        STORE_ROW(6) STORE_ROW(7) STORE_ROW(8) STORE_ROW(9) STORE_ROW(10) STORE_ROW(11)
-#undef STORE_ROW
-    }
-    return direct;
+    return q8_tile_12x16__neondot(k, row, p0, acc, out);
 }
 #endif
