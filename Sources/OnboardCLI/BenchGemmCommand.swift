@@ -10,12 +10,13 @@ struct BenchGemmCommand: ParsableCommand {
     @Option(help: "fp32 or int8 (u8 x s8 -> s32).") var precision: String = "int8"
     @Option(help: "Worker threads (default: all cores).") var threads: Int = Parallel.coreCount
     @Option(help: "Timed iterations.") var iterations: Int = 20
-    @Option(help: "INT8 weight codes: 8 bits (-128...127) or 7 (-64...64, the narrow-range kernels).") var weightBits: Int = 8
+    @Option(help: "INT8 weight codes: 8 bits (-128...127), 7 (-64...64, the narrow-range kernels) or 4 (-8...7, two a byte: the q4_gemm kernels).")
+    var weightBits: Int = 8
     @Flag(help: "One JSON object per shape.") var json = false
 
     mutating func validate() throws {
         guard KernelBenchmark.Precision(rawValue: precision) != nil else { throw ValidationError("--precision must be fp32 or int8") }
-        guard weightBits == 7 || weightBits == 8 else { throw ValidationError("--weight-bits must be 7 or 8") }
+        guard [4, 7, 8].contains(weightBits) else { throw ValidationError("--weight-bits must be 4, 7 or 8") }
         guard iterations >= 1 else { throw ValidationError("--iterations must be >= 1") }
         for s in shape where Self.parse(s) == nil { throw ValidationError("--shape '\(s)' is not MxKxN with positive sizes") }
         threads = try ThreadOption.clamped(threads)

@@ -5,7 +5,7 @@
 public struct KernelPaths: Codable, Equatable, Sendable {
     /// The level in use, as `ONBOARD_ISA` names it.
     public let active: String
-    /// Family ("f32_gemm", "f32_math", "f32_scan", "q8_gemm", "q8_rows", "q8_codecs", "movement") -> its ops'
+    /// Family ("f32_gemm", "f32_math", "f32_scan", "q8_gemm", "q4_gemm", "q8_rows", "q8_codecs", "movement") -> its ops'
     /// paths, fastest first, joined by "+" when its ops differ (e.g. "avx2+scalar").
     public let families: [String: String]
     /// VNNI (AVX-VNNI, AVX-512 VNNI) or arm64 sdot/udot/i8mm usable.

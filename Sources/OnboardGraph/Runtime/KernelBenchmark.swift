@@ -8,8 +8,9 @@ public enum KernelBenchmark {
     /// Median seconds of C[M,N] = A[M,K] · B[K,N] with B packed once (as weights are), `threads`
     /// workers splitting column panels. INT8 writes int32 like ONNX Runtime's MatMulInteger.
     /// Untimed warm-up runs last at least `warmupSeconds` (new worker threads and clocks settle).
-    /// INT8 weights are random codes of `weightBits` bits: 8 (-128...127) or 7 (-64...64, which
-    /// selects the narrow-range kernels where the CPU has them).
+    /// INT8 weights are random codes of `weightBits` bits: 8 (-128...127), 7 (-64...64, which
+    /// selects the narrow-range kernels where the CPU has them) or 4 (-8...7, packed two a byte:
+    /// the q4_gemm kernels).
     public static func gemm(m: Int, k: Int, n: Int, precision: Precision, threads: Int, iterations: Int,
                             weightBits: Int = 8, warmupSeconds: Double = 0.2) -> TimingSummary {
         var random = SplitMix64(seed: 42)
@@ -18,10 +19,16 @@ public enum KernelBenchmark {
         case .int8:
             let a = (0..<(m * k)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
             let b = (0..<(k * n)).map { _ in
-                weightBits == 7 ? Int8(Int(random.next() % 129) - 64) : Int8(truncatingIfNeeded: random.next())
+                switch weightBits {
+                case 7: Int8(Int(random.next() % 129) - 64)
+                case 4: Int8(Int(random.next() % 16) - 8)
+                default: Int8(truncatingIfNeeded: random.next())
+                }
             }
-            var packed = [Int8](repeating: 0, count: onboard_q8_packed_size(k, n))
-            onboard_q8_pack_b(b, n, false, k, n, &packed, nil)
+            let nibbles = weightBits == 4
+            var packed = [Int8](repeating: 0, count: nibbles ? 0 : onboard_q8_packed_size(k, n))
+            var packed4 = [UInt8](repeating: 0, count: nibbles ? onboard_q4_packed_size(k, n) : 0)
+            if nibbles { onboard_q4_pack_b(b, n, false, k, n, &packed4, nil) } else { onboard_q8_pack_b(b, n, false, k, n, &packed, nil) }
             let c = AlignedBuffer(byteCount: m * n * 4)
             var epilogue = onboard_q8_epilogue()
             epilogue.out_type = ONBOARD_Q8_OUT_S32
@@ -29,7 +36,9 @@ public enum KernelBenchmark {
             let panels = (n + Int(ONBOARD_Q8_NR) - 1) / Int(ONBOARD_Q8_NR)
             times = timed(iterations: iterations, warmupSeconds: warmupSeconds) {
                 Parallel.forRanges(count: (panels + 1) / 2, threads: threads) { pairs in
-                    onboard_q8_gemm(m, n, k, a, k, packed, &epilogue, c.pointer, n, pairs.lowerBound * 2, min(pairs.upperBound * 2, panels))
+                    let (begin, end) = (pairs.lowerBound * 2, min(pairs.upperBound * 2, panels))
+                    if nibbles { onboard_q4_gemm(m, n, k, a, k, packed4, &epilogue, c.pointer, n, begin, end) }
+                    else { onboard_q8_gemm(m, n, k, a, k, packed, &epilogue, c.pointer, n, begin, end) }
                 }
             }
         case .fp32:
