@@ -36,4 +36,22 @@ final class CFWSTests: XCTestCase {
             XCTAssertLessThan(cfws, baseline * 0.1)
         }
     }
+
+    /// A Linear weight with a few large weights per row: the sparse coarse part takes them, the fine
+    /// 4-bit part then has a narrow range, and the pair reconstructs the weight far better than
+    /// plain per-channel 4-bit codes.
+    func test_linearSplitKeepsTheLargestWeightsCoarseAndBeatsPlainFourBits() throws {
+        var random = TestRandom(seed: 5)
+        let rows = 16, columns = 256
+        var w = random.floats(rows * columns, scale: 0.02)
+        for row in 0..<rows { for c in [3, 77] { w[row * columns + c] = (row % 2 == 0 ? 1 : -1) * 0.5 } }
+        let split = try CFWS.splitLinear(w, rows: rows, columns: columns, bits: 4, fraction: 0.008, mseClip: false)
+        XCTAssertEqual(split.coarse.count, 2 * rows)
+        XCTAssertEqual(Set(split.coarse.map(\.column)), [3, 77])
+        XCTAssertTrue(split.fineCodes.allSatisfy { (-7...7).contains($0) })
+        let plain = try UniformQuantizer(bits: 4, symmetric: true, granularity: .perChannel(axis: 0)).fakeQuantize(w, shape: [rows, columns])
+        let splitMSE = QuantMetrics.mse(w, split.reconstructed(rows: rows, columns: columns)), plainMSE = QuantMetrics.mse(w, plain)
+        XCTAssertLessThan(splitMSE, 0.05 * plainMSE)
+        XCTAssertThrowsError(try CFWS.splitLinear(w, rows: rows, columns: columns + 1, bits: 4, fraction: 0.01, mseClip: false))
+    }
 }

@@ -46,4 +46,22 @@ final class LogQuantizerTests: XCTestCase {
         print("Shift-Log2 4-bit MSE \(logMSE) vs uniform \(uniformMSE)")
         XCTAssertLessThan(logMSE, uniformMSE * 0.3)
     }
+
+    /// The static Shift-Log2 parameters a streaming histogram gives: the shift at the observed minimum,
+    /// and the delta whose log quantizer is as good as the one searched on the raw values.
+    func test_histogramShiftLogParametersMatchTheSearchOnRawValues() throws {
+        var random = TestRandom(seed: 11)
+        let values = (0..<32768).map { _ -> Float in
+            let x = random.generator.nextGaussian() * (random.generator.nextUniform() < 0.01 ? 6 : 1)
+            return 0.5 * x * (1 + erf(x / Float(2).squareRoot()))
+        }
+        var observer = QuantileObserver(item: "gelu", options: ObserverOptions())
+        try observer.observe(values)
+        let (shift, delta) = try observer.shiftLogParameters(bits: 4)
+        XCTAssertEqual(shift, values.min()! - ShiftLogQuantizer.epsilon, accuracy: 1e-6)
+        let log = LogQuantizer(bits: 4, base: .sqrt2, delta: delta)
+        let static4 = values.map { log.fakeQuantize($0 - shift) + shift }
+        let dynamic4 = ShiftLogQuantizer(bits: 4).fakeQuantize(values)
+        XCTAssertLessThan(QuantMetrics.mse(values, static4), 1.05 * QuantMetrics.mse(values, dynamic4))
+    }
 }

@@ -69,3 +69,27 @@ public struct QuantileObserver: RangeObserver {
         return best.range
     }
 }
+
+extension QuantileObserver {
+    /// ADFQ-ViT's Shift-Log2 parameters from the observed values x: the shift is the smallest value
+    /// minus `ShiftLogQuantizer.epsilon` (static here, where the reference takes each tensor's own
+    /// minimum), and delta is searched over the quantiles `options.quantiles` and the maximum of
+    /// x - shift by least L2 error of the base-sqrt(2) log quantizer at `bits`.
+    public func shiftLogParameters(bits: Int) throws -> (shift: Float, delta: Float) {
+        let histogram = try data.observed()
+        let shift = Float(histogram.observedMin) - ShiftLogQuantizer.epsilon
+        var best = (error: Double.infinity, delta: max(Float(histogram.observedMax) - shift, .leastNormalMagnitude))
+        for p in data.options.quantiles + [1] where p.isFinite && p > 0.5 && p <= 1 {
+            let delta = max(Float(histogram.quantile(p)) - shift, .leastNormalMagnitude)
+            let log = LogQuantizer(bits: bits, base: .sqrt2, delta: delta)
+            var error = 0.0
+            for (bin, count) in histogram.counts.enumerated() where count > 0 {
+                let x = Float(histogram.center(bin)) - shift
+                let e = Double(x - log.fakeQuantize(x))
+                error += count * e * e
+            }
+            if error < best.error { best = (error, delta) }
+        }
+        return (shift, best.delta)
+    }
+}
