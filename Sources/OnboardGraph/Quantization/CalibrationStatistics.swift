@@ -40,7 +40,7 @@ public struct CalibrationStatistics: Codable, Equatable, Sendable {
         let options = Calibrator.observerOptions(recipe)
         var merged: [String: ObserverState] = [:]
         for (name, state) in observers {
-            var observer = makeObserver(recipe.observer, item: name, options: options)
+            var observer = makeObserver(state.kind, item: name, options: options)
             try observer.merge(state)
             if let next = other.observers[name] { try observer.merge(next) }
             merged[name] = observer.state

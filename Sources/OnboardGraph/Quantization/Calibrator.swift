@@ -36,11 +36,12 @@ public enum Calibrator {
         guard samples.lowerBound >= 0 else {
             throw OnboardError.invalidArgument("calibration samples \(samples) start below 0")
         }
-        let options = observerOptions(recipe)
+        let layout = LowBitLayout(graph: graph, recipe: recipe)
         var observers: [Int: any RangeObserver] = [:]
         for index in observedValues(graph, recipe: recipe) {
-            observers[index] = makeObserver(recipe.observer, item: graph.values[index].name, options: options)
+            observers[index] = makeObserver(for: index, graph: graph, recipe: recipe, layout: layout)
         }
+        var lowBit = LowBitObservers(graph: graph, recipe: recipe, layout: layout)
         if !samples.isEmpty {
             let stabilized = SoftmaxStabilization.stabilizedValues(in: graph, recipe: recipe)
             let executor = try FP32Executor(graph: graph, threads: threads)
@@ -51,6 +52,7 @@ public enum Calibrator {
                 } else {
                     try observers[id.index]?.observe(values)
                 }
+                try lowBit.observe(id.index, values)
             }
             for i in samples {
                 let inputs = try sample(i)
@@ -64,6 +66,7 @@ public enum Calibrator {
         }
         var states: [String: ObserverState] = [:]
         for (index, observer) in observers { states[graph.values[index].name] = observer.state }
+        states.merge(lowBit.states) { first, _ in first }
         return CalibrationStatistics(recipe: recipe, samples: samples, observers: states)
     }
 
@@ -73,8 +76,9 @@ public enum Calibrator {
         try statistics.checkRecipe(recipe)
         guard !statistics.samples.isEmpty else { throw OnboardError.invalidArgument("the calibration set is empty") }
         let observed = observedValues(graph, recipe: recipe)
-        try statistics.checkValueNames(Set(observed.map { graph.values[$0].name }))
-        let options = observerOptions(recipe)
+        let layout = LowBitLayout(graph: graph, recipe: recipe)
+        let lowBitNames = LowBitObservers(graph: graph, recipe: recipe, layout: layout).states.keys
+        try statistics.checkValueNames(Set(observed.map { graph.values[$0].name }).union(lowBitNames))
         let stabilized = SoftmaxStabilization.stabilizedValues(in: graph, recipe: recipe)
         var activations: [String: ActivationQuant] = [:]
         for index in SoftmaxNormalization.deferredValues(in: graph, recipe: recipe) {
@@ -82,13 +86,14 @@ public enum Calibrator {
         }
         for index in observed {
             let name = graph.values[index].name
-            var observer = makeObserver(recipe.observer, item: name, options: options)
+            var observer = makeObserver(for: index, graph: graph, recipe: recipe, layout: layout)
             if let state = statistics.observers[name] { try observer.merge(state) }
             if stabilized.contains(index) {
                 let range = try observer.calibratedRange()
                 activations[name] = SoftmaxStabilization.parameters(lower: range.min, clip: recipe.softmaxClip)
             } else {
-                activations[name] = ActivationQuant(try observer.quantParams(bits: 8, symmetric: recipe.symmetricActivations))
+                let bits = layout.activationBits[index] ?? 8
+                activations[name] = ActivationQuant(try observer.quantParams(bits: bits, symmetric: recipe.symmetricActivations))
             }
         }
         try ConsumerClipping.apply(to: &activations, graph: graph, recipe: recipe)
@@ -96,7 +101,19 @@ public enum Calibrator {
         for (index, source) in inheritedParameters(graph).sorted(by: { $0.key < $1.key }) {
             activations[graph.values[index].name] = activations[graph.values[source].name]
         }
-        return QuantizationPlan(recipe: recipe, activations: activations, calibrationSamples: statistics.samples.count)
+        var result = QuantizationPlan(recipe: recipe, activations: activations, calibrationSamples: statistics.samples.count)
+        try LowBitObservers.parameters(into: &result, graph: graph, layout: layout, statistics: statistics)
+        return result
+    }
+
+    /// The observer of value `index`: the recipe's, or for a low-bit value the `low_bit` observer at its bits.
+    static func makeObserver(for index: Int, graph: Graph, recipe: QuantizationRecipe, layout: LowBitLayout) -> any RangeObserver {
+        var options = observerOptions(recipe)
+        guard let bits = layout.activationBits[index] else {
+            return OnboardQuant.makeObserver(recipe.observer, item: graph.values[index].name, options: options)
+        }
+        options.bits = bits
+        return OnboardQuant.makeObserver(recipe.lowBit?.activationObserver ?? recipe.observer, item: graph.values[index].name, options: options)
     }
 
     static func observerOptions(_ recipe: QuantizationRecipe) -> ObserverOptions {

@@ -12,9 +12,14 @@ public struct QuantizationPlan: Codable, Equatable, Sendable {
     public var activations: [String: ActivationQuant]
     /// Number of calibration samples the ranges come from.
     public var calibrationSamples: Int
+    /// The recipe's `low_bit` quantizers, by value name: per-patch parameters of post-LayerNorm
+    /// Linear inputs, and Shift-Log2 codes of post-GELU ones (absent without them).
+    public var perToken: [String: PerTokenQuant]?
+    public var logCodes: [String: LogCodeQuant]?
 
     enum CodingKeys: String, CodingKey {
         case format, version, recipe, activations, calibrationSamples = "calibration_samples"
+        case perToken = "per_token", logCodes = "log_codes"
     }
 
     public init(recipe: QuantizationRecipe, activations: [String: ActivationQuant], calibrationSamples: Int) {
@@ -41,6 +46,20 @@ public struct QuantizationPlan: Codable, Equatable, Sendable {
         let names = Set(graph.values.map(\.name))
         if let stray = activations.keys.sorted().first(where: { !names.contains($0) }) {
             throw OnboardError.format(path: source, item: stray, reason: "the model has no tensor of this name")
+        }
+        let layout = LowBitLayout(graph: graph, recipe: recipe)
+        for index in layout.perPatchValues {
+            let info = graph.values[index]
+            guard let params = perToken?[info.name], params.isValid, params.positions == info.shape[info.shape.count - 2] else {
+                throw OnboardError.format(path: source, item: "per_token.\(info.name)",
+                                          reason: "missing or invalid: the recipe quantizes this tensor per token position")
+            }
+        }
+        for index in layout.logValues {
+            let name = graph.values[index].name
+            guard let params = logCodes?[name], params.isValid else {
+                throw OnboardError.format(path: source, item: "log_codes.\(name)", reason: "missing or invalid: the recipe stores this tensor as Shift-Log2 codes")
+            }
         }
     }
 

@@ -62,6 +62,8 @@ public struct QuantizationRecipe: Codable, Equatable, Sendable {
     public var smoothing: Smoothing?
     /// SmoothQuant's migration strength: s = max|X|^alpha / max|W|^(1 - alpha).
     public var smoothingAlpha: Double = 0.5
+    /// Low-bit weights and activations for some Linears, with ADFQ-ViT's quantizers and CFWS.
+    public var lowBit: LowBitRecipe?
 
     public init() {}
 
@@ -76,7 +78,7 @@ public struct QuantizationRecipe: Codable, Equatable, Sendable {
         case residualBits = "residual_bits"
         case softmaxOutput = "softmax_output", graphOutputs = "graph_outputs", floatIslandInputs = "float_island_inputs"
         case foldConstantAddends = "fold_constant_addends", rotation, rotationSeed = "rotation_seed"
-        case smoothing, smoothingAlpha = "smoothing_alpha"
+        case smoothing, smoothingAlpha = "smoothing_alpha", lowBit = "low_bit"
     }
 
     public init(from decoder: Decoder) throws {
@@ -138,6 +140,7 @@ public struct QuantizationRecipe: Codable, Equatable, Sendable {
             }
             smoothingAlpha = alpha
         }
+        lowBit = try c.decodeIfPresent(LowBitRecipe.self, forKey: .lowBit)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -165,6 +168,7 @@ public struct QuantizationRecipe: Codable, Equatable, Sendable {
         try c.encodeIfPresent(rotationSeed, forKey: .rotationSeed)
         try c.encodeIfPresent(smoothing, forKey: .smoothing)
         if smoothing == .smoothQuant || smoothingAlpha != 0.5 { try c.encode(smoothingAlpha, forKey: .smoothingAlpha) }
+        try c.encodeIfPresent(lowBit, forKey: .lowBit)
     }
 
     /// Reads a recipe file; a malformed field is an error naming the file and the field.
@@ -182,6 +186,9 @@ public struct QuantizationRecipe: Codable, Equatable, Sendable {
         let kinds = Set(graph.nodes.map(\.op.kind))
         for kind in keepFloatKinds where !kinds.contains(kind) {
             throw OnboardError.format(path: source, item: "keep_float_kinds", reason: "the model has no op of kind '\(kind)'")
+        }
+        for prefix in lowBit?.scope ?? [] where !graph.nodes.contains(where: { $0.op == .linear && $0.name.hasPrefix(prefix) }) {
+            throw OnboardError.format(path: source, item: "low_bit.scope", reason: "the model has no Linear whose name starts with '\(prefix)'")
         }
     }
 

@@ -37,6 +37,11 @@ enum FloatIsland {
         case let .q8(q):
             let target = (scratch + offset).assumingMemoryBound(to: Float.self)
             try FP32Kernels.run(node, inputs, Operand(pointer: UnsafeMutableRawPointer(target), shape: info.shape, dtype: .f32), context)
+            if let log = executor.logCodes(node.output) {
+                let codes = executor.codes(node.output)
+                for i in 0..<info.count { codes[i] = log.code(of: target[i]) }
+                return
+            }
             ActivationCodec.quantize(target, into: executor.codes(node.output), count: info.count, q, threads: executor.threads)
         }
     }

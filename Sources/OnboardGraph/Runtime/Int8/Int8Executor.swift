@@ -54,12 +54,18 @@ public final class Int8Executor {
     public var valueObserver: ((ValueID, UnsafeBufferPointer<Float>) throws -> Void)?
 
     let formats: [Format]
+    /// Where the recipe's `low_bit` part applies (`LowBitLayout`).
+    let lowBitLayout: LowBitLayout
+    /// Low-bit Linears that need their own row epilogue (per-patch inputs, CFWS weights), by node index.
+    var lowBitLinears: [Int: LowBitLinear] = [:]
+    /// Linears reading Shift-Log2 codes: the table from codes to their product's u8, by node index.
+    var logInputTables: [Int: [UInt8]] = [:]
     private let arena: AlignedBuffer
     let scratch: AlignedBuffer
-    private var linears: [Int: Int8Linear] = [:]
+    var linears: [Int: Int8Linear] = [:]
     private var convolutions: [Int: Int8Conv2d] = [:]
     /// Code-to-code tables of unary float islands.
-    private var tables: [Int: [UInt8]] = [:]
+    var tables: [Int: [UInt8]] = [:]
     /// Multipliers of the add/sub islands run in integers (fixed-point requantization only).
     private var integerAdds: [Int: DyadicAdd] = [:]
     /// The same for an add/sub of codes (operand index) and a same-shape constant.
@@ -104,7 +110,7 @@ public final class Int8Executor {
     }
 
     /// Bytes of the weights as this executor holds them (packed int8 + tables, f32 constants of float ops).
-    public private(set) var weightBytes = 0
+    public internal(set) var weightBytes = 0
 
     /// - Parameters:
     ///   - planSource: where the plan came from, for error messages.
@@ -125,8 +131,12 @@ public final class Int8Executor {
         let deferred = SoftmaxNormalization.deferredValues(in: graph, recipe: plan.recipe)
         let precomputed = ConstantSubgraph(graph, specialForms: stabilized.union(deferred))
         let precomputedValues = Set(precomputed.nodes.map { graph.nodes[$0].output.index })
+        let lowBitLayout = LowBitLayout(graph: graph, recipe: plan.recipe)
+        self.lowBitLayout = lowBitLayout
+        let floatNorms = lowBitLayout.floatNorms(in: graph)
         executions = graph.nodes.indices.map { index in
-            precomputed.nodes.contains(index) ? .precomputed : Self.execution(of: graph.nodes[index], graph: graph, recipe: plan.recipe)
+            if precomputed.nodes.contains(index) { return .precomputed }
+            return floatNorms.contains(index) ? .keptFloat : Self.execution(of: graph.nodes[index], graph: graph, recipe: plan.recipe)
         }
         stabilizedValues = Set(stabilized.subtracting(precomputedValues).map { ValueID(index: $0) })
         deferredValues = Set(deferred.subtracting(precomputedValues).map { ValueID(index: $0) })
@@ -148,7 +158,8 @@ public final class Int8Executor {
         }
         self.formats = formats
         var unstored = precomputedValues.subtracting(precomputed.pinned.map(\.index))
-        let headSplits = splitsHeadsInPlace ? Self.headSplits(graph, executions: executions, formats: formats) : [:]
+        let rowEpilogues = lowBitLayout.rowEpilogueLinears(in: graph, recipe: plan.recipe)
+        let headSplits = splitsHeadsInPlace ? Self.headSplits(graph, executions: executions, formats: formats).filter { !rowEpilogues.contains($0.key) } : [:]
         var writtenEarly: [ValueID: Int] = [:]
         for (index, split) in headSplits {
             unstored.formUnion(split.unstoredValues)
@@ -164,10 +175,11 @@ public final class Int8Executor {
             return graph.values[index].byteCount
         }
         var scratchByNode: [String: Int] = [:]
-        for (node, execution) in zip(graph.nodes, executions) {
+        for (index, (node, execution)) in zip(graph.nodes, executions).enumerated() {
             scratchByNode[node.name] = Self.scratchBytes(node, execution, graph: graph, threads: threads,
                                                          stabilized: stabilizedValues.contains(node.output),
                                                          normalizesRows: node.inputs.first.map(deferredValues.contains) ?? false)
+                + lowBitLayout.workBytes(node: index, graph: graph, rowEpilogue: rowEpilogues.contains(index))
         }
         let wideCandidates = WideResidualNorm.candidates(in: graph, executions: executions, formats: formats, recipe: plan.recipe)
         memoryPlan = MemoryPlanner.plan(graph, byteCount: { byteCounts[$0.index] }, scratchBytes: { scratchByNode[$0.name] ?? 0 },
@@ -208,6 +220,8 @@ public final class Int8Executor {
             let outputParams = params(node.output)
             let inputParams = params(node.inputs[0])
             switch Self.integerKernel(of: node) {
+            case .linear where lowBitLayout.linears.contains(index):
+                try prepareLowBitLinear(index, node, input: inputParams, output: outputParams, fixedPoint: fixedPoint)
             case .linear:
                 let weight = quantizedWeight(node.inputs[1])
                 let bias = node.inputs.count == 3 ? graph.constants[node.inputs[2]] : nil
@@ -234,7 +248,8 @@ public final class Int8Executor {
         }
         for (index, node) in graph.nodes.enumerated() where executions[index] == .floatIsland && node.op.quantization.hasUnaryTable {
             if case let .q8(input) = format(node.inputs[0]), case let .q8(output) = formats[node.output.index] {
-                tables[index] = try QuantizedElementwise.table(node, input: input, output: output)
+                tables[index] = try logCodes(node.output).map { try LogCodeTables.unary(node, input: input, output: $0) }
+                    ?? QuantizedElementwise.table(node, input: input, output: output)
             }
         }
         if plan.recipe.requantization == .fixedPoint {
@@ -272,6 +287,11 @@ public final class Int8Executor {
     public func quantizedWeights() -> [String: QuantizedWeight] {
         var result: [String: QuantizedWeight] = [:]
         for (index, node) in graph.nodes.enumerated() where executions[index] == .integer {
+            if case .linear = node.op, lowBitLayout.linears.contains(index) {
+                // CFWS weights have no single code per element: those stay float in a saved bundle.
+                if plan.recipe.lowBit?.cfwsFraction == nil { result[graph.info(node.inputs[1]).name] = lowBitWeight(node.inputs[1]) }
+                continue
+            }
             if case .linear = node.op { result[graph.info(node.inputs[1]).name] = quantizedWeight(node.inputs[1]) }
             if case .conv2d = node.op { result[graph.info(node.inputs[1]).name] = quantizedWeight(node.inputs[1]) }
         }
@@ -416,6 +436,7 @@ public final class Int8Executor {
         let outShape = graph.info(node.output).shape
         switch Self.integerKernel(of: node) {
         case .linear:
+            if try runLowBitLinear(index, node) { return }
             guard let linear = linears[index] else { return }
             if let split = headSplits[index], let outputs = headSplitOutputs[index] {
                 linear.run(input, lda: linear.k, split: split, outputs: outputs, threads: threads)
@@ -508,6 +529,10 @@ public final class Int8Executor {
         let info = graph.info(id)
         switch format(id) {
         case let .q8(q):
+            if let log = logCodes(id) {
+                LogCodeTables.dequantize(codes(id), into: target, count: info.count, log)
+                return
+            }
             ActivationCodec.dequantize(codes(id), into: target, count: info.count, q, threads: threads)
             if deferredValues.contains(id), let width = info.shape.last {
                 SoftmaxNormalization.normalizeRows(UnsafeMutableBufferPointer(start: target, count: info.count), width: width)

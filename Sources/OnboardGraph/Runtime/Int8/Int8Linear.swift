@@ -7,37 +7,37 @@ import OnboardCore
 final class Int8Linear {
     let k: Int
     let n: Int
-    private let packed: AlignedBuffer
+    let weights: PackedWeights
     let tables: EpilogueTables
     /// u8 codes, or f32 values (accumulators times their scale) for a dequantized graph output.
     let outType: onboard_q8_out_type
-    /// Every code in [-64, 64] (7-bit weights): CPUs without an int8 dot product then run an exact vpmaddubsw kernel.
-    let fitsSevenBits: Bool
 
     /// Bytes the kernels keep: packed codes, the int32 / f32 per-column tables and any per-element bias.
-    var byteCount: Int { packed.byteCount + n * 8 + tables.elementBias.count * 4 }
+    var byteCount: Int { weights.byteCount + n * 8 + tables.elementBias.count * 4 }
 
     /// - Parameters:
-    ///   - codes: int8 codes of the weight [N, K] (row j = output j), `scales` one or N.
+    ///   - codes: int8 codes of the weight [N, K] (row j = output j), `scales` one or N; `weightBits`
+    ///     4 packs them two per byte (codes in [-8, 7]).
     ///   - bias: f32 [N] or nil.
     ///   - elementBias: f32 [rows, N] added to output element (i, j), or nil.
+    ///   - inputOffset: the input's real value at code 0 when it is not a multiple of its scale (a
+    ///     Shift-Log2 input read through its product codes); nil: `-scale * zeroPoint`.
     init(codes: UnsafePointer<Int8>, scales: [Float], n: Int, k: Int, bias: UnsafePointer<Float>?,
-         elementBias: UnsafeBufferPointer<Float>? = nil,
-         input: ActivationQuant, output: ActivationQuant, fixedPoint: Bool, floatOutput: Bool = false) {
+         elementBias: UnsafeBufferPointer<Float>? = nil, weightBits: Int = 8,
+         input: ActivationQuant, inputOffset: Float? = nil, output: ActivationQuant, fixedPoint: Bool,
+         floatOutput: Bool = false) {
         self.k = k
         self.n = n
-        packed = AlignedBuffer(byteCount: max(onboard_q8_packed_size(k, n), 1))
-        fitsSevenBits = onboard_q8_b_fits_7_bits(codes, k, n, k)
-        var columnSums = [Int32](repeating: 0, count: n)
-        onboard_q8_pack_b(codes, k, true, k, n, packed.pointer.assumingMemoryBound(to: Int8.self), &columnSums)
+        weights = PackedWeights(codes: codes, n: n, k: k, bits: weightBits)
         var colBias = [Int32](repeating: 0, count: n)
         var columnScales = [Float](repeating: 0, count: n)
+        let zeroPoint = inputOffset.map { -Double($0) / Double(input.scale) } ?? Double(input.zeroPoint)
         for j in 0..<n {
             let weightScale = scales.count == 1 ? scales[0] : scales[j]
             let accumulatorScale = Double(input.scale) * Double(weightScale)
             // Σ (a - za) w = Σ a w - za Σ w; the bias joins in accumulator units.
             let biasUnits = bias.map { (Double($0[j]) / accumulatorScale).rounded(.toNearestOrEven) } ?? 0
-            let folded = biasUnits - Double(input.zeroPoint) * Double(columnSums[j])
+            let folded = biasUnits - (zeroPoint * Double(weights.columnSums[j])).rounded(.toNearestOrEven)
             colBias[j] = Int32(max(min(folded, Double(Int32.max)), Double(Int32.min)))
             columnScales[j] = Float(floatOutput ? accumulatorScale : accumulatorScale / Double(output.scale))
         }
@@ -54,15 +54,14 @@ final class Int8Linear {
 
     /// out[M, N] (u8 codes or f32, row stride ldc elements) from a[M, K] (u8 codes, row stride lda).
     func run(_ a: UnsafePointer<UInt8>, m: Int, lda: Int, into out: UnsafeMutableRawPointer, ldc: Int, threads: Int) {
-        let panels = (n + Int(ONBOARD_Q8_NR) - 1) / Int(ONBOARD_Q8_NR)
-        let weights = UnsafePointer(packed.pointer.assumingMemoryBound(to: Int8.self))
+        let panels = weights.panels
         tables.withEpilogue(outType: outType) { shared in
             var epilogue = shared.pointee
-            epilogue.b_fits_7_bits = fitsSevenBits ? 1 : 0
+            epilogue.b_fits_7_bits = weights.fitsSevenBits ? 1 : 0
             // Panels in pairs, so the two-panel AVX-512 tile is not split across threads.
             Parallel.forRanges(count: (panels + 1) / 2, threads: threads) { pairs in
-                onboard_q8_gemm(m, n, k, a, lda, weights, &epilogue, out, ldc,
-                                pairs.lowerBound * 2, min(pairs.upperBound * 2, panels))
+                weights.gemm(m: m, a: a, lda: lda, epilogue: &epilogue, out: out, ldc: ldc,
+                             panels: (pairs.lowerBound * 2)..<min(pairs.upperBound * 2, panels))
             }
         }
     }
@@ -70,7 +69,6 @@ final class Int8Linear {
     /// The product's [rows, width] blocks of `split`, block i written at `outputs[i]`, instead of a
     /// whole [M, N] output.
     func run(_ a: UnsafePointer<UInt8>, lda: Int, split: HeadSplit, outputs: [UnsafeMutablePointer<UInt8>], threads: Int) {
-        let weights = UnsafePointer(packed.pointer.assumingMemoryBound(to: Int8.self))
         let panelsPerGroup = split.width / Int(ONBOARD_Q8_NR)
         tables.withEpilogue(outType: outType) { shared in
             Parallel.forRanges(count: split.blocks.count, threads: threads) { range in
@@ -78,10 +76,11 @@ final class Int8Linear {
                     let block = split.blocks[i]
                     // The GEMM's row 0 is the block's first row: a per-element bias moves with it.
                     var epilogue = shared.pointee
-                    epilogue.b_fits_7_bits = fitsSevenBits ? 1 : 0
+                    epilogue.b_fits_7_bits = weights.fitsSevenBits ? 1 : 0
                     if let bias = epilogue.tile_bias { epilogue.tile_bias = bias + block.firstRow * epilogue.tile_bias_ld }
-                    onboard_q8_gemm_panels_into(split.rows, n, k, a + block.firstRow * lda, lda, weights, &epilogue, outputs[i], split.width,
-                                                block.group * panelsPerGroup, (block.group + 1) * panelsPerGroup)
+                    weights.gemmPanelsInto(m: split.rows, a: a + block.firstRow * lda, lda: lda, epilogue: &epilogue,
+                                           out: outputs[i], ldc: split.width,
+                                           panels: (block.group * panelsPerGroup)..<((block.group + 1) * panelsPerGroup))
                 }
             }
         }

@@ -16,14 +16,20 @@ enum QuantizedElementwise {
     /// The output codes of a unary op on the values of `x` (a 1-D f32 tensor): its FP32 kernel,
     /// then `output`'s quantization, as the code tables compute it.
     static func codesOfUnary(_ node: Node, at x: Tensor, output: ActivationQuant) throws -> [UInt8] {
+        let y = try valuesOfUnary(node, at: x)
+        var codes = [UInt8](repeating: 0, count: x.count)
+        onboard_q8_quantize_u8(y.floatPointer, &codes, x.count, output.scale, output.zeroPoint, output.qmin, output.qmax)
+        return codes
+    }
+
+    /// The unary op's FP32 kernel on the values of `x` (a 1-D f32 tensor).
+    static func valuesOfUnary(_ node: Node, at x: Tensor) throws -> Tensor {
         let y = Tensor(zeros: x.shape)
         let scratch = AlignedBuffer(byteCount: 64)
         try FP32Kernels.run(node, [Operand(pointer: x.rawPointer, shape: x.shape, dtype: .f32)],
                             Operand(pointer: y.rawPointer, shape: x.shape, dtype: .f32),
                             KernelContext(threads: 1, scratch: scratch.pointer))
-        var codes = [UInt8](repeating: 0, count: x.count)
-        onboard_q8_quantize_u8(y.floatPointer, &codes, x.count, output.scale, output.zeroPoint, output.qmin, output.qmax)
-        return codes
+        return y
     }
 
     static func lookup(_ x: UnsafePointer<UInt8>, _ y: UnsafeMutablePointer<UInt8>, count: Int, table: [UInt8], threads: Int) {

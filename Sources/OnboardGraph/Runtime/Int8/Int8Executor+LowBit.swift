@@ -1,0 +1,135 @@
+import OnboardCore
+import OnboardQuant
+
+/// The INT8 executor's low-bit Linears (a recipe's `low_bit` part): 4-bit packed weights, CFWS
+/// weights, per-patch inputs and Shift-Log2 inputs.
+extension Int8Executor {
+    /// Bytes held for the Linears of the recipe's `low_bit` part; nil without one.
+    public var lowBitWeightBytes: Int? {
+        guard plan.recipe.lowBit != nil else { return nil }
+        return lowBitLayout.linears.reduce(0) { $0 + (lowBitLinears[$1]?.byteCount ?? linears[$1]?.byteCount ?? 0) }
+    }
+
+    /// The Shift-Log2 parameters of a value stored as log codes, else nil.
+    func logCodes(_ id: ValueID) -> LogCodeQuant? {
+        lowBitLayout.logValues.contains(id.index) ? plan.logCodes?[graph.info(id).name] : nil
+    }
+
+    /// An in-scope weight's codes at the `low_bit` bits, per output channel: as stored when a
+    /// quantized bundle holds it at those bits already, else quantized now.
+    func lowBitWeight(_ id: ValueID) -> QuantizedWeight? {
+        guard let lowBit = plan.recipe.lowBit, let tensor = graph.constants[id] else { return nil }
+        let limit = Int8((1 << (lowBit.weightBits - 1)) - 1)
+        if tensor.dtype == .i8, let scales = graph.weightScales[id], scales.count == tensor.shape.first,
+           (0..<tensor.count).allSatisfy({ abs(tensor.rawPointer.assumingMemoryBound(to: Int8.self)[$0]) <= limit }) {
+            return QuantizedWeight(codes: tensor, scales: scales)
+        }
+        guard let weight = graph.floatConstant(id) else { return nil }
+        return QuantizedWeight(quantizing: weight, perChannel: true, clip: lowBit.weightClip, bits: lowBit.weightBits)
+    }
+
+    func prepareLowBitLinear(_ index: Int, _ node: Node, input: ActivationQuant, output: ActivationQuant, fixedPoint: Bool) throws {
+        guard let lowBit = plan.recipe.lowBit, let weight = graph.floatConstant(node.inputs[1]), weight.shape.count == 2 else {
+            throw OnboardError.invalidArgument("\(node.name): a low-bit Linear needs a constant weight [N, K]")
+        }
+        let n = weight.shape[0], k = weight.shape[1]
+        let bias = node.inputs.count == 3 ? graph.constants[node.inputs[2]] : nil
+        guard bias.map({ $0.count == n }) ?? true else {
+            throw OnboardError.invalidArgument("\(node.name): a low-bit Linear takes a bias of one value per output, got \(bias?.count ?? 0)")
+        }
+        let source = node.inputs[0]
+        let log = logCodes(source)
+        let floatOutput = !storesCodes(node.output)
+        let biasPointer = bias.map { UnsafePointer($0.floatPointer) }
+        guard lowBitLayout.rowEpilogueLinears(in: graph, recipe: plan.recipe).contains(index) else {
+            guard let codes = lowBitWeight(node.inputs[1]) else { return }
+            let linear = Int8Linear(codes: codes.codes.rawPointer.assumingMemoryBound(to: Int8.self), scales: codes.scales, n: n, k: k,
+                                    bias: biasPointer, weightBits: lowBit.weightBits,
+                                    input: log.map { ActivationQuant(scale: $0.productScale, zeroPoint: 0) } ?? input,
+                                    inputOffset: log?.shift, output: output, fixedPoint: fixedPoint, floatOutput: floatOutput)
+            if let log { logInputTables[index] = LogCodeTables.product(log) }
+            linears[index] = linear
+            weightBytes += linear.byteCount
+            return
+        }
+        let values = Array(UnsafeBufferPointer(start: weight.floatPointer, count: weight.count))
+        var fineCodes: [Int8], fineScales: [Float], coarse: LowBitLinear.Coarse?
+        if let fraction = lowBit.cfwsFraction {
+            guard n <= Int(UInt16.max) + 1 else {
+                throw OnboardError.invalidArgument("\(node.name): CFWS takes at most 65536 outputs, got \(n)")
+            }
+            let split = try CFWS.splitLinear(values, rows: n, columns: k, bits: lowBit.weightBits, fraction: fraction,
+                                             mseClip: lowBit.weightClip == .mse, item: node.name)
+            (fineCodes, fineScales, coarse) = (split.fineCodes, split.fineScales, Self.coarse(split, n: n, k: k))
+        } else if let codes = lowBitWeight(node.inputs[1]) {
+            fineCodes = Array(UnsafeBufferPointer(start: codes.codes.rawPointer.assumingMemoryBound(to: Int8.self), count: codes.codes.count))
+            (fineScales, coarse) = (codes.scales, nil)
+        } else {
+            return
+        }
+        let linearInput: LowBitLinear.Input
+        if let perToken = plan.perToken?[graph.info(source).name], lowBitLayout.perPatchValues.contains(source.index) {
+            linearInput = .perToken(perToken)
+        } else if let log {
+            linearInput = .logCodes(table: LogCodeTables.product(log), scale: log.productScale, offset: log.shift)
+        } else {
+            linearInput = .codes(input)
+        }
+        let linear = fineCodes.withUnsafeBufferPointer {
+            LowBitLinear(fineCodes: $0.baseAddress!, fineScales: fineScales, weightBits: lowBit.weightBits, coarse: coarse, n: n, k: k,
+                         bias: biasPointer, input: linearInput, output: floatOutput ? nil : output)
+        }
+        lowBitLinears[index] = linear
+        weightBytes += linear.byteCount
+    }
+
+    /// The coarse part by depth (the order the row pass reads it in).
+    private static func coarse(_ split: CFWS.SparseSplit, n: Int, k: Int) -> LowBitLinear.Coarse {
+        let byDepth = split.coarse.sorted { ($0.column, $0.row) < ($1.column, $1.row) }
+        var start = [Int32](repeating: 0, count: k + 1)
+        for entry in byDepth { start[entry.column + 1] += 1 }
+        for depth in 0..<k { start[depth + 1] += start[depth] }
+        return LowBitLinear.Coarse(depthStart: start, columns: byDepth.map { UInt16($0.row) }, codes: byDepth.map(\.code),
+                                   scales: split.coarseScales)
+    }
+
+    /// Runs an in-scope Linear that needs more than `Int8Linear`'s own run; false for the others.
+    func runLowBitLinear(_ index: Int, _ node: Node) throws -> Bool {
+        let work = scratch.pointer + Self.workOffset(node, graph: graph)
+        let out = storesCodes(node.output) ? UnsafeMutableRawPointer(codes(node.output)) : UnsafeMutableRawPointer(floats(node.output))
+        if let linear = lowBitLinears[index] {
+            let m = graph.info(node.output).count / linear.n
+            let x: UnsafeRawPointer
+            if case .perToken = linear.input { x = UnsafeRawPointer(floats(node.inputs[0])) } else { x = UnsafeRawPointer(quantizedInput(node, operand: 0)) }
+            linear.run(x, m: m, into: out, work: work, threads: threads)
+            return true
+        }
+        if let table = logInputTables[index], let linear = linears[index] {
+            let count = graph.info(node.inputs[0]).count
+            let mapped = work.assumingMemoryBound(to: UInt8.self)
+            LogCodeTables.map(quantizedInput(node, operand: 0), into: mapped, count: count, table: table, threads: threads)
+            linear.run(mapped, m: count / linear.k, lda: linear.k, into: out, ldc: linear.n, threads: threads)
+            return true
+        }
+        return false
+    }
+}
+
+extension LowBitLayout {
+    /// The in-scope Linears that run as `LowBitLinear`: per-patch inputs or CFWS weights.
+    func rowEpilogueLinears(in graph: Graph, recipe: QuantizationRecipe) -> Set<Int> {
+        guard let lowBit = recipe.lowBit else { return [] }
+        if lowBit.cfwsFraction != nil { return linears }
+        return linears.filter { perPatchValues.contains(graph.nodes[$0].inputs[0].index) }
+    }
+
+    /// Work bytes an in-scope Linear needs beyond the executor's operand slots.
+    func workBytes(node index: Int, graph: Graph, rowEpilogue: Bool) -> Int {
+        guard linears.contains(index) else { return 0 }
+        let node = graph.nodes[index]
+        let input = graph.info(node.inputs[0]), output = graph.info(node.output)
+        guard let k = input.shape.last, k > 0, let n = output.shape.last, n > 0 else { return 0 }
+        if rowEpilogue { return LowBitLinear.workBytes(m: output.count / n, n: n, k: k) }
+        return logValues.contains(node.inputs[0].index) ? input.count : 0
+    }
+}

@@ -1,0 +1,185 @@
+import CKernels
+import OnboardCore
+
+/// An integer Linear with ADFQ-ViT's per-patch inputs and/or CFWS weights, which the shared GEMM
+/// epilogue cannot express: the packed product writes int32 sums, and a row pass applies each
+/// row's own scale and zero point, adds the coarse weights' sparse product and the outliers' float
+/// product, then quantizes (or writes f32).
+///
+/// y[i, j] = s_i (w_j (Σ_k a_ik B_kj - z_i Σ_k B_kj) + c_j Σ_{k in S_j} (a_ik - z_i) C_kj)
+///           + Σ_{outliers (i, k)} x_ik (w_j B_kj + c_j C_kj) + bias_j
+/// with B the fine codes (scales w_j), C the coarse codes (scales c_j, non-zero on S_j), s_i and z_i
+/// the input row's scale and zero point (its token position's, or the tensor's).
+final class LowBitLinear {
+    /// CFWS's coarse part, by depth: the columns j and codes C_kj of depth k's non-zeros.
+    struct Coarse {
+        var depthStart: [Int32]
+        var columns: [UInt16]
+        var codes: [Int8]
+        var scales: [Float]
+
+        var byteCount: Int { depthStart.count * 4 + columns.count * 2 + codes.count + scales.count * 4 }
+    }
+
+    enum Input {
+        /// u8 codes with one scale and zero point.
+        case codes(ActivationQuant)
+        /// f32 values, quantized per token position with outliers kept (`PerTokenQuant`).
+        case perToken(PerTokenQuant)
+        /// Shift-Log2 codes, read through `table` as u8 on the grid `scale` with offset `offset`.
+        case logCodes(table: [UInt8], scale: Float, offset: Float)
+    }
+
+    let k: Int
+    let n: Int
+    private let fine: PackedWeights
+    private let fineScales: [Float]
+    /// The bias, plus for Shift-Log2 inputs their offset times each whole quantized weight column.
+    private let bias: [Float]
+    private let coarse: Coarse?
+    let input: Input
+    /// nil: f32 output.
+    let output: ActivationQuant?
+
+    /// Packed codes, the per-column scales, biases and code sums, and the coarse part.
+    var byteCount: Int { fine.byteCount + n * 12 + (coarse?.byteCount ?? 0) }
+
+    /// Bytes of work area for `m` rows: the input's codes and the int32 sums.
+    static func workBytes(m: Int, n: Int, k: Int) -> Int { MemoryPlanner.align(m * k) + m * n * 4 }
+
+    init(fineCodes: UnsafePointer<Int8>, fineScales: [Float], weightBits: Int, coarse: Coarse?, n: Int, k: Int,
+         bias: UnsafePointer<Float>?, input: Input, output: ActivationQuant?) {
+        self.k = k
+        self.n = n
+        fine = PackedWeights(codes: fineCodes, n: n, k: k, bits: weightBits)
+        let fineScales = fineScales.count == 1 ? [Float](repeating: fineScales[0], count: n) : fineScales
+        self.fineScales = fineScales
+        var bias = bias.map { Array(UnsafeBufferPointer(start: $0, count: n)) } ?? [Float](repeating: 0, count: n)
+        if case let .logCodes(_, _, offset) = input {
+            var coarseSums = [Float](repeating: 0, count: n)
+            if let coarse {
+                for e in coarse.codes.indices { coarseSums[Int(coarse.columns[e])] += Float(coarse.codes[e]) }
+            }
+            let fineSums = fine.columnSums
+            for j in 0..<n { bias[j] += offset * (fineScales[j] * Float(fineSums[j]) + (coarse?.scales[j] ?? 0) * coarseSums[j]) }
+        }
+        self.bias = bias
+        self.coarse = coarse
+        self.input = input
+        self.output = output
+    }
+
+    /// Outliers found in the last run, over all input values (per-token inputs only).
+    private(set) var lastOutlierFraction = 0.0
+
+    /// out[M, N] (u8 codes, or f32 when `output` is nil) from `x` [M, K] (u8 codes or f32 per `input`).
+    func run(_ x: UnsafeRawPointer, m: Int, into out: UnsafeMutableRawPointer, work: UnsafeMutableRawPointer, threads: Int) {
+        let codes = work.assumingMemoryBound(to: UInt8.self)
+        let sums = (work + MemoryPlanner.align(m * k)).assumingMemoryBound(to: Int32.self)
+        var outliers = [[(depth: Int32, value: Float)]](repeating: [], count: m)
+        switch input {
+        case .codes:
+            codes.update(from: x.assumingMemoryBound(to: UInt8.self), count: m * k)
+        case let .logCodes(table, _, _):
+            LogCodeTables.map(x.assumingMemoryBound(to: UInt8.self), into: codes, count: m * k, table: table, threads: threads)
+        case let .perToken(params):
+            quantizeRows(x.assumingMemoryBound(to: Float.self), m: m, params: params, into: codes, outliers: &outliers, threads: threads)
+        }
+        var e = onboard_q8_epilogue()
+        e.out_type = ONBOARD_Q8_OUT_S32
+        e.b_fits_7_bits = fine.fitsSevenBits ? 1 : 0
+        let panels = fine.panels
+        Parallel.forRanges(count: (panels + 1) / 2, threads: threads) { pairs in
+            self.fine.gemm(m: m, a: codes, lda: self.k, epilogue: &e, out: UnsafeMutableRawPointer(sums), ldc: self.n,
+                           panels: (pairs.lowerBound * 2)..<min(pairs.upperBound * 2, panels))
+        }
+        let depths = Array(Set(outliers.joined().map { Int($0.depth) })).sorted()
+        lastOutlierFraction = Double(outliers.reduce(0) { $0 + $1.count }) / Double(max(m * k, 1))
+        var depthRows = [Int32](repeating: 0, count: depths.count * n)
+        var oneHot = [UInt8](repeating: 0, count: depths.count * k)
+        depthRows.withUnsafeMutableBufferPointer { rows in
+            oneHot.withUnsafeMutableBufferPointer { fine.depthRows(depths, into: rows.baseAddress!, scratch: $0.baseAddress!) }
+        }
+        let rowOfDepth = Dictionary(uniqueKeysWithValues: depths.enumerated().map { ($1, $0) })
+        Parallel.forRanges(count: m, threads: threads) { rows in
+            var y = [Float](repeating: 0, count: self.n)
+            for i in rows {
+                let (scale, zero) = self.rowParameters(i)
+                self.combine(row: i, scale: scale, zero: zero, codes: codes + i * self.k, sums: sums + i * self.n,
+                             outliers: outliers[i], depthRows: depthRows, rowOfDepth: rowOfDepth, into: &y)
+                self.store(y, row: i, into: out)
+            }
+        }
+    }
+
+    private func rowParameters(_ row: Int) -> (Float, Int32) {
+        switch input {
+        case let .codes(q): return (q.scale, q.zeroPoint)
+        case let .perToken(p): return (p.scales[row % p.positions], p.zeroPoints[row % p.positions])
+        case let .logCodes(_, scale, _): return (scale, 0)
+        }
+    }
+
+    private func quantizeRows(_ x: UnsafePointer<Float>, m: Int, params: PerTokenQuant, into codes: UnsafeMutablePointer<UInt8>,
+                              outliers: inout [[(depth: Int32, value: Float)]], threads: Int) {
+        let k = self.k
+        outliers.withUnsafeMutableBufferPointer { found in
+            let found = found
+            Parallel.forRanges(count: m, threads: threads) { rows in
+                for i in rows {
+                    let position = i % params.positions
+                    let scale = params.scales[position], zero = Float(params.zeroPoints[position]), qmax = Float(params.qmax)
+                    for c in 0..<k {
+                        let v = x[i * k + c]
+                        if abs(v) > params.threshold {
+                            found[i].append((Int32(c), v))
+                            codes[i * k + c] = UInt8(zero)
+                        } else {
+                            codes[i * k + c] = UInt8(min(max((v / scale).rounded(.toNearestOrEven) + zero, 0), qmax))
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private func combine(row i: Int, scale: Float, zero: Int32, codes: UnsafePointer<UInt8>, sums: UnsafePointer<Int32>,
+                         outliers: [(depth: Int32, value: Float)], depthRows: [Int32], rowOfDepth: [Int: Int], into y: inout [Float]) {
+        for j in 0..<n {
+            let fineSum = Int64(sums[j]) - Int64(zero) * Int64(fine.columnSums[j])
+            y[j] = scale * fineScales[j] * Float(fineSum) + bias[j]
+        }
+        if let coarse {
+            var coarseSums = [Int32](repeating: 0, count: n)
+            for depth in 0..<k {
+                let a = Int32(codes[depth]) - zero
+                guard a != 0 else { continue }
+                for e in Int(coarse.depthStart[depth])..<Int(coarse.depthStart[depth + 1]) {
+                    coarseSums[Int(coarse.columns[e])] += a * Int32(coarse.codes[e])
+                }
+            }
+            for j in 0..<n { y[j] += scale * coarse.scales[j] * Float(coarseSums[j]) }
+        }
+        for (depth, value) in outliers {
+            guard let r = rowOfDepth[Int(depth)] else { continue }
+            for j in 0..<n { y[j] += value * fineScales[j] * Float(depthRows[r * n + j]) }
+            if let coarse {
+                for e in Int(coarse.depthStart[Int(depth)])..<Int(coarse.depthStart[Int(depth) + 1]) {
+                    let j = Int(coarse.columns[e])
+                    y[j] += value * coarse.scales[j] * Float(coarse.codes[e])
+                }
+            }
+        }
+    }
+
+    private func store(_ y: [Float], row i: Int, into out: UnsafeMutableRawPointer) {
+        y.withUnsafeBufferPointer { values in
+            if let output {
+                onboard_q8_quantize_u8(values.baseAddress, out.assumingMemoryBound(to: UInt8.self) + i * n, n,
+                                       output.scale, output.zeroPoint, output.qmin, output.qmax)
+            } else {
+                (out.assumingMemoryBound(to: Float.self) + i * n).update(from: values.baseAddress!, count: n)
+            }
+        }
+    }
+}
