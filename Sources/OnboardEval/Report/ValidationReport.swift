@@ -85,13 +85,15 @@ public struct ValidationReport: Codable, Sendable {
     /// The machines of a sharded run (`onboard merge`; nil for a run on one machine). Latency is
     /// then the median of the machines' medians, and peak memory the largest machine's.
     public var machines: [MachineFigures]?
+    /// Bytes the INT8 executor holds for the Linears of the recipe's `low_bit` part (nil: none).
+    public var lowBitWeightsBytes: Int?
 
     enum CodingKeys: String, CodingKey {
         case model, dataset, split, sampleCount = "sample_count", pseudoGroundTruth = "pseudo_ground_truth", fp32, int8
         case latencyMs = "latency_ms", latencyFrames = "latency_frames", stageLatencyMs = "stage_latency_ms", stageOrder = "stage_order"
         case peakMemoryBytes = "peak_memory_bytes", weightsBytes = "weights_bytes", activationPeakBytes = "activation_peak_bytes"
         case layers, suggestedExclusions = "suggested_exclusions", floatOps = "float_ops", dropInterval = "drop_interval"
-        case kernels, machines
+        case kernels, machines, lowBitWeightsBytes = "low_bit_weights_bytes"
     }
 
     public init(

@@ -20,6 +20,7 @@ public struct ValidationRun {
         var weightBytes: Int
         var activationBytes: Int
         var floatOps: [String] = []
+        var lowBitWeightBytes: Int?
     }
 
     let options: ValidationOptions
@@ -120,7 +121,7 @@ public struct ValidationRun {
                                                  bootstrapReplicates: options.bootstrapReplicates, log: log)
         let diagnosis = try diagnose(inputs.bundle, quantized: quantizedBundle, float: float, staging: staging)
         func perStage(_ stages: [String: Double]) -> [String: Double] { stages.filter { $0.key != "total" } }
-        return ValidationReport(
+        var report = ValidationReport(
             model: options.delta.map { "\(options.model) + delta \($0)" } ?? options.model, dataset: "\(options.data) (\(tables.version))", split: inputs.split, sampleCount: tokens.count,
             pseudoGroundTruth: scores.pseudoGroundTruth, fp32: scores.fp32, int8: scores.int8,
             latencyMs: .init(fp32: latency.fp32["total"] ?? .nan, int8: latency.int8["total"] ?? .nan), latencyFrames: latency.frames,
@@ -130,6 +131,8 @@ public struct ValidationRun {
             activationPeakBytes: .init(fp32: float.pass.activationBytes, int8: int8.activationBytes),
             layers: diagnosis.layers, suggestedExclusions: diagnosis.exclusions, floatOps: int8.floatOps,
             dropInterval: scores.dropInterval, kernels: .current)
+        report.lowBitWeightsBytes = int8.lowBitWeightBytes
+        return report
     }
 
     /// Per-layer SQNR of the quantized bundle against the float one on the diagnosis samples.
@@ -237,7 +240,8 @@ public struct ValidationRun {
         let peak = ProcessStats.peakResidentBytes
         try ResultsWriter.write(output.results, to: results)
         let runner = pipeline.model.runner
+        let executor = runner as? Int8Executor
         return Pass(peakRSS: peak, weightBytes: runner.weightBytes, activationBytes: runner.memoryPlan.arenaBytes,
-                    floatOps: (runner as? Int8Executor)?.floatOps ?? [])
+                    floatOps: executor?.floatOps ?? [], lowBitWeightBytes: executor?.lowBitWeightBytes)
     }
 }
