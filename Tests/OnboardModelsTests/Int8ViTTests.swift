@@ -79,6 +79,43 @@ final class QuantizedBundleTests: XCTestCase {
         }
     }
 
+    /// A low-bit recipe's bundle: 4-bit weights stored two per byte, CFWS weights kept float, the
+    /// per-patch and Shift-Log2 parameters in the plan; reloaded it computes exactly the same.
+    func test_lowBitBundleStoresFourBitWeightsPackedAndReloadsBitIdentical() throws {
+        let source = try ModelBundle(directory: TestPaths.fixture("vit/deit_distilled"))
+        let graph = try source.graph(batch: 1)
+        var random = TestRandom(seed: 6)
+        let shape = source.inputShapes(batch: 1)["pixel_values"]!
+        let samples = (0..<4).map { _ in random.gaussian(shape) }
+        for cfws in [nil, 0.01] {
+            var lowBit = LowBitRecipe()
+            (lowBit.scope, lowBit.activationBits, lowBit.postLayerNorm, lowBit.postGELU) = (["blocks."], 4, .perPatch, .shiftLog2)
+            lowBit.cfwsFraction = cfws
+            var recipe = QuantizationRecipe()
+            recipe.lowBit = lowBit
+            let plan = try Calibrator.calibrate(graph: graph, recipe: recipe, count: 4, threads: 2) { ["pixel_values": samples[$0]] }
+            XCTAssertEqual(plan.perToken?.count, 2 * 2, "qkv and fc1 inputs of the fixture's two blocks")
+            XCTAssertEqual(plan.logCodes?.count, 2)
+            let inMemory = try Int8Executor(graph: graph, plan: plan, threads: 2)
+            let directory = TestPaths.temporaryDirectory("qbundle-lowbit")
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            try QuantizedBundle.save(source: source, plan: plan, weights: inMemory.quantizedWeights(), to: "\(directory)/int8")
+            let stored = try SafeTensorsFile(path: "\(directory)/int8/model.safetensors")
+            let qkv = try XCTUnwrap(stored.entry("blocks.0.attn.qkv.weight"))
+            if cfws == nil {
+                XCTAssertEqual(qkv.dtype, .u8)
+                XCTAssertEqual(qkv.shape, [96, 16], "[3 D, D / 2]: two codes a byte")
+            } else {
+                XCTAssertEqual(qkv.dtype, .f32, "CFWS weights have no single code per element")
+            }
+            XCTAssertEqual(stored.entry("head.weight")?.dtype, .i8, "out of scope: 8-bit")
+            let reloaded = try ModelBundle(directory: "\(directory)/int8")
+            let fromDisk = try Int8Executor(graph: try reloaded.graph(batch: 1), plan: try XCTUnwrap(QuantizedBundle.plan(of: reloaded)), threads: 2)
+            let x = random.gaussian(shape)
+            XCTAssertEqual(try inMemory.run(["pixel_values": x])["logits"]!.floats(), try fromDisk.run(["pixel_values": x])["logits"]!.floats())
+        }
+    }
+
     func test_diagnosisCoversEveryComputedTensorWorstFirst() throws {
         let (graph, plan, samples) = try calibratedFixture("cls_token", samples: 4, seed: 8)
         let executor = try Int8Executor(graph: graph, plan: plan, threads: 2)

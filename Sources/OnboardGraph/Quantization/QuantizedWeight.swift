@@ -10,6 +10,11 @@ public struct QuantizedWeight: Sendable {
     public let scales: [Float]
 
     public var perChannel: Bool { scales.count > 1 }
+    /// Whether every code is in [-8, 7], so a bundle stores the codes two per byte.
+    public var fitsFourBits: Bool {
+        let pointer = codes.rawPointer.assumingMemoryBound(to: Int8.self)
+        return (0..<codes.count).allSatisfy { (-8...7).contains(pointer[$0]) }
+    }
 
     public init(codes: Tensor, scales: [Float]) {
         self.codes = codes

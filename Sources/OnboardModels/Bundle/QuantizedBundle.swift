@@ -3,7 +3,8 @@ import OnboardCore
 import OnboardGraph
 
 /// Writing and reading quantized bundles: the float bundle's `config.json`, a `model.safetensors`
-/// where each integer op's weight `W` is stored as int8 codes `W` plus scales `W.qscale`, and the
+/// where each integer op's weight `W` is stored as int8 codes `W` plus scales `W.qscale` (4-bit
+/// codes of a 2-D weight two per byte, u8 `NibbleRows`), and the
 /// plan in `quant.json`. The whole directory is staged beside the target and put in its place when complete.
 public enum QuantizedBundle {
     public static let planFile = "quant.json"
@@ -27,7 +28,8 @@ public enum QuantizedBundle {
             var tensors: [(name: String, tensor: Tensor)] = []
             for entry in file.entries {
                 if let quantized = weights[entry.name] {
-                    tensors.append((entry.name, quantized.codes))
+                    let fourBit = quantized.codes.rank == 2 && quantized.fitsFourBits
+                    tensors.append((entry.name, fourBit ? NibbleRows.pack(quantized.codes) : quantized.codes))
                     tensors.append((entry.name + WeightStore.scaleSuffix, try Tensor(shape: [quantized.scales.count], values: quantized.scales)))
                 } else {
                     tensors.append((entry.name, try source.weightOverrides[entry.name] ?? file.tensor(entry)))

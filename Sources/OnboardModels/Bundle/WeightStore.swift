@@ -4,7 +4,8 @@ import OnboardCore
 /// and `finish()` reports whatever was left unused.
 ///
 /// A quantized bundle stores a weight `W` as int8 codes `W` (I8) plus `W.qscale` (F32, one scale
-/// or one per output channel); such a weight is handed out as codes with its scales.
+/// or one per output channel), a 2-D one with 4-bit codes as u8 `NibbleRows`; such a weight is
+/// handed out as int8 codes with its scales.
 public final class WeightStore {
     public static let scaleSuffix = ".qscale"
 
@@ -28,14 +29,16 @@ public final class WeightStore {
         guard let entry = file.entry(name) else {
             throw OnboardError.format(path: file.path, item: name, reason: "missing tensor (expected shape \(shape))")
         }
-        guard entry.shape == shape else {
-            throw OnboardError.format(path: file.path, item: name, reason: "shape \(entry.shape), expected \(shape)")
+        let nibbles = entry.dtype == .u8 && shape.count == 2 && file.contains(name + Self.scaleSuffix)
+        let stored = nibbles ? [shape[0], NibbleRows.packedWidth(shape[1])] : shape
+        guard entry.shape == stored else {
+            throw OnboardError.format(path: file.path, item: name, reason: "shape \(entry.shape), expected \(stored)")
         }
         if let tensor = overrides[name], tensor.dtype == .f32 {
             taken.insert(name)
             return tensor
         }
-        let tensor = try file.tensor(name)
+        let tensor = nibbles ? NibbleRows.unpack(try file.tensor(name), width: shape[1]) : try file.tensor(name)
         if tensor.dtype == .i8, file.contains(name + Self.scaleSuffix) {
             let scale = try file.tensor(name + Self.scaleSuffix)
             let channels = shape.first ?? 1
