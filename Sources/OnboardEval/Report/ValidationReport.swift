@@ -87,6 +87,8 @@ public struct ValidationReport: Codable, Sendable {
     public var machines: [MachineFigures]?
     /// Bytes the INT8 executor holds for the Linears of the recipe's `low_bit` part (nil: none).
     public var lowBitWeightsBytes: Int?
+    /// The fraction of per-patch Linear inputs kept in float as outliers over the INT8 pass (nil: none).
+    public var lowBitOutlierFraction: Double?
 
     enum CodingKeys: String, CodingKey {
         case model, dataset, split, sampleCount = "sample_count", pseudoGroundTruth = "pseudo_ground_truth", fp32, int8
@@ -94,6 +96,7 @@ public struct ValidationReport: Codable, Sendable {
         case peakMemoryBytes = "peak_memory_bytes", weightsBytes = "weights_bytes", activationPeakBytes = "activation_peak_bytes"
         case layers, suggestedExclusions = "suggested_exclusions", floatOps = "float_ops", dropInterval = "drop_interval"
         case kernels, machines, lowBitWeightsBytes = "low_bit_weights_bytes"
+        case lowBitOutlierFraction = "low_bit_outlier_fraction"
     }
 
     public init(

@@ -20,6 +20,9 @@ extension ValidationReport {
         lines.append(row("latency ms/frame", latencyMs.fp32, latencyMs.int8, "%.2f"))
         lines.append("weights                FP32 \(ByteCount.text(weightsBytes.fp32))  INT8 \(ByteCount.text(weightsBytes.int8))")
         if let lowBitWeightsBytes { lines.append("low-bit Linears        \(ByteCount.text(lowBitWeightsBytes)) of the INT8 weights") }
+        if let lowBitOutlierFraction {
+            lines.append("per-patch outliers     \(String(format: "%.4f", 100 * lowBitOutlierFraction)) % of those inputs kept in float")
+        }
         lines.append("peak RSS               FP32 \(ByteCount.text(peakMemoryBytes.fp32))  INT8 \(ByteCount.text(peakMemoryBytes.int8))")
         if let kernels { lines.append("kernels                " + kernels.text) }
         if let best = suggestedExclusions.first {

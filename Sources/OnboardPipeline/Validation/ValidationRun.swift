@@ -21,6 +21,7 @@ public struct ValidationRun {
         var activationBytes: Int
         var floatOps: [String] = []
         var lowBitWeightBytes: Int?
+        var lowBitOutlierFraction: Double?
     }
 
     let options: ValidationOptions
@@ -132,6 +133,7 @@ public struct ValidationRun {
             layers: diagnosis.layers, suggestedExclusions: diagnosis.exclusions, floatOps: int8.floatOps,
             dropInterval: scores.dropInterval, kernels: .current)
         report.lowBitWeightsBytes = int8.lowBitWeightBytes
+        report.lowBitOutlierFraction = int8.lowBitOutlierFraction
         return report
     }
 
@@ -242,6 +244,7 @@ public struct ValidationRun {
         let runner = pipeline.model.runner
         let executor = runner as? Int8Executor
         return Pass(peakRSS: peak, weightBytes: runner.weightBytes, activationBytes: runner.memoryPlan.arenaBytes,
-                    floatOps: executor?.floatOps ?? [], lowBitWeightBytes: executor?.lowBitWeightBytes)
+                    floatOps: executor?.floatOps ?? [], lowBitWeightBytes: executor?.lowBitWeightBytes,
+                    lowBitOutlierFraction: executor?.lowBitOutlierFraction)
     }
 }

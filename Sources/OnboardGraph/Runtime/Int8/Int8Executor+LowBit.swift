@@ -10,6 +10,13 @@ extension Int8Executor {
         return lowBitLayout.linears.reduce(0) { $0 + (lowBitLinears[$1]?.byteCount ?? linears[$1]?.byteCount ?? 0) }
     }
 
+    /// The fraction of per-patch input values kept in float as outliers, over every run so far
+    /// (nil before any, or without per-patch inputs).
+    public var lowBitOutlierFraction: Double? {
+        let total = lowBitLinears.values.reduce(0) { $0 + $1.perTokenCount }
+        return total == 0 ? nil : Double(lowBitLinears.values.reduce(0) { $0 + $1.outlierCount }) / Double(total)
+    }
+
     /// The Shift-Log2 parameters of a value stored as log codes, else nil.
     func logCodes(_ id: ValueID) -> LogCodeQuant? {
         lowBitLayout.logValues.contains(id.index) ? plan.logCodes?[graph.info(id).name] : nil

@@ -69,8 +69,9 @@ final class LowBitLinear {
         self.output = output
     }
 
-    /// Outliers found in the last run, over all input values (per-token inputs only).
-    private(set) var lastOutlierFraction = 0.0
+    /// Input values kept in float as outliers, and values quantized per token, over every run so far.
+    private(set) var outlierCount = 0
+    private(set) var perTokenCount = 0
 
     /// out[M, N] (u8 codes, or f32 when `output` is nil) from `x` [M, K] (u8 codes or f32 per `input`).
     func run(_ x: UnsafeRawPointer, m: Int, into out: UnsafeMutableRawPointer, work: UnsafeMutableRawPointer, threads: Int) {
@@ -94,7 +95,10 @@ final class LowBitLinear {
                            panels: (pairs.lowerBound * 2)..<min(pairs.upperBound * 2, panels))
         }
         let depths = Array(Set(outliers.joined().map { Int($0.depth) })).sorted()
-        lastOutlierFraction = Double(outliers.reduce(0) { $0 + $1.count }) / Double(max(m * k, 1))
+        if case .perToken = input {
+            outlierCount += outliers.reduce(0) { $0 + $1.count }
+            perTokenCount += m * k
+        }
         var depthRows = [Int32](repeating: 0, count: depths.count * n)
         var oneHot = [UInt8](repeating: 0, count: depths.count * k)
         depthRows.withUnsafeMutableBufferPointer { rows in
