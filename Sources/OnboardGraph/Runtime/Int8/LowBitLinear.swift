@@ -104,19 +104,41 @@ final class LowBitLinear {
         depthRows.withUnsafeMutableBufferPointer { rows in
             oneHot.withUnsafeMutableBufferPointer { fine.depthRows(depths, into: rows.baseAddress!, scratch: $0.baseAddress!) }
         }
-        let rowOfDepth = Dictionary(uniqueKeysWithValues: depths.enumerated().map { ($1, $0) })
-        Parallel.forRanges(count: m, threads: threads) { rows in
-            var y = [Float](repeating: 0, count: self.n)
-            for i in rows {
-                let (scale, zero) = self.rowParameters(i)
-                self.combine(row: i, scale: scale, zero: zero, codes: codes + i * self.k, sums: sums + i * self.n,
-                             outliers: outliers[i], depthRows: depthRows, rowOfDepth: rowOfDepth, into: &y)
-                self.store(y, row: i, into: out)
+        var rowOfDepth = [Int](repeating: -1, count: k)
+        for (row, depth) in depths.enumerated() { rowOfDepth[depth] = row }
+        let rowScales = (0..<m).map { rowParameters($0).scale }, rowZeros = (0..<m).map { rowParameters($0).zero }
+        fineScales.withUnsafeBufferPointer { scales in
+            bias.withUnsafeBufferPointer { bias in
+                fine.columnSums.withUnsafeBufferPointer { columnSums in
+                    depthRows.withUnsafeBufferPointer { depthRows in
+                        let parts = RowParts(scales: scales, bias: bias, columnSums: columnSums, depthRows: depthRows, rowOfDepth: rowOfDepth)
+                        Parallel.forRanges(count: m, threads: threads) { rows in
+                            let y = UnsafeMutablePointer<Float>.allocate(capacity: self.n)
+                            let coarseSums = UnsafeMutablePointer<Int32>.allocate(capacity: self.n)
+                            defer { y.deallocate(); coarseSums.deallocate() }
+                            for i in rows {
+                                self.combine(row: i, scale: rowScales[i], zero: rowZeros[i], codes: codes + i * self.k, sums: sums + i * self.n,
+                                             outliers: outliers[i], parts: parts, coarseSums: coarseSums, into: y)
+                                self.store(y, row: i, into: out)
+                            }
+                        }
+                    }
+                }
             }
         }
     }
 
-    private func rowParameters(_ row: Int) -> (Float, Int32) {
+    /// What every row's pass reads, as pointers into arrays the run keeps alive.
+    private struct RowParts {
+        let scales: UnsafeBufferPointer<Float>
+        let bias: UnsafeBufferPointer<Float>
+        let columnSums: UnsafeBufferPointer<Int32>
+        /// Weight rows B[k, :] of the depths with outliers, and each depth's row there (-1: none).
+        let depthRows: UnsafeBufferPointer<Int32>
+        let rowOfDepth: [Int]
+    }
+
+    private func rowParameters(_ row: Int) -> (scale: Float, zero: Int32) {
         switch input {
         case let .codes(q): return (q.scale, q.zeroPoint)
         case let .perToken(p): return (p.scales[row % p.positions], p.zeroPoints[row % p.positions])
@@ -124,6 +146,8 @@ final class LowBitLinear {
         }
     }
 
+    /// Each row through the u8 quantizer at its position's parameters; then the outliers (|x| above
+    /// the threshold) are listed and their codes set to the zero point, so they add nothing there.
     private func quantizeRows(_ x: UnsafePointer<Float>, m: Int, params: PerTokenQuant, into codes: UnsafeMutablePointer<UInt8>,
                               outliers: inout [[(depth: Int32, value: Float)]], threads: Int) {
         let k = self.k
@@ -132,15 +156,11 @@ final class LowBitLinear {
             Parallel.forRanges(count: m, threads: threads) { rows in
                 for i in rows {
                     let position = i % params.positions
-                    let scale = params.scales[position], zero = Float(params.zeroPoints[position]), qmax = Float(params.qmax)
-                    for c in 0..<k {
-                        let v = x[i * k + c]
-                        if abs(v) > params.threshold {
-                            found[i].append((Int32(c), v))
-                            codes[i * k + c] = UInt8(zero)
-                        } else {
-                            codes[i * k + c] = UInt8(min(max((v / scale).rounded(.toNearestOrEven) + zero, 0), qmax))
-                        }
+                    let row = x + i * k, rowCodes = codes + i * k
+                    onboard_q8_quantize_u8(row, rowCodes, k, params.scales[position], params.zeroPoints[position], 0, params.qmax)
+                    for c in 0..<k where abs(row[c]) > params.threshold {
+                        found[i].append((Int32(c), row[c]))
+                        rowCodes[c] = UInt8(params.zeroPoints[position])
                     }
                 }
             }
@@ -148,25 +168,32 @@ final class LowBitLinear {
     }
 
     private func combine(row i: Int, scale: Float, zero: Int32, codes: UnsafePointer<UInt8>, sums: UnsafePointer<Int32>,
-                         outliers: [(depth: Int32, value: Float)], depthRows: [Int32], rowOfDepth: [Int: Int], into y: inout [Float]) {
+                         outliers: [(depth: Int32, value: Float)], parts: RowParts, coarseSums: UnsafeMutablePointer<Int32>,
+                         into y: UnsafeMutablePointer<Float>) {
+        let n = self.n
         for j in 0..<n {
-            let fineSum = Int64(sums[j]) - Int64(zero) * Int64(fine.columnSums[j])
-            y[j] = scale * fineScales[j] * Float(fineSum) + bias[j]
+            let fineSum = sums[j] &- zero &* parts.columnSums[j]
+            y[j] = scale * parts.scales[j] * Float(fineSum) + parts.bias[j]
         }
         if let coarse {
-            var coarseSums = [Int32](repeating: 0, count: n)
-            for depth in 0..<k {
-                let a = Int32(codes[depth]) - zero
-                guard a != 0 else { continue }
-                for e in Int(coarse.depthStart[depth])..<Int(coarse.depthStart[depth + 1]) {
-                    coarseSums[Int(coarse.columns[e])] += a * Int32(coarse.codes[e])
+            coarseSums.update(repeating: 0, count: n)
+            coarse.depthStart.withUnsafeBufferPointer { start in
+                coarse.columns.withUnsafeBufferPointer { columns in
+                    coarse.codes.withUnsafeBufferPointer { values in
+                        for depth in 0..<k {
+                            let a = Int32(codes[depth]) - zero
+                            guard a != 0 else { continue }
+                            for e in Int(start[depth])..<Int(start[depth + 1]) { coarseSums[Int(columns[e])] &+= a &* Int32(values[e]) }
+                        }
+                    }
                 }
             }
             for j in 0..<n { y[j] += scale * coarse.scales[j] * Float(coarseSums[j]) }
         }
         for (depth, value) in outliers {
-            guard let r = rowOfDepth[Int(depth)] else { continue }
-            for j in 0..<n { y[j] += value * fineScales[j] * Float(depthRows[r * n + j]) }
+            let r = parts.rowOfDepth[Int(depth)]
+            guard r >= 0 else { continue }
+            for j in 0..<n { y[j] += value * parts.scales[j] * Float(parts.depthRows[r * n + j]) }
             if let coarse {
                 for e in Int(coarse.depthStart[Int(depth)])..<Int(coarse.depthStart[Int(depth) + 1]) {
                     let j = Int(coarse.columns[e])
@@ -176,14 +203,11 @@ final class LowBitLinear {
         }
     }
 
-    private func store(_ y: [Float], row i: Int, into out: UnsafeMutableRawPointer) {
-        y.withUnsafeBufferPointer { values in
-            if let output {
-                onboard_q8_quantize_u8(values.baseAddress, out.assumingMemoryBound(to: UInt8.self) + i * n, n,
-                                       output.scale, output.zeroPoint, output.qmin, output.qmax)
-            } else {
-                (out.assumingMemoryBound(to: Float.self) + i * n).update(from: values.baseAddress!, count: n)
-            }
+    private func store(_ y: UnsafeMutablePointer<Float>, row i: Int, into out: UnsafeMutableRawPointer) {
+        if let output {
+            onboard_q8_quantize_u8(y, out.assumingMemoryBound(to: UInt8.self) + i * n, n, output.scale, output.zeroPoint, output.qmin, output.qmax)
+        } else {
+            (out.assumingMemoryBound(to: Float.self) + i * n).update(from: y, count: n)
         }
     }
 }
