@@ -62,8 +62,8 @@ extension Int8Executor {
         let values = Array(UnsafeBufferPointer(start: weight.floatPointer, count: weight.count))
         var fineCodes: [Int8], fineScales: [Float], coarse: LowBitLinear.Coarse?
         if let fraction = lowBit.cfwsFraction {
-            guard n <= Int(UInt16.max) + 1 else {
-                throw OnboardError.invalidArgument("\(node.name): CFWS takes at most 65536 outputs, got \(n)")
+            guard k <= Int(UInt16.max) + 1 else {
+                throw OnboardError.invalidArgument("\(node.name): CFWS takes at most 65536 inputs, got \(k)")
             }
             let split = try CFWS.splitLinear(values, rows: n, columns: k, bits: lowBit.weightBits, fraction: fraction,
                                              mseClip: lowBit.weightClip == .mse, item: node.name)
@@ -90,13 +90,13 @@ extension Int8Executor {
         weightBytes += linear.byteCount
     }
 
-    /// The coarse part by depth (the order the row pass reads it in).
+    /// The coarse part by output column (the weight's rows), the order the row pass reads it in.
     private static func coarse(_ split: CFWS.SparseSplit, n: Int, k: Int) -> LowBitLinear.Coarse {
-        let byDepth = split.coarse.sorted { ($0.column, $0.row) < ($1.column, $1.row) }
-        var start = [Int32](repeating: 0, count: k + 1)
-        for entry in byDepth { start[entry.column + 1] += 1 }
-        for depth in 0..<k { start[depth + 1] += start[depth] }
-        return LowBitLinear.Coarse(depthStart: start, columns: byDepth.map { UInt16($0.row) }, codes: byDepth.map(\.code),
+        let byColumn = split.coarse.sorted { ($0.row, $0.column) < ($1.row, $1.column) }
+        var start = [Int32](repeating: 0, count: n + 1)
+        for entry in byColumn { start[entry.row + 1] += 1 }
+        for j in 0..<n { start[j + 1] += start[j] }
+        return LowBitLinear.Coarse(columnStart: start, depths: byColumn.map { UInt16($0.column) }, codes: byColumn.map(\.code),
                                    scales: split.coarseScales)
     }
 

@@ -11,14 +11,20 @@ import OnboardCore
 /// with B the fine codes (scales w_j), C the coarse codes (scales c_j, non-zero on S_j), s_i and z_i
 /// the input row's scale and zero point (its token position's, or the tensor's).
 final class LowBitLinear {
-    /// CFWS's coarse part, by depth: the columns j and codes C_kj of depth k's non-zeros.
+    /// CFWS's coarse part, by output column: the depths k and codes C_kj of column j's non-zeros.
     struct Coarse {
-        var depthStart: [Int32]
-        var columns: [UInt16]
+        var columnStart: [Int32]
+        var depths: [UInt16]
         var codes: [Int8]
         var scales: [Float]
 
-        var byteCount: Int { depthStart.count * 4 + columns.count * 2 + codes.count + scales.count * 4 }
+        var byteCount: Int { columnStart.count * 4 + depths.count * 2 + codes.count + scales.count * 4 }
+
+        /// C_kj, or 0 (a search through column j's few non-zeros).
+        func code(depth: Int, column j: Int) -> Int8 {
+            for e in Int(columnStart[j])..<Int(columnStart[j + 1]) where Int(depths[e]) == depth { return codes[e] }
+            return 0
+        }
     }
 
     enum Input {
@@ -58,7 +64,7 @@ final class LowBitLinear {
         if case let .logCodes(_, _, offset) = input {
             var coarseSums = [Float](repeating: 0, count: n)
             if let coarse {
-                for e in coarse.codes.indices { coarseSums[Int(coarse.columns[e])] += Float(coarse.codes[e]) }
+                for j in 0..<n { coarseSums[j] = coarse.codes[Int(coarse.columnStart[j])..<Int(coarse.columnStart[j + 1])].reduce(0) { $0 + Float($1) } }
             }
             let fineSums = fine.columnSums
             for j in 0..<n { bias[j] += offset * (fineScales[j] * Float(fineSums[j]) + (coarse?.scales[j] ?? 0) * coarseSums[j]) }
@@ -114,11 +120,10 @@ final class LowBitLinear {
                         let parts = RowParts(scales: scales, bias: bias, columnSums: columnSums, depthRows: depthRows, rowOfDepth: rowOfDepth)
                         Parallel.forRanges(count: m, threads: threads) { rows in
                             let y = UnsafeMutablePointer<Float>.allocate(capacity: self.n)
-                            let coarseSums = UnsafeMutablePointer<Int32>.allocate(capacity: self.n)
-                            defer { y.deallocate(); coarseSums.deallocate() }
+                            defer { y.deallocate() }
                             for i in rows {
                                 self.combine(row: i, scale: rowScales[i], zero: rowZeros[i], codes: codes + i * self.k, sums: sums + i * self.n,
-                                             outliers: outliers[i], parts: parts, coarseSums: coarseSums, into: y)
+                                             outliers: outliers[i], parts: parts, into: y)
                                 self.store(y, row: i, into: out)
                             }
                         }
@@ -168,37 +173,33 @@ final class LowBitLinear {
     }
 
     private func combine(row i: Int, scale: Float, zero: Int32, codes: UnsafePointer<UInt8>, sums: UnsafePointer<Int32>,
-                         outliers: [(depth: Int32, value: Float)], parts: RowParts, coarseSums: UnsafeMutablePointer<Int32>,
-                         into y: UnsafeMutablePointer<Float>) {
+                         outliers: [(depth: Int32, value: Float)], parts: RowParts, into y: UnsafeMutablePointer<Float>) {
         let n = self.n
         for j in 0..<n {
             let fineSum = sums[j] &- zero &* parts.columnSums[j]
             y[j] = scale * parts.scales[j] * Float(fineSum) + parts.bias[j]
         }
         if let coarse {
-            coarseSums.update(repeating: 0, count: n)
-            coarse.depthStart.withUnsafeBufferPointer { start in
-                coarse.columns.withUnsafeBufferPointer { columns in
+            coarse.columnStart.withUnsafeBufferPointer { start in
+                coarse.depths.withUnsafeBufferPointer { depths in
                     coarse.codes.withUnsafeBufferPointer { values in
-                        for depth in 0..<k {
-                            let a = Int32(codes[depth]) - zero
-                            guard a != 0 else { continue }
-                            for e in Int(start[depth])..<Int(start[depth + 1]) { coarseSums[Int(columns[e])] &+= a &* Int32(values[e]) }
+                        coarse.scales.withUnsafeBufferPointer { scales in
+                            for j in 0..<n {
+                                var sum: Int32 = 0
+                                for e in Int(start[j])..<Int(start[j + 1]) { sum &+= (Int32(codes[Int(depths[e])]) - zero) &* Int32(values[e]) }
+                                y[j] += scale * scales[j] * Float(sum)
+                            }
                         }
                     }
                 }
             }
-            for j in 0..<n { y[j] += scale * coarse.scales[j] * Float(coarseSums[j]) }
         }
         for (depth, value) in outliers {
             let r = parts.rowOfDepth[Int(depth)]
             guard r >= 0 else { continue }
             for j in 0..<n { y[j] += value * parts.scales[j] * Float(parts.depthRows[r * n + j]) }
             if let coarse {
-                for e in Int(coarse.depthStart[Int(depth)])..<Int(coarse.depthStart[Int(depth) + 1]) {
-                    let j = Int(coarse.columns[e])
-                    y[j] += value * coarse.scales[j] * Float(coarse.codes[e])
-                }
+                for j in 0..<n { y[j] += value * coarse.scales[j] * Float(coarse.code(depth: Int(depth), column: j)) }
             }
         }
     }
