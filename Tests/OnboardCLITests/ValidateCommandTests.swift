@@ -69,7 +69,7 @@ final class ValidateCommandTests: XCTestCase {
         let kernels = try XCTUnwrap(report["kernels"] as? [String: Any])
         XCTAssertNotNil(kernels["active"] as? String)
         XCTAssertNotNil(kernels["int8_dot_product"] as? Bool)
-        XCTAssertEqual((kernels["families"] as? [String: String])?.count, 7)
+        XCTAssertEqual((kernels["families"] as? [String: String])?.count, 8)
         XCTAssertEqual(report["sample_count"] as? Int, 2)
         XCTAssertEqual(report["pseudo_ground_truth"] as? Bool, false)
         for precision in ["fp32", "int8"] {
