@@ -431,12 +431,13 @@ public final class Int8Executor {
     }
 
     private func executeInteger(_ index: Int, _ node: Node) throws {
+        // A per-patch Linear quantizes its f32 input itself.
+        if node.op == .linear, try runLowBitLinear(index, node) { return }
         let input = node.op == .softmax ? quantizedSoftmaxInput(node) : quantizedInput(node, operand: 0)
         let out = codes(node.output)
         let outShape = graph.info(node.output).shape
         switch Self.integerKernel(of: node) {
         case .linear:
-            if try runLowBitLinear(index, node) { return }
             guard let linear = linears[index] else { return }
             if let split = headSplits[index], let outputs = headSplitOutputs[index] {
                 linear.run(input, lda: linear.k, split: split, outputs: outputs, threads: threads)
