@@ -28,7 +28,8 @@ final class Int8Linear {
          floatOutput: Bool = false) {
         self.k = k
         self.n = n
-        weights = PackedWeights(codes: codes, n: n, k: k, bits: weightBits)
+        var columnSums: [Int32] = []
+        weights = PackedWeights(codes: codes, n: n, k: k, bits: weightBits, columnSums: &columnSums)
         var colBias = [Int32](repeating: 0, count: n)
         var columnScales = [Float](repeating: 0, count: n)
         let zeroPoint = inputOffset.map { -Double($0) / Double(input.scale) } ?? Double(input.zeroPoint)
@@ -37,7 +38,7 @@ final class Int8Linear {
             let accumulatorScale = Double(input.scale) * Double(weightScale)
             // Σ (a - za) w = Σ a w - za Σ w; the bias joins in accumulator units.
             let biasUnits = bias.map { (Double($0[j]) / accumulatorScale).rounded(.toNearestOrEven) } ?? 0
-            let folded = biasUnits - (zeroPoint * Double(weights.columnSums[j])).rounded(.toNearestOrEven)
+            let folded = biasUnits - (zeroPoint * Double(columnSums[j])).rounded(.toNearestOrEven)
             colBias[j] = Int32(max(min(folded, Double(Int32.max)), Double(Int32.min)))
             columnScales[j] = Float(floatOutput ? accumulatorScale : accumulatorScale / Double(output.scale))
         }

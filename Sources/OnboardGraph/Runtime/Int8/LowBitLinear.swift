@@ -40,6 +40,8 @@ final class LowBitLinear {
     let n: Int
     private let fine: PackedWeights
     private let fineScales: [Float]
+    /// Σ_k B_kj per column.
+    private let columnSums: [Int32]
     /// The bias, plus for Shift-Log2 inputs their offset times each whole quantized weight column.
     private let bias: [Float]
     private let coarse: Coarse?
@@ -57,7 +59,9 @@ final class LowBitLinear {
          bias: UnsafePointer<Float>?, input: Input, output: ActivationQuant?) {
         self.k = k
         self.n = n
-        fine = PackedWeights(codes: fineCodes, n: n, k: k, bits: weightBits)
+        var columnSums: [Int32] = []
+        fine = PackedWeights(codes: fineCodes, n: n, k: k, bits: weightBits, columnSums: &columnSums)
+        self.columnSums = columnSums
         let fineScales = fineScales.count == 1 ? [Float](repeating: fineScales[0], count: n) : fineScales
         self.fineScales = fineScales
         var bias = bias.map { Array(UnsafeBufferPointer(start: $0, count: n)) } ?? [Float](repeating: 0, count: n)
@@ -66,8 +70,7 @@ final class LowBitLinear {
             if let coarse {
                 for j in 0..<n { coarseSums[j] = coarse.codes[Int(coarse.columnStart[j])..<Int(coarse.columnStart[j + 1])].reduce(0) { $0 + Float($1) } }
             }
-            let fineSums = fine.columnSums
-            for j in 0..<n { bias[j] += offset * (fineScales[j] * Float(fineSums[j]) + (coarse?.scales[j] ?? 0) * coarseSums[j]) }
+            for j in 0..<n { bias[j] += offset * (fineScales[j] * Float(columnSums[j]) + (coarse?.scales[j] ?? 0) * coarseSums[j]) }
         }
         self.bias = bias
         self.coarse = coarse
@@ -115,7 +118,7 @@ final class LowBitLinear {
         let rowScales = (0..<m).map { rowParameters($0).scale }, rowZeros = (0..<m).map { rowParameters($0).zero }
         fineScales.withUnsafeBufferPointer { scales in
             bias.withUnsafeBufferPointer { bias in
-                fine.columnSums.withUnsafeBufferPointer { columnSums in
+                self.columnSums.withUnsafeBufferPointer { columnSums in
                     depthRows.withUnsafeBufferPointer { depthRows in
                         let parts = RowParts(scales: scales, bias: bias, columnSums: columnSums, depthRows: depthRows, rowOfDepth: rowOfDepth)
                         Parallel.forRanges(count: m, threads: threads) { rows in

@@ -8,20 +8,20 @@ final class PackedWeights {
     let n: Int
     let bits: Int
     private let buffer: AlignedBuffer
-    /// Σ_k B[k][j] per column, for zero-point folding.
-    let columnSums: [Int32]
     /// Every code in [-64, 64]: CPUs without an int8 dot product then run an exact vpmaddubsw kernel.
     let fitsSevenBits: Bool
 
     var byteCount: Int { buffer.byteCount }
     var panels: Int { (n + Int(ONBOARD_Q8_NR) - 1) / Int(ONBOARD_Q8_NR) }
 
-    /// - Parameter codes: the weight's int8 codes [N, K] (row j = output j); with `bits` 4 each in [-8, 7].
-    init(codes: UnsafePointer<Int8>, n: Int, k: Int, bits: Int) {
+    /// - Parameters:
+    ///   - codes: the weight's int8 codes [N, K] (row j = output j); with `bits` 4 each in [-8, 7].
+    ///   - columnSums: receives Σ_k B[k][j] per column (N values), for zero-point folding.
+    init(codes: UnsafePointer<Int8>, n: Int, k: Int, bits: Int, columnSums sums: inout [Int32]) {
         self.k = k
         self.n = n
         self.bits = bits
-        var sums = [Int32](repeating: 0, count: n)
+        sums = [Int32](repeating: 0, count: n)
         if bits == 4 {
             buffer = AlignedBuffer(byteCount: max(onboard_q4_packed_size(k, n), 1))
             onboard_q4_pack_b(codes, k, true, k, n, buffer.pointer.assumingMemoryBound(to: UInt8.self), &sums)
@@ -31,7 +31,6 @@ final class PackedWeights {
             onboard_q8_pack_b(codes, k, true, k, n, buffer.pointer.assumingMemoryBound(to: Int8.self), &sums)
             fitsSevenBits = onboard_q8_b_fits_7_bits(codes, k, n, k)
         }
-        columnSums = sums
     }
 
     /// out[M, N] = a[M, K] (u8, row stride lda) times the weight, columns of panels `panels`.
