@@ -26,9 +26,9 @@ extension Int8Executor {
     /// quantized bundle holds it at those bits already, else quantized now.
     func lowBitWeight(_ id: ValueID) -> QuantizedWeight? {
         guard let lowBit = plan.recipe.lowBit, let tensor = graph.constants[id] else { return nil }
-        let limit = Int8((1 << (lowBit.weightBits - 1)) - 1)
+        let limit = Int8((1 << (lowBit.weightBits - 1)) - 1), codes = tensor.rawPointer.assumingMemoryBound(to: Int8.self)
         if tensor.dtype == .i8, let scales = graph.weightScales[id], scales.count == tensor.shape.first,
-           (0..<tensor.count).allSatisfy({ abs(tensor.rawPointer.assumingMemoryBound(to: Int8.self)[$0]) <= limit }) {
+           (0..<tensor.count).allSatisfy({ (-limit...limit).contains(codes[$0]) }) {
             return QuantizedWeight(codes: tensor, scales: scales)
         }
         guard let weight = graph.floatConstant(id) else { return nil }
@@ -49,7 +49,7 @@ extension Int8Executor {
         let floatOutput = !storesCodes(node.output)
         let biasPointer = bias.map { UnsafePointer($0.floatPointer) }
         guard lowBitLayout.rowEpilogueLinears(in: graph, recipe: plan.recipe).contains(index) else {
-            guard let codes = lowBitWeight(node.inputs[1]) else { return }
+            guard let codes = lowBitWeight(node.inputs[1]) else { throw OnboardError.invalidArgument("\(node.name): no weight to quantize") }
             let linear = Int8Linear(codes: codes.codes.rawPointer.assumingMemoryBound(to: Int8.self), scales: codes.scales, n: n, k: k,
                                     bias: biasPointer, weightBits: lowBit.weightBits,
                                     input: log.map { ActivationQuant(scale: $0.productScale, zeroPoint: 0) } ?? input,
@@ -72,7 +72,7 @@ extension Int8Executor {
             fineCodes = Array(UnsafeBufferPointer(start: codes.codes.rawPointer.assumingMemoryBound(to: Int8.self), count: codes.codes.count))
             (fineScales, coarse) = (codes.scales, nil)
         } else {
-            return
+            throw OnboardError.invalidArgument("\(node.name): no weight to quantize")
         }
         let linearInput: LowBitLinear.Input
         if let perToken = plan.perToken?[graph.info(source).name], lowBitLayout.perPatchValues.contains(source.index) {
@@ -82,10 +82,13 @@ extension Int8Executor {
         } else {
             linearInput = .codes(input)
         }
-        let linear = fineCodes.withUnsafeBufferPointer {
-            LowBitLinear(fineCodes: $0.baseAddress!, fineScales: fineScales, weightBits: lowBit.weightBits, coarse: coarse, n: n, k: k,
-                         bias: biasPointer, input: linearInput, output: floatOutput ? nil : output)
+        let linear = fineCodes.withUnsafeBufferPointer { codes in
+            codes.baseAddress.map {
+                LowBitLinear(fineCodes: $0, fineScales: fineScales, weightBits: lowBit.weightBits, coarse: coarse, n: n, k: k,
+                             bias: biasPointer, input: linearInput, output: floatOutput ? nil : output)
+            }
         }
+        guard let linear else { throw OnboardError.invalidArgument("\(node.name): a low-bit Linear needs a non-empty weight") }
         lowBitLinears[index] = linear
         weightBytes += linear.byteCount
     }

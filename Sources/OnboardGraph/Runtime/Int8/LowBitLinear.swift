@@ -111,7 +111,10 @@ final class LowBitLinear {
         var depthRows = [Int32](repeating: 0, count: depths.count * n)
         var oneHot = [UInt8](repeating: 0, count: depths.count * k)
         depthRows.withUnsafeMutableBufferPointer { rows in
-            oneHot.withUnsafeMutableBufferPointer { fine.depthRows(depths, into: rows.baseAddress!, scratch: $0.baseAddress!) }
+            oneHot.withUnsafeMutableBufferPointer { scratch in
+                guard let rows = rows.baseAddress, let scratch = scratch.baseAddress else { return }  // no outliers
+                fine.depthRows(depths, into: rows, scratch: scratch)
+            }
         }
         var rowOfDepth = [Int](repeating: -1, count: k)
         for (row, depth) in depths.enumerated() { rowOfDepth[depth] = row }
