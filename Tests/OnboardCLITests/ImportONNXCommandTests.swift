@@ -79,4 +79,17 @@ final class ImportONNXCommandTests: XCTestCase {
                         status: 1, contains: "has no ONNX export yet")
         XCTAssertFalse(FileManager.default.fileExists(atPath: "\(directory)/vim.onnx"))
     }
+
+    func test_exportRefusesALowBitPlanItCannotExpress() throws {
+        let model = TestPaths.fixture("vit/deit_distilled"), calibration = "\(directory)/calibration"
+        try FileManager.default.createDirectory(atPath: calibration, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: "\(model)/inputs.safetensors", toPath: "\(calibration)/0.safetensors")
+        let recipe = "\(directory)/adfq.json"
+        try Data(#"{"low_bit": {"scope": ["blocks."], "activation_bits": 4, "post_gelu": "shift_log2"}}"#.utf8).write(to: URL(fileURLWithPath: recipe))
+        let quantized = try Onboard.run(["quantize", "--model", model, "--calibration", calibration, "--recipe", recipe, "--out", "\(directory)/q"])
+        XCTAssertEqual(quantized.status, 0, quantized.stderr)
+        assertUserError(try Onboard.run(["export-onnx", "--model", model, "--quantized", "\(directory)/q", "--out", "\(directory)/q.onnx"]),
+                        status: 1, contains: "low_bit")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "\(directory)/q.onnx"))
+    }
 }

@@ -11,8 +11,14 @@ public struct QDQPlacement {
     public init(activations: [ValueID: ActivationQuant]) { self.activations = activations }
 
     /// The placement of `executor`; throws for recipes whose stored codes do not mean the tensor's
-    /// values (a stabilized or deferred softmax), which QDQ cannot express.
+    /// values (a stabilized or deferred softmax, Shift-Log2 codes), or whose Linears compute what a
+    /// QDQ graph cannot (per-patch inputs with float outliers, CFWS's two weight parts).
     public init(_ executor: Int8Executor) throws {
+        let plan = executor.plan
+        if plan.perToken != nil || plan.logCodes != nil || plan.recipe.lowBit?.cfwsFraction != nil {
+            throw OnboardError.invalidArgument("the recipe's low_bit part (post_layernorm \"per_patch\", post_gelu \"shift_log2\" or "
+                + "cfws_fraction) has no QuantizeLinear/DequantizeLinear form; export a naive low_bit recipe, or an 8-bit one")
+        }
         if let id = (executor.stabilizedValues.union(executor.deferredValues)).min() {
             throw OnboardError.invalidArgument("tensor '\(executor.graph.info(id).name)' is stored as a stabilized or deferred softmax "
                 + "(recipe keys softmax_input / softmax_output), which QuantizeLinear/DequantizeLinear cannot express")
