@@ -78,7 +78,7 @@ def ladder(bundle, calibration_set, data_set, work, onboard, recipes, count, rep
     rows = {}
     for recipe in recipes:
         quantized = os.path.join(work, recipe)
-        run([onboard, "quantize", "--model", bundle, "--calibration", calibration, "--out", quantized, "--force",
+        run([onboard, "quantize", "--model", bundle, "--calibration", calibration, "--out", quantized,
              "--recipe", os.path.join(ROOT, "Configs/recipes", recipe + ".json")])
         int8 = logits(quantized, "int8")
         sqnr = 10 * np.log10((fp32 ** 2).sum() / ((fp32 - int8) ** 2).sum())

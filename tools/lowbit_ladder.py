@@ -32,7 +32,7 @@ def validate(onboard, recipe, dataroot, split, out):
         cmd = [onboard, "validate", "--model", os.path.join(ROOT, "Configs/models/qpetr-demo"), "--data", dataroot, "--split", split,
                "--calibration", os.path.join(ROOT, "Calibration/demo-synth-s11.json"), "--calibration-samples", "32",
                "--recipe", recipe if recipe.endswith(".json") else os.path.join(ROOT, "Configs/recipes", recipe + ".json"), "--diagnosis-samples", "1",
-               "--bootstrap", "0", "--latency-samples", "10", "--out", out, "--force"]
+               "--bootstrap", "0", "--latency-samples", "10", "--out", out]
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
     with open(report) as f:
         return json.load(f)

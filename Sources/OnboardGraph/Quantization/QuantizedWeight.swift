@@ -1,3 +1,4 @@
+import CKernels
 import OnboardCore
 import OnboardQuant
 
@@ -12,8 +13,7 @@ public struct QuantizedWeight: Sendable {
     public var perChannel: Bool { scales.count > 1 }
     /// Whether every code is in [-8, 7], so a bundle stores the codes two per byte.
     public var fitsFourBits: Bool {
-        let pointer = codes.rawPointer.assumingMemoryBound(to: Int8.self)
-        return (0..<codes.count).allSatisfy { (-8...7).contains(pointer[$0]) }
+        onboard_q4_fits(codes.rawPointer.assumingMemoryBound(to: Int8.self), codes.count, 1, codes.count)
     }
 
     public init(codes: Tensor, scales: [Float]) {

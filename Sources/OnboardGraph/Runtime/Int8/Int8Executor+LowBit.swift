@@ -26,9 +26,8 @@ extension Int8Executor {
     /// quantized bundle holds it at those bits already, else quantized now.
     func lowBitWeight(_ id: ValueID) -> QuantizedWeight? {
         guard let lowBit = plan.recipe.lowBit, let tensor = graph.constants[id] else { return nil }
-        let limit = Int8((1 << (lowBit.weightBits - 1)) - 1), codes = tensor.rawPointer.assumingMemoryBound(to: Int8.self)
         if tensor.dtype == .i8, let scales = graph.weightScales[id], scales.count == tensor.shape.first,
-           (0..<tensor.count).allSatisfy({ (-limit...limit).contains(codes[$0]) }) {
+           lowBit.weightBits == 8 || QuantizedWeight(codes: tensor, scales: scales).fitsFourBits {
             return QuantizedWeight(codes: tensor, scales: scales)
         }
         guard let weight = graph.floatConstant(id) else { return nil }
@@ -36,10 +35,11 @@ extension Int8Executor {
     }
 
     func prepareLowBitLinear(_ index: Int, _ node: Node, input: ActivationQuant, output: ActivationQuant, fixedPoint: Bool) throws {
-        guard let lowBit = plan.recipe.lowBit, let weight = graph.floatConstant(node.inputs[1]), weight.shape.count == 2 else {
+        let shape = graph.info(node.inputs[1]).shape
+        guard let lowBit = plan.recipe.lowBit, graph.constants[node.inputs[1]] != nil, shape.count == 2 else {
             throw OnboardError.invalidArgument("\(node.name): a low-bit Linear needs a constant weight [N, K]")
         }
-        let n = weight.shape[0], k = weight.shape[1]
+        let n = shape[0], k = shape[1]
         let bias = node.inputs.count == 3 ? graph.constants[node.inputs[2]] : nil
         guard bias.map({ $0.count == n }) ?? true else {
             throw OnboardError.invalidArgument("\(node.name): a low-bit Linear takes a bias of one value per output, got \(bias?.count ?? 0)")
@@ -59,9 +59,9 @@ extension Int8Executor {
             weightBytes += linear.byteCount
             return
         }
-        let values = Array(UnsafeBufferPointer(start: weight.floatPointer, count: weight.count))
         var fineCodes: [Int8], fineScales: [Float], coarse: LowBitLinear.Coarse?
-        if let fraction = lowBit.cfwsFraction {
+        if let fraction = lowBit.cfwsFraction, let weight = graph.floatConstant(node.inputs[1]) {
+            let values = Array(UnsafeBufferPointer(start: weight.floatPointer, count: weight.count))
             guard k <= Int(UInt16.max) + 1 else {
                 throw OnboardError.invalidArgument("\(node.name): CFWS takes at most 65536 inputs, got \(k)")
             }
@@ -117,7 +117,7 @@ extension Int8Executor {
         if let table = logInputTables[index], let linear = linears[index] {
             let count = graph.info(node.inputs[0]).count
             let mapped = work.assumingMemoryBound(to: UInt8.self)
-            LogCodeTables.map(quantizedInput(node, operand: 0), into: mapped, count: count, table: table, threads: threads)
+            QuantizedElementwise.lookup(quantizedInput(node, operand: 0), mapped, count: count, table: table, threads: threads)
             linear.run(mapped, m: count / linear.k, lda: linear.k, into: out, ldc: linear.n, threads: threads)
             return true
         }

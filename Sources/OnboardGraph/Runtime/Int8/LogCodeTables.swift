@@ -6,10 +6,7 @@ import OnboardCore
 enum LogCodeTables {
     /// Input code -> the log code of the op's value there.
     static func unary(_ node: Node, input: ActivationQuant, output: LogCodeQuant) throws -> [UInt8] {
-        let x = Tensor(zeros: [256])
-        let codes = (0...255).map(UInt8.init)
-        codes.withUnsafeBufferPointer { onboard_q8_dequantize_u8($0.baseAddress, x.floatPointer, 256, input.scale, input.zeroPoint) }
-        let y = try QuantizedElementwise.valuesOfUnary(node, at: x)
+        let y = try QuantizedElementwise.valuesOfUnary(node, at: QuantizedElementwise.everyCode(input))
         return (0..<256).map { output.code(of: y.floatPointer[$0]) }
     }
 
@@ -17,10 +14,6 @@ enum LogCodeTables {
     static func product(_ log: LogCodeQuant) -> [UInt8] {
         let codes = log.productCodes
         return (0..<256).map { $0 < codes.count ? codes[$0] : 0 }
-    }
-
-    static func map(_ x: UnsafePointer<UInt8>, into y: UnsafeMutablePointer<UInt8>, count: Int, table: [UInt8], threads: Int) {
-        QuantizedElementwise.lookup(x, y, count: count, table: table, threads: threads)
     }
 
     static func dequantize(_ x: UnsafePointer<UInt8>, into y: UnsafeMutablePointer<Float>, count: Int, _ log: LogCodeQuant) {

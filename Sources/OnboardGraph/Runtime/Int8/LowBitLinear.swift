@@ -91,7 +91,7 @@ final class LowBitLinear {
         case .codes:
             codes.update(from: x.assumingMemoryBound(to: UInt8.self), count: m * k)
         case let .logCodes(table, _, _):
-            LogCodeTables.map(x.assumingMemoryBound(to: UInt8.self), into: codes, count: m * k, table: table, threads: threads)
+            QuantizedElementwise.lookup(x.assumingMemoryBound(to: UInt8.self), codes, count: m * k, table: table, threads: threads)
         case let .perToken(params):
             quantizeRows(x.assumingMemoryBound(to: Float.self), m: m, params: params, into: codes, outliers: &outliers, threads: threads)
         }

@@ -7,10 +7,15 @@ import OnboardCore
 enum QuantizedElementwise {
     /// Code-to-code table of a unary op between two parameter sets.
     static func table(_ node: Node, input: ActivationQuant, output: ActivationQuant) throws -> [UInt8] {
+        try codesOfUnary(node, at: everyCode(input), output: output)
+    }
+
+    /// The values of the 256 codes under `input`, as a 1-D f32 tensor.
+    static func everyCode(_ input: ActivationQuant) -> Tensor {
         let x = Tensor(zeros: [256])
         let codes = (0...255).map(UInt8.init)
         codes.withUnsafeBufferPointer { onboard_q8_dequantize_u8($0.baseAddress, x.floatPointer, 256, input.scale, input.zeroPoint) }
-        return try codesOfUnary(node, at: x, output: output)
+        return x
     }
 
     /// The output codes of a unary op on the values of `x` (a 1-D f32 tensor): its FP32 kernel,
