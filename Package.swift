@@ -51,7 +51,7 @@ let package = Package(
         .target(name: "OnboardEval", dependencies: ["OnboardCore", "OnboardSensors"]),
         .target(name: "OnboardText", dependencies: ["OnboardCore"]),
         .target(name: "OnboardONNX", dependencies: [
-            "OnboardCore", "OnboardGraph", "OnboardModels",
+            "OnboardCore", "OnboardQuant", "OnboardGraph", "OnboardModels",
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ]),
         .target(name: "OnboardPipeline", dependencies: [

@@ -13,7 +13,7 @@ final class OpTraitsTests: XCTestCase {
         .reshape([3, 4]), .permute([2, 0, 1]), .concat(axis: 1), .slice(axis: 1, start: 1, end: 6, step: 2), .gather,
         .reduceMean(axis: 1, keepDims: false), .maxPool2d(Pool2dParams(kernel: 2)), .upsampleNearest(height: 6, width: 5),
         .hardSigmoid, .deformConv2d(Conv2dParams(padding: 1), deformGroups: 1), .rmsNorm(epsilon: 1e-5),
-        .causalConv1d(reverse: true), .selectiveScan(reverse: true),
+        .causalConv1d(reverse: true), .selectiveScan(reverse: true), .hadamard,
     ]
 
     struct Sample {
@@ -43,6 +43,7 @@ final class OpTraitsTests: XCTestCase {
             return [Sample(shape: [1, 2, 5, 5]), Sample(shape: [1, 18, 5, 5]), Sample(shape: [1, 9, 5, 5]),
                     Sample(shape: [3, 2, 3, 3], constant: true), Sample(shape: [3], constant: true)]
         case .rmsNorm: return [Sample(shape: [3, 8]), Sample(shape: [8], constant: true)]
+        case .hadamard: return [Sample(shape: [2, 12])]
         case .causalConv1d: return [Sample(shape: [1, 5, 4]), Sample(shape: [4, 1, 3], constant: true), Sample(shape: [4], constant: true)]
         case .selectiveScan:
             return [Sample(shape: [1, 5, 4]), Sample(shape: [1, 5, 4]), Sample(shape: [4, 2], constant: true),

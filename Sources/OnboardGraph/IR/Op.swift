@@ -56,6 +56,9 @@ public enum Op: Sendable, Equatable {
     /// u, delta [B, L, E], A [E, N], B, C [B, L, N], D [E], delta bias [E], optional gate z
     /// [B, L, E] (output times silu(z)). `reverse` scans from the last token to the first.
     case selectiveScan(reverse: Bool)
+    /// Orthonormal Hadamard rotation of each row over the last axis, `x · R` (size n = K·2^m, see
+    /// `Hadamard`): an online rotation in front of a Linear that takes `W · R`.
+    case hadamard
 
     /// A short lowercase name for reports.
     public var kind: String {
@@ -88,6 +91,7 @@ public enum Op: Sendable, Equatable {
         case .rmsNorm: return "rmsnorm"
         case .causalConv1d: return "causal_conv1d"
         case .selectiveScan: return "selective_scan"
+        case .hadamard: return "hadamard"
         }
     }
 
@@ -127,6 +131,7 @@ public enum Op: Sendable, Equatable {
         case let .rmsNorm(epsilon): return RMSNormOp(epsilon: epsilon)
         case let .causalConv1d(reverse): return CausalConv1dOp(reverse: reverse)
         case let .selectiveScan(reverse): return SelectiveScanOp(reverse: reverse)
+        case .hadamard: return HadamardRotationOp()
         }
     }
 }

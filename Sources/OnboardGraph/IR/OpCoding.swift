@@ -14,7 +14,7 @@ extension Op: Codable {
         var c = encoder.container(keyedBy: Key.self)
         try c.encode(kind, forKey: .op)
         switch self {
-        case .linear, .softmax, .add, .sub, .mul, .div, .relu, .sigmoid, .silu, .gather, .hardSigmoid: break
+        case .linear, .softmax, .add, .sub, .mul, .div, .relu, .sigmoid, .silu, .gather, .hardSigmoid, .hadamard: break
         case let .matmul(transposeB, alpha):
             try c.encode(transposeB, forKey: .transposeB)
             try c.encode(alpha, forKey: .alpha)
@@ -106,6 +106,7 @@ extension Op: Codable {
         case "upsample_nearest": self = .upsampleNearest(height: try positive(.height), width: try positive(.width))
         case "causal_conv1d": self = .causalConv1d(reverse: try c.decode(Bool.self, forKey: .reverse))
         case "selective_scan": self = .selectiveScan(reverse: try c.decode(Bool.self, forKey: .reverse))
+        case "hadamard": self = .hadamard
         default: throw DecodingError.dataCorruptedError(forKey: .op, in: c, debugDescription: "unknown op '\(kind)'")
         }
     }

@@ -63,17 +63,25 @@ public enum BertBuilder {
     ) throws -> NormOutput {
         let g = m.graph
         let attentionInput = try smoothedCopy(c, m, x, t.attentionInput)
+        let headRotation = t.headRotation.map { BertTransforms.perHead($0, heads: c.numAttentionHeads) }
         let context = try selfAttention(c, m, attentionInput, prefix: "\(prefix).attention.self", inputScale: t.attentionInput,
-                                        valueScale: t.valueOutput, cache: cache)
+                                        valueScale: t.valueOutput, headRotation: headRotation, cache: cache)
         let projected = try foldedLinear(m, "\(prefix).attention.output.dense", context, out: c.hiddenSize, inputScale: t.valueOutput,
-                                         cache: cache)
+                                         inputRotation: headRotation, cache: cache)
         let residual1 = try g.node(.add, [projected, x.value], name: "\(prefix).attention.output.residual")
         let h = NormOutput(value: try m.layerNorm("\(prefix).attention.output.LayerNorm", residual1, epsilon: c.layerNormEps),
                            module: "\(prefix).attention.output.LayerNorm", input: residual1)
         let hidden = try foldedLinear(m, "\(prefix).intermediate.dense", try smoothedCopy(c, m, h, t.ffnInput), out: c.intermediateSize,
                                       inputScale: t.ffnInput, cache: cache)
         let activated = try g.node(.gelu(approximate: c.approximateGELU), [hidden], name: "\(prefix).intermediate.act")
-        let output = try m.linear("\(prefix).output.dense", activated, out: c.hiddenSize)
+        let output: ValueID
+        if t.ffnOutputHadamard {
+            let rotated = try g.node(.hadamard, [activated], name: BertTransforms.rotatedFFNName(prefix))
+            output = try foldedLinear(m, "\(prefix).output.dense", rotated, out: c.hiddenSize, inputScale: nil,
+                                      inputHadamard: try Hadamard(size: c.intermediateSize), cache: cache)
+        } else {
+            output = try m.linear("\(prefix).output.dense", activated, out: c.hiddenSize)
+        }
         let residual2 = try g.node(.add, [output, h.value], name: "\(prefix).output.residual")
         return NormOutput(value: try m.layerNorm("\(prefix).output.LayerNorm", residual2, epsilon: c.layerNormEps),
                           module: "\(prefix).output.LayerNorm", input: residual2)
@@ -91,19 +99,23 @@ public enum BertBuilder {
         return try m.graph.node(.layerNorm(epsilon: c.layerNormEps), [norm.input, g, b], name: name)
     }
 
-    /// `m.linear` with the weight's input columns times `inputScale` and its output rows (and bias)
-    /// divided by `outputScale`; the folded tensors are made once per `cache`.
+    /// `m.linear` taking `(x / inputScale) · inputRotation` (or `· inputHadamard`) and writing `(y / outputScale) · outputRotation`
+    /// (`LinearLayer`'s folding); the folded tensors are made once per `cache`.
     static func foldedLinear(
         _ m: ModuleBuilder, _ module: String, _ x: ValueID, out: Int, inputScale: [Float]?, outputScale: [Float]? = nil,
-        cache: BertTransforms.FoldedWeights?
+        inputRotation: Matrix? = nil, outputRotation: Matrix? = nil, inputHadamard: Hadamard? = nil, cache: BertTransforms.FoldedWeights?
     ) throws -> ValueID {
-        guard inputScale != nil || outputScale != nil, let cache else { return try m.linear(module, x, out: out) }
+        let transformed = inputScale != nil || outputScale != nil || inputRotation != nil || outputRotation != nil || inputHadamard != nil
+        guard transformed, let cache else { return try m.linear(module, x, out: out) }
         let k = m.graph.shape(x).last ?? 0
         let weight = try m.weights.take("\(module).weight", shape: [out, k]), bias = try m.weights.take("\(module).bias", shape: [out])
         let folded = try cache.value(module) {
             var layer = try LinearLayer(weight: try Matrix(rows: out, cols: k, values: weight.floats()), bias: bias.floats())
             if let inputScale { layer = try layer.scalingInput(by: inputScale) }
             if let outputScale { layer = try layer.scalingOutput(by: outputScale) }
+            if let inputRotation { layer = try layer.rotatingInput(by: inputRotation) }
+            if let inputHadamard { layer = try layer.rotatingInput(by: inputHadamard) }
+            if let outputRotation { layer = try layer.rotatingOutput(by: outputRotation) }
             return (try Tensor(shape: [out, k], values: layer.weight.values), try Tensor(shape: [out], values: layer.bias ?? []))
         }
         let w = try m.graph.constant("\(module).weight", folded.weight), b = try m.graph.constant("\(module).bias", folded.bias)
@@ -113,13 +125,13 @@ public enum BertBuilder {
     /// `BertSelfAttention` without a mask (every token is real): heads concatenated [B, L, D].
     static func selfAttention(
         _ c: BertConfig, _ m: ModuleBuilder, _ x: ValueID, prefix: String, inputScale: [Float]? = nil, valueScale: [Float]? = nil,
-        cache: BertTransforms.FoldedWeights? = nil
+        headRotation: Matrix? = nil, cache: BertTransforms.FoldedWeights? = nil
     ) throws -> ValueID {
         let g = m.graph, d = c.hiddenSize, h = c.numAttentionHeads, hd = c.headDim
         let batch = g.shape(x)[0], t = g.shape(x)[1]
         func heads(_ name: String) throws -> ValueID {
             let projected = try foldedLinear(m, "\(prefix).\(name)", x, out: d, inputScale: inputScale,
-                                             outputScale: name == "value" ? valueScale : nil, cache: cache)
+                                             outputScale: name == "value" ? valueScale : nil, outputRotation: headRotation, cache: cache)
             let split = try g.node(.reshape([batch, t, h, hd]), [projected], name: "\(prefix).\(name).split")
             return try g.node(.permute([0, 2, 1, 3]), [split], name: "\(prefix).\(name).heads")
         }

@@ -13,6 +13,11 @@ import OnboardQuant
 ///   LayerNorms, so no float op is added.
 /// - S_ov: value outputs / s and the attention output projection's columns x s (attention mixes
 ///   tokens, not channels, so this is exact).
+/// - R_qk and R_ov (OSTQuant's per-head rotations): one orthogonal head_dim x head_dim R on every
+///   head of the query, key and value outputs. Q·Kᵀ is unchanged (R·Rᵀ = I), and the output
+///   projection's input columns take R back, so both are exact.
+/// - An online Hadamard on FC2's input (QuaRot's and OSTQuant's on the down projection): the GELU
+///   output is rotated by a `hadamard` op, a float island, and FC2's weight takes `W · R`.
 public struct BertTransforms: Sendable, Equatable {
     public struct Layer: Sendable, Equatable {
         /// The Q, K, V input (the previous LayerNorm's output, or the embeddings' LayerNorm).
@@ -21,11 +26,20 @@ public struct BertTransforms: Sendable, Equatable {
         public var ffnInput: [Float]?
         /// The value outputs / the output projection's input.
         public var valueOutput: [Float]?
+        /// R_qk = R_ov, applied to each head of the query, key and value outputs.
+        public var headRotation: Matrix?
+        /// Whether FC2's input is rotated online by a Hadamard of the intermediate size.
+        public var ffnOutputHadamard: Bool
 
-        public init(attentionInput: [Float]? = nil, ffnInput: [Float]? = nil, valueOutput: [Float]? = nil) {
+        public init(
+            attentionInput: [Float]? = nil, ffnInput: [Float]? = nil, valueOutput: [Float]? = nil, headRotation: Matrix? = nil,
+            ffnOutputHadamard: Bool = false
+        ) {
             self.attentionInput = attentionInput
             self.ffnInput = ffnInput
             self.valueOutput = valueOutput
+            self.headRotation = headRotation
+            self.ffnOutputHadamard = ffnOutputHadamard
         }
     }
 
@@ -42,8 +56,21 @@ public struct BertTransforms: Sendable, Equatable {
     /// Folded Linear weight and bias tensors by module name.
     typealias FoldedWeights = Memo<String, (weight: Tensor, bias: Tensor)>
 
+    /// The name of the rotated copy of FC2's input in layer `prefix`.
+    public static func rotatedFFNName(_ prefix: String) -> String { "\(prefix).intermediate.rotated" }
+
     /// The name of the smoothed copy of LayerNorm `module`'s output.
     public static func smoothedName(_ module: String) -> String { "\(module).smoothed" }
+
+    /// `rotation` repeated on the diagonal `heads` times: the rotation of every head at once.
+    public static func perHead(_ rotation: Matrix, heads: Int) -> Matrix {
+        let n = rotation.rows, size = n * heads
+        var m = Matrix(zeros: size, size)
+        for h in 0..<heads {
+            for r in 0..<n { for c in 0..<n { m[h * n + r, h * n + c] = rotation[r, c] } }
+        }
+        return m
+    }
 
     /// SmoothQuant's s_j = max|X_j|^alpha / max|W_j|^(1 - alpha), from a channel's activation
     /// absolute maximum and the largest weight magnitude in that input column over the consumers;

@@ -1,6 +1,7 @@
 import Foundation
 import OnboardCore
 import OnboardGraph
+import OnboardQuant
 
 /// An Onboard graph as an ONNX model (opset 17) that ONNX Runtime runs with the same outputs: each
 /// op spelled in standard ONNX ops, constants as initializers (int8 weights dequantized), value
@@ -177,6 +178,10 @@ public enum ONNXExporter {
                                     attributes: [A.attribute("axes", ints: [-1]), A.attribute("keepdims", int: 1)])
             let root = w.step("Sqrt", [w.step("Add", [meanSquare, w.constant(out + "/epsilon", [epsilon])], out + "/shifted")], out + "/root")
             w.node("Mul", [w.step("Div", [x, root], out + "/normalized"), inputs[1]], output: out)
+        case .hadamard:
+            let n = graph.info(node.inputs[0]).shape.last ?? 0
+            let rotation = try Hadamard(size: n).matrix
+            w.node("MatMul", [x, w.constant(out + "/rotation", shape: [n, n], rotation.values)], output: out)
         case .deformConv2d, .causalConv1d, .selectiveScan:
             throw OnboardError.model(item: "node '\(node.name)' (\(node.op.kind))", reason: "has no ONNX export yet")
         }

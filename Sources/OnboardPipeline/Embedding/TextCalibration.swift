@@ -18,12 +18,10 @@ public enum TextCalibration {
         encoder: inout SentenceEncoder, recipe: QuantizationRecipe, texts: [String], count: Int = defaultCount, threads: Int,
         progress: ProgressLog = .silent, log: ProgressLog = .silent
     ) throws -> QuantizationPlan {
-        guard recipe.rotation == nil else {
-            throw OnboardError.invalidArgument("recipe key \"rotation\" applies to a Vision Mamba; a BERT encoder takes \"smoothing\": \"smoothquant\"")
-        }
         let ids = encoder.encode(Array(texts.prefix(count))).ids
+        encoder.transforms = nil
         switch recipe.smoothing {
-        case nil: encoder.transforms = nil
+        case nil: break
         case .smoothQuant:
             let (transforms, qsur) = try BertSmoothing.transforms(encoder: encoder, recipe: recipe, ids: ids, threads: threads)
             encoder.transforms = transforms
@@ -31,6 +29,10 @@ public enum TextCalibration {
                             recipe.smoothingAlpha, qsur.before, qsur.after, 2 * encoder.config.numHiddenLayers))
         case .scaledSiLU:
             throw OnboardError.invalidArgument("smoothing \"scaled_silu\" applies to a Vision Mamba; a BERT encoder takes \"smoothquant\"")
+        }
+        if let rotation = recipe.rotation {
+            encoder.transforms = try BertRotation.rotating(encoder.transforms, config: encoder.config, rotation: rotation, seed: recipe.rotationSeed)
+            log.line("rotation: R_qk and R_ov on every head (\(rotation.rawValue), head_dim \(encoder.config.headDim))")
         }
         let statistics = try observe(encoder: encoder, recipe: recipe, ids: ids, threads: threads, progress: progress)
         return try Calibrator.plan(graph: try encoder.graph(batch: 1, length: 2), recipe: recipe, statistics: statistics)

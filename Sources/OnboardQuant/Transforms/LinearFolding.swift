@@ -31,6 +31,16 @@ public struct LinearLayer: Equatable, Sendable {
         try LinearLayer(weight: try weight.multiplied(by: try square(r, inFeatures)), bias: bias)
     }
 
+    /// `rotatingInput(by: hadamard.matrix)` in O(n log n) per row: each weight row becomes `w · R`.
+    public func rotatingInput(by hadamard: Hadamard) throws -> LinearLayer {
+        guard hadamard.size == inFeatures else {
+            throw OnboardError.shape(item: "rotation", reason: "Hadamard of \(hadamard.size) for \(inFeatures) inputs")
+        }
+        var w = weight
+        try hadamard.applyRows(&w.values)
+        return try LinearLayer(weight: w, bias: bias)
+    }
+
     /// The layer whose output is `y · R`: `W' = R^T · W`, `b' = b · R`.
     public func rotatingOutput(by r: Matrix) throws -> LinearLayer {
         let r = try square(r, outFeatures)
