@@ -9,7 +9,7 @@ final class OpTraitsTests: XCTestCase {
     /// One op per case.
     static let ops: [Op] = [
         .linear, .matmul(transposeB: false, alpha: 0.5), .conv2d(Conv2dParams(padding: 1)), .layerNorm(epsilon: 1e-5),
-        .gelu(approximate: false), .softmax, .add, .sub, .mul, .div, .relu, .sigmoid, .silu, .clip(min: -1, max: 2), .scale(0.5),
+        .gelu(approximate: false), .softmax, .add, .sub, .mul, .div, .relu, .sigmoid, .silu, .erf, .clip(min: -1, max: 2), .scale(0.5),
         .reshape([3, 4]), .permute([2, 0, 1]), .concat(axis: 1), .slice(axis: 1, start: 1, end: 6, step: 2), .gather,
         .reduceMean(axis: 1, keepDims: false), .maxPool2d(Pool2dParams(kernel: 2)), .upsampleNearest(height: 6, width: 5),
         .hardSigmoid, .deformConv2d(Conv2dParams(padding: 1), deformGroups: 1), .rmsNorm(epsilon: 1e-5),
@@ -30,7 +30,7 @@ final class OpTraitsTests: XCTestCase {
         case .matmul: return [Sample(shape: [2, 3, 4]), Sample(shape: [2, 4, 5])]
         case .conv2d: return [Sample(shape: [1, 2, 6, 6]), Sample(shape: [4, 2, 3, 3], constant: true), Sample(shape: [4], constant: true)]
         case .layerNorm: return [Sample(shape: [3, 8]), Sample(shape: [8], constant: true), Sample(shape: [8], constant: true)]
-        case .gelu, .relu, .sigmoid, .silu, .clip, .scale, .hardSigmoid, .softmax: return [Sample(shape: [2, 5])]
+        case .gelu, .relu, .sigmoid, .silu, .erf, .clip, .scale, .hardSigmoid, .softmax: return [Sample(shape: [2, 5])]
         case .add, .sub, .mul, .div: return [Sample(shape: [2, 5]), Sample(shape: [2, 5])]
         case .reshape: return [Sample(shape: [2, 6])]
         case .permute, .reduceMean: return [Sample(shape: [2, 3, 4])]

@@ -19,6 +19,8 @@ public enum Op: Sendable, Equatable {
     /// Element-wise with numpy broadcasting.
     case add, sub, mul, div
     case relu, sigmoid, silu
+    /// The Gauss error function (ONNX `Erf`; a QDQ model's GELU whose steps are quantized one by one).
+    case erf
     /// `min(max(x, min), max)` (ONNX `Clip`, torch `clamp` / `relu6`); NaN stays NaN.
     case clip(min: Float, max: Float)
     /// `x * factor`.
@@ -76,6 +78,7 @@ public enum Op: Sendable, Equatable {
         case .relu: return "relu"
         case .sigmoid: return "sigmoid"
         case .silu: return "silu"
+        case .erf: return "erf"
         case .clip: return "clip"
         case .scale: return "scale"
         case .reshape: return "reshape"
@@ -111,6 +114,7 @@ public enum Op: Sendable, Equatable {
         case .relu: return ActivationOp(.relu)
         case .sigmoid: return ActivationOp(.sigmoid)
         case .silu: return ActivationOp(.silu)
+        case .erf: return ActivationOp(.erf)
         case let .clip(low, high): return ActivationOp(.clip(low, high))
         case let .scale(factor): return ActivationOp(.scale(factor))
         case .softmax: return SoftmaxOp()

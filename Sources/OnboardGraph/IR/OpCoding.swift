@@ -14,7 +14,7 @@ extension Op: Codable {
         var c = encoder.container(keyedBy: Key.self)
         try c.encode(kind, forKey: .op)
         switch self {
-        case .linear, .softmax, .add, .sub, .mul, .div, .relu, .sigmoid, .silu, .gather, .hardSigmoid, .hadamard: break
+        case .linear, .softmax, .add, .sub, .mul, .div, .relu, .sigmoid, .silu, .erf, .gather, .hardSigmoid, .hadamard: break
         case let .matmul(transposeB, alpha):
             try c.encode(transposeB, forKey: .transposeB)
             try c.encode(alpha, forKey: .alpha)
@@ -81,6 +81,7 @@ extension Op: Codable {
         case "relu": self = .relu
         case "sigmoid": self = .sigmoid
         case "silu": self = .silu
+        case "erf": self = .erf
         case "gather": self = .gather
         case "hard_sigmoid": self = .hardSigmoid
         case "matmul": self = .matmul(transposeB: try c.decode(Bool.self, forKey: .transposeB), alpha: try c.decode(Float.self, forKey: .alpha))

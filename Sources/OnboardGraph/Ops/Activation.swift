@@ -1,10 +1,11 @@
 import CKernels
+import Foundation
 import OnboardCore
 
-/// Element-wise activations (gelu, relu, sigmoid, silu, clip, scale), chunks spread over threads.
+/// Element-wise activations (gelu, relu, sigmoid, silu, erf, clip, scale), chunks spread over threads.
 struct ActivationOp: OpDefinition {
     enum Kind {
-        case gelu(approximate: Bool), relu, sigmoid, silu, clip(Float, Float), scale(Float)
+        case gelu(approximate: Bool), relu, sigmoid, silu, erf, clip(Float, Float), scale(Float)
     }
 
     let kind: Kind
@@ -19,7 +20,7 @@ struct ActivationOp: OpDefinition {
     var quantization: QuantizationTraits {
         let saturates: Bool
         switch kind {
-        case .gelu, .relu, .sigmoid, .silu, .clip: saturates = true
+        case .gelu, .relu, .sigmoid, .silu, .erf, .clip: saturates = true
         case .scale: saturates = false
         }
         return QuantizationTraits(form: .floatIsland, islandOnCodes: .unaryTable(saturates: saturates))
@@ -36,6 +37,7 @@ struct ActivationOp: OpDefinition {
             case .sigmoid: onboard_f32_sigmoid(xs, ys, n)
             case .silu: onboard_f32_silu(xs, ys, n)
             case .relu: for i in 0..<n { ys[i] = max(xs[i], 0) }
+            case .erf: for i in 0..<n { ys[i] = Foundation.erf(xs[i]) }
             case let .clip(low, high): for i in 0..<n { ys[i] = xs[i].isNaN ? xs[i] : min(max(xs[i], low), high) }
             case let .scale(factor): for i in 0..<n { ys[i] = xs[i] * factor }
             }

@@ -148,6 +148,7 @@ public enum ONNXExporter {
         case .div: w.node("Div", inputs, output: out)
         case .relu: w.node("Relu", [x], output: out)
         case .sigmoid: w.node("Sigmoid", [x], output: out)
+        case .erf: w.node("Erf", [x], output: out)
         case .silu: w.node("Mul", [x, w.step("Sigmoid", [x], out + "/sigmoid")], output: out)
         case let .clip(low, high): w.node("Clip", [x, w.constant(out + "/min", [low]), w.constant(out + "/max", [high])], output: out)
         case let .scale(factor): w.node("Mul", [x, w.constant(out + "/factor", [factor])], output: out)

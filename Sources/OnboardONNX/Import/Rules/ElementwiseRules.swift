@@ -35,7 +35,7 @@ enum ElementwiseRules {
     }
 
     static let sqrt = ONNXOpRule(fold: unaryFold { $0.squareRoot() })
-    static let erf = ONNXOpRule(fold: unaryFold { Foundation.erf($0) })
+    static let erf = unary(.erf, fold: { Foundation.erf($0) })
     static let neg = ONNXOpRule(fold: { node, inputs in
         [try ConstantBroadcast.map(try operands(inputs, 1, node), node: node, floats: { -$0[0] }, integers: { 0 &- $0[0] })]
     })
