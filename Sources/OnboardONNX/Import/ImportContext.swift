@@ -14,7 +14,7 @@ final class ImportContext {
     let builder = GraphBuilder()
     private(set) var values: [String: ImportedValue] = [:]
     /// Constants already made graph constants, by ONNX name plus the form they were made in.
-    private var promoted: [String: ValueID] = [:]
+    private(set) var promoted: [String: ValueID] = [:]
     private var taken: Set<String> = []
 
     func define(_ name: String, _ value: ImportedValue) { values[name] = value }

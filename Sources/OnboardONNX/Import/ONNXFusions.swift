@@ -7,13 +7,18 @@ struct ONNXFusions {
     /// Values known before lowering: initializers and `Constant` outputs.
     private let literal: (String) -> ConstantValue?
     private let outputs: Set<String>
+    /// Values a QDQ model quantizes (`QDQStripping`): a linear layer whose product is one stays
+    /// `MatMul` and `Add`, a GELU with one among its steps stays its `Erf` form, so that each value
+    /// is rounded where the model rounds it.
+    private let quantized: Set<String>
     private var producer: [String: Int] = [:]
     private var consumers: [String: [Int]] = [:]
 
-    init(nodes: [Onnx_NodeProto], graphOutputs: Set<String>, literal: @escaping (String) -> ConstantValue?) {
+    init(nodes: [Onnx_NodeProto], graphOutputs: Set<String>, quantized: Set<String> = [], literal: @escaping (String) -> ConstantValue?) {
         self.nodes = nodes
         self.literal = literal
         outputs = graphOutputs
+        self.quantized = quantized
         for (index, node) in nodes.enumerated() {
             for output in node.output { producer[output] = index }
             for input in node.input where !input.isEmpty { consumers[input, default: []].append(index) }
@@ -55,6 +60,8 @@ struct ONNXFusions {
         } else {
             return false
         }
+        // A QDQ model that rounds the steps of its GELU runs them one by one (`Erf` has a graph op).
+        guard removed.allSatisfy({ $0 == last || !quantized.contains(output($0)) }) else { return false }
         return replace(removed, at: last, with: node("Gelu", inputs: [x], output: output(last), from: erf))
     }
 
@@ -99,7 +106,7 @@ struct ONNXFusions {
     /// `Add(MatMul(x, W), b)` with W [K, N] and b [N] known.
     private mutating func fuseLinear(matMul: Int) -> Bool {
         guard let product = nodes[matMul], product.input.count == 2, literal(product.input[1])?.shape.count == 2,
-              let add = soleConsumer(of: matMul, opType: "Add") else { return false }
+              !quantized.contains(output(matMul)), let add = soleConsumer(of: matMul, opType: "Add") else { return false }
         let bias = otherInput(of: add, than: output(matMul))
         guard let n = literal(product.input[1])?.shape.last, literal(bias)?.shape == [n] else { return false }
         var fused = node("Linear", inputs: [product.input[0], product.input[1], bias], output: output(add), from: matMul)

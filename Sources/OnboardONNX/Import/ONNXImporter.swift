@@ -17,6 +17,8 @@ public struct ONNXImporter {
         public let producer: String
         /// How many of each pattern `ONNXFusions` rewrote ("gelu", "layer_norm", "linear").
         public let fused: [String: Int]
+        /// The parameters a QDQ model carries, by graph value; nil for a model without Q/DQ.
+        public let quantization: ImportedQuantization?
     }
 
     public let path: String
@@ -45,11 +47,12 @@ public struct ONNXImporter {
         try defineInputs(model.graph, in: context)
 
         let outputs = model.graph.output.map(\.name)
+        let (modelNodes, annotations) = try QDQStripping(graph: model.graph, opset: opset, decoding: decoding).apply()
         // Fusions read initializers and `Constant` outputs (looked up by name, not by scanning the nodes).
-        let constantNodes = Dictionary(model.graph.node.filter { $0.opType == "Constant" }.compactMap { node in
+        let constantNodes = Dictionary(modelNodes.filter { $0.opType == "Constant" }.compactMap { node in
             node.output.first.map { ($0, node) }
         }, uniquingKeysWith: { first, _ in first })
-        var fusions = ONNXFusions(nodes: model.graph.node, graphOutputs: Set(outputs)) { name in
+        var fusions = ONNXFusions(nodes: modelNodes, graphOutputs: Set(outputs), quantized: Set(annotations.activations.keys)) { name in
             if let value = context.constant(name) { return value }
             guard let constant = constantNodes[name] else { return nil }
             return try? ConstantRules.constant.fold?(ONNXNode(proto: constant, opset: opset), []).first
@@ -64,7 +67,8 @@ public struct ONNXImporter {
             context.builder.markOutput(id)
         }
         let producer = [model.producerName, model.producerVersion].filter { !$0.isEmpty }.joined(separator: " ")
-        return Result(graph: try context.builder.build(), opset: opset, producer: producer, fused: fused)
+        let quantization = annotations.isEmpty ? nil : try ImportedQuantization(annotations, context: context)
+        return Result(graph: try context.builder.build(), opset: opset, producer: producer, fused: fused, quantization: quantization)
     }
 
     private func readModel() throws -> Onnx_ModelProto {

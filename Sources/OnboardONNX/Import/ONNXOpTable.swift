@@ -50,6 +50,8 @@ enum ONNXOpTable {
         "BatchNormalization": NormalizationRules.batchNormalization,
         "Softmax": NormalizationRules.softmax,
         "ReduceMean": NormalizationRules.reduceMean,
+        "QuantizeLinear": QuantizationRules.quantizeLinear,
+        "DequantizeLinear": QuantizationRules.dequantizeLinear,
     ]
 
     static let fusedRules: [String: ONNXOpRule] = [
