@@ -12,7 +12,11 @@ struct ImportONNXCommand: ParsableCommand {
         NAME=SHAPE for an input, e.g. input=1x3x224x224 (repeatable). Needed for symbolic dimensions other than \
         a leading batch, which is 1 unless given here.
         """) var inputs: [String] = []
-    @Flag(help: "Replace --out even if it holds files Onboard did not write.") var force = false
+    @Option(name: .customLong("quantized-out"), help: """
+        For a QDQ model (onnxruntime quantize_static): also write the INT8 bundle made from the scales, zero points and \
+        int8 weights it carries, no calibration (run it like a bundle onboard quantize wrote: --precision int8).
+        """) var quantizedOut: String?
+    @Flag(help: "Replace --out and --quantized-out even if they hold files Onboard did not write.") var force = false
 
     private var shapes: [String: [Int]] = [:]
 
@@ -26,7 +30,8 @@ struct ImportONNXCommand: ParsableCommand {
     }
 
     func run() throws {
-        let summary = try ONNXImport.run(ONNXImport.Request(model: model, out: out, inputShapes: shapes, force: force))
+        let summary = try ONNXImport.run(ONNXImport.Request(model: model, out: out, inputShapes: shapes, force: force,
+                                                                quantizedOut: quantizedOut))
         func describe(_ shapes: [String: [Int]]) -> String {
             shapes.keys.sorted().map { "\($0) \(shapes[$0] ?? [])" }.joined(separator: ", ")
         }
@@ -35,6 +40,14 @@ struct ImportONNXCommand: ParsableCommand {
         print("  outputs: \(describe(summary.outputs))")
         if !summary.fused.isEmpty {
             print("  fused:   " + summary.fused.keys.sorted().map { "\(summary.fused[$0] ?? 0) \($0)" }.joined(separator: ", "))
+        }
+        if let quantized = summary.quantized, let quantizedOut {
+            print("wrote \(quantizedOut): INT8 with the file's parameters for \(summary.quantizedTensors) tensors; \(quantized.text)")
+            if !summary.keptFloat.isEmpty {
+                print("  kept in float (the file computes them in float): \(summary.keptFloat.joined(separator: ", "))")
+            }
+        } else if summary.quantizedTensors > 0 {
+            print("  the file quantizes \(summary.quantizedTensors) tensors (QDQ); --quantized-out QDIR writes the INT8 bundle with its parameters")
         }
         print(String(format: "  import took %.2f s", summary.seconds))
     }

@@ -92,4 +92,36 @@ final class ImportONNXCommandTests: XCTestCase {
                         status: 1, contains: "low_bit")
         XCTAssertFalse(FileManager.default.fileExists(atPath: "\(directory)/q.onnx"))
     }
+
+    /// A QDQ model from ONNX Runtime's quantize_static: the INT8 bundle `--quantized-out` writes runs
+    /// (`run`, `bench`) with the file's parameters and gives ORT's outputs; it exports back to QDQ.
+    func test_qdqModelWritesAnINT8BundleThatRuns() throws {
+        let name = "vit_tiny_opset17_qdq_u8", onnx = TestPaths.fixture("onnx/\(name).onnx")
+        let bundle = "\(directory)/float", quantized = "\(directory)/int8"
+        let imported = try Onboard.run(["import-onnx", onnx, "--out", bundle, "--quantized-out", quantized, "--input", "input=4x3x32x32"])
+        XCTAssertEqual(imported.status, 0, imported.stderr)
+        XCTAssertTrue(imported.stdout.contains("wrote \(quantized): INT8 with the file's parameters for"), imported.stdout)
+        XCTAssertTrue(imported.stdout.contains("kept in float (the file computes them in float)"), imported.stdout)
+
+        let reference = try SafeTensorsFile(path: TestPaths.fixture("onnx/\(name).safetensors"))
+        let inputs = "\(directory)/inputs.safetensors", out = "\(directory)/out.safetensors"
+        try SafeTensorsWriter.write([("input", try reference.tensor("input"))], to: inputs)
+        let run = try Onboard.run(["run", "--model", quantized, "--precision", "int8", "--inputs", inputs, "--out", out, "--threads", "2"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let plan = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(quantized)/quant.json"))) as? [String: Any]
+        let step = try XCTUnwrap(((plan?["activations"] as? [String: Any])?["output"] as? [String: Any])?["scale"] as? Double)
+        let (error, _) = maxErrors(try SafeTensorsFile(path: out).tensor("output").floats(), try reference.tensor("output").floats())
+        XCTAssertLessThanOrEqual(Double(error), step * 1.001)
+        let bench = try Onboard.run(["bench", "--model", quantized, "--precision", "int8", "--batch", "4", "--iterations", "2", "--warmup", "1",
+                                     "--threads", "2"])
+        XCTAssertEqual(bench.status, 0, bench.stderr)
+        let exported = try Onboard.run(["export-onnx", "--model", bundle, "--quantized", quantized, "--out", "\(directory)/again.onnx"])
+        XCTAssertEqual(exported.status, 0, exported.stderr)
+
+        let float = TestPaths.fixture("onnx/resnet_tiny.onnx")
+        assertUserError(try Onboard.run(["import-onnx", float, "--out", "\(directory)/f", "--quantized-out", "\(directory)/q"]),
+                        status: 1, contains: "has no QuantizeLinear/DequantizeLinear pairs")
+        assertUserError(try Onboard.run(["import-onnx", onnx, "--out", "\(directory)/same", "--quantized-out", "\(directory)/same"]),
+                        status: 1, contains: "quantized-out")
+    }
 }
