@@ -57,11 +57,10 @@ class Reader(CalibrationDataReader):
         return next(self.items, None)
 
 
-def prepare(name: str, work: str, onboard: str) -> dict:
-    """Exports, imports, checks FP32 and quantizes both ways; returns paths and accuracy figures."""
-    folder = f"{work}/{name}"
-    os.makedirs(f"{folder}/calibration", exist_ok=True)
-    onnx_path, qdq_path = f"{folder}/model.onnx", f"{folder}/model_qdq.onnx"
+def export(name: str, folder: str):
+    """The model's ONNX file in `folder` (exported once), its seeded input and 8 calibration inputs."""
+    os.makedirs(folder, exist_ok=True)
+    onnx_path = f"{folder}/model.onnx"
     torch.manual_seed(0)
     model = MODELS[name]().eval()
     x = torch.randn(*SHAPE, generator=torch.Generator().manual_seed(1))
@@ -70,7 +69,15 @@ def prepare(name: str, work: str, onboard: str) -> dict:
             torch.onnx.export(model, (x,), onnx_path, input_names=["input"], output_names=["output"],
                               dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}}, opset_version=17, dynamo=False)
     rng = np.random.default_rng(2)
-    calibration = [rng.standard_normal(SHAPE).astype(np.float32) for _ in range(8)]
+    return onnx_path, x, [rng.standard_normal(SHAPE).astype(np.float32) for _ in range(8)]
+
+
+def prepare(name: str, work: str, onboard: str) -> dict:
+    """Exports, imports, checks FP32 and quantizes both ways; returns paths and accuracy figures."""
+    folder = f"{work}/{name}"
+    onnx_path, x, calibration = export(name, folder)
+    qdq_path = f"{folder}/model_qdq.onnx"
+    os.makedirs(f"{folder}/calibration", exist_ok=True)
     for i, sample in enumerate(calibration):
         save_file({"input": sample}, f"{folder}/calibration/{i}.safetensors")
     if not os.path.exists(qdq_path):
