@@ -44,7 +44,7 @@ let package = Package(
 
         // Swift layers.
         .target(name: "OnboardCore", dependencies: ["CKernels", "CBLAS"]),
-        .target(name: "OnboardQuant", dependencies: ["OnboardCore", "CBLAS"]),
+        .target(name: "OnboardQuant", dependencies: ["OnboardCore", "CKernels", "CBLAS"]),
         .target(name: "OnboardGraph", dependencies: ["OnboardCore", "OnboardQuant", "CKernels", "CBLAS"]),
         .target(name: "OnboardModels", dependencies: ["OnboardCore", "OnboardGraph"]),
         .target(name: "OnboardSensors", dependencies: ["OnboardCore", "CImageCodec"]),

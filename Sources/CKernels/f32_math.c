@@ -57,3 +57,11 @@ void onboard_f32_layernorm_rows(const float *x, float *y, size_t rows, size_t n,
 #undef OP
 #undef ARGS
 }
+
+void onboard_f32_hadamard_rows(float *x, size_t rows, size_t n, size_t k, const float *hk, float *work) {
+#define OP f32_hadamard_rows
+#define ARGS x, rows, n, k, hk, work
+    ONBOARD_F32_MATH_KERNELS(RUN_FIRST_ALLOWED)
+#undef OP
+#undef ARGS
+}

@@ -50,6 +50,26 @@ void onboard_f32_layernorm_rows__scalar(const float *x, float *y, size_t rows, s
     }
 }
 
+/* By the definition, O(n^2) per row in double: y[o·p + j] = sum over l, i of hk[o·k + l] · H_p[i][j] ·
+ * x[l·p + i] / sqrt(n), with H_p[i][j] = (-1)^popcount(i & j) (Sylvester). */
+void onboard_f32_hadamard_rows__scalar(float *x, size_t rows, size_t n, size_t k, const float *hk, float *work) {
+    if (n == 0 || k == 0 || n % k != 0) return;
+    const size_t p = n / k;
+    const double norm = 1.0 / sqrt((double)n);
+    for (size_t r = 0; r < rows; r++) {
+        float *v = x + r * n;
+        for (size_t o = 0; o < k; o++)
+            for (size_t j = 0; j < p; j++) {
+                double sum = 0.0;
+                for (size_t l = 0; l < k; l++)
+                    for (size_t i = 0; i < p; i++)
+                        sum += (__builtin_popcountll(i & j) & 1 ? -1.0 : 1.0) * hk[o * k + l] * v[l * p + i];
+                work[o * p + j] = (float)(sum * norm);
+            }
+        for (size_t i = 0; i < n; i++) v[i] = work[i];
+    }
+}
+
 #define BODY_ATTR
 #define BODY_SUFFIX _u16__scalar
 #include "f32_math_body.h"

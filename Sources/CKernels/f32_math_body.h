@@ -196,6 +196,74 @@ BODY_ATTR void FN(onboard_f32_layernorm_rows)(const float *x, float *y, size_t r
     }
 }
 
+/* One butterfly stage at distance h < 16 inside each 16-lane vector: lane i with bit h clear gets
+ * v[i] + v[i + h], the other v[i - h] - v[i]. */
+#define HADAMARD_STAGE(v, h, ...)                                                              \
+    do {                                                                                       \
+        const V swapped = __builtin_shufflevector(v, v, __VA_ARGS__);                          \
+        V sign;                                                                                \
+        for (int lane = 0; lane < 16; lane++) sign[lane] = (lane & (h)) ? -1.0f : 1.0f;        \
+        v = swapped + v * sign;                                                                \
+    } while (0)
+
+/* The unnormalized Walsh-Hadamard transform of p = 2^m values in place. */
+static inline BODY_ATTR void FN(walsh_hadamard)(float *base, size_t p) {
+    size_t h = 1;
+    if (p >= 16) {
+        for (size_t c = 0; c < p; c += 16) {
+            V v = FN(load_v)(base + c);
+            HADAMARD_STAGE(v, 1, 1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14);
+            HADAMARD_STAGE(v, 2, 2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13);
+            HADAMARD_STAGE(v, 4, 4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11);
+            HADAMARD_STAGE(v, 8, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7);
+            FN(store_v)(base + c, v);
+        }
+        for (h = 16; h < p; h *= 2)
+            for (size_t i = 0; i < p; i += 2 * h)
+                for (size_t j = i; j < i + h; j += 16) {
+                    const V a = FN(load_v)(base + j), b = FN(load_v)(base + j + h);
+                    FN(store_v)(base + j, a + b);
+                    FN(store_v)(base + j + h, a - b);
+                }
+        return;
+    }
+    for (; h < p; h *= 2)
+        for (size_t i = 0; i < p; i += 2 * h)
+            for (size_t j = i; j < i + h; j++) {
+                const float a = base[j], b = base[j + h];
+                base[j] = a + b;
+                base[j + h] = a - b;
+            }
+}
+
+/* out[0..<p] += s · x[0..<p] (out zeroed first when `first`). */
+static inline BODY_ATTR void FN(add_scaled)(float *out, const float *x, float s, size_t p, int first) {
+    size_t j = 0;
+    const V vs = FN(splat)(s);
+    for (; j + 16 <= p; j += 16) FN(store_v)(out + j, (first ? FN(splat)(0.0f) : FN(load_v)(out + j)) + vs * FN(load_v)(x + j));
+    for (; j < p; j++) out[j] = (first ? 0.0f : out[j]) + s * x[j];
+}
+
+BODY_ATTR void FN(onboard_f32_hadamard_rows)(float *x, size_t rows, size_t n, size_t k, const float *hk, float *work) {
+    if (n == 0 || k == 0 || n % k != 0) return;
+    const size_t p = n / k;
+    const float norm = 1.0f / __builtin_sqrtf((float)n);
+    for (size_t r = 0; r < rows; r++) {
+        float *v = x + r * n;
+        for (size_t b = 0; b < k; b++) FN(walsh_hadamard)(v + b * p, p);
+        if (k == 1) {
+            const float s = hk[0] * norm;
+            for (size_t i = 0; i < n; i++) v[i] *= s;
+            continue;
+        }
+        for (size_t o = 0; o < k; o++)
+            for (size_t l = 0; l < k; l++) FN(add_scaled)(work + o * p, v + l * p, hk[o * k + l] * norm, p, l == 0);
+        __builtin_memcpy(v, work, n * sizeof(float));
+    }
+}
+
+#undef HADAMARD_STAGE
+
 #undef V
 #undef VI
 #undef LANES

@@ -15,7 +15,8 @@
 /* The ops of every body; X(op, ...) passes the rest of the arguments on. */
 #define ONBOARD_F32_MATH_OPS(X, ...)                                                              \
     X(f32_gelu_erf, __VA_ARGS__) X(f32_gelu_tanh, __VA_ARGS__) X(f32_sigmoid, __VA_ARGS__)        \
-    X(f32_silu, __VA_ARGS__) X(f32_softmax_rows, __VA_ARGS__) X(f32_layernorm_rows, __VA_ARGS__)
+    X(f32_silu, __VA_ARGS__) X(f32_softmax_rows, __VA_ARGS__) X(f32_layernorm_rows, __VA_ARGS__)       \
+    X(f32_hadamard_rows, __VA_ARGS__)
 
 #define ONBOARD_F32_MATH_DECLARE(tile, isa, flags)                                                              \
     void onboard_f32_gelu_erf##tile##__##isa(const float *x, float *y, size_t n);                               \
@@ -24,7 +25,8 @@
     void onboard_f32_silu##tile##__##isa(const float *x, float *y, size_t n);                                   \
     void onboard_f32_softmax_rows##tile##__##isa(const float *x, float *y, size_t rows, size_t n);              \
     void onboard_f32_layernorm_rows##tile##__##isa(const float *x, float *y, size_t rows, size_t n,             \
-                                                   const float *gamma, const float *beta, float eps);
+                                                   const float *gamma, const float *beta, float eps);           \
+    void onboard_f32_hadamard_rows##tile##__##isa(float *x, size_t rows, size_t n, size_t k, const float *hk, float *work);
 ONBOARD_F32_MATH_KERNELS(ONBOARD_F32_MATH_DECLARE)
 #undef ONBOARD_F32_MATH_DECLARE
 

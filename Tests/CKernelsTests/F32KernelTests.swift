@@ -99,6 +99,35 @@ final class F32KernelTests: XCTestCase {
         }
     }
 
+    /// n = k·p with p from 1 (butterflies only in scalar code) to 128 (stages across vectors), k = 1
+    /// and k = 12 with a ±1 block matrix; the transform of a row is its rotation by (H_k ⊗ H_p)ᵀ / √n.
+    func test_hadamardRowsMatchTheDefinition() {
+        for kernel in Kernel.runnable("f32_hadamard_rows") {
+            kernel.cap()
+            for k in [1, 12] {
+                var random = TestRandom(seed: UInt64(k))
+                let hk: [Float] = k == 1 ? [-1] : random.floats(k * k).map { $0 < 0 ? -1 : 1 }
+                for p in [1, 2, 4, 8, 16, 32, 128] {
+                    let n = k * p, rows = 3
+                    let x = inputs(rows * n, seed: UInt64(n), scale: 4).map { max(-90, min(90, $0)) }
+                    var expected = x, actual = x, work = [Float](repeating: 0, count: n)
+                    onboard_f32_hadamard_rows__scalar(&expected, rows, n, k, hk, &work)
+                    onboard_f32_hadamard_rows(&actual, rows, n, k, hk, &work)
+                    for i in 0..<(rows * n) {
+                        XCTAssertEqual(actual[i], expected[i], accuracy: 4e-5 * Float(1 + n.trailingZeroBitCount), "\(kernel.name) k=\(k) p=\(p) i=\(i)")
+                    }
+                    guard k == 1 else { continue }
+                    // H_p / √p is orthogonal: every row keeps its norm.
+                    for r in 0..<rows {
+                        let before = x[(r * n)..<((r + 1) * n)].reduce(0) { $0 + Double($1 * $1) }
+                        let after = actual[(r * n)..<((r + 1) * n)].reduce(0) { $0 + Double($1 * $1) }
+                        XCTAssertEqual(after, before, accuracy: 1e-5 * before, "\(kernel.name) p=\(p)")
+                    }
+                }
+            }
+        }
+    }
+
     func test_scalarGeluMatchesDefinition() {
         let x: [Float] = [-3, -1, 0, 0.5, 2]
         var y = [Float](repeating: 0, count: 5)

@@ -50,7 +50,7 @@ static const char *const checked_ops[] = {
     "q8_quantize_u8", "q8_dequantize_u8", "q8_requantize_u8", "q8_row_sums", "q8_add_u8",
     "q8_add_u8_dyadic", "q8_add_const_u8_dyadic", "q8_lookup_u8",
     "f32_gemm", "f32_selective_scan", "f32_gelu_erf", "f32_gelu_tanh", "f32_sigmoid", "f32_silu", "f32_softmax_rows", "f32_layernorm_rows",
-    "transpose_u8", "transpose_u32",
+    "f32_hadamard_rows", "transpose_u8", "transpose_u32",
 };
 enum { CHECKED_OPS = sizeof checked_ops / sizeof checked_ops[0] };
 
@@ -409,6 +409,31 @@ static void check_f32_gemm(int cases) {
     }
 }
 
+/* The fast Hadamard rows against the O(n^2) double definition: n = k p for k in {1, 12} (a +-1
+ * matrix for H_k) and p from 1 to 128, so both the in-vector and the cross-vector stages run. */
+static void check_f32_hadamard(int cases) {
+    static const size_t ps[] = {1, 2, 4, 8, 16, 32, 64, 128};
+    for (int c = 0; c < cases; c++) {
+        const size_t k = below(2) ? 12 : 1, p = ps[below(8)], n = k * p, rows = 1 + below(3), all = rows * n;
+        float *x = malloc(all * 4), *expected = malloc(all * 4), *got = malloc(all * 4), *hk = malloc(k * k * 4), *work = malloc(n * 4);
+        for (size_t i = 0; i < all; i++) x[i] = expected[i] = uniform(-6, 6);
+        for (size_t i = 0; i < k * k; i++) hk[i] = below(2) ? 1.0f : -1.0f;
+        onboard_f32_hadamard_rows__scalar(expected, rows, n, k, hk, work);
+        onboard_kernel kernels[16];
+        const size_t count = runnable("f32_hadamard_rows", kernels);
+        for (size_t q = 0; q < count; q++) {
+            onboard_isa_set_cap(kernels[q].isa_flags);
+            memcpy(got, x, all * 4);
+            onboard_f32_hadamard_rows(got, rows, n, k, hk, work);
+            int ok = 1;
+            for (size_t i = 0; i < all; i++) ok &= fabsf(got[i] - expected[i]) <= 6e-6f * (1 + log2f((float)n));
+            record(ok, "f32_hadamard_rows", kernels[q].name, rows, k, n);
+        }
+        onboard_isa_set_cap(ONBOARD_ISA_NO_CAP);
+        free(x); free(expected); free(got); free(hk); free(work);
+    }
+}
+
 /* The FP32 math bodies against libm, with the unit tests' tolerances (F32KernelTests). */
 static void check_f32_math(int cases) {
     typedef void (*unary)(const float *, float *, size_t);
@@ -457,6 +482,7 @@ static void check_f32_math(int cases) {
         onboard_isa_set_cap(ONBOARD_ISA_NO_CAP);
         free(x); free(expected); free(got); free(gamma); free(beta);
     }
+    check_f32_hadamard(cases);
 }
 
 /* The selective scan of f32_scan.h in double precision over channels [d0, d1), with each output's

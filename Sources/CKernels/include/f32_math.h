@@ -26,4 +26,10 @@ void onboard_f32_layernorm_rows__scalar(const float *x, float *y, size_t rows, s
                                         const float *gamma, const float *beta, float eps);
 void onboard_f32_layernorm_rows(const float *x, float *y, size_t rows, size_t n,
                                 const float *gamma, const float *beta, float eps);
+
+/* Each of `rows` rows of n = k * p (p a power of two) times R = (H_k ⊗ H_p)^T / sqrt(n), in place:
+ * Walsh-Hadamard butterflies inside each block of p, then block o = sum_l hk[o * k + l] * block l,
+ * with hk the k x k matrix H_k (row-major; pass its transpose for R^T). `work` holds n floats. */
+void onboard_f32_hadamard_rows__scalar(float *x, size_t rows, size_t n, size_t k, const float *hk, float *work);
+void onboard_f32_hadamard_rows(float *x, size_t rows, size_t n, size_t k, const float *hk, float *work);
 #endif

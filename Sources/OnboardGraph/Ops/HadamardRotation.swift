@@ -1,3 +1,4 @@
+import CKernels
 import OnboardCore
 import OnboardQuant
 
@@ -22,8 +23,11 @@ struct HadamardRotationOp: OpDefinition {
         guard let n = inputs[0].shape.last, n > 0, let hadamard = try? Hadamard(size: n) else { return }
         let x = inputs[0].floats, y = output.floats
         if x != y { y.update(from: x, count: inputs[0].count) }
+        let factor = hadamard.factorMatrix
         Parallel.forRanges(count: inputs[0].count / n, threads: context.threads, grain: 8) { range in
-            for row in range { hadamard.apply(y + row * n) }
+            let work = UnsafeMutablePointer<Float>.allocate(capacity: n)
+            defer { work.deallocate() }
+            onboard_f32_hadamard_rows(y + range.lowerBound * n, range.count, n, hadamard.factor, factor, work)
         }
     }
 }

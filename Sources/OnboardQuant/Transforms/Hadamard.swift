@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import OnboardCore
 
@@ -27,40 +28,22 @@ public struct Hadamard: Sendable {
         hk = h.map(Float.init)
     }
 
+    /// H_K as K x K floats, row-major (the kernels' `hk`).
+    public var factorMatrix: [Float] { hk }
+
     /// `x[0..<n] ← x · R` (or `x · R^T`, the inverse, with `transpose`).
     public func apply(_ x: UnsafeMutablePointer<Float>, transpose: Bool = false) {
-        let n = size, k = factor, p = n / k
-        for block in 0..<k {
-            let base = x + block * p
-            var h = 1
-            while h < p {
-                var i = 0
-                while i < p {
-                    for j in i..<(i + h) {
-                        let a = base[j], b = base[j + h]
-                        base[j] = a + b
-                        base[j + h] = a - b
-                    }
-                    i += 2 * h
-                }
-                h *= 2
-            }
-        }
-        let norm = 1 / Float(n).squareRoot()
-        if k == 1 {
-            for i in 0..<n { x[i] *= norm }
-            return
-        }
-        // Row form: y_k = sum_l x_l * H_K[k][l] for row · (H_K ⊗ H)^T; the transpose uses H_K[l][k].
-        var column = [Float](repeating: 0, count: k)
-        for j in 0..<p {
-            for l in 0..<k { column[l] = x[l * p + j] }
-            for r in 0..<k {
-                var sum: Float = 0
-                for l in 0..<k { sum += column[l] * (transpose ? hk[l * k + r] : hk[r * k + l]) }
-                x[r * p + j] = sum * norm
-            }
-        }
+        rotate(rows: x, count: 1, transpose: transpose)
+    }
+
+    /// `apply` on `count` consecutive rows of n (the f32_hadamard_rows kernel: butterflies within
+    /// each 2^m block, then K x K sums of whole blocks).
+    public func rotate(rows x: UnsafeMutablePointer<Float>, count: Int, transpose: Bool = false) {
+        let k = factor
+        let matrix = transpose ? (0..<(k * k)).map { hk[($0 % k) * k + $0 / k] } : hk
+        let work = UnsafeMutablePointer<Float>.allocate(capacity: size)
+        defer { work.deallocate() }
+        onboard_f32_hadamard_rows(x, count, size, k, matrix, work)
     }
 
     /// Applies to every row of a row-major [rows, n] buffer.
