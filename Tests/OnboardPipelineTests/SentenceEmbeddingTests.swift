@@ -61,6 +61,40 @@ final class SentenceEmbeddingTests: XCTestCase {
         XCTAssertThrowsError(try BertRotation.rotating(nil, config: encoder.config, rotation: .kltHadamard, seed: nil))
     }
 
+    func testResidualSmoothingIsExactInFloat() throws {
+        var encoder = try SentenceEncoder(directory: try TestPaths.requireMiniLM())
+        let ids = encoder.encode(try Self.evaluation(6)).ids
+        let fp32 = { (graph: Graph) throws -> any GraphRunner in try FP32Executor(graph: graph, threads: 2) }
+        let plain = try SentenceEmbedding.embed(ids, encoder: encoder, batch: 4, runner: fp32)
+        var recipe = QuantizationRecipe()
+        (recipe.smoothing, recipe.residualSmoothing) = (.smoothQuant, true)
+        encoder.transforms = try BertSmoothing.transforms(encoder: encoder, recipe: recipe, ids: ids, threads: 2).transforms
+        let factors = try XCTUnwrap(encoder.transforms).layers.flatMap { [$0.attentionResidual, $0.ffnResidual].compactMap { $0 } }
+        XCTAssertEqual(factors.count, 12)
+        XCTAssertGreaterThan(factors.flatMap { $0 }.max() ?? 0, 10)  // the residual's outlier channels are divided
+        XCTAssertEqual(factors.flatMap { $0 }.min(), 1)
+        let smoothed = try SentenceEmbedding.embed(ids, encoder: encoder, batch: 4, runner: fp32)
+        XCTAssertGreaterThanOrEqual(Self.cosines(plain, smoothed).min() ?? 0, 0.99999)
+    }
+
+    func testShippedIntegerRecipeRunsIntegerOnlyCloseToFP32() throws {
+        var encoder = try SentenceEncoder(directory: try TestPaths.requireMiniLM())
+        let ids = encoder.encode(try Self.evaluation(40)).ids
+        let reference = try SentenceEmbedding.embed(ids, encoder: encoder, batch: 8) { try FP32Executor(graph: $0, threads: 2) }
+        let recipe = try QuantizationRecipe.load(path: TestPaths.root + "/Configs/recipes/minilm-int8-integer.json")
+        let calibration = try SentenceFile.read(TestPaths.root + "/" + TextCalibration.shippedSet)
+        let plan = try TextCalibration.plan(encoder: &encoder, recipe: recipe, texts: calibration, count: 32, threads: 2)
+        let executor = try Int8Executor(graph: try encoder.graph(batch: 1, length: 12), plan: plan, threads: 2)
+        let kinds = Dictionary(executor.graph.nodes.map { ($0.name, $0.op.kind) }, uniquingKeysWith: { a, _ in a })
+        XCTAssertEqual(Set(executor.floatOps.compactMap { kinds[$0] }), ["gather", "reduce_mean"])  // the embedding lookup and the pooling
+        let int8 = try SentenceEmbedding.embed(ids, encoder: encoder, batch: 8) { try Int8Executor(graph: $0, plan: plan, threads: 2) }
+        let cosines = Self.cosines(reference, int8)
+        let mean = cosines.reduce(0, +) / Float(cosines.count)
+        print("minilm-int8-integer, 32 calibration sentences: worst \(cosines.min() ?? 0), mean \(mean)")
+        XCTAssertGreaterThanOrEqual(cosines.min() ?? 0, 0.96)
+        XCTAssertGreaterThanOrEqual(mean, 0.985)
+    }
+
     func testShippedInt8RecipeStaysCloseToFP32() throws {
         var encoder = try SentenceEncoder(directory: try TestPaths.requireMiniLM())
         let texts = try Self.evaluation(40)

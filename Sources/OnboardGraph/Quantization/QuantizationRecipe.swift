@@ -52,6 +52,10 @@ public struct QuantizationRecipe: Codable, Equatable, Sendable {
     /// 16: an integer LayerNorm of an integer add reads the add's operands and forms the residual
     /// sum at 16 bits (see `WideResidualNorm`); 8: it reads the add's 8-bit codes.
     public var residualBits = 8
+    /// A BERT encoder's residual sums carried divided by a per-channel s (both operands: the
+    /// sublayer's output rows and a copy of the LayerNorm output), multiplied back before each
+    /// LayerNorm; a 16-bit residual norm folds s into its per-channel multipliers (`WideResidualNorm`).
+    public var residualSmoothing = false
     public var graphOutputs: GraphOutputs = .quantized
     public var floatIslandInputs: FloatIslandInputs = .quantized
     public var foldConstantAddends = false
@@ -75,7 +79,7 @@ public struct QuantizationRecipe: Codable, Equatable, Sendable {
         case weightClip = "weight_clip", weightBits = "weight_bits", consumerClipping = "consumer_clipping"
         case keepFloat = "keep_float", keepFloatKinds = "keep_float_kinds"
         case softmaxInput = "softmax_input", softmaxClip = "softmax_clip", softmax, layerNorm = "layernorm"
-        case residualBits = "residual_bits"
+        case residualBits = "residual_bits", residualSmoothing = "residual_smoothing"
         case softmaxOutput = "softmax_output", graphOutputs = "graph_outputs", floatIslandInputs = "float_island_inputs"
         case foldConstantAddends = "fold_constant_addends", rotation, rotationSeed = "rotation_seed"
         case smoothing, smoothingAlpha = "smoothing_alpha", lowBit = "low_bit"
@@ -134,6 +138,10 @@ public struct QuantizationRecipe: Codable, Equatable, Sendable {
             throw DecodingError.dataCorruptedError(forKey: .residualBits, in: c,
                                                    debugDescription: "must be 8, or 16 with \"layernorm\": \"integer\"; got \(residualBits)")
         }
+        residualSmoothing = try c.decodeIfPresent(Bool.self, forKey: .residualSmoothing) ?? false
+        guard !residualSmoothing || smoothing == .smoothQuant else {
+            throw DecodingError.dataCorruptedError(forKey: .residualSmoothing, in: c, debugDescription: "needs \"smoothing\": \"smoothquant\" (a BERT encoder)")
+        }
         if let alpha = try c.decodeIfPresent(Double.self, forKey: .smoothingAlpha) {
             guard alpha.isFinite, alpha >= 0, alpha <= 1 else {
                 throw DecodingError.dataCorruptedError(forKey: .smoothingAlpha, in: c, debugDescription: "must be in 0...1")
@@ -161,6 +169,7 @@ public struct QuantizationRecipe: Codable, Equatable, Sendable {
         try c.encode(softmaxOutput, forKey: .softmaxOutput)
         try c.encode(layerNorm, forKey: .layerNorm)
         if residualBits != 8 { try c.encode(residualBits, forKey: .residualBits) }
+        if residualSmoothing { try c.encode(residualSmoothing, forKey: .residualSmoothing) }
         try c.encode(graphOutputs, forKey: .graphOutputs)
         try c.encode(floatIslandInputs, forKey: .floatIslandInputs)
         try c.encode(foldConstantAddends, forKey: .foldConstantAddends)

@@ -67,33 +67,49 @@ public enum BertBuilder {
         let context = try selfAttention(c, m, attentionInput, prefix: "\(prefix).attention.self", inputScale: t.attentionInput,
                                         valueScale: t.valueOutput, headRotation: headRotation, cache: cache)
         let projected = try foldedLinear(m, "\(prefix).attention.output.dense", context, out: c.hiddenSize, inputScale: t.valueOutput,
-                                         inputRotation: headRotation, cache: cache)
-        let residual1 = try g.node(.add, [projected, x.value], name: "\(prefix).attention.output.residual")
-        let h = NormOutput(value: try m.layerNorm("\(prefix).attention.output.LayerNorm", residual1, epsilon: c.layerNormEps),
-                           module: "\(prefix).attention.output.LayerNorm", input: residual1)
+                                         outputScale: t.attentionResidual, inputRotation: headRotation, cache: cache)
+        let h = try residualNorm(c, m, projected, x, scale: t.attentionResidual, prefix: "\(prefix).attention.output")
         let hidden = try foldedLinear(m, "\(prefix).intermediate.dense", try smoothedCopy(c, m, h, t.ffnInput), out: c.intermediateSize,
                                       inputScale: t.ffnInput, cache: cache)
         let activated = try g.node(.gelu(approximate: c.approximateGELU), [hidden], name: "\(prefix).intermediate.act")
         let output: ValueID
         if t.ffnOutputHadamard {
             let rotated = try g.node(.hadamard, [activated], name: BertTransforms.rotatedFFNName(prefix))
-            output = try foldedLinear(m, "\(prefix).output.dense", rotated, out: c.hiddenSize, inputScale: nil,
+            output = try foldedLinear(m, "\(prefix).output.dense", rotated, out: c.hiddenSize, inputScale: nil, outputScale: t.ffnResidual,
                                       inputHadamard: try Hadamard(size: c.intermediateSize), cache: cache)
         } else {
-            output = try m.linear("\(prefix).output.dense", activated, out: c.hiddenSize)
+            output = try foldedLinear(m, "\(prefix).output.dense", activated, out: c.hiddenSize, inputScale: nil, outputScale: t.ffnResidual,
+                                      cache: cache)
         }
-        let residual2 = try g.node(.add, [output, h.value], name: "\(prefix).output.residual")
-        return NormOutput(value: try m.layerNorm("\(prefix).output.LayerNorm", residual2, epsilon: c.layerNormEps),
-                          module: "\(prefix).output.LayerNorm", input: residual2)
+        return try residualNorm(c, m, output, h, scale: t.ffnResidual, prefix: "\(prefix).output")
+    }
+
+    /// `prefix.LayerNorm(sublayer + x)`, the sum named `prefix.residual`. With a residual smoothing s,
+    /// `sublayer` is already divided by s, x is added as a copy of its LayerNorm divided by s, and
+    /// the sum is multiplied back by s (`prefix.residual.scaled`) before the norm.
+    static func residualNorm(
+        _ c: BertConfig, _ m: ModuleBuilder, _ sublayer: ValueID, _ x: NormOutput, scale: [Float]?, prefix: String
+    ) throws -> NormOutput {
+        let g = m.graph
+        var sum: ValueID
+        if let scale {
+            let operand = try smoothedCopy(c, m, x, scale, name: BertTransforms.residualOperandName(x.module))
+            let smoothed = try g.node(.add, [sublayer, operand], name: "\(prefix).residual")
+            let s = try g.constant("\(prefix).residual.scale", try Tensor(shape: [scale.count], values: scale))
+            sum = try g.node(.mul, [smoothed, s], name: "\(prefix).residual.scaled")
+        } else {
+            sum = try g.node(.add, [sublayer, x.value], name: "\(prefix).residual")
+        }
+        return NormOutput(value: try m.layerNorm("\(prefix).LayerNorm", sum, epsilon: c.layerNormEps), module: "\(prefix).LayerNorm", input: sum)
     }
 
     /// The LayerNorm `norm` again with gamma / s and beta / s (its output divided by s per channel).
-    static func smoothedCopy(_ c: BertConfig, _ m: ModuleBuilder, _ norm: NormOutput, _ scale: [Float]?) throws -> ValueID {
+    static func smoothedCopy(_ c: BertConfig, _ m: ModuleBuilder, _ norm: NormOutput, _ scale: [Float]?, name: String? = nil) throws -> ValueID {
         guard let scale else { return norm.value }
         let d = c.hiddenSize
         let gamma = try m.weights.take("\(norm.module).weight", shape: [d]).floats()
         let beta = try m.weights.take("\(norm.module).bias", shape: [d]).floats()
-        let name = BertTransforms.smoothedName(norm.module)
+        let name = name ?? BertTransforms.smoothedName(norm.module)
         let g = try m.graph.constant("\(name).weight", try Tensor(shape: [d], values: zip(gamma, scale).map { $0 / $1 }))
         let b = try m.graph.constant("\(name).bias", try Tensor(shape: [d], values: zip(beta, scale).map { $0 / $1 }))
         return try m.graph.node(.layerNorm(epsilon: c.layerNormEps), [norm.input, g, b], name: name)

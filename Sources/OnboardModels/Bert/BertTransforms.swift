@@ -16,6 +16,9 @@ import OnboardQuant
 /// - R_qk and R_ov (OSTQuant's per-head rotations): one orthogonal head_dim x head_dim R on every
 ///   head of the query, key and value outputs. Q·Kᵀ is unchanged (R·Rᵀ = I), and the output
 ///   projection's input columns take R back, so both are exact.
+/// - Residual smoothing: a residual sum LN(f(x) + x) is carried as f(x)/s + x/s (f's output rows
+///   divided by s, x through a copy of its LayerNorm with gamma / s and beta / s) and multiplied by s
+///   before the LayerNorm, so neither 8-bit operand is ranged by the outlier channels.
 /// - An online Hadamard on FC2's input (QuaRot's and OSTQuant's on the down projection): the GELU
 ///   output is rotated by a `hadamard` op, a float island, and FC2's weight takes `W · R`.
 public struct BertTransforms: Sendable, Equatable {
@@ -30,6 +33,9 @@ public struct BertTransforms: Sendable, Equatable {
         public var headRotation: Matrix?
         /// Whether FC2's input is rotated online by a Hadamard of the intermediate size.
         public var ffnOutputHadamard: Bool
+        /// The residual smoothing of the attention block's sum and of the FFN's sum.
+        public var attentionResidual: [Float]?
+        public var ffnResidual: [Float]?
 
         public init(
             attentionInput: [Float]? = nil, ffnInput: [Float]? = nil, valueOutput: [Float]? = nil, headRotation: Matrix? = nil,
@@ -40,6 +46,8 @@ public struct BertTransforms: Sendable, Equatable {
             self.valueOutput = valueOutput
             self.headRotation = headRotation
             self.ffnOutputHadamard = ffnOutputHadamard
+            attentionResidual = nil
+            ffnResidual = nil
         }
     }
 
@@ -58,6 +66,21 @@ public struct BertTransforms: Sendable, Equatable {
 
     /// The name of the rotated copy of FC2's input in layer `prefix`.
     public static func rotatedFFNName(_ prefix: String) -> String { "\(prefix).intermediate.rotated" }
+
+    /// The name of the copy of LayerNorm `module`'s output that a smoothed residual sum adds.
+    public static func residualOperandName(_ module: String) -> String { "\(module).residual" }
+
+    /// s_j = max(1, m_j / median(m)) from each channel's largest |value| of a residual sum: only the
+    /// channels far above the typical range are divided.
+    public static func residualSmoothing(maximum m: [Float]) -> [Float] {
+        let sorted = m.filter { $0.isFinite }.sorted()
+        guard !sorted.isEmpty else { return m.map { _ in 1 } }
+        let median = sorted[sorted.count / 2]
+        return m.map { value in
+            guard median > 0, value.isFinite else { return 1 }
+            return min(max(value / median, 1), 1e4)
+        }
+    }
 
     /// The name of the smoothed copy of LayerNorm `module`'s output.
     public static func smoothedName(_ module: String) -> String { "\(module).smoothed" }

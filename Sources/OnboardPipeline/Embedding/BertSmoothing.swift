@@ -6,7 +6,8 @@ import OnboardQuant
 
 /// A recipe's `"smoothing": "smoothquant"` on a BERT encoder: the smoothing vectors of
 /// `BertTransforms` from float runs of calibration sequences (each channel's |max| at the Q/K/V
-/// and FC1 inputs and the value outputs) and the weights' column maxima.
+/// and FC1 inputs and the value outputs) and the weights' column maxima; with
+/// `"residual_smoothing"` also the residual sums' vectors, from their channels' |max|.
 enum BertSmoothing {
     /// The sequences whose activations set the vectors (the first of the calibration set).
     static let statisticsSamples = 64
@@ -23,6 +24,7 @@ enum BertSmoothing {
         let linearInputs = Set((0..<c.numHiddenLayers).flatMap { [attentionInput($0), "encoder.layer.\($0).attention.output.LayerNorm"] })
         let observed = Set((0..<c.numHiddenLayers).flatMap { i in
             [attentionInput(i), "encoder.layer.\(i).attention.output.LayerNorm", "encoder.layer.\(i).attention.self.value"]
+                + (recipe.residualSmoothing ? residualSums(i) : [])
         })
         for sequence in ids.prefix(statisticsSamples) {
             let graph = try c.graph(of: encoder.bundle, batch: 1, length: sequence.count, pooling: encoder.sentence.pooling)
@@ -59,10 +61,20 @@ enum BertSmoothing {
         }
         let transforms = BertTransforms(layers: try (0..<c.numHiddenLayers).map { i in
             let prefix = "encoder.layer.\(i)"
-            return BertTransforms.Layer(
+            var layer = BertTransforms.Layer(
                 attentionInput: try smoothing(attentionInput(i), ["query", "key", "value"].map { "\(prefix).attention.self.\($0)" }, columns: true),
                 ffnInput: try smoothing("\(prefix).attention.output.LayerNorm", ["\(prefix).intermediate.dense"], columns: true),
                 valueOutput: try smoothing("\(prefix).attention.self.value", ["\(prefix).attention.output.dense"], columns: true))
+            if recipe.residualSmoothing {
+                let sums = try residualSums(i).map { name in
+                    guard let maximum = activationMax[name] else {
+                        throw OnboardError.model(item: name, reason: "no activations observed for the residual smoothing")
+                    }
+                    return BertTransforms.residualSmoothing(maximum: maximum)
+                }
+                (layer.attentionResidual, layer.ffnResidual) = (sums[0], sums[1])
+            }
+            return layer
         })
         var logBefore = 0.0, logAfter = 0.0
         for (i, layer) in transforms.layers.enumerated() {
@@ -76,6 +88,11 @@ enum BertSmoothing {
         }
         let sites = Double(2 * c.numHiddenLayers)
         return (transforms, (exp(logBefore / sites), exp(logAfter / sites)))
+    }
+
+    /// Layer i's two residual sums (the adds in front of its LayerNorms).
+    static func residualSums(_ layer: Int) -> [String] {
+        ["encoder.layer.\(layer).attention.output.residual", "encoder.layer.\(layer).output.residual"]
     }
 
     /// The LayerNorm output layer i's Q, K and V read.

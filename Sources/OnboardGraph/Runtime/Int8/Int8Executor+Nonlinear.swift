@@ -3,7 +3,7 @@ import OnboardCore
 /// The integer softmax and layernorm of an `Int8Executor`, the checks QANS needs of the plan, and
 /// the quantization of a softmax input that arrives in float.
 extension Int8Executor {
-    func prepareNonlinear(planSource: String, wideCandidates: [Int: Node]) throws {
+    func prepareNonlinear(planSource: String) throws {
         for id in stabilizedValues.sorted() {
             let q = params(id), name = graph.info(id).name
             guard q.zeroPoint == q.qmax else {
@@ -24,12 +24,7 @@ extension Int8Executor {
                 integerSoftmaxes[index] = try IntegerSoftmax(input: params(node.inputs[0]), output: output, node: node.name)
             case let .layerNorm(epsilon):
                 guard let gamma = graph.floatConstant(node.inputs[1]), let beta = graph.floatConstant(node.inputs[2]) else { continue }
-                if let add = wideCandidates[index], case let .q8(aq) = format(add.inputs[0]), case let .q8(bq) = format(add.inputs[1]),
-                   let wide = try WideResidualNorm(add: add, aq: aq, bq: bq, gamma: gamma.floats(), beta: beta.floats(), epsilon: epsilon,
-                                                   output: output, width: graph.info(node.inputs[0]).shape.last ?? 0) {
-                    wideNorms[index] = wide
-                    continue
-                }
+                guard wideNorms[index] == nil else { continue }
                 integerNorms[index] = try gamma.withFloats { g in
                     try beta.withFloats { b in
                         try IntegerLayerNorm(gamma: g, beta: b, epsilon: epsilon, input: params(node.inputs[0]), output: output, node: node.name)
@@ -56,12 +51,22 @@ extension Int8Executor {
                     softmax.run(input, out, rows: mine, width: width)
                 } else if let softmax = integerSoftmaxes[index] {
                     softmax.run(input, out, rows: mine, width: width)
-                } else if let wide = wideNorms[index] {
-                    wide.run(codes(wide.a), codes(wide.b), out, rows: mine)
                 } else if let norm = integerNorms[index] {
                     norm.run(input, out, rows: mine, work: work + worker * IntegerLayerNorm.workBytes(width: width))
                 }
             }
+        }
+    }
+
+    /// A layernorm that forms its residual sum at 16 bits from the add's operands (`WideResidualNorm`).
+    func runWideNorm(_ wide: WideResidualNorm, _ node: Node) {
+        let shape = graph.info(node.inputs[0]).shape
+        guard let width = shape.last, width > 0 else { return }
+        let rows = shape.reduce(1, *) / width
+        let (a, b, out) = (codes(wide.a), codes(wide.b), codes(node.output))
+        let workers = max(1, min(threads, rows * width / 4096))
+        Parallel.forRanges(count: workers, threads: workers) { range in
+            for worker in range { wide.run(a, b, out, rows: (rows * worker / workers)..<(rows * (worker + 1) / workers)) }
         }
     }
 

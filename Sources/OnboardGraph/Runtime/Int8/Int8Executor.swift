@@ -75,7 +75,7 @@ public final class Int8Executor {
     var deferredSoftmaxes: [Int: DeferredSoftmax] = [:]
     var integerNorms: [Int: IntegerLayerNorm] = [:]
     /// Integer layernorms of an integer add that read its operands at 16 bits (`"residual_bits": 16`).
-    var wideNorms: [Int: WideResidualNorm] = [:]
+    let wideNorms: [Int: WideResidualNorm]
     /// Islands computed straight from codes (tables, fused add, row blocks); off only to test
     /// that they match the plain islands.
     var codePathsEnabled = true
@@ -98,6 +98,7 @@ public final class Int8Executor {
 
     private func nodeNames(where include: (Execution, _ integerOnCodes: Bool) -> Bool) -> [String] {
         graph.nodes.indices.filter { index in
+            guard !skippedNodes.contains(index) || headSplits[index] != nil else { return false }
             let onCodes = codePathsEnabled && (tables[index] != nil || integerAdds[index] != nil || constantAdds[index] != nil)
             return include(executions[index], onCodes)
         }.map { graph.nodes[$0].name }
@@ -165,10 +166,13 @@ public final class Int8Executor {
             unstored.formUnion(split.unstoredValues)
             for destination in split.destinations { writtenEarly[destination] = index }
         }
+        let wide = try WideResidualNorm.plan(in: graph, executions: executions, formats: formats, recipe: plan.recipe)
+        wideNorms = wide.norms
+        for index in wide.bypassedNodes { unstored.insert(graph.nodes[index].output.index) }
         for node in graph.nodes where node.op.isView && unstored.contains(node.inputs[0].index) { unstored.insert(node.output.index) }
         self.unstoredValues = unstored
         self.headSplits = headSplits
-        skippedNodes = Set(headSplits.values.flatMap(\.skippedNodes))
+        skippedNodes = Set(headSplits.values.flatMap(\.skippedNodes)).union(wide.bypassedNodes)
         let byteCounts = formats.enumerated().map { index, format -> Int in
             if unstored.contains(index) { return 0 }
             if case .q8 = format { return graph.values[index].count }
@@ -181,9 +185,8 @@ public final class Int8Executor {
                                                          normalizesRows: node.inputs.first.map(deferredValues.contains) ?? false)
                 + lowBitLayout.workBytes(node: index, graph: graph, rowEpilogue: rowEpilogues.contains(index))
         }
-        let wideCandidates = WideResidualNorm.candidates(in: graph, executions: executions, formats: formats, recipe: plan.recipe)
         memoryPlan = MemoryPlanner.plan(graph, byteCount: { byteCounts[$0.index] }, scratchBytes: { scratchByNode[$0.name] ?? 0 },
-                                        pinned: precomputed.pinned, writtenEarly: writtenEarly, alsoReads: wideCandidates.mapValues(\.inputs))
+                                        pinned: precomputed.pinned, writtenEarly: writtenEarly, alsoReads: wide.norms.mapValues { [$0.a, $0.b] })
         arena = AlignedBuffer(byteCount: memoryPlan.arenaBytes)
         scratch = AlignedBuffer(byteCount: memoryPlan.scratchBytes)
         for (index, split) in headSplits { headSplitOutputs[index] = split.blocks.map { codes($0.destination) + $0.offset } }
@@ -193,7 +196,7 @@ public final class Int8Executor {
             ActivationCodec.quantize(tensor.floatPointer, into: codes(id), count: tensor.count, params(id), threads: threads)
         }
         try prepareWeights()
-        try prepareNonlinear(planSource: planSource, wideCandidates: wideCandidates)
+        try prepareNonlinear(planSource: planSource)
     }
 
     static func execution(of node: Node, graph: Graph, recipe: QuantizationRecipe) -> Execution {
@@ -433,6 +436,7 @@ public final class Int8Executor {
     private func executeInteger(_ index: Int, _ node: Node) throws {
         // A per-patch Linear quantizes its f32 input itself.
         if node.op == .linear, try runLowBitLinear(index, node) { return }
+        if let wide = wideNorms[index] { return runWideNorm(wide, node) }  // reads the add's operands, not its input
         let input = node.op == .softmax ? quantizedSoftmaxInput(node) : quantizedInput(node, operand: 0)
         let out = codes(node.output)
         let outShape = graph.info(node.output).shape
