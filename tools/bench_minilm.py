@@ -4,14 +4,15 @@ FP32 and INT8.
 
   /work/venv-lang/bin/python tools/bench_minilm.py [--model DIR] [--onnx DIR] [--onboard PATH]
       [--threads 2] [--rounds 3] [--iterations 10] [--warmup 2] [--lengths 16 64 256]
-      [--batches 1 8] [--json OUT] [--ort-only]
+      [--batches 1 8] [--recipe R.json] [--json OUT] [--ort-only]
 
 ORT runs tools/export_minilm_onnx.py's model.onnx and model_qint8.onnx (exported into --onnx when
 missing): intra-op THREADS, inter-op 1, ORT_ENABLE_ALL; inputs random token ids in [1000, 30000)
 of shape [B, L], attention mask all ones, token types 0; median of ITERATIONS session.run calls
 after WARMUP. Onboard: `onboard bench --model DIR --precision fp32|int8 --batch B
---sequence-length L --iterations N --warmup W --threads T --json` (its `median_ms`; int8 on the
-float directory calibrates first, untimed). Each round runs the four engines in turn at every
+--sequence-length L --iterations N --warmup W --threads T --json [--recipe R.json]` (its
+`median_ms`; int8 on the float directory calibrates first, untimed, with --recipe or the shipped
+minilm-int8). Each round runs the four engines in turn at every
 (L, B); the table gives medians over rounds and the median of the per-round ratios Onboard / ORT.
 --ort-only skips Onboard. Timings need an otherwise idle machine.
 """
@@ -53,6 +54,8 @@ def onboard_median_ms(args, precision: str, batch: int, length: int) -> float:
     command = [args.onboard, "bench", "--model", args.model, "--precision", precision, "--batch", str(batch),
                "--sequence-length", str(length), "--iterations", str(args.iterations), "--warmup", str(args.warmup),
                "--threads", str(args.threads), "--json"]
+    if precision == "int8" and args.recipe:
+        command += ["--recipe", args.recipe]
     p = subprocess.run(command, capture_output=True, text=True)
     if p.returncode:
         sys.exit(f"{' '.join(command)} failed:\n{p.stderr}")
@@ -71,6 +74,7 @@ def main(argv=None):
     ap.add_argument("--lengths", type=int, nargs="+", default=[16, 64, 256])
     ap.add_argument("--batches", type=int, nargs="+", default=[1, 8])
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--recipe", help="the INT8 recipe (default: the one `onboard bench` uses, minilm-int8)")
     ap.add_argument("--json", help="write the results here")
     ap.add_argument("--ort-only", action="store_true")
     args = ap.parse_args(argv)
@@ -108,7 +112,7 @@ def main(argv=None):
         rows.append(row)
 
     print(f"all-MiniLM-L6-v2, {args.threads} threads, {args.rounds} rounds of {args.iterations} iterations "
-          f"(medians); ISA {isa()}; ONBOARD_ISA={os.environ.get('ONBOARD_ISA', '(unset)')}; "
+          f"(medians); INT8 recipe {args.recipe or 'minilm-int8'}; ISA {isa()}; ONBOARD_ISA={os.environ.get('ONBOARD_ISA', '(unset)')}; "
           f"onnxruntime {ort.__version__}")
     columns = ["L", "B", "ORT FP32 ms", "ORT INT8 ms"]
     if not args.ort_only:
@@ -122,7 +126,7 @@ def main(argv=None):
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"threads": args.threads, "rounds": args.rounds, "iterations": args.iterations, "isa": isa(),
-                       "onboard_isa": os.environ.get("ONBOARD_ISA"), "rows": rows}, f, indent=1)
+                       "recipe": args.recipe, "onboard_isa": os.environ.get("ONBOARD_ISA"), "rows": rows}, f, indent=1)
 
 
 if __name__ == "__main__":
