@@ -38,6 +38,13 @@ public final class AlignedBuffer: @unchecked Sendable {
         self.ownsMemory = false
     }
 
+    /// For memory borrowed from a mapped file: hands back the pages of `byteOffset ..< byteOffset +
+    /// count` that lie wholly inside it (`MappedFile.releasePages`); nothing for allocated memory.
+    public func releaseMappedPages(byteOffset: Int, count: Int) {
+        guard let file = owner as? MappedFile, byteOffset >= 0, count > 0, byteOffset + count <= byteCount else { return }
+        file.releasePages(pointer + byteOffset, count: count)
+    }
+
     deinit {
         if ownsMemory { free(pointer) }
     }

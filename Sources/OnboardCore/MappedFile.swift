@@ -28,6 +28,23 @@ public final class MappedFile: @unchecked Sendable {
         pointer = mapped
     }
 
+    /// Hands back the resident pages wholly inside `start ..< start + count` (part of this mapping)
+    /// once their bytes have been copied where they are used (weights packed for a kernel). A hint
+    /// (Linux's MADV_PAGEOUT): clean pages are dropped and read from the file again if touched; a
+    /// page written in memory, or one of a file not yet written back, is kept; elsewhere nothing
+    /// happens.
+    public func releasePages(_ start: UnsafeRawPointer, count: Int) {
+        #if os(Linux)
+        guard let pointer, count > 0 else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let base = Int(bitPattern: UnsafeRawPointer(pointer))
+        let from = max(Int(bitPattern: start), base), to = min(Int(bitPattern: start) + count, base + size)
+        let first = (from + page - 1) / page * page, last = to / page * page
+        guard page > 0, first < last, let address = UnsafeMutableRawPointer(bitPattern: first) else { return }
+        _ = madvise(address, last - first, 21)  // MADV_PAGEOUT (Linux 5.4); older kernels refuse it harmlessly
+        #endif
+    }
+
     deinit {
         if let pointer { munmap(pointer, size) }
     }

@@ -14,6 +14,11 @@ public struct Tensor: @unchecked Sendable {
     public var rank: Int { shape.count }
     public var rawPointer: UnsafeMutableRawPointer { buffer.pointer + byteOffset }
 
+    /// When the elements are a mapped file's bytes (weights read in place), hands their pages back
+    /// to the system: for weights a kernel has copied into its own layout. Reading the tensor later
+    /// still works (the pages come back from the file).
+    public func releaseMappedPages() { buffer.releaseMappedPages(byteOffset: byteOffset, count: byteCount) }
+
     /// A zero-filled tensor.
     public init(zeros shape: [Int], dtype: DType = .f32) {
         precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in \(shape)")

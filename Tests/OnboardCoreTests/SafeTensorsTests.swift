@@ -27,6 +27,31 @@ final class SafeTensorsTests: XCTestCase {
         XCTAssertEqual(try file.tensor("idx").shape, [1, 2])
     }
 
+    /// Weights a kernel has copied go back to the system (the mapping's resident bytes fall), and
+    /// the tensor still reads the file's values; a page written in memory keeps its bytes.
+    func test_releasedMappedPagesLeaveTheValuesReadable() throws {
+        let count = 4 << 20, page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let codes = try Tensor(shape: [count], dtype: .i8, integers: (0..<count).map { $0 % 251 - 125 })
+        try SafeTensorsWriter.write([("w", codes)], to: path("big.safetensors"))
+        // On disk, as a bundle is: dirty page-cache pages are not reclaimed before writeback.
+        let handle = try XCTUnwrap(FileHandle(forUpdatingAtPath: path("big.safetensors")))
+        try handle.synchronize()
+        try handle.close()
+        let w = try SafeTensorsFile(path: path("big.safetensors")).tensor("w")
+        let bytes = w.rawPointer.assumingMemoryBound(to: Int8.self)
+        var sum = 0
+        for i in 0..<count { sum += Int(bytes[i]) }
+        bytes[page * 100] = 7
+        let before = try XCTUnwrap(ResidentMemory.current()).mappedWeightsBytes
+        w.releaseMappedPages()
+        let after = try XCTUnwrap(ResidentMemory.current()).mappedWeightsBytes
+        XCTAssertGreaterThanOrEqual(before, count - 2 * page, "sum \(sum)")
+        XCTAssertLessThan(after, before - count / 2)
+        XCTAssertEqual(bytes[page * 100], 7)
+        let wrong = (0..<count).first { $0 != page * 100 && Int(bytes[$0]) != $0 % 251 - 125 }
+        XCTAssertNil(wrong)
+    }
+
     func test_halfPrecisionStorageIsWidenedToF32OnLoad() throws {
         let values: [Float] = [0, 1, -2, 0.1, 65504, 1e-6, -3.14159]
         let tensor = try Tensor(shape: [7], values: values)

@@ -44,6 +44,7 @@ public final class FP32Executor {
         }
         for (index, node) in graph.nodes.enumerated() where node.op == .linear && graph.constants[node.inputs[1]] != nil {
             packed[index] = LinearOp.pack(operand(node.inputs[1]))
+            graph.constants[node.inputs[1]]?.releaseMappedPages()
         }
     }
 

@@ -236,6 +236,7 @@ public final class Int8Executor {
                                         input: inputParams, output: outputParams, fixedPoint: fixedPoint,
                                         floatOutput: !storesCodes(node.output))
                 linears[index] = linear
+                weight.codes.releaseMappedPages()
                 weightBytes += linear.byteCount
             case let .conv2d(convolution):
                 let weight = quantizedWeight(node.inputs[1])
@@ -244,6 +245,7 @@ public final class Int8Executor {
                                       weightShape: weight.codes.shape, bias: bias.map { UnsafePointer($0.floatPointer) },
                                       params: convolution, input: inputParams, output: outputParams, fixedPoint: fixedPoint)
                 convolutions[index] = conv
+                weight.codes.releaseMappedPages()
                 weightBytes += conv.byteCount
             case .matmul, .softmax, .layerNorm:
                 break
