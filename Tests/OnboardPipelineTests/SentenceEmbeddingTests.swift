@@ -20,20 +20,25 @@ final class SentenceEmbeddingTests: XCTestCase {
         }
     }
 
+    static func fp32(_ graph: Graph) throws -> any GraphRunner { try FP32Executor(graph: graph, threads: 2) }
+
+    /// FP32 embeddings in batches of 4, with whatever transforms `encoder` carries.
+    static func floatEmbeddings(_ ids: [[Int32]], _ encoder: SentenceEncoder) throws -> Tensor {
+        try SentenceEmbedding.embed(ids, encoder: encoder, batch: 4, runner: fp32)
+    }
+
     func testBatchingByLengthGivesTheUnbatchedEmbeddings() throws {
         let encoder = try SentenceEncoder(directory: try TestPaths.requireMiniLM())
         let ids = encoder.encode(try Self.evaluation(12)).ids + encoder.encode(["a b c", "x y z", "one two three"]).ids
-        let fp32 = { (graph: Graph) throws -> any GraphRunner in try FP32Executor(graph: graph, threads: 2) }
-        let single = try SentenceEmbedding.embed(ids, encoder: encoder, batch: 1, runner: fp32)
-        let batched = try SentenceEmbedding.embed(ids, encoder: encoder, batch: 8, runner: fp32)
+        let single = try SentenceEmbedding.embed(ids, encoder: encoder, batch: 1, runner: Self.fp32)
+        let batched = try SentenceEmbedding.embed(ids, encoder: encoder, batch: 8, runner: Self.fp32)
         XCTAssertGreaterThanOrEqual(Self.cosines(single, batched).min() ?? 0, 0.999999)
     }
 
     func testSmoothingTransformsAreExactInFloat() throws {
         var encoder = try SentenceEncoder(directory: try TestPaths.requireMiniLM())
         let ids = encoder.encode(try Self.evaluation(6)).ids
-        let fp32 = { (graph: Graph) throws -> any GraphRunner in try FP32Executor(graph: graph, threads: 2) }
-        let plain = try SentenceEmbedding.embed(ids, encoder: encoder, batch: 4, runner: fp32)
+        let plain = try Self.floatEmbeddings(ids, encoder)
         var recipe = QuantizationRecipe()
         recipe.smoothing = .smoothQuant
         let (transforms, qsur) = try BertSmoothing.transforms(encoder: encoder, recipe: recipe, ids: ids, threads: 2)
@@ -42,20 +47,19 @@ final class SentenceEmbeddingTests: XCTestCase {
         XCTAssertEqual(scales.count, 18)
         XCTAssertGreaterThan(scales.flatMap { $0 }.max() ?? 0, 2)  // the outlier channels are really moved
         encoder.transforms = transforms
-        let smoothed = try SentenceEmbedding.embed(ids, encoder: encoder, batch: 4, runner: fp32)
+        let smoothed = try Self.floatEmbeddings(ids, encoder)
         XCTAssertGreaterThanOrEqual(Self.cosines(plain, smoothed).min() ?? 0, 0.99999)
     }
 
     func testRotationsAreExactInFloat() throws {
         var encoder = try SentenceEncoder(directory: try TestPaths.requireMiniLM())
         let ids = encoder.encode(try Self.evaluation(6)).ids
-        let fp32 = { (graph: Graph) throws -> any GraphRunner in try FP32Executor(graph: graph, threads: 2) }
-        let plain = try SentenceEmbedding.embed(ids, encoder: encoder, batch: 4, runner: fp32)
+        let plain = try Self.floatEmbeddings(ids, encoder)
         for seed in [nil, 5] as [UInt64?] {
             encoder.transforms = try BertRotation.rotating(nil, config: encoder.config, rotation: .hadamard, seed: seed)
             let graph = try encoder.graph(batch: 1, length: 4)
             XCTAssertEqual(graph.nodes.filter { $0.op == .hadamard }.count, encoder.config.numHiddenLayers)
-            let rotated = try SentenceEmbedding.embed(ids, encoder: encoder, batch: 4, runner: fp32)
+            let rotated = try Self.floatEmbeddings(ids, encoder)
             XCTAssertGreaterThanOrEqual(Self.cosines(plain, rotated).min() ?? 0, 0.99999, "seed \(String(describing: seed))")
         }
         XCTAssertThrowsError(try BertRotation.rotating(nil, config: encoder.config, rotation: .kltHadamard, seed: nil))
@@ -64,8 +68,7 @@ final class SentenceEmbeddingTests: XCTestCase {
     func testResidualSmoothingIsExactInFloat() throws {
         var encoder = try SentenceEncoder(directory: try TestPaths.requireMiniLM())
         let ids = encoder.encode(try Self.evaluation(6)).ids
-        let fp32 = { (graph: Graph) throws -> any GraphRunner in try FP32Executor(graph: graph, threads: 2) }
-        let plain = try SentenceEmbedding.embed(ids, encoder: encoder, batch: 4, runner: fp32)
+        let plain = try Self.floatEmbeddings(ids, encoder)
         var recipe = QuantizationRecipe()
         (recipe.smoothing, recipe.residualSmoothing) = (.smoothQuant, true)
         encoder.transforms = try BertSmoothing.transforms(encoder: encoder, recipe: recipe, ids: ids, threads: 2).transforms
@@ -73,7 +76,7 @@ final class SentenceEmbeddingTests: XCTestCase {
         XCTAssertEqual(factors.count, 12)
         XCTAssertGreaterThan(factors.flatMap { $0 }.max() ?? 0, 10)  // the residual's outlier channels are divided
         XCTAssertEqual(factors.flatMap { $0 }.min(), 1)
-        let smoothed = try SentenceEmbedding.embed(ids, encoder: encoder, batch: 4, runner: fp32)
+        let smoothed = try Self.floatEmbeddings(ids, encoder)
         XCTAssertGreaterThanOrEqual(Self.cosines(plain, smoothed).min() ?? 0, 0.99999)
     }
 
