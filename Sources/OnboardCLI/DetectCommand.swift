@@ -13,6 +13,13 @@ struct DetectCommand: ParsableCommand {
             exports the boxes with mmdet3d 0.17's conventions. --precision int8 needs a quantized bundle \
             (onboard quantize or onboard validate writes one). --json prints the per-stage median \
             milliseconds per frame (decode, preprocess, backbone, position_embedding, decoder, postprocess).
+
+            To score the exported model in another runtime (onboard export-onnx; ONNX Runtime, TensorRT): \
+            --record-graph DIR also writes each sample's graph tensors to DIR/<sample token>.safetensors \
+            (inputs images and coords3d, lidar2img, outputs cls_scores, bbox_raw, pos_embed, memory; f32); \
+            run the other runtime on those inputs and write its four outputs, by the same names, to \
+            OUT/<sample token>.safetensors; then --graph-outputs OUT decodes and exports them instead of \
+            running the graph.
             """)
 
     @Option(help: "PETR model bundle directory.") var model: String
@@ -24,17 +31,26 @@ struct DetectCommand: ParsableCommand {
     @Option(help: ShardOption.help, transform: ShardOption.parse) var shard: Shard?
     @Option(help: DeltaOption.help) var delta: String?
     @Option(help: "Worker threads (default: all cores).") var threads: Int = Parallel.coreCount
+    @Option(help: "Also write each sample's graph inputs and outputs to DIR/<sample token>.safetensors.") var recordGraph: String?
+    @Option(help: "Do not run the graph: decode the outputs another runtime wrote to DIR/<sample token>.safetensors.") var graphOutputs: String?
     @Flag(help: "Leave out samples with a broken table link or image (warned on stderr).") var skipBad = false
     @Flag(help: "Print per-stage timing as JSON on stdout.") var json = false
 
     mutating func validate() throws {
         threads = try ThreadOption.clamped(threads)
+        if recordGraph != nil && graphOutputs != nil {
+            throw ValidationError("--record-graph and --graph-outputs exclude each other")
+        }
+        if shard != nil && (recordGraph != nil || graphOutputs != nil) {
+            throw ValidationError("--shard does not go with --record-graph or --graph-outputs")
+        }
     }
 
     func run() throws {
         var request = CameraSetDetection.Request(model: model, data: data, out: out)
         (request.version, request.split, request.precision) = (version, split, precision)
         (request.threads, request.skipBad, request.shard, request.delta) = (threads, skipBad, shard, delta)
+        request.exchange = recordGraph.map { .record(directory: $0) } ?? graphOutputs.map { .replay(directory: $0) }
         let summary = try CameraSetDetection.run(request)
         let stages = summary.stageMs
         let written = shard.map { "part \($0) " } ?? ""

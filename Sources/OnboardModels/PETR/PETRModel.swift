@@ -6,6 +6,8 @@ import OnboardGraph
 public struct PETROutputs: Sendable {
     /// [L, Q, num_classes] logits, as the official head returns them.
     public let allClassScores: Tensor
+    /// [L, Q, 10] the reg branch's output before the centres are decoded (the graph's `bbox_raw`).
+    public let bboxRaw: Tensor
     /// [L, Q, 10]: metres for x, y, z (channels 0, 1, 4), raw log sizes, sin, cos and velocity.
     public let allBboxPredictions: Tensor
     public let detections: PETRDetections
@@ -99,33 +101,50 @@ public final class PETRModel {
         guard let lidar2img = inputs["lidar2img"] else {
             throw OnboardError.format(path: source, item: "lidar2img", reason: "missing (expected f32 [\(n), 4, 4])")
         }
-        try Self.check(lidar2img, name: "lidar2img", shape: [n, 4, 4], source: source)
         let start = DispatchTime.now().uptimeNanoseconds
         func since(_ t: UInt64) -> Double { Double(DispatchTime.now().uptimeNanoseconds - t) * 1e-9 }
-        let coords = try PETRGeometry.positionInput(head: config.head, imageSize: config.imageSize, featureSize: built.featureSize,
-                                                    lidar2img: lidar2img, source: source, threads: threads)
+        let coords = try coords3d(lidar2img: lidar2img, source: source)
         let graphStart = DispatchTime.now().uptimeNanoseconds
         let geometrySeconds = since(start)
         let outputs = try runner.run([imageName: image, "coords3d": coords])
         let graphSeconds = since(graphStart)
         let decodeStart = DispatchTime.now().uptimeNanoseconds
+        let decoded = try decode(graphOutputs: outputs, coords3d: coords, source: source)
+        lastTimings = (geometrySeconds, graphSeconds, since(decodeStart))
+        return decoded
+    }
+
+    /// The position-embedding input `coords3d` [N, depth_num * 3, h, w] of `lidar2img` [N, 4, 4].
+    public func coords3d(lidar2img: Tensor, source: String) throws -> Tensor {
+        try Self.check(lidar2img, name: "lidar2img", shape: [config.numCameras, 4, 4], source: source)
+        return try PETRGeometry.positionInput(head: config.head, imageSize: config.imageSize, featureSize: built.featureSize,
+                                              lidar2img: lidar2img, source: source, threads: threads)
+    }
+
+    /// Decodes the graph's outputs (`cls_scores`, `bbox_raw`, `pos_embed`, `memory`, f32 of the
+    /// graph's shapes, computed here or by another runtime) as the official head does; `source`
+    /// names them in errors.
+    public func decode(graphOutputs outputs: [String: Tensor], coords3d: Tensor, source: String) throws -> PETROutputs {
         func output(_ name: String) throws -> Tensor {
-            guard let tensor = outputs[name], tensor.dtype == .f32 else {
-                throw OnboardError.model(item: "PETR graph", reason: "no f32 output '\(name)'")
+            let shape = built.graph.value(named: name).map { built.graph.info($0).shape } ?? []
+            guard let tensor = outputs[name] else {
+                throw OnboardError.format(path: source, item: name, reason: "missing (expected f32 \(shape))")
+            }
+            guard tensor.dtype == .f32, tensor.shape == shape else {
+                throw OnboardError.format(path: source, item: name, reason: "\(tensor.dtype) \(tensor.shape), the model's output is f32 \(shape)")
             }
             return tensor
         }
         let classes = try output("cls_scores"), raw = try output("bbox_raw")
         for (name, tensor) in [("cls_scores", classes), ("bbox_raw", raw)] {
             if let bad = tensor.firstNonFiniteIndex {
-                throw OnboardError.model(item: "PETR output '\(name)'", reason: "element \(bad) is not finite (inputs out of the model's range?)")
+                throw OnboardError.format(path: source, item: name, reason: "element \(bad) is not finite (inputs out of the model's range?)")
             }
         }
         let predictions = try PETRDecoding.bboxPredictions(raw: raw, referencePoints: built.referencePoints, pcRange: config.head.pcRange)
         let detections = try PETRDecoding.decode(classScores: classes, bboxPredictions: predictions, head: config.head)
-        lastTimings = (geometrySeconds, graphSeconds, since(decodeStart))
-        return PETROutputs(allClassScores: classes, allBboxPredictions: predictions, detections: detections,
-                           coords3d: coords, posEmbed: try output("pos_embed"), memory: try output("memory"))
+        return PETROutputs(allClassScores: classes, bboxRaw: raw, allBboxPredictions: predictions, detections: detections,
+                           coords3d: coords3d, posEmbed: try output("pos_embed"), memory: try output("memory"))
     }
 
     private static func check(_ tensor: Tensor, name: String, shape: [Int], source: String) throws {

@@ -24,6 +24,8 @@ public enum CameraSetDetection {
         public var shard: Shard?
         /// A fine-tune delta merged into the float bundle's weights at load.
         public var delta: String?
+        /// Graph tensors recorded for, or replayed from, another runtime (not with `shard`).
+        public var exchange: GraphExchange?
 
         public init(model: String, data: String, out: String) {
             self.model = model
@@ -47,14 +49,37 @@ public enum CameraSetDetection {
                                         version: try NuScenesTables.resolveVersion(dataroot: request.data, version: request.version))
         let tokens = try request.split.map { try tables.sampleTokens(inSplit: $0) }
         if let shard = request.shard {
+            guard request.exchange == nil else {
+                throw OnboardError.invalidArgument("a sharded detect neither records nor replays graph tensors")
+            }
             return try DetectionShard.run(request, shard: shard, bundle: bundle, tables: tables, tokens: tokens, log: log)
         }
-        try OutputPath.checkFile(request.out, option: "out", inputs: [.init("model", request.model), .init("data", request.data)]
-                                 + (request.delta.map { [.init("delta", $0)] } ?? []))
-        let pipeline = try DetectionPipeline(bundle: bundle, precision: request.precision, threads: request.threads)
-        let run = try DetectionRun.run(pipeline: pipeline, tables: tables, tokens: tokens, skipBad: request.skipBad,
-                                       label: "detect", log: log)
-        try ResultsWriter.write(run.results, to: request.out)
-        return Summary(samples: run.results.count, boxes: run.boxCount, stageMs: pipeline.stages.medianMilliseconds)
+        var inputs: [OutputPath.Input] = [.init("model", request.model), .init("data", request.data)]
+            + (request.delta.map { [.init("delta", $0)] } ?? [])
+        var recording: StagingDirectory?
+        switch request.exchange {
+        case .replay(let directory)?:
+            inputs.append(.init("graph-outputs", directory))
+        case .record(let directory)?:
+            try OutputPath.checkDirectory(directory, option: "record-graph", inputs: inputs + [.init("out", request.out)])
+            recording = try StagingDirectory(target: directory)
+        case nil:
+            break
+        }
+        let summary: Summary
+        do {
+            try OutputPath.checkFile(request.out, option: "out", inputs: inputs)
+            let exchange = recording.map { GraphExchange.record(directory: $0.path) } ?? request.exchange
+            let pipeline = try DetectionPipeline(bundle: bundle, precision: request.precision, threads: request.threads, exchange: exchange)
+            let run = try DetectionRun.run(pipeline: pipeline, tables: tables, tokens: tokens, skipBad: request.skipBad,
+                                           label: "detect", log: log)
+            try ResultsWriter.write(run.results, to: request.out)
+            summary = Summary(samples: run.results.count, boxes: run.boxCount, stageMs: pipeline.stages.medianMilliseconds)
+        } catch {
+            recording?.discard()
+            throw error
+        }
+        try recording?.commit()
+        return summary
     }
 }

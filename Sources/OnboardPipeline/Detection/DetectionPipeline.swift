@@ -13,6 +13,8 @@ public final class DetectionPipeline {
     public let preprocessing: PETRPreprocessing
     public let classNames: [String]
     public let threads: Int
+    /// Graph tensors recorded for, or replayed from, another runtime (nil: neither).
+    public let exchange: GraphExchange?
     private let profiler = Profiler()
     public private(set) var stages = DetectionStages()
     /// Per channel, pixel value -> input code, when the runner takes the image as codes (INT8):
@@ -29,11 +31,11 @@ public final class DetectionPipeline {
 
     /// A PETR bundle with a backbone and preprocess settings, run in `precision` (INT8 needs a
     /// quantized bundle).
-    public convenience init(bundle: ModelBundle, precision: Precision = .fp32, threads: Int) throws {
-        try self.init(runners: try RunnerFactory(bundle: bundle, precision: precision, threads: threads))
+    public convenience init(bundle: ModelBundle, precision: Precision = .fp32, threads: Int, exchange: GraphExchange? = nil) throws {
+        try self.init(runners: try RunnerFactory(bundle: bundle, precision: precision, threads: threads), exchange: exchange)
     }
 
-    public init(runners: RunnerFactory) throws {
+    public init(runners: RunnerFactory, exchange: GraphExchange? = nil) throws {
         let bundle = runners.bundle, threads = runners.threads
         guard let config = bundle.model as? PETRConfig else {
             throw OnboardError.format(path: bundle.configPath, item: "architecture", reason: "not a PETR bundle (architecture must be petr)")
@@ -49,7 +51,10 @@ public final class DetectionPipeline {
         }
         let preprocessing = try Self.preprocessing(config, bundle: bundle)
         self.preprocessing = preprocessing
-        imageCodeTables = model.imageQuantization.map { q in (0..<3).map { q.codes(of: preprocessing.normalizedLevels(channel: $0)) } }
+        self.exchange = exchange
+        // A recording holds the float image another runtime takes, so the INT8 runner quantizes it
+        // itself (the same codes as the tables give).
+        imageCodeTables = exchange?.records == true ? nil : model.imageQuantization.map { q in (0..<3).map { q.codes(of: preprocessing.normalizedLevels(channel: $0)) } }
         classNames = config.classNames ?? DetectionConfig.cvpr2019.classNames
         self.threads = threads
     }
@@ -122,30 +127,43 @@ public final class DetectionPipeline {
                 for i in range { preprocessing.finish(ready[i], into: base + i * 3 * h * w) }
             }
         }
-        let lidar2img = Tensor(zeros: [n, 4, 4])
+        timing["preprocess"] = Self.now() - start
+        return ["images": images, "lidar2img": lidar2img(sample)]
+    }
+
+    /// The sample's lidar-to-network-image projections [N, 4, 4].
+    func lidar2img(_ sample: CameraSample) -> Tensor {
+        let lidar2img = Tensor(zeros: [sample.cameras.count, 4, 4])
         for (i, camera) in sample.cameras.enumerated() {
             for (j, v) in camera.lidarToNetworkImage.values.enumerated() { lidar2img.floatPointer[i * 16 + j] = Float(v) }
         }
-        timing["preprocess"] = Self.now() - start
-        return ["images": images, "lidar2img": lidar2img]
+        return lidar2img
     }
 
     /// Detections of one sample; `source` names it in errors.
     public func detect(_ sample: CameraSample, source: String) throws -> Frame {
         var timing: [String: Double] = [:]
-        let inputs = try self.inputs(sample, timing: &timing)
-        profiler.reset()
-        let outputs = try model.run(inputs, source: source)
-        let t = model.lastTimings
-        for (stage, seconds) in DetectionStages.graphStages(profile: profiler, wallSeconds: t.graph) {
-            timing[stage, default: 0] += seconds
+        let outputs: PETROutputs
+        var decoding = 0.0
+        if case .replay(let directory) = exchange {
+            outputs = try replayed(sample, from: directory)
+        } else {
+            let inputs = try self.inputs(sample, timing: &timing)
+            profiler.reset()
+            outputs = try model.run(inputs, source: source)
+            let t = model.lastTimings
+            for (stage, seconds) in DetectionStages.graphStages(profile: profiler, wallSeconds: t.graph) {
+                timing[stage, default: 0] += seconds
+            }
+            timing["position_embedding", default: 0] += t.geometry
+            decoding = t.decoding
+            if case .record(let directory) = exchange { try record(sample, inputs: inputs, outputs: outputs, in: directory) }
         }
-        timing["position_embedding", default: 0] += t.geometry
         let start = Self.now()
         let boxes = Self.lidarBoxes(outputs.detections)
         let submission = DetectionExport.submission(sampleToken: sample.token, boxes: boxes, classNames: classNames,
                                                     lidarToEgo: sample.lidarToEgo, egoToGlobal: sample.egoToGlobal)
-        timing["postprocess"] = t.decoding + Self.now() - start
+        timing["postprocess"] = decoding + Self.now() - start
         stages.add(timing)
         return Frame(boxes: boxes, submission: submission, outputs: outputs)
     }

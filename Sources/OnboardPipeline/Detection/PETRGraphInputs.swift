@@ -20,9 +20,7 @@ extension DetectionPipeline {
     /// `lidar2img`; both must be finite.
     public static func graphInputs(images: Tensor, lidar2img: Tensor, model: PETRModel, source: String) throws -> [String: Tensor] {
         try images.requireFinite(name: "images", source: source)
-        let config = model.config
-        let coords = try PETRGeometry.positionInput(head: config.head, imageSize: config.imageSize, featureSize: model.built.featureSize,
-                                                    lidar2img: lidar2img, source: source, threads: model.threads)
+        let coords = try model.coords3d(lidar2img: lidar2img, source: source)
         try coords.requireFinite(name: "coords3d", source: source)
         return ["images": images, "coords3d": coords]
     }
