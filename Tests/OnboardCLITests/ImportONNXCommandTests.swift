@@ -93,6 +93,36 @@ final class ImportONNXCommandTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: "\(directory)/q.onnx"))
     }
 
+    /// QANS logits are exported as the values their codes hold (`x - ReduceMax(x)` before the pair);
+    /// a deferred softmax has no QDQ form and is refused. (ONNX Runtime runs such an export in
+    /// tools/check_detector_onnx.py.)
+    func test_exportSpellsStabilizedLogitsAndRefusesADeferredSoftmax() throws {
+        let model = TestPaths.fixture("vit/deit_distilled"), calibration = "\(directory)/calibration"
+        try FileManager.default.createDirectory(atPath: calibration, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: "\(model)/inputs.safetensors", toPath: "\(calibration)/0.safetensors")
+        for (name, recipe) in [("plain", #"{}"#), ("stabilized", #"{"softmax_input": "stabilized"}"#),
+                               ("deferred", #"{"softmax_input": "stabilized", "softmax_output": "deferred"}"#)] {
+            try Data(recipe.utf8).write(to: URL(fileURLWithPath: "\(directory)/\(name).json"))
+            let quantized = try Onboard.run(["quantize", "--model", model, "--calibration", calibration, "--recipe", "\(directory)/\(name).json",
+                                             "--out", "\(directory)/\(name)"])
+            XCTAssertEqual(quantized.status, 0, quantized.stderr)
+        }
+        func export(_ name: String) throws -> (status: Int32, stderr: String, bytes: Data?) {
+            let out = "\(directory)/\(name).onnx"
+            let result = try Onboard.run(["export-onnx", "--model", model, "--quantized", "\(directory)/\(name)", "--out", out])
+            return (result.status, result.stderr, FileManager.default.contents(atPath: out))
+        }
+        let plain = try export("plain"), stabilized = try export("stabilized")
+        XCTAssertEqual(plain.status, 0, plain.stderr)
+        XCTAssertEqual(stabilized.status, 0, stabilized.stderr)
+        let reduceMax = Data("ReduceMax".utf8), rowMax = Data("blocks.0.attn.scores/row_max".utf8)
+        XCTAssertNil(try XCTUnwrap(plain.bytes).range(of: reduceMax))
+        XCTAssertNotNil(try XCTUnwrap(stabilized.bytes).range(of: rowMax))
+        assertUserError(try Onboard.run(["export-onnx", "--model", model, "--quantized", "\(directory)/deferred", "--out", "\(directory)/deferred.onnx"]),
+                        status: 1, contains: "softmax_output \"deferred\"")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "\(directory)/deferred.onnx"))
+    }
+
     /// A QDQ model from ONNX Runtime's quantize_static: the INT8 bundle `--quantized-out` writes runs
     /// (`run`, `bench`) with the file's parameters and gives ORT's outputs; it exports back to QDQ.
     func test_qdqModelWritesAnINT8BundleThatRuns() throws {

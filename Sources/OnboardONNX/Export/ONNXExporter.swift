@@ -41,7 +41,14 @@ public enum ONNXExporter {
             let out = graph.info(node.output).name, q = qdq?.activations[node.output]
             let target = q == nil ? out : writer.fresh(out + "/float")
             try spell(node, inputs: node.inputs.map { read[$0.index] }, out: target, in: graph, writer, keepCodes: qdq != nil)
-            if let q { writer.fakeQuantize(target, q, output: out) }
+            guard let q else { continue }
+            var stored = target
+            if qdq?.stabilized.contains(node.output) == true {
+                let top = writer.step("ReduceMax", [target], out + "/row_max",
+                                      attributes: [ONNXWriter.attribute("axes", ints: [-1]), ONNXWriter.attribute("keepdims", int: 1)])
+                stored = writer.step("Sub", [target, top], out + "/stabilized")
+            }
+            writer.fakeQuantize(stored, q, output: out)
         }
         let weightBytes = writer.initializers.reduce(0) { $0 + $1.rawData.count }
         guard weightBytes < maxBytes else {

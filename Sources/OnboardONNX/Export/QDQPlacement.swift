@@ -4,14 +4,21 @@ import OnboardGraph
 /// Where an INT8 export puts QuantizeLinear / DequantizeLinear: after each value the INT8 executor
 /// stores as codes (with its scale, zero point and code range), except those that only move or
 /// view codes of a value already quantized the same way. Values kept in float get none.
+/// Softmax logits stored stabilized (Q-PETR's QANS) are fake-quantized as `x - ReduceMax(x)`, the
+/// values their codes hold; the softmax reading them computes the same.
 public struct QDQPlacement {
     /// The parameters of each value to fake-quantize, by value.
     public let activations: [ValueID: ActivationQuant]
+    /// Values whose codes hold each row minus its max.
+    public let stabilized: Set<ValueID>
 
-    public init(activations: [ValueID: ActivationQuant]) { self.activations = activations }
+    public init(activations: [ValueID: ActivationQuant], stabilized: Set<ValueID> = []) {
+        self.activations = activations
+        self.stabilized = stabilized
+    }
 
     /// The placement of `executor`; throws for recipes whose stored codes do not mean the tensor's
-    /// values (a stabilized or deferred softmax, Shift-Log2 codes), or whose Linears compute what a
+    /// values (a deferred softmax, Shift-Log2 codes), or whose Linears compute what a
     /// QDQ graph cannot (per-patch inputs with float outliers, CFWS's two weight parts).
     public init(_ executor: Int8Executor) throws {
         let plan = executor.plan
@@ -19,9 +26,10 @@ public struct QDQPlacement {
             throw OnboardError.invalidArgument("the recipe's low_bit part (post_layernorm \"per_patch\", post_gelu \"shift_log2\" or "
                 + "cfws_fraction) has no QuantizeLinear/DequantizeLinear form; export a naive low_bit recipe, or an 8-bit one")
         }
-        if let id = (executor.stabilizedValues.union(executor.deferredValues)).min() {
-            throw OnboardError.invalidArgument("tensor '\(executor.graph.info(id).name)' is stored as a stabilized or deferred softmax "
-                + "(recipe keys softmax_input / softmax_output), which QuantizeLinear/DequantizeLinear cannot express")
+        if let id = executor.deferredValues.min() {
+            throw OnboardError.invalidArgument("tensor '\(executor.graph.info(id).name)' is stored as a softmax with deferred "
+                + "normalization (recipe key softmax_output \"deferred\"), which QuantizeLinear/DequantizeLinear cannot express; "
+                + "export a recipe with \"softmax_output\": \"normalized\"")
         }
         var activations: [ValueID: ActivationQuant] = [:]
         for input in executor.graph.inputs { if let q = executor.storedQuantization(of: input) { activations[input] = q } }
@@ -29,5 +37,6 @@ public struct QDQPlacement {
             if let q = executor.storedQuantization(of: node.output) { activations[node.output] = q }
         }
         self.activations = activations
+        stabilized = executor.stabilizedValues
     }
 }
