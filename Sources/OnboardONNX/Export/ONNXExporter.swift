@@ -22,7 +22,7 @@ public enum ONNXExporter {
         }
         for id in graph.constants.keys.sorted() where readOtherwise.contains(id) {
             let info = graph.info(id)
-            if qdq != nil, let (codes, scales) = int8Weight(id, in: graph) {
+            if let qdq, let (codes, scales) = int8Weight(id, in: graph, qdq) {
                 writer.dequantizedWeight(codes: codes, shape: info.shape, scales: scales, axis: 0, output: info.name)
                 continue
             }
@@ -40,7 +40,7 @@ public enum ONNXExporter {
         for node in graph.nodes {
             let out = graph.info(node.output).name, q = qdq?.activations[node.output]
             let target = q == nil ? out : writer.fresh(out + "/float")
-            try spell(node, inputs: node.inputs.map { read[$0.index] }, out: target, in: graph, writer, keepCodes: qdq != nil)
+            try spell(node, inputs: node.inputs.map { read[$0.index] }, out: target, in: graph, writer, qdq: qdq)
             guard let q else { continue }
             var stored = target
             if qdq?.stabilized.contains(node.output) == true {
@@ -83,21 +83,23 @@ public enum ONNXExporter {
         return value
     }
 
-    /// The codes and scales of an int8 weight.
-    private static func int8Weight(_ id: ValueID, in graph: Graph) -> ([Int8], [Float])? {
-        guard let tensor = graph.constants[id], tensor.dtype == .i8, let scales = graph.weightScales[id] else { return nil }
-        let codes = Array(UnsafeBufferPointer(start: tensor.rawPointer.assumingMemoryBound(to: Int8.self), count: tensor.count))
-        return (codes, scales)
+    /// The codes and scales of a weight an integer op runs on (as the executor quantized it), or of
+    /// an int8 constant.
+    private static func int8Weight(_ id: ValueID, in graph: Graph, _ qdq: QDQPlacement) -> ([Int8], [Float])? {
+        let stored = graph.constants[id].flatMap { tensor in graph.weightScales[id].map { QuantizedWeight(codes: tensor, scales: $0) } }
+        guard let weight = qdq.weights[id] ?? stored, weight.codes.dtype == .i8 else { return nil }
+        let codes = weight.codes
+        return (Array(UnsafeBufferPointer(start: codes.rawPointer.assumingMemoryBound(to: Int8.self), count: codes.count)), weight.scales)
     }
 
     /// A linear layer's [N, K] weight as the [K, N] right-hand side of `MatMul`: int8 codes with
-    /// `DequantizeLinear` when `keepCodes`, else f32.
-    private static func transposedWeight(_ node: Node, in graph: Graph, _ w: ONNXWriter, keepCodes: Bool) throws -> String {
+    /// `DequantizeLinear` in an INT8 export, else f32.
+    private static func transposedWeight(_ node: Node, in graph: Graph, _ w: ONNXWriter, qdq: QDQPlacement?) throws -> String {
         let id = node.inputs[1], info = graph.info(id)
         guard info.shape.count == 2 else { throw OnboardError.model(item: "node '\(node.name)' (linear)", reason: "weight must be 2-D") }
         let (n, k) = (info.shape[0], info.shape[1])
         func transpose<T>(_ values: [T]) -> [T] { (0..<(k * n)).map { values[($0 % n) * k + $0 / n] } }
-        if keepCodes, let (codes, scales) = int8Weight(id, in: graph) {
+        if let qdq, let (codes, scales) = int8Weight(id, in: graph, qdq) {
             let name = w.fresh(info.name + "^T")
             w.dequantizedWeight(codes: transpose(codes), shape: [k, n], scales: scales, axis: 1, output: name)
             return name
@@ -107,12 +109,12 @@ public enum ONNXExporter {
     }
 
     /// Writes the ONNX nodes computing `node`'s output into `out`, reading `inputs`.
-    private static func spell(_ node: Node, inputs: [String], out: String, in graph: Graph, _ w: ONNXWriter, keepCodes: Bool) throws {
+    private static func spell(_ node: Node, inputs: [String], out: String, in graph: Graph, _ w: ONNXWriter, qdq: QDQPlacement?) throws {
         let x = inputs.first ?? ""
         typealias A = ONNXWriter
         switch node.op {
         case .linear:
-            let transposed = try transposedWeight(node, in: graph, w, keepCodes: keepCodes)
+            let transposed = try transposedWeight(node, in: graph, w, qdq: qdq)
             if inputs.count == 3 {
                 w.node("Add", [w.step("MatMul", [x, transposed], out + "/matmul"), inputs[2]], output: out)
             } else {

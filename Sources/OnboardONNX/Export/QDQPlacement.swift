@@ -11,10 +11,15 @@ public struct QDQPlacement {
     public let activations: [ValueID: ActivationQuant]
     /// Values whose codes hold each row minus its max.
     public let stabilized: Set<ValueID>
+    /// The codes and scales each integer op runs on, by weight: those a quantized bundle stores, and
+    /// those the executor quantizes when it loads (weights the model builder derives, such as the q,
+    /// k and v slices of a packed attention projection).
+    public let weights: [ValueID: QuantizedWeight]
 
-    public init(activations: [ValueID: ActivationQuant], stabilized: Set<ValueID> = []) {
+    public init(activations: [ValueID: ActivationQuant], stabilized: Set<ValueID> = [], weights: [ValueID: QuantizedWeight] = [:]) {
         self.activations = activations
         self.stabilized = stabilized
+        self.weights = weights
     }
 
     /// The placement of `executor`; throws for recipes whose stored codes do not mean the tensor's
@@ -38,5 +43,9 @@ public struct QDQPlacement {
         }
         self.activations = activations
         stabilized = executor.stabilizedValues
+        let byName = executor.quantizedWeights()
+        weights = executor.graph.constants.keys.reduce(into: [:]) { result, id in
+            result[id] = byName[executor.graph.info(id).name]
+        }
     }
 }
