@@ -622,8 +622,38 @@ def onnx_cases(h):
     lie("a constant of the wrong shape", lambda g: g["constants"][0].update(shape=[8, 3, 5, 5]), ["onnx::Conv_117"])
 
 
+def exchange_cases(h):
+    """detect --record-graph / --graph-outputs given what another runtime might write."""
+    detect = ["detect", "--model", QPETR, "--data", h.path("data")]
+    recorded = h.path("recorded")
+    h.case("exchange", "record the graph tensors", detect + ["--out", h.path("x.json"), "--record-graph", recorded], expect="ok",
+           watch=[h.work])
+    files = sorted(f for f in os.listdir(recorded) if f.endswith(".safetensors"))
+    h.case("exchange", "a directory with no outputs", detect + ["--out", h.path("x.json"), "--graph-outputs", h.path("calibration")],
+           contains=["no graph outputs for sample"])
+    broken = copy_tree(recorded, h.path("broken"))
+    with open(os.path.join(broken, files[0]), "r+b") as f:
+        f.truncate(100)
+    h.case("exchange", "a truncated outputs file", detect + ["--out", h.path("x.json"), "--graph-outputs", broken], contains=[files[0]])
+    reshaped = copy_tree(recorded, h.path("reshaped"))
+    safetensors(os.path.join(reshaped, files[0]), {n: {"dtype": "F32", "shape": [2, 2], "data_offsets": [16 * i, 16 * i + 16]}
+                                                   for i, n in enumerate(["cls_scores", "bbox_raw", "pos_embed", "memory"])}, bytes(64))
+    h.case("exchange", "outputs of the wrong shape", detect + ["--out", h.path("x.json"), "--graph-outputs", reshaped],
+           contains=[files[0], "cls_scores"])
+    h.case("exchange", "record and replay at once",
+           detect + ["--out", h.path("x.json"), "--record-graph", h.path("r2"), "--graph-outputs", recorded], contains=["exclude"])
+    mine = h.path("mine")
+    os.makedirs(mine, exist_ok=True)
+    with open(os.path.join(mine, "notes.txt"), "w") as f:
+        f.write("mine")
+    h.case("exchange", "record into a directory of the user's", detect + ["--out", h.path("x.json"), "--record-graph", mine],
+           contains=["did not write"], protect=[os.path.join(mine, "notes.txt")], watch=[h.work])
+    h.case("exchange", "record into a file", detect + ["--out", h.path("x.json"), "--record-graph", h.path("results-kept.json")],
+           contains=["not a directory"], protect=[h.path("results-kept.json")])
+
+
 CATEGORIES = {"outputs": outputs, "crash": crashes, "safetensors": safetensors_cases, "refused": refused, "interrupt": interrupts,
-              "text": text, "onnx": onnx_cases}
+              "text": text, "onnx": onnx_cases, "exchange": exchange_cases}
 
 
 def main():
