@@ -171,6 +171,58 @@ final class LowBitExecutorTests: XCTestCase {
         assertSameCodes(try XCTUnwrap(seen["fc1"]), expected, step: output.scale, "fc1 against its float definition")
     }
 
+    /// `"dynamic_per_token"`: each row of an in-scope Linear's input is quantized over its own range
+    /// at run time. The float ops' outputs (LayerNorm, GELU) reach fc1 and fc2 in f32; with fc1 out of
+    /// scope, its codes reach fc2 dequantized. Either way the Linear equals the per-row quantized
+    /// product with per-channel weights.
+    func test_dynamicPerTokenLinearQuantizesEachRowOverItsOwnRange() throws {
+        try assertDynamicPerToken(scope: [], linears: [("fc1", "norm", Self.hidden), ("fc2", "act", Self.width)], floatInputs: ["norm", "act"])
+        try assertDynamicPerToken(scope: ["fc2"], linears: [("fc2", "act", Self.width)], floatInputs: [])
+    }
+
+    private func assertDynamicPerToken(scope: [String], linears: [(String, String, Int)], floatInputs: Set<String>) throws {
+        var graph = try mlp()
+        if scope == ["fc2"] {
+            // fc2 reads fc1's codes directly: the GELU goes.
+            let g = GraphBuilder()
+            var random = TestRandom(seed: 3)
+            let x = try g.input("x", shape: [2, Self.tokens, Self.width])
+            let fc1 = try g.node(.linear, [x, try g.constant("fc1.weight", random.gaussian([Self.hidden, Self.width], scale: 0.2)),
+                                           try g.constant("fc1.bias", random.gaussian([Self.hidden], scale: 0.1))], name: "act")
+            g.markOutput(try g.node(.linear, [fc1, try g.constant("fc2.weight", random.gaussian([Self.width, Self.hidden], scale: 0.2))],
+                                    name: "fc2"))
+            graph = try g.build()
+        }
+        var recipe = recipe(weightBits: 8, activationBits: 8, perPatch: false, log: false, cfws: nil)
+        recipe.lowBit?.activationObserver = nil
+        recipe.lowBit?.dynamicPerToken = true
+        recipe.lowBit?.scope = scope
+        let plan = try plan(graph, recipe)
+        let executor = try Int8Executor(graph: graph, plan: plan, threads: 2)
+        for (_, source, _) in linears {
+            XCTAssertEqual(executor.storesCodes(try XCTUnwrap(graph.value(named: source))), !floatInputs.contains(source), source)
+        }
+        let input = samples(1, seed: 9)[0]
+        let seen = try run(graph, plan, input)
+        for (linear, source, n) in linears {
+            let values = try XCTUnwrap(seen[source])
+            let k = values.count / (2 * Self.tokens)
+            let x = (0..<(2 * Self.tokens)).flatMap { row -> [Float] in
+                let slice = values[(row * k)..<((row + 1) * k)]
+                let q = QuantParams.affine(min: slice.min() ?? 0, max: slice.max() ?? 0, bits: 8, symmetric: false)
+                return slice.map { q.fakeQuantize($0) }
+            }
+            let weight = try XCTUnwrap(graph.floatConstant(try XCTUnwrap(graph.value(named: "\(linear).weight"))))
+            let dequantized = QuantizedWeight(quantizing: weight, perChannel: true).dequantized()
+            let output = try XCTUnwrap(plan.activations[linear])
+            let bias = linear == "fc1" ? try floats(graph, "fc1.bias") : nil
+            let expected = product(x, Array(UnsafeBufferPointer(start: dequantized.floatPointer, count: dequantized.count)), bias,
+                                   n: n, output: output)
+            assertSameCodes(try XCTUnwrap(seen[linear]), expected, step: output.scale, "\(linear) against its per-token definition")
+        }
+        XCTAssertEqual(try run(graph, plan, input, threads: 1)["fc2"], try run(graph, plan, input, threads: 3)["fc2"])
+    }
+
     func test_resultsDoNotDependOnTheThreadCount() throws {
         let graph = try mlp()
         let plan = try plan(graph, recipe())
@@ -203,6 +255,7 @@ final class LowBitExecutorTests: XCTestCase {
         XCTAssertThrowsError(try decode(#"{"low_bit": {"weight_bits": 3}}"#))
         XCTAssertThrowsError(try decode(#"{"low_bit": {"activation_bits": 8, "post_gelu": "shift_log2"}}"#))
         XCTAssertThrowsError(try decode(#"{"low_bit": {"cfws_fraction": 0.5}}"#))
+        XCTAssertThrowsError(try decode(#"{"low_bit": {"dynamic_per_token": true, "post_layernorm": "per_patch"}}"#))
         XCTAssertThrowsError(try decode(#"{"low_bit": {"outlier_thresold": 5}}"#), "a misspelt key")
         let recipe = try decode(#"{"low_bit": {"scope": ["blocks."], "activation_bits": 4, "post_gelu": "shift_log2"}}"#)
         XCTAssertThrowsError(try recipe.validate(against: try mlp(), source: "r.json")) { error in

@@ -12,6 +12,7 @@ public enum DequantizedOutputs {
     /// Linears' outputs and the reshapes between; each read only on its way to that output.
     public static func values(in graph: Graph, recipe: QuantizationRecipe) -> Set<Int> {
         graphOutputs(in: graph, recipe: recipe).union(floatIslandInputs(in: graph, recipe: recipe))
+            .union(LowBitLayout(graph: graph, recipe: recipe).dynamicFloatSources(in: graph, recipe: recipe))
     }
 
     /// With `"float_island_inputs": "float"`: the outputs of integer Linears that only float

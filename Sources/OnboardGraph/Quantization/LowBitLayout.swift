@@ -49,6 +49,23 @@ struct LowBitLayout {
         }
     }
 
+    /// Under `"dynamic_per_token"`: the values a float op writes (through views) for in-scope
+    /// Linears, kept in f32 so those Linears quantize each row from its real values. Linears whose
+    /// input an integer op writes read its codes dequantized.
+    func dynamicFloatSources(in graph: Graph, recipe: QuantizationRecipe) -> Set<Int> {
+        guard recipe.lowBit?.dynamicPerToken == true else { return [] }
+        let producers = graph.producers
+        var result: Set<Int> = []
+        for index in linears {
+            var source = graph.nodes[index].inputs[0]
+            while let producer = producers[source], graph.nodes[producer].op.quantization.isView { source = graph.nodes[producer].inputs[0] }
+            guard let producer = producers[source],
+                  Int8Executor.execution(of: graph.nodes[producer], graph: graph, recipe: recipe) == .floatIsland else { continue }
+            result.insert(source.index)
+        }
+        return result
+    }
+
     /// The LayerNorms that write a per-patch value: they run in float so the Linear sees real values.
     func floatNorms(in graph: Graph) -> Set<Int> {
         let producers = graph.producers

@@ -35,11 +35,15 @@ public struct LowBitRecipe: Codable, Equatable, Sendable {
     /// CFWS: per output channel this fraction of the weights, the largest in magnitude, forms the
     /// coarse part (8-bit, sparse); the fine part is the rest at `weight_bits`. nil: no split.
     public var cfwsFraction: Double?
+    /// Every in-scope Linear quantizes its input per token (row) at run time, asymmetric over the
+    /// row's own min and max at `activation_bits`, instead of from calibrated parameters.
+    public var dynamicPerToken = false
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case scope, weightBits = "weight_bits", weightClip = "weight_clip", activationBits = "activation_bits"
         case activationObserver = "activation_observer", postLayerNorm = "post_layernorm"
         case outlierThreshold = "outlier_threshold", postGELU = "post_gelu", cfwsFraction = "cfws_fraction"
+        case dynamicPerToken = "dynamic_per_token"
     }
 
     public init() {}
@@ -73,6 +77,11 @@ public struct LowBitRecipe: Codable, Equatable, Sendable {
         if let fraction = cfwsFraction, !(fraction > 0 && fraction <= 0.05) {
             throw DecodingError.dataCorruptedError(forKey: .cfwsFraction, in: c, debugDescription: "must be above 0 and at most 0.05, got \(fraction)")
         }
+        dynamicPerToken = try c.decodeIfPresent(Bool.self, forKey: .dynamicPerToken) ?? false
+        guard !dynamicPerToken || (postLayerNorm == .perTensor && postGELU == .uniform) else {
+            throw DecodingError.dataCorruptedError(forKey: .dynamicPerToken, in: c,
+                                                   debugDescription: "replaces the static quantizers: post_layernorm must be \"per_tensor\" and post_gelu \"uniform\"")
+        }
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -86,6 +95,7 @@ public struct LowBitRecipe: Codable, Equatable, Sendable {
         try c.encode(outlierThreshold, forKey: .outlierThreshold)
         try c.encode(postGELU, forKey: .postGELU)
         try c.encodeIfPresent(cfwsFraction, forKey: .cfwsFraction)
+        if dynamicPerToken { try c.encode(dynamicPerToken, forKey: .dynamicPerToken) }
     }
 
     public func covers(_ name: String) -> Bool { scope.isEmpty || scope.contains { name.hasPrefix($0) } }

@@ -27,9 +27,10 @@ public struct QDQPlacement {
     /// QDQ graph cannot (per-patch inputs with float outliers, CFWS's two weight parts).
     public init(_ executor: Int8Executor) throws {
         let plan = executor.plan
-        if plan.perToken != nil || plan.logCodes != nil || plan.recipe.lowBit?.cfwsFraction != nil {
-            throw OnboardError.invalidArgument("the recipe's low_bit part (post_layernorm \"per_patch\", post_gelu \"shift_log2\" or "
-                + "cfws_fraction) has no QuantizeLinear/DequantizeLinear form; export a naive low_bit recipe, or an 8-bit one")
+        let lowBit = plan.recipe.lowBit
+        if plan.perToken != nil || plan.logCodes != nil || lowBit?.cfwsFraction != nil || lowBit?.dynamicPerToken == true {
+            throw OnboardError.invalidArgument("the recipe's low_bit part (post_layernorm \"per_patch\", post_gelu \"shift_log2\", "
+                + "cfws_fraction or dynamic_per_token) has no QuantizeLinear/DequantizeLinear form; export a naive low_bit recipe, or an 8-bit one")
         }
         if let id = executor.deferredValues.min() {
             throw OnboardError.invalidArgument("tensor '\(executor.graph.info(id).name)' is stored as a softmax with deferred "

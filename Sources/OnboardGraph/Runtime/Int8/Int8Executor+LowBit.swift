@@ -2,7 +2,7 @@ import OnboardCore
 import OnboardQuant
 
 /// The INT8 executor's low-bit Linears (a recipe's `low_bit` part): 4-bit packed weights, CFWS
-/// weights, per-patch inputs and Shift-Log2 inputs.
+/// weights, per-patch, per-token dynamic and Shift-Log2 inputs.
 extension Int8Executor {
     /// Bytes held for the Linears of the recipe's `low_bit` part; nil without one.
     public var lowBitWeightBytes: Int? {
@@ -75,7 +75,9 @@ extension Int8Executor {
             throw OnboardError.invalidArgument("\(node.name): no weight to quantize")
         }
         let linearInput: LowBitLinear.Input
-        if let perToken = plan.perToken?[graph.info(source).name], lowBitLayout.perPatchValues.contains(source.index) {
+        if lowBit.dynamicPerToken {
+            linearInput = .dynamicPerToken(bits: lowBit.activationBits)
+        } else if let perToken = plan.perToken?[graph.info(source).name], lowBitLayout.perPatchValues.contains(source.index) {
             linearInput = .perToken(perToken)
         } else if let log {
             linearInput = .logCodes(table: LogCodeTables.product(log), scale: log.productScale, offset: log.shift)
@@ -109,9 +111,16 @@ extension Int8Executor {
         let out = storesCodes(node.output) ? UnsafeMutableRawPointer(codes(node.output)) : UnsafeMutableRawPointer(floats(node.output))
         if let linear = lowBitLinears[index] {
             let m = graph.info(node.output).count / linear.n
-            let x: UnsafeRawPointer
-            if case .perToken = linear.input { x = UnsafeRawPointer(floats(node.inputs[0])) } else { x = UnsafeRawPointer(quantizedInput(node, operand: 0)) }
-            linear.run(x, m: m, into: out, work: work, threads: threads)
+            if !linear.input.readsFloat {
+                linear.run(quantizedInput(node, operand: 0), m: m, into: out, work: work, threads: threads)
+            } else if storesCodes(node.inputs[0]) {
+                // Codes an integer op wrote: their values, each row then quantized by the Linear.
+                let values = work.assumingMemoryBound(to: Float.self)
+                copyAsFloat(node.inputs[0], into: values)
+                linear.run(values, m: m, into: out, work: work + MemoryPlanner.align(m * linear.k * 4), threads: threads)
+            } else {
+                linear.run(floats(node.inputs[0]), m: m, into: out, work: work, threads: threads)
+            }
             return true
         }
         if let table = logInputTables[index], let linear = linears[index] {
@@ -126,20 +135,22 @@ extension Int8Executor {
 }
 
 extension LowBitLayout {
-    /// The in-scope Linears that run as `LowBitLinear`: per-patch inputs or CFWS weights.
+    /// The in-scope Linears that run as `LowBitLinear`: per-patch or per-token dynamic inputs, or CFWS weights.
     func rowEpilogueLinears(in graph: Graph, recipe: QuantizationRecipe) -> Set<Int> {
         guard let lowBit = recipe.lowBit else { return [] }
-        if lowBit.cfwsFraction != nil { return linears }
+        if lowBit.cfwsFraction != nil || lowBit.dynamicPerToken { return linears }
         return linears.filter { perPatchValues.contains(graph.nodes[$0].inputs[0].index) }
     }
 
     /// Work bytes an in-scope Linear needs beyond the executor's operand slots.
-    func workBytes(node index: Int, graph: Graph, rowEpilogue: Bool) -> Int {
+    func workBytes(node index: Int, graph: Graph, recipe: QuantizationRecipe, rowEpilogue: Bool) -> Int {
         guard linears.contains(index) else { return 0 }
         let node = graph.nodes[index]
         let input = graph.info(node.inputs[0]), output = graph.info(node.output)
         guard let k = input.shape.last, k > 0, let n = output.shape.last, n > 0 else { return 0 }
-        if rowEpilogue { return LowBitLinear.workBytes(m: output.count / n, n: n, k: k) }
+        // A dynamic Linear may first dequantize an integer op's codes.
+        let dequantized = recipe.lowBit?.dynamicPerToken == true ? MemoryPlanner.align(input.count * 4) : 0
+        if rowEpilogue { return dequantized + LowBitLinear.workBytes(m: output.count / n, n: n, k: k) }
         return logValues.contains(node.inputs[0].index) ? input.count : 0
     }
 }

@@ -183,7 +183,7 @@ public final class Int8Executor {
             scratchByNode[node.name] = Self.scratchBytes(node, execution, graph: graph, threads: threads,
                                                          stabilized: stabilizedValues.contains(node.output),
                                                          normalizesRows: node.inputs.first.map(deferredValues.contains) ?? false)
-                + lowBitLayout.workBytes(node: index, graph: graph, rowEpilogue: rowEpilogues.contains(index))
+                + lowBitLayout.workBytes(node: index, graph: graph, recipe: plan.recipe, rowEpilogue: rowEpilogues.contains(index))
         }
         memoryPlan = MemoryPlanner.plan(graph, byteCount: { byteCounts[$0.index] }, scratchBytes: { scratchByNode[$0.name] ?? 0 },
                                         pinned: precomputed.pinned, writtenEarly: writtenEarly, alsoReads: wide.norms.mapValues { [$0.a, $0.b] })

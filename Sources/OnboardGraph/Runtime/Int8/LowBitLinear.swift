@@ -1,15 +1,16 @@
 import CKernels
 import OnboardCore
+import OnboardQuant
 
-/// An integer Linear with ADFQ-ViT's per-patch inputs and/or CFWS weights, which the shared GEMM
-/// epilogue cannot express: the packed product writes int32 sums, and a row pass applies each
+/// An integer Linear with ADFQ-ViT's per-patch inputs, per-token dynamic inputs and/or CFWS
+/// weights, which the shared GEMM epilogue cannot express: the packed product writes int32 sums, and a row pass applies each
 /// row's own scale and zero point, adds the coarse weights' sparse product and the outliers' float
 /// product, then quantizes (or writes f32).
 ///
 /// y[i, j] = s_i (w_j (Σ_k a_ik B_kj - z_i Σ_k B_kj) + c_j Σ_{k in S_j} (a_ik - z_i) C_kj)
 ///           + Σ_{outliers (i, k)} x_ik (w_j B_kj + c_j C_kj) + bias_j
 /// with B the fine codes (scales w_j), C the coarse codes (scales c_j, non-zero on S_j), s_i and z_i
-/// the input row's scale and zero point (its token position's, or the tensor's).
+/// the input row's scale and zero point (its token position's, its own at run time, or the tensor's).
 final class LowBitLinear {
     /// CFWS's coarse part, by output column: the depths k and codes C_kj of column j's non-zeros.
     struct Coarse {
@@ -34,6 +35,16 @@ final class LowBitLinear {
         case perToken(PerTokenQuant)
         /// Shift-Log2 codes, read through `table` as u8 on the grid `scale` with offset `offset`.
         case logCodes(table: [UInt8], scale: Float, offset: Float)
+        /// f32 values, each row quantized at run time over its own min and max (asymmetric, `bits`).
+        case dynamicPerToken(bits: Int)
+
+        /// Whether the Linear reads its input in f32.
+        var readsFloat: Bool {
+            switch self {
+            case .perToken, .dynamicPerToken: return true
+            case .codes, .logCodes: return false
+            }
+        }
     }
 
     let k: Int
@@ -87,6 +98,7 @@ final class LowBitLinear {
         let codes = work.assumingMemoryBound(to: UInt8.self)
         let sums = (work + MemoryPlanner.align(m * k)).assumingMemoryBound(to: Int32.self)
         var outliers = [[(depth: Int32, value: Float)]](repeating: [], count: m)
+        var dynamicRows: [QuantParams] = []
         switch input {
         case .codes:
             codes.update(from: x.assumingMemoryBound(to: UInt8.self), count: m * k)
@@ -94,6 +106,8 @@ final class LowBitLinear {
             QuantizedElementwise.lookup(x.assumingMemoryBound(to: UInt8.self), codes, count: m * k, table: table, threads: threads)
         case let .perToken(params):
             quantizeRows(x.assumingMemoryBound(to: Float.self), m: m, params: params, into: codes, outliers: &outliers, threads: threads)
+        case let .dynamicPerToken(bits):
+            dynamicRows = quantizeRows(x.assumingMemoryBound(to: Float.self), m: m, bits: bits, into: codes, threads: threads)
         }
         var e = onboard_q8_epilogue()
         e.out_type = ONBOARD_Q8_OUT_S32
@@ -118,7 +132,8 @@ final class LowBitLinear {
         }
         var rowOfDepth = [Int](repeating: -1, count: k)
         for (row, depth) in depths.enumerated() { rowOfDepth[depth] = row }
-        let rowScales = (0..<m).map { rowParameters($0).scale }, rowZeros = (0..<m).map { rowParameters($0).zero }
+        let rows = dynamicRows.isEmpty ? (0..<m).map(rowParameters) : dynamicRows.map { (scale: $0.scale, zero: $0.zeroPoint) }
+        let rowScales = rows.map(\.scale), rowZeros = rows.map(\.zero)
         fineScales.withUnsafeBufferPointer { scales in
             bias.withUnsafeBufferPointer { bias in
                 self.columnSums.withUnsafeBufferPointer { columnSums in
@@ -154,7 +169,32 @@ final class LowBitLinear {
         case let .codes(q): return (q.scale, q.zeroPoint)
         case let .perToken(p): return (p.scales[row % p.positions], p.zeroPoints[row % p.positions])
         case let .logCodes(_, scale, _): return (scale, 0)
+        case .dynamicPerToken: return (1, 0)  // replaced by each run's own
         }
+    }
+
+    /// Each row through the u8 quantizer at parameters over its own min and max; returns them.
+    private func quantizeRows(_ x: UnsafePointer<Float>, m: Int, bits: Int, into codes: UnsafeMutablePointer<UInt8>,
+                              threads: Int) -> [QuantParams] {
+        let k = self.k
+        var params = [QuantParams](repeating: QuantParams.affine(min: 0, max: 0, bits: bits, symmetric: false), count: m)
+        params.withUnsafeMutableBufferPointer { found in
+            let found = found
+            Parallel.forRanges(count: m, threads: threads) { rows in
+                for i in rows {
+                    let row = x + i * k
+                    var low = Float.infinity, high = -Float.infinity
+                    for c in 0..<k {
+                        low = min(low, row[c])
+                        high = max(high, row[c])
+                    }
+                    let p = QuantParams.affine(min: low, max: high, bits: bits, symmetric: false)
+                    onboard_q8_quantize_u8(row, codes + i * k, k, p.scale, p.zeroPoint, 0, p.qmax)
+                    found[i] = p
+                }
+            }
+        }
+        return params
     }
 
     /// Each row through the u8 quantizer at its position's parameters; then the outliers (|x| above
