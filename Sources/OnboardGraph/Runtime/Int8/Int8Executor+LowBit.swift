@@ -56,6 +56,7 @@ extension Int8Executor {
                                     inputOffset: log?.shift, output: output, fixedPoint: fixedPoint, floatOutput: floatOutput)
             if let log { logInputTables[index] = LogCodeTables.product(log) }
             linears[index] = linear
+            graph.constants[node.inputs[1]]?.releaseMappedPages()
             weightBytes += linear.byteCount
             return
         }
@@ -92,6 +93,7 @@ extension Int8Executor {
         }
         guard let linear else { throw OnboardError.invalidArgument("\(node.name): a low-bit Linear needs a non-empty weight") }
         lowBitLinears[index] = linear
+        graph.constants[node.inputs[1]]?.releaseMappedPages()
         weightBytes += linear.byteCount
     }
 
