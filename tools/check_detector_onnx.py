@@ -32,7 +32,6 @@ import glob
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 
@@ -40,18 +39,13 @@ import numpy as np
 import onnxruntime as ort
 from safetensors.numpy import load_file, save_file
 
+from bench_demo import run
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODEL = f"{ROOT}/Configs/models/qpetr-demo"
 CALIBRATION = f"{ROOT}/Calibration/demo-synth-s11.json"
 OUTPUTS = ["cls_scores", "bbox_raw", "pos_embed", "memory"]
 WHOLE_SET = "every_sample"
-
-
-def run(cmd: list[str]) -> str:
-    p = subprocess.run(cmd, capture_output=True, text=True)
-    if p.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed ({p.returncode}):\n{p.stderr.strip()}")
-    return p.stdout
 
 
 def session(path: str, optimized: bool, threads: int) -> ort.InferenceSession:
