@@ -171,6 +171,48 @@ final class LowBitExecutorTests: XCTestCase {
         assertSameCodes(try XCTUnwrap(seen["fc1"]), expected, step: output.scale, "fc1 against its float definition")
     }
 
+    /// `"weight_group_size"`: each output's weights get a scale per run of 16 inputs (fc1 two groups,
+    /// fc2 four), with static inputs and with per-patch inputs whose outliers meet each depth's group scale.
+    func test_groupedFourBitLinearIsThePerGroupQuantizedProduct() throws {
+        let graph = try mlp()
+        for perPatch in [false, true] {
+            var recipe = recipe(perPatch: perPatch, log: false, cfws: nil)
+            recipe.lowBit?.weightGroupSize = 16
+            let plan = try plan(graph, recipe)
+            let seen = try run(graph, plan, samples(1, seed: 9)[0])
+            let normed = try XCTUnwrap(seen["norm"])
+            let x: [Float]
+            if perPatch {
+                let perToken = try XCTUnwrap(plan.perToken?["norm"])
+                XCTAssertGreaterThan(normed.filter { abs($0) > 2.5 }.count, 0, "the fixture must have outliers")
+                x = normed.enumerated().map { index, v -> Float in
+                    guard abs(v) <= 2.5 else { return v }
+                    let position = (index / Self.width) % Self.tokens
+                    return QuantParams(scale: perToken.scales[position], zeroPoint: perToken.zeroPoints[position], bits: 4, symmetric: false).fakeQuantize(v)
+                }
+            } else {
+                let input = try XCTUnwrap(plan.activations["norm"])
+                x = input.codes(of: normed).map { input.scale * Float(Int32($0) - input.zeroPoint) }
+            }
+            let weight = try XCTUnwrap(graph.floatConstant(try XCTUnwrap(graph.value(named: "fc1.weight"))))
+            let grouped = QuantizedWeight(quantizing: weight, perChannel: true, bits: 4, groupSize: 16)
+            XCTAssertEqual(grouped.scales.count, 2 * Self.hidden)
+            XCTAssertEqual(grouped.groupSize, 16)
+            let dequantized = grouped.dequantized()
+            let output = try XCTUnwrap(plan.activations["fc1"])
+            let expected = product(x, Array(UnsafeBufferPointer(start: dequantized.floatPointer, count: dequantized.count)),
+                                   try floats(graph, "fc1.bias"), n: Self.hidden, output: output)
+            assertSameCodes(try XCTUnwrap(seen["fc1"]), expected, step: output.scale, "fc1 (perPatch \(perPatch)) against its grouped definition")
+            // Per-channel scales over the same codes would be another product: the groups are used.
+            let perChannel = QuantizedWeight(quantizing: weight, perChannel: true, bits: 4).dequantized()
+            let other = product(x, Array(UnsafeBufferPointer(start: perChannel.floatPointer, count: perChannel.count)),
+                                try floats(graph, "fc1.bias"), n: Self.hidden, output: output)
+            XCTAssertGreaterThan(zip(other, try XCTUnwrap(seen["fc1"])).filter { abs($0 - $1) > 1.5 * output.scale }.count, Self.hidden / 4)
+            let input = samples(1, seed: 5)[0]
+            XCTAssertEqual(try run(graph, plan, input, threads: 1)["fc2"], try run(graph, plan, input, threads: 3)["fc2"])
+        }
+    }
+
     /// `"dynamic_per_token"`: each row of an in-scope Linear's input is quantized over its own range
     /// at run time. The float ops' outputs (LayerNorm, GELU) reach fc1 and fc2 in f32; with fc1 out of
     /// scope, its codes reach fc2 dequantized. Either way the Linear equals the per-row quantized
@@ -257,6 +299,11 @@ final class LowBitExecutorTests: XCTestCase {
         XCTAssertThrowsError(try decode(#"{"low_bit": {"cfws_fraction": 0.5}}"#))
         XCTAssertThrowsError(try decode(#"{"low_bit": {"dynamic_per_token": true, "post_layernorm": "per_patch"}}"#))
         XCTAssertThrowsError(try decode(#"{"low_bit": {"outlier_thresold": 5}}"#), "a misspelt key")
+        XCTAssertThrowsError(try decode(#"{"low_bit": {"weight_group_size": 24}}"#), "not a power of two")
+        XCTAssertThrowsError(try decode(#"{"low_bit": {"weight_group_size": 16, "cfws_fraction": 0.01}}"#))
+        XCTAssertThrowsError(try decode(#"{"low_bit": {"weight_group_size": 64}}"#).validate(against: try mlp(), source: "r.json")) { error in
+            XCTAssertTrue("\(error)".contains("low_bit.weight_group_size") && "\(error)".contains("fc1 has 32 inputs"), "\(error)")
+        }
         let recipe = try decode(#"{"low_bit": {"scope": ["blocks."], "activation_bits": 4, "post_gelu": "shift_log2"}}"#)
         XCTAssertThrowsError(try recipe.validate(against: try mlp(), source: "r.json")) { error in
             XCTAssertTrue("\(error)".contains("low_bit.scope"), "\(error)")

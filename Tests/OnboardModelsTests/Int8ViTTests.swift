@@ -81,16 +81,18 @@ final class QuantizedBundleTests: XCTestCase {
 
     /// A low-bit recipe's bundle: 4-bit weights stored two per byte, CFWS weights kept float, the
     /// per-patch and Shift-Log2 parameters in the plan; reloaded it computes exactly the same.
+    /// Per-channel, CFWS and grouped 4-bit weights.
     func test_lowBitBundleStoresFourBitWeightsPackedAndReloadsBitIdentical() throws {
         let source = try ModelBundle(directory: TestPaths.fixture("vit/deit_distilled"))
         let graph = try source.graph(batch: 1)
         var random = TestRandom(seed: 6)
         let shape = source.inputShapes(batch: 1)["pixel_values"]!
         let samples = (0..<4).map { _ in random.gaussian(shape) }
-        for cfws in [nil, 0.01] {
+        let variants: [(cfws: Double?, group: Int?)] = [(nil, nil), (0.01, nil), (nil, 16)]
+        for (cfws, group) in variants {
             var lowBit = LowBitRecipe()
             (lowBit.scope, lowBit.activationBits, lowBit.postLayerNorm, lowBit.postGELU) = (["blocks."], 4, .perPatch, .shiftLog2)
-            lowBit.cfwsFraction = cfws
+            (lowBit.cfwsFraction, lowBit.weightGroupSize) = (cfws, group)
             var recipe = QuantizationRecipe()
             recipe.lowBit = lowBit
             let plan = try Calibrator.calibrate(graph: graph, recipe: recipe, count: 4, threads: 2) { ["pixel_values": samples[$0]] }
@@ -105,6 +107,7 @@ final class QuantizedBundleTests: XCTestCase {
             if cfws == nil {
                 XCTAssertEqual(qkv.dtype, .u8)
                 XCTAssertEqual(qkv.shape, [96, 16], "[3 D, D / 2]: two codes a byte")
+                XCTAssertEqual(stored.entry("blocks.0.attn.qkv.weight.qscale")?.shape, group == nil ? [96] : [96, 2], "a scale per group of 16 inputs")
             } else {
                 XCTAssertEqual(qkv.dtype, .f32, "CFWS weights have no single code per element")
             }

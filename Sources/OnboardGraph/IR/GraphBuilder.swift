@@ -22,12 +22,15 @@ public final class GraphBuilder {
         return id
     }
 
-    /// A constant; int8 weights come with their scales (one, or one per output channel).
+    /// A constant; int8 weights come with their scales (one, one per output channel, or for a 2-D
+    /// weight one per output channel and equal group of its inputs, in row order).
     public func constant(_ name: String, _ tensor: Tensor, scales: [Float]? = nil) throws -> ValueID {
         if tensor.dtype == .i8 {
             let channels = tensor.shape.first ?? 1
-            guard let scales, scales.count == 1 || scales.count == channels, scales.allSatisfy({ $0.isFinite && $0 > 0 }) else {
-                throw OnboardError.model(item: name, reason: "int8 constant needs 1 or \(channels) positive scales")
+            let count = scales?.count ?? 0, groups = channels > 0 ? count / channels : 0
+            let grouped = tensor.rank == 2 && groups > 1 && count == groups * channels && tensor.shape[1] % groups == 0
+            guard let scales, scales.count == 1 || scales.count == channels || grouped, scales.allSatisfy({ $0.isFinite && $0 > 0 }) else {
+                throw OnboardError.model(item: name, reason: "int8 constant needs 1, \(channels) or \(channels) x groups positive scales")
             }
         }
         let id = try newValue(name, shape: tensor.shape, dtype: tensor.dtype, role: .constant)

@@ -38,13 +38,19 @@ public struct LowBitRecipe: Codable, Equatable, Sendable {
     /// Every in-scope Linear quantizes its input per token (row) at run time, asymmetric over the
     /// row's own min and max at `activation_bits`, instead of from calibrated parameters.
     public var dynamicPerToken = false
+    /// Weights get one scale per output channel and run of this many consecutive inputs (GPTQ /
+    /// AWQ-style groups) instead of one per output channel. nil: per channel.
+    public var weightGroupSize: Int?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case scope, weightBits = "weight_bits", weightClip = "weight_clip", activationBits = "activation_bits"
         case activationObserver = "activation_observer", postLayerNorm = "post_layernorm"
         case outlierThreshold = "outlier_threshold", postGELU = "post_gelu", cfwsFraction = "cfws_fraction"
-        case dynamicPerToken = "dynamic_per_token"
+        case dynamicPerToken = "dynamic_per_token", weightGroupSize = "weight_group_size"
     }
+
+    /// Group sizes a recipe may name: powers of two, so they divide the usual widths.
+    public static let weightGroupSizes = [16, 32, 64, 128, 256, 512, 1024]
 
     public init() {}
 
@@ -82,6 +88,16 @@ public struct LowBitRecipe: Codable, Equatable, Sendable {
             throw DecodingError.dataCorruptedError(forKey: .dynamicPerToken, in: c,
                                                    debugDescription: "replaces the static quantizers: post_layernorm must be \"per_tensor\" and post_gelu \"uniform\"")
         }
+        weightGroupSize = try c.decodeIfPresent(Int.self, forKey: .weightGroupSize)
+        if let size = weightGroupSize {
+            guard Self.weightGroupSizes.contains(size) else {
+                throw DecodingError.dataCorruptedError(forKey: .weightGroupSize, in: c,
+                                                       debugDescription: "must be one of \(Self.weightGroupSizes.map(String.init).joined(separator: ", ")), got \(size)")
+            }
+            guard cfwsFraction == nil else {
+                throw DecodingError.dataCorruptedError(forKey: .weightGroupSize, in: c, debugDescription: "and cfws_fraction exclude each other")
+            }
+        }
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -96,6 +112,7 @@ public struct LowBitRecipe: Codable, Equatable, Sendable {
         try c.encode(postGELU, forKey: .postGELU)
         try c.encodeIfPresent(cfwsFraction, forKey: .cfwsFraction)
         if dynamicPerToken { try c.encode(dynamicPerToken, forKey: .dynamicPerToken) }
+        try c.encodeIfPresent(weightGroupSize, forKey: .weightGroupSize)
     }
 
     public func covers(_ name: String) -> Bool { scope.isEmpty || scope.contains { name.hasPrefix($0) } }

@@ -199,6 +199,15 @@ public struct QuantizationRecipe: Codable, Equatable, Sendable {
         for prefix in lowBit?.scope ?? [] where !graph.nodes.contains(where: { $0.op == .linear && $0.name.hasPrefix(prefix) }) {
             throw OnboardError.format(path: source, item: "low_bit.scope", reason: "the model has no Linear whose name starts with '\(prefix)'")
         }
+        if let lowBit, let size = lowBit.weightGroupSize {
+            for node in graph.nodes where node.op == .linear && lowBit.covers(node.name) {
+                let width = node.inputs.count > 1 ? graph.info(node.inputs[1]).shape.last ?? 0 : 0
+                guard width > 0, width % size == 0 else {
+                    throw OnboardError.format(path: source, item: "low_bit.weight_group_size",
+                                              reason: "\(node.name) has \(width) inputs, not a multiple of \(size)")
+                }
+            }
+        }
     }
 
     func keepsFloat(_ node: Node) -> Bool {

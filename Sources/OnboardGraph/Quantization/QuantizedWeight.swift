@@ -2,15 +2,18 @@ import CKernels
 import OnboardCore
 import OnboardQuant
 
-/// A weight matrix as symmetric int8 codes with one scale per tensor or per output channel
-/// (row of a [N, K] Linear weight, output channel of a conv weight).
+/// A weight matrix as symmetric int8 codes with one scale per tensor, per output channel (row of a
+/// [N, K] Linear weight, output channel of a conv weight), or per group of consecutive inputs
+/// within each row (scales [N, K / group] in row order).
 public struct QuantizedWeight: Sendable {
     /// Codes in [-127, 127] (8 bits) or [-63, 63] (7 bits), same shape as the float weight.
     public let codes: Tensor
-    /// One scale, or one per output channel.
+    /// One scale, one per output channel, or one per group of each channel's inputs.
     public let scales: [Float]
 
     public var perChannel: Bool { scales.count > 1 }
+    /// Inputs per scale along each row of a 2-D weight; the row width when not grouped.
+    public var groupSize: Int { codes.count / max(scales.count, 1) }
     /// Whether every code is in [-8, 7], so a bundle stores the codes two per byte.
     public var fitsFourBits: Bool {
         onboard_q4_fits(codes.rawPointer.assumingMemoryBound(to: Int8.self), codes.count, 1, codes.count)
@@ -23,8 +26,12 @@ public struct QuantizedWeight: Sendable {
 
     /// Quantizes `weight` (dim 0 = output channels) symmetrically over its largest magnitude, or over
     /// the MSE-optimal clipping range (`clip: .mse`), into codes of `bits` bits; an all-zero channel gets scale 1.
-    public init(quantizing weight: Tensor, perChannel: Bool, clip: QuantizationRecipe.WeightClip = .max, bits: Int = 8) {
-        let channels = perChannel ? max(weight.shape.first ?? 1, 1) : 1
+    /// With `groupSize` (which must divide the row width of a 2-D weight) each channel's inputs get one
+    /// scale per run of that many.
+    public init(quantizing weight: Tensor, perChannel: Bool, clip: QuantizationRecipe.WeightClip = .max, bits: Int = 8,
+                groupSize: Int? = nil) {
+        let rows = perChannel ? max(weight.shape.first ?? 1, 1) : 1
+        let channels = groupSize.map { weight.count / max($0, 1) } ?? rows
         let width = weight.count / max(channels, 1)
         let codes = Tensor(zeros: weight.shape, dtype: .i8)
         let source = weight.floatPointer

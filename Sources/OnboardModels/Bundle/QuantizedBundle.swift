@@ -3,7 +3,8 @@ import OnboardCore
 import OnboardGraph
 
 /// Writing and reading quantized bundles: the float bundle's `config.json`, a `model.safetensors`
-/// where each integer op's weight `W` is stored as int8 codes `W` plus scales `W.qscale` (4-bit
+/// where each integer op's weight `W` is stored as int8 codes `W` plus scales `W.qscale` ([1],
+/// [channels], or [channels, groups] for a low-bit recipe's grouped weights; 4-bit
 /// codes of a 2-D weight two per byte, u8 `NibbleRows`), and the
 /// plan in `quant.json`. The whole directory is staged beside the target and put in its place when complete.
 public enum QuantizedBundle {
@@ -30,7 +31,7 @@ public enum QuantizedBundle {
                 if let quantized = weights[entry.name] {
                     let fourBit = quantized.codes.rank == 2 && quantized.fitsFourBits
                     tensors.append((entry.name, fourBit ? NibbleRows.pack(quantized.codes) : quantized.codes))
-                    tensors.append((entry.name + WeightStore.scaleSuffix, try Tensor(shape: [quantized.scales.count], values: quantized.scales)))
+                    tensors.append((entry.name + WeightStore.scaleSuffix, try Tensor(shape: scaleShape(quantized), values: quantized.scales)))
                 } else {
                     tensors.append((entry.name, try source.weightOverrides[entry.name] ?? file.tensor(entry)))
                 }
@@ -50,6 +51,14 @@ public enum QuantizedBundle {
             throw error
         }
         try staging.commit()
+    }
+
+    /// [1] or [channels]; [channels, groups] for grouped weights.
+    static func scaleShape(_ weight: QuantizedWeight) -> [Int] {
+        guard weight.codes.rank == 2, let rows = weight.codes.shape.first, rows > 0, weight.scales.count > rows else {
+            return [weight.scales.count]
+        }
+        return [rows, weight.scales.count / rows]
     }
 
     /// The bundle's plan, or nil for a float bundle.

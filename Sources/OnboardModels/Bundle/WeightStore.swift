@@ -3,8 +3,8 @@ import OnboardCore
 /// Strict access to a checkpoint's tensors: each is taken at most once with its expected shape,
 /// and `finish()` reports whatever was left unused.
 ///
-/// A quantized bundle stores a weight `W` as int8 codes `W` (I8) plus `W.qscale` (F32, one scale
-/// or one per output channel), a 2-D one with 4-bit codes as u8 `NibbleRows`; such a weight is
+/// A quantized bundle stores a weight `W` as int8 codes `W` (I8) plus `W.qscale` (F32, one scale,
+/// one per output channel, or [channels, groups] per group of inputs), a 2-D one with 4-bit codes as u8 `NibbleRows`; such a weight is
 /// handed out as int8 codes with its scales.
 public final class WeightStore {
     public static let scaleSuffix = ".qscale"
@@ -42,10 +42,13 @@ public final class WeightStore {
         if tensor.dtype == .i8, file.contains(name + Self.scaleSuffix) {
             let scale = try file.tensor(name + Self.scaleSuffix)
             let channels = shape.first ?? 1
-            guard scale.dtype == .f32, scale.rank == 1, scale.count == 1 || scale.count == channels,
-                  scale.floats().allSatisfy({ $0.isFinite && $0 > 0 }) else {
+            let plain = scale.rank == 1 && (scale.count == 1 || scale.count == channels)
+            // Groups of a 2-D weight's inputs: [channels, groups], the groups dividing the row evenly.
+            let grouped = scale.rank == 2 && shape.count == 2 && scale.shape[0] == channels && scale.shape[1] > 0
+                && shape[1] % scale.shape[1] == 0
+            guard scale.dtype == .f32, plain || grouped, scale.floats().allSatisfy({ $0.isFinite && $0 > 0 }) else {
                 throw OnboardError.format(path: file.path, item: name + Self.scaleSuffix,
-                                          reason: "must hold 1 or \(channels) positive f32 scales")
+                                          reason: "must hold 1, \(channels) or [\(channels), groups] positive f32 scales")
             }
             scales[name] = scale.floats()
             taken.insert(name + Self.scaleSuffix)

@@ -24,13 +24,14 @@ public struct QDQPlacement {
 
     /// The placement of `executor`; throws for recipes whose stored codes do not mean the tensor's
     /// values (a deferred softmax, Shift-Log2 codes), or whose Linears compute what a
-    /// QDQ graph cannot (per-patch inputs with float outliers, CFWS's two weight parts).
+    /// QDQ graph cannot (per-patch inputs with float outliers, CFWS's two weight parts, grouped weights).
     public init(_ executor: Int8Executor) throws {
         let plan = executor.plan
         let lowBit = plan.recipe.lowBit
-        if plan.perToken != nil || plan.logCodes != nil || lowBit?.cfwsFraction != nil || lowBit?.dynamicPerToken == true {
+        if plan.perToken != nil || plan.logCodes != nil || lowBit?.cfwsFraction != nil || lowBit?.dynamicPerToken == true
+            || lowBit?.weightGroupSize != nil {
             throw OnboardError.invalidArgument("the recipe's low_bit part (post_layernorm \"per_patch\", post_gelu \"shift_log2\", "
-                + "cfws_fraction or dynamic_per_token) has no QuantizeLinear/DequantizeLinear form; export a naive low_bit recipe, or an 8-bit one")
+                + "cfws_fraction, dynamic_per_token or weight_group_size) has no QuantizeLinear/DequantizeLinear form; export a naive low_bit recipe, or an 8-bit one")
         }
         if let id = executor.deferredValues.min() {
             throw OnboardError.invalidArgument("tensor '\(executor.graph.info(id).name)' is stored as a softmax with deferred "

@@ -22,16 +22,18 @@ extension Int8Executor {
         lowBitLayout.logValues.contains(id.index) ? plan.logCodes?[graph.info(id).name] : nil
     }
 
-    /// An in-scope weight's codes at the `low_bit` bits, per output channel: as stored when a
-    /// quantized bundle holds it at those bits already, else quantized now.
+    /// An in-scope weight's codes at the `low_bit` bits, per output channel (or per group of its
+    /// inputs): as stored when a quantized bundle holds it so already, else quantized now.
     func lowBitWeight(_ id: ValueID) -> QuantizedWeight? {
-        guard let lowBit = plan.recipe.lowBit, let tensor = graph.constants[id] else { return nil }
-        if tensor.dtype == .i8, let scales = graph.weightScales[id], scales.count == tensor.shape.first,
+        guard let lowBit = plan.recipe.lowBit, let tensor = graph.constants[id], let rows = tensor.shape.first, rows > 0 else { return nil }
+        let scaleCount = lowBit.weightGroupSize.map { rows * (tensor.count / rows / $0) } ?? rows
+        if tensor.dtype == .i8, let scales = graph.weightScales[id], scales.count == scaleCount,
            lowBit.weightBits == 8 || QuantizedWeight(codes: tensor, scales: scales).fitsFourBits {
             return QuantizedWeight(codes: tensor, scales: scales)
         }
         guard let weight = graph.floatConstant(id) else { return nil }
-        return QuantizedWeight(quantizing: weight, perChannel: true, clip: lowBit.weightClip, bits: lowBit.weightBits)
+        return QuantizedWeight(quantizing: weight, perChannel: true, clip: lowBit.weightClip, bits: lowBit.weightBits,
+                               groupSize: lowBit.weightGroupSize)
     }
 
     func prepareLowBitLinear(_ index: Int, _ node: Node, input: ActivationQuant, output: ActivationQuant, fixedPoint: Bool) throws {
@@ -88,7 +90,7 @@ extension Int8Executor {
         let linear = fineCodes.withUnsafeBufferPointer { codes in
             codes.baseAddress.map {
                 LowBitLinear(fineCodes: $0, fineScales: fineScales, weightBits: lowBit.weightBits, coarse: coarse, n: n, k: k,
-                             bias: biasPointer, input: linearInput, output: floatOutput ? nil : output)
+                             groupSize: lowBit.weightGroupSize ?? k, bias: biasPointer, input: linearInput, output: floatOutput ? nil : output)
             }
         }
         guard let linear else { throw OnboardError.invalidArgument("\(node.name): a low-bit Linear needs a non-empty weight") }
@@ -137,10 +139,10 @@ extension Int8Executor {
 }
 
 extension LowBitLayout {
-    /// The in-scope Linears that run as `LowBitLinear`: per-patch or per-token dynamic inputs, or CFWS weights.
+    /// The in-scope Linears that run as `LowBitLinear`: per-patch or per-token dynamic inputs, CFWS or grouped weights.
     func rowEpilogueLinears(in graph: Graph, recipe: QuantizationRecipe) -> Set<Int> {
         guard let lowBit = recipe.lowBit else { return [] }
-        if lowBit.cfwsFraction != nil || lowBit.dynamicPerToken { return linears }
+        if lowBit.cfwsFraction != nil || lowBit.dynamicPerToken || lowBit.weightGroupSize != nil { return linears }
         return linears.filter { perPatchValues.contains(graph.nodes[$0].inputs[0].index) }
     }
 
@@ -152,7 +154,10 @@ extension LowBitLayout {
         guard let k = input.shape.last, k > 0, let n = output.shape.last, n > 0 else { return 0 }
         // A dynamic Linear may first dequantize an integer op's codes.
         let dequantized = recipe.lowBit?.dynamicPerToken == true ? MemoryPlanner.align(input.count * 4) : 0
-        if rowEpilogue { return dequantized + LowBitLinear.workBytes(m: output.count / n, n: n, k: k) }
+        if rowEpilogue {
+            let groups = recipe.lowBit?.weightGroupSize.map { k / $0 } ?? 1
+            return dequantized + LowBitLinear.workBytes(m: output.count / n, n: n, k: k, groups: groups)
+        }
         return logValues.contains(node.inputs[0].index) ? input.count : 0
     }
 }

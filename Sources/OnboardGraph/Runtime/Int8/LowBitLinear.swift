@@ -2,15 +2,17 @@ import CKernels
 import OnboardCore
 import OnboardQuant
 
-/// An integer Linear with ADFQ-ViT's per-patch inputs, per-token dynamic inputs and/or CFWS
-/// weights, which the shared GEMM epilogue cannot express: the packed product writes int32 sums, and a row pass applies each
-/// row's own scale and zero point, adds the coarse weights' sparse product and the outliers' float
-/// product, then quantizes (or writes f32).
+/// An integer Linear with ADFQ-ViT's per-patch inputs, per-token dynamic inputs, CFWS weights
+/// and/or grouped weights, which the shared GEMM epilogue cannot express: the packed product
+/// writes int32 sums (one product per weight group), and a row pass applies each row's own scale
+/// and zero point, adds the coarse weights' sparse product and the outliers' float product, then
+/// quantizes (or writes f32).
 ///
-/// y[i, j] = s_i (w_j (Σ_k a_ik B_kj - z_i Σ_k B_kj) + c_j Σ_{k in S_j} (a_ik - z_i) C_kj)
-///           + Σ_{outliers (i, k)} x_ik (w_j B_kj + c_j C_kj) + bias_j
-/// with B the fine codes (scales w_j), C the coarse codes (scales c_j, non-zero on S_j), s_i and z_i
-/// the input row's scale and zero point (its token position's, its own at run time, or the tensor's).
+/// y[i, j] = s_i (Σ_g w_jg (Σ_{k in g} a_ik B_kj - z_i Σ_{k in g} B_kj) + c_j Σ_{k in S_j} (a_ik - z_i) C_kj)
+///           + Σ_{outliers (i, k)} x_ik (w_j,g(k) B_kj + c_j C_kj) + bias_j
+/// with B the fine codes (scales w_jg, one group of all K inputs unless grouped), C the coarse codes
+/// (scales c_j, non-zero on S_j), s_i and z_i the input row's scale and zero point (its token
+/// position's, its own at run time, or the tensor's).
 final class LowBitLinear {
     /// CFWS's coarse part, by output column: the depths k and codes C_kj of column j's non-zeros.
     struct Coarse {
@@ -49,9 +51,14 @@ final class LowBitLinear {
 
     let k: Int
     let n: Int
-    private let fine: PackedWeights
+    /// Inputs per weight group (K when not grouped).
+    let groupSize: Int
+    var groups: Int { k / groupSize }
+    /// One packed product per group.
+    private let fine: [PackedWeights]
+    /// w_jg at j·groups + g.
     private let fineScales: [Float]
-    /// Σ_k B_kj per column.
+    /// Σ_{k in g} B_kj at g·N + j.
     private let columnSums: [Int32]
     /// The bias, plus for Shift-Log2 inputs their offset times each whole quantized weight column.
     private let bias: [Float]
@@ -61,19 +68,30 @@ final class LowBitLinear {
     let output: ActivationQuant?
 
     /// Packed codes, the per-column scales, biases and code sums, and the coarse part.
-    var byteCount: Int { fine.byteCount + n * 12 + (coarse?.byteCount ?? 0) }
+    var byteCount: Int { fine.reduce(0) { $0 + $1.byteCount } + n * 4 + n * groups * 8 + (coarse?.byteCount ?? 0) }
 
-    /// Bytes of work area for `m` rows: the input's codes and the int32 sums.
-    static func workBytes(m: Int, n: Int, k: Int) -> Int { MemoryPlanner.align(m * k) + m * n * 4 }
+    /// Bytes of work area for `m` rows: the input's codes, the int32 sums, and with several weight
+    /// groups the f32 sums over groups.
+    static func workBytes(m: Int, n: Int, k: Int, groups: Int = 1) -> Int {
+        MemoryPlanner.align(m * k) + MemoryPlanner.align(m * n * 4) + (groups > 1 ? m * n * 4 : 0)
+    }
 
-    init(fineCodes: UnsafePointer<Int8>, fineScales: [Float], weightBits: Int, coarse: Coarse?, n: Int, k: Int,
+    /// `fineScales`: one, one per output, or one per output and group (`groupSize` must divide K).
+    init(fineCodes: UnsafePointer<Int8>, fineScales: [Float], weightBits: Int, coarse: Coarse?, n: Int, k: Int, groupSize: Int,
          bias: UnsafePointer<Float>?, input: Input, output: ActivationQuant?) {
         self.k = k
         self.n = n
+        self.groupSize = groupSize
+        let groups = k / groupSize
         var columnSums: [Int32] = []
-        fine = PackedWeights(codes: fineCodes, n: n, k: k, bits: weightBits, columnSums: &columnSums)
+        fine = (0..<groups).map { g in
+            var sums: [Int32] = []
+            let packed = PackedWeights(codes: fineCodes + g * groupSize, n: n, k: groupSize, rowStride: k, bits: weightBits, columnSums: &sums)
+            columnSums += sums
+            return packed
+        }
         self.columnSums = columnSums
-        let fineScales = fineScales.count == 1 ? [Float](repeating: fineScales[0], count: n) : fineScales
+        let fineScales = fineScales.count == 1 ? [Float](repeating: fineScales[0], count: n * groups) : fineScales
         self.fineScales = fineScales
         var bias = bias.map { Array(UnsafeBufferPointer(start: $0, count: n)) } ?? [Float](repeating: 0, count: n)
         if case let .logCodes(_, _, offset) = input {
@@ -81,7 +99,10 @@ final class LowBitLinear {
             if let coarse {
                 for j in 0..<n { coarseSums[j] = coarse.codes[Int(coarse.columnStart[j])..<Int(coarse.columnStart[j + 1])].reduce(0) { $0 + Float($1) } }
             }
-            for j in 0..<n { bias[j] += offset * (fineScales[j] * Float(columnSums[j]) + (coarse?.scales[j] ?? 0) * coarseSums[j]) }
+            for j in 0..<n {
+                let fineSum = (0..<groups).reduce(Float(0)) { $0 + fineScales[j * groups + $1] * Float(columnSums[$1 * n + j]) }
+                bias[j] += offset * (fineSum + (coarse?.scales[j] ?? 0) * coarseSums[j])
+            }
         }
         self.bias = bias
         self.coarse = coarse
@@ -97,6 +118,7 @@ final class LowBitLinear {
     func run(_ x: UnsafeRawPointer, m: Int, into out: UnsafeMutableRawPointer, work: UnsafeMutableRawPointer, threads: Int) {
         let codes = work.assumingMemoryBound(to: UInt8.self)
         let sums = (work + MemoryPlanner.align(m * k)).assumingMemoryBound(to: Int32.self)
+        let groupTotals = groups > 1 ? (work + MemoryPlanner.align(m * k) + MemoryPlanner.align(m * n * 4)).assumingMemoryBound(to: Float.self) : nil
         var outliers = [[(depth: Int32, value: Float)]](repeating: [], count: m)
         var dynamicRows: [QuantParams] = []
         switch input {
@@ -109,13 +131,18 @@ final class LowBitLinear {
         case let .dynamicPerToken(bits):
             dynamicRows = quantizeRows(x.assumingMemoryBound(to: Float.self), m: m, bits: bits, into: codes, threads: threads)
         }
-        var e = onboard_q8_epilogue()
-        e.out_type = ONBOARD_Q8_OUT_S32
-        e.b_fits_7_bits = fine.fitsSevenBits ? 1 : 0
-        let panels = fine.panels
-        Parallel.forRanges(count: (panels + 1) / 2, threads: threads) { pairs in
-            self.fine.gemm(m: m, a: codes, lda: self.k, epilogue: &e, out: UnsafeMutableRawPointer(sums), ldc: self.n,
-                           panels: (pairs.lowerBound * 2)..<min(pairs.upperBound * 2, panels))
+        let rows = dynamicRows.isEmpty ? (0..<m).map(rowParameters) : dynamicRows.map { (scale: $0.scale, zero: $0.zeroPoint) }
+        let rowScales = rows.map(\.scale), rowZeros = rows.map(\.zero)
+        for (g, packed) in fine.enumerated() {
+            var e = onboard_q8_epilogue()
+            e.out_type = ONBOARD_Q8_OUT_S32
+            e.b_fits_7_bits = packed.fitsSevenBits ? 1 : 0
+            let panels = packed.panels
+            Parallel.forRanges(count: (panels + 1) / 2, threads: threads) { pairs in
+                packed.gemm(m: m, a: codes + g * self.groupSize, lda: self.k, epilogue: &e, out: UnsafeMutableRawPointer(sums), ldc: self.n,
+                            panels: (pairs.lowerBound * 2)..<min(pairs.upperBound * 2, panels))
+            }
+            if let groupTotals { accumulate(group: g, sums: sums, m: m, rowScales: rowScales, rowZeros: rowZeros, into: groupTotals, threads: threads) }
         }
         let depths = Array(Set(outliers.joined().map { Int($0.depth) })).sorted()
         if case .perToken = input {
@@ -123,17 +150,20 @@ final class LowBitLinear {
             perTokenCount += m * k
         }
         var depthRows = [Int32](repeating: 0, count: depths.count * n)
-        var oneHot = [UInt8](repeating: 0, count: depths.count * k)
+        var oneHot = [UInt8](repeating: 0, count: depths.count * groupSize)
         depthRows.withUnsafeMutableBufferPointer { rows in
             oneHot.withUnsafeMutableBufferPointer { scratch in
                 guard let rows = rows.baseAddress, let scratch = scratch.baseAddress else { return }  // no outliers
-                fine.depthRows(depths, into: rows, scratch: scratch)
+                var first = 0
+                for (g, packed) in fine.enumerated() {
+                    let local = depths[first...].prefix { $0 < (g + 1) * groupSize }.map { $0 - g * groupSize }
+                    packed.depthRows(local, into: rows + first * n, scratch: scratch)
+                    first += local.count
+                }
             }
         }
         var rowOfDepth = [Int](repeating: -1, count: k)
         for (row, depth) in depths.enumerated() { rowOfDepth[depth] = row }
-        let rows = dynamicRows.isEmpty ? (0..<m).map(rowParameters) : dynamicRows.map { (scale: $0.scale, zero: $0.zeroPoint) }
-        let rowScales = rows.map(\.scale), rowZeros = rows.map(\.zero)
         fineScales.withUnsafeBufferPointer { scales in
             bias.withUnsafeBufferPointer { bias in
                 self.columnSums.withUnsafeBufferPointer { columnSums in
@@ -144,7 +174,7 @@ final class LowBitLinear {
                             defer { y.deallocate() }
                             for i in rows {
                                 self.combine(row: i, scale: rowScales[i], zero: rowZeros[i], codes: codes + i * self.k, sums: sums + i * self.n,
-                                             outliers: outliers[i], parts: parts, into: y)
+                                             groupTotals: groupTotals.map { $0 + i * self.n }, outliers: outliers[i], parts: parts, into: y)
                                 self.store(y, row: i, into: out)
                             }
                         }
@@ -218,12 +248,37 @@ final class LowBitLinear {
         }
     }
 
+    /// Adds group g's scaled sums to every row's f32 totals (the first group sets them).
+    private func accumulate(group g: Int, sums: UnsafePointer<Int32>, m: Int, rowScales: [Float], rowZeros: [Int32],
+                            into totals: UnsafeMutablePointer<Float>, threads: Int) {
+        let n = self.n, groups = self.groups
+        fineScales.withUnsafeBufferPointer { scales in
+            columnSums.withUnsafeBufferPointer { columnSums in
+                Parallel.forRanges(count: m, threads: threads) { rows in
+                    for i in rows {
+                        let (scale, zero) = (rowScales[i], rowZeros[i])
+                        let row = sums + i * n, total = totals + i * n
+                        for j in 0..<n {
+                            let value = scale * scales[j * groups + g] * Float(row[j] &- zero &* columnSums[g * n + j])
+                            total[j] = g == 0 ? value : total[j] + value
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     private func combine(row i: Int, scale: Float, zero: Int32, codes: UnsafePointer<UInt8>, sums: UnsafePointer<Int32>,
-                         outliers: [(depth: Int32, value: Float)], parts: RowParts, into y: UnsafeMutablePointer<Float>) {
-        let n = self.n
-        for j in 0..<n {
-            let fineSum = sums[j] &- zero &* parts.columnSums[j]
-            y[j] = scale * parts.scales[j] * Float(fineSum) + parts.bias[j]
+                         groupTotals: UnsafePointer<Float>?, outliers: [(depth: Int32, value: Float)], parts: RowParts,
+                         into y: UnsafeMutablePointer<Float>) {
+        let n = self.n, groups = self.groups
+        if let groupTotals {
+            for j in 0..<n { y[j] = groupTotals[j] + parts.bias[j] }
+        } else {
+            for j in 0..<n {
+                let fineSum = sums[j] &- zero &* parts.columnSums[j]
+                y[j] = scale * parts.scales[j] * Float(fineSum) + parts.bias[j]
+            }
         }
         if let coarse {
             coarse.columnStart.withUnsafeBufferPointer { start in
@@ -243,7 +298,8 @@ final class LowBitLinear {
         for (depth, value) in outliers {
             let r = parts.rowOfDepth[Int(depth)]
             guard r >= 0 else { continue }
-            for j in 0..<n { y[j] += value * parts.scales[j] * Float(parts.depthRows[r * n + j]) }
+            let g = Int(depth) / groupSize
+            for j in 0..<n { y[j] += value * parts.scales[j * groups + g] * Float(parts.depthRows[r * n + j]) }
             if let coarse {
                 for j in 0..<n { y[j] += value * coarse.scales[j] * Float(coarse.code(depth: Int(depth), column: j)) }
             }

@@ -15,21 +15,23 @@ final class PackedWeights {
     var panels: Int { (n + Int(ONBOARD_Q8_NR) - 1) / Int(ONBOARD_Q8_NR) }
 
     /// - Parameters:
-    ///   - codes: the weight's int8 codes [N, K] (row j = output j); with `bits` 4 each in [-8, 7].
+    ///   - codes: the weight's int8 codes [N, K] (row j = output j, `rowStride` apart; K when nil);
+    ///     with `bits` 4 each in [-8, 7].
     ///   - columnSums: receives Σ_k B[k][j] per column (N values), for zero-point folding.
-    init(codes: UnsafePointer<Int8>, n: Int, k: Int, bits: Int, columnSums sums: inout [Int32]) {
+    init(codes: UnsafePointer<Int8>, n: Int, k: Int, rowStride: Int? = nil, bits: Int, columnSums sums: inout [Int32]) {
         self.k = k
         self.n = n
         self.bits = bits
+        let ldb = rowStride ?? k
         sums = [Int32](repeating: 0, count: n)
         if bits == 4 {
             buffer = AlignedBuffer(byteCount: max(onboard_q4_packed_size(k, n), 1))
-            onboard_q4_pack_b(codes, k, true, k, n, buffer.pointer.assumingMemoryBound(to: UInt8.self), &sums)
+            onboard_q4_pack_b(codes, ldb, true, k, n, buffer.pointer.assumingMemoryBound(to: UInt8.self), &sums)
             fitsSevenBits = true
         } else {
             buffer = AlignedBuffer(byteCount: max(onboard_q8_packed_size(k, n), 1))
-            onboard_q8_pack_b(codes, k, true, k, n, buffer.pointer.assumingMemoryBound(to: Int8.self), &sums)
-            fitsSevenBits = onboard_q8_b_fits_7_bits(codes, k, n, k)
+            onboard_q8_pack_b(codes, ldb, true, k, n, buffer.pointer.assumingMemoryBound(to: Int8.self), &sums)
+            fitsSevenBits = onboard_q8_b_fits_7_bits(codes, ldb, n, k)
         }
     }
 
