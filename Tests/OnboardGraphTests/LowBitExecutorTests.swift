@@ -265,6 +265,26 @@ final class LowBitExecutorTests: XCTestCase {
         XCTAssertEqual(try run(graph, plan, input, threads: 1)["fc2"], try run(graph, plan, input, threads: 3)["fc2"])
     }
 
+    /// Executors of one model at several shapes quantize a low-bit weight once, into their shared cache.
+    func test_executorsSharingAWeightCacheQuantizeLowBitWeightsOnce() throws {
+        let graph = try mlp()
+        var recipe = recipe(perPatch: false, log: false, cfws: nil)
+        recipe.lowBit?.weightGroupSize = 16
+        let plan = try plan(graph, recipe)
+        let cache = QuantizedWeightCache()
+        let first = try Int8Executor(graph: graph, plan: plan, threads: 2, weightCache: cache)
+        var quantizedAgain = false
+        let cached = cache.value("fc1.weight") {
+            quantizedAgain = true
+            return QuantizedWeight(codes: Tensor(zeros: [1], dtype: .i8), scales: [1])
+        }
+        XCTAssertFalse(quantizedAgain, "the first executor put fc1's codes in the cache")
+        XCTAssertEqual(cached.scales.count, 2 * Self.hidden, "grouped, as the recipe asks")
+        let second = try Int8Executor(graph: graph, plan: plan, threads: 2, weightCache: cache)
+        let input = samples(1, seed: 5)[0]
+        XCTAssertEqual(try first.run(input)["fc2"]?.floats(), try second.run(input)["fc2"]?.floats())
+    }
+
     func test_resultsDoNotDependOnTheThreadCount() throws {
         let graph = try mlp()
         let plan = try plan(graph, recipe())

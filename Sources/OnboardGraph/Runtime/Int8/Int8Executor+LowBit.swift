@@ -23,7 +23,8 @@ extension Int8Executor {
     }
 
     /// An in-scope weight's codes at the `low_bit` bits, per output channel (or per group of its
-    /// inputs): as stored when a quantized bundle holds it so already, else quantized now.
+    /// inputs): as stored when a quantized bundle holds it so already, else quantized now (once per
+    /// weight cache: a sentence encoder's executors at several lengths share it).
     func lowBitWeight(_ id: ValueID) -> QuantizedWeight? {
         guard let lowBit = plan.recipe.lowBit, let tensor = graph.constants[id], let rows = tensor.shape.first, rows > 0 else { return nil }
         let scaleCount = lowBit.weightGroupSize.map { rows * (tensor.count / rows / $0) } ?? rows
@@ -32,8 +33,11 @@ extension Int8Executor {
             return QuantizedWeight(codes: tensor, scales: scales)
         }
         guard let weight = graph.floatConstant(id) else { return nil }
-        return QuantizedWeight(quantizing: weight, perChannel: true, clip: lowBit.weightClip, bits: lowBit.weightBits,
-                               groupSize: lowBit.weightGroupSize)
+        let quantize = {
+            QuantizedWeight(quantizing: weight, perChannel: true, clip: lowBit.weightClip, bits: lowBit.weightBits,
+                            groupSize: lowBit.weightGroupSize)
+        }
+        return weightCache?.value(graph.info(id).name, make: quantize) ?? quantize()
     }
 
     func prepareLowBitLinear(_ index: Int, _ node: Node, input: ActivationQuant, output: ActivationQuant, fixedPoint: Bool) throws {
