@@ -56,7 +56,7 @@ final class LowBitLinear {
     var groups: Int { k / groupSize }
     /// One packed product per group.
     private let fine: [PackedWeights]
-    /// w_jg at j·groups + g.
+    /// w_jg at g·N + j (the caller's are in row order, j·groups + g).
     private let fineScales: [Float]
     /// Σ_{k in g} B_kj at g·N + j.
     private let columnSums: [Int32]
@@ -91,7 +91,8 @@ final class LowBitLinear {
             return packed
         }
         self.columnSums = columnSums
-        let fineScales = fineScales.count == 1 ? [Float](repeating: fineScales[0], count: n * groups) : fineScales
+        let fineScales = fineScales.count == 1 ? [Float](repeating: fineScales[0], count: n * groups)
+            : (0..<(n * groups)).map { fineScales[($0 % n) * groups + $0 / n] }
         self.fineScales = fineScales
         var bias = bias.map { Array(UnsafeBufferPointer(start: $0, count: n)) } ?? [Float](repeating: 0, count: n)
         if case let .logCodes(_, _, offset) = input {
@@ -100,7 +101,7 @@ final class LowBitLinear {
                 for j in 0..<n { coarseSums[j] = coarse.codes[Int(coarse.columnStart[j])..<Int(coarse.columnStart[j + 1])].reduce(0) { $0 + Float($1) } }
             }
             for j in 0..<n {
-                let fineSum = (0..<groups).reduce(Float(0)) { $0 + fineScales[j * groups + $1] * Float(columnSums[$1 * n + j]) }
+                let fineSum = (0..<groups).reduce(Float(0)) { $0 + fineScales[$1 * n + j] * Float(columnSums[$1 * n + j]) }
                 bias[j] += offset * (fineSum + (coarse?.scales[j] ?? 0) * coarseSums[j])
             }
         }
@@ -251,16 +252,18 @@ final class LowBitLinear {
     /// Adds group g's scaled sums to every row's f32 totals (the first group sets them).
     private func accumulate(group g: Int, sums: UnsafePointer<Int32>, m: Int, rowScales: [Float], rowZeros: [Int32],
                             into totals: UnsafeMutablePointer<Float>, threads: Int) {
-        let n = self.n, groups = self.groups
+        let n = self.n
         fineScales.withUnsafeBufferPointer { scales in
             columnSums.withUnsafeBufferPointer { columnSums in
+                guard let scales = scales.baseAddress.map({ $0 + g * n }), let columnSums = columnSums.baseAddress.map({ $0 + g * n }) else { return }
                 Parallel.forRanges(count: m, threads: threads) { rows in
                     for i in rows {
                         let (scale, zero) = (rowScales[i], rowZeros[i])
                         let row = sums + i * n, total = totals + i * n
-                        for j in 0..<n {
-                            let value = scale * scales[j * groups + g] * Float(row[j] &- zero &* columnSums[g * n + j])
-                            total[j] = g == 0 ? value : total[j] + value
+                        if g == 0 {
+                            for j in 0..<n { total[j] = scale * scales[j] * Float(row[j] &- zero &* columnSums[j]) }
+                        } else {
+                            for j in 0..<n { total[j] += scale * scales[j] * Float(row[j] &- zero &* columnSums[j]) }
                         }
                     }
                 }
@@ -271,7 +274,7 @@ final class LowBitLinear {
     private func combine(row i: Int, scale: Float, zero: Int32, codes: UnsafePointer<UInt8>, sums: UnsafePointer<Int32>,
                          groupTotals: UnsafePointer<Float>?, outliers: [(depth: Int32, value: Float)], parts: RowParts,
                          into y: UnsafeMutablePointer<Float>) {
-        let n = self.n, groups = self.groups
+        let n = self.n
         if let groupTotals {
             for j in 0..<n { y[j] = groupTotals[j] + parts.bias[j] }
         } else {
@@ -299,7 +302,7 @@ final class LowBitLinear {
             let r = parts.rowOfDepth[Int(depth)]
             guard r >= 0 else { continue }
             let g = Int(depth) / groupSize
-            for j in 0..<n { y[j] += value * parts.scales[j * groups + g] * Float(parts.depthRows[r * n + j]) }
+            for j in 0..<n { y[j] += value * parts.scales[g * n + j] * Float(parts.depthRows[r * n + j]) }
             if let coarse {
                 for j in 0..<n { y[j] += value * coarse.scales[j] * Float(coarse.code(depth: Int(depth), column: j)) }
             }
