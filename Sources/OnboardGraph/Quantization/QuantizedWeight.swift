@@ -52,10 +52,13 @@ public struct QuantizedWeight: Sendable {
     /// bundle's int8 weight), or the float weight quantized now per `recipe`. Nil for no constant.
     public init?(constant id: ValueID, in graph: Graph, recipe: QuantizationRecipe) {
         guard let tensor = graph.constants[id] else { return nil }
-        if tensor.dtype == .i8, let scales = graph.weightScales[id] {
+        if tensor.dtype == .i8, let scales = graph.weightScales[id], scales.count == 1 || scales.count == tensor.shape.first {
             self.init(codes: tensor, scales: scales)
+        } else if let weight = graph.floatConstant(id) {
+            // A float weight, or grouped codes (a low-bit part's) on an op that takes one scale per channel.
+            self.init(quantizing: weight, perChannel: recipe.weights == .perChannel, clip: recipe.weightClip, bits: recipe.weightBits)
         } else {
-            self.init(quantizing: tensor, perChannel: recipe.weights == .perChannel, clip: recipe.weightClip, bits: recipe.weightBits)
+            return nil
         }
     }
 

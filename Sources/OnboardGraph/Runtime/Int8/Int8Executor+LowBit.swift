@@ -66,6 +66,9 @@ extension Int8Executor {
             weightBytes += linear.byteCount
             return
         }
+        guard lowBit.cfwsFraction == nil || lowBit.weightGroupSize == nil else {
+            throw OnboardError.invalidArgument("\(node.name): the low_bit keys cfws_fraction and weight_group_size exclude each other")
+        }
         var fineCodes: [Int8], fineScales: [Float], coarse: LowBitLinear.Coarse?
         if let fraction = lowBit.cfwsFraction, let weight = graph.floatConstant(node.inputs[1]) {
             let values = Array(UnsafeBufferPointer(start: weight.floatPointer, count: weight.count))
