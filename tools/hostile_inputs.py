@@ -460,6 +460,16 @@ def refused(h):
         f.write(text.replace('"scale":', '"scale":-', 1).replace('"scale" :', '"scale" :-', 1))
     h.case("refused", "a negative scale in quant.json", ["bench", "--model", plan, "--precision", "int8", "--iterations", "1"],
            contains=["quant.json"])
+    plan = copy_tree(h.path("vit-int8"), h.path("vit-int8-qscale"))
+    weights = os.path.join(plan, "model.safetensors")
+    with open(weights, "rb") as f:
+        length = struct.unpack("<Q", f.read(8))[0]
+        header, payload = json.loads(f.read(length)), f.read()
+    scale = sorted(k for k in header if k.endswith(".qscale"))[0]
+    header[scale]["shape"] = [1] + header[scale]["shape"]  # same bytes, but [1, ...] is no grouping of N channels
+    safetensors(weights, header, payload)
+    h.case("refused", "a weight's scales in a shape of no grouping", ["bench", "--model", plan, "--precision", "int8", "--iterations", "1"],
+           contains=["model.safetensors", scale])
     for name, recipe in [("a percentile of 200", {"observer": "percentile", "percentile": 200}),
                          ("a negative percentile", {"observer": "percentile", "percentile": -1})]:
         write_json(h.path("recipe.json"), recipe)
