@@ -17,7 +17,9 @@ final class ResultsWriterTests: XCTestCase {
     func test_writtenJSONParsesBackToTheSameBoxes() throws {
         let results = ["b-token": [box("b-token", score: 0.75, x: 67003.83283525819), box("b-token", score: 1e-9, x: -3)],
                        "a-token": [box("a-token", score: 0.1, x: 0)], "empty": []]
-        let path = TestPaths.temporaryDirectory() + "/results.json"
+        let directory = TestPaths.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/results.json"
         try ResultsWriter.write(results, to: path)
         // Onboard's own reader (as `onboard eval` reads it): Foundation's parser rounds some doubles.
         let document = try XCTUnwrap(try JSONValue.parse(file: path).object)
@@ -48,7 +50,9 @@ final class ResultsWriterTests: XCTestCase {
     }
 
     func test_nonFiniteNumberIsRefusedNamingTheFileAndSample() throws {
-        let path = TestPaths.temporaryDirectory() + "/results.json"
+        let directory = TestPaths.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/results.json"
         XCTAssertThrowsError(try ResultsWriter.write(["t": [box("t", score: .nan, x: 0)]], to: path)) { error in
             let message = "\(error)"
             XCTAssertTrue(message.contains(path) && message.contains("sample t"), message)
