@@ -27,9 +27,8 @@ public final class GraphBuilder {
     public func constant(_ name: String, _ tensor: Tensor, scales: [Float]? = nil) throws -> ValueID {
         if tensor.dtype == .i8 {
             let channels = tensor.shape.first ?? 1
-            let count = scales?.count ?? 0, groups = channels > 0 ? count / channels : 0
-            let grouped = tensor.rank == 2 && groups > 1 && count == groups * channels && tensor.shape[1] % groups == 0
-            guard let scales, scales.count == 1 || scales.count == channels || grouped, scales.allSatisfy({ $0.isFinite && $0 > 0 }) else {
+            guard let scales, QuantizedWeight.fits(scaleCount: scales.count, weightShape: tensor.shape),
+                  scales.allSatisfy({ $0.isFinite && $0 > 0 }) else {
                 throw OnboardError.model(item: name, reason: "int8 constant needs 1, \(channels) or \(channels) x groups positive scales")
             }
         }

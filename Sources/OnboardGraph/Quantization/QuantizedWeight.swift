@@ -19,6 +19,15 @@ public struct QuantizedWeight: Sendable {
         onboard_q4_fits(codes.rawPointer.assumingMemoryBound(to: Int8.self), codes.count, 1, codes.count)
     }
 
+    /// Whether `count` scales fit a weight of `shape`: one, one per output channel, or for a 2-D
+    /// weight one per output channel and equal group of its inputs.
+    public static func fits(scaleCount count: Int, weightShape shape: [Int]) -> Bool {
+        let channels = shape.first ?? 1
+        guard count != 1, count != channels else { return true }
+        let groups = channels > 0 ? count / channels : 0
+        return shape.count == 2 && groups > 1 && count == groups * channels && shape[1] % groups == 0
+    }
+
     public init(codes: Tensor, scales: [Float]) {
         self.codes = codes
         self.scales = scales

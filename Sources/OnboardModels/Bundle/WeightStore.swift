@@ -1,4 +1,5 @@
 import OnboardCore
+import OnboardGraph
 
 /// Strict access to a checkpoint's tensors: each is taken at most once with its expected shape,
 /// and `finish()` reports whatever was left unused.
@@ -42,11 +43,10 @@ public final class WeightStore {
         if tensor.dtype == .i8, file.contains(name + Self.scaleSuffix) {
             let scale = try file.tensor(name + Self.scaleSuffix)
             let channels = shape.first ?? 1
-            let plain = scale.rank == 1 && (scale.count == 1 || scale.count == channels)
-            // Groups of a 2-D weight's inputs: [channels, groups], the groups dividing the row evenly.
-            let grouped = scale.rank == 2 && shape.count == 2 && scale.shape[0] == channels && scale.shape[1] > 0
-                && shape[1] % scale.shape[1] == 0
-            guard scale.dtype == .f32, plain || grouped, scale.floats().allSatisfy({ $0.isFinite && $0 > 0 }) else {
+            // [1] or [channels]; groups of a 2-D weight's inputs as [channels, groups].
+            let layout = scale.rank == 1 ? scale.count <= channels : scale.rank == 2 && scale.shape[0] == channels
+            guard scale.dtype == .f32, layout, QuantizedWeight.fits(scaleCount: scale.count, weightShape: shape),
+                  scale.floats().allSatisfy({ $0.isFinite && $0 > 0 }) else {
                 throw OnboardError.format(path: file.path, item: name + Self.scaleSuffix,
                                           reason: "must hold 1, \(channels) or [\(channels), groups] positive f32 scales")
             }
