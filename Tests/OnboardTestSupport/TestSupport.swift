@@ -31,12 +31,19 @@ public enum TestPaths {
         return miniLM
     }
 
-    /// A fresh empty directory under the system temporary directory.
+    /// A fresh empty directory in this test process's own temporary directory, which is removed
+    /// when the process exits (so fixtures shared between tests need no cleanup of their own).
     public static func temporaryDirectory(_ label: String = "onboard-test") -> String {
-        let path = (NSTemporaryDirectory() as NSString).appendingPathComponent("\(label)-\(UUID().uuidString)")
+        let path = (temporaries as NSString).appendingPathComponent("\(label)-\(UUID().uuidString)")
         try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         return path
     }
+
+    private static let temporaries: String = {
+        let root = (NSTemporaryDirectory() as NSString).appendingPathComponent("onboard-tests-\(getpid())-\(UUID().uuidString)")
+        atexit { try? FileManager.default.removeItem(atPath: TestPaths.temporaries) }
+        return root
+    }()
 }
 
 /// Seeded random tensors.
