@@ -106,7 +106,8 @@ public enum QuantizationDiagnosis {
                 let isWeight = execution == .integer && position == 1
                 buffers.append(isWeight && constant.dtype == .f32 && graph.constants[id]?.dtype == .f32
                     ? QuantizedWeight(quantizing: constant, perChannel: executor.plan.recipe.weights == .perChannel,
-                                      clip: executor.plan.recipe.weightClip, bits: executor.plan.recipe.weightBits).dequantized()
+                                      clip: executor.plan.recipe.weightClip, bits: executor.plan.recipe.weightBits,
+                                      threads: executor.threads).dequantized()
                     : constant)
                 continue
             }

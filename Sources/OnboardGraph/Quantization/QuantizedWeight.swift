@@ -36,22 +36,29 @@ public struct QuantizedWeight: Sendable {
     /// Quantizes `weight` (dim 0 = output channels) symmetrically over its largest magnitude, or over
     /// the MSE-optimal clipping range (`clip: .mse`), into codes of `bits` bits; an all-zero channel gets scale 1.
     /// With `groupSize` (which must divide the row width of a 2-D weight) each channel's inputs get one
-    /// scale per run of that many.
+    /// scale per run of that many. Channels are quantized on `threads` threads, each on its own, so
+    /// the result does not depend on the thread count.
     public init(quantizing weight: Tensor, perChannel: Bool, clip: QuantizationRecipe.WeightClip = .max, bits: Int = 8,
-                groupSize: Int? = nil) {
+                groupSize: Int? = nil, threads: Int = Parallel.coreCount) {
         let rows = perChannel ? max(weight.shape.first ?? 1, 1) : 1
         let channels = groupSize.map { weight.count / max($0, 1) } ?? rows
         let width = weight.count / max(channels, 1)
         let codes = Tensor(zeros: weight.shape, dtype: .i8)
-        let source = weight.floatPointer
+        let source = UnsafePointer(weight.floatPointer)
         let target = codes.rawPointer.assumingMemoryBound(to: Int8.self)
-        var scales: [Float] = []
-        for channel in 0..<channels {
-            let row = UnsafeBufferPointer(start: source + channel * width, count: width)
-            let amax = clip == .mse ? SymmetricClipSearch.mseClip(row, bits: bits) : row.reduce(Float(0)) { max($0, abs($1)) }
-            let params = QuantParams.affine(min: -amax, max: amax, bits: bits, symmetric: true)
-            scales.append(params.scale)
-            for i in 0..<width { target[channel * width + i] = Int8(params.quantize(row[i])) }
+        var scales = [Float](repeating: 1, count: channels)
+        // The clip search reads each value 51 times: chunks of a few thousand values are worth a thread.
+        let grain = max(1, (clip == .mse ? 4096 : 65536) / max(width, 1))
+        scales.withUnsafeMutableBufferPointer { scaleOut in
+            Parallel.forRanges(count: channels, threads: threads, grain: grain) { range in
+                for channel in range {
+                    let row = UnsafeBufferPointer(start: source + channel * width, count: width)
+                    let amax = clip == .mse ? SymmetricClipSearch.mseClip(row, bits: bits) : row.reduce(Float(0)) { max($0, abs($1)) }
+                    let params = QuantParams.affine(min: -amax, max: amax, bits: bits, symmetric: true)
+                    scaleOut[channel] = params.scale
+                    for i in 0..<width { target[channel * width + i] = Int8(params.quantize(row[i])) }
+                }
+            }
         }
         self.codes = codes
         self.scales = scales
@@ -59,13 +66,14 @@ public struct QuantizedWeight: Sendable {
 
     /// The codes an integer op of `graph` runs on for constant `id`: as stored (a quantized
     /// bundle's int8 weight), or the float weight quantized now per `recipe`. Nil for no constant.
-    public init?(constant id: ValueID, in graph: Graph, recipe: QuantizationRecipe) {
+    public init?(constant id: ValueID, in graph: Graph, recipe: QuantizationRecipe, threads: Int = Parallel.coreCount) {
         guard let tensor = graph.constants[id] else { return nil }
         if tensor.dtype == .i8, let scales = graph.weightScales[id], scales.count == 1 || scales.count == tensor.shape.first {
             self.init(codes: tensor, scales: scales)
         } else if let weight = graph.floatConstant(id) {
             // A float weight, or grouped codes (a low-bit part's) on an op that takes one scale per channel.
-            self.init(quantizing: weight, perChannel: recipe.weights == .perChannel, clip: recipe.weightClip, bits: recipe.weightBits)
+            self.init(quantizing: weight, perChannel: recipe.weights == .perChannel, clip: recipe.weightClip, bits: recipe.weightBits,
+                      threads: threads)
         } else {
             return nil
         }

@@ -35,7 +35,7 @@ extension Int8Executor {
         guard let weight = graph.floatConstant(id) else { return nil }
         let quantize = {
             QuantizedWeight(quantizing: weight, perChannel: true, clip: lowBit.weightClip, bits: lowBit.weightBits,
-                            groupSize: lowBit.weightGroupSize)
+                            groupSize: lowBit.weightGroupSize, threads: self.threads)
         }
         return weightCache?.value(graph.info(id).name, make: quantize) ?? quantize()
     }

@@ -284,8 +284,8 @@ public final class Int8Executor {
 
     /// The weight's int8 codes: as stored (a quantized bundle) or quantized now per the recipe.
     private func quantizedWeight(_ id: ValueID) -> QuantizedWeight {
-        guard let weightCache else { return QuantizedWeight(constant: id, in: graph, recipe: plan.recipe)! }
-        return weightCache.value(graph.info(id).name) { QuantizedWeight(constant: id, in: graph, recipe: plan.recipe)! }
+        guard let weightCache else { return QuantizedWeight(constant: id, in: graph, recipe: plan.recipe, threads: threads)! }
+        return weightCache.value(graph.info(id).name) { QuantizedWeight(constant: id, in: graph, recipe: plan.recipe, threads: threads)! }
     }
 
     /// Quantized weights of the integer ops, by weight name (for saving a quantized bundle).
