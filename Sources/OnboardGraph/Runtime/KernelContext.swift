@@ -20,18 +20,6 @@ public struct KernelContext {
     public var packed: PackedMatrix? = nil
 }
 
-/// OpenBLAS runs single-threaded: its own pool busy-waits long after each call and would fight
-/// Onboard's workers for the cores, so `sgemm` splits the product over them instead.
-enum BLASThreads {
-    nonisolated(unsafe) private static var singleThreaded = false
-
-    static func useOne() {
-        guard !singleThreaded else { return }
-        openblas_set_num_threads(1)
-        singleThreaded = true
-    }
-}
-
 /// Row-major single-precision GEMM: C[M,N] = A[M,K] · op(B) (+ C when `accumulate`), split by
 /// rows of C or, when it is wider than tall, by columns, into `BLASParts` that threads take whole.
 /// `transposeB` means B is stored [N, K].

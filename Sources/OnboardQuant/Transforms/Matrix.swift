@@ -54,6 +54,7 @@ public struct Matrix: Equatable, Sendable {
         }
         var out = Matrix(zeros: m, n)
         guard m > 0, n > 0, k > 0 else { return out }
+        BLASThreads.useOne()
         values.withUnsafeBufferPointer { a in
             other.values.withUnsafeBufferPointer { b in
                 out.values.withUnsafeMutableBufferPointer { c in
