@@ -37,6 +37,14 @@ public enum SentenceEmbedding {
         _ ids: [[Int32]], batch: Int, encoder: SentenceEncoder, runner makeRunner: (Graph) throws -> any GraphRunner,
         body: ([Int], Tensor) throws -> Void
     ) throws {
+        // A runner per sequence length: each new one takes the blocks the previous ones freed.
+        try AlignedBuffer.reusingFreedBlocks { try runBatches(ids, batch: batch, encoder: encoder, runner: makeRunner, body: body) }
+    }
+
+    private static func runBatches(
+        _ ids: [[Int32]], batch: Int, encoder: SentenceEncoder, runner makeRunner: (Graph) throws -> any GraphRunner,
+        body: ([Int], Tensor) throws -> Void
+    ) throws {
         let order = ids.indices.sorted { (ids[$0].count, $0) < (ids[$1].count, $1) }
         var runners: [Int: any GraphRunner] = [:], runnersLength = -1
         var start = 0

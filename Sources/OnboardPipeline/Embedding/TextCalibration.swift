@@ -18,6 +18,15 @@ public enum TextCalibration {
         encoder: inout SentenceEncoder, recipe: QuantizationRecipe, texts: [String], count: Int = defaultCount, threads: Int,
         progress: ProgressLog = .silent, log: ProgressLog = .silent
     ) throws -> QuantizationPlan {
+        // Every sequence length gets FP32 executors of its own.
+        try AlignedBuffer.reusingFreedBlocks { try calibratedPlan(encoder: &encoder, recipe: recipe, texts: texts, count: count, threads: threads,
+                                                                  progress: progress, log: log) }
+    }
+
+    private static func calibratedPlan(
+        encoder: inout SentenceEncoder, recipe: QuantizationRecipe, texts: [String], count: Int, threads: Int,
+        progress: ProgressLog, log: ProgressLog
+    ) throws -> QuantizationPlan {
         let ids = encoder.encode(Array(texts.prefix(count))).ids
         encoder.transforms = nil
         switch recipe.smoothing {
