@@ -30,7 +30,7 @@ public enum Calibrator {
     ///   - sample: the inputs of sample `i` (an index in `samples`), by input name.
     ///   - progress: called after each sample with (done, samples.count).
     public static func observe(
-        graph: Graph, recipe: QuantizationRecipe, samples: Range<Int>, threads: Int,
+        graph: Graph, recipe: QuantizationRecipe, samples: Range<Int>, threads: Int, packedWeights: PackedWeightCache? = nil,
         sample: (Int) throws -> [String: Tensor], progress: (Int, Int) -> Void = { _, _ in }
     ) throws -> CalibrationStatistics {
         guard samples.lowerBound >= 0 else {
@@ -44,7 +44,7 @@ public enum Calibrator {
         var lowBit = LowBitObservers(graph: graph, recipe: recipe, layout: layout)
         if !samples.isEmpty {
             let stabilized = SoftmaxStabilization.stabilizedValues(in: graph, recipe: recipe)
-            let executor = try FP32Executor(graph: graph, threads: threads)
+            let executor = try FP32Executor(graph: graph, threads: threads, packedWeights: packedWeights)
             executor.valueObserver = { id, values in
                 if stabilized.contains(id.index), let width = graph.info(id).shape.last {
                     let rows = SoftmaxStabilization.stabilized(values, width: width)

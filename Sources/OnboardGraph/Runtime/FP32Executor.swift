@@ -20,7 +20,9 @@ public final class FP32Executor {
     /// Constant right-hand sides packed for the GEMM kernel, by node index.
     private var packed: [Int: PackedMatrix] = [:]
 
-    public init(graph: Graph, threads: Int = Parallel.coreCount) throws {
+    /// - Parameter packedWeights: Linear weights packed by an earlier executor of the same model at
+    ///   another shape (a sentence encoder has a graph per sequence length), reused by name.
+    public init(graph: Graph, threads: Int = Parallel.coreCount, packedWeights: PackedWeightCache? = nil) throws {
         guard threads >= 1 else { throw OnboardError.invalidArgument("thread count must be >= 1, got \(threads)") }
         // Before packing: the packed layout follows the ISA cap.
         try KernelISA.applyEnvironment()
@@ -43,8 +45,12 @@ public final class FP32Executor {
             }
         }
         for (index, node) in graph.nodes.enumerated() where node.op == .linear && graph.constants[node.inputs[1]] != nil {
-            packed[index] = LinearOp.pack(operand(node.inputs[1]))
-            graph.constants[node.inputs[1]]?.releaseMappedPages()
+            let weight = node.inputs[1]
+            let pack = {
+                defer { graph.constants[weight]?.releaseMappedPages() }
+                return LinearOp.pack(self.operand(weight))
+            }
+            packed[index] = packedWeights?.value(graph.info(weight).name, make: pack) ?? pack()
         }
     }
 

@@ -2,6 +2,10 @@ import CKernels
 import OnboardCore
 
 /// A GEMM right-hand side packed into column panels for `onboard_f32_gemm_packed`.
+/// Packed Linear weights by constant name, shared by the FP32 executors of one model built at
+/// several shapes. Only share it between graphs whose same-named constants hold the same values.
+public typealias PackedWeightCache = Memo<String, PackedMatrix>
+
 public final class PackedMatrix: @unchecked Sendable {
     public let k: Int
     public let n: Int

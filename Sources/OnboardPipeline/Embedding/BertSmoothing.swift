@@ -26,9 +26,10 @@ enum BertSmoothing {
             [attentionInput(i), "encoder.layer.\(i).attention.output.LayerNorm", "encoder.layer.\(i).attention.self.value"]
                 + (recipe.residualSmoothing ? residualSums(i) : [])
         })
+        let packedWeights = PackedWeightCache()
         for sequence in ids.prefix(statisticsSamples) {
             let graph = try c.graph(of: encoder.bundle, batch: 1, length: sequence.count, pooling: encoder.sentence.pooling)
-            let executor = try FP32Executor(graph: graph, threads: threads)
+            let executor = try FP32Executor(graph: graph, threads: threads, packedWeights: packedWeights)
             executor.valueObserver = { id, values in
                 let name = graph.info(id).name
                 guard observed.contains(name) else { return }

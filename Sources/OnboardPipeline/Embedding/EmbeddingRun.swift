@@ -90,7 +90,8 @@ public enum EmbeddingRun {
     static func makeRunner(_ request: Request, encoder: inout SentenceEncoder, log: ProgressLog) throws -> (Graph) throws -> any GraphRunner {
         let threads = request.threads
         guard let defaultRecipe = request.precision.defaultRecipe else {
-            return { try FP32Executor(graph: $0, threads: threads) }
+            let packedWeights = PackedWeightCache()
+            return { try FP32Executor(graph: $0, threads: threads, packedWeights: packedWeights) }
         }
         guard try QuantizedBundle.plan(of: encoder.bundle) == nil else {
             throw OnboardError.invalidArgument("\(request.model): holds a quant.json; a sentence encoder is quantized from its float directory")

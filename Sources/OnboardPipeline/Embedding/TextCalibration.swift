@@ -54,13 +54,15 @@ public enum TextCalibration {
         guard !ids.isEmpty else { throw OnboardError.invalidArgument("the calibration text set is empty") }
         let sorted = ids.sorted { $0.count < $1.count }
         var merged: CalibrationStatistics?
+        let packedWeights = PackedWeightCache()
         var start = 0
         while start < sorted.count {
             let length = sorted[start].count
             var end = start
             while end < sorted.count, sorted[end].count == length { end += 1 }
             let graph = try encoder.graph(batch: 1, length: length)
-            let block = try Calibrator.observe(graph: graph, recipe: recipe, samples: start..<end, threads: threads) { i in
+            let block = try Calibrator.observe(graph: graph, recipe: recipe, samples: start..<end, threads: threads,
+                                                  packedWeights: packedWeights) { i in
                 [BertBuilder.inputName: try Tensor(shape: [1, length], dtype: .i32, integers: sorted[i])]
             }
             if merged == nil { merged = block } else { try merged?.merge(block) }
