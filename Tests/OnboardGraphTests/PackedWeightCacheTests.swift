@@ -1,10 +1,11 @@
 import OnboardCore
-import OnboardGraph
+@testable import OnboardGraph
 import OnboardTestSupport
 import XCTest
 
-/// FP32 executors of one model at several shapes share its packed Linear weights by name: the
-/// second executor packs nothing and computes what an executor of its own computes.
+/// Executors of one model at several shapes share its packed Linear weights by name (FP32:
+/// `PackedWeightCache`, INT8: `QuantizedWeightCache`): the second executor packs nothing and
+/// computes what an executor of its own computes.
 final class PackedWeightCacheTests: XCTestCase {
     /// x [rows, 24] -> fc1 (40) -> gelu -> fc2 (16), the same weights at every row count.
     func graph(rows: Int) throws -> Graph {
@@ -35,6 +36,27 @@ final class PackedWeightCacheTests: XCTestCase {
                 return unused.withUnsafeBufferPointer { PackedMatrix($0.baseAddress!, k: 4, n: 4, transposed: true) }
             }
             XCTAssertEqual(packed.k, name == "fc1.weight" ? 24 : 40)
+        }
+    }
+
+    func test_int8ExecutorsAtTwoShapesShareThePackedCodes() throws {
+        var random = TestRandom(seed: 7)
+        let calibration = (0..<4).map { _ in ["x": random.gaussian([5, 24])] }
+        let plan = try Calibrator.calibrate(graph: try graph(rows: 5), recipe: QuantizationRecipe(), count: calibration.count,
+                                            threads: 2) { calibration[$0] }
+        let cache = QuantizedWeightCache()
+        for rows in [5, 11] {
+            let input = ["x": random.gaussian([rows, 24])]
+            let shared = try Int8Executor(graph: try graph(rows: rows), plan: plan, threads: 2, weightCache: cache).run(input)
+            let own = try Int8Executor(graph: try graph(rows: rows), plan: plan, threads: 2).run(input)
+            XCTAssertEqual(try XCTUnwrap(shared["fc2"]).floats(), try XCTUnwrap(own["fc2"]).floats(), "\(rows) rows")
+        }
+        for (name, k) in [("fc1.weight", 24), ("fc2.weight", 40)] {
+            let packed = cache.packed.value(name) {
+                XCTFail("\(name) was not kept")
+                return PackedWeights(codes: [Int8](repeating: 0, count: 16), n: 4, k: 4, bits: 8)
+            }
+            XCTAssertEqual(packed.k, k)
         }
     }
 }

@@ -230,11 +230,15 @@ public final class Int8Executor {
                 let bias = node.inputs.count == 3 ? graph.constants[node.inputs[2]] : nil
                 let shape = weight.codes.shape
                 let perColumn = bias.map { $0.count == shape[0] } ?? true
-                let linear = Int8Linear(codes: weight.codes.rawPointer.assumingMemoryBound(to: Int8.self), scales: weight.scales,
+                let codes = weight.codes.rawPointer.assumingMemoryBound(to: Int8.self)
+                let packed = weightCache?.packed.value(graph.info(node.inputs[1]).name) {
+                    PackedWeights(codes: codes, n: shape[0], k: shape[1], bits: 8)
+                }
+                let linear = Int8Linear(codes: codes, scales: weight.scales,
                                         n: shape[0], k: shape[1], bias: perColumn ? bias.map { UnsafePointer($0.floatPointer) } : nil,
                                         elementBias: perColumn ? nil : bias.map { UnsafeBufferPointer(start: $0.floatPointer, count: $0.count) },
                                         input: inputParams, output: outputParams, fixedPoint: fixedPoint,
-                                        floatOutput: !storesCodes(node.output))
+                                        floatOutput: !storesCodes(node.output), packed: packed)
                 linears[index] = linear
                 weight.codes.releaseMappedPages()
                 weightBytes += linear.byteCount

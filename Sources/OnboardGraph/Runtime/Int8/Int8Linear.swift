@@ -22,14 +22,20 @@ final class Int8Linear {
     ///   - elementBias: f32 [rows, N] added to output element (i, j), or nil.
     ///   - inputOffset: the input's real value at code 0 when it is not a multiple of its scale (a
     ///     Shift-Log2 input read through its product codes); nil: `-scale * zeroPoint`.
+    ///   - packed: `codes` already packed (by another executor of the same model), used when its
+    ///     sizes and bits match.
     init(codes: UnsafePointer<Int8>, scales: [Float], n: Int, k: Int, bias: UnsafePointer<Float>?,
          elementBias: UnsafeBufferPointer<Float>? = nil, weightBits: Int = 8,
          input: ActivationQuant, inputOffset: Float? = nil, output: ActivationQuant, fixedPoint: Bool,
-         floatOutput: Bool = false) {
+         floatOutput: Bool = false, packed: PackedWeights? = nil) {
         self.k = k
         self.n = n
-        var columnSums: [Int32] = []
-        weights = PackedWeights(codes: codes, n: n, k: k, bits: weightBits, columnSums: &columnSums)
+        if let packed, packed.n == n, packed.k == k, packed.bits == weightBits {
+            weights = packed
+        } else {
+            weights = PackedWeights(codes: codes, n: n, k: k, bits: weightBits)
+        }
+        let columnSums = weights.columnSums
         var colBias = [Int32](repeating: 0, count: n)
         var columnScales = [Float](repeating: 0, count: n)
         let zeroPoint = inputOffset.map { -Double($0) / Double(input.scale) } ?? Double(input.zeroPoint)

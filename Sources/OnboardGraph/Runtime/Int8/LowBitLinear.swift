@@ -83,13 +83,10 @@ final class LowBitLinear {
         self.n = n
         self.groupSize = groupSize
         let groups = k / groupSize
-        var columnSums: [Int32] = []
         fine = (0..<groups).map { g in
-            var sums: [Int32] = []
-            let packed = PackedWeights(codes: fineCodes + g * groupSize, n: n, k: groupSize, rowStride: k, bits: weightBits, columnSums: &sums)
-            columnSums += sums
-            return packed
+            PackedWeights(codes: fineCodes + g * groupSize, n: n, k: groupSize, rowStride: k, bits: weightBits)
         }
+        let columnSums = fine.flatMap(\.columnSums)
         self.columnSums = columnSums
         let fineScales = fineScales.count == 1 ? [Float](repeating: fineScales[0], count: n * groups)
             : (0..<(n * groups)).map { fineScales[($0 % n) * groups + $0 / n] }

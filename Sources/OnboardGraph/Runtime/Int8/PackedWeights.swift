@@ -10,6 +10,8 @@ final class PackedWeights {
     private let buffer: AlignedBuffer
     /// Every code in [-64, 64]: CPUs without an int8 dot product then run an exact vpmaddubsw kernel.
     let fitsSevenBits: Bool
+    /// Σ_k B[k][j] per column (N values), for zero-point folding.
+    let columnSums: [Int32]
 
     var byteCount: Int { buffer.byteCount }
     var panels: Int { (n + Int(ONBOARD_Q8_NR) - 1) / Int(ONBOARD_Q8_NR) }
@@ -17,13 +19,12 @@ final class PackedWeights {
     /// - Parameters:
     ///   - codes: the weight's int8 codes [N, K] (row j = output j, `rowStride` apart; K when nil);
     ///     with `bits` 4 each in [-8, 7].
-    ///   - columnSums: receives Σ_k B[k][j] per column (N values), for zero-point folding.
-    init(codes: UnsafePointer<Int8>, n: Int, k: Int, rowStride: Int? = nil, bits: Int, columnSums sums: inout [Int32]) {
+    init(codes: UnsafePointer<Int8>, n: Int, k: Int, rowStride: Int? = nil, bits: Int) {
         self.k = k
         self.n = n
         self.bits = bits
         let ldb = rowStride ?? k
-        sums = [Int32](repeating: 0, count: n)
+        var sums = [Int32](repeating: 0, count: n)
         if bits == 4 {
             buffer = AlignedBuffer(byteCount: max(onboard_q4_packed_size(k, n), 1))
             onboard_q4_pack_b(codes, ldb, true, k, n, buffer.pointer.assumingMemoryBound(to: UInt8.self), &sums)
@@ -33,6 +34,7 @@ final class PackedWeights {
             onboard_q8_pack_b(codes, ldb, true, k, n, buffer.pointer.assumingMemoryBound(to: Int8.self), &sums)
             fitsSevenBits = onboard_q8_b_fits_7_bits(codes, ldb, n, k)
         }
+        columnSums = sums
     }
 
     /// out[M, N] = a[M, K] (u8, row stride lda) times the weight, columns of panels `panels`.
