@@ -3,14 +3,20 @@ import OnboardCore
 /// An op run in float inside the INT8 graph: quantized operands are dequantized into scratch,
 /// the FP32 kernel runs, and a quantized output is quantized back.
 enum FloatIsland {
-    static func scratchBytes(_ node: Node, graph: Graph, threads: Int) -> Int {
+    /// The FP32 kernel's scratch, then room for the f32 copy of each operand stored as codes.
+    static func scratchBytes(_ node: Node, graph: Graph, threads: Int, storedAsCodes: (ValueID) -> Bool) -> Int {
         let kernel = MemoryPlanner.align(FP32Kernels.scratchBytes(node, graph, threads: threads))
-        let operands = (node.inputs + [node.output]).reduce(0) { $0 + MemoryPlanner.align(graph.info($1).count * 4) }
-        return kernel + operands
+        let dequantized = (node.inputs + [node.output]).filter { graph.info($0).dtype == .f32 && storedAsCodes($0) }
+        return kernel + dequantized.reduce(0) { $0 + MemoryPlanner.align(graph.info($1).count * 4) }
     }
 
     static func run(_ node: Node, executor: Int8Executor, scratch: UnsafeMutableRawPointer) throws {
         let graph = executor.graph
+        let needed = scratchBytes(node, graph: graph, threads: executor.threads) { executor.storesCodes($0) }
+        guard needed <= executor.scratch.byteCount else {
+            throw OnboardError.model(item: node.name, reason: "the INT8 executor planned \(executor.scratch.byteCount) scratch bytes, "
+                                     + "this float island needs \(needed)")
+        }
         var offset = MemoryPlanner.align(FP32Kernels.scratchBytes(node, graph, threads: executor.threads))
         func floatOperand(_ id: ValueID) -> Operand {
             let info = graph.info(id)

@@ -118,7 +118,7 @@ extension Int8Executor {
 
     /// Runs an in-scope Linear that needs more than `Int8Linear`'s own run; false for the others.
     func runLowBitLinear(_ index: Int, _ node: Node) throws -> Bool {
-        let work = scratch.pointer + Self.workOffset(node, graph: graph)
+        let work = scratch.pointer + scratchLayout.workOffset(node)
         let out = storesCodes(node.output) ? UnsafeMutableRawPointer(codes(node.output)) : UnsafeMutableRawPointer(floats(node.output))
         if let linear = lowBitLinears[index] {
             let m = graph.info(node.output).count / linear.n

@@ -79,7 +79,7 @@ extension Int8Executor {
             return quantizedInput(node, operand: 0)
         }
         let source = floats(id), count = graph.info(id).count
-        let target = (scratch.pointer + Self.slotOffset(0, node: node, graph: graph)).assumingMemoryBound(to: UInt8.self)
+        let target = (scratch.pointer + scratchLayout.slotOffset(0, node: node)).assumingMemoryBound(to: UInt8.self)
         for start in stride(from: 0, to: count, by: width) {
             var top = -Float.infinity
             for j in 0..<width { top = max(top, source[start + j]) }

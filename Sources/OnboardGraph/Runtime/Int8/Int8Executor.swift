@@ -61,7 +61,8 @@ public final class Int8Executor {
     /// Linears reading Shift-Log2 codes: the table from codes to their product's u8, by node index.
     var logInputTables: [Int: [UInt8]] = [:]
     private let arena: AlignedBuffer
-    let scratch: AlignedBuffer
+    private(set) var scratch: AlignedBuffer
+    let scratchLayout: ScratchLayout
     var linears: [Int: Int8Linear] = [:]
     private var convolutions: [Int: Int8Conv2d] = [:]
     /// Code-to-code tables of unary float islands.
@@ -77,8 +78,14 @@ public final class Int8Executor {
     /// Integer layernorms of an integer add that read its operands at 16 bits (`"residual_bits": 16`).
     let wideNorms: [Int: WideResidualNorm]
     /// Islands computed straight from codes (tables, fused add, row blocks); off only to test
-    /// that they match the plain islands.
-    var codePathsEnabled = true
+    /// that they match the plain islands, which need more scratch.
+    var codePathsEnabled = true {
+        didSet {
+            if !codePathsEnabled, scratch.byteCount < scratchLayout.plainIslandByteCount {
+                scratch = AlignedBuffer(byteCount: scratchLayout.plainIslandByteCount)
+            }
+        }
+    }
     /// f32 views of constants (int8 weights used by float ops are dequantized once).
     private var constants: [Int: Tensor] = [:]
 
@@ -178,14 +185,12 @@ public final class Int8Executor {
             if case .q8 = format { return graph.values[index].count }
             return graph.values[index].byteCount
         }
-        var scratchByNode: [String: Int] = [:]
-        for (index, (node, execution)) in zip(graph.nodes, executions).enumerated() {
-            scratchByNode[node.name] = Self.scratchBytes(node, execution, graph: graph, threads: threads,
-                                                         stabilized: stabilizedValues.contains(node.output),
-                                                         normalizesRows: node.inputs.first.map(deferredValues.contains) ?? false)
-                + lowBitLayout.workBytes(node: index, graph: graph, recipe: plan.recipe, rowEpilogue: rowEpilogues.contains(index))
+        let layout = ScratchLayout(graph: graph, executions: executions, formats: formats, threads: threads,
+                                   stabilized: stabilizedValues, deferred: deferredValues) { index in
+            lowBitLayout.workBytes(node: index, graph: graph, recipe: plan.recipe, rowEpilogue: rowEpilogues.contains(index))
         }
-        memoryPlan = MemoryPlanner.plan(graph, byteCount: { byteCounts[$0.index] }, scratchBytes: { scratchByNode[$0.name] ?? 0 },
+        scratchLayout = layout
+        memoryPlan = MemoryPlanner.plan(graph, byteCount: { byteCounts[$0.index] }, scratchBytes: { _ in layout.byteCount },
                                         pinned: precomputed.pinned, writtenEarly: writtenEarly, alsoReads: wide.norms.mapValues { [$0.a, $0.b] })
         arena = AlignedBuffer(byteCount: memoryPlan.arenaBytes)
         scratch = AlignedBuffer(byteCount: memoryPlan.scratchBytes)
@@ -457,10 +462,10 @@ public final class Int8Executor {
         case .conv2d:
             guard let conv = convolutions[index] else { return }
             conv.run(input, inputShape: graph.info(node.inputs[0]).shape, into: out, outputShape: outShape,
-                     scratch: scratch.pointer + Self.workOffset(node, graph: graph), threads: threads)
+                     scratch: scratch.pointer + scratchLayout.workOffset(node), threads: threads)
         case let .matmul(transposeB, alpha):
             let b = quantizedInput(node, operand: 1)
-            let offset = Self.workOffset(node, graph: graph)
+            let offset = scratchLayout.workOffset(node)
             guard case let .q8(outq) = formats[node.output.index] else { return }
             Int8MatMul.run(a: input, aShape: graph.info(node.inputs[0]).shape, aq: params(node.inputs[0]),
                            b: b, bShape: graph.info(node.inputs[1]).shape, bq: params(node.inputs[1]),
@@ -469,7 +474,7 @@ public final class Int8Executor {
                            normalizesRows: deferredValues.contains(node.inputs[0]),
                            scratch: scratch.pointer + offset, threads: threads)
         case .softmax, .layerNorm:
-            runNonlinear(index, node, input: input, work: scratch.pointer + Self.workOffset(node, graph: graph))
+            runNonlinear(index, node, input: input, work: scratch.pointer + scratchLayout.workOffset(node))
         }
     }
 
@@ -530,7 +535,7 @@ public final class Int8Executor {
     func quantizedInput(_ node: Node, operand i: Int) -> UnsafePointer<UInt8> {
         let id = node.inputs[i]
         if case .q8 = format(id) { return UnsafePointer(codes(id)) }
-        let target = (scratch.pointer + Self.slotOffset(i, node: node, graph: graph)).assumingMemoryBound(to: UInt8.self)
+        let target = (scratch.pointer + scratchLayout.slotOffset(i, node: node)).assumingMemoryBound(to: UInt8.self)
         ActivationCodec.quantize(floats(id), into: target, count: graph.info(id).count, params(id), threads: threads)
         return UnsafePointer(target)
     }
@@ -558,28 +563,5 @@ public final class Int8Executor {
         var values = [Float](repeating: 0, count: count)
         values.withUnsafeMutableBufferPointer { copyAsFloat(id, into: $0.baseAddress!) }
         try values.withUnsafeBufferPointer { try valueObserver(id, $0) }
-    }
-
-    // MARK: - scratch layout
-    // An integer op's scratch holds room to quantize its two first operands (slots 0 and 1,
-    // used only when they are f32), then its own work area.
-
-    static func slotOffset(_ slot: Int, node: Node, graph: Graph) -> Int {
-        node.inputs.prefix(min(slot, 2)).reduce(0) { $0 + MemoryPlanner.align(graph.info($1).count) }
-    }
-
-    static func workOffset(_ node: Node, graph: Graph) -> Int { slotOffset(2, node: node, graph: graph) }
-
-    static func scratchBytes(_ node: Node, _ execution: Execution, graph: Graph, threads: Int, stabilized: Bool,
-                             normalizesRows: Bool) -> Int {
-        switch execution {
-        case .view, .movement, .precomputed:
-            return 0
-        case .floatIsland, .keptFloat:
-            return max(FloatIsland.scratchBytes(node, graph: graph, threads: threads), QuantizedRows.scratchBytes(threads: threads))
-        case .integer:
-            return workOffset(node, graph: graph)
-                + integerKernel(of: node).workBytes(node, graph: graph, threads: threads, stabilized: stabilized, normalizesRows: normalizesRows)
-        }
     }
 }

@@ -30,7 +30,7 @@ enum IntegerKernel: Equatable {
     }
 
     /// Bytes of the kernel's work area, which follows the slots for quantizing float operands
-    /// (`Int8Executor.workOffset`).
+    /// (`ScratchLayout.workOffset`).
     func workBytes(_ node: Node, graph: Graph, threads: Int, stabilized: Bool, normalizesRows: Bool) -> Int {
         let shapes = node.inputs.map { graph.info($0).shape }
         switch self {

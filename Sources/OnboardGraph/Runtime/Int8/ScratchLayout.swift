@@ -1,0 +1,89 @@
+import OnboardCore
+
+/// Where each node's part of the INT8 executor's scratch buffer goes, and how much it needs.
+///
+/// An integer op's part starts with room to quantize the operands that it reads as codes but the
+/// graph stores in f32 (slot 0 for its first input, slot 1 for its second; an operand stored as
+/// codes, or a weight, gets no room), then the kernel's work area. A float island gets room for
+/// its operands in f32 unless it runs straight on codes: a code table or an add of two code
+/// tensors needs nothing, a row normalization on codes only its row blocks.
+struct ScratchLayout {
+    /// Slot sizes of the integer ops, by output value index.
+    private let slots: [Int: (Int, Int)]
+    /// The largest part of any node, islands computed on codes.
+    let byteCount: Int
+    /// The same with every float island computed in float (`Int8Executor.codePathsEnabled` false).
+    let plainIslandByteCount: Int
+
+    /// `lowBitWork`: extra work bytes of node `index` for the recipe's low-bit part (`LowBitLayout.workBytes`).
+    init(graph: Graph, executions: [Int8Executor.Execution], formats: [Int8Executor.Format], threads: Int,
+         stabilized: Set<ValueID>, deferred: Set<ValueID>, lowBitWork: (Int) -> Int) {
+        var slots: [Int: (Int, Int)] = [:]
+        var byteCount = 0, plainIslandByteCount = 0
+        for (index, node) in graph.nodes.enumerated() {
+            let execution = executions[index]
+            switch execution {
+            case .view, .movement, .precomputed:
+                continue
+            case .integer:
+                let sizes = (Self.slotBytes(0, node, graph, formats), Self.slotBytes(1, node, graph, formats))
+                slots[node.output.index] = sizes
+                let kernel = Int8Executor.integerKernel(of: node)
+                let bytes = sizes.0 + sizes.1
+                    + kernel.workBytes(node, graph: graph, threads: threads, stabilized: stabilized.contains(node.output),
+                                       normalizesRows: node.inputs.first.map(deferred.contains) ?? false)
+                    + lowBitWork(index)
+                byteCount = max(byteCount, bytes)
+                plainIslandByteCount = max(plainIslandByteCount, bytes)
+            case .floatIsland, .keptFloat:
+                let plain = FloatIsland.scratchBytes(node, graph: graph, threads: threads) { Self.storedAsCodes($0, formats) }
+                let onCodes = execution == .floatIsland ? Self.bytesOnCodes(node, graph, formats, threads: threads) : nil
+                byteCount = max(byteCount, onCodes ?? plain)
+                plainIslandByteCount = max(plainIslandByteCount, plain)
+            }
+        }
+        self.slots = slots
+        self.byteCount = byteCount
+        self.plainIslandByteCount = plainIslandByteCount
+    }
+
+    /// Offset of slot 0 or 1 of integer op `node` (where an f32 operand is quantized).
+    func slotOffset(_ slot: Int, node: Node) -> Int {
+        guard slot > 0, let sizes = slots[node.output.index] else { return 0 }
+        return slot == 1 ? sizes.0 : sizes.0 + sizes.1
+    }
+
+    /// Offset of the work area of integer op `node`.
+    func workOffset(_ node: Node) -> Int { slotOffset(2, node: node) }
+
+    private static func slotBytes(_ slot: Int, _ node: Node, _ graph: Graph, _ formats: [Int8Executor.Format]) -> Int {
+        guard slot < node.inputs.count else { return 0 }
+        let id = node.inputs[slot]
+        guard graph.constants[id] == nil, case .f32 = formats[id.index] else { return 0 }
+        return MemoryPlanner.align(graph.info(id).count)
+    }
+
+    /// Scratch of a float island that `Int8Executor.executeOnCodes` computes on codes; nil when it
+    /// runs in float. The conditions are the ones under which the executor prepares its code path.
+    private static func bytesOnCodes(_ node: Node, _ graph: Graph, _ formats: [Int8Executor.Format], threads: Int) -> Int? {
+        let storedAsCodes = { (id: ValueID) in Self.storedAsCodes(id, formats) }
+        guard storedAsCodes(node.output), let first = node.inputs.first, storedAsCodes(first) else { return nil }
+        switch node.op.quantization.islandOnCodes {
+        case nil:
+            return nil
+        case .unaryTable:
+            return 0
+        case .addition:
+            guard node.inputs.count == 2, storedAsCodes(node.inputs[1]),
+                  graph.info(node.inputs[0]).shape == graph.info(node.inputs[1]).shape else { return nil }
+            return 0
+        case let .rows(normalization):
+            return QuantizedRows.supports(normalization, node, graph: graph) ? QuantizedRows.scratchBytes(threads: threads) : nil
+        }
+    }
+
+    private static func storedAsCodes(_ id: ValueID, _ formats: [Int8Executor.Format]) -> Bool {
+        if case .q8 = formats[id.index] { return true }
+        return false
+    }
+}
