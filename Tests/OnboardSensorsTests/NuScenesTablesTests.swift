@@ -114,6 +114,27 @@ final class NuScenesTablesTests: XCTestCase {
         }
     }
 
+    func test_tablesWithoutAnnotationsLeaveTheAnnotationFilesUnread() throws {
+        let root = TestPaths.temporaryDirectory("nusc-no-annotations")
+        let directory = (root as NSString).appendingPathComponent("v1.0-hand")
+        try NuScenesTablesWriter.write(HandMadeTables.records(), to: directory)
+        for table in ["sample_annotation", "instance"] {
+            try AtomicFile(path: "\(directory)/\(table).json").write(string: "not json")
+        }
+        XCTAssertThrowsError(try NuScenesTables(dataroot: root, version: "v1.0-hand"))
+        let tables = try NuScenesTables(dataroot: root, version: "v1.0-hand", annotations: false)
+        XCTAssertTrue(tables.sampleAnnotation.records.isEmpty)
+        XCTAssertTrue(tables.instance.records.isEmpty)
+        XCTAssertEqual(tables.annotations(ofSample: "s0").map(\.token), [])
+        XCTAssertEqual(tables.keyFrame(ofSample: "s1", channel: "CAM_FRONT")?.token, "sd-c1")
+        XCTAssertEqual(try tables.lidarEgoPose(ofSample: "s0").token, "ep-0")
+        // The files must still be there, as for a full load.
+        try FileManager.default.removeItem(atPath: "\(directory)/instance.json")
+        XCTAssertThrowsError(try NuScenesTables(dataroot: root, version: "v1.0-hand", annotations: false)) { error in
+            XCTAssertTrue("\(error)".contains("instance.json"), "\(error)")
+        }
+    }
+
     func test_missingTableErrorNamesFile() throws {
         let root = TestPaths.temporaryDirectory("nusc-missing")
         let directory = (root as NSString).appendingPathComponent("v1.0-hand")

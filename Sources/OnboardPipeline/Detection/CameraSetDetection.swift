@@ -45,8 +45,10 @@ public enum CameraSetDetection {
         let bundle = try ModelBundle.open(request.model, delta: request.delta, log: log)
         // The tables before the model: their parse's temporaries are freed before the model's
         // buffers are allocated, so the peak resident size holds the larger of the two, not both.
+        // Detection needs no ground truth: the annotation tables (most of a real set's) stay unread.
         let tables = try NuScenesTables(dataroot: request.data,
-                                        version: try NuScenesTables.resolveVersion(dataroot: request.data, version: request.version))
+                                        version: try NuScenesTables.resolveVersion(dataroot: request.data, version: request.version),
+                                        annotations: false)
         let tokens = try request.split.map { try tables.sampleTokens(inSplit: $0) }
         if let shard = request.shard {
             guard request.exchange == nil else {

@@ -54,7 +54,7 @@ public struct ValidationCalibration {
     }
 
     static func recorded(path: String, version: String, split: String?, limit: Int?, pipeline: DetectionPipeline) throws -> Self {
-        let tables = try NuScenesTables(dataroot: path, version: version)
+        let tables = try NuScenesTables(dataroot: path, version: version, annotations: false)  // images only
         let chosen = try split ?? trainingSplit(tables)
         let tokens = try chosen.map { try tables.sampleTokens(inSplit: $0) } ?? tables.scene.records.flatMap {
             tables.samplesInScene($0.token).map(\.token)

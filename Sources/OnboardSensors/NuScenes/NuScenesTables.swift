@@ -8,6 +8,8 @@ import OnboardCore
 ///   `dataroot/version/<table>.json` for all 13 tables (a missing table is an error, as in the devkit),
 ///   checks every foreign token (an error names the file, the record's token and the dangling token),
 ///   and builds the indexes below. `NuScenesTables(dataroot:version:records:)` does the same from memory.
+///   With `annotations: false` it leaves `instance` and `sample_annotation` unread and empty (the largest
+///   tables of a real set, and what only scoring needs): samples then carry no ground-truth boxes.
 /// - Tables: `category`, `attribute`, `visibility`, `instance`, `sensor`, `calibratedSensor`, `egoPose`,
 ///   `log`, `scene`, `sample`, `sampleData`, `sampleAnnotation`, `map`; each is a `NuScenesTable` with
 ///   `.records` (file order) and `[token]` lookup.
@@ -40,28 +42,30 @@ public struct NuScenesTables: Sendable {
     private let annotationIndicesBySample: [String: [Int]]
     private let keyFramesBySample: [String: [String: Int]]
 
-    /// Loads and validates `dataroot/version/*.json`.
-    public init(dataroot: String, version: String) throws {
+    /// Loads and validates `dataroot/version/*.json`; without `annotations`, `instance.json` and
+    /// `sample_annotation.json` must exist but are not read.
+    public init(dataroot: String, version: String, annotations: Bool = true) throws {
         let directory = (dataroot as NSString).appendingPathComponent(version)
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw OnboardError.io(path: directory, reason: "no nuScenes version directory")
         }
-        func load<R: NuScenesRecord>(_: R.Type) throws -> [R] {
+        func load<R: NuScenesRecord>(_: R.Type, read: Bool = true) throws -> [R] {
             let path = (directory as NSString).appendingPathComponent("\(R.tableName).json")
             guard FileManager.default.fileExists(atPath: path) else {
                 throw OnboardError.io(path: path, reason: "missing nuScenes table \(R.tableName) (all 13 are required)")
             }
+            guard read else { return [] }
             let data = try InputFile.read(path, what: "nuScenes table")
             return try JSONInput.decode([R].self, from: data, path: path)
         }
         try self.init(dataroot: dataroot, version: version, records: NuScenesRecords(
             category: load(NuScenesCategory.self), attribute: load(NuScenesAttribute.self),
-            visibility: load(NuScenesVisibility.self), instance: load(NuScenesInstance.self),
+            visibility: load(NuScenesVisibility.self), instance: load(NuScenesInstance.self, read: annotations),
             sensor: load(NuScenesSensor.self), calibratedSensor: load(NuScenesCalibratedSensor.self),
             egoPose: load(NuScenesEgoPose.self), log: load(NuScenesLog.self), scene: load(NuScenesScene.self),
             sample: load(NuScenesSample.self), sampleData: load(NuScenesSampleData.self),
-            sampleAnnotation: load(NuScenesSampleAnnotation.self), map: load(NuScenesMap.self)))
+            sampleAnnotation: load(NuScenesSampleAnnotation.self, read: annotations), map: load(NuScenesMap.self)))
     }
 
     /// Validates and indexes records held in memory; errors name `dataroot/version/<table>.json`.
