@@ -65,6 +65,44 @@ final class DetectionTests: XCTestCase {
         XCTAssertNoThrow(try DetectionPipeline(bundle: quantized, precision: .int8, threads: 1))
     }
 
+    func test_aQuantizedBundleStoresTheAttentionInProjectionsAsCodes() throws {
+        let set = try PipelineFixtures.petrAndSet()
+        var options = ValidationOptions(model: set.model, data: set.data, calibration: set.data, out: "\(set.root)/stacked")
+        (options.calibrationSamples, options.diagnosisSamples, options.bootstrapReplicates, options.exclusionCandidates) = (1, 0, 0, 0)
+        _ = try ValidationRun.run(options, log: .silent)
+        let quantized = "\(options.out)/\(ValidationRun.int8Bundle)"
+        let file = try SafeTensorsFile(path: "\(quantized)/model.safetensors")
+        // Layer 0's attentions read the decoder's constant first query: part of each stack is
+        // computed once from constants, so those stay in float.
+        let projections = file.entries.filter { $0.name.hasSuffix("in_proj_weight") }
+        XCTAssertEqual(projections.filter { $0.dtype == .i8 }.map(\.name), projections.filter { !$0.name.contains("layers.0.") }.map(\.name))
+        XCTAssertFalse(projections.filter { $0.dtype == .i8 }.isEmpty)
+        for entry in projections where entry.dtype == .i8 {
+            XCTAssertEqual(file.entry(entry.name + ".qscale")?.shape, [entry.shape[0]], entry.name)
+        }
+
+        // The bundle as it was written before, projections in float: the executor quantizes them
+        // itself with the recipe, to the same codes, and detects the same boxes.
+        let floatFile = try SafeTensorsFile(path: "\(set.model)/model.safetensors")
+        let isProjection = { (name: String) in name.hasSuffix("in_proj_weight") || name.hasSuffix("in_proj_weight.qscale") }
+        let tensors = try file.entries.filter { !isProjection($0.name) }.map { ($0.name, file.tensor($0)) }
+            + floatFile.entries.filter { $0.name.hasSuffix("in_proj_weight") }.map { ($0.name, floatFile.tensor($0)) }
+        let floatProjections = "\(set.root)/float-projections"
+        try FileManager.default.createDirectory(atPath: floatProjections, withIntermediateDirectories: true)
+        for name in ["config.json", QuantizedBundle.planFile] {
+            try FileManager.default.copyItem(atPath: "\(quantized)/\(name)", toPath: "\(floatProjections)/\(name)")
+        }
+        try SafeTensorsWriter.write(tensors, metadata: file.metadata, to: "\(floatProjections)/model.safetensors")
+        var results: [Data] = []
+        for model in [quantized, floatProjections] {
+            var request = CameraSetDetection.Request(model: model, data: set.data, out: "\(model).json")
+            request.precision = .int8
+            _ = try CameraSetDetection.run(request, log: .silent)
+            results.append(try XCTUnwrap(FileManager.default.contents(atPath: request.out)))
+        }
+        XCTAssertEqual(results[0], results[1])
+    }
+
     func test_graphNodesMapToTheirStages() {
         XCTAssertEqual(DetectionStages.stage(ofNode: "img_backbone.blocks.0.attn"), "backbone")
         XCTAssertEqual(DetectionStages.stage(ofNode: "img_neck.fpn"), "backbone")

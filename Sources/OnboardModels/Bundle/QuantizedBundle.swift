@@ -28,7 +28,7 @@ public enum QuantizedBundle {
             let file = try SafeTensorsFile(path: source.weightsPath)
             var tensors: [(name: String, tensor: Tensor)] = []
             for entry in file.entries {
-                if let quantized = weights[entry.name] {
+                if let quantized = weights[entry.name] ?? stackedInProjection(entry.name, weights) {
                     let fourBit = quantized.codes.rank == 2 && quantized.fitsFourBits
                     tensors.append((entry.name, fourBit ? NibbleRows.pack(quantized.codes) : quantized.codes))
                     tensors.append((entry.name + WeightStore.scaleSuffix, try Tensor(shape: scaleShape(quantized), values: quantized.scales)))
@@ -51,6 +51,28 @@ public enum QuantizedBundle {
             throw error
         }
         try staging.commit()
+    }
+
+    /// PyTorch's `nn.MultiheadAttention` stores its q, k and v projections as one `X.in_proj_weight`
+    /// [3E, E]; the graph runs them as `X.q_proj.weight`, `X.k_proj.weight` and `X.v_proj.weight`
+    /// (`PETRDecoderBuilder`). Their codes stacked in the file's layout, each row with its part's
+    /// scales; nil unless all three are quantized alike (a projection of constants, computed once
+    /// when the executor is built, keeps the stack in float).
+    static func stackedInProjection(_ name: String, _ weights: [String: QuantizedWeight]) -> QuantizedWeight? {
+        guard name.hasSuffix("in_proj_weight") else { return nil }
+        let prefix = name.dropLast("in_proj_weight".count)
+        let parts = ["q", "k", "v"].compactMap { weights["\(prefix)\($0)_proj.weight"] }
+        guard parts.count == 3, let shape = parts.first?.codes.shape, shape.count == 2,
+              parts.allSatisfy({ $0.codes.shape == shape && $0.codes.dtype == .i8 }) else { return nil }
+        let rows = shape[0]
+        // One scale per part becomes one per row; per-row and grouped scales are already row-major.
+        let rowScales = parts.map { $0.scales.count == 1 ? [Float](repeating: $0.scales[0], count: rows) : $0.scales }
+        guard rowScales.allSatisfy({ $0.count == rowScales[0].count }) else { return nil }
+        let codes = Tensor(zeros: [3 * rows, shape[1]], dtype: .i8)
+        for (index, part) in parts.enumerated() {
+            (codes.rawPointer + index * part.codes.byteCount).copyMemory(from: part.codes.rawPointer, byteCount: part.codes.byteCount)
+        }
+        return QuantizedWeight(codes: codes, scales: rowScales.flatMap { $0 })
     }
 
     /// [1] or [channels]; [channels, groups] for grouped weights.

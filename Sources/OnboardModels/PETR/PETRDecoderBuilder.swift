@@ -87,8 +87,9 @@ struct PETRDecoderBuilder {
         return try g.node(.add, [identity, out], name: "\(path).residual")
     }
 
-    /// `in_proj_weight` [3E, E] and `in_proj_bias` [3E] as q, k and v linears (int8 codes of a
-    /// quantized bundle keep their per-row scales).
+    /// `in_proj_weight` [3E, E] and `in_proj_bias` [3E] as q, k and v linears. Int8 codes of a
+    /// quantized bundle keep their rows' scales; a part whose rows share one scale (per-tensor
+    /// weights, stored one scale per row by `QuantizedBundle`) gets that one.
     private func inProjection(_ path: String) throws -> [Affine] {
         let e = head.embedDims
         let weightName = "\(path).in_proj_weight", biasName = "\(path).in_proj_bias"
@@ -97,7 +98,12 @@ struct PETRDecoderBuilder {
         let scales = weights.scales[weightName]
         return try ["q", "k", "v"].enumerated().map { index, part in
             let rows = try Self.rows(weight, start: index * e, count: e)
-            let rowScales = scales.map { $0.count == 1 ? $0 : Array($0[(index * e)..<((index + 1) * e)]) }
+            let rowScales = scales.map { all -> [Float] in
+                guard all.count > 1 else { return all }
+                let perPart = all.count / 3  // [3E] or [3E, groups], row-major: each part a third
+                let mine = Array(all[(index * perPart)..<((index + 1) * perPart)])
+                return mine.allSatisfy { $0 == mine[0] } ? [mine[0]] : mine
+            }
             return Affine(weight: try g.constant("\(path).\(part)_proj.weight", rows, scales: rowScales),
                           bias: try g.constant("\(path).\(part)_proj.bias", try Self.rows(bias, start: index * e, count: e)))
         }
