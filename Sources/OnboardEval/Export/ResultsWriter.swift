@@ -23,16 +23,23 @@ public enum ResultsWriter {
         out.header(meta: meta)
         for (i, token) in results.keys.sorted().enumerated() {
             out.sampleKey(token, first: i == 0)
-            out.append("[")
-            for (j, box) in (results[token] ?? []).enumerated() {
-                if j > 0 { out.append(",") }
-                try box.write(to: &out, path: path)
-            }
-            out.append("]")
             try sink.append(out.take())
+            try sink.append(sampleArray(results[token] ?? [], path: path))
         }
         out.append("}}")
         try sink.append(out.take())
+    }
+
+    /// One sample's boxes as the JSON array under its token.
+    static func sampleArray(_ boxes: [SubmissionBox], path: String) throws -> [UInt8] {
+        var out = SubmissionText()
+        out.append("[")
+        for (j, box) in boxes.enumerated() {
+            if j > 0 { out.append(",") }
+            try box.write(to: &out, path: path)
+        }
+        out.append("]")
+        return out.take()
     }
 }
 

@@ -73,10 +73,11 @@ public enum CameraSetDetection {
             try OutputPath.checkFile(request.out, option: "out", inputs: inputs)
             let exchange = recording.map { GraphExchange.record(directory: $0.path) } ?? request.exchange
             let pipeline = try DetectionPipeline(bundle: bundle, precision: request.precision, threads: request.threads, exchange: exchange)
+            let spool = try SubmissionSpool(path: request.out)
             let run = try DetectionRun.run(pipeline: pipeline, tables: tables, tokens: tokens, skipBad: request.skipBad,
-                                           label: "detect", log: log)
-            try ResultsWriter.write(run.results, to: request.out)
-            summary = Summary(samples: run.results.count, boxes: run.boxCount, stageMs: pipeline.stages.medianMilliseconds)
+                                           label: "detect", spool: spool, log: log)
+            try spool.write()
+            summary = Summary(samples: spool.sampleCount, boxes: run.boxCount, stageMs: pipeline.stages.medianMilliseconds)
         } catch {
             recording?.discard()
             throw error

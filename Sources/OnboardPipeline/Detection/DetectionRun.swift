@@ -14,9 +14,11 @@ public enum DetectionRun {
 
     /// Runs `tokens` (nil: every key-frame sample) of `tables`. `skipBad` leaves out samples with a
     /// broken table link or image (with a warning) instead of stopping; `keepFrames` keeps the
-    /// decoded boxes of those sample tokens (for pictures).
+    /// decoded boxes of those sample tokens (for pictures). With a `spool`, each sample's boxes go
+    /// there as they come and `results` stays empty.
     public static func run(pipeline: DetectionPipeline, tables: NuScenesTables, tokens: [String]?, skipBad: Bool = false,
-                           label: String, keepFrames: Set<String> = [], log: ProgressLog = .standardError) throws -> Output {
+                           label: String, keepFrames: Set<String> = [], spool: SubmissionSpool? = nil,
+                           log: ProgressLog = .standardError) throws -> Output {
         let reader = try pipeline.reader(tables: tables, skipBad: skipBad)
         let listing = try reader.samples(tokens: tokens)
         guard !listing.samples.isEmpty else {
@@ -31,7 +33,11 @@ public enum DetectionRun {
                 log.line("onboard: warning: skipping sample \(sample.token): \(error.description)")
                 continue
             }
-            output.results[sample.token] = frame.submission
+            if let spool {
+                try spool.append(sample.token, frame.submission)
+            } else {
+                output.results[sample.token] = frame.submission
+            }
             output.boxCount += frame.submission.count
             if keepFrames.contains(sample.token) { output.frames[sample.token] = frame }
             log.progress(label, i + 1, listing.samples.count)

@@ -35,18 +35,19 @@ enum DetectionShard {
             let pipeline = try DetectionPipeline(bundle: bundle, precision: request.precision, threads: request.threads)
             log.line("detect: shard \(shard): \(slice.count) of \(order.count) samples")
             ProcessStats.resetPeak()
+            let spool = try SubmissionSpool(path: staging.file(resultsFile))
             let run = slice.isEmpty ? DetectionRun.Output()
                 : try DetectionRun.run(pipeline: pipeline, tables: tables, tokens: slice, skipBad: request.skipBad,
-                                       label: "detect \(shard)", log: log)
+                                       label: "detect \(shard)", spool: spool, log: log)
             let figures = Figures(stageMs: pipeline.stages.medianMilliseconds, peakResidentBytes: ProcessStats.peakResidentBytes,
                                   boxes: run.boxCount)
-            try ResultsWriter.write(run.results, to: staging.file(resultsFile))
+            try spool.write()
             try PartFile.write(figures, to: staging.file(figuresFile))
             try PartManifest(kind: .detect, shard: shard, identity: identity, samples: slice,
                              machine: .current(threads: request.threads), wallSeconds: DetectionPipeline.now() - start)
                 .write(in: staging.path)
             try staging.commit()
-            return CameraSetDetection.Summary(samples: run.results.count, boxes: run.boxCount, stageMs: figures.stageMs)
+            return CameraSetDetection.Summary(samples: spool.sampleCount, boxes: run.boxCount, stageMs: figures.stageMs)
         } catch {
             staging.discard()
             throw error
