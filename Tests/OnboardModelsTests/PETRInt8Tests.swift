@@ -37,3 +37,28 @@ final class PETRInt8Tests: XCTestCase {
         XCTAssertEqual(b.detections.count, config.head.maxNum)
     }
 }
+
+/// The head's build-time constants (`pos3d_adapt`, `query_pos`) do not depend on the kernel path:
+/// an INT8 executor folds `query_pos` into biases and codes, where a last-bit difference (the FP32
+/// GEMM's fused multiply-adds on AVX2) once moved a code and then boxes between `ONBOARD_ISA` levels.
+/// On a CPU with only the scalar path the loop has one level and compares it with itself.
+final class PETRConstantsTests: XCTestCase {
+    override func tearDown() { KernelISA.reset() }
+
+    func test_buildTimeConstantsAreTheSameOnEveryKernelPath() throws {
+        let bundle = try ModelBundle(directory: TestPaths.fixture("petr/tiny_lid"))
+        var constants: [String: [[Float]]] = [:]
+        for level in KernelISA.available {
+            try KernelISA.applyEnvironment(["ONBOARD_ISA": level])
+            let graph = try PETRModel(bundle: bundle, input: .features(height: 4, width: 8), threads: 2).built.graph
+            for name in ["pts_bbox_head.pos3d_adapt", "pts_bbox_head.query_pos"] {
+                let id = try XCTUnwrap(graph.value(named: name), name)
+                constants[name, default: []].append(try XCTUnwrap(graph.floatConstant(id), name).floats())
+            }
+        }
+        for (name, values) in constants {
+            XCTAssertFalse(values[0].isEmpty, name)
+            for other in values.dropFirst() { XCTAssertEqual(other, values[0], name) }
+        }
+    }
+}

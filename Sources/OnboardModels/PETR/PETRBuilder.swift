@@ -39,7 +39,7 @@ public struct PETRGraph: Sendable {
 /// Inputs: `images` [N, C, H, W] or `features` [N, in_channels, h, w], and `coords3d`
 /// [N, depth_num * 3, h, w] (from `PETRGeometry.coords3d`). The 3D sine encoding through
 /// `adapt_pos3d`, and `query_embedding(pos2posemb3d(reference_points))`, depend only on shapes
-/// and weights: they are evaluated here in FP32 and enter the graph as the constants
+/// and weights: they are evaluated here (`PETRConstantLayers`, the same on every CPU) and enter the graph as the constants
 /// `pts_bbox_head.pos3d_adapt` and `pts_bbox_head.query_pos`.
 ///
 /// Outputs: `cls_scores` [L, Q, num_classes] (logits), `bbox_raw` [L, Q, 10] (raw reg-branch
@@ -48,8 +48,7 @@ public struct PETRGraph: Sendable {
 public enum PETRBuilder {
     public static let prefix = "pts_bbox_head"
 
-    public static func build(config: PETRConfig, weights: WeightStore, input: PETRInput,
-                             threads: Int = Parallel.coreCount) throws -> PETRGraph {
+    public static func build(config: PETRConfig, weights: WeightStore, input: PETRInput) throws -> PETRGraph {
         let m = ModuleBuilder(graph: GraphBuilder(), weights: weights)
         let g = m.graph
         let head = config.head, n = config.numCameras, e = head.embedDims
@@ -61,12 +60,12 @@ public enum PETRBuilder {
         let memory = try tokens(g, projected, name: "memory")
 
         let encoded = try positionEncoder(head, m, coords)
-        let adapt = try g.constant("\(prefix).pos3d_adapt", try adaptedSineEncoding(config, weights, height: fh, width: fw, threads: threads))
+        let adapt = try g.constant("\(prefix).pos3d_adapt", try adaptedSineEncoding(config, weights, height: fh, width: fw))
         let position = try g.node(.add, [encoded, adapt], name: "\(prefix).pos3d")
         let posEmbed = try tokens(g, position, name: "pos_embed")
 
         let references = try floatParameter(weights, "\(prefix).reference_points.weight", shape: [head.numQuery, 3])
-        let queryPos = try g.constant("\(prefix).query_pos", try queryEmbedding(head, weights, references, threads: threads))
+        let queryPos = try g.constant("\(prefix).query_pos", try queryEmbedding(head, weights, references))
 
         let outputs = try PETRDecoderBuilder(module: m, head: head, prefix: prefix)
             .build(memory: memory, posEmbed: posEmbed, queryPos: queryPos)
@@ -128,40 +127,23 @@ public enum PETRBuilder {
     }
 
     /// `adapt_pos3d(SinePositionalEncoding3D(mask))` of the all-zero mask: [N, E, h, w].
-    static func adaptedSineEncoding(_ config: PETRConfig, _ weights: WeightStore, height: Int, width: Int, threads: Int) throws -> Tensor {
-        let e = config.head.embedDims
-        let sine = PETRGeometry.sineEncoding3D(cameras: config.numCameras, height: height, width: width, numFeats: config.head.sineFeatures)
-        return try evaluate(weights, sine, threads: threads) { m, x in
-            var y = try m.conv2d("\(prefix).adapt_pos3d.0", x, out: 4 * e, kernel: 1, params: Conv2dParams())
-            y = try m.graph.node(.relu, [y], name: "\(prefix).adapt_pos3d.1")
-            return try m.conv2d("\(prefix).adapt_pos3d.2", y, out: e, kernel: 1, params: Conv2dParams())
-        }
+    static func adaptedSineEncoding(_ config: PETRConfig, _ weights: WeightStore, height: Int, width: Int) throws -> Tensor {
+        let e = config.head.embedDims, n = config.numCameras
+        let sine = PETRGeometry.sineEncoding3D(cameras: n, height: height, width: width, numFeats: config.head.sineFeatures)
+        let rows = try PETRConstantLayers.dense(PETRConstantLayers.rows(ofMap: sine), width: sine.shape[1],
+                                                modules: ["\(prefix).adapt_pos3d.0", "\(prefix).adapt_pos3d.2"], outWidths: [4 * e, e],
+                                                convolution: true, weights: weights)
+        return try PETRConstantLayers.map(ofRows: rows, cameras: n, channels: e, height: height, width: width)
     }
 
     /// `query_embedding(pos2posemb3d(reference_points))`: [Q, E].
-    static func queryEmbedding(_ head: PETRConfig.Head, _ weights: WeightStore, _ references: Tensor, threads: Int) throws -> Tensor {
+    static func queryEmbedding(_ head: PETRConfig.Head, _ weights: WeightStore, _ references: Tensor) throws -> Tensor {
         let e = head.embedDims
         let embedded = PETRGeometry.pos2posemb3d(references.floats(), numFeats: head.sineFeatures)
-        return try evaluate(weights, embedded, threads: threads) { m, x in
-            var y = try m.linear("\(prefix).query_embedding.0", x, out: e)
-            y = try m.graph.node(.relu, [y], name: "\(prefix).query_embedding.1")
-            return try m.linear("\(prefix).query_embedding.2", y, out: e)
-        }
-    }
-
-    /// Runs a small graph on `input` in FP32 (weights from the same store, so they count as used).
-    private static func evaluate(_ weights: WeightStore, _ input: Tensor, threads: Int,
-                                 _ body: (ModuleBuilder, ValueID) throws -> ValueID) throws -> Tensor {
-        let m = ModuleBuilder(graph: GraphBuilder(), weights: weights)
-        let x = try m.graph.input("x", shape: input.shape)
-        let y = try body(m, x)
-        m.graph.markOutput(y)
-        let graph = try m.graph.build()
-        let name = graph.info(y).name
-        guard let result = try FP32Executor(graph: graph, threads: threads).run(["x": input])[name] else {
-            throw OnboardError.model(item: name, reason: "constant evaluation produced no output")
-        }
-        return result
+        let rows = try PETRConstantLayers.dense(embedded.floats(), width: embedded.shape[1],
+                                                modules: ["\(prefix).query_embedding.0", "\(prefix).query_embedding.2"], outWidths: [e, e],
+                                                convolution: false, weights: weights)
+        return try Tensor(shape: [head.numQuery, e], values: rows)
     }
 
     /// A weight as f32 (int8 codes of a quantized bundle dequantized).
