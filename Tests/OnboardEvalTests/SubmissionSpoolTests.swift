@@ -29,6 +29,8 @@ final class SubmissionSpoolTests: XCTestCase {
         try ResultsWriter.write(results, to: directory + "/written.json")
         let written = try XCTUnwrap(FileManager.default.contents(atPath: directory + "/written.json"))
         XCTAssertEqual(FileManager.default.contents(atPath: spooled.path), written)
+        // The spool's own file was unlinked when it was made: only the two results are there.
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory).sorted(), ["spooled.json", "written.json"])
     }
 
     func test_aNonFiniteNumberIsRefusedWhenItsSampleComes() throws {

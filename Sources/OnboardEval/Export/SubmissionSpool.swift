@@ -6,9 +6,11 @@ import Darwin
 import OnboardCore
 
 /// A submission written one sample at a time without keeping its boxes: each sample's JSON array
-/// goes to an anonymous temporary file (`tmpfile`, gone when closed) as it comes, and `write`
-/// puts the results file together in `ResultsWriter`'s token order, the same bytes. A long
-/// detection run holds a few bytes per sample instead of every box.
+/// goes to a temporary file as it comes, and `write` puts the results file together in
+/// `ResultsWriter`'s token order, the same bytes. A long detection run holds a few bytes per sample
+/// instead of every box. The temporary file is created beside the results (on the disk the user
+/// chose for them, not a `/tmp` that may be memory) and unlinked at once: only the open handle
+/// keeps it, so no run, however it ends, leaves it behind.
 public final class SubmissionSpool {
     /// The results file, also named by errors.
     public let path: String
@@ -21,9 +23,11 @@ public final class SubmissionSpool {
     }
 
     public init(path: String) throws {
-        guard let handle = tmpfile() else {
-            throw OnboardError.io(path: path, reason: "cannot create a temporary file for the results: \(String(cString: strerror(errno)))")
+        let temporary = Temporaries.sibling(of: try OutputPath.file(path))
+        guard let handle = fopen(temporary, "w+bx") else {
+            throw OnboardError.io(path: path, reason: "cannot create a temporary file beside it: \(String(cString: strerror(errno)))")
         }
+        unlink(temporary)
         self.path = path
         self.handle = handle
     }
