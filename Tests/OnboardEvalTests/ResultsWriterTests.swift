@@ -8,11 +8,7 @@ import XCTest
 /// The submission writer's JSON parses to exactly the boxes it was given (numbers round-trip,
 /// strings are escaped), with sorted keys, and refuses a non-finite number naming the file.
 final class ResultsWriterTests: XCTestCase {
-    func box(_ token: String, score: Double, x: Double) -> SubmissionBox {
-        SubmissionBox(sampleToken: token, translation: SIMD3(x, -2.5e-7, 1), size: SIMD3(1.25, 4, 1.7000000000000002),
-                      rotation: Quaternion(yaw: 0.3), velocity: SIMD2(-0.1, 0), detectionName: "car",
-                      detectionScore: score, attributeName: "vehicle.\"parked\"\\\n")
-    }
+    func box(_ token: String, score: Double, x: Double) -> SubmissionBox { submissionBox(token, score: score, x: x) }
 
     func test_writtenJSONParsesBackToTheSameBoxes() throws {
         let results = ["b-token": [box("b-token", score: 0.75, x: 67003.83283525819), box("b-token", score: 1e-9, x: -3)],
@@ -59,4 +55,12 @@ final class ResultsWriterTests: XCTestCase {
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: path))
     }
+}
+
+/// A box whose numbers and strings test the writer: a long double, one next to a round value, a
+/// tiny one, and an attribute with a quote, a backslash and a newline to escape.
+func submissionBox(_ token: String, score: Double, x: Double) -> SubmissionBox {
+    SubmissionBox(sampleToken: token, translation: SIMD3(x, -2.5e-7, 1), size: SIMD3(1.25, 4, 1.7000000000000002),
+                  rotation: Quaternion(yaw: 0.3), velocity: SIMD2(-0.1, 0), detectionName: "car",
+                  detectionScore: score, attributeName: "vehicle.\"parked\"\\\n")
 }

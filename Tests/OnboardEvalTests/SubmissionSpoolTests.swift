@@ -8,11 +8,7 @@ import XCTest
 /// A spooled submission is the file `ResultsWriter` writes from the same boxes, byte for byte,
 /// whatever order the samples come in.
 final class SubmissionSpoolTests: XCTestCase {
-    func box(_ token: String, score: Double, x: Double) -> SubmissionBox {
-        SubmissionBox(sampleToken: token, translation: SIMD3(x, -2.5e-7, 1), size: SIMD3(1.25, 4, 1.7),
-                      rotation: Quaternion(yaw: 0.3), velocity: SIMD2(-0.1, 0), detectionName: "car",
-                      detectionScore: score, attributeName: "vehicle.parked")
-    }
+    func box(_ token: String, score: Double, x: Double) -> SubmissionBox { submissionBox(token, score: score, x: x) }
 
     func test_aSpooledSubmissionIsTheWrittenOneByteForByte() throws {
         let results = ["c-token": [box("c-token", score: 0.75, x: 67003.83283525819), box("c-token", score: 1e-9, x: -3)],

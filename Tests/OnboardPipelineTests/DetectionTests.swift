@@ -55,10 +55,7 @@ final class DetectionTests: XCTestCase {
 
     func test_aQuantizedBundleDetectsInInt8Only() throws {
         let set = try PipelineFixtures.petrAndSet()
-        var options = ValidationOptions(model: set.model, data: set.data, calibration: set.data, out: "\(set.root)/quantized")
-        (options.calibrationSamples, options.diagnosisSamples, options.bootstrapReplicates, options.exclusionCandidates) = (1, 0, 0, 0)
-        _ = try ValidationRun.run(options, log: .silent)
-        let quantized = try ModelBundle(directory: "\(options.out)/\(ValidationRun.int8Bundle)")
+        let quantized = try ModelBundle(directory: try PipelineFixtures.quantizedPETR(set, name: "quantized"))
         XCTAssertThrowsError(try DetectionPipeline(bundle: quantized, precision: .fp32, threads: 1)) { error in
             XCTAssertTrue("\(error)".contains("a quantized bundle detects in int8 precision"), "\(error)")
         }
@@ -67,10 +64,7 @@ final class DetectionTests: XCTestCase {
 
     func test_aQuantizedBundleStoresTheAttentionInProjectionsAsCodes() throws {
         let set = try PipelineFixtures.petrAndSet()
-        var options = ValidationOptions(model: set.model, data: set.data, calibration: set.data, out: "\(set.root)/stacked")
-        (options.calibrationSamples, options.diagnosisSamples, options.bootstrapReplicates, options.exclusionCandidates) = (1, 0, 0, 0)
-        _ = try ValidationRun.run(options, log: .silent)
-        let quantized = "\(options.out)/\(ValidationRun.int8Bundle)"
+        let quantized = try PipelineFixtures.quantizedPETR(set, name: "stacked")
         let file = try SafeTensorsFile(path: "\(quantized)/model.safetensors")
         // Layer 0's attentions read the decoder's constant first query: part of each stack is
         // computed once from constants, so those stay in float.

@@ -39,10 +39,7 @@ final class GraphExchangeTests: XCTestCase {
 
     func test_recordingDoesNotChangeInt8Detections() throws {
         let set = try PipelineFixtures.petrAndSet()
-        var options = ValidationOptions(model: set.model, data: set.data, calibration: set.data, out: "\(set.root)/exchange-quantized")
-        (options.calibrationSamples, options.diagnosisSamples, options.bootstrapReplicates, options.exclusionCandidates) = (2, 0, 0, 0)
-        _ = try ValidationRun.run(options, log: .silent)
-        let quantized = "\(options.out)/\(ValidationRun.int8Bundle)"
+        let quantized = try PipelineFixtures.quantizedPETR(set, name: "exchange-quantized", calibrationSamples: 2)
         let pipeline = try DetectionPipeline(bundle: try ModelBundle(directory: quantized), precision: .int8, threads: 1)
         XCTAssertNotNil(pipeline.model.imageQuantization, "the INT8 runner takes the image as codes")
         // Recorded, the INT8 runner quantizes the float image itself instead of taking codes from tables.

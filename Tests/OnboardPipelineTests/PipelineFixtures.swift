@@ -42,6 +42,16 @@ enum PipelineFixtures {
         }
     }
 
+    /// The set's PETR quantized by a bare `validate` (no diagnosis, bootstrap or exclusion search)
+    /// into `set.root/name`; the INT8 bundle's directory.
+    static func quantizedPETR(_ set: Set, name: String, calibrationSamples: Int = 1) throws -> String {
+        var options = ValidationOptions(model: set.model, data: set.data, calibration: set.data, out: "\(set.root)/\(name)")
+        (options.calibrationSamples, options.diagnosisSamples, options.bootstrapReplicates, options.exclusionCandidates) =
+            (calibrationSamples, 0, 0, 0)
+        _ = try ValidationRun.run(options, log: .silent)
+        return "\(options.out)/\(ValidationRun.int8Bundle)"
+    }
+
     /// A ViT fixture bundle quantized on its own inputs, in `directory`.
     static func quantizedViT(_ directory: String, model: String = TestPaths.fixture("vit/cls_token")) throws -> String {
         let calibration = "\(directory)/calibration"
