@@ -48,7 +48,8 @@ public struct PETRGraph: Sendable {
 public enum PETRBuilder {
     public static let prefix = "pts_bbox_head"
 
-    public static func build(config: PETRConfig, weights: WeightStore, input: PETRInput) throws -> PETRGraph {
+    public static func build(config: PETRConfig, weights: WeightStore, input: PETRInput,
+                             threads: Int = Parallel.coreCount) throws -> PETRGraph {
         let m = ModuleBuilder(graph: GraphBuilder(), weights: weights)
         let g = m.graph
         let head = config.head, n = config.numCameras, e = head.embedDims
@@ -60,12 +61,12 @@ public enum PETRBuilder {
         let memory = try tokens(g, projected, name: "memory")
 
         let encoded = try positionEncoder(head, m, coords)
-        let adapt = try g.constant("\(prefix).pos3d_adapt", try adaptedSineEncoding(config, weights, height: fh, width: fw))
+        let adapt = try g.constant("\(prefix).pos3d_adapt", try adaptedSineEncoding(config, weights, height: fh, width: fw, threads: threads))
         let position = try g.node(.add, [encoded, adapt], name: "\(prefix).pos3d")
         let posEmbed = try tokens(g, position, name: "pos_embed")
 
         let references = try floatParameter(weights, "\(prefix).reference_points.weight", shape: [head.numQuery, 3])
-        let queryPos = try g.constant("\(prefix).query_pos", try queryEmbedding(head, weights, references))
+        let queryPos = try g.constant("\(prefix).query_pos", try queryEmbedding(head, weights, references, threads: threads))
 
         let outputs = try PETRDecoderBuilder(module: m, head: head, prefix: prefix)
             .build(memory: memory, posEmbed: posEmbed, queryPos: queryPos)
@@ -127,22 +128,22 @@ public enum PETRBuilder {
     }
 
     /// `adapt_pos3d(SinePositionalEncoding3D(mask))` of the all-zero mask: [N, E, h, w].
-    static func adaptedSineEncoding(_ config: PETRConfig, _ weights: WeightStore, height: Int, width: Int) throws -> Tensor {
+    static func adaptedSineEncoding(_ config: PETRConfig, _ weights: WeightStore, height: Int, width: Int, threads: Int) throws -> Tensor {
         let e = config.head.embedDims, n = config.numCameras
         let sine = PETRGeometry.sineEncoding3D(cameras: n, height: height, width: width, numFeats: config.head.sineFeatures)
         let rows = try PETRConstantLayers.dense(PETRConstantLayers.rows(ofMap: sine), width: sine.shape[1],
                                                 modules: ["\(prefix).adapt_pos3d.0", "\(prefix).adapt_pos3d.2"], outWidths: [4 * e, e],
-                                                convolution: true, weights: weights)
+                                                convolution: true, weights: weights, threads: threads)
         return try PETRConstantLayers.map(ofRows: rows, cameras: n, channels: e, height: height, width: width)
     }
 
     /// `query_embedding(pos2posemb3d(reference_points))`: [Q, E].
-    static func queryEmbedding(_ head: PETRConfig.Head, _ weights: WeightStore, _ references: Tensor) throws -> Tensor {
+    static func queryEmbedding(_ head: PETRConfig.Head, _ weights: WeightStore, _ references: Tensor, threads: Int) throws -> Tensor {
         let e = head.embedDims
         let embedded = PETRGeometry.pos2posemb3d(references.floats(), numFeats: head.sineFeatures)
         let rows = try PETRConstantLayers.dense(embedded.floats(), width: embedded.shape[1],
                                                 modules: ["\(prefix).query_embedding.0", "\(prefix).query_embedding.2"], outWidths: [e, e],
-                                                convolution: false, weights: weights)
+                                                convolution: false, weights: weights, threads: threads)
         return try Tensor(shape: [head.numQuery, e], values: rows)
     }
 

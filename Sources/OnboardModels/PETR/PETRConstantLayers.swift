@@ -10,7 +10,7 @@ enum PETRConstantLayers {
     /// `rows` [R, K] through Linears (or 1x1 convolutions: weights [out, in, 1, 1]) named `modules`,
     /// with `outWidths` outputs each and a ReLU between consecutive ones; rows on `threads` threads.
     static func dense(_ rows: [Float], width: Int, modules: [String], outWidths: [Int], convolution: Bool,
-                      weights: WeightStore, threads: Int = Parallel.coreCount) throws -> [Float] {
+                      weights: WeightStore, threads: Int) throws -> [Float] {
         var x = rows, k = width
         for (index, (module, n)) in zip(modules, outWidths).enumerated() {
             let w = try PETRBuilder.floatParameter(weights, "\(module).weight", shape: convolution ? [n, k, 1, 1] : [n, k]).floats()

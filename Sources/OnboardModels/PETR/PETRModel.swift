@@ -52,7 +52,7 @@ public final class PETRModel {
                 executor: ((Graph) throws -> any GraphRunner)? = nil) throws {
         self.config = config
         self.threads = threads
-        built = try PETRBuilder.build(config: config, weights: weights, input: input)
+        built = try PETRBuilder.build(config: config, weights: weights, input: input, threads: threads)
         runner = try executor?(built.graph) ?? FP32Executor(graph: built.graph, threads: threads)
     }
 

@@ -5,19 +5,22 @@ import OnboardCore
 enum FloatIsland {
     /// The FP32 kernel's scratch, then room for the f32 copy of each operand stored as codes.
     static func scratchBytes(_ node: Node, graph: Graph, threads: Int, storedAsCodes: (ValueID) -> Bool) -> Int {
-        let kernel = MemoryPlanner.align(FP32Kernels.scratchBytes(node, graph, threads: threads))
+        MemoryPlanner.align(FP32Kernels.scratchBytes(node, graph, threads: threads)) + operandBytes(node, graph, storedAsCodes)
+    }
+
+    private static func operandBytes(_ node: Node, _ graph: Graph, _ storedAsCodes: (ValueID) -> Bool) -> Int {
         let dequantized = (node.inputs + [node.output]).filter { graph.info($0).dtype == .f32 && storedAsCodes($0) }
-        return kernel + dequantized.reduce(0) { $0 + MemoryPlanner.align(graph.info($1).count * 4) }
+        return dequantized.reduce(0) { $0 + MemoryPlanner.align(graph.info($1).count * 4) }
     }
 
     static func run(_ node: Node, executor: Int8Executor, scratch: UnsafeMutableRawPointer) throws {
         let graph = executor.graph
-        let needed = scratchBytes(node, graph: graph, threads: executor.threads) { executor.storesCodes($0) }
+        var offset = MemoryPlanner.align(FP32Kernels.scratchBytes(node, graph, threads: executor.threads))
+        let needed = offset + operandBytes(node, graph) { executor.storesCodes($0) }
         guard needed <= executor.scratch.byteCount else {
             throw OnboardError.model(item: node.name, reason: "the INT8 executor planned \(executor.scratch.byteCount) scratch bytes, "
                                      + "this float island needs \(needed)")
         }
-        var offset = MemoryPlanner.align(FP32Kernels.scratchBytes(node, graph, threads: executor.threads))
         func floatOperand(_ id: ValueID) -> Operand {
             let info = graph.info(id)
             guard info.dtype == .f32 else {  // integer indices (gather) are stored as they are
