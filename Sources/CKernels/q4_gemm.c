@@ -3,7 +3,7 @@
 #include "q4_gemm_kernels.h"
 
 static const q8_kernel_entry kernels[] = {ONBOARD_Q4_GEMM_KERNELS(ONBOARD_Q8_KERNEL_ENTRY)};
-static const q8_a_packer a_packers[] = {ONBOARD_Q4_GEMM_A_PACKERS(ONBOARD_Q8_A_PACKER) {NULL, NULL, 1, 0}};
+static const q8_a_packer a_packers[] = {ONBOARD_Q4_GEMM_A_PACKERS(ONBOARD_Q8_A_PACKER) {NULL, NULL, 1, 0, 1}};
 
 static void packed_column_sums(const int8_t *packed, size_t k, size_t n, int32_t *sums) {
 #define ARGS packed, k, n, sums

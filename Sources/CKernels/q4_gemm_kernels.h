@@ -19,8 +19,8 @@
 
 /* The kernels above that read A packed by the driver: q8's packers (ONBOARD_Q8_GEMM_A_PACKERS). */
 #define ONBOARD_Q4_GEMM_A_PACKERS(X)                                                           \
-    ONBOARD_ARM64(X(onboard_q4_gemm_8x16c8__i8mm, onboard_q8_pack_a_8x8__neon, 8, 0))          \
-    ONBOARD_ARM64(X(onboard_q4_gemm_12x16c4__neondot, onboard_q8_pack_a_12x4__neon, 4, 1))
+    ONBOARD_ARM64(X(onboard_q4_gemm_8x16c8__i8mm, onboard_q8_pack_a_8x8__neon, 8, 0, 1))          \
+    ONBOARD_ARM64(X(onboard_q4_gemm_12x16c4__neondot, onboard_q8_pack_a_12x4__neon, 4, 1, 1))
 
 /* The column sums of a packed B (for the packer that flips A): op, tile, ISA, flags. */
 #define ONBOARD_Q4_PACKED_COLUMN_SUMS_KERNELS(X)                                      \

@@ -147,7 +147,7 @@ void q8_store_tile(const int32_t *acc, size_t ldacc, size_t rows, size_t cols, s
 
 static const q8_kernel_entry kernels[] = {ONBOARD_Q8_GEMM_KERNELS(ONBOARD_Q8_KERNEL_ENTRY)};
 static const q8_kernel_entry b7_kernels[] = {ONBOARD_Q8_GEMM_B7_KERNELS(ONBOARD_Q8_KERNEL_ENTRY)};
-static const q8_a_packer a_packers[] = {ONBOARD_Q8_GEMM_A_PACKERS(ONBOARD_Q8_A_PACKER) {NULL, NULL, 1, 0}};
+static const q8_a_packer a_packers[] = {ONBOARD_Q8_GEMM_A_PACKERS(ONBOARD_Q8_A_PACKER) {NULL, NULL, 1, 0, 1}};
 
 static const q8_gemm_family q8_family = {
     kernels, sizeof kernels / sizeof kernels[0], b7_kernels, sizeof b7_kernels / sizeof b7_kernels[0], a_packers, 8,
@@ -195,7 +195,7 @@ static uint8_t *a_packing_work(const q8_gemm_family *f, const q8_a_packer *pa, s
                                const int8_t *packed, size_t panel_begin, size_t panel_end,
                                const onboard_q8_epilogue **e, onboard_q8_epilogue *corrected) {
     const size_t bias_bytes = pa->flips ? n * sizeof(int32_t) : 0;
-    const size_t row_bytes = (k + pa->depth - 1) / pa->depth * pa->depth;
+    const size_t row_bytes = (k + pa->depth - 1) / pa->depth * pa->depth * pa->code_bytes;
     uint8_t *work = malloc(bias_bytes + rows * row_bytes);
     if (!work || !pa->flips) return work;
     int32_t *bias = (int32_t *)work;
@@ -234,7 +234,7 @@ void q8_gemm_run(const q8_gemm_family *f, size_t m, size_t n, size_t k, const ui
     if (pa || packer_of(f, widest)) widest = single; /* packed A serves one kernel */
     if (pa && !work) { widest = single = &f->kernels[f->count - 1]; pa = NULL; }
     uint8_t *packed_a = work && pa->flips ? work + n * sizeof(int32_t) : work;
-    const size_t packed_row = pa ? (k + pa->depth - 1) / pa->depth * pa->depth : 0;
+    const size_t packed_row = pa ? (k + pa->depth - 1) / pa->depth * pa->depth * pa->code_bytes : 0;
     for (size_t i0 = 0; i0 < m; i0 += mc)
     for (size_t p = panel_begin; p < panel_end;) {
         if (pa && p == panel_begin) pa->pack(a + i0 * lda, lda, m - i0 < mc ? m - i0 : mc, k, packed_a);

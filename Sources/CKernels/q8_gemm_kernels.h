@@ -49,8 +49,22 @@
  * bias). A packer writes `rows` rows of A in tiles of the kernel's MR rows (rows past the end
  * zero); the kernel gets its tile's start as row[0]. */
 #define ONBOARD_Q8_GEMM_A_PACKERS(X)                                                           \
-    ONBOARD_ARM64(X(onboard_q8_gemm_8x16c8__i8mm, onboard_q8_pack_a_8x8__neon, 8, 0))          \
-    ONBOARD_ARM64(X(onboard_q8_gemm_12x16c4__neondot, onboard_q8_pack_a_12x4__neon, 4, 1))
+    ONBOARD_ARM64(X(onboard_q8_gemm_8x16c8__i8mm, onboard_q8_pack_a_8x8__neon, 8, 0, 1))       \
+    ONBOARD_ARM64(X(onboard_q8_gemm_12x16c4__neondot, onboard_q8_pack_a_12x4__neon, 4, 1, 1))
+
+/* Products of two activations (onboard_q8_product, q8_product.c) on a CPU without an int8 dot
+ * product: B's codes packed as int16 pairs (c2: two depths per 32-bit lane, groups of 4 depths as
+ * in q8's panels), so vpmaddwd multiplies full-range codes exactly at vpmaddubsw's rate. */
+#define ONBOARD_Q8_PRODUCT_KERNELS(X)                                                    \
+    ONBOARD_X86(X(q8_product, _6x16c2, avx2, ONBOARD_ISA_AVX2, 6, 16))                   \
+    X(q8_product, _1x16c2, scalar, 0, 1, 16)
+#define ONBOARD_Q8_PRODUCT_A_PACKERS(X) \
+    ONBOARD_X86(X(onboard_q8_product_6x16c2__avx2, onboard_q8_product_pack_a_6x4_u16__avx2, 4, 0, 2))
+/* Packing for it: q8's packed groups (16 columns x 4 depths) widened in place to two int16 blocks
+ * of 16 columns x 2 depths each (q8_product.c); op, tile, ISA, flags. */
+#define ONBOARD_Q8_PRODUCT_WIDEN_KERNELS(X)                                         \
+    ONBOARD_X86(X(q8_product_widen, _u64, avx2, ONBOARD_ISA_AVX2))                  \
+    X(q8_product_widen, , scalar, 0)
 
 #define ONBOARD_Q8_MAX_MR 12
 #define ONBOARD_Q8_ACC_LD 32 /* acc row stride: the widest tile */
@@ -99,6 +113,7 @@ typedef int (*q8_gemm_kernel)(size_t k, const uint8_t *const *row, const int8_t 
     _Static_assert(mr <= ONBOARD_Q8_MAX_MR && (nr == NR || nr == 2 * NR), "tile of one or two panels");
 ONBOARD_Q8_GEMM_KERNELS(ONBOARD_Q8_GEMM_DECLARE)
 ONBOARD_Q8_GEMM_B7_KERNELS(ONBOARD_Q8_GEMM_DECLARE)
+ONBOARD_Q8_PRODUCT_KERNELS(ONBOARD_Q8_GEMM_DECLARE)
 
 #define ONBOARD_Q8_PACK_TRANSPOSED_DECLARE(op, tile, isa, flags)                                        \
     bool onboard_##op##tile##__##isa(const int8_t *b, size_t ldb, size_t k, size_t n, int8_t flip,     \
@@ -111,12 +126,18 @@ ONBOARD_Q8_PACK_TRANSPOSED_KERNELS(ONBOARD_Q8_PACK_TRANSPOSED_DECLARE)
 ONBOARD_Q8_PACKED_COLUMN_SUMS_KERNELS(ONBOARD_Q8_PACKED_COLUMN_SUMS_DECLARE)
 #undef ONBOARD_Q8_PACKED_COLUMN_SUMS_DECLARE
 
+#define ONBOARD_Q8_PRODUCT_WIDEN_DECLARE(op, tile, isa, flags) \
+    bool onboard_##op##tile##__##isa(const int8_t *groups, size_t count, int16_t *dst);
+ONBOARD_Q8_PRODUCT_WIDEN_KERNELS(ONBOARD_Q8_PRODUCT_WIDEN_DECLARE)
+#undef ONBOARD_Q8_PRODUCT_WIDEN_DECLARE
+
 /* The column sums of packed B through their list (q8_pack.c). */
 void q8_packed_column_sums(const int8_t *packed, size_t k, size_t n, int32_t *sums);
 
-#define ONBOARD_Q8_PACK_A_DECLARE(kernel, packer, depth, flips) \
+#define ONBOARD_Q8_PACK_A_DECLARE(kernel, packer, depth, flips, code_bytes) \
     void packer(const uint8_t *a, size_t lda, size_t rows, size_t k, uint8_t *dst);
 ONBOARD_Q8_GEMM_A_PACKERS(ONBOARD_Q8_PACK_A_DECLARE)
+ONBOARD_Q8_PRODUCT_A_PACKERS(ONBOARD_Q8_PACK_A_DECLARE)
 #undef ONBOARD_Q8_PACK_A_DECLARE
 
 /* ---- the driver (q8_gemm.c), shared by the GEMM families on q8's panels (q8_gemm.h, q4_gemm.h) ---- */
@@ -134,8 +155,9 @@ typedef struct {
     void (*pack)(const uint8_t *a, size_t lda, size_t rows, size_t k, uint8_t *dst);
     size_t depth;
     int flips;
+    size_t code_bytes; /* of a packed code of A: 1, or 2 for int16 */
 } q8_a_packer;
-#define ONBOARD_Q8_A_PACKER(kernel, packer, depth, flips) {kernel, packer, depth, flips},
+#define ONBOARD_Q8_A_PACKER(kernel, packer, depth, flips, code_bytes) {kernel, packer, depth, flips, code_bytes},
 
 /* A family: its kernels, fastest first, the scalar one last; those exact only for 7-bit B (none:
  * count 0); the kernels that read A packed, ending with a NULL run; the bits of a code of B (a

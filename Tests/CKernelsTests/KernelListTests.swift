@@ -21,7 +21,7 @@ final class KernelListTests: XCTestCase {
     /// A GEMM runs the first kernel of a panel width the cap allows: capping at a kernel's own flags
     /// must select it, or a test that does so would check another kernel twice.
     func test_eachGemmKernelIsTheFirstItsOwnFlagsSelect() {
-        for op in ["f32_gemm", "q8_gemm", "q8_gemm_b7"] {
+        for op in ["f32_gemm", "q8_gemm", "q8_gemm_b7", "q8_product"] {
             let kernels = Kernel.all.filter { $0.op == op }
             for kernel in kernels {
                 let selected = kernels.first { $0.nr == kernel.nr && kernel.isaFlags & $0.isaFlags == $0.isaFlags }

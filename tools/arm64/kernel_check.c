@@ -46,6 +46,7 @@ static size_t runnable(const char *op, onboard_kernel *out) {
 /* Ops the checks below cover; main fails on any other op of the lists. */
 static const char *const checked_ops[] = {
     "q8_gemm", "q8_gemm_b7", "q8_pack_transposed", "q8_packed_column_sums", "q4_gemm", "q4_packed_column_sums",
+    "q8_product", "q8_product_widen",
     "q8_stabilize_rows_s32", "q8_softmax_lut_rows", "q8_layernorm_rows", "q8_divide_rows_s32",
     "q8_quantize_u8", "q8_dequantize_u8", "q8_requantize_u8", "q8_row_sums", "q8_add_u8",
     "q8_add_u8_dyadic", "q8_add_const_u8_dyadic", "q8_lookup_u8",
@@ -566,6 +567,43 @@ static void check_f32_scan(int cases) {
     }
 }
 
+/* Products of two activations (onboard_q8_product_*) under each product kernel's cap (and the
+ * widening kernel of the same flags) equal the reference on B shifted to int8, in both
+ * orientations of B, int32 out; A of 255s against B of 0 / 255 by depth every ninth case. */
+static void check_products(int cases) {
+    onboard_kernel kernels[16];
+    const size_t count = runnable("q8_product", kernels);
+    onboard_q8_epilogue e;
+    memset(&e, 0, sizeof e);
+    e.out_type = ONBOARD_Q8_OUT_S32;
+    for (int c = 0; c < cases; c++) {
+        const int edge = c % 2 == 1, extreme = c % 9 == 4;
+        const size_t m = edge ? PICK_EDGE(edge_m) : 1 + below(200);
+        const size_t k = edge ? PICK_EDGE(edge_k) : 1 + below(200);
+        const size_t n = edge ? PICK_EDGE(edge_n) : 1 + below(200);
+        uint8_t *a = malloc(m * k), *b = malloc(k * n), *bt = malloc(k * n);
+        int8_t *shifted = malloc(k * n);
+        int32_t *expected = malloc(m * n * 4), *got = malloc(m * n * 4), *sums = malloc(n * 4);
+        void *packed = malloc(onboard_q8_product_packed_size(k, n));
+        for (size_t i = 0; i < m * k; i++) a[i] = extreme ? 255 : (uint8_t)next();
+        for (size_t i = 0; i < k * n; i++) b[i] = extreme ? ((i / n) % 2 ? 255 : 0) : (uint8_t)next();
+        for (size_t i = 0; i < k * n; i++) { shifted[i] = (int8_t)(b[i] ^ 0x80); bt[(i % n) * k + i / n] = b[i]; }
+        onboard_isa_set_cap(0);
+        onboard_q8_gemm__scalar(m, n, k, a, k, shifted, n, &e, expected, n);
+        for (size_t p = 0; p < count; p++) {
+            onboard_isa_set_cap(kernels[p].isa_flags);
+            for (int transposed = 0; transposed < 2; transposed++) {
+                memset(got, 0xAB, m * n * 4);
+                onboard_q8_product_pack_b(transposed ? bt : b, transposed ? k : n, transposed, k, n, packed, sums);
+                onboard_q8_product(m, n, k, a, k, packed, &e, got, n, 0, (n + ONBOARD_Q8_NR - 1) / ONBOARD_Q8_NR);
+                record(memcmp(got, expected, m * n * 4) == 0, "q8 product", kernels[p].name, m, k, n);
+            }
+        }
+        onboard_isa_set_cap(ONBOARD_ISA_NO_CAP);
+        free(a); free(b); free(bt); free(shifted); free(expected); free(got); free(sums); free(packed);
+    }
+}
+
 /* Every transpose kernel equals the scalar one bit for bit, on 1- and 4-byte elements (random
  * bits, so NaN patterns too), with padded leading dimensions; the padding stays untouched. */
 static void check_transposes(int cases) {
@@ -618,6 +656,9 @@ int main(int argc, char **argv) {
     before = passed + failed;
     check_q8_packing(cases / 3);
     printf("q8 packing: %d checks\n", passed + failed - before);
+    before = passed + failed;
+    check_products(cases / 3);
+    printf("q8 products: %d checks\n", passed + failed - before);
     before = passed + failed;
     check_exact_ops(cases / 3);
     printf("row and codec kernels: %d checks\n", passed + failed - before);

@@ -69,6 +69,19 @@ void onboard_q8_gemm_panels_into(size_t m, size_t n, size_t k, const uint8_t *a,
                                  const onboard_q8_epilogue *e, void *c, size_t ldc,
                                  size_t panel_begin, size_t panel_end);
 
+/* Products of two activations (attention's QKᵀ and AV): B is a uint8 activation packed at run
+ * time as b - 128 with its column sums, as by onboard_q8_pack_b_u8, into the layout of the fastest
+ * kernel that is exact on full-range codes: q8's panels where an int8 dot product exists, int16
+ * pairs without one (AVX2 without VNNI; q8_product.c). Same epilogue and arguments as
+ * onboard_q8_gemm; the ISA cap must not change between packing and the product. */
+size_t onboard_q8_product_packed_size(size_t k, size_t n);
+void onboard_q8_product_pack_b(const uint8_t *b, size_t ldb, bool transposed, size_t k, size_t n, void *packed,
+                               int32_t *col_sums);
+void onboard_q8_product(size_t m, size_t n, size_t k, const uint8_t *a, size_t lda, const void *packed,
+                        const onboard_q8_epilogue *epilogue, void *c, size_t ldc, size_t panel_begin, size_t panel_end);
+/* Whether the products run on int16 pairs (for reports and tests). */
+bool onboard_q8_product_is_wide(void);
+
 /* The reference: plain loops on unpacked B [K, N], same epilogue. */
 void onboard_q8_gemm__scalar(size_t m, size_t n, size_t k, const uint8_t *a, size_t lda,
                              const int8_t *b, size_t ldb, const onboard_q8_epilogue *epilogue,

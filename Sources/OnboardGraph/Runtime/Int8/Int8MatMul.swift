@@ -2,7 +2,8 @@ import CKernels
 import OnboardCore
 
 /// Batched product of two quantized activations (attention's QKᵀ and AV). B is shifted to int8
-/// and packed at run time; its zero point and A's become per-row and per-column int32 biases:
+/// and packed at run time (`onboard_q8_product_pack_b`: as int16 pairs on a CPU without an int8
+/// dot product); its zero point and A's become per-row and per-column int32 biases:
 ///   Σ (a - za)(b - zb) = Σ a·b' - za Σ b' + c Σ a - c·K·za,  with b' = b - 128 and c = 128 - zb.
 /// With `stabilized` (QANS logits, see `SoftmaxStabilization`) blocks of `blockRows` rows go
 /// to int32 first and `StabilizedLogits` subtracts each row's max before requantizing. With
@@ -15,7 +16,7 @@ enum Int8MatMul {
     static func scratchBytes(m: Int, n: Int, k: Int, threads: Int, stabilized: Bool = false, normalizesRows: Bool = false) -> Int {
         let sums = stabilized || normalizesRows ? 4 * min(m, blockRows) * n + 64 : 0
         let rowSums = normalizesRows ? 4 * m + 64 : 0
-        return (onboard_q8_packed_size(k, n) + 64 + 4 * (m + 2 * n) + 64 + sums + rowSums) * threads
+        return (onboard_q8_product_packed_size(k, n) + 64 + 4 * (m + 2 * n) + 64 + sums + rowSums) * threads
     }
 
     static func run(
@@ -39,17 +40,17 @@ enum Int8MatMul {
         Parallel.forRanges(count: workers, threads: workers) { range in
             for worker in range {
                 let base = scratch + worker * perThread
-                let packed = base.assumingMemoryBound(to: Int8.self)
-                let tables = (base + onboard_q8_packed_size(k, n) + 64).assumingMemoryBound(to: Int32.self)
+                let packed = base
+                let tables = (base + onboard_q8_product_packed_size(k, n) + 64).assumingMemoryBound(to: Int32.self)
                 let rowBias = tables, columnSums = tables + m, colBias = tables + m + n
-                let sums = (base + onboard_q8_packed_size(k, n) + 64 + 4 * (m + 2 * n) + 64).assumingMemoryBound(to: Int32.self)
+                let sums = (base + onboard_q8_product_packed_size(k, n) + 64 + 4 * (m + 2 * n) + 64).assumingMemoryBound(to: Int32.self)
                 let rowSums = sums + (4 * min(m, blockRows) * n + 64) / 4
                 for i in (batches * worker / workers)..<(batches * (worker + 1) / workers) {
                     let ai = a + i * m * k
                     onboard_q8_row_sums(ai, m, k, k, rowBias)
                     if division != nil { rowSums.update(from: rowBias, count: m) }
                     for r in 0..<m { rowBias[r] = c &* rowBias[r] }
-                    onboard_q8_pack_b_u8(b + i * bStride, transposeB ? k : n, transposeB, k, n, packed, columnSums)
+                    onboard_q8_product_pack_b(b + i * bStride, transposeB ? k : n, transposeB, k, n, packed, columnSums)
                     let constant = c &* Int32(k) &* aq.zeroPoint
                     for j in 0..<n { colBias[j] = -aq.zeroPoint &* columnSums[j] &- constant }
                     let epilogueTables = EpilogueTables(colBias: Array(UnsafeBufferPointer(start: colBias, count: n)),
@@ -58,7 +59,7 @@ enum Int8MatMul {
                     guard stabilizer != nil || division != nil else {
                         epilogueTables.withEpilogue(rowBias: rowBias) { epilogue in
                             Parallel.forRanges(count: (panels + 1) / 2, threads: innerThreads) { pairs in
-                                onboard_q8_gemm(m, n, k, ai, k, packed, epilogue, out + i * m * n, n,
+                                onboard_q8_product(m, n, k, ai, k, packed, epilogue, out + i * m * n, n,
                                                 pairs.lowerBound * 2, min(pairs.upperBound * 2, panels))
                             }
                         }
@@ -68,7 +69,7 @@ enum Int8MatMul {
                         let rows = min(blockRows, m - r0)
                         epilogueTables.withEpilogue(rowBias: rowBias + r0, outType: ONBOARD_Q8_OUT_S32) { epilogue in
                             Parallel.forRanges(count: (panels + 1) / 2, threads: innerThreads) { pairs in
-                                onboard_q8_gemm(rows, n, k, ai + r0 * k, k, packed, epilogue, sums, n,
+                                onboard_q8_product(rows, n, k, ai + r0 * k, k, packed, epilogue, sums, n,
                                                 pairs.lowerBound * 2, min(pairs.upperBound * 2, panels))
                             }
                         }
