@@ -304,5 +304,13 @@ final class NonlinearRecipeTests: XCTestCase {
         XCTAssertEqual(naive.layerNorm, .float)
         XCTAssertEqual(naive.softmaxOutput, .normalized)
         XCTAssertEqual(naive.graphOutputs, .quantized, "the naive baseline rounds every tensor")
+        // The ViT's integer INT8 for CPUs without an int8 dot product: Q-PETR's integer ops with
+        // 7-bit weights and the min-max observer ONNX Runtime's static quantization uses.
+        var vit = try QuantizationRecipe.load(path: "\(directory)/vit-int8-w7.json")
+        XCTAssertEqual(vit.weightBits, 7)
+        XCTAssertEqual(vit.observer, .minmax)
+        (vit.weightBits, vit.observer, vit.percentile) = (8, .percentile, 99.999)
+        (vit.softmaxClip, vit.graphOutputs, vit.foldConstantAddends) = (15, .float, true)
+        XCTAssertEqual(vit, qpetr)
     }
 }
