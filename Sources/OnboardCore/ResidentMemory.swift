@@ -38,15 +38,29 @@ public struct ResidentMemory: Encodable, Equatable, Sendable {
 
     /// The current breakdown, or nil where /proc/self/smaps cannot be read.
     public static func current() -> ResidentMemory? {
+        guard let lines = smapsLines() else { return nil }
+        return parse(smaps: lines, executable: executablePath())
+    }
+
+    /// The lines of /proc/self/smaps (nil where it cannot be read).
+    static func smapsLines() -> [String]? {
         #if os(Linux)
         guard let file = fopen("/proc/self/smaps", "r") else { return nil }
         defer { fclose(file) }
         var lines: [String] = []
         var buffer = [CChar](repeating: 0, count: 4096)
         while fgets(&buffer, Int32(buffer.count), file) != nil { lines.append(String(cString: buffer)) }
+        return lines
+        #else
+        return nil
+        #endif
+    }
+
+    static func executablePath() -> String? {
+        #if os(Linux)
         var target = [CChar](repeating: 0, count: 4096)
         let length = readlink("/proc/self/exe", &target, target.count - 1)
-        return parse(smaps: lines, executable: length > 0 ? String(cString: target) : nil)
+        return length > 0 ? String(cString: target) : nil
         #else
         return nil
         #endif
@@ -71,7 +85,7 @@ public struct ResidentMemory: Encodable, Equatable, Sendable {
         return result
     }
 
-    private struct Mapping {
+    struct Mapping {
         let start: UInt64
         let end: UInt64
         let permissions: Substring

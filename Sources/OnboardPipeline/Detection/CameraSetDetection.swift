@@ -50,6 +50,8 @@ public enum CameraSetDetection {
                                         version: try NuScenesTables.resolveVersion(dataroot: request.data, version: request.version),
                                         annotations: false)
         let tokens = try request.split.map { try tables.sampleTokens(inSplit: $0) }
+        // Once loaded, the code that started the process and parsed the tables need not stay resident.
+        CleanCodePages.release()
         if let shard = request.shard {
             guard request.exchange == nil else {
                 throw OnboardError.invalidArgument("a sharded detect neither records nor replays graph tensors")
@@ -73,6 +75,7 @@ public enum CameraSetDetection {
             try OutputPath.checkFile(request.out, option: "out", inputs: inputs)
             let exchange = recording.map { GraphExchange.record(directory: $0.path) } ?? request.exchange
             let pipeline = try DetectionPipeline(bundle: bundle, precision: request.precision, threads: request.threads, exchange: exchange)
+            CleanCodePages.release() // nor the code that built the model
             let spool = try SubmissionSpool(path: request.out)
             let run = try DetectionRun.run(pipeline: pipeline, tables: tables, tokens: tokens, skipBad: request.skipBad,
                                            label: "detect", spool: spool, log: log)

@@ -24,6 +24,7 @@ public enum Profiling {
         let bundle = try ModelBundle(directory: request.model)
         let threads = request.threads ?? min(board?.cpuCores ?? Parallel.coreCount, Parallel.coreCount)
         let runner = try RunnerFactory(bundle: bundle, precision: request.precision, threads: threads).runner(batch: 1)
+        CleanCodePages.release() // as `detect` does once loaded: the breakdown shows what running holds
         let inputs = SynthesizedInputs.gaussian(for: bundle, batch: 1)
         let measured = try OpTimeline.measure(runner, inputs: inputs, runs: request.runs, warmup: request.warmup)
         return ProfileReport(

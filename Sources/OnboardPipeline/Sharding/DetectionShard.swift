@@ -33,6 +33,7 @@ enum DetectionShard {
                 settings: ["precision": request.precision.rawValue, "split": request.split ?? "every key-frame sample",
                            "skip_bad": "\(request.skipBad)"])
             let pipeline = try DetectionPipeline(bundle: bundle, precision: request.precision, threads: request.threads)
+            CleanCodePages.release() // as an unsharded detect does once the model is built
             log.line("detect: shard \(shard): \(slice.count) of \(order.count) samples")
             ProcessStats.resetPeak()
             let spool = try SubmissionSpool(path: staging.file(resultsFile))
