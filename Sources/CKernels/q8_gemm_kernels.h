@@ -54,7 +54,8 @@
 
 /* Products of two activations (onboard_q8_product, q8_product.c) on a CPU without an int8 dot
  * product: B's codes packed as int16 pairs (c2: two depths per 32-bit lane, groups of 4 depths as
- * in q8's panels), so vpmaddwd multiplies full-range codes exactly at vpmaddubsw's rate. */
+ * in q8's panels) and A widened by its packer, so vpmaddwd multiplies full-range codes exactly
+ * with nothing widened in the loop. */
 #define ONBOARD_Q8_PRODUCT_KERNELS(X)                                                    \
     ONBOARD_X86(X(q8_product, _6x16c2, avx2, ONBOARD_ISA_AVX2, 6, 16))                   \
     X(q8_product, _1x16c2, scalar, 0, 1, 16)

@@ -1,7 +1,7 @@
 /* Products of two activations (q8_gemm.h, onboard_q8_product_*): q8's GEMM where an int8 dot
  * product multiplies full-range codes exactly; elsewhere a family on int16 pairs of B, which
- * vpmaddwd multiplies exactly at vpmaddubsw's rate (the int8 kernel there widens both operands
- * and runs at about 0.6x of it). Same shifted codes, column sums and epilogue either way. */
+ * vpmaddwd multiplies exactly without widening anything in its loop (q8's kernel there widens
+ * both operands as it goes). Same shifted codes, column sums and epilogue either way. */
 #include "q8_gemm_kernels.h"
 
 static const q8_kernel_entry kernels[] = {ONBOARD_Q8_PRODUCT_KERNELS(ONBOARD_Q8_KERNEL_ENTRY)};
@@ -26,9 +26,8 @@ bool onboard_q8_product_is_wide(void) {
     return (wide->flags & q8->flags) == q8->flags;
 }
 
-static size_t wide_packed_size(size_t k, size_t n) { return 2 * onboard_q8_packed_size(k, n); }
-
-size_t onboard_q8_product_packed_size(size_t k, size_t n) { return wide_packed_size(k, n); }
+/* Room for either layout: int16 pairs take twice q8's panels. */
+size_t onboard_q8_product_packed_size(size_t k, size_t n) { return 2 * onboard_q8_packed_size(k, n); }
 
 static void widen(const int8_t *groups, size_t count, int16_t *dst) {
 #define ARGS groups, count, dst
