@@ -233,8 +233,10 @@ public struct ValidationRun {
                                          log: log)
     }
 
-    /// Detection over the split with the peak resident size measured from its start.
+    /// Detection over the split with the peak resident size measured from its start, the code
+    /// pages of what ran before released first, as `detect` does.
     func detect(_ pipeline: DetectionPipeline, label: String, tables: NuScenesTables, tokens: [String], results: String) throws -> Pass {
+        CleanCodePages.release()
         ProcessStats.resetPeak()
         // A shard's slice may be empty (more shards than samples).
         let output = tokens.isEmpty ? DetectionRun.Output()
