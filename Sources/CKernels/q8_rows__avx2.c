@@ -134,13 +134,17 @@ static inline ROWS256_ATTR __m256i layernorm_8(const uint8_t *codes, const layer
     return _mm256_cvtps_epi32(nearest);
 }
 
-/* Sixteen codes of channels at...at+15 into `out`, the unsure ones recomputed exactly. */
-static inline ROWS256_ATTR void layernorm_16(const uint8_t *codes, uint8_t *out, const layernorm_channels_avx2 *c, size_t at,
-                                             const layernorm_row_avx2 *r, const layernorm_row_exact *e, __m128i low, __m128i high) {
+/* Sixteen codes of channels at...at+15 into `out`; returns the mask of those to recompute. */
+static inline ROWS256_ATTR unsigned layernorm_16(const uint8_t *codes, uint8_t *out, const layernorm_channels_avx2 *c, size_t at,
+                                                 const layernorm_row_avx2 *r, __m128i low, __m128i high) {
     __m256 unsure_a = _mm256_setzero_ps(), unsure_b = _mm256_setzero_ps();
     const __m256i a = layernorm_8(codes, c, at, r, &unsure_a), b = layernorm_8(codes + 8, c, at + 8, r, &unsure_b);
     _mm_storeu_si128((__m128i *)out, _mm_min_epu8(_mm_max_epu8(narrow_16(a, b), low), high));
-    unsigned unsure = (unsigned)_mm256_movemask_ps(unsure_a) | (unsigned)_mm256_movemask_ps(unsure_b) << 8;
+    return (unsigned)_mm256_movemask_ps(unsure_a) | (unsigned)_mm256_movemask_ps(unsure_b) << 8;
+}
+
+/* The elements of `unsure` (bits of the 16 at `at`) recomputed exactly. */
+static inline void layernorm_recompute(const layernorm_row_exact *e, const uint8_t *codes, uint8_t *out, size_t at, unsigned unsure) {
     while (unsure) {
         const int i = __builtin_ctz(unsure);
         out[i] = layernorm_exact(e, codes[i], at + (size_t)i);
@@ -213,6 +217,7 @@ bool onboard_q8_layernorm_rows_u16__avx2(const uint8_t *x, uint8_t *y, size_t ro
     const size_t full = n & ~(size_t)15;
     /* moments and reciprocals of 8 rows before any is normalized: their square roots and divisions overlap */
     enum { block = 8 };
+    uint32_t unsure_blocks[Q8_LAYERNORM_MAX_WIDTH / 16]; /* block index << 16 | mask */
     int64_t sums[block], means[block], multipliers[block];
     int shifts[block];
     for (size_t first = 0; first < rows; first += block) {
@@ -228,11 +233,22 @@ bool onboard_q8_layernorm_rows_u16__avx2(const uint8_t *x, uint8_t *y, size_t ro
             e.shift = shifts[i];
             r.sum = _mm256_set1_ps((float)e.sum);
             r.c = _mm256_set1_ps(step);
-            for (size_t j = 0; j < full; j += 16) layernorm_16(row + j, out + j, &c, j, &r, &e, low, high);
+            /* The blocks with an element to recompute are noted without a branch and recomputed
+             * after the row: about one block in eight has one, too many to predict. */
+            size_t noted = 0;
+            for (size_t j = 0; j < full; j += 16) {
+                const unsigned unsure = layernorm_16(row + j, out + j, &c, j, &r, low, high);
+                unsure_blocks[noted] = (uint32_t)(j / 16) << 16 | unsure;
+                noted += unsure != 0;
+            }
+            for (size_t b = 0; b < noted; b++) {
+                const size_t j = (size_t)(unsure_blocks[b] >> 16) * 16;
+                layernorm_recompute(&e, row + j, out + j, j, unsure_blocks[b] & 0xFFFF);
+            }
             if (full < n) {
                 uint8_t padded[16] = {0}, codes[16];
                 memcpy(padded, row + full, n - full);
-                layernorm_16(padded, codes, &c, full, &r, &e, low, high);
+                layernorm_recompute(&e, padded, codes, full, layernorm_16(padded, codes, &c, full, &r, low, high));
                 memcpy(out + full, codes, n - full);
             }
         }
