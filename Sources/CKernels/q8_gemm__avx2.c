@@ -33,15 +33,7 @@ AVX2_ATTR int onboard_q8_gemm_2x16c4__avx2(size_t k, const uint8_t *const *row, 
     for (int r = 0; r < 2; r++)
         for (int h = 0; h < 2; h++)
             sum[r][h] = _mm256_permute4x64_epi64(_mm256_hadd_epi32(c[r][2 * h], c[r][2 * h + 1]), 0xD8);
-    if (q8_s32_tile_in_registers(out)) {
-        q8_store_s32_tile__avx2(sum, 2, out);
-        return 1;
-    }
-    for (int r = 0; r < 2; r++) {
-        _mm256_storeu_si256((__m256i *)(acc + r * ONBOARD_Q8_ACC_LD), sum[r][0]);
-        _mm256_storeu_si256((__m256i *)(acc + r * ONBOARD_Q8_ACC_LD + 8), sum[r][1]);
-    }
-    return 0;
+    return q8_finish_x16__avx2(sum, 2, acc, out);
 }
 
 /* 6 rows x 16 columns for B codes in [-64, 64] by vpmaddubsw (q8_gemm_x86.h). */

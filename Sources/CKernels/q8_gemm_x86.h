@@ -84,15 +84,15 @@ static inline int q8_s32_tile_in_registers(const q8_tile_out *out) {
     return out->e->out_type == ONBOARD_Q8_OUT_S32 && out->cols == NR;
 }
 
-/* A finished 6x16 tile: stored as int32 from the registers (returns 1), or into acc for the shared
- * epilogue (returns 0). */
-static inline __attribute__((always_inline)) AVX2_ATTR int q8_finish_6x16__avx2(__m256i (*c)[2], int32_t *acc,
-                                                                              const q8_tile_out *out) {
+/* A finished tile of mr rows x 16 columns: stored as int32 from the registers (returns 1), or into
+ * acc for the shared epilogue (returns 0). */
+static inline __attribute__((always_inline)) AVX2_ATTR int q8_finish_x16__avx2(__m256i (*c)[2], int mr, int32_t *acc,
+                                                                             const q8_tile_out *out) {
     if (q8_s32_tile_in_registers(out)) {
-        q8_store_s32_tile__avx2(c, 6, out);
+        q8_store_s32_tile__avx2(c, mr, out);
         return 1;
     }
-    for (int r = 0; r < 6; r++) {
+    for (int r = 0; r < mr; r++) {
         _mm256_storeu_si256((__m256i *)(acc + r * ONBOARD_Q8_ACC_LD), c[r][0]);
         _mm256_storeu_si256((__m256i *)(acc + r * ONBOARD_Q8_ACC_LD + 8), c[r][1]);
     }
@@ -125,7 +125,7 @@ q8_tile_6x16_maddubs__avx2(const int bits, size_t k, const uint8_t *const *row, 
     for (size_t g = 0; g < full; g++) B7_STEP(g, q8_load_u32(row[r] + 4 * g));
     if (k % 4) B7_STEP(full, q8_load_a4(row[r] + 4 * full, k % 4));
 #undef B7_STEP
-    return q8_finish_6x16__avx2(c, acc, out);
+    return q8_finish_x16__avx2(c, MR, acc, out);
 }
 
 /* ---- AVX-VNNI ---- */

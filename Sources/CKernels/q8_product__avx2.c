@@ -27,7 +27,7 @@ AVX2_ATTR int onboard_q8_product_6x16c2__avx2(size_t k, const uint8_t *const *ro
             c[r][1] = _mm256_add_epi32(c[r][1], _mm256_madd_epi16(av, b1));
         }
     }
-    return q8_finish_6x16__avx2(c, acc, out);
+    return q8_finish_x16__avx2(c, MR, acc, out);
 }
 
 /* `rows` rows of A as int16, each padded with zeros to the padded depth, then zero rows up to a
