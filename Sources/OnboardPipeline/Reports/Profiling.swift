@@ -23,8 +23,9 @@ public enum Profiling {
         let board = try request.board.map(BoardProfile.resolve)
         let bundle = try ModelBundle(directory: request.model)
         let threads = request.threads ?? min(board?.cpuCores ?? Parallel.coreCount, Parallel.coreCount)
+        CleanCodePages.release() // the code that started the process and read the files, before the build adds its peak
         let runner = try RunnerFactory(bundle: bundle, precision: request.precision, threads: threads).runner(batch: 1)
-        CleanCodePages.release() // as `detect` does once loaded: the breakdown shows what running holds
+        CleanCodePages.release() // and the build's, as `detect` does: the breakdown shows what running holds
         let inputs = SynthesizedInputs.gaussian(for: bundle, batch: 1)
         let measured = try OpTimeline.measure(runner, inputs: inputs, runs: request.runs, warmup: request.warmup)
         return ProfileReport(
