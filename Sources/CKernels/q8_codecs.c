@@ -56,3 +56,11 @@ void onboard_q8_add_const_u8_dyadic(const uint8_t *a, int32_t a_zero_point, int3
     ONBOARD_Q8_ADD_CONST_U8_DYADIC_KERNELS(ONBOARD_RUN_FIRST_THAT_TAKES)
 #undef ARGS
 }
+
+void onboard_q8_causal_conv1d_s32(const uint8_t *x, size_t length, size_t channels, int32_t zero_point,
+                                  const int8_t *weight, size_t taps, int reverse, size_t t0, size_t rows,
+                                  size_t c0, size_t cols, int32_t *acc, size_t ld) {
+#define ARGS x, length, channels, zero_point, weight, taps, reverse, t0, rows, c0, cols, acc, ld
+    ONBOARD_Q8_CAUSAL_CONV1D_S32_KERNELS(ONBOARD_RUN_FIRST_THAT_TAKES)
+#undef ARGS
+}

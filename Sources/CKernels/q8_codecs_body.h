@@ -85,6 +85,25 @@ BODY_ATTR bool FN(onboard_q8_add_const_u8_dyadic)(const uint8_t *a, int32_t a_ze
     return true;
 }
 
+BODY_ATTR bool FN(onboard_q8_causal_conv1d_s32)(const uint8_t *x, size_t length, size_t channels, int32_t zero_point,
+                                                const int8_t *weight, size_t taps, int reverse, size_t t0, size_t rows,
+                                                size_t c0, size_t cols, int32_t *acc, size_t ld) {
+    for (size_t r = 0; r < rows; r++) {
+        int32_t *restrict out = acc + r * ld;
+        for (size_t j = 0; j < cols; j++) out[j] = 0;
+        const size_t t = t0 + r;
+        for (size_t k = 0; k < taps; k++) {
+            /* source t - (taps - 1) + k (reverse: t + (taps - 1) - k), skipped outside [0, length) */
+            if (reverse ? t + taps - 1 - k >= length : t + k < taps - 1) continue;
+            const size_t source = reverse ? t + taps - 1 - k : t + k - (taps - 1);
+            const uint8_t *restrict xs = x + source * channels + c0;
+            const int8_t *restrict w = weight + k * channels + c0;
+            for (size_t j = 0; j < cols; j++) out[j] += (int32_t)w[j] * ((int32_t)xs[j] - zero_point);
+        }
+    }
+    return true;
+}
+
 #undef FN
 #undef CAT
 #undef CAT_

@@ -39,6 +39,7 @@
     ONBOARD_X86(X(q8_add_const_u8_dyadic, _u16, avx2, ONBOARD_ISA_AVX2))       \
     ONBOARD_ARM64(X(q8_add_const_u8_dyadic, _u16, neon, ONBOARD_ISA_NEON))      \
     ONBOARD_Q8_CODECS_BODY(X, q8_add_const_u8_dyadic)
+#define ONBOARD_Q8_CAUSAL_CONV1D_S32_KERNELS(X) ONBOARD_Q8_CODECS_BODY(X, q8_causal_conv1d_s32)
 #define ONBOARD_Q8_LOOKUP_U8_KERNELS(X)                                                            \
     ONBOARD_X86(X(q8_lookup_u8, _u64, avx512vbmi, ONBOARD_ISA_AVX512F | ONBOARD_ISA_AVX512VBMI))  \
     ONBOARD_X86(X(q8_lookup_u8, _u32, avx2, ONBOARD_ISA_AVX2))                                   \
@@ -49,7 +50,8 @@
 #define ONBOARD_Q8_CODECS_KERNELS(X)                                                            \
     ONBOARD_Q8_QUANTIZE_U8_KERNELS(X) ONBOARD_Q8_DEQUANTIZE_U8_KERNELS(X)                       \
     ONBOARD_Q8_REQUANTIZE_U8_KERNELS(X) ONBOARD_Q8_ROW_SUMS_KERNELS(X) ONBOARD_Q8_ADD_U8_KERNELS(X) \
-    ONBOARD_Q8_ADD_U8_DYADIC_KERNELS(X) ONBOARD_Q8_ADD_CONST_U8_DYADIC_KERNELS(X) ONBOARD_Q8_LOOKUP_U8_KERNELS(X)
+    ONBOARD_Q8_ADD_U8_DYADIC_KERNELS(X) ONBOARD_Q8_ADD_CONST_U8_DYADIC_KERNELS(X) ONBOARD_Q8_LOOKUP_U8_KERNELS(X) \
+    ONBOARD_Q8_CAUSAL_CONV1D_S32_KERNELS(X)
 
 #define Q8_QUANTIZE_U8_DECLARE(op, tile, isa, flags)                                                  \
     bool onboard_##op##tile##__##isa(const float *x, uint8_t *y, size_t n, float scale, int32_t zero_point, \
@@ -73,6 +75,10 @@
     bool onboard_##op##tile##__##isa(const uint8_t *a, int32_t a_zero_point, int32_t a_multiplier,         \
                                      const int32_t *addend, int32_t shift, uint8_t *y, size_t n,             \
                                      int32_t y_zero_point, int32_t y_min, int32_t y_max);
+#define Q8_CAUSAL_CONV1D_S32_DECLARE(op, tile, isa, flags)                                                        \
+    bool onboard_##op##tile##__##isa(const uint8_t *x, size_t length, size_t channels, int32_t zero_point,              \
+                                     const int8_t *weight, size_t taps, int reverse, size_t t0, size_t rows, size_t c0, \
+                                     size_t cols, int32_t *acc, size_t ld);
 #define Q8_LOOKUP_U8_DECLARE(op, tile, isa, flags) \
     bool onboard_##op##tile##__##isa(const uint8_t *x, uint8_t *y, size_t n, const uint8_t *table);
 ONBOARD_Q8_QUANTIZE_U8_KERNELS(Q8_QUANTIZE_U8_DECLARE)
@@ -83,6 +89,7 @@ ONBOARD_Q8_ADD_U8_KERNELS(Q8_ADD_U8_DECLARE)
 ONBOARD_Q8_ADD_U8_DYADIC_KERNELS(Q8_ADD_U8_DYADIC_DECLARE)
 ONBOARD_Q8_ADD_CONST_U8_DYADIC_KERNELS(Q8_ADD_CONST_U8_DYADIC_DECLARE)
 ONBOARD_Q8_LOOKUP_U8_KERNELS(Q8_LOOKUP_U8_DECLARE)
+ONBOARD_Q8_CAUSAL_CONV1D_S32_KERNELS(Q8_CAUSAL_CONV1D_S32_DECLARE)
 #undef Q8_QUANTIZE_U8_DECLARE
 #undef Q8_DEQUANTIZE_U8_DECLARE
 #undef Q8_REQUANTIZE_U8_DECLARE
@@ -91,5 +98,6 @@ ONBOARD_Q8_LOOKUP_U8_KERNELS(Q8_LOOKUP_U8_DECLARE)
 #undef Q8_ADD_U8_DYADIC_DECLARE
 #undef Q8_ADD_CONST_U8_DYADIC_DECLARE
 #undef Q8_LOOKUP_U8_DECLARE
+#undef Q8_CAUSAL_CONV1D_S32_DECLARE
 
 #endif

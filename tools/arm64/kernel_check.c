@@ -49,7 +49,7 @@ static const char *const checked_ops[] = {
     "q8_product", "q8_product_widen",
     "q8_stabilize_rows_s32", "q8_softmax_lut_rows", "q8_layernorm_rows", "q8_divide_rows_s32",
     "q8_quantize_u8", "q8_dequantize_u8", "q8_requantize_u8", "q8_row_sums", "q8_add_u8",
-    "q8_add_u8_dyadic", "q8_add_const_u8_dyadic", "q8_lookup_u8",
+    "q8_add_u8_dyadic", "q8_add_const_u8_dyadic", "q8_lookup_u8", "q8_causal_conv1d_s32",
     "f32_gemm", "f32_selective_scan", "f32_gelu_erf", "f32_gelu_tanh", "f32_sigmoid", "f32_silu", "f32_softmax_rows", "f32_layernorm_rows",
     "f32_hadamard_rows", "transpose_u8", "transpose_u32",
 };
@@ -380,6 +380,40 @@ static void check_exact_ops(int cases) {
     }
 }
 
+/* Mamba's conv1d sums on every kernel against their formula, causal and reversed, ragged blocks. */
+static void check_conv1d_sums(int cases) {
+    onboard_kernel kernels[16];
+    const size_t count = runnable("q8_causal_conv1d_s32", kernels);
+    for (int c = 0; c < cases; c++) {
+        const size_t length = 1 + below(40), channels = 1 + below(200), taps = 1 + below(6);
+        const size_t t0 = below(length), rows = 1 + below(length - t0), c0 = below(channels), cols = 1 + below(channels - c0);
+        const int reverse = c % 2;
+        const int32_t zero = (int32_t)below(256);
+        uint8_t *x = malloc(length * channels);
+        int8_t *w = malloc(taps * channels);
+        int32_t *expected = malloc(rows * cols * 4), *got = malloc(rows * cols * 4);
+        for (size_t i = 0; i < length * channels; i++) x[i] = (uint8_t)next();
+        for (size_t i = 0; i < taps * channels; i++) w[i] = (int8_t)(next() | 1);
+        for (size_t r = 0; r < rows; r++)
+            for (size_t j = 0; j < cols; j++) {
+                int64_t sum = 0;
+                for (size_t k = 0; k < taps; k++) {
+                    const int64_t s = reverse ? (int64_t)(t0 + r + taps - 1 - k) : (int64_t)(t0 + r + k) - (int64_t)(taps - 1);
+                    if (s >= 0 && s < (int64_t)length) sum += (int64_t)w[k * channels + c0 + j] * ((int32_t)x[s * channels + c0 + j] - zero);
+                }
+                expected[r * cols + j] = (int32_t)sum;
+            }
+        for (size_t p = 0; p < count; p++) {
+            onboard_isa_set_cap(kernels[p].isa_flags);
+            memset(got, 0xAB, rows * cols * 4);
+            onboard_q8_causal_conv1d_s32(x, length, channels, zero, w, taps, reverse, t0, rows, c0, cols, got, cols);
+            record(memcmp(got, expected, rows * cols * 4) == 0, "q8_causal_conv1d_s32", kernels[p].name, rows, taps, cols);
+        }
+        onboard_isa_set_cap(ONBOARD_ISA_NO_CAP);
+        free(x); free(w); free(expected); free(got);
+    }
+}
+
 static void check_f32_gemm(int cases) {
     onboard_kernel kernels[16];
     const size_t count = runnable("f32_gemm", kernels);
@@ -674,6 +708,9 @@ int main(int argc, char **argv) {
     before = passed + failed;
     check_transposes(cases);
     printf("transposes: %d checks\n", passed + failed - before);
+    before = passed + failed;
+    check_conv1d_sums(cases / 3);
+    printf("conv1d sums: %d checks\n", passed + failed - before);
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }

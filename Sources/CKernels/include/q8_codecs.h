@@ -29,6 +29,14 @@ void onboard_q8_add_u8_dyadic(const uint8_t *a, int32_t a_zero_point, int32_t a_
  * the output's codes): y = y_zero_point + round((a_multiplier (a - a_zero_point) + addend) / 2^shift). */
 void onboard_q8_add_const_u8_dyadic(const uint8_t *a, int32_t a_zero_point, int32_t a_multiplier, const int32_t *addend,
                                     int32_t shift, uint8_t *y, size_t n, int32_t y_zero_point, int32_t y_min, int32_t y_max);
+/* Int32 sums of Mamba's conv1d (depthwise along the sequence) on u8 codes x [length, channels] of one
+ * sequence and int8 weights [taps, channels] (tap-major): for rows r < rows and columns j < cols,
+ *   acc[r * ld + j] = sum_k weight[k][c0 + j] (x[s][c0 + j] - zero_point),  t = t0 + r,
+ * over the taps whose source s = t - (taps - 1) + k (reverse: t + (taps - 1) - k) lies in
+ * [0, length): the causal convolution, or with `reverse` that of the flipped sequence flipped back. */
+void onboard_q8_causal_conv1d_s32(const uint8_t *x, size_t length, size_t channels, int32_t zero_point,
+                                  const int8_t *weight, size_t taps, int reverse, size_t t0, size_t rows,
+                                  size_t c0, size_t cols, int32_t *acc, size_t ld);
 /* sum_k a[i][k] for each of m rows (row stride lda). */
 void onboard_q8_row_sums(const uint8_t *a, size_t m, size_t k, size_t lda, int32_t *sums);
 #endif

@@ -40,6 +40,14 @@ typedef struct {
                                     CPU without an int8 dot product use vpmaddubsw, exact only then */
 } onboard_q8_epilogue;
 
+/* Rows [t_begin, t_end) of Mamba's conv1d on one sequence of u8 codes x [length, channels]
+ * (onboard_q8_causal_conv1d_s32, q8_codecs.h) through this epilogue with the channels as columns:
+ * col_bias and the scales per channel, no row bias; y [length, channels] of the epilogue's output
+ * type. */
+void onboard_q8_causal_conv1d(const uint8_t *x, size_t length, size_t channels, int32_t zero_point,
+                              const int8_t *weight, size_t taps, int reverse, size_t t_begin, size_t t_end,
+                              const onboard_q8_epilogue *epilogue, void *y);
+
 /* Whether every code of B [K, N] (or [N, K]; ldb = row stride) is in [-64, 64], for b_fits_7_bits. */
 bool onboard_q8_b_fits_7_bits(const int8_t *b, size_t ldb, size_t rows, size_t cols);
 
