@@ -156,6 +156,7 @@ final class OpTraitsTests: XCTestCase {
             case let (.conv2d(a), .conv2d(b)): XCTAssertEqual(a, b)
             case let (.matmul(t1, a1), .matmul(t2, a2)): XCTAssertEqual(t1, t2); XCTAssertEqual(a1, a2)
             case let (.layerNorm(a), .layerNorm(b)): XCTAssertEqual(a, b)
+            case let (.causalConv1d(a), .causalConv1d(b)): XCTAssertEqual(a, b)
             default: XCTFail("\(op.kind) names the kernel \(kernel)")
             }
         }

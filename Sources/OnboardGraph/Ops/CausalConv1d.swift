@@ -12,7 +12,8 @@ struct CausalConv1dOp: OpDefinition {
 
     func outputInfo(_ check: ShapeCheck) throws -> ([Int], DType) {
         try check.arity(3...3)
-        try check.float(0..<3)
+        try check.float([0, 2])
+        try check.weight(1)
         let shapes = check.shapes
         guard shapes[0].count == 3 else { throw check.fail("input must be [batch, length, channels], got \(shapes[0])") }
         let channels = shapes[0][2]
@@ -26,7 +27,7 @@ struct CausalConv1dOp: OpDefinition {
     /// The weight transposed to [K, C], so that every tap reads a contiguous row.
     func scratchBytes(inputs: [[Int]], output: [Int], threads: Int) -> Int { inputs[1].reduce(1, *) * 4 }
 
-    var quantization: QuantizationTraits { .floatIsland }
+    var quantization: QuantizationTraits { QuantizationTraits(form: .integerKernel(.causalConv1d(reverse: reverse)), islandOnCodes: nil) }
 
     func run(_ inputs: [Operand], _ output: Operand, _ context: KernelContext, node: String) {
         let (batch, length, channels) = (inputs[0].shape[0], inputs[0].shape[1], inputs[0].shape[2])

@@ -15,17 +15,22 @@ public enum DequantizedOutputs {
             .union(LowBitLayout(graph: graph, recipe: recipe).dynamicFloatSources(in: graph, recipe: recipe))
     }
 
-    /// With `"float_island_inputs": "float"`: the outputs of integer Linears that only float
-    /// islands read (not graph outputs). Those islands dequantize their inputs anyway; read in
-    /// f32, the u8 rounding between is gone (a Vision Mamba's dt_proj and in_proj halves feeding
-    /// the scan and the convolutions), and so is its requantization.
+    /// With `"float_island_inputs": "float"`: the outputs of integer Linears and conv1ds that only
+    /// float islands read (not graph outputs). Those islands dequantize their inputs anyway; read
+    /// in f32, the u8 rounding between is gone (a Vision Mamba's dt_proj and in_proj gates feeding
+    /// the scans, its conv1ds feeding their SiLU, as MambaQuant quantizes only their inputs), and
+    /// so is its requantization.
     static func floatIslandInputs(in graph: Graph, recipe: QuantizationRecipe) -> Set<Int> {
         guard recipe.floatIslandInputs == .float else { return [] }
         let readers = graph.readers
         let outputs = Set(graph.outputs.map(\.index))
         var result: Set<Int> = []
         for node in graph.nodes where !outputs.contains(node.output.index) {
-            guard case .linear = node.op, Int8Executor.execution(of: node, graph: graph, recipe: recipe) == .integer else { continue }
+            switch node.op {
+            case .linear, .causalConv1d: break
+            default: continue
+            }
+            guard Int8Executor.execution(of: node, graph: graph, recipe: recipe) == .integer else { continue }
             let reading = readers[node.output.index]
             guard !reading.isEmpty, reading.allSatisfy({
                 [Int8Executor.Execution.floatIsland, .keptFloat].contains(Int8Executor.execution(of: graph.nodes[$0], graph: graph, recipe: recipe))

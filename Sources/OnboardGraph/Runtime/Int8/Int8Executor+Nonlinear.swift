@@ -30,7 +30,7 @@ extension Int8Executor {
                         try IntegerLayerNorm(gamma: g, beta: b, epsilon: epsilon, input: params(node.inputs[0]), output: output, node: node.name)
                     }
                 }
-            case .linear, .conv2d, .matmul:
+            case .linear, .conv2d, .matmul, .causalConv1d:
                 break
             }
         }

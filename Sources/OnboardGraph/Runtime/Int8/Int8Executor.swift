@@ -65,6 +65,7 @@ public final class Int8Executor {
     let scratchLayout: ScratchLayout
     var linears: [Int: Int8Linear] = [:]
     private var convolutions: [Int: Int8Conv2d] = [:]
+    private var sequenceConvolutions: [Int: Int8CausalConv1d] = [:]
     /// Code-to-code tables of unary float islands.
     var tables: [Int: [UInt8]] = [:]
     /// Multipliers of the add/sub islands run in integers (fixed-point requantization only).
@@ -256,6 +257,16 @@ public final class Int8Executor {
                 convolutions[index] = conv
                 weight.codes.releaseMappedPages()
                 weightBytes += conv.byteCount
+            case let .causalConv1d(reverse):
+                let weight = quantizedWeight(node.inputs[1])
+                let shape = weight.codes.shape
+                let conv = Int8CausalConv1d(codes: weight.codes.rawPointer.assumingMemoryBound(to: Int8.self), scales: weight.scales,
+                                            channels: shape[0], taps: shape[2], bias: graph.constants[node.inputs[2]].map { UnsafePointer($0.floatPointer) },
+                                            reverse: reverse, input: inputParams, output: outputParams, fixedPoint: fixedPoint,
+                                            floatOutput: !storesCodes(node.output))
+                sequenceConvolutions[index] = conv
+                weight.codes.releaseMappedPages()
+                weightBytes += conv.byteCount
             case .matmul, .softmax, .layerNorm:
                 break
             }
@@ -308,6 +319,7 @@ public final class Int8Executor {
             }
             if case .linear = node.op { result[graph.info(node.inputs[1]).name] = quantizedWeight(node.inputs[1]) }
             if case .conv2d = node.op { result[graph.info(node.inputs[1]).name] = quantizedWeight(node.inputs[1]) }
+            if case .causalConv1d = node.op { result[graph.info(node.inputs[1]).name] = quantizedWeight(node.inputs[1]) }
         }
         return result
     }
@@ -475,6 +487,10 @@ public final class Int8Executor {
                            scratch: scratch.pointer + offset, threads: threads)
         case .softmax, .layerNorm:
             runNonlinear(index, node, input: input, work: scratch.pointer + scratchLayout.workOffset(node))
+        case .causalConv1d:
+            guard let conv = sequenceConvolutions[index] else { return }
+            let shape = graph.info(node.inputs[0]).shape
+            conv.run(input, batch: shape[0], length: shape[1], into: UnsafeMutableRawPointer(out), threads: threads)
         }
     }
 

@@ -9,6 +9,7 @@ enum IntegerKernel: Equatable {
     case matmul(transposeB: Bool, alpha: Float)
     case softmax
     case layerNorm(epsilon: Float)
+    case causalConv1d(reverse: Bool)
 
     /// Whether `node` runs on this kernel under `recipe`, given which of its operands are constants;
     /// it is a float island otherwise.
@@ -26,6 +27,7 @@ enum IntegerKernel: Equatable {
         case .layerNorm:
             let width = graph.info(node.inputs[0]).shape.last ?? 0
             return recipe.layerNorm == .integer && !constant(0) && constant(1) && constant(2) && width <= IntegerLayerNorm.maxWidth
+        case .causalConv1d: return !constant(0) && constant(1) && constant(2)
         }
     }
 
@@ -34,7 +36,7 @@ enum IntegerKernel: Equatable {
     func workBytes(_ node: Node, graph: Graph, threads: Int, stabilized: Bool, normalizesRows: Bool) -> Int {
         let shapes = node.inputs.map { graph.info($0).shape }
         switch self {
-        case .linear, .softmax:
+        case .linear, .softmax, .causalConv1d:
             return 0
         case let .conv2d(p):
             return Int8Conv2d.scratchBytes(inputShape: shapes[0], weightShape: shapes[1], outputShape: graph.info(node.output).shape,

@@ -1,0 +1,62 @@
+import CKernels
+import OnboardCore
+
+/// Mamba's conv1d (`CausalConv1dOp`) in integers: int8 weights [C, 1, K] (one scale, or one per
+/// channel) held tap-major, u8 input codes whose zero point is subtracted per tap (the taps past
+/// the sequence's ends add nothing, so it cannot fold into a per-channel bias as a Linear's does),
+/// and the bias and scales in the integer Linear's epilogue with the channels as its columns: u8
+/// codes out, or f32 from the accumulators when only float islands read the output.
+final class Int8CausalConv1d {
+    let channels: Int
+    let taps: Int
+    let reverse: Bool
+    let inputZeroPoint: Int32
+    /// Weight codes [K, C]: each tap's channels in one contiguous row.
+    let tapRows: [Int8]
+    let tables: EpilogueTables
+    let outType: onboard_q8_out_type
+
+    var byteCount: Int { tapRows.count + channels * 8 }
+
+    init(codes: UnsafePointer<Int8>, scales: [Float], channels: Int, taps: Int, bias: UnsafePointer<Float>?, reverse: Bool,
+         input: ActivationQuant, output: ActivationQuant, fixedPoint: Bool, floatOutput: Bool) {
+        self.channels = channels
+        self.taps = taps
+        self.reverse = reverse
+        inputZeroPoint = input.zeroPoint
+        var rows = [Int8](repeating: 0, count: channels * taps)
+        for c in 0..<channels { for k in 0..<taps { rows[k * channels + c] = codes[c * taps + k] } }
+        tapRows = rows
+        var colBias = [Int32](repeating: 0, count: channels)
+        var columnScales = [Float](repeating: 0, count: channels)
+        for c in 0..<channels {
+            let accumulatorScale = Double(input.scale) * Double(scales.count == 1 ? scales[0] : scales[c])
+            let units = bias.map { (Double($0[c]) / accumulatorScale).rounded(.toNearestOrEven) } ?? 0
+            colBias[c] = Int32(max(min(units, Double(Int32.max)), Double(Int32.min)))
+            columnScales[c] = Float(floatOutput ? accumulatorScale : accumulatorScale / Double(output.scale))
+        }
+        tables = EpilogueTables(colBias: colBias, scales: columnScales, output: output, fixedPoint: fixedPoint && !floatOutput)
+        outType = floatOutput ? ONBOARD_Q8_OUT_F32 : ONBOARD_Q8_OUT_U8
+    }
+
+    /// y [batch, length, C] (u8 codes or f32) from codes x of the same shape.
+    func run(_ x: UnsafePointer<UInt8>, batch: Int, length: Int, into y: UnsafeMutableRawPointer, threads: Int) {
+        let (channels, taps, reverse, zeroPoint) = (channels, taps, reverse, inputZeroPoint)
+        let elementBytes = outType == ONBOARD_Q8_OUT_F32 ? 4 : 1
+        tables.withEpilogue(outType: outType) { epilogue in
+            tapRows.withUnsafeBufferPointer { weight in
+                Parallel.forRanges(count: batch * length, threads: threads, grain: 16) { range in
+                    var row = range.lowerBound
+                    while row < range.upperBound {
+                        let (b, t) = (row / length, row % length)
+                        let end = min(range.upperBound - row, length - t) + t
+                        let sequence = b * length * channels
+                        onboard_q8_causal_conv1d(x + sequence, length, channels, zeroPoint, weight.baseAddress, taps, reverse ? 1 : 0,
+                                                 t, end, epilogue, y + sequence * elementBytes)
+                        row += end - t
+                    }
+                }
+            }
+        }
+    }
+}
