@@ -27,15 +27,8 @@ final class Int8CausalConv1d {
         var rows = [Int8](repeating: 0, count: channels * taps)
         for c in 0..<channels { for k in 0..<taps { rows[k * channels + c] = codes[c * taps + k] } }
         tapRows = rows
-        var colBias = [Int32](repeating: 0, count: channels)
-        var columnScales = [Float](repeating: 0, count: channels)
-        for c in 0..<channels {
-            let accumulatorScale = Double(input.scale) * Double(scales.count == 1 ? scales[0] : scales[c])
-            let units = bias.map { (Double($0[c]) / accumulatorScale).rounded(.toNearestOrEven) } ?? 0
-            colBias[c] = Int32(max(min(units, Double(Int32.max)), Double(Int32.min)))
-            columnScales[c] = Float(floatOutput ? accumulatorScale : accumulatorScale / Double(output.scale))
-        }
-        tables = EpilogueTables(colBias: colBias, scales: columnScales, output: output, fixedPoint: fixedPoint && !floatOutput)
+        tables = EpilogueTables(bias: bias, weightScales: scales, columns: channels, input: input, output: output,
+                                fixedPoint: fixedPoint, floatOutput: floatOutput)
         outType = floatOutput ? ONBOARD_Q8_OUT_F32 : ONBOARD_Q8_OUT_U8
     }
 

@@ -317,9 +317,10 @@ public final class Int8Executor {
                 if plan.recipe.lowBit?.cfwsFraction == nil { result[graph.info(node.inputs[1]).name] = lowBitWeight(node.inputs[1]) }
                 continue
             }
-            if case .linear = node.op { result[graph.info(node.inputs[1]).name] = quantizedWeight(node.inputs[1]) }
-            if case .conv2d = node.op { result[graph.info(node.inputs[1]).name] = quantizedWeight(node.inputs[1]) }
-            if case .causalConv1d = node.op { result[graph.info(node.inputs[1]).name] = quantizedWeight(node.inputs[1]) }
+            switch node.op {
+            case .linear, .conv2d, .causalConv1d: result[graph.info(node.inputs[1]).name] = quantizedWeight(node.inputs[1])
+            default: break
+            }
         }
         return result
     }

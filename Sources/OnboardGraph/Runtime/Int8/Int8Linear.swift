@@ -36,19 +36,10 @@ final class Int8Linear {
             weights = PackedWeights(codes: codes, n: n, k: k, bits: weightBits)
         }
         let columnSums = weights.columnSums
-        var colBias = [Int32](repeating: 0, count: n)
-        var columnScales = [Float](repeating: 0, count: n)
         let zeroPoint = inputOffset.map { -Double($0) / Double(input.scale) } ?? Double(input.zeroPoint)
-        for j in 0..<n {
-            let weightScale = scales.count == 1 ? scales[0] : scales[j]
-            let accumulatorScale = Double(input.scale) * Double(weightScale)
-            // Σ (a - za) w = Σ a w - za Σ w; the bias joins in accumulator units.
-            let biasUnits = bias.map { (Double($0[j]) / accumulatorScale).rounded(.toNearestOrEven) } ?? 0
-            let folded = biasUnits - (zeroPoint * Double(columnSums[j])).rounded(.toNearestOrEven)
-            colBias[j] = Int32(max(min(folded, Double(Int32.max)), Double(Int32.min)))
-            columnScales[j] = Float(floatOutput ? accumulatorScale : accumulatorScale / Double(output.scale))
-        }
-        tables = EpilogueTables(colBias: colBias, scales: columnScales, output: output, fixedPoint: fixedPoint && !floatOutput)
+        // Σ (a - za) w = Σ a w - za Σ w; the bias joins in accumulator units.
+        tables = EpilogueTables(bias: bias, weightScales: scales, columns: n, input: input, output: output, fixedPoint: fixedPoint,
+                                floatOutput: floatOutput) { (zeroPoint * Double(columnSums[$0])).rounded(.toNearestOrEven) }
         if let elementBias {
             tables.elementBias = elementBias.enumerated().map { index, value in
                 let weightScale = scales.count == 1 ? scales[0] : scales[index % n]

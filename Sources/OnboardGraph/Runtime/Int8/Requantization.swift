@@ -34,6 +34,22 @@ final class EpilogueTables {
         }
     }
 
+    /// The columns of a product against int8 weights (`weightScales`: one, or one per column): each
+    /// bias in accumulator units (input scale times weight scale) less `folded(j)`, and scales from
+    /// accumulators to output codes, or to real values for an f32 output.
+    convenience init(bias: UnsafePointer<Float>?, weightScales: [Float], columns n: Int, input: ActivationQuant,
+                     output: ActivationQuant, fixedPoint: Bool, floatOutput: Bool, folded: (Int) -> Double = { _ in 0 }) {
+        var colBias = [Int32](repeating: 0, count: n)
+        var columnScales = [Float](repeating: 0, count: n)
+        for j in 0..<n {
+            let accumulatorScale = Double(input.scale) * Double(weightScales.count == 1 ? weightScales[0] : weightScales[j])
+            let biasUnits = bias.map { (Double($0[j]) / accumulatorScale).rounded(.toNearestOrEven) } ?? 0
+            colBias[j] = Int32(max(min(biasUnits - folded(j), Double(Int32.max)), Double(Int32.min)))
+            columnScales[j] = Float(floatOutput ? accumulatorScale : accumulatorScale / Double(output.scale))
+        }
+        self.init(colBias: colBias, scales: columnScales, output: output, fixedPoint: fixedPoint && !floatOutput)
+    }
+
     /// Calls `body` with the C epilogue (u8 output, or the raw int32 sums with `outType` S32),
     /// optionally with per-row biases.
     func withEpilogue<R>(rowBias: UnsafePointer<Int32>? = nil, outType: onboard_q8_out_type = ONBOARD_Q8_OUT_U8,
