@@ -46,6 +46,18 @@ struct QuantizationTraits: Equatable {
 
     let form: Form
     let islandOnCodes: IslandOnCodes?
+    /// Each row (along the last axis) of the output depends only on the same row of the first
+    /// input and on constants, so a float island may run a block of rows at a time (`TiledIsland`).
+    let rowwise: Bool
+
+    init(form: Form, islandOnCodes: IslandOnCodes?, rowwise: Bool = false) {
+        self.form = form
+        self.islandOnCodes = islandOnCodes
+        switch islandOnCodes {
+        case .unaryTable, .rows: self.rowwise = true
+        case .addition, nil: self.rowwise = rowwise
+        }
+    }
 
     static let view = QuantizationTraits(form: .view, islandOnCodes: nil)
     static let movesCodesOnly = QuantizationTraits(form: .movesCodesOnly, islandOnCodes: nil)

@@ -23,9 +23,9 @@ struct BinaryOp: OpDefinition {
 
     var quantization: QuantizationTraits {
         switch kind {
-        case .add: return QuantizationTraits(form: .floatIsland, islandOnCodes: .addition(subtract: false))
-        case .sub: return QuantizationTraits(form: .floatIsland, islandOnCodes: .addition(subtract: true))
-        case .mul, .div: return .floatIsland
+        case .add: return QuantizationTraits(form: .floatIsland, islandOnCodes: .addition(subtract: false), rowwise: true)
+        case .sub: return QuantizationTraits(form: .floatIsland, islandOnCodes: .addition(subtract: true), rowwise: true)
+        case .mul, .div: return QuantizationTraits(form: .floatIsland, islandOnCodes: nil, rowwise: true)
         }
     }
 

@@ -17,7 +17,7 @@ struct RMSNormOp: OpDefinition {
 
     func scratchBytes(inputs: [[Int]], output: [Int], threads: Int) -> Int { 0 }
 
-    var quantization: QuantizationTraits { .floatIsland }
+    var quantization: QuantizationTraits { QuantizationTraits(form: .floatIsland, islandOnCodes: nil, rowwise: true) }
 
     func run(_ inputs: [Operand], _ output: Operand, _ context: KernelContext, node: String) {
         guard let n = inputs[0].shape.last, n > 0 else { return }

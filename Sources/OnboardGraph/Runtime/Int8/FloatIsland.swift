@@ -3,9 +3,11 @@ import OnboardCore
 /// An op run in float inside the INT8 graph: quantized operands are dequantized into scratch,
 /// the FP32 kernel runs, and a quantized output is quantized back.
 enum FloatIsland {
-    /// The FP32 kernel's scratch, then room for the f32 copy of each operand stored as codes.
-    static func scratchBytes(_ node: Node, graph: Graph, threads: Int, storedAsCodes: (ValueID) -> Bool) -> Int {
-        MemoryPlanner.align(FP32Kernels.scratchBytes(node, graph, threads: threads)) + operandBytes(node, graph, storedAsCodes)
+    /// The FP32 kernel's scratch, then room for the f32 copy of each operand stored as codes; with
+    /// `tiled`, tiles per thread for an island that splits (`TiledIsland`).
+    static func scratchBytes(_ node: Node, graph: Graph, threads: Int, tiled: Bool, storedAsCodes: (ValueID) -> Bool) -> Int {
+        if tiled, let bytes = TiledIsland.scratchBytes(node, graph: graph, threads: threads, storedAsCodes: storedAsCodes) { return bytes }
+        return MemoryPlanner.align(FP32Kernels.scratchBytes(node, graph, threads: threads)) + operandBytes(node, graph, storedAsCodes)
     }
 
     private static func operandBytes(_ node: Node, _ graph: Graph, _ storedAsCodes: (ValueID) -> Bool) -> Int {
@@ -14,6 +16,7 @@ enum FloatIsland {
     }
 
     static func run(_ node: Node, executor: Int8Executor, scratch: UnsafeMutableRawPointer) throws {
+        if executor.codePathsEnabled, try TiledIsland.run(node, executor: executor, scratch: scratch) { return }
         let graph = executor.graph
         var offset = MemoryPlanner.align(FP32Kernels.scratchBytes(node, graph, threads: executor.threads))
         let needed = offset + operandBytes(node, graph) { executor.storesCodes($0) }

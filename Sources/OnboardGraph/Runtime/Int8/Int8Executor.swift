@@ -78,8 +78,8 @@ public final class Int8Executor {
     var integerNorms: [Int: IntegerLayerNorm] = [:]
     /// Integer layernorms of an integer add that read its operands at 16 bits (`"residual_bits": 16`).
     let wideNorms: [Int: WideResidualNorm]
-    /// Islands computed straight from codes (tables, fused add, row blocks); off only to test
-    /// that they match the plain islands, which need more scratch.
+    /// Islands computed straight from codes (tables, fused add, row blocks) or a tile at a time
+    /// (`TiledIsland`); off only to test that they match the plain islands, which need more scratch.
     var codePathsEnabled = true {
         didSet {
             if !codePathsEnabled, scratch.byteCount < scratchLayout.plainIslandByteCount {
@@ -571,6 +571,17 @@ public final class Int8Executor {
                 SoftmaxNormalization.normalizeRows(UnsafeMutableBufferPointer(start: target, count: info.count), width: width)
             }
         case .f32: target.update(from: floats(id), count: info.count)
+        }
+    }
+
+    /// How tiles of a value are read and written as floats (`TileCodec`), resolved once.
+    func tileCodec(_ id: ValueID) -> TileCodec {
+        switch format(id) {
+        case let .q8(q):
+            let storage: TileCodec.Storage = logCodes(id).map { .logCodes(codes(id), $0) } ?? .codes(codes(id), q)
+            return TileCodec(storage: storage, normalizedRowWidth: deferredValues.contains(id) ? graph.info(id).shape.last : nil)
+        case .f32:
+            return TileCodec(storage: .floats(floats(id)), normalizedRowWidth: nil)
         }
     }
 

@@ -6,13 +6,14 @@ import OnboardCore
 /// graph stores in f32 (slot 0 for its first input, slot 1 for its second; an operand stored as
 /// codes, or a weight, gets no room), then the kernel's work area. A float island gets room for
 /// its operands in f32 unless it runs straight on codes: a code table or an add of two code
-/// tensors needs nothing, a row normalization on codes only its row blocks.
+/// tensors needs nothing, a row normalization on codes only its row blocks, an island that splits
+/// into tiles a few tiles per thread (`TiledIsland`).
 struct ScratchLayout {
     /// Slot sizes of the integer ops, by output value index.
     private let slots: [Int: (Int, Int)]
     /// The largest part of any node, islands computed on codes.
     let byteCount: Int
-    /// The same with every float island computed in float (`Int8Executor.codePathsEnabled` false).
+    /// The same with every float island computed in float on whole tensors (`Int8Executor.codePathsEnabled` false).
     let plainIslandByteCount: Int
 
     /// `lowBitWork`: extra work bytes of node `index` for the recipe's low-bit part (`LowBitLayout.workBytes`).
@@ -36,9 +37,11 @@ struct ScratchLayout {
                 byteCount = max(byteCount, bytes)
                 plainIslandByteCount = max(plainIslandByteCount, bytes)
             case .floatIsland, .keptFloat:
-                let plain = FloatIsland.scratchBytes(node, graph: graph, threads: threads) { Self.storedAsCodes($0, formats) }
+                let storedAsCodes = { Self.storedAsCodes($0, formats) }
+                let plain = FloatIsland.scratchBytes(node, graph: graph, threads: threads, tiled: false, storedAsCodes: storedAsCodes)
                 let onCodes = execution == .floatIsland ? Self.bytesOnCodes(node, graph, formats, threads: threads) : nil
-                byteCount = max(byteCount, onCodes ?? plain)
+                byteCount = max(byteCount, onCodes
+                    ?? FloatIsland.scratchBytes(node, graph: graph, threads: threads, tiled: true, storedAsCodes: storedAsCodes))
                 plainIslandByteCount = max(plainIslandByteCount, plain)
             }
         }

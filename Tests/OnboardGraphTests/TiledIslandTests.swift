@@ -1,0 +1,81 @@
+import OnboardCore
+@testable import OnboardGraph
+import OnboardQuant
+import OnboardTestSupport
+import XCTest
+
+/// Float islands that split into tiles (`TiledIsland`) compute exactly what the plain islands
+/// compute on whole tensors, with scratch for a few tiles per thread instead of f32 copies.
+final class TiledIslandTests: XCTestCase {
+    static let (batch, length, width, channels, state) = (3, 40, 16, 144, 4)
+
+    /// A Mamba branch: RMSNorm -> linears for u, delta, z and (B, C) -> the selective scan of a
+    /// channel count that leaves a partial block (144 = 4.5 blocks) -> SiLU -> residual add -> a linear.
+    func mambaBranch(reverse: Bool) throws -> Graph {
+        var random = TestRandom(seed: 21)
+        let (b, l, d, e, n) = (Self.batch, Self.length, Self.width, Self.channels, Self.state)
+        let g = GraphBuilder()
+        let x = try g.input("x", shape: [b, l, d])
+        let norm = try g.node(.rmsNorm(epsilon: 1e-5), [x, try g.constant("norm.weight", random.gaussian([d], scale: 0.5))], name: "norm")
+        func linear(_ name: String, _ input: ValueID, out: Int, rows: Int) throws -> ValueID {
+            try g.node(.linear, [input, try g.constant("\(name).weight", random.gaussian([out, rows], scale: 0.4))], name: name)
+        }
+        let u = try linear("u", norm, out: e, rows: d), delta = try linear("delta", norm, out: e, rows: d)
+        let z = try linear("z", norm, out: e, rows: d), bc = try linear("bc", norm, out: 2 * n, rows: d)
+        let bInput = try g.node(.slice(axis: 2, start: 0, end: n, step: 1), [bc], name: "B")
+        let cInput = try g.node(.slice(axis: 2, start: n, end: 2 * n, step: 1), [bc], name: "C")
+        let a = try g.constant("A", Tensor(shape: [e, n], values: (0..<e * n).map { -Float(1 + $0 % 7) * 0.3 }))
+        let scan = try g.node(.selectiveScan(reverse: reverse), [
+            u, delta, a, bInput, cInput, try g.constant("D", random.gaussian([e], scale: 0.5)),
+            try g.constant("delta_bias", random.gaussian([e], scale: 0.3)), z,
+        ], name: "scan")
+        let activated = try g.node(.silu, [scan], name: "act")
+        let projected = try linear("out", activated, out: d, rows: e)
+        g.markOutput(try g.node(.add, [x, projected], name: "residual"))
+        return try g.build()
+    }
+
+    func executor(_ graph: Graph, recipe: QuantizationRecipe, threads: Int) throws -> Int8Executor {
+        var random = TestRandom(seed: 8)
+        let samples = (0..<4).map { _ in ["x": random.gaussian([Self.batch, Self.length, Self.width])] }
+        let plan = try Calibrator.calibrate(graph: graph, recipe: recipe, count: samples.count, threads: 1) { samples[$0] }
+        return try Int8Executor(graph: graph, plan: plan, threads: threads)
+    }
+
+    func test_tiledIslandsGiveThePlainIslandsOutputWithLessScratch() throws {
+        for reverse in [false, true] {
+            for inputs in [QuantizationRecipe.FloatIslandInputs.quantized, .float] {
+                var recipe = QuantizationRecipe()
+                recipe.floatIslandInputs = inputs
+                let graph = try mambaBranch(reverse: reverse)
+                let plain = try executor(graph, recipe: recipe, threads: 1)
+                plain.codePathsEnabled = false
+                let tiled = try executor(graph, recipe: recipe, threads: 2)
+                XCTAssertLessThan(tiled.scratch.byteCount, plain.scratch.byteCount, "reverse \(reverse), \(inputs)")
+                var random = TestRandom(seed: 9)
+                let x = random.gaussian([Self.batch, Self.length, Self.width])
+                let expected = try XCTUnwrap(try plain.run(["x": x])["residual"]).floats()
+                let got = try XCTUnwrap(try tiled.run(["x": x])["residual"]).floats()
+                XCTAssertEqual(got.count, Self.batch * Self.length * Self.width)
+                XCTAssertTrue(got == expected, "reverse \(reverse), \(inputs): \(zip(got, expected).filter { $0 != $1 }.count) elements differ")
+                // Another input gives another output: the comparison can fail.
+                let other = try XCTUnwrap(try tiled.run(["x": random.gaussian([Self.batch, Self.length, Self.width])])["residual"]).floats()
+                XCTAssertFalse(other == expected)
+            }
+        }
+    }
+
+    func test_aScanOnCodesNeedsTilesPerThreadNotWholeTensors() throws {
+        let graph = try mambaBranch(reverse: false)
+        let executor = try executor(graph, recipe: QuantizationRecipe(), threads: 2)
+        guard let scan = graph.nodes.first(where: { $0.name == "scan" }) else { return XCTFail("no scan node") }
+        let bytes = FloatIsland.scratchBytes(scan, graph: graph, threads: 2, tiled: true, storedAsCodes: executor.storesCodes)
+        let tile = MemoryPlanner.align(Self.length * SelectiveScanOp.channelBlock * 4)
+        let wholeBC = 2 * MemoryPlanner.align(Self.batch * Self.length * Self.state * 4)
+        // u, delta, z and y stored as codes, plus the staging tile, per thread; B and C whole once.
+        XCTAssertEqual(bytes, 2 * 5 * tile + wholeBC)
+        XCTAssertLessThan(bytes, 4 * MemoryPlanner.align(Self.batch * Self.length * Self.channels * 4) / 3)
+        XCTAssertEqual(FloatIsland.scratchBytes(scan, graph: graph, threads: 2, tiled: false, storedAsCodes: executor.storesCodes),
+                       4 * MemoryPlanner.align(Self.batch * Self.length * Self.channels * 4) + wholeBC)
+    }
+}
