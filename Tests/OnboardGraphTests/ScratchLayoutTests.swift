@@ -28,6 +28,7 @@ final class ScratchLayoutTests: XCTestCase {
     func test_aCodeTableAndLinearsOnCodesNeedNoScratch() throws {
         let executor = try executor(try mlp())
         XCTAssertEqual(executor.memoryPlan.scratchBytes, 0)
+        XCTAssertEqual(executor.memoryPlan.scratchOffsets, [:])
         // The GELU as a float island: its input and output in f32.
         XCTAssertEqual(executor.scratchLayout.plainIslandByteCount, 2 * MemoryPlanner.align(64 * 128 * 4))
     }
@@ -37,7 +38,7 @@ final class ScratchLayoutTests: XCTestCase {
         let fast = try executor(graph)
         let plain = try executor(graph)
         plain.codePathsEnabled = false
-        XCTAssertEqual(plain.scratch.byteCount, 2 * MemoryPlanner.align(64 * 128 * 4))
+        XCTAssertEqual(plain.plainScratch?.byteCount, 2 * MemoryPlanner.align(64 * 128 * 4))
         var random = TestRandom(seed: 9)
         let x = random.gaussian([1, 64, 32])
         XCTAssertEqual(try fast.run(["x": x])["fc2"]!.floats(), try plain.run(["x": x])["fc2"]!.floats())
@@ -53,5 +54,24 @@ final class ScratchLayoutTests: XCTestCase {
         XCTAssertEqual(executor.scratchLayout.workOffset(fc1), 0)
         // The kept GELU dequantizes its input and writes its f32 output in place: the largest need.
         XCTAssertEqual(executor.memoryPlan.scratchBytes, MemoryPlanner.align(64 * 128 * 4))
+    }
+
+    /// Each node's scratch lies in the arena, clear of every value live while the node runs.
+    func test_aNodesScratchIsPlannedInTheArenaClearOfItsLiveValues() throws {
+        var recipe = QuantizationRecipe()
+        recipe.keepFloat = ["act"]
+        let executor = try executor(try mlp(), recipe: recipe)
+        let graph = executor.graph, plan = executor.memoryPlan
+        XCTAssertFalse(plan.scratchOffsets.isEmpty)
+        for (index, offset) in plan.scratchOffsets {
+            let bytes = executor.scratchLayout.nodeBytes[index]
+            XCTAssertLessThanOrEqual(offset + bytes, plan.arenaBytes)
+            let node = graph.nodes[index]
+            for value in node.inputs + [node.output] where graph.constants[value] == nil {
+                guard let start = plan.offsets[value] else { continue }
+                let end = start + (executor.storesCodes(value) ? graph.info(value).count : graph.info(value).byteCount)
+                XCTAssertTrue(end <= offset || offset + bytes <= start, "\(node.name): scratch overlaps \(graph.info(value).name)")
+            }
+        }
     }
 }

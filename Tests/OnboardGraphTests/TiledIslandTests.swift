@@ -51,7 +51,7 @@ final class TiledIslandTests: XCTestCase {
                 let plain = try executor(graph, recipe: recipe, threads: 1)
                 plain.codePathsEnabled = false
                 let tiled = try executor(graph, recipe: recipe, threads: 2)
-                XCTAssertLessThan(tiled.scratch.byteCount, plain.scratch.byteCount, "reverse \(reverse), \(inputs)")
+                XCTAssertLessThan(tiled.scratchLayout.byteCount, try XCTUnwrap(plain.plainScratch).byteCount, "reverse \(reverse), \(inputs)")
                 var random = TestRandom(seed: 9)
                 let x = random.gaussian([Self.batch, Self.length, Self.width])
                 let expected = try XCTUnwrap(try plain.run(["x": x])["residual"]).floats()

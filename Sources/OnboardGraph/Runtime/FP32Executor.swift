@@ -1,7 +1,7 @@
 import OnboardCore
 
-/// Runs a graph in FP32: one arena from the memory planner, OpenBLAS for products, vectorized
-/// kernels for the rest, `threads` workers.
+/// Runs a graph in FP32: one arena from the memory planner (each node's scratch planned in it
+/// with the values), OpenBLAS for products, vectorized kernels for the rest, `threads` workers.
 public final class FP32Executor {
     public let graph: Graph
     public let plan: MemoryPlan
@@ -13,7 +13,8 @@ public final class FP32Executor {
     public var valueObserver: ((ValueID, UnsafeBufferPointer<Float>) throws -> Void)?
 
     private let arena: AlignedBuffer
-    private let scratch: AlignedBuffer
+    /// The scratch pointer of nodes that need none.
+    private let noScratch = AlignedBuffer(byteCount: 64)
     private var operands: [Operand?]
     /// Float copies of int8 constants (a quantized bundle run in FP32), kept alive here.
     private var materialized: [Tensor] = []
@@ -28,9 +29,8 @@ public final class FP32Executor {
         try KernelISA.applyEnvironment()
         self.graph = graph
         self.threads = threads
-        plan = MemoryPlanner.plan(graph, scratchBytes: { FP32Kernels.scratchBytes($0, graph, threads: threads) })
+        plan = MemoryPlanner.plan(graph, scratchBytes: graph.nodes.map { FP32Kernels.scratchBytes($0, graph, threads: threads) })
         arena = AlignedBuffer(byteCount: plan.arenaBytes)
-        scratch = AlignedBuffer(byteCount: plan.scratchBytes)
         operands = Array(repeating: nil, count: graph.values.count)
         for index in graph.values.indices {
             let id = ValueID(index: index)
@@ -62,9 +62,9 @@ public final class FP32Executor {
             operand(id).pointer.copyMemory(from: tensor.rawPointer, byteCount: info.byteCount)
             try observe(id)
         }
-        var context = KernelContext(threads: threads, scratch: scratch.pointer)
         for (index, node) in graph.nodes.enumerated() {
-            context.packed = packed[index]
+            let scratch = plan.scratchOffsets[index].map { arena.pointer + $0 } ?? noScratch.pointer
+            let context = KernelContext(threads: threads, scratch: scratch, packed: packed[index])
             let inputs = node.inputs.map(operand)
             let output = operand(node.output)
             if let profiler {

@@ -9,8 +9,11 @@ public struct MemoryPlan: Sendable {
     /// Values that are views of a constant, mapped to that constant.
     public let constantViews: [ValueID: ValueID]
     public let arenaBytes: Int
-    /// One scratch area, shared by all nodes (the largest need).
+    /// The largest scratch of one node. Each node's scratch is planned inside the arena, so this
+    /// is part of `arenaBytes`, not added to it.
     public let scratchBytes: Int
+    /// Arena offset of each node's scratch, by node index (nodes that need some).
+    public let scratchOffsets: [Int: Int]
     public let weightBytes: Int
     /// Per node: bytes of the arena live while it runs (for memory timelines).
     public let liveBytesPerNode: [Int]
@@ -31,8 +34,10 @@ public enum MemoryPlanner {
     ///   `pinned`: values written once before the first run (precomputed), live for the whole graph.
     ///   `writtenEarly`: values first written by an earlier node than their own (node index), e.g. by a
     ///   Linear that writes attention heads in place of the permute producing them.
+    ///   `scratchBytes`: bytes of scratch per node index, each planned as a buffer live only while
+    ///   its node runs, so it takes arena bytes that no value live at that node holds.
     public static func plan(
-        _ graph: Graph, byteCount: (ValueID) -> Int = { _ in -1 }, scratchBytes: (Node) -> Int = { _ in 0 },
+        _ graph: Graph, byteCount: (ValueID) -> Int = { _ in -1 }, scratchBytes: [Int] = [],
         pinned: Set<ValueID> = [], writtenEarly: [ValueID: Int] = [:], alsoReads: [Int: [ValueID]] = [:]
     ) -> MemoryPlan {
         func size(_ id: ValueID) -> Int {
@@ -66,6 +71,11 @@ public enum MemoryPlanner {
         for id in pinned {
             guard let buffer = buffers[rootOf(id)] else { continue }
             buffers[buffer.root] = Buffer(root: buffer.root, size: buffer.size, first: -1, last: graph.nodes.count)
+        }
+        // A node's scratch as a buffer of its own, keyed past the graph's values.
+        func scratchKey(_ index: Int) -> ValueID { ValueID(index: graph.values.count + index) }
+        for (index, bytes) in scratchBytes.enumerated() where bytes > 0 && index < graph.nodes.count {
+            buffers[scratchKey(index)] = Buffer(root: scratchKey(index), size: align(bytes), first: index, last: index)
         }
 
         // Greedy by size: largest first, lowest offset that clashes with no overlapping buffer.
@@ -101,9 +111,11 @@ public enum MemoryPlanner {
         let live = graph.nodes.indices.map { index in
             placed.filter { $0.buffer.first <= index && index <= $0.buffer.last }.reduce(0) { $0 + $1.buffer.size }
         }
+        var scratchOffsets: [Int: Int] = [:]
+        for index in graph.nodes.indices { scratchOffsets[index] = rootOffsets[scratchKey(index)] }
         return MemoryPlan(
             offsets: offsets, constantViews: constantViews, arenaBytes: arena,
-            scratchBytes: graph.nodes.map(scratchBytes).max() ?? 0,
+            scratchBytes: scratchBytes.max() ?? 0, scratchOffsets: scratchOffsets,
             weightBytes: graph.weightBytes, liveBytesPerNode: live)
     }
 

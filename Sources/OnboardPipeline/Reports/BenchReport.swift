@@ -39,7 +39,7 @@ public struct BenchReport: Encodable, Sendable {
             "precision    \(precision), \(threads) threads, batch \(batch)",
             String(format: "latency      median %.3f ms, p90 %.3f ms", medianMs, p90Ms),
             "weights      \(ByteCount.text(weightsBytes))",
-            "activations  \(ByteCount.text(activationPeakBytes)) planned peak, scratch \(ByteCount.text(scratchBytes))",
+            "activations  \(ByteCount.text(activationPeakBytes)) planned peak (with the largest op scratch, \(ByteCount.text(scratchBytes)))",
             "peak RSS     \(ByteCount.text(peakRSSBytes))",
             "kernels      \(kernels.text)",
         ]

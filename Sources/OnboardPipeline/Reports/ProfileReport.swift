@@ -8,9 +8,10 @@ public struct ProfileReport: Encodable, Sendable {
         public let kind: String
         /// Median over the profiled runs.
         public let ms: Double
-        /// Arena bytes live while the op runs (its inputs, its output and everything kept for later ops).
+        /// Arena bytes live while the op runs (its inputs, its output, its scratch and everything
+        /// kept for later ops).
         public let liveBytes: Int
-        /// `liveBytes` plus the weights: the model's memory at that point of the run (scratch excluded).
+        /// `liveBytes` plus the weights: the model's memory at that point of the run.
         public let totalBytes: Int
 
         enum CodingKeys: String, CodingKey { case name, kind, ms, liveBytes = "live_bytes", totalBytes = "total_bytes" }
@@ -23,8 +24,9 @@ public struct ProfileReport: Encodable, Sendable {
     public let board: BoardProfile?
     public let ops: [OpRow]
     public let weightsBytes: Int
-    /// The planned arena (all activations, placed by liveness).
+    /// The planned arena (all activations and each op's scratch, placed by liveness).
     public let activationPeakBytes: Int
+    /// The largest scratch of one op (part of the arena).
     public let scratchBytes: Int
     public let peakRSSBytes: Int
     /// This process's resident memory by kind of mapping at the end of the runs (nil off Linux).
@@ -34,8 +36,8 @@ public struct ProfileReport: Encodable, Sendable {
     /// The kernel paths that ran.
     public let kernels: KernelPaths
 
-    /// weights + planned activation peak + scratch.
-    public var peakBytes: Int { weightsBytes + activationPeakBytes + scratchBytes }
+    /// weights + planned arena.
+    public var peakBytes: Int { weightsBytes + activationPeakBytes }
     /// Budget minus planned peak (negative when it does not fit); nil without a board.
     public var marginBytes: Int? { board.map { $0.memoryBudgetBytes - peakBytes } }
     public var fits: Bool? { marginBytes.map { $0 >= 0 } }
@@ -105,8 +107,8 @@ public struct ProfileReport: Encodable, Sendable {
             String(format: "latency      median %.3f ms per run (ops sum %.3f ms)", medianMs, ops.reduce(0) { $0 + $1.ms }),
             "weights      \(Self.size(weightsBytes))",
             "activations  \(Self.size(activationPeakBytes)) planned arena (largest live set \(Self.size(livePeak))), "
-                + "scratch \(Self.size(scratchBytes))",
-            "peak         \(Self.size(peakBytes)) = weights + activations + scratch",
+                + "of which the largest op scratch \(Self.size(scratchBytes))",
+            "peak         \(Self.size(peakBytes)) = weights + activations",
             "peak RSS     \(Self.size(peakRSSBytes)) measured in this process",
             "kernels      \(kernels.text)",
         ]

@@ -61,8 +61,18 @@ public final class Int8Executor {
     /// Linears reading Shift-Log2 codes: the table from codes to their product's u8, by node index.
     var logInputTables: [Int: [UInt8]] = [:]
     private let arena: AlignedBuffer
-    private(set) var scratch: AlignedBuffer
+    /// Each node's scratch (its part of `scratchLayout`) is planned inside the arena, where no
+    /// value live while it runs lies; the running node's part is `scratch`.
     let scratchLayout: ScratchLayout
+    /// With the code paths off, one buffer for the plain islands, used by every node instead.
+    private(set) var plainScratch: AlignedBuffer?
+    private let noScratch = AlignedBuffer(byteCount: 64)
+    private var runningNode = 0
+    var scratch: ScratchRegion {
+        if let plainScratch { return ScratchRegion(pointer: plainScratch.pointer, byteCount: plainScratch.byteCount) }
+        guard let offset = memoryPlan.scratchOffsets[runningNode] else { return ScratchRegion(pointer: noScratch.pointer, byteCount: 0) }
+        return ScratchRegion(pointer: arena.pointer + offset, byteCount: scratchLayout.nodeBytes[runningNode])
+    }
     var linears: [Int: Int8Linear] = [:]
     private var convolutions: [Int: Int8Conv2d] = [:]
     private var sequenceConvolutions: [Int: Int8CausalConv1d] = [:]
@@ -82,9 +92,7 @@ public final class Int8Executor {
     /// (`TiledIsland`); off only to test that they match the plain islands, which need more scratch.
     var codePathsEnabled = true {
         didSet {
-            if !codePathsEnabled, scratch.byteCount < scratchLayout.plainIslandByteCount {
-                scratch = AlignedBuffer(byteCount: scratchLayout.plainIslandByteCount)
-            }
+            plainScratch = codePathsEnabled ? nil : AlignedBuffer(byteCount: max(scratchLayout.plainIslandByteCount, scratchLayout.byteCount))
         }
     }
     /// f32 views of constants (int8 weights used by float ops are dequantized once).
@@ -191,10 +199,9 @@ public final class Int8Executor {
             lowBitLayout.workBytes(node: index, graph: graph, recipe: plan.recipe, rowEpilogue: rowEpilogues.contains(index))
         }
         scratchLayout = layout
-        memoryPlan = MemoryPlanner.plan(graph, byteCount: { byteCounts[$0.index] }, scratchBytes: { _ in layout.byteCount },
+        memoryPlan = MemoryPlanner.plan(graph, byteCount: { byteCounts[$0.index] }, scratchBytes: layout.nodeBytes,
                                         pinned: precomputed.pinned, writtenEarly: writtenEarly, alsoReads: wide.norms.mapValues { [$0.a, $0.b] })
         arena = AlignedBuffer(byteCount: memoryPlan.arenaBytes)
-        scratch = AlignedBuffer(byteCount: memoryPlan.scratchBytes)
         for (index, split) in headSplits { headSplitOutputs[index] = split.blocks.map { codes($0.destination) + $0.offset } }
         let values = try precomputed.evaluate(graph, threads: threads)
         for id in precomputed.pinned {
@@ -364,6 +371,7 @@ public final class Int8Executor {
             }
             if unstoredValues.contains(node.output.index) && headSplits[index] == nil { continue }
             let start = profiler == nil ? 0 : Profiler.now()
+            runningNode = index
             try execute(index, node)
             if let profiler {
                 let bytes = (node.inputs + [node.output]).reduce(0) { $0 + storedBytes($1) }

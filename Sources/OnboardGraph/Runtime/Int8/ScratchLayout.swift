@@ -11,8 +11,10 @@ import OnboardCore
 struct ScratchLayout {
     /// Slot sizes of the integer ops, by output value index.
     private let slots: [Int: (Int, Int)]
-    /// The largest part of any node, islands computed on codes.
-    let byteCount: Int
+    /// Each node's part (by node index), islands computed on codes.
+    let nodeBytes: [Int]
+    /// The largest part of any node.
+    var byteCount: Int { nodeBytes.max() ?? 0 }
     /// The same with every float island computed in float on whole tensors (`Int8Executor.codePathsEnabled` false).
     let plainIslandByteCount: Int
 
@@ -20,12 +22,14 @@ struct ScratchLayout {
     init(graph: Graph, executions: [Int8Executor.Execution], formats: [Int8Executor.Format], threads: Int,
          stabilized: Set<ValueID>, deferred: Set<ValueID>, lowBitWork: (Int) -> Int) {
         var slots: [Int: (Int, Int)] = [:]
-        var byteCount = 0, plainIslandByteCount = 0
+        var nodeBytes = [Int](repeating: 0, count: graph.nodes.count), plainIslandByteCount = 0
         for (index, node) in graph.nodes.enumerated() {
             let execution = executions[index]
             switch execution {
-            case .view, .movement, .precomputed:
+            case .view, .precomputed:
                 continue
+            case .movement:
+                nodeBytes[index] = FP32Kernels.scratchBytes(node, graph, threads: threads)
             case .integer:
                 let sizes = (Self.slotBytes(0, node, graph, formats), Self.slotBytes(1, node, graph, formats))
                 slots[node.output.index] = sizes
@@ -34,19 +38,19 @@ struct ScratchLayout {
                     + kernel.workBytes(node, graph: graph, threads: threads, stabilized: stabilized.contains(node.output),
                                        normalizesRows: node.inputs.first.map(deferred.contains) ?? false)
                     + lowBitWork(index)
-                byteCount = max(byteCount, bytes)
+                nodeBytes[index] = bytes
                 plainIslandByteCount = max(plainIslandByteCount, bytes)
             case .floatIsland, .keptFloat:
                 let storedAsCodes = { Self.storedAsCodes($0, formats) }
                 let plain = FloatIsland.scratchBytes(node, graph: graph, threads: threads, tiled: false, storedAsCodes: storedAsCodes)
                 let onCodes = execution == .floatIsland ? Self.bytesOnCodes(node, graph, formats, threads: threads) : nil
-                byteCount = max(byteCount, onCodes
-                    ?? FloatIsland.scratchBytes(node, graph: graph, threads: threads, tiled: true, storedAsCodes: storedAsCodes))
+                nodeBytes[index] = onCodes
+                    ?? FloatIsland.scratchBytes(node, graph: graph, threads: threads, tiled: true, storedAsCodes: storedAsCodes)
                 plainIslandByteCount = max(plainIslandByteCount, plain)
             }
         }
         self.slots = slots
-        self.byteCount = byteCount
+        self.nodeBytes = nodeBytes
         self.plainIslandByteCount = plainIslandByteCount
     }
 
@@ -89,4 +93,10 @@ struct ScratchLayout {
         if case .q8 = formats[id.index] { return true }
         return false
     }
+}
+
+/// The scratch one node of the INT8 executor runs with.
+struct ScratchRegion {
+    let pointer: UnsafeMutableRawPointer
+    let byteCount: Int
 }
