@@ -14,6 +14,8 @@ public struct MemoryPlan: Sendable {
     public let scratchBytes: Int
     /// Arena offset of each node's scratch, by node index (nodes that need some).
     public let scratchOffsets: [Int: Int]
+    /// Per node: its scratch bytes as planned (part of its `liveBytesPerNode`).
+    public let scratchBytesPerNode: [Int]
     public let weightBytes: Int
     /// Per node: bytes of the arena live while it runs (for memory timelines).
     public let liveBytesPerNode: [Int]
@@ -113,9 +115,10 @@ public enum MemoryPlanner {
         }
         var scratchOffsets: [Int: Int] = [:]
         for index in graph.nodes.indices { scratchOffsets[index] = rootOffsets[scratchKey(index)] }
+        let scratchPerNode = graph.nodes.indices.map { index in buffers[scratchKey(index)]?.size ?? 0 }
         return MemoryPlan(
             offsets: offsets, constantViews: constantViews, arenaBytes: arena,
-            scratchBytes: scratchBytes.max() ?? 0, scratchOffsets: scratchOffsets,
+            scratchBytes: scratchPerNode.max() ?? 0, scratchOffsets: scratchOffsets, scratchBytesPerNode: scratchPerNode,
             weightBytes: graph.weightBytes, liveBytesPerNode: live)
     }
 

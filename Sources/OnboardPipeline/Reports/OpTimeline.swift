@@ -19,14 +19,14 @@ public enum OpTimeline {
             totals.append((ProcessStats.seconds() - start) * 1000)
             for record in profiler.records { secondsByNode[record.node, default: []].append(record.seconds) }
         }
-        guard plan.liveBytesPerNode.count == graph.nodes.count else {
+        guard plan.liveBytesPerNode.count == graph.nodes.count, plan.scratchBytesPerNode.count == graph.nodes.count else {
             throw OnboardError.model(item: "memory plan", reason: "\(plan.liveBytesPerNode.count) live sizes for \(graph.nodes.count) nodes")
         }
         let ops = graph.nodes.enumerated().map { index, node in
             let live = plan.liveBytesPerNode[index]
             let ms = (secondsByNode[node.name].map { TimingSummary($0).median } ?? 0) * 1000
             return ProfileReport.OpRow(name: node.name, kind: node.op.kind, ms: ms, liveBytes: live,
-                                       totalBytes: live + runner.weightBytes)
+                                       scratchBytes: plan.scratchBytesPerNode[index], totalBytes: live + runner.weightBytes)
         }
         return (ops, TimingSummary(totals).median)
     }

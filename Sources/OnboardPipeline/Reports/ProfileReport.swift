@@ -11,10 +11,14 @@ public struct ProfileReport: Encodable, Sendable {
         /// Arena bytes live while the op runs (its inputs, its output, its scratch and everything
         /// kept for later ops).
         public let liveBytes: Int
+        /// The op's own scratch, part of `liveBytes`.
+        public let scratchBytes: Int
         /// `liveBytes` plus the weights: the model's memory at that point of the run.
         public let totalBytes: Int
 
-        enum CodingKeys: String, CodingKey { case name, kind, ms, liveBytes = "live_bytes", totalBytes = "total_bytes" }
+        enum CodingKeys: String, CodingKey {
+            case name, kind, ms, liveBytes = "live_bytes", scratchBytes = "scratch_bytes", totalBytes = "total_bytes"
+        }
     }
 
     public let model: String
