@@ -1,13 +1,10 @@
 /* INT8 GEMM (u8 x s8 -> s32) on packed B (q8_gemm.h): the driver that runs the microkernels of
  * the list (q8_gemm_kernels.h) over the product, and the one epilogue every path shares. */
 #include "q8_gemm_kernels.h"
+#include "q8_gemm_x86.h"
 #include "q8_rounding.h"
 
 #include <stdlib.h>
-
-#if defined(__x86_64__)
-#include <immintrin.h>
-#endif
 
 /* No fused multiply-adds behind our back: every path must round exactly like the reference. */
 #pragma clang fp contract(off)
@@ -21,8 +18,8 @@ int32_t onboard_q8_fixed_point_multiply(int32_t x, int32_t multiplier, int32_t s
 static inline int32_t clamp32(int32_t v, int32_t lo, int32_t hi) { return v < lo ? lo : v > hi ? hi : v; }
 
 /* The branches are hoisted out of the column loops so those vectorize; built once portable and
- * once for AVX2 (the fixed-point step's 32x32 -> 64-bit products are vpmuldq there, scalar in
- * baseline x86-64), the same integer and float steps (no FMA) either way. */
+ * once inside the AVX2 one for its last columns, the same integer and float steps (no FMA) either
+ * way. */
 static inline __attribute__((always_inline)) void store_tile(const int32_t *acc, size_t ldacc, size_t rows, size_t cols,
                                                              size_t i0, size_t j0, const onboard_q8_epilogue *e, void *c,
                                                              size_t ldc, size_t origin) {
@@ -67,39 +64,15 @@ static inline __attribute__((always_inline)) void store_tile(const int32_t *acc,
 }
 
 #if defined(__x86_64__)
-#define STORE_AVX2 __attribute__((target("avx2")))
-
-/* q8_fixed_point_multiply_inline on 8 lanes: the 64-bit products by vpmuldq on even and odd lanes,
- * bits 31...62 of p + 2^30 (the same for a logical and an arithmetic shift), then the rounding
- * division by 2^s. */
-static inline STORE_AVX2 __m256i fixed_point_multiply_8(__m256i x, __m256i m, __m256i shift) {
-    const __m256i half = _mm256_set1_epi64x((int64_t)1 << 30);
-    const __m256i even = _mm256_srli_epi64(_mm256_add_epi64(_mm256_mul_epi32(x, m), half), 31);
-    const __m256i odd = _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(x, 32), _mm256_srli_epi64(m, 32)), half);
-    __m256i high = _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 1), 0xAA);
-    const __m256i lowest = _mm256_set1_epi32(INT32_MIN); /* INT32_MIN squared saturates */
-    const __m256i saturated = _mm256_and_si256(_mm256_cmpeq_epi32(x, lowest), _mm256_cmpeq_epi32(m, lowest));
-    high = _mm256_blendv_epi8(high, _mm256_set1_epi32(INT32_MAX), saturated);
-    const __m256i s = _mm256_max_epi32(shift, _mm256_setzero_si256());
-    const __m256i mask = _mm256_sub_epi32(_mm256_sllv_epi32(_mm256_set1_epi32(1), s), _mm256_set1_epi32(1));
-    const __m256i threshold = _mm256_add_epi32(_mm256_srai_epi32(mask, 1), _mm256_srli_epi32(high, 31));
-    const __m256i up = _mm256_cmpgt_epi32(_mm256_and_si256(high, mask), threshold);
-    return _mm256_sub_epi32(_mm256_srav_epi32(high, s), up);
-}
-
-/* 8 columns at a time; the remaining columns (and the f32 and s32 outputs) take the loops. */
-static STORE_AVX2 void store_tile__avx2(const int32_t *acc, size_t ldacc, size_t rows, size_t cols, size_t i0, size_t j0,
-                                        const onboard_q8_epilogue *e, void *c, size_t ldc, size_t origin) {
-    const bool u8 = e->out_type == ONBOARD_Q8_OUT_U8, s8 = e->out_type == ONBOARD_Q8_OUT_S8;
-    /* the loops wrap codes outside the output type's range; the packs here would saturate them */
-    if (!(u8 && e->out_min >= 0 && e->out_max <= 255) && !(s8 && e->out_min >= -128 && e->out_max <= 127)) {
+/* 8 columns at a time through the AVX2 epilogue (q8_gemm_x86.h); the remaining columns, and u8 /
+ * s8 codes clamped outside their type, take the loops. */
+static AVX2_ATTR void store_tile__avx2(const int32_t *acc, size_t ldacc, size_t rows, size_t cols, size_t i0, size_t j0,
+                                       const onboard_q8_epilogue *e, void *c, size_t ldc, size_t origin) {
+    if (!q8_store8_takes(e)) {
         store_tile(acc, ldacc, rows, cols, i0, j0, e, c, ldc, origin);
         return;
     }
     const size_t full = cols & ~(size_t)7;
-    const __m256i zp = _mm256_set1_epi32(e->out_zero_point), lo = _mm256_set1_epi32(e->out_min);
-    const __m256i hi = _mm256_set1_epi32(e->out_max);
-    const __m256 limit = _mm256_set1_ps(4194304.0f), magic = _mm256_set1_ps(12582912.0f);
     for (size_t r = 0; r < rows; r++) {
         const __m256i rb = _mm256_set1_epi32(e->row_bias ? e->row_bias[i0 + r] : 0);
         const int32_t *a = acc + r * ldacc;
@@ -109,25 +82,7 @@ static STORE_AVX2 void store_tile__avx2(const int32_t *acc, size_t ldacc, size_t
             if (e->col_bias) v = _mm256_add_epi32(v, _mm256_loadu_si256((const __m256i *)(e->col_bias + j0 + j)));
             if (e->tile_bias)
                 v = _mm256_add_epi32(v, _mm256_loadu_si256((const __m256i *)(e->tile_bias + (i0 + r) * e->tile_bias_ld + j0 + j)));
-            const size_t si = e->scale_per_column ? j0 + j : 0;
-            if (e->use_fixed_point) {
-                const __m256i m = e->scale_per_column ? _mm256_loadu_si256((const __m256i *)(e->multiplier + si))
-                                                      : _mm256_set1_epi32(e->multiplier[0]);
-                const __m256i s = e->scale_per_column ? _mm256_loadu_si256((const __m256i *)(e->shift + si))
-                                                      : _mm256_set1_epi32(e->shift[0]);
-                v = fixed_point_multiply_8(v, m, s);
-            } else {
-                const __m256 scale = e->scale_per_column ? _mm256_loadu_ps(e->scale + si)
-                                                         : _mm256_set1_ps(e->scale ? e->scale[0] : 1.0f);
-                __m256 f = _mm256_mul_ps(_mm256_cvtepi32_ps(v), scale);
-                /* q8_round_even_fast: clamp to +-2^22 (NaN cannot occur), then add and subtract 1.5 * 2^23 */
-                f = _mm256_min_ps(_mm256_max_ps(f, _mm256_sub_ps(_mm256_setzero_ps(), limit)), limit);
-                v = _mm256_cvttps_epi32(_mm256_sub_ps(_mm256_add_ps(f, magic), magic));
-            }
-            v = _mm256_min_epi32(_mm256_max_epi32(_mm256_add_epi32(v, zp), lo), hi);
-            const __m128i words = _mm_packs_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-            const __m128i bytes = u8 ? _mm_packus_epi16(words, words) : _mm_packs_epi16(words, words);
-            _mm_storel_epi64((__m128i *)((uint8_t *)c + at + j), bytes);
+            q8_store8__avx2(e->out_type, v, e, j0 + j, c, at + j, 0);
         }
     }
     if (full < cols) store_tile(acc + full, ldacc, rows, cols - full, i0, j0 + full, e, c, ldc, origin);

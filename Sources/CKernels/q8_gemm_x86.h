@@ -48,11 +48,81 @@ static inline __attribute__((always_inline)) VNNI512_ATTR __m512i q8_b_group__av
 
 /* ---- AVX2 ---- */
 
+/* q8_fixed_point_multiply_inline on 8 lanes: the 64-bit products by vpmuldq on even and odd lanes,
+ * bits 31...62 of p + 2^30 (the same for a logical and an arithmetic shift), then the rounding
+ * division by 2^s. */
+static inline __attribute__((always_inline)) AVX2_ATTR __m256i q8_fixed_point_multiply__avx2(__m256i x, __m256i m, __m256i shift) {
+    const __m256i half = _mm256_set1_epi64x((int64_t)1 << 30);
+    const __m256i even = _mm256_srli_epi64(_mm256_add_epi64(_mm256_mul_epi32(x, m), half), 31);
+    const __m256i odd = _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(x, 32), _mm256_srli_epi64(m, 32)), half);
+    __m256i high = _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 1), 0xAA);
+    const __m256i lowest = _mm256_set1_epi32(INT32_MIN); /* INT32_MIN squared saturates */
+    const __m256i saturated = _mm256_and_si256(_mm256_cmpeq_epi32(x, lowest), _mm256_cmpeq_epi32(m, lowest));
+    high = _mm256_blendv_epi8(high, _mm256_set1_epi32(INT32_MAX), saturated);
+    const __m256i s = _mm256_max_epi32(shift, _mm256_setzero_si256());
+    const __m256i mask = _mm256_sub_epi32(_mm256_sllv_epi32(_mm256_set1_epi32(1), s), _mm256_set1_epi32(1));
+    const __m256i threshold = _mm256_add_epi32(_mm256_srai_epi32(mask, 1), _mm256_srli_epi32(high, 31));
+    const __m256i up = _mm256_cmpgt_epi32(_mm256_and_si256(high, mask), threshold);
+    return _mm256_sub_epi32(_mm256_srav_epi32(high, s), up);
+}
+
+/* Whether q8_store8__avx2 takes this epilogue's output: int32, f32, and u8 / s8 whose clamp lies
+ * within the type (the shared loops wrap codes outside it, the packs would saturate them). */
+static inline int q8_store8_takes(const onboard_q8_epilogue *e) {
+    switch (e->out_type) {
+    case ONBOARD_Q8_OUT_S32: case ONBOARD_Q8_OUT_F32: return 1;
+    case ONBOARD_Q8_OUT_U8: return e->out_min >= 0 && e->out_max <= 255;
+    case ONBOARD_Q8_OUT_S8: return e->out_min >= -128 && e->out_max <= 127;
+    }
+    return 0;
+}
+
+/* The shared epilogue (q8_gemm.c's store_tile) on 8 columns j..j+7 of one output row, v being
+ * their sums with every int32 bias added: stored at element `at` of C as `type` (the epilogue's
+ * out_type; a constant in each caller's specialization), by the same integer and float steps (no
+ * FMA), so bit for bit the shared loops' values. */
+static inline __attribute__((always_inline)) AVX2_ATTR void q8_store8__avx2(const onboard_q8_out_type type, __m256i v,
+                                                                           const onboard_q8_epilogue *e, size_t j, void *c,
+                                                                           size_t at, int stream) {
+    if (type == ONBOARD_Q8_OUT_S32) {
+        int32_t *dst = (int32_t *)c + at;
+        if (stream && ((uintptr_t)dst & 31) == 0) _mm256_stream_si256((__m256i *)dst, v);
+        else _mm256_storeu_si256((__m256i *)dst, v);
+        return;
+    }
+    const size_t si = e->scale_per_column ? j : 0;
+    if (type == ONBOARD_Q8_OUT_F32) {
+        const __m256 scale = e->scale_per_column ? _mm256_loadu_ps(e->scale + si) : _mm256_set1_ps(e->scale ? e->scale[0] : 1.0f);
+        __m256 y = _mm256_mul_ps(_mm256_cvtepi32_ps(v), scale);
+        if (e->f32_bias) y = _mm256_add_ps(y, _mm256_loadu_ps(e->f32_bias + j));
+        _mm256_storeu_ps((float *)c + at, y);
+        return;
+    }
+    if (e->use_fixed_point) {
+        const __m256i m = e->scale_per_column ? _mm256_loadu_si256((const __m256i *)(e->multiplier + si)) : _mm256_set1_epi32(e->multiplier[0]);
+        const __m256i s = e->scale_per_column ? _mm256_loadu_si256((const __m256i *)(e->shift + si)) : _mm256_set1_epi32(e->shift[0]);
+        v = q8_fixed_point_multiply__avx2(v, m, s);
+    } else {
+        const __m256 scale = e->scale_per_column ? _mm256_loadu_ps(e->scale + si) : _mm256_set1_ps(e->scale ? e->scale[0] : 1.0f);
+        const __m256 limit = _mm256_set1_ps(4194304.0f), magic = _mm256_set1_ps(12582912.0f);
+        __m256 f = _mm256_mul_ps(_mm256_cvtepi32_ps(v), scale);
+        /* q8_round_even_fast: clamp to +-2^22 (NaN cannot occur), then add and subtract 1.5 * 2^23 */
+        f = _mm256_min_ps(_mm256_max_ps(f, _mm256_sub_ps(_mm256_setzero_ps(), limit)), limit);
+        v = _mm256_cvttps_epi32(_mm256_sub_ps(_mm256_add_ps(f, magic), magic));
+    }
+    v = _mm256_min_epi32(_mm256_max_epi32(_mm256_add_epi32(v, _mm256_set1_epi32(e->out_zero_point)), _mm256_set1_epi32(e->out_min)),
+                         _mm256_set1_epi32(e->out_max));
+    const __m128i words = _mm_packs_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    const __m128i bytes = type == ONBOARD_Q8_OUT_U8 ? _mm_packus_epi16(words, words) : _mm_packs_epi16(words, words);
+    _mm_storel_epi64((__m128i *)((uint8_t *)c + at), bytes);
+}
+
 /* Rows [0, rows) of a 16-column int32 tile (v[r][0]: columns 0..7, v[r][1]: 8..15) plus the
- * epilogue's biases, stored as int32 straight from the registers: the shared epilogue's
- * row-by-row staging costs about 15 % of the tile at k = 384. Same sums in the same wrapping
- * int32 adds. */
-static inline __attribute__((always_inline)) AVX2_ATTR void q8_store_s32_tile__avx2(__m256i (*v)[2], int mr, const q8_tile_out *out) {
+ * epilogue's biases, through the epilogue straight from the registers: the shared epilogue's
+ * row-by-row staging costs about 15 % of the tile at k = 384, and more than the product itself
+ * at small k. Same sums in the same wrapping int32 adds. */
+static inline __attribute__((always_inline)) AVX2_ATTR void q8_store_rows__avx2(const onboard_q8_out_type type, __m256i (*v)[2],
+                                                                              int mr, const q8_tile_out *out) {
     const onboard_q8_epilogue *e = out->e;
     const __m256i cb0 = e->col_bias ? _mm256_loadu_si256((const __m256i *)(e->col_bias + out->j0)) : _mm256_setzero_si256();
     const __m256i cb1 = e->col_bias ? _mm256_loadu_si256((const __m256i *)(e->col_bias + out->j0 + 8)) : _mm256_setzero_si256();
@@ -69,27 +139,23 @@ static inline __attribute__((always_inline)) AVX2_ATTR void q8_store_s32_tile__a
             v0 = _mm256_add_epi32(v0, _mm256_loadu_si256((const __m256i *)tb));
             v1 = _mm256_add_epi32(v1, _mm256_loadu_si256((const __m256i *)(tb + 8)));
         }
-        int32_t *dst = (int32_t *)out->c + (out->i0 + r) * out->ldc + out->j0 - out->origin;
-        if (out->stream && ((uintptr_t)dst & 31) == 0) {
-            _mm256_stream_si256((__m256i *)dst, v0);
-            _mm256_stream_si256((__m256i *)(dst + 8), v1);
-        } else {
-            _mm256_storeu_si256((__m256i *)dst, v0);
-            _mm256_storeu_si256((__m256i *)(dst + 8), v1);
-        }
+        const size_t at = (out->i0 + r) * out->ldc + out->j0 - out->origin;
+        q8_store8__avx2(type, v0, e, out->j0, out->c, at, out->stream);
+        q8_store8__avx2(type, v1, e, out->j0 + 8, out->c, at + 8, out->stream);
     }
 }
 
-static inline int q8_s32_tile_in_registers(const q8_tile_out *out) {
-    return out->e->out_type == ONBOARD_Q8_OUT_S32 && out->cols == NR;
-}
-
-/* A finished tile of mr rows x 16 columns: stored as int32 from the registers (returns 1), or into
- * acc for the shared epilogue (returns 0). */
+/* A finished tile of mr rows x 16 columns: stored from the registers (returns 1), or into acc for
+ * the shared epilogue (returns 0). */
 static inline __attribute__((always_inline)) AVX2_ATTR int q8_finish_x16__avx2(__m256i (*c)[2], int mr, int32_t *acc,
                                                                              const q8_tile_out *out) {
-    if (q8_s32_tile_in_registers(out)) {
-        q8_store_s32_tile__avx2(c, mr, out);
+    if (out->cols == NR && q8_store8_takes(out->e)) {
+        switch (out->e->out_type) {
+        case ONBOARD_Q8_OUT_U8: q8_store_rows__avx2(ONBOARD_Q8_OUT_U8, c, mr, out); break;
+        case ONBOARD_Q8_OUT_S8: q8_store_rows__avx2(ONBOARD_Q8_OUT_S8, c, mr, out); break;
+        case ONBOARD_Q8_OUT_F32: q8_store_rows__avx2(ONBOARD_Q8_OUT_F32, c, mr, out); break;
+        case ONBOARD_Q8_OUT_S32: q8_store_rows__avx2(ONBOARD_Q8_OUT_S32, c, mr, out); break;
+        }
         return 1;
     }
     for (int r = 0; r < mr; r++) {

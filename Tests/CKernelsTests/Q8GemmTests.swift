@@ -108,12 +108,14 @@ final class Q8GemmTests: XCTestCase {
         }
     }
 
-    /// The kernels' own int32 store (the narrow-range ones on 7-bit B, flagged, the general ones on
-    /// full-range B): column, row and per-element biases, u8 through the shared epilogue, and int32
-    /// output beyond the caches (non-temporal stores, aligned or not).
+    /// The kernels' own stores from the registers (the narrow-range ones on 7-bit B, flagged, the
+    /// general ones on full-range B) for every output type: column, row and per-element biases,
+    /// per-tensor and per-column scales, the fixed-point and float requantizations, the f32 bias,
+    /// clamps inside and outside the code type, and int32 output beyond the caches (non-temporal
+    /// stores, aligned or not). k = 8 is the Vim dt_proj's depth.
     func test_registerEpiloguesAreBitIdentical() {
         for (list, sevenBit) in [("q8_gemm_b7", true), ("q8_gemm", false)] {
-            for (m, n, k) in [(29, 48, 70), (4200, 256, 8)] {
+            for (m, n, k) in [(29, 48, 70), (4200, 256, 8), (7, 40, 8)] {
                 var r = SplitMix64(seed: 31)
                 let a = (0..<(m * k)).map { _ in UInt8(truncatingIfNeeded: r.next()) }
                 let b = (0..<(k * n)).map { _ in sevenBit ? Int8(Int(r.next() % 129) - 64) : Int8(truncatingIfNeeded: r.next()) }
@@ -122,35 +124,71 @@ final class Q8GemmTests: XCTestCase {
         }
     }
 
+    /// One output type with its element size, clamp and requantization.
+    private struct EpilogueVariant {
+        let type: onboard_q8_out_type, size: Int, min: Int32, max: Int32
+        var fixedPoint = false, perColumn = false, biases = true
+    }
+
+    private static let epilogueVariants: [EpilogueVariant] = [
+        EpilogueVariant(type: ONBOARD_Q8_OUT_S32, size: 4, min: 0, max: 0, biases: false),
+        EpilogueVariant(type: ONBOARD_Q8_OUT_S32, size: 4, min: 0, max: 0),
+        EpilogueVariant(type: ONBOARD_Q8_OUT_U8, size: 1, min: 0, max: 255),
+        EpilogueVariant(type: ONBOARD_Q8_OUT_U8, size: 1, min: 120, max: 200, perColumn: true),
+        EpilogueVariant(type: ONBOARD_Q8_OUT_U8, size: 1, min: 0, max: 255, fixedPoint: true, perColumn: true),
+        EpilogueVariant(type: ONBOARD_Q8_OUT_U8, size: 1, min: -40, max: 300),  // wraps: the shared loops
+        EpilogueVariant(type: ONBOARD_Q8_OUT_S8, size: 1, min: -128, max: 127, fixedPoint: true),
+        EpilogueVariant(type: ONBOARD_Q8_OUT_S8, size: 1, min: -100, max: 90, perColumn: true),
+        EpilogueVariant(type: ONBOARD_Q8_OUT_F32, size: 4, min: 0, max: 0),
+        EpilogueVariant(type: ONBOARD_Q8_OUT_F32, size: 4, min: 0, max: 0, perColumn: true),
+    ]
+
     private func checkRegisterEpilogues(_ c: Case, list: String, sevenBit: Bool) {
         let (m, n) = (c.m, c.n)
         let colBias = (0..<n).map { Int32($0 * 37 - 1500) }
         let rowBias = (0..<m).map { Int32($0 * 11 - 90) }
         let tileBias = (0..<(m * n)).map { Int32($0 % 101 - 50) }
-        let scale: [Float] = [0.0007]
-        for variant in 0..<3 {
-            var e = Self.u8Epilogue(zeroPoint: 120, min: 0, max: 255, columnBias: variant == 0 ? nil : colBias)
-            e.out_type = variant == 2 ? ONBOARD_Q8_OUT_U8 : ONBOARD_Q8_OUT_S32
-            let size = variant == 2 ? 1 : 4
+        let scales = (0..<n).map { Float(0.0007) * Float(1 + $0 % 5) }
+        let multipliers = (0..<n).map { Int32(1 << 30) + Int32($0 * 7919 % (1 << 29)) }
+        let shifts = (0..<n).map { Int32(10 + $0 % 4) }
+        let floatBias = (0..<n).map { Float($0) * 0.25 - 3 }
+        for (index, variant) in Self.epilogueVariants.enumerated() {
+            var e = Self.u8Epilogue(zeroPoint: variant.type == ONBOARD_Q8_OUT_S8 ? -3 : 120, min: variant.min, max: variant.max,
+                                    columnBias: nil)
+            e.out_type = variant.type
+            e.use_fixed_point = variant.fixedPoint ? 1 : 0
+            e.scale_per_column = variant.perColumn ? 1 : 0
             let check = { (e: onboard_q8_epilogue) in
                 self.capAtScalar()
-                let reference = self.run(c, epilogue: e, elementSize: size, packed: false)
+                let reference = self.run(c, epilogue: e, elementSize: variant.size, packed: false)
+                XCTAssertGreaterThan(Set(reference).count, 16, "variant \(index): the outputs spread")
                 var flagged = e
                 flagged.b_fits_7_bits = sevenBit ? 1 : 0
                 for kernel in Kernel.runnable(list) {
                     kernel.cap()
-                    XCTAssertEqual(self.run(c, epilogue: flagged, elementSize: size, packed: true), reference, "\(kernel.name) m\(m) variant \(variant)")
+                    let output = self.run(c, epilogue: flagged, elementSize: variant.size, packed: true)
+                    guard output != reference else { continue }
+                    let firstDifference = output.indices.first { output[$0] != reference[$0] }.map { $0 / variant.size }
+                    XCTFail("\(kernel.name) m\(m) k\(c.k) variant \(index): element \(firstDifference ?? 0) differs")
                 }
             }
-            scale.withUnsafeBufferPointer { s in
-                rowBias.withUnsafeBufferPointer { rb in
-                    tileBias.withUnsafeBufferPointer { tb in
+            colBias.withUnsafeBufferPointer { cb in rowBias.withUnsafeBufferPointer { rb in tileBias.withUnsafeBufferPointer { tb in
+                scales.withUnsafeBufferPointer { s in multipliers.withUnsafeBufferPointer { mp in shifts.withUnsafeBufferPointer { sh in
+                    floatBias.withUnsafeBufferPointer { fb in
                         e.scale = s.baseAddress
-                        if variant > 0 { e.row_bias = rb.baseAddress; e.tile_bias = tb.baseAddress; e.tile_bias_ld = n }
+                        e.multiplier = mp.baseAddress
+                        e.shift = sh.baseAddress
+                        if variant.biases {
+                            e.col_bias = cb.baseAddress
+                            e.row_bias = rb.baseAddress
+                            e.tile_bias = tb.baseAddress
+                            e.tile_bias_ld = n
+                        }
+                        if variant.type == ONBOARD_Q8_OUT_F32 && variant.perColumn { e.f32_bias = fb.baseAddress }
                         check(e)
                     }
-                }
-            }
+                } } }
+            } } }
         }
     }
 

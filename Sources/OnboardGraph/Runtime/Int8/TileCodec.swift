@@ -35,7 +35,7 @@ struct TileCodec {
     func load(rows: Range<Int>, columns: Range<Int>, rowLength: Int, into target: UnsafeMutablePointer<Float>,
               staging: UnsafeMutablePointer<UInt8>?) {
         let width = columns.count
-        for (part, block) in Self.blocks(rows, width: width, rowLength: rowLength, staged: staging != nil) {
+        Self.forEachBlock(rows, width: width, rowLength: rowLength, staged: staging != nil) { part, block in
             let first = block.lowerBound * rowLength + columns.lowerBound, count = block.count * width
             let contiguous = width == rowLength || block.count == 1, into = target + part * width
             switch storage {
@@ -65,7 +65,7 @@ struct TileCodec {
     func store(_ source: UnsafePointer<Float>, rows: Range<Int>, columns: Range<Int>, rowLength: Int,
                staging: UnsafeMutablePointer<UInt8>?) {
         let width = columns.count
-        for (part, block) in Self.blocks(rows, width: width, rowLength: rowLength, staged: staging != nil) {
+        Self.forEachBlock(rows, width: width, rowLength: rowLength, staged: staging != nil) { part, block in
             let first = block.lowerBound * rowLength + columns.lowerBound, count = block.count * width
             let contiguous = width == rowLength || block.count == 1, from = source + part * width
             switch storage {
@@ -84,10 +84,12 @@ struct TileCodec {
         }
     }
 
-    /// The rows in one block, or one block per row when narrow columns have no staging; with each
-    /// block's first row within `rows`.
-    private static func blocks(_ rows: Range<Int>, width: Int, rowLength: Int, staged: Bool) -> [(Int, Range<Int>)] {
-        width == rowLength || staged ? [(0, rows)] : rows.map { ($0 - rows.lowerBound, $0..<$0 + 1) }
+    /// The rows as one block, or a block per row when narrow columns have no staging; each with its
+    /// first row's index within `rows`. (A loop, not an array: it runs for every tile.)
+    private static func forEachBlock(_ rows: Range<Int>, width: Int, rowLength: Int, staged: Bool,
+                                     _ body: (_ part: Int, _ block: Range<Int>) -> Void) {
+        guard width != rowLength, !staged else { return body(0, rows) }
+        for row in rows { body(row - rows.lowerBound, row..<row + 1) }
     }
 
     private static func copyRows(_ rows: Int, _ width: Int, from source: UnsafePointer<Float>, stride sourceStride: Int,

@@ -51,8 +51,8 @@ enum TiledIsland {
         case let .rows(width, rowsPerTile):
             try runRows(node, executor, scratch, width: width, rowsPerTile: rowsPerTile)
         case let .scan(shape):
-            // A block of channels is not whole rows: a softmax output normalized on reading cannot be tiled.
-            guard !node.inputs.contains(where: executor.deferredValues.contains) else { return false }
+            // No island reads a softmax output normalized on reading (only integer matmuls do:
+            // `SoftmaxNormalization.deferredValues`), so a block of channels never needs whole rows.
             runScan(node, executor, scratch, shape)
         }
         return true
