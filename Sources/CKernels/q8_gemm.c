@@ -103,10 +103,13 @@ void q8_store_tile(const int32_t *acc, size_t ldacc, size_t rows, size_t cols, s
 static const q8_kernel_entry kernels[] = {ONBOARD_Q8_GEMM_KERNELS(ONBOARD_Q8_KERNEL_ENTRY)};
 static const q8_kernel_entry b7_kernels[] = {ONBOARD_Q8_GEMM_B7_KERNELS(ONBOARD_Q8_KERNEL_ENTRY)};
 static const q8_a_packer a_packers[] = {ONBOARD_Q8_GEMM_A_PACKERS(ONBOARD_Q8_A_PACKER) {NULL, NULL, 1, 0, 1}};
+#define ONBOARD_Q8_WIDENED_ENTRY(kernel) kernel,
+static const q8_gemm_kernel b_widened[] = {ONBOARD_Q8_GEMM_B_WIDENED(ONBOARD_Q8_WIDENED_ENTRY) NULL};
+#undef ONBOARD_Q8_WIDENED_ENTRY
 
 static const q8_gemm_family q8_family = {
     kernels, sizeof kernels / sizeof kernels[0], b7_kernels, sizeof b7_kernels / sizeof b7_kernels[0], a_packers, 8,
-    q8_packed_column_sums,
+    q8_packed_column_sums, b_widened,
 };
 
 /* The first kernel of `list` the cap allows whose width is at most `widest` (the scalar one needs nothing). */
@@ -138,6 +141,13 @@ static const q8_a_packer *packer_of(const q8_gemm_family *f, const q8_kernel_ent
     for (size_t i = 0; f->a_packers[i].run; i++)
         if (f->a_packers[i].run == kernel->run) return &f->a_packers[i];
     return NULL;
+}
+
+/* Whether the kernel reads B's panels widened to int16 pairs (ONBOARD_Q8_GEMM_B_WIDENED). */
+static int reads_b_widened(const q8_gemm_family *f, const q8_kernel_entry *kernel) {
+    for (size_t i = 0; f->b_widened && f->b_widened[i]; i++)
+        if (f->b_widened[i] == kernel->run) return 1;
+    return 0;
 }
 
 /* Bytes of one packed panel of the family. */
@@ -176,6 +186,9 @@ void q8_gemm_run(const q8_gemm_family *f, size_t m, size_t n, size_t k, const ui
         widest = b7_instead(f, widest);
         single = b7_instead(f, single);
     }
+    /* One panel widened at a time: 2 x NR x padded depth bytes, about 3 % of a row block's work. */
+    int16_t *widened = reads_b_widened(f, single) ? malloc(2 * NR * q8_padded_depth(k)) : NULL;
+    if (reads_b_widened(f, single) && !widened) widest = single = &f->kernels[f->count - 1];
     const size_t panel = panel_bytes(f, k);
     const int stream = e->out_type == ONBOARD_Q8_OUT_S32 && m * ldc * sizeof(int32_t) > STREAM_OUTPUT_BYTES;
     int32_t acc[ONBOARD_Q8_MAX_MR * ONBOARD_Q8_ACC_LD];
@@ -198,6 +211,10 @@ void q8_gemm_run(const q8_gemm_family *f, size_t m, size_t n, size_t k, const ui
         const size_t j0 = p * NR;
         const size_t cols = (n - j0 < step * NR) ? n - j0 : step * NR;
         const int8_t *p0 = packed + p * panel, *p1 = step == 2 ? p0 + panel : p0;
+        if (widened) {
+            q8_widen_groups(p0, q8_padded_depth(k) / 4, widened);
+            p0 = p1 = (const int8_t *)widened;
+        }
         const size_t i_end = m - i0 < mc ? m : i0 + mc;
         for (size_t i = i0; i < i_end; i += mr) {
             const size_t rows = i_end - i < mr ? i_end - i : mr;
@@ -210,6 +227,7 @@ void q8_gemm_run(const q8_gemm_family *f, size_t m, size_t n, size_t k, const ui
         p += step;
     }
     free(work);
+    free(widened);
 #if defined(__x86_64__)
     if (stream) _mm_sfence(); /* non-temporal stores are weakly ordered: publish them before returning */
 #endif

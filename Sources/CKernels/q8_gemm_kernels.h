@@ -21,7 +21,7 @@
     ONBOARD_X86(X(q8_gemm, _12x32c4, avx512vnni, ONBOARD_Q8_AVX512VNNI, 12, 32))         \
     ONBOARD_X86(X(q8_gemm, _12x16c4, avx512vnni, ONBOARD_Q8_AVX512VNNI, 12, 16))         \
     ONBOARD_X86(X(q8_gemm, _6x16c4, avxvnni, ONBOARD_ISA_AVX2 | ONBOARD_ISA_AVXVNNI, 6, 16)) \
-    ONBOARD_X86(X(q8_gemm, _2x16c4, avx2, ONBOARD_ISA_AVX2, 2, 16))                      \
+    ONBOARD_X86(X(q8_gemm, _6x16c2, avx2, ONBOARD_ISA_AVX2, 6, 16))                      \
     ONBOARD_ARM64(X(q8_gemm, _8x16c8, i8mm, ONBOARD_Q8_I8MM, 8, 16))                       \
     ONBOARD_ARM64(X(q8_gemm, _12x16c4, neondot, ONBOARD_ISA_NEON | ONBOARD_ISA_NEON_DOT, 12, 16)) \
     X(q8_gemm, _1x16c4, scalar, 0, 1, 16)
@@ -49,8 +49,15 @@
  * bias). A packer writes `rows` rows of A in tiles of the kernel's MR rows (rows past the end
  * zero); the kernel gets its tile's start as row[0]. */
 #define ONBOARD_Q8_GEMM_A_PACKERS(X)                                                           \
+    ONBOARD_X86(X(onboard_q8_gemm_6x16c2__avx2, onboard_q8_product_pack_a_6x4_u16__avx2, 4, 0, 2)) \
     ONBOARD_ARM64(X(onboard_q8_gemm_8x16c8__i8mm, onboard_q8_pack_a_8x8__neon, 8, 0, 1))       \
     ONBOARD_ARM64(X(onboard_q8_gemm_12x16c4__neondot, onboard_q8_pack_a_12x4__neon, 4, 1, 1))
+
+/* The GEMM kernels above that read each panel of B widened to int16 pairs (q8_product's layout,
+ * ONBOARD_Q8_PRODUCT_WIDEN_KERNELS), which the driver makes from the int8 panel as it reaches it:
+ * weights stay int8 in memory, and vpmaddwd multiplies full-range codes exactly with nothing
+ * widened in the kernel's loop. */
+#define ONBOARD_Q8_GEMM_B_WIDENED(X) ONBOARD_X86(X(onboard_q8_gemm_6x16c2__avx2))
 
 /* Products of two activations (onboard_q8_product, q8_product.c) on a CPU without an int8 dot
  * product: B's codes packed as int16 pairs (c2: two depths per 32-bit lane, groups of 4 depths as
@@ -132,6 +139,10 @@ ONBOARD_Q8_PACKED_COLUMN_SUMS_KERNELS(ONBOARD_Q8_PACKED_COLUMN_SUMS_DECLARE)
 ONBOARD_Q8_PRODUCT_WIDEN_KERNELS(ONBOARD_Q8_PRODUCT_WIDEN_DECLARE)
 #undef ONBOARD_Q8_PRODUCT_WIDEN_DECLARE
 
+/* q8's packed groups of 16 columns x 4 depths widened to int16 pairs through their list
+ * (q8_product.c). */
+void q8_widen_groups(const int8_t *groups, size_t count, int16_t *dst);
+
 /* The column sums of packed B through their list (q8_pack.c). */
 void q8_packed_column_sums(const int8_t *packed, size_t k, size_t n, int32_t *sums);
 
@@ -162,7 +173,8 @@ typedef struct {
 
 /* A family: its kernels, fastest first, the scalar one last; those exact only for 7-bit B (none:
  * count 0); the kernels that read A packed, ending with a NULL run; the bits of a code of B (a
- * panel is NR x padded depth codes); the column sums of its packed B, for a packer that flips A. */
+ * panel is NR x padded depth codes); the column sums of its packed B, for a packer that flips A;
+ * the kernels that read each panel widened by the driver. */
 typedef struct {
     const q8_kernel_entry *kernels;
     size_t count;
@@ -171,6 +183,7 @@ typedef struct {
     const q8_a_packer *a_packers;
     size_t code_bits;
     void (*column_sums)(const int8_t *packed, size_t k, size_t n, int32_t *sums);
+    const q8_gemm_kernel *b_widened; /* kernels reading B's panels widened (ONBOARD_Q8_GEMM_B_WIDENED), ending with NULL */
 } q8_gemm_family;
 
 /* onboard_q8_gemm's work for any family: C's column 0 is the product's column `origin`. */

@@ -29,7 +29,7 @@ bool onboard_q8_product_is_wide(void) {
 /* Room for either layout: int16 pairs take twice q8's panels. */
 size_t onboard_q8_product_packed_size(size_t k, size_t n) { return 2 * onboard_q8_packed_size(k, n); }
 
-static void widen(const int8_t *groups, size_t count, int16_t *dst) {
+void q8_widen_groups(const int8_t *groups, size_t count, int16_t *dst) {
 #define ARGS groups, count, dst
     ONBOARD_Q8_PRODUCT_WIDEN_KERNELS(ONBOARD_RUN_FIRST_THAT_TAKES)
 #undef ARGS
@@ -47,7 +47,7 @@ void onboard_q8_product_pack_b(const uint8_t *b, size_t ldb, bool transposed, si
     const size_t bytes = onboard_q8_packed_size(k, n);
     int8_t *codes = (int8_t *)packed + bytes;
     onboard_q8_pack_b_u8(b, ldb, transposed, k, n, codes, col_sums);
-    widen(codes, bytes / (NR * 4), packed);
+    q8_widen_groups(codes, bytes / (NR * 4), packed);
 }
 
 void onboard_q8_product(size_t m, size_t n, size_t k, const uint8_t *a, size_t lda, const void *packed,

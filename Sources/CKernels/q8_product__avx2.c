@@ -4,30 +4,11 @@
 
 #if defined(__x86_64__)
 
-/* 6 rows x 16 columns: per pair of depths, one broadcast int16 pair of A per row times B's 16
- * columns of int16 pairs (two registers) by vpmaddwd, each 32-bit lane a whole column's sum: 12
- * accumulators, 2 of B, 1 of A. Products of full-range codes (255 x -128) and their pair sums are
- * exact in int32. row[0] is the tile's A widened to int16, 6 rows of the padded depth each. */
+/* 6 rows x 16 columns on int16 pairs (q8_gemm_x86.h). */
 AVX2_ATTR int onboard_q8_product_6x16c2__avx2(size_t k, const uint8_t *const *row, const int8_t *p0, const int8_t *p1,
                                               int32_t *acc, const q8_tile_out *out) {
     (void)p1;
-    enum { MR = 6 };
-    const size_t kp = q8_padded_depth(k);
-    const uint8_t *a = row[0];
-    const int16_t *b = (const int16_t *)(const void *)p0;
-    __m256i c[MR][2];
-    for (int r = 0; r < MR; r++) c[r][0] = c[r][1] = _mm256_setzero_si256();
-    for (size_t d = 0; d < kp / 2; d++) {
-        const __m256i b0 = _mm256_loadu_si256((const __m256i *)(b + d * 2 * NR));
-        const __m256i b1 = _mm256_loadu_si256((const __m256i *)(b + d * 2 * NR + NR));
-        _Pragma("clang loop unroll(full)")
-        for (int r = 0; r < MR; r++) {
-            const __m256i av = _mm256_set1_epi32((int)q8_load_u32(a + 2 * (r * kp + 2 * d)));
-            c[r][0] = _mm256_add_epi32(c[r][0], _mm256_madd_epi16(av, b0));
-            c[r][1] = _mm256_add_epi32(c[r][1], _mm256_madd_epi16(av, b1));
-        }
-    }
-    return q8_finish_x16__avx2(c, MR, acc, out);
+    return q8_tile_6x16c2__avx2(k, row, p0, acc, out);
 }
 
 /* `rows` rows of A as int16, each padded with zeros to the padded depth, then zero rows up to a
