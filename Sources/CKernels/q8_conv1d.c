@@ -19,7 +19,7 @@ void onboard_q8_causal_conv1d(const uint8_t *x, size_t length, size_t channels, 
             onboard_q8_causal_conv1d_s32(x, length, channels, zero_point, weight, taps, reverse, t, rows, c0, cols, acc, conv1d_cols);
             for (size_t j = 0; j < cols; j += epilogue_cols) {
                 const size_t tile = cols - j < epilogue_cols ? cols - j : epilogue_cols;
-                q8_store_tile(acc + j, conv1d_cols, rows, tile, t, c0 + j, epilogue, y, channels, 0);
+                q8_store_tile(acc + j, conv1d_cols, rows, tile, t - t_begin, c0 + j, epilogue, y, channels, 0);
             }
         }
     }

@@ -67,7 +67,9 @@ final class Q8CausalConv1dTests: XCTestCase {
                     e.out_type = ONBOARD_Q8_OUT_U8
                     // two calls over [0, 4) and [4, length): a thread's share of the rows
                     onboard_q8_causal_conv1d(x, length, channels, 9, w, taps, reverse ? 1 : 0, 0, 4, &e, &codes)
-                    onboard_q8_causal_conv1d(x, length, channels, 9, w, taps, reverse ? 1 : 0, 4, length, &e, &codes)
+                    codes.withUnsafeMutableBufferPointer { rows in  // y starts at the call's first row
+                        onboard_q8_causal_conv1d(x, length, channels, 9, w, taps, reverse ? 1 : 0, 4, length, &e, rows.baseAddress! + 4 * channels)
+                    }
                     e.out_type = ONBOARD_Q8_OUT_F32
                     onboard_q8_causal_conv1d(x, length, channels, 9, w, taps, reverse ? 1 : 0, 0, length, &e, &floats)
                 }

@@ -9,18 +9,22 @@ import XCTest
 final class TiledIslandTests: XCTestCase {
     static let (batch, length, width, channels, state) = (3, 40, 16, 144, 4)
 
-    /// A Mamba branch: RMSNorm -> linears for u, delta, z and (B, C) -> the selective scan of a
+    /// A Mamba branch: RMSNorm -> linears for u (then conv1d and SiLU), delta, z and (B, C) -> the selective scan of a
     /// channel count that leaves a partial block (144 = 4.5 blocks) -> SiLU -> residual add -> a linear.
-    func mambaBranch(reverse: Bool) throws -> Graph {
+    func mambaBranch(reverse: Bool, channels: Int = channels) throws -> Graph {
         var random = TestRandom(seed: 21)
-        let (b, l, d, e, n) = (Self.batch, Self.length, Self.width, Self.channels, Self.state)
+        let (b, l, d, e, n) = (Self.batch, Self.length, Self.width, channels, Self.state)
         let g = GraphBuilder()
         let x = try g.input("x", shape: [b, l, d])
         let norm = try g.node(.rmsNorm(epsilon: 1e-5), [x, try g.constant("norm.weight", random.gaussian([d], scale: 0.5))], name: "norm")
         func linear(_ name: String, _ input: ValueID, out: Int, rows: Int) throws -> ValueID {
             try g.node(.linear, [input, try g.constant("\(name).weight", random.gaussian([out, rows], scale: 0.4))], name: name)
         }
-        let u = try linear("u", norm, out: e, rows: d), delta = try linear("delta", norm, out: e, rows: d)
+        let conv = try g.node(.causalConv1d(reverse: reverse), [
+            try linear("u", norm, out: e, rows: d), try g.constant("conv.weight", random.gaussian([e, 1, 4], scale: 0.5)),
+            try g.constant("conv.bias", random.gaussian([e], scale: 0.2)),
+        ], name: "conv")
+        let u = try g.node(.silu, [conv], name: "conv.act"), delta = try linear("delta", norm, out: e, rows: d)
         let z = try linear("z", norm, out: e, rows: d), bc = try linear("bc", norm, out: 2 * n, rows: d)
         let bInput = try g.node(.slice(axis: 2, start: 0, end: n, step: 1), [bc], name: "B")
         let cInput = try g.node(.slice(axis: 2, start: n, end: 2 * n, step: 1), [bc], name: "C")
@@ -35,11 +39,11 @@ final class TiledIslandTests: XCTestCase {
         return try g.build()
     }
 
-    func executor(_ graph: Graph, recipe: QuantizationRecipe, threads: Int) throws -> Int8Executor {
+    func executor(_ graph: Graph, recipe: QuantizationRecipe, threads: Int, fuses: Bool = true) throws -> Int8Executor {
         var random = TestRandom(seed: 8)
         let samples = (0..<4).map { _ in ["x": random.gaussian([Self.batch, Self.length, Self.width])] }
         let plan = try Calibrator.calibrate(graph: graph, recipe: recipe, count: samples.count, threads: 1) { samples[$0] }
-        return try Int8Executor(graph: graph, plan: plan, threads: threads)
+        return try Int8Executor(graph: graph, plan: plan, threads: threads, splitsHeadsInPlace: fuses)
     }
 
     func test_tiledIslandsGiveThePlainIslandsOutputWithLessScratch() throws {
@@ -48,7 +52,7 @@ final class TiledIslandTests: XCTestCase {
                 var recipe = QuantizationRecipe()
                 recipe.floatIslandInputs = inputs
                 let graph = try mambaBranch(reverse: reverse)
-                let plain = try executor(graph, recipe: recipe, threads: 1)
+                let plain = try executor(graph, recipe: recipe, threads: 1, fuses: false)
                 plain.codePathsEnabled = false
                 let tiled = try executor(graph, recipe: recipe, threads: 2)
                 XCTAssertLessThan(tiled.scratchLayout.byteCount, try XCTUnwrap(plain.plainScratch).byteCount, "reverse \(reverse), \(inputs)")
@@ -61,6 +65,48 @@ final class TiledIslandTests: XCTestCase {
                 // Another input gives another output: the comparison can fail.
                 let other = try XCTUnwrap(try tiled.run(["x": random.gaussian([Self.batch, Self.length, Self.width])])["residual"]).floats()
                 XCTAssertFalse(other == expected)
+            }
+        }
+    }
+
+    /// With the integer ops' outputs in f32 for the float islands, the scan computes delta from its
+    /// Linear a block of channels at a time, and the SiLU its input from the conv1d a block of rows
+    /// at a time (`TileProducer`): the output of the graph that stores them, bit for bit, with their
+    /// bytes gone from the arena. 140 channels end in half a weight panel.
+    func test_islandsComputeTheTilesThatIntegerOpsMakeForThemAlone() throws {
+        var recipe = QuantizationRecipe()
+        recipe.floatIslandInputs = .float
+        for channels in [144, 140] {
+            for reverse in [false, true] {
+                let context = "\(channels) channels, reverse \(reverse)"
+                let graph = try mambaBranch(reverse: reverse, channels: channels)
+                let index = Dictionary(uniqueKeysWithValues: graph.nodes.enumerated().map { ($1.name, $0) })
+                guard let scanIndex = index["scan"], let deltaIndex = index["delta"], let actIndex = index["conv.act"],
+                      let convIndex = index["conv"] else { return XCTFail("no scan, delta, conv or SiLU") }
+                let (scan, act) = (graph.nodes[scanIndex], graph.nodes[actIndex])
+                let stored = try executor(graph, recipe: recipe, threads: 2, fuses: false)
+                let projected = try executor(graph, recipe: recipe, threads: 2)
+                XCTAssertNil(stored.tileProducer(of: scan), context)
+                XCTAssertEqual(projected.tileProducer(of: scan)?.node, deltaIndex, context)
+                XCTAssertNil(stored.tileProducer(of: act), context)
+                XCTAssertEqual(projected.tileProducer(of: act)?.node, convIndex, context)
+                XCTAssertTrue(projected.integerOps.contains("delta") && projected.integerOps.contains("conv"), context)
+                // Values count their bytes, scratch its aligned bytes. At the scan: delta's f32 bytes gone;
+                // a delta tile per thread, and the Linear's codes input, added.
+                let deltaBytes = Self.batch * Self.length * channels * 4, inputBytes = Self.batch * Self.length * Self.width
+                let tile = MemoryPlanner.align(Self.length * SelectiveScanOp.channelBlock * 4)
+                XCTAssertEqual(projected.memoryPlan.liveBytesPerNode[scanIndex], stored.memoryPlan.liveBytesPerNode[scanIndex]
+                               - deltaBytes + 2 * tile + inputBytes, context)
+                // At the SiLU: the conv1d's f32 output gone; its codes input kept, and a row tile per thread added.
+                let rowTile = MemoryPlanner.align(TiledIsland.rowTileBytes / (channels * 4) * channels * 4)
+                XCTAssertEqual(projected.memoryPlan.liveBytesPerNode[actIndex], stored.memoryPlan.liveBytesPerNode[actIndex]
+                               - deltaBytes + deltaBytes / 4 + 2 * rowTile, context)
+                var random = TestRandom(seed: 9)
+                let x = random.gaussian([Self.batch, Self.length, Self.width])
+                let expected = try XCTUnwrap(try stored.run(["x": x])["residual"]).floats()
+                XCTAssertEqual(try XCTUnwrap(try projected.run(["x": x])["residual"]).floats(), expected, context)
+                projected.codePathsEnabled = false  // the islands still compute those tiles: the values are stored nowhere
+                XCTAssertEqual(try XCTUnwrap(try projected.run(["x": x])["residual"]).floats(), expected, context)
             }
         }
     }

@@ -42,8 +42,8 @@ typedef struct {
 
 /* Rows [t_begin, t_end) of Mamba's conv1d on one sequence of u8 codes x [length, channels]
  * (onboard_q8_causal_conv1d_s32, q8_codecs.h) through this epilogue with the channels as columns:
- * col_bias and the scales per channel, no row bias; y [length, channels] of the epilogue's output
- * type. */
+ * col_bias and the scales per channel, no row bias; y holds those rows only ([t_end - t_begin,
+ * channels] of the epilogue's output type, row t at y + (t - t_begin) * channels elements). */
 void onboard_q8_causal_conv1d(const uint8_t *x, size_t length, size_t channels, int32_t zero_point,
                               const int8_t *weight, size_t taps, int reverse, size_t t_begin, size_t t_end,
                               const onboard_q8_epilogue *epilogue, void *y);

@@ -16,7 +16,9 @@ enum FloatIsland {
     }
 
     static func run(_ node: Node, executor: Int8Executor, scratch: UnsafeMutableRawPointer) throws {
-        if executor.codePathsEnabled, try TiledIsland.run(node, executor: executor, scratch: scratch) { return }
+        // An island computing an operand's tiles has no plain path: that operand is never stored.
+        if executor.codePathsEnabled || executor.tileProducer(of: node) != nil,
+           try TiledIsland.run(node, executor: executor, scratch: scratch) { return }
         let graph = executor.graph
         var offset = MemoryPlanner.align(FP32Kernels.scratchBytes(node, graph, threads: executor.threads))
         let needed = offset + operandBytes(node, graph) { executor.storesCodes($0) }

@@ -34,20 +34,26 @@ final class Int8CausalConv1d {
 
     /// y [batch, length, C] (u8 codes or f32) from codes x of the same shape.
     func run(_ x: UnsafePointer<UInt8>, batch: Int, length: Int, into y: UnsafeMutableRawPointer, threads: Int) {
+        let rowBytes = channels * (outType == ONBOARD_Q8_OUT_F32 ? 4 : 1)
+        Parallel.forRanges(count: batch * length, threads: threads, grain: 16) { range in
+            computeRows(x, length: length, rows: range, into: y + range.lowerBound * rowBytes)
+        }
+    }
+
+    /// Rows `rows` of the output [batch * length, C] (across sequences as they fall) into y, which
+    /// holds those rows only.
+    func computeRows(_ x: UnsafePointer<UInt8>, length: Int, rows: Range<Int>, into y: UnsafeMutableRawPointer) {
         let (channels, taps, reverse, zeroPoint) = (channels, taps, reverse, inputZeroPoint)
-        let elementBytes = outType == ONBOARD_Q8_OUT_F32 ? 4 : 1
+        let rowBytes = channels * (outType == ONBOARD_Q8_OUT_F32 ? 4 : 1)
         tables.withEpilogue(outType: outType) { epilogue in
             tapRows.withUnsafeBufferPointer { weight in
-                Parallel.forRanges(count: batch * length, threads: threads, grain: 16) { range in
-                    var row = range.lowerBound
-                    while row < range.upperBound {
-                        let (b, t) = (row / length, row % length)
-                        let end = min(range.upperBound - row, length - t) + t
-                        let sequence = b * length * channels
-                        onboard_q8_causal_conv1d(x + sequence, length, channels, zeroPoint, weight.baseAddress, taps, reverse ? 1 : 0,
-                                                 t, end, epilogue, y + sequence * elementBytes)
-                        row += end - t
-                    }
+                var row = rows.lowerBound
+                while row < rows.upperBound {
+                    let (b, t) = (row / length, row % length)
+                    let end = min(rows.upperBound - row, length - t) + t
+                    onboard_q8_causal_conv1d(x + b * length * channels, length, channels, zeroPoint, weight.baseAddress, taps, reverse ? 1 : 0,
+                                             t, end, epilogue, y + (row - rows.lowerBound) * rowBytes)
+                    row += end - t
                 }
             }
         }

@@ -48,6 +48,9 @@ public final class Int8Executor {
     /// and the nodes that therefore do not run.
     private let headSplits: [Int: HeadSplit]
     private var headSplitOutputs: [Int: [UnsafeMutablePointer<UInt8>]] = [:]
+    /// Integer ops computed a tile at a time by the one float island reading them (`TileProducer`),
+    /// by island output; they do not run on their own and their outputs are never stored.
+    private let tileProducers: [ValueID: TileProducer]
     private let skippedNodes: Set<Int>
     public var profiler: Profiler?
     /// Sees every input and node output, dequantized, as soon as it is computed.
@@ -75,7 +78,7 @@ public final class Int8Executor {
     }
     var linears: [Int: Int8Linear] = [:]
     private var convolutions: [Int: Int8Conv2d] = [:]
-    private var sequenceConvolutions: [Int: Int8CausalConv1d] = [:]
+    var sequenceConvolutions: [Int: Int8CausalConv1d] = [:]
     /// Code-to-code tables of unary float islands.
     var tables: [Int: [UInt8]] = [:]
     /// Multipliers of the add/sub islands run in integers (fixed-point requantization only).
@@ -114,7 +117,7 @@ public final class Int8Executor {
 
     private func nodeNames(where include: (Execution, _ integerOnCodes: Bool) -> Bool) -> [String] {
         graph.nodes.indices.filter { index in
-            guard !skippedNodes.contains(index) || headSplits[index] != nil else { return false }
+            guard !skippedNodes.contains(index) || headSplits[index] != nil || producingNodes.contains(index) else { return false }
             let onCodes = codePathsEnabled && (tables[index] != nil || integerAdds[index] != nil || constantAdds[index] != nil)
             return include(executions[index], onCodes)
         }.map { graph.nodes[$0].name }
@@ -132,8 +135,9 @@ public final class Int8Executor {
     /// - Parameters:
     ///   - planSource: where the plan came from, for error messages.
     ///   - splitsHeadsInPlace: Linears write attention heads where the head-split permutes would put them
-    ///     (`HeadSplit`); the Linear outputs and permutes in between are then never stored, so a
-    ///     `valueObserver` sees them only with this off.
+    ///     (`HeadSplit`), and float islands compute the f32 tiles that integer ops make for them alone
+    ///     (`TileProducer`); the values in between are then never stored, so a `valueObserver` sees
+    ///     them only with this off.
     public init(graph: Graph, plan: QuantizationPlan, threads: Int = Parallel.coreCount, planSource: String = "quant.json",
                 splitsHeadsInPlace: Bool = true, weightCache: QuantizedWeightCache? = nil) throws {
         guard threads >= 1 else { throw OnboardError.invalidArgument("thread count must be >= 1, got \(threads)") }
@@ -185,22 +189,27 @@ public final class Int8Executor {
         let wide = try WideResidualNorm.plan(in: graph, executions: executions, formats: formats, recipe: plan.recipe)
         wideNorms = wide.norms
         for index in wide.bypassedNodes { unstored.insert(graph.nodes[index].output.index) }
+        let producers = splitsHeadsInPlace
+            ? TileProducer.plan(in: graph, executions: executions, formats: formats, lowBitLinears: lowBitLayout.linears) : [:]
+        for producer in producers.values { unstored.insert(graph.nodes[producer.node].output.index) }
+        tileProducers = Dictionary(uniqueKeysWithValues: producers.map { (graph.nodes[$0.key].output, $0.value) })
         for node in graph.nodes where node.op.isView && unstored.contains(node.inputs[0].index) { unstored.insert(node.output.index) }
         self.unstoredValues = unstored
         self.headSplits = headSplits
-        skippedNodes = Set(headSplits.values.flatMap(\.skippedNodes)).union(wide.bypassedNodes)
+        skippedNodes = Set(headSplits.values.flatMap(\.skippedNodes)).union(wide.bypassedNodes).union(producers.values.map(\.node))
         let byteCounts = formats.enumerated().map { index, format -> Int in
             if unstored.contains(index) { return 0 }
             if case .q8 = format { return graph.values[index].count }
             return graph.values[index].byteCount
         }
         let layout = ScratchLayout(graph: graph, executions: executions, formats: formats, threads: threads,
-                                   stabilized: stabilizedValues, deferred: deferredValues) { index in
+                                   stabilized: stabilizedValues, deferred: deferredValues, producesTiles: Set(producers.keys)) { index in
             lowBitLayout.workBytes(node: index, graph: graph, recipe: plan.recipe, rowEpilogue: rowEpilogues.contains(index))
         }
         scratchLayout = layout
         memoryPlan = MemoryPlanner.plan(graph, byteCount: { byteCounts[$0.index] }, scratchBytes: layout.nodeBytes,
-                                        pinned: precomputed.pinned, writtenEarly: writtenEarly, alsoReads: wide.norms.mapValues { [$0.a, $0.b] })
+                                        pinned: precomputed.pinned, writtenEarly: writtenEarly,
+                                        alsoReads: wide.norms.mapValues { [$0.a, $0.b] }.merging(producers.mapValues { [$0.input] }) { $0 + $1 })
         arena = AlignedBuffer(byteCount: memoryPlan.arenaBytes)
         for (index, split) in headSplits { headSplitOutputs[index] = split.blocks.map { codes($0.destination) + $0.offset } }
         let values = try precomputed.evaluate(graph, threads: threads)
@@ -532,6 +541,11 @@ public final class Int8Executor {
         }
         return (arena.pointer + memoryPlan.offsets[id]!).assumingMemoryBound(to: Float.self)
     }
+
+    /// The integer op whose output the float island computes a tile at a time; nil when it reads all its operands stored.
+    func tileProducer(of node: Node) -> TileProducer? { tileProducers[node.output] }
+
+    private var producingNodes: Set<Int> { Set(tileProducers.values.map(\.node)) }
 
     /// Whether the value is held as u8 codes (not f32).
     func storesCodes(_ id: ValueID) -> Bool {

@@ -53,14 +53,22 @@ final class Int8Linear {
     /// out[M, N] (u8 codes or f32, row stride ldc elements) from a[M, K] (u8 codes, row stride lda).
     func run(_ a: UnsafePointer<UInt8>, m: Int, lda: Int, into out: UnsafeMutableRawPointer, ldc: Int, threads: Int) {
         let panels = weights.panels
+        withEpilogue { epilogue in
+            // Panels in pairs, so the two-panel AVX-512 tile is not split across threads.
+            Parallel.forRanges(count: (panels + 1) / 2, threads: threads) { pairs in
+                weights.gemm(m: m, a: a, lda: lda, epilogue: epilogue, out: out, ldc: ldc,
+                             panels: (pairs.lowerBound * 2)..<min(pairs.upperBound * 2, panels))
+            }
+        }
+    }
+
+    /// The epilogue of this Linear's products as `run` hands it to the kernels (read-only, so
+    /// threads may share it).
+    func withEpilogue<R>(_ body: (UnsafePointer<onboard_q8_epilogue>) -> R) -> R {
         tables.withEpilogue(outType: outType) { shared in
             var epilogue = shared.pointee
             epilogue.b_fits_7_bits = weights.fitsSevenBits ? 1 : 0
-            // Panels in pairs, so the two-panel AVX-512 tile is not split across threads.
-            Parallel.forRanges(count: (panels + 1) / 2, threads: threads) { pairs in
-                weights.gemm(m: m, a: a, lda: lda, epilogue: &epilogue, out: out, ldc: ldc,
-                             panels: (pairs.lowerBound * 2)..<min(pairs.upperBound * 2, panels))
-            }
+            return withUnsafePointer(to: &epilogue) { body($0) }
         }
     }
 

@@ -19,8 +19,10 @@ struct ScratchLayout {
     let plainIslandByteCount: Int
 
     /// `lowBitWork`: extra work bytes of node `index` for the recipe's low-bit part (`LowBitLayout.workBytes`).
+    /// `producesTiles`: the islands (node indexes) that compute an operand's tiles (`TileProducer`),
+    /// which run tiled even with the code paths off.
     init(graph: Graph, executions: [Int8Executor.Execution], formats: [Int8Executor.Format], threads: Int,
-         stabilized: Set<ValueID>, deferred: Set<ValueID>, lowBitWork: (Int) -> Int) {
+         stabilized: Set<ValueID>, deferred: Set<ValueID>, producesTiles: Set<Int> = [], lowBitWork: (Int) -> Int) {
         var slots: [Int: (Int, Int)] = [:]
         var nodeBytes = [Int](repeating: 0, count: graph.nodes.count), plainIslandByteCount = 0
         for (index, node) in graph.nodes.enumerated() {
@@ -42,6 +44,13 @@ struct ScratchLayout {
                 plainIslandByteCount = max(plainIslandByteCount, bytes)
             case .floatIsland, .keptFloat:
                 let storedAsCodes = { Self.storedAsCodes($0, formats) }
+                if producesTiles.contains(index) {
+                    let bytes = TiledIsland.scratchBytes(node, graph: graph, threads: threads, producesTiles: true,
+                                                         storedAsCodes: storedAsCodes) ?? 0
+                    nodeBytes[index] = bytes
+                    plainIslandByteCount = max(plainIslandByteCount, bytes)
+                    continue
+                }
                 let plain = FloatIsland.scratchBytes(node, graph: graph, threads: threads, tiled: false, storedAsCodes: storedAsCodes)
                 let onCodes = execution == .floatIsland ? Self.bytesOnCodes(node, graph, formats, threads: threads) : nil
                 nodeBytes[index] = onCodes

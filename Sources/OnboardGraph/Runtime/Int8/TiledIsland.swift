@@ -14,23 +14,27 @@ import OnboardCore
 /// - The selective scan: one sample's block of channels (`SelectiveScanOp.channelBlock`), its
 ///   token-major operands gathered into [length, block] tiles; B and C, read by every block, are
 ///   dequantized whole once.
+/// - An operand that an integer op makes for the island alone (`TileProducer`) is computed into a
+///   tile of its own.
 enum TiledIsland {
     /// f32 bytes of one row tile: a block of rows at most this large (one row at least).
     static let rowTileBytes = 32 * 1024
 
     /// Scratch of the tiled island; nil when the node does not split (it runs as a plain island).
-    static func scratchBytes(_ node: Node, graph: Graph, threads: Int, storedAsCodes: (ValueID) -> Bool) -> Int? {
+    /// `producesTiles`: the island computes an operand's tiles (`TileProducer`).
+    static func scratchBytes(_ node: Node, graph: Graph, threads: Int, producesTiles: Bool = false,
+                             storedAsCodes: (ValueID) -> Bool) -> Int? {
         guard let tiling = tiling(node, graph) else { return nil }
         switch tiling {
         case let .rows(width, rowsPerTile):
             let tile = MemoryPlanner.align(rowsPerTile * width * 4)
             let tiles = (node.inputs.filter { graph.constants[$0] == nil } + [node.output]).filter(storedAsCodes).count
             let rows = graph.info(node.output).count / width
-            return min(threads, (rows + rowsPerTile - 1) / rowsPerTile) * tiles * tile
+            return min(threads, (rows + rowsPerTile - 1) / rowsPerTile) * (tiles + (producesTiles ? 1 : 0)) * tile
         case let .scan(shape):
             let tile = MemoryPlanner.align(shape.length * SelectiveScanOp.channelBlock * 4)
             let coded = ([0, 1, 7].filter { $0 < node.inputs.count }.map { node.inputs[$0] } + [node.output]).filter(storedAsCodes).count
-            let perThread = (coded == 0 ? 0 : coded + 1) * tile
+            let perThread = ((coded == 0 ? 0 : coded + 1) + (producesTiles ? 1 : 0)) * tile
             let shared = [3, 4].filter { storedAsCodes(node.inputs[$0]) }.count
                 * MemoryPlanner.align(shape.batch * shape.length * shape.state * 4)
             return min(threads, shape.items) * perThread + shared
@@ -39,37 +43,59 @@ enum TiledIsland {
 
     /// Runs the node tiled; false (nothing done) when it does not split.
     static func run(_ node: Node, executor: Int8Executor, scratch: UnsafeMutableRawPointer) throws -> Bool {
+        let producer = executor.tileProducer(of: node)
         guard let tiling = tiling(node, executor.graph),
-              let bytes = scratchBytes(node, graph: executor.graph, threads: executor.threads, storedAsCodes: executor.storesCodes) else {
+              let bytes = scratchBytes(node, graph: executor.graph, threads: executor.threads, producesTiles: producer != nil,
+                                       storedAsCodes: executor.storesCodes) else {
             return false
         }
         guard bytes <= executor.scratch.byteCount else {
             throw OnboardError.model(item: node.name, reason: "the INT8 executor planned \(executor.scratch.byteCount) scratch bytes, "
                                      + "this float island needs \(bytes)")
         }
+        let producerCodes = producer.map { UnsafePointer(executor.codes($0.input)) }
         switch tiling {
         case let .rows(width, rowsPerTile):
-            try runRows(node, executor, scratch, width: width, rowsPerTile: rowsPerTile)
+            var convolution: (Int8CausalConv1d, UnsafePointer<UInt8>, length: Int)?
+            if let producer, let producerCodes {
+                let conv = try producerKernel(executor.sequenceConvolutions, producer, node, executor.graph)
+                convolution = (conv, producerCodes, executor.graph.info(producer.input).shape[1])
+            }
+            try runRows(node, executor, scratch, width: width, rowsPerTile: rowsPerTile, convolution: convolution)
         case let .scan(shape):
             // No island reads a softmax output normalized on reading (only integer matmuls do:
             // `SoftmaxNormalization.deferredValues`), so a block of channels never needs whole rows.
-            runScan(node, executor, scratch, shape)
+            guard let producer, let producerCodes else {
+                runScan(node, executor, scratch, shape, delta: nil)
+                break
+            }
+            let linear = try producerKernel(executor.linears, producer, node, executor.graph)
+            linear.withEpilogue { epilogue in runScan(node, executor, scratch, shape, delta: (linear, epilogue, producerCodes)) }
         }
         return true
     }
 
-    private struct ScanShape {
+    /// The integer kernel of the island's tile producer (prepared with the executor's weights).
+    private static func producerKernel<Kernel>(_ kernels: [Int: Kernel], _ producer: TileProducer, _ node: Node,
+                                               _ graph: Graph) throws -> Kernel {
+        guard let kernel = kernels[producer.node] else {
+            throw OnboardError.model(item: node.name, reason: "the integer op '\(graph.nodes[producer.node].name)' computing its tiles has no kernel")
+        }
+        return kernel
+    }
+
+    struct ScanShape {
         let batch: Int, length: Int, channels: Int, state: Int, reverse: Bool
         /// Tiles: one per sample and block of channels.
         var items: Int { batch * ((channels + SelectiveScanOp.channelBlock - 1) / SelectiveScanOp.channelBlock) }
     }
 
-    private enum Tiling {
+    enum Tiling {
         case rows(width: Int, rowsPerTile: Int)
         case scan(ScanShape)
     }
 
-    private static func tiling(_ node: Node, _ graph: Graph) -> Tiling? {
+    static func tiling(_ node: Node, _ graph: Graph) -> Tiling? {
         guard FP32Kernels.scratchBytes(node, graph, threads: 1) == 0,
               let first = node.inputs.first, graph.info(node.output).dtype == .f32 else { return nil }
         if case let .selectiveScan(reverse) = node.op {
@@ -101,14 +127,16 @@ enum TiledIsland {
         }
     }
 
-    private static func runRows(_ node: Node, _ executor: Int8Executor, _ scratch: UnsafeMutableRawPointer,
-                                width: Int, rowsPerTile: Int) throws {
+    /// With `convolution` (the conv1d making the only input, its input codes and sequence length),
+    /// each tile of the input is convolved into a tile of its own.
+    private static func runRows(_ node: Node, _ executor: Int8Executor, _ scratch: UnsafeMutableRawPointer, width: Int, rowsPerTile: Int,
+                                convolution: (Int8CausalConv1d, UnsafePointer<UInt8>, length: Int)?) throws {
         let graph = executor.graph, output = executor.tileCodec(node.output)
         let rows = graph.info(node.output).count / width
         let tile = MemoryPlanner.align(rowsPerTile * width * 4)
-        /// Per input: its codec when tiled, nil for a constant (read whole).
-        let tiled = node.inputs.map { graph.constants[$0] == nil ? executor.tileCodec($0) : nil }
-        let tileCount = tiled.filter { $0.map { !$0.isFloat } ?? false }.count + (output.isFloat ? 0 : 1)
+        /// Per input: its codec when tiled, nil for a constant (read whole) or a convolved input.
+        let tiled = node.inputs.map { graph.constants[$0] == nil && convolution == nil ? executor.tileCodec($0) : nil }
+        let tileCount = tiled.filter { $0.map { !$0.isFloat } ?? false }.count + (output.isFloat ? 0 : 1) + (convolution == nil ? 0 : 1)
         let context = KernelContext(threads: 1, scratch: scratch)
         let tiles = (rows + rowsPerTile - 1) / rowsPerTile
         let errors = ParallelErrors(count: tiles)
@@ -125,7 +153,13 @@ enum TiledIsland {
             }
             let shape = [count, width]
             let inputs = zip(node.inputs, tiled).map { id, codec in
-                codec.map { Operand(pointer: UnsafeMutableRawPointer(floats($0, load: true)), shape: shape, dtype: .f32) }
+                if let (conv, codes, length) = convolution {
+                    let target = next
+                    next += tile
+                    conv.computeRows(codes, length: length, rows: first..<first + count, into: target)
+                    return Operand(pointer: target, shape: shape, dtype: .f32)
+                }
+                return codec.map { Operand(pointer: UnsafeMutableRawPointer(floats($0, load: true)), shape: shape, dtype: .f32) }
                     ?? Operand(pointer: UnsafeMutableRawPointer(executor.floats(id)), shape: graph.info(id).shape, dtype: .f32)
             }
             let y = floats(output, load: false)
@@ -142,13 +176,20 @@ enum TiledIsland {
     /// u (0), delta (1) and z (7) and the output y are gathered into tiles [length, width] where
     /// stored as codes (their codes through a staging tile), read in place with the tensor's
     /// stride where f32; A, D, the delta bias and the gate scale are constants, offset to the
-    /// block's first channel; B and C are read whole.
-    private static func runScan(_ node: Node, _ executor: Int8Executor, _ scratch: UnsafeMutableRawPointer, _ shape: ScanShape) {
+    /// block's first channel; B and C are read whole. With `delta` (the Linear that projects it,
+    /// its epilogue and its input codes), delta is computed into a tile after the others.
+    private static func runScan(_ node: Node, _ executor: Int8Executor, _ scratch: UnsafeMutableRawPointer, _ shape: ScanShape,
+                                delta projection: (Int8Linear, UnsafePointer<onboard_q8_epilogue>, UnsafePointer<UInt8>)?) {
         let (length, channels, state) = (shape.length, shape.channels, shape.state)
         let block = SelectiveScanOp.channelBlock, tile = MemoryPlanner.align(length * block * 4)
         let inputs = node.inputs, output = executor.tileCodec(node.output)
-        let tokenMajor = ([0, 1] + (inputs.count >= 8 ? [7] : [])).map { executor.tileCodec(inputs[$0]) }
-        let perThread = scanTiles(tokenMajor + [output]) * tile
+        let uCodec = executor.tileCodec(inputs[0])
+        let deltaCodec = projection == nil ? executor.tileCodec(inputs[1]) : nil
+        let zCodec = inputs.count >= 8 ? executor.tileCodec(inputs[7]) : nil
+        // Per thread: a staging tile when any operand is stored as codes, a tile per such operand, the delta tile.
+        let coded = ([uCodec, output] + [deltaCodec, zCodec].compactMap { $0 }).filter { !$0.isFloat }.count
+        let stagingTiles = coded == 0 ? 0 : 1
+        let perThread = (stagingTiles + coded + (projection == nil ? 0 : 1)) * tile
         var shared = scratch + min(executor.threads, shape.items) * perThread
         /// B and C: f32 in place, or dequantized whole once.
         func wholeFloats(_ id: ValueID) -> UnsafePointer<Float> {
@@ -168,7 +209,7 @@ enum TiledIsland {
             let sample = item / blocks, c0 = (item % blocks) * block, width = min(block, channels - c0)
             let rows = sample * length..<(sample + 1) * length, columns = c0..<c0 + width
             let staging = (scratch + slot * perThread).assumingMemoryBound(to: UInt8.self)
-            var next = scratch + slot * perThread + tile
+            var next = scratch + slot * perThread + stagingTiles * tile
             /// The block's floats and their token stride: in place, or a tile.
             func floats(_ codec: TileCodec, load: Bool) -> (UnsafeMutablePointer<Float>, Int) {
                 if let pointer = codec.floats(at: rows.lowerBound * channels + c0) { return (pointer, channels) }
@@ -177,20 +218,25 @@ enum TiledIsland {
                 if load { codec.load(rows: rows, columns: columns, rowLength: channels, into: target, staging: staging) }
                 return (target, width)
             }
-            let (u, uStride) = floats(tokenMajor[0], load: true), (delta, deltaStride) = floats(tokenMajor[1], load: true)
-            let z = tokenMajor.count > 2 ? floats(tokenMajor[2], load: true) : nil
+            let (u, uStride) = floats(uCodec, load: true)
+            let z = zCodec.map { floats($0, load: true) }
             let (y, yStride) = floats(output, load: false)
+            let (delta, deltaStride): (UnsafeMutablePointer<Float>, Int)
+            if let deltaCodec {
+                (delta, deltaStride) = floats(deltaCodec, load: true)
+            } else {
+                delta = next.assumingMemoryBound(to: Float.self)
+                deltaStride = width
+                if let (linear, epilogue, codes) = projection {
+                    TileProducer.projectDelta(linear, epilogue: epilogue, input: codes, sample: sample, length: length,
+                                                    columns: columns, into: delta)
+                }
+            }
             let states = rows.lowerBound * state
             onboard_f32_selective_scan(length, state, 0, width, reverse, u, uStride, delta, deltaStride, deltaBias + c0,
                                        a + c0 * state, b + states, c + states, state, d + c0,
                                        z.map { UnsafePointer($0.0) }, z?.1 ?? 0, gateScale.map { UnsafePointer($0 + c0) }, y, yStride)
             if !output.isFloat { output.store(y, rows: rows, columns: columns, rowLength: channels, staging: staging) }
         }
-    }
-
-    /// Tiles per thread of a scan: one per operand stored as codes, plus the staging tile.
-    private static func scanTiles(_ codecs: [TileCodec]) -> Int {
-        let coded = codecs.filter { !$0.isFloat }.count
-        return coded == 0 ? 0 : coded + 1
     }
 }
