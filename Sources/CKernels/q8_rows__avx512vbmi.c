@@ -1,5 +1,5 @@
 /* Integer row kernels, AVX-512 (F/BW/DQ/VL + VBMI): the loops of q8_rows_body.h built for it, and
- * the softmax, QANS and layernorm kernels on 8 to 64 lanes (q8_rows_kernels.h), the same integer
+ * the softmax and QANS kernels on 8 to 64 lanes (q8_rows_kernels.h), the same integer
  * steps, bit-identical to the loops (tested against them). */
 #include "q8_rows_kernels.h"
 
@@ -182,99 +182,6 @@ bool onboard_q8_stabilize_rows_s32_u16__avx512vbmi(const int32_t *sums, size_t r
             __asm__("" : "+v"(codes)); /* register vpmovdb: its store form is slow on Zen 4/5 */
             if (m == 0xFFFF) _mm_storeu_si128((__m128i *)(out + j), codes);
             else _mm_mask_storeu_epi8(out + j, m, codes);
-        }
-    }
-    return true;
-}
-
-/* Per-channel constants of the affine step, widened to int64 once per call: the gain, its shift
- * and rounding half, and the bias with the final rounding half and the zero point folded in. */
-typedef struct {
-    int64_t gain[Q8_LAYERNORM_MAX_WIDTH + 16];
-    int64_t shift[Q8_LAYERNORM_MAX_WIDTH + 16];
-    int64_t half[Q8_LAYERNORM_MAX_WIDTH + 16];
-    int64_t offset[Q8_LAYERNORM_MAX_WIDTH + 16];
-} affine_constants;
-
-ROWS512_ATTR
-bool onboard_q8_layernorm_rows_u16__avx512vbmi(const uint8_t *x, uint8_t *y, size_t rows, size_t n,
-                                               const int32_t *gain_multiplier, const int32_t *gain_shift, const int64_t *bias,
-                                               int64_t epsilon, int32_t fraction_bits,
-                                               int32_t zero_point, int32_t qmin, int32_t qmax, int32_t *work) {
-    if (n > Q8_LAYERNORM_MAX_WIDTH || qmin > qmax) return false;
-    (void)work; /* D is formed from the codes, not kept */
-    const int64_t count = (int64_t)n;
-    /* rshift_round(affine, F) + zp = (affine + 2^(F-1) + zp 2^F - [affine < 0]) >> F, and
-     * affine < 0 exactly when the sum before that correction is below 2^(F-1) + zp 2^F. */
-    const int64_t final_offset = ((int64_t)1 << (fraction_bits - 1)) + ((int64_t)zero_point << fraction_bits);
-    affine_constants c __attribute__((aligned(64)));
-    for (size_t j = 0; j < n; j++) {
-        c.gain[j] = gain_multiplier[j];
-        c.shift[j] = gain_shift[j];
-        c.half[j] = (int64_t)1 << (gain_shift[j] - 1);
-        c.offset[j] = bias[j] + final_offset;
-    }
-    for (size_t j = n; j < n + 16; j++) { c.gain[j] = 0; c.shift[j] = 1; c.half[j] = 1; c.offset[j] = 0; } /* lanes past the row */
-    const __m512i vf = _mm512_set1_epi64(fraction_bits), vbound = _mm512_set1_epi64(final_offset), one = _mm512_set1_epi64(1);
-    const __m512i vlo = _mm512_set1_epi64(qmin), vhi = _mm512_set1_epi64(qmax);
-    /* byte 8i of the first operand for i < 8, byte 8(i - 8) of the second after */
-    const __m512i low_bytes = _mm512_set_epi64(0, 0, 0, 0, 0, 0, 0x7870686058504840LL, 0x3830282018100800LL);
-    /* Rows in blocks of 8: their sums and sums of squares in one pass over each row's codes, the
-     * 8 reciprocals side by side, then each row normalized (D formed again from its codes). */
-    for (size_t first = 0; first < rows; first += 8) {
-        const size_t block = rows - first < 8 ? rows - first : 8;
-        int64_t sums[8], means[8], multipliers[8];
-        int shifts[8];
-        for (size_t i = 0; i < block; i++) {
-            const uint8_t *row = x + (first + i) * n;
-            const __m512i zero = _mm512_setzero_si512();
-            __m512i sum = zero, squares = zero; /* int32 lanes of squares: at most 16 x 2 x 2 x 255^2 */
-            for (size_t j = 0; j < n; j += 64) {
-                const __m512i v = _mm512_maskz_loadu_epi8(tail_mask64(n - j), row + j);
-                sum = _mm512_add_epi64(sum, _mm512_sad_epu8(v, zero));
-                const __m512i low = _mm512_cvtepu8_epi16(_mm512_castsi512_si256(v)), high = _mm512_cvtepu8_epi16(_mm512_extracti64x4_epi64(v, 1));
-                squares = _mm512_add_epi32(squares, _mm512_add_epi32(_mm512_madd_epi16(low, low), _mm512_madd_epi16(high, high)));
-            }
-            sums[i] = _mm512_reduce_add_epi64(sum);
-            /* sum D^2 / n = n sum x^2 - sum^2 exactly (|D| = |n x - sum| < 2^18) */
-            means[i] = count * (int64_t)_mm512_reduce_add_epi32(squares) - sums[i] * sums[i];
-        }
-        onboard_q8_layernorm_reciprocals(means, block, count, epsilon, fraction_bits, multipliers, shifts);
-        for (size_t i = 0; i < block; i++) {
-            const uint8_t *row = x + (first + i) * n;
-            uint8_t *out = y + (first + i) * n;
-            const int64_t multiplier = multipliers[i];
-            const int shift = shifts[i];
-            const __m512i vn = _mm512_set1_epi64(count), vsum = _mm512_set1_epi64(sums[i]);
-            const __m512i vm = _mm512_set1_epi64(multiplier), vs = _mm512_set1_epi64(shift);
-            const __m512i vhalf = _mm512_set1_epi64((int64_t)1 << (shift - 1));
-            /* vpmuldq (32 x 32 -> 64 bits, one uop) instead of vpmullq (three on Intel cores) wherever
-             * both factors fit int32: D always does (|D| < n 2^8 <= 2^18), the multiplier unless
-             * it is 2^31 or was scaled up, and the normalized value always for fraction_bits <= 24
-             * (|D| m 2^-s <= sqrt(n) 2^F (1 + 2^-12): a deviation over the row's root mean square). */
-            const int narrow_multiplier = multiplier <= INT32_MAX, narrow_normalized = fraction_bits <= 24;
-            /* 16 channels per step: two halves of 8 int64 lanes, each clamped, then their low bytes
-             * gathered by one vpermt2b (the narrowing moves are slow shuffles on Zen 4/5). */
-            for (size_t j = 0; j < n; j += 16) {
-                __m512i codes64[2];
-                for (int h = 0; h < 2; h++) {
-                    const size_t at = j + 8 * (size_t)h;
-                    const __mmask8 k = at >= n ? 0 : (__mmask8)(n - at >= 8 ? 0xFF : ((1u << (n - at)) - 1));
-                    const __m512i d = _mm512_maskz_sub_epi64(k, _mm512_mul_epi32(_mm512_cvtepu8_epi64(_mm_maskz_loadu_epi8(k, row + at)), vn), vsum);
-                    const __m512i p = narrow_multiplier ? _mm512_mul_epi32(d, vm) : _mm512_mullo_epi64(d, vm);
-                    const __m512i normalized = _mm512_srav_epi64(_mm512_add_epi64(_mm512_add_epi64(p, vhalf), _mm512_srai_epi64(p, 63)), vs);
-                    const __m512i gain = _mm512_load_si512(c.gain + at);
-                    const __m512i g = narrow_normalized ? _mm512_mul_epi32(normalized, gain) : _mm512_mullo_epi64(normalized, gain);
-                    const __m512i gained = _mm512_srav_epi64(_mm512_add_epi64(_mm512_add_epi64(g, _mm512_load_si512(c.half + at)), _mm512_srai_epi64(g, 63)),
-                                                             _mm512_load_si512(c.shift + at));
-                    const __m512i t = _mm512_add_epi64(gained, _mm512_load_si512(c.offset + at));
-                    const __m512i q = _mm512_srav_epi64(_mm512_mask_sub_epi64(t, _mm512_cmplt_epi64_mask(t, vbound), t, one), vf);
-                    codes64[h] = _mm512_min_epi64(_mm512_max_epi64(q, vlo), vhi);
-                }
-                const __m128i codes = _mm512_castsi512_si128(_mm512_permutex2var_epi8(codes64[0], low_bytes, codes64[1]));
-                if (n - j >= 16) _mm_storeu_si128((__m128i *)(out + j), codes);
-                else _mm_mask_storeu_epi8(out + j, tail_mask16(n - j), codes);
-            }
         }
     }
     return true;
