@@ -190,7 +190,7 @@ public final class Int8Executor {
         wideNorms = wide.norms
         for index in wide.bypassedNodes { unstored.insert(graph.nodes[index].output.index) }
         let producers = splitsHeadsInPlace
-            ? TileProducer.plan(in: graph, executions: executions, formats: formats, lowBitLinears: lowBitLayout.linears) : [:]
+            ? TileProducer.plan(in: graph, executions: executions, formats: formats, lowBit: lowBitLayout) : [:]
         for producer in producers.values { unstored.insert(graph.nodes[producer.node].output.index) }
         tileProducers = Dictionary(uniqueKeysWithValues: producers.map { (graph.nodes[$0.key].output, $0.value) })
         for node in graph.nodes where node.op.isView && unstored.contains(node.inputs[0].index) { unstored.insert(node.output.index) }

@@ -16,9 +16,10 @@ struct TileProducer: Sendable {
     let node: Int
     let input: ValueID
 
-    /// By island node index.
+    /// By island node index; none where the recipe's low-bit part applies (its Linears, and inputs
+    /// stored as Shift-Log2 codes, need steps of their own).
     static func plan(in graph: Graph, executions: [Int8Executor.Execution], formats: [Int8Executor.Format],
-                     lowBitLinears: Set<Int>) -> [Int: TileProducer] {
+                     lowBit: LowBitLayout) -> [Int: TileProducer] {
         let readers = graph.readers, producers = graph.producers
         let outputs = Set(graph.outputs.map(\.index))
         /// The integer node making `id` in f32 for `island` alone, from codes.
@@ -26,7 +27,8 @@ struct TileProducer: Sendable {
             guard let index = producers[id], executions[index] == .integer, readers[id.index] == [island],
                   !outputs.contains(id.index), case .f32 = formats[id.index] else { return nil }
             let node = graph.nodes[index]
-            guard case .q8 = formats[node.inputs[0].index] else { return nil }
+            guard case .q8 = formats[node.inputs[0].index], !lowBit.logValues.contains(node.inputs[0].index),
+                  !lowBit.linears.contains(index) else { return nil }
             return (index, node)
         }
         var result: [Int: TileProducer] = [:]
@@ -34,7 +36,7 @@ struct TileProducer: Sendable {
             switch TiledIsland.tiling(node, graph) {
             case .scan?:
                 guard SelectiveScanOp.channelBlock % Int(ONBOARD_Q8_NR) == 0, let (linear, projection) = producer(of: node.inputs[1], for: index),
-                      case .linear = projection.op, !lowBitLinears.contains(linear),
+                      case .linear = projection.op,
                       projection.inputs.count == 2 || graph.info(projection.inputs[2]).count == graph.info(node.inputs[1]).shape.last
                 else { continue }
                 result[index] = TileProducer(node: linear, input: projection.inputs[0])
