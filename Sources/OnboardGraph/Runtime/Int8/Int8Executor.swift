@@ -51,6 +51,8 @@ public final class Int8Executor {
     /// Integer ops computed a tile at a time by the one float island reading them (`TileProducer`),
     /// by island output; they do not run on their own and their outputs are never stored.
     private let tileProducers: [ValueID: TileProducer]
+    /// Node indexes of those ops.
+    private let producingNodes: Set<Int>
     private let skippedNodes: Set<Int>
     public var profiler: Profiler?
     /// Sees every input and node output, dequantized, as soon as it is computed.
@@ -193,10 +195,11 @@ public final class Int8Executor {
             ? TileProducer.plan(in: graph, executions: executions, formats: formats, lowBit: lowBitLayout) : [:]
         for producer in producers.values { unstored.insert(graph.nodes[producer.node].output.index) }
         tileProducers = Dictionary(uniqueKeysWithValues: producers.map { (graph.nodes[$0.key].output, $0.value) })
+        producingNodes = Set(producers.values.map(\.node))
         for node in graph.nodes where node.op.isView && unstored.contains(node.inputs[0].index) { unstored.insert(node.output.index) }
         self.unstoredValues = unstored
         self.headSplits = headSplits
-        skippedNodes = Set(headSplits.values.flatMap(\.skippedNodes)).union(wide.bypassedNodes).union(producers.values.map(\.node))
+        skippedNodes = Set(headSplits.values.flatMap(\.skippedNodes)).union(wide.bypassedNodes).union(producingNodes)
         let byteCounts = formats.enumerated().map { index, format -> Int in
             if unstored.contains(index) { return 0 }
             if case .q8 = format { return graph.values[index].count }
@@ -544,8 +547,6 @@ public final class Int8Executor {
 
     /// The integer op whose output the float island computes a tile at a time; nil when it reads all its operands stored.
     func tileProducer(of node: Node) -> TileProducer? { tileProducers[node.output] }
-
-    private var producingNodes: Set<Int> { Set(tileProducers.values.map(\.node)) }
 
     /// Whether the value is held as u8 codes (not f32).
     func storesCodes(_ id: ValueID) -> Bool {

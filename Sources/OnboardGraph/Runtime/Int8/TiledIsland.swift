@@ -34,7 +34,7 @@ enum TiledIsland {
         case let .scan(shape):
             let tile = MemoryPlanner.align(shape.length * SelectiveScanOp.channelBlock * 4)
             let coded = ([0, 1, 7].filter { $0 < node.inputs.count }.map { node.inputs[$0] } + [node.output]).filter(storedAsCodes).count
-            let perThread = ((coded == 0 ? 0 : coded + 1) + (producesTiles ? 1 : 0)) * tile
+            let perThread = scanTiles(coded: coded, producesTiles: producesTiles) * tile
             let shared = [3, 4].filter { storedAsCodes(node.inputs[$0]) }.count
                 * MemoryPlanner.align(shape.batch * shape.length * shape.state * 4)
             return min(threads, shape.items) * perThread + shared
@@ -73,6 +73,12 @@ enum TiledIsland {
             linear.withEpilogue { epilogue in runScan(node, executor, scratch, shape, delta: (linear, epilogue, producerCodes)) }
         }
         return true
+    }
+
+    /// Tiles per thread of a scan: a staging tile and one tile per operand stored as codes (when
+    /// any is), then one for a delta it computes (`TileProducer`).
+    private static func scanTiles(coded: Int, producesTiles: Bool) -> Int {
+        (coded == 0 ? 0 : coded + 1) + (producesTiles ? 1 : 0)
     }
 
     /// The integer kernel of the island's tile producer (prepared with the executor's weights).
@@ -186,10 +192,9 @@ enum TiledIsland {
         let uCodec = executor.tileCodec(inputs[0])
         let deltaCodec = projection == nil ? executor.tileCodec(inputs[1]) : nil
         let zCodec = inputs.count >= 8 ? executor.tileCodec(inputs[7]) : nil
-        // Per thread: a staging tile when any operand is stored as codes, a tile per such operand, the delta tile.
         let coded = ([uCodec, output] + [deltaCodec, zCodec].compactMap { $0 }).filter { !$0.isFloat }.count
         let stagingTiles = coded == 0 ? 0 : 1
-        let perThread = (stagingTiles + coded + (projection == nil ? 0 : 1)) * tile
+        let perThread = scanTiles(coded: coded, producesTiles: projection != nil) * tile
         var shared = scratch + min(executor.threads, shape.items) * perThread
         /// B and C: f32 in place, or dequantized whole once.
         func wholeFloats(_ id: ValueID) -> UnsafePointer<Float> {
