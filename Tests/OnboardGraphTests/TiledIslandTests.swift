@@ -11,7 +11,9 @@ final class TiledIslandTests: XCTestCase {
 
     /// A Mamba branch: RMSNorm -> linears for u (then conv1d and SiLU), delta, z and (B, C) -> the selective scan of a
     /// channel count that leaves a partial block (144 = 4.5 blocks) -> SiLU -> residual add -> a linear.
-    func mambaBranch(reverse: Bool, channels: Int = channels) throws -> Graph {
+    /// `bothDirections`: a second scan the other way, with a delta of its own, reads the same u, B, C
+    /// and z (as a Vision Mamba's backward branch reads z), and the two are added before the SiLU.
+    func mambaBranch(reverse: Bool, channels: Int = channels, bothDirections: Bool = false) throws -> Graph {
         var random = TestRandom(seed: 21)
         let (b, l, d, e, n) = (Self.batch, Self.length, Self.width, channels, Self.state)
         let g = GraphBuilder()
@@ -33,7 +35,15 @@ final class TiledIslandTests: XCTestCase {
             u, delta, a, bInput, cInput, try g.constant("D", random.gaussian([e], scale: 0.5)),
             try g.constant("delta_bias", random.gaussian([e], scale: 0.3)), z,
         ], name: "scan")
-        let activated = try g.node(.silu, [scan], name: "act")
+        var mixed = scan
+        if bothDirections {
+            let backward = try g.node(.selectiveScan(reverse: !reverse), [
+                u, try linear("delta_b", norm, out: e, rows: d), a, bInput, cInput, try g.constant("D_b", random.gaussian([e], scale: 0.5)),
+                try g.constant("delta_bias_b", random.gaussian([e], scale: 0.3)), z,
+            ], name: "scan_b")
+            mixed = try g.node(.add, [scan, backward], name: "bidirectional")
+        }
+        let activated = try g.node(.silu, [mixed], name: "act")
         let projected = try linear("out", activated, out: d, rows: e)
         g.markOutput(try g.node(.add, [x, projected], name: "residual"))
         return try g.build()
@@ -69,10 +79,10 @@ final class TiledIslandTests: XCTestCase {
         }
     }
 
-    /// With the integer ops' outputs in f32 for the float islands, the scan computes delta from its
-    /// Linear a block of channels at a time, and the SiLU its input from the conv1d a block of rows
-    /// at a time (`TileProducer`): the output of the graph that stores them, bit for bit, with their
-    /// bytes gone from the arena. 140 channels end in half a weight panel.
+    /// With the integer ops' outputs in f32 for the float islands, the scan computes delta and z
+    /// from their Linears a block of channels at a time, and the SiLU its input from the conv1d a
+    /// block of rows at a time (`TileProducer`): the output of the graph that stores them, bit for
+    /// bit, with their bytes gone from the arena. 140 channels end in half a weight panel.
     func test_islandsComputeTheTilesThatIntegerOpsMakeForThemAlone() throws {
         var recipe = QuantizationRecipe()
         recipe.floatIslandInputs = .float
@@ -81,34 +91,66 @@ final class TiledIslandTests: XCTestCase {
                 let context = "\(channels) channels, reverse \(reverse)"
                 let graph = try mambaBranch(reverse: reverse, channels: channels)
                 let index = Dictionary(uniqueKeysWithValues: graph.nodes.enumerated().map { ($1.name, $0) })
-                guard let scanIndex = index["scan"], let deltaIndex = index["delta"], let actIndex = index["conv.act"],
-                      let convIndex = index["conv"] else { return XCTFail("no scan, delta, conv or SiLU") }
+                guard let scanIndex = index["scan"], let deltaIndex = index["delta"], let zIndex = index["z"],
+                      let actIndex = index["conv.act"], let convIndex = index["conv"] else { return XCTFail("no scan, delta, z, conv or SiLU") }
                 let (scan, act) = (graph.nodes[scanIndex], graph.nodes[actIndex])
                 let stored = try executor(graph, recipe: recipe, threads: 2, fuses: false)
                 let projected = try executor(graph, recipe: recipe, threads: 2)
-                XCTAssertNil(stored.tileProducer(of: scan), context)
-                XCTAssertEqual(projected.tileProducer(of: scan)?.node, deltaIndex, context)
-                XCTAssertNil(stored.tileProducer(of: act), context)
-                XCTAssertEqual(projected.tileProducer(of: act)?.node, convIndex, context)
-                XCTAssertTrue(projected.integerOps.contains("delta") && projected.integerOps.contains("conv"), context)
-                // Values count their bytes, scratch its aligned bytes. At the scan: delta's f32 bytes gone;
-                // a delta tile per thread, and the Linear's codes input, added.
-                let deltaBytes = Self.batch * Self.length * channels * 4, inputBytes = Self.batch * Self.length * Self.width
+                XCTAssertTrue(stored.tileProducers(of: scan).isEmpty, context)
+                XCTAssertEqual(projected.tileProducers(of: scan).map { [$0.operand, $0.node] }, [[1, deltaIndex], [7, zIndex]], context)
+                XCTAssertTrue(stored.tileProducers(of: act).isEmpty, context)
+                XCTAssertEqual(projected.tileProducers(of: act).map { [$0.operand, $0.node] }, [[0, convIndex]], context)
+                XCTAssertTrue(["delta", "z", "conv"].allSatisfy(projected.integerOps.contains), context)
+                // Values count their bytes, scratch its aligned bytes. At the scan: delta's and z's f32 bytes
+                // gone; a tile of each per thread, and the Linears' codes input, added.
+                let f32Bytes = Self.batch * Self.length * channels * 4, inputBytes = Self.batch * Self.length * Self.width
                 let tile = MemoryPlanner.align(Self.length * SelectiveScanOp.channelBlock * 4)
                 XCTAssertEqual(projected.memoryPlan.liveBytesPerNode[scanIndex], stored.memoryPlan.liveBytesPerNode[scanIndex]
-                               - deltaBytes + 2 * tile + inputBytes, context)
+                               - 2 * f32Bytes + 2 * 2 * tile + inputBytes, context)
                 // At the SiLU: the conv1d's f32 output gone; its codes input kept, and a row tile per thread added.
                 let rowTile = MemoryPlanner.align(TiledIsland.rowTileBytes / (channels * 4) * channels * 4)
                 XCTAssertEqual(projected.memoryPlan.liveBytesPerNode[actIndex], stored.memoryPlan.liveBytesPerNode[actIndex]
-                               - deltaBytes + deltaBytes / 4 + 2 * rowTile, context)
-                var random = TestRandom(seed: 9)
-                let x = random.gaussian([Self.batch, Self.length, Self.width])
-                let expected = try XCTUnwrap(try stored.run(["x": x])["residual"]).floats()
-                XCTAssertEqual(try XCTUnwrap(try projected.run(["x": x])["residual"]).floats(), expected, context)
-                projected.codePathsEnabled = false  // the islands still compute those tiles: the values are stored nowhere
-                XCTAssertEqual(try XCTUnwrap(try projected.run(["x": x])["residual"]).floats(), expected, context)
+                               - f32Bytes + f32Bytes / 4 + 2 * rowTile, context)
+                try assertSameOutputs(stored, projected, context)
             }
         }
+    }
+
+    /// z read by the scans of both directions: each computes its tiles, and z is stored nowhere.
+    func test_bothDirectionsComputeTheGateTheyShare() throws {
+        var recipe = QuantizationRecipe()
+        recipe.floatIslandInputs = .float
+        for reverse in [false, true] {
+            let context = "reverse \(reverse)"
+            let graph = try mambaBranch(reverse: reverse, channels: 140, bothDirections: true)
+            let index = Dictionary(uniqueKeysWithValues: graph.nodes.enumerated().map { ($1.name, $0) })
+            guard let forward = index["scan"], let backward = index["scan_b"], let zIndex = index["z"], let deltaB = index["delta_b"]
+            else { return XCTFail("no scans, z or delta_b") }
+            let stored = try executor(graph, recipe: recipe, threads: 2, fuses: false)
+            let projected = try executor(graph, recipe: recipe, threads: 2)
+            XCTAssertEqual(projected.tileProducers(of: graph.nodes[backward]).map { [$0.operand, $0.node] }, [[1, deltaB], [7, zIndex]], context)
+            XCTAssertEqual(projected.tileProducers(of: graph.nodes[forward]).map(\.operand), [1, 7], context)
+            // At the backward scan: z and its delta gone, their tiles added, and the Linears' input kept
+            // (stored, it ends at delta_b's Linear; at the forward scan it is live either way).
+            let f32Bytes = Self.batch * Self.length * 140 * 4, inputBytes = Self.batch * Self.length * Self.width
+            let tile = MemoryPlanner.align(Self.length * SelectiveScanOp.channelBlock * 4)
+            XCTAssertEqual(projected.memoryPlan.liveBytesPerNode[backward], stored.memoryPlan.liveBytesPerNode[backward]
+                           - 2 * f32Bytes + 2 * 2 * tile + inputBytes, context)
+            XCTAssertEqual(projected.memoryPlan.liveBytesPerNode[forward], stored.memoryPlan.liveBytesPerNode[forward]
+                           - 2 * f32Bytes + 2 * 2 * tile, context)
+            try assertSameOutputs(stored, projected, context)
+        }
+    }
+
+    /// The same output, bit for bit, also with the code paths off (the islands still compute their tiles).
+    private func assertSameOutputs(_ stored: Int8Executor, _ projected: Int8Executor, _ context: String) throws {
+        var random = TestRandom(seed: 9)
+        let x = random.gaussian([Self.batch, Self.length, Self.width])
+        let expected = try XCTUnwrap(try stored.run(["x": x])["residual"]).floats()
+        XCTAssertEqual(try XCTUnwrap(try projected.run(["x": x])["residual"]).floats(), expected, context)
+        projected.codePathsEnabled = false
+        XCTAssertEqual(try XCTUnwrap(try projected.run(["x": x])["residual"]).floats(), expected, context)
+        projected.codePathsEnabled = true
     }
 
     func test_aScanOnCodesNeedsTilesPerThreadNotWholeTensors() throws {

@@ -36,11 +36,14 @@ public enum MemoryPlanner {
     ///   `pinned`: values written once before the first run (precomputed), live for the whole graph.
     ///   `writtenEarly`: values first written by an earlier node than their own (node index), e.g. by a
     ///   Linear that writes attention heads in place of the permute producing them.
+    ///   `aliases`: values written over another value's bytes by an op running in place (output ->
+    ///   input); like views, they share the input's buffer and extend its lifetime.
     ///   `scratchBytes`: bytes of scratch per node index, each planned as a buffer live only while
     ///   its node runs, so it takes arena bytes that no value live at that node holds.
     public static func plan(
         _ graph: Graph, byteCount: (ValueID) -> Int = { _ in -1 }, scratchBytes: [Int] = [],
-        pinned: Set<ValueID> = [], writtenEarly: [ValueID: Int] = [:], alsoReads: [Int: [ValueID]] = [:]
+        pinned: Set<ValueID> = [], writtenEarly: [ValueID: Int] = [:], aliases: [ValueID: ValueID] = [:],
+        alsoReads: [Int: [ValueID]] = [:]
     ) -> MemoryPlan {
         func size(_ id: ValueID) -> Int {
             let custom = byteCount(id)
@@ -48,7 +51,13 @@ public enum MemoryPlanner {
         }
         var root: [ValueID: ValueID] = [:]
         func rootOf(_ id: ValueID) -> ValueID { root[id] ?? id }
-        for node in graph.nodes where node.op.isView { root[node.output] = rootOf(node.inputs[0]) }
+        for node in graph.nodes {
+            if node.op.isView {
+                root[node.output] = rootOf(node.inputs[0])
+            } else if let source = aliases[node.output] {
+                root[node.output] = rootOf(source)
+            }
+        }
 
         let writtenAt = Dictionary(grouping: writtenEarly.keys.filter { rootOf($0) == $0 }, by: { writtenEarly[$0] ?? -1 })
         var buffers: [ValueID: Buffer] = [:]

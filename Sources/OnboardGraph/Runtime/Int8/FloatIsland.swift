@@ -17,7 +17,7 @@ enum FloatIsland {
 
     static func run(_ node: Node, executor: Int8Executor, scratch: UnsafeMutableRawPointer) throws {
         // An island computing an operand's tiles has no plain path: that operand is never stored.
-        if executor.codePathsEnabled || executor.tileProducer(of: node) != nil,
+        if executor.codePathsEnabled || !executor.tileProducers(of: node).isEmpty,
            try TiledIsland.run(node, executor: executor, scratch: scratch) { return }
         let graph = executor.graph
         var offset = MemoryPlanner.align(FP32Kernels.scratchBytes(node, graph, threads: executor.threads))

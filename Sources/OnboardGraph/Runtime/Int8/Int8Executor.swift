@@ -48,9 +48,9 @@ public final class Int8Executor {
     /// and the nodes that therefore do not run.
     private let headSplits: [Int: HeadSplit]
     private var headSplitOutputs: [Int: [UnsafeMutablePointer<UInt8>]] = [:]
-    /// Integer ops computed a tile at a time by the one float island reading them (`TileProducer`),
+    /// Integer ops computed a tile at a time by the float islands reading them (`TileProducer`),
     /// by island output; they do not run on their own and their outputs are never stored.
-    private let tileProducers: [ValueID: TileProducer]
+    private let tileProducers: [ValueID: [TileProducer]]
     /// Node indexes of those ops.
     private let producingNodes: Set<Int>
     private let skippedNodes: Set<Int>
@@ -138,8 +138,9 @@ public final class Int8Executor {
     ///   - planSource: where the plan came from, for error messages.
     ///   - splitsHeadsInPlace: Linears write attention heads where the head-split permutes would put them
     ///     (`HeadSplit`), and float islands compute the f32 tiles that integer ops make for them alone
-    ///     (`TileProducer`); the values in between are then never stored, so a `valueObserver` sees
-    ///     them only with this off.
+    ///     (`TileProducer`), and integer softmaxes write over their logits (`InPlaceSoftmax`); the
+    ///     values in between are then never stored or overwritten, so a `valueObserver` sees them
+    ///     only with this off.
     public init(graph: Graph, plan: QuantizationPlan, threads: Int = Parallel.coreCount, planSource: String = "quant.json",
                 splitsHeadsInPlace: Bool = true, weightCache: QuantizedWeightCache? = nil) throws {
         guard threads >= 1 else { throw OnboardError.invalidArgument("thread count must be >= 1, got \(threads)") }
@@ -193,9 +194,9 @@ public final class Int8Executor {
         for index in wide.bypassedNodes { unstored.insert(graph.nodes[index].output.index) }
         let producers = splitsHeadsInPlace
             ? TileProducer.plan(in: graph, executions: executions, formats: formats, lowBit: lowBitLayout) : [:]
-        for producer in producers.values { unstored.insert(graph.nodes[producer.node].output.index) }
+        producingNodes = Set(producers.values.flatMap { $0.map(\.node) })
+        for node in producingNodes { unstored.insert(graph.nodes[node].output.index) }
         tileProducers = Dictionary(uniqueKeysWithValues: producers.map { (graph.nodes[$0.key].output, $0.value) })
-        producingNodes = Set(producers.values.map(\.node))
         for node in graph.nodes where node.op.isView && unstored.contains(node.inputs[0].index) { unstored.insert(node.output.index) }
         self.unstoredValues = unstored
         self.headSplits = headSplits
@@ -206,13 +207,17 @@ public final class Int8Executor {
             return graph.values[index].byteCount
         }
         let layout = ScratchLayout(graph: graph, executions: executions, formats: formats, threads: threads,
-                                   stabilized: stabilizedValues, deferred: deferredValues, producesTiles: Set(producers.keys)) { index in
+                                   stabilized: stabilizedValues, deferred: deferredValues, producedTiles: producers.mapValues(\.count)) { index in
             lowBitLayout.workBytes(node: index, graph: graph, recipe: plan.recipe, rowEpilogue: rowEpilogues.contains(index))
         }
         scratchLayout = layout
+        let inPlace = splitsHeadsInPlace
+            ? InPlaceSoftmax.plan(in: graph, executions: executions, formats: formats,
+                                  excluded: unstored.union(precomputed.pinned.map(\.index)).union(writtenEarly.keys.map(\.index)))
+            : [:]
         memoryPlan = MemoryPlanner.plan(graph, byteCount: { byteCounts[$0.index] }, scratchBytes: layout.nodeBytes,
-                                        pinned: precomputed.pinned, writtenEarly: writtenEarly,
-                                        alsoReads: wide.norms.mapValues { [$0.a, $0.b] }.merging(producers.mapValues { [$0.input] }) { $0 + $1 })
+                                        pinned: precomputed.pinned, writtenEarly: writtenEarly, aliases: inPlace,
+                                        alsoReads: wide.norms.mapValues { [$0.a, $0.b] }.merging(producers.mapValues { $0.map(\.input) }) { $0 + $1 })
         arena = AlignedBuffer(byteCount: memoryPlan.arenaBytes)
         for (index, split) in headSplits { headSplitOutputs[index] = split.blocks.map { codes($0.destination) + $0.offset } }
         let values = try precomputed.evaluate(graph, threads: threads)
@@ -545,8 +550,8 @@ public final class Int8Executor {
         return (arena.pointer + memoryPlan.offsets[id]!).assumingMemoryBound(to: Float.self)
     }
 
-    /// The integer op whose output the float island computes a tile at a time; nil when it reads all its operands stored.
-    func tileProducer(of node: Node) -> TileProducer? { tileProducers[node.output] }
+    /// The integer ops whose outputs the float island computes a tile at a time; none when it reads all its operands stored.
+    func tileProducers(of node: Node) -> [TileProducer] { tileProducers[node.output] ?? [] }
 
     /// Whether the value is held as u8 codes (not f32).
     func storesCodes(_ id: ValueID) -> Bool {

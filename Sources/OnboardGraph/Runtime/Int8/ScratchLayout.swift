@@ -19,10 +19,10 @@ struct ScratchLayout {
     let plainIslandByteCount: Int
 
     /// `lowBitWork`: extra work bytes of node `index` for the recipe's low-bit part (`LowBitLayout.workBytes`).
-    /// `producesTiles`: the islands (node indexes) that compute an operand's tiles (`TileProducer`),
-    /// which run tiled even with the code paths off.
+    /// `producedTiles`: by island node index, how many operands' tiles it computes (`TileProducer`);
+    /// such islands run tiled even with the code paths off.
     init(graph: Graph, executions: [Int8Executor.Execution], formats: [Int8Executor.Format], threads: Int,
-         stabilized: Set<ValueID>, deferred: Set<ValueID>, producesTiles: Set<Int> = [], lowBitWork: (Int) -> Int) {
+         stabilized: Set<ValueID>, deferred: Set<ValueID>, producedTiles: [Int: Int] = [:], lowBitWork: (Int) -> Int) {
         var slots: [Int: (Int, Int)] = [:]
         var nodeBytes = [Int](repeating: 0, count: graph.nodes.count), plainIslandByteCount = 0
         for (index, node) in graph.nodes.enumerated() {
@@ -44,8 +44,8 @@ struct ScratchLayout {
                 plainIslandByteCount = max(plainIslandByteCount, bytes)
             case .floatIsland, .keptFloat:
                 let storedAsCodes = { Self.storedAsCodes($0, formats) }
-                if producesTiles.contains(index) {
-                    let bytes = TiledIsland.scratchBytes(node, graph: graph, threads: threads, producesTiles: true,
+                if let produced = producedTiles[index] {
+                    let bytes = TiledIsland.scratchBytes(node, graph: graph, threads: threads, producedTiles: produced,
                                                          storedAsCodes: storedAsCodes) ?? 0
                     nodeBytes[index] = bytes
                     plainIslandByteCount = max(plainIslandByteCount, bytes)

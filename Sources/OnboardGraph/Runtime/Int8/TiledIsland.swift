@@ -21,8 +21,8 @@ enum TiledIsland {
     static let rowTileBytes = 32 * 1024
 
     /// Scratch of the tiled island; nil when the node does not split (it runs as a plain island).
-    /// `producesTiles`: the island computes an operand's tiles (`TileProducer`).
-    static func scratchBytes(_ node: Node, graph: Graph, threads: Int, producesTiles: Bool = false,
+    /// `producedTiles`: how many operands' tiles the island computes (`TileProducer`).
+    static func scratchBytes(_ node: Node, graph: Graph, threads: Int, producedTiles: Int = 0,
                              storedAsCodes: (ValueID) -> Bool) -> Int? {
         guard let tiling = tiling(node, graph) else { return nil }
         switch tiling {
@@ -30,11 +30,11 @@ enum TiledIsland {
             let tile = MemoryPlanner.align(rowsPerTile * width * 4)
             let tiles = (node.inputs.filter { graph.constants[$0] == nil } + [node.output]).filter(storedAsCodes).count
             let rows = graph.info(node.output).count / width
-            return min(threads, (rows + rowsPerTile - 1) / rowsPerTile) * (tiles + (producesTiles ? 1 : 0)) * tile
+            return min(threads, (rows + rowsPerTile - 1) / rowsPerTile) * (tiles + producedTiles) * tile
         case let .scan(shape):
             let tile = MemoryPlanner.align(shape.length * SelectiveScanOp.channelBlock * 4)
             let coded = ([0, 1, 7].filter { $0 < node.inputs.count }.map { node.inputs[$0] } + [node.output]).filter(storedAsCodes).count
-            let perThread = scanTiles(coded: coded, producesTiles: producesTiles) * tile
+            let perThread = scanTiles(coded: coded, produced: producedTiles) * tile
             let shared = [3, 4].filter { storedAsCodes(node.inputs[$0]) }.count
                 * MemoryPlanner.align(shape.batch * shape.length * shape.state * 4)
             return min(threads, shape.items) * perThread + shared
@@ -43,9 +43,9 @@ enum TiledIsland {
 
     /// Runs the node tiled; false (nothing done) when it does not split.
     static func run(_ node: Node, executor: Int8Executor, scratch: UnsafeMutableRawPointer) throws -> Bool {
-        let producer = executor.tileProducer(of: node)
+        let producers = executor.tileProducers(of: node)
         guard let tiling = tiling(node, executor.graph),
-              let bytes = scratchBytes(node, graph: executor.graph, threads: executor.threads, producesTiles: producer != nil,
+              let bytes = scratchBytes(node, graph: executor.graph, threads: executor.threads, producedTiles: producers.count,
                                        storedAsCodes: executor.storesCodes) else {
             return false
         }
@@ -53,32 +53,47 @@ enum TiledIsland {
             throw OnboardError.model(item: node.name, reason: "the INT8 executor planned \(executor.scratch.byteCount) scratch bytes, "
                                      + "this float island needs \(bytes)")
         }
-        let producerCodes = producer.map { UnsafePointer(executor.codes($0.input)) }
         switch tiling {
         case let .rows(width, rowsPerTile):
             var convolution: (Int8CausalConv1d, UnsafePointer<UInt8>, length: Int)?
-            if let producer, let producerCodes {
+            if let producer = producers.first {
                 let conv = try producerKernel(executor.sequenceConvolutions, producer, node, executor.graph)
-                convolution = (conv, producerCodes, executor.graph.info(producer.input).shape[1])
+                convolution = (conv, UnsafePointer(executor.codes(producer.input)), executor.graph.info(producer.input).shape[1])
             }
             try runRows(node, executor, scratch, width: width, rowsPerTile: rowsPerTile, convolution: convolution)
         case let .scan(shape):
             // No island reads a softmax output normalized on reading (only integer matmuls do:
             // `SoftmaxNormalization.deferredValues`), so a block of channels never needs whole rows.
-            guard let producer, let producerCodes else {
-                runScan(node, executor, scratch, shape, delta: nil)
-                break
+            let linears = try producers.map { try producerKernel(executor.linears, $0, node, executor.graph) }
+            withEpilogues(linears[...]) { epilogues in
+                var projections: [Int: Projection] = [:]
+                for (i, producer) in producers.enumerated() {
+                    projections[producer.operand] = Projection(linear: linears[i], epilogue: epilogues[i],
+                                                               codes: UnsafePointer(executor.codes(producer.input)))
+                }
+                runScan(node, executor, scratch, shape, projections: projections)
             }
-            let linear = try producerKernel(executor.linears, producer, node, executor.graph)
-            linear.withEpilogue { epilogue in runScan(node, executor, scratch, shape, delta: (linear, epilogue, producerCodes)) }
         }
         return true
     }
 
+    /// A scan operand computed a tile at a time (`TileProducer`): its Linear, the Linear's
+    /// epilogue and its input codes.
+    private struct Projection {
+        let linear: Int8Linear
+        let epilogue: UnsafePointer<onboard_q8_epilogue>
+        let codes: UnsafePointer<UInt8>
+    }
+
+    private static func withEpilogues<R>(_ linears: ArraySlice<Int8Linear>, _ body: ([UnsafePointer<onboard_q8_epilogue>]) -> R) -> R {
+        guard let first = linears.first else { return body([]) }
+        return first.withEpilogue { epilogue in withEpilogues(linears.dropFirst()) { body([epilogue] + $0) } }
+    }
+
     /// Tiles per thread of a scan: a staging tile and one tile per operand stored as codes (when
-    /// any is), then one for a delta it computes (`TileProducer`).
-    private static func scanTiles(coded: Int, producesTiles: Bool) -> Int {
-        (coded == 0 ? 0 : coded + 1) + (producesTiles ? 1 : 0)
+    /// any is), then one per operand it computes (`TileProducer`).
+    private static func scanTiles(coded: Int, produced: Int) -> Int {
+        (coded == 0 ? 0 : coded + 1) + produced
     }
 
     /// The integer kernel of the island's tile producer (prepared with the executor's weights).
@@ -182,19 +197,19 @@ enum TiledIsland {
     /// u (0), delta (1) and z (7) and the output y are gathered into tiles [length, width] where
     /// stored as codes (their codes through a staging tile), read in place with the tensor's
     /// stride where f32; A, D, the delta bias and the gate scale are constants, offset to the
-    /// block's first channel; B and C are read whole. With `delta` (the Linear that projects it,
-    /// its epilogue and its input codes), delta is computed into a tile after the others.
+    /// block's first channel; B and C are read whole. Operands in `projections` (delta, z) are
+    /// computed into tiles after the others.
     private static func runScan(_ node: Node, _ executor: Int8Executor, _ scratch: UnsafeMutableRawPointer, _ shape: ScanShape,
-                                delta projection: (Int8Linear, UnsafePointer<onboard_q8_epilogue>, UnsafePointer<UInt8>)?) {
+                                projections: [Int: Projection]) {
         let (length, channels, state) = (shape.length, shape.channels, shape.state)
         let block = SelectiveScanOp.channelBlock, tile = MemoryPlanner.align(length * block * 4)
         let inputs = node.inputs, output = executor.tileCodec(node.output)
         let uCodec = executor.tileCodec(inputs[0])
-        let deltaCodec = projection == nil ? executor.tileCodec(inputs[1]) : nil
-        let zCodec = inputs.count >= 8 ? executor.tileCodec(inputs[7]) : nil
+        let deltaCodec = projections[1] == nil ? executor.tileCodec(inputs[1]) : nil
+        let zCodec = inputs.count >= 8 && projections[7] == nil ? executor.tileCodec(inputs[7]) : nil
         let coded = ([uCodec, output] + [deltaCodec, zCodec].compactMap { $0 }).filter { !$0.isFloat }.count
         let stagingTiles = coded == 0 ? 0 : 1
-        let perThread = scanTiles(coded: coded, producesTiles: projection != nil) * tile
+        let perThread = scanTiles(coded: coded, produced: projections.count) * tile
         var shared = scratch + min(executor.threads, shape.items) * perThread
         /// B and C: f32 in place, or dequantized whole once.
         func wholeFloats(_ id: ValueID) -> UnsafePointer<Float> {
@@ -223,20 +238,20 @@ enum TiledIsland {
                 if load { codec.load(rows: rows, columns: columns, rowLength: channels, into: target, staging: staging) }
                 return (target, width)
             }
-            let (u, uStride) = floats(uCodec, load: true)
-            let z = zCodec.map { floats($0, load: true) }
-            let (y, yStride) = floats(output, load: false)
-            let (delta, deltaStride): (UnsafeMutablePointer<Float>, Int)
-            if let deltaCodec {
-                (delta, deltaStride) = floats(deltaCodec, load: true)
-            } else {
-                delta = next.assumingMemoryBound(to: Float.self)
-                deltaStride = width
-                if let (linear, epilogue, codes) = projection {
-                    TileProducer.projectDelta(linear, epilogue: epilogue, input: codes, sample: sample, length: length,
-                                                    columns: columns, into: delta)
-                }
+            /// Operand `index` read (stored) or computed (`projections`) into a tile.
+            func operand(_ index: Int, _ codec: TileCodec?) -> (UnsafeMutablePointer<Float>, Int)? {
+                if let codec { return floats(codec, load: true) }
+                guard let projection = projections[index] else { return nil }
+                let target = next.assumingMemoryBound(to: Float.self)
+                next += tile
+                TileProducer.project(projection.linear, epilogue: projection.epilogue, input: projection.codes, sample: sample,
+                                     length: length, columns: columns, into: target)
+                return (target, width)
             }
+            let (u, uStride) = floats(uCodec, load: true)
+            let (y, yStride) = floats(output, load: false)
+            let z = operand(7, zCodec)
+            guard let (delta, deltaStride) = operand(1, deltaCodec) else { return }
             let states = rows.lowerBound * state
             onboard_f32_selective_scan(length, state, 0, width, reverse, u, uStride, delta, deltaStride, deltaBias + c0,
                                        a + c0 * state, b + states, c + states, state, d + c0,
