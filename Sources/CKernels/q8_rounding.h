@@ -1,4 +1,4 @@
-/* Private to CKernels: the two roundings every INT8 path shares, so that all paths agree bit for bit. */
+/* Private to CKernels: the roundings every INT8 path shares, so that all paths agree bit for bit. */
 #ifndef ONBOARD_Q8_ROUNDING_H
 #define ONBOARD_Q8_ROUNDING_H
 #include <stdint.h>
@@ -23,6 +23,14 @@ static inline float q8_round_even_fast(float x) {
     const float magic = 12582912.0f;
     x = x > 4194304.0f ? 4194304.0f : x < -4194304.0f ? -4194304.0f : x;
     return (x + magic) - magic;
+}
+
+static inline int64_t clamp_i64(int64_t v, int64_t lo, int64_t hi) { return v < lo ? lo : v > hi ? hi : v; }
+
+/* round(x / 2^s), ties away from zero (as Dyadic.roundingShift), for 1 <= s <= 62 without
+ * branches: (x + half - [x < 0]) >> s. */
+static inline int64_t rshift_round_fast(int64_t x, int s) {
+    return (x + ((int64_t)1 << (s - 1)) + (x >> 63)) >> s;
 }
 
 #endif

@@ -85,83 +85,43 @@ bool onboard_q8_stabilize_rows_s32_u16__avx2(const int32_t *sums, size_t rows, s
     return true;
 }
 
-/* DI-Norm in float with exact corrections. The output is clamp(round(q)), q = (G + bias) 2^-F + zp
- * with G = round(N g 2^-gs) and N = round(D m 2^-s) (D = n x - sum; roundings half away from
- * zero); each rounding moves a value by at most 1/2, so q is within
- *   delta_j = (|g_j| 2^-gs_j / 2 + 1/2) 2^-F
- * of v = D (m 2^-s) (g_j 2^-gs_j) 2^-F + bias_j 2^-F + zp. One multiply and one fused multiply-add
- * give v in float as z with |z - v| <= 4.01 2^-24 M <= E = M 2^-20, M a bound on
- * |D m 2^-s g_j 2^-gs_j 2^-F| + |bias_j 2^-F + zp| over the call (D is exact in float: |D| < 2^19):
- * D^2 <= sum D^2 = n mean and m 2^-s <= 2^F / (sqrt(mean) - 2^-p) (1 + 2^-30) with p >= 7 for
- * n <= 1024 and epsilon < 2^46, so |D m 2^-s| <= sqrt(n) 2^F 1.01 (D = 0 where mean = 0).
- * Where |z - rint(z)| < 1/2 - delta_j - E, no half-integer lies within delta_j of v, so
- * round(q) = rint(z); the other elements (about 2 delta of them) are recomputed in int64 as the
- * reference does. Calls with M >= 2^20 (absurd gains or biases) are left to the reference loop. */
-typedef struct {
-    float slope[Q8_LAYERNORM_MAX_WIDTH + 16];  /* g_j 2^-gs_j 2^-F */
-    float offset[Q8_LAYERNORM_MAX_WIDTH + 16]; /* bias_j 2^-F + zp */
-    float margin[Q8_LAYERNORM_MAX_WIDTH + 16]; /* 1/2 - delta_j - E, rounded down */
-} layernorm_channels_avx2;
-
-typedef struct {
-    const int32_t *gain_multiplier, *gain_shift;
-    const int64_t *bias;
-    int64_t count, sum, multiplier;
-    int shift;
-    int32_t fraction_bits, zero_point, qmin, qmax;
-} layernorm_row_exact;
-
-/* One element as the reference computes it. */
-static inline uint8_t layernorm_exact(const layernorm_row_exact *e, uint8_t code, size_t j) {
-    const int64_t normalized = rshift_round_fast((e->count * code - e->sum) * e->multiplier, e->shift);
-    const int64_t affine = rshift_round_fast(normalized * e->gain_multiplier[j], e->gain_shift[j]) + e->bias[j];
-    return (uint8_t)clamp_i64(rshift_round_fast(affine, e->fraction_bits) + e->zero_point, e->qmin, e->qmax);
-}
-
+/* The layernorm in float with exact corrections (q8_layernorm_float_body.h), 16 codes per step
+ * as two vectors of 8. */
 typedef struct {
     __m256 n, sum, c;
-} layernorm_row_avx2;
+} layernorm_row;
+
+static inline ROWS256_ATTR void layernorm_row_set(layernorm_row *r, size_t n, int64_t sum, float step) {
+    r->n = _mm256_set1_ps((float)n);
+    r->sum = _mm256_set1_ps((float)sum);
+    r->c = _mm256_set1_ps(step);
+}
 
 /* Eight codes of channels at...at+7 to int32 rint(z); `unsure` gets the lanes to recompute. */
-static inline ROWS256_ATTR __m256i layernorm_8(const uint8_t *codes, const layernorm_channels_avx2 *c, size_t at,
-                                               const layernorm_row_avx2 *r, __m256 *unsure) {
+static inline ROWS256_ATTR __m256i layernorm_8(const uint8_t *codes, const float *slope, const float *offset, const float *margin,
+                                               const layernorm_row *r, __m256 *unsure) {
     const __m256 x = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)codes)));
     const __m256 d = _mm256_fmsub_ps(x, r->n, r->sum);
-    const __m256 z = _mm256_fmadd_ps(_mm256_mul_ps(d, r->c), _mm256_loadu_ps(c->slope + at), _mm256_loadu_ps(c->offset + at));
+    const __m256 z = _mm256_fmadd_ps(_mm256_mul_ps(d, r->c), _mm256_loadu_ps(slope), _mm256_loadu_ps(offset));
     const __m256 nearest = _mm256_round_ps(z, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     const __m256 distance = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), _mm256_sub_ps(z, nearest));
-    *unsure = _mm256_or_ps(*unsure, _mm256_cmp_ps(distance, _mm256_loadu_ps(c->margin + at), _CMP_NLT_UQ));
+    *unsure = _mm256_or_ps(*unsure, _mm256_cmp_ps(distance, _mm256_loadu_ps(margin), _CMP_NLT_UQ));
     return _mm256_cvtps_epi32(nearest);
 }
 
-/* Sixteen codes of channels at...at+15 into `out`; returns the mask of those to recompute. */
-static inline ROWS256_ATTR unsigned layernorm_16(const uint8_t *codes, uint8_t *out, const layernorm_channels_avx2 *c, size_t at,
-                                                 const layernorm_row_avx2 *r, __m128i low, __m128i high) {
+/* Sixteen codes of channels at...at+15 (their constants from `slope`, `offset`, `margin`) into `out`;
+ * returns the mask of those to recompute. */
+static inline ROWS256_ATTR unsigned layernorm_16(const uint8_t *codes, uint8_t *out, const float *slope, const float *offset,
+                                                 const float *margin, const layernorm_row *r, int32_t qmin, int32_t qmax) {
     __m256 unsure_a = _mm256_setzero_ps(), unsure_b = _mm256_setzero_ps();
-    const __m256i a = layernorm_8(codes, c, at, r, &unsure_a), b = layernorm_8(codes + 8, c, at + 8, r, &unsure_b);
-    _mm_storeu_si128((__m128i *)out, _mm_min_epu8(_mm_max_epu8(narrow_16(a, b), low), high));
+    const __m256i a = layernorm_8(codes, slope, offset, margin, r, &unsure_a);
+    const __m256i b = layernorm_8(codes + 8, slope + 8, offset + 8, margin + 8, r, &unsure_b);
+    _mm_storeu_si128((__m128i *)out, _mm_min_epu8(_mm_max_epu8(narrow_16(a, b), _mm_set1_epi8((char)qmin)), _mm_set1_epi8((char)qmax)));
     return (unsigned)_mm256_movemask_ps(unsure_a) | (unsigned)_mm256_movemask_ps(unsure_b) << 8;
 }
 
-/* The elements of `unsure` (bits of the 16 at `at`) recomputed exactly. */
-static inline void layernorm_recompute(const layernorm_row_exact *e, const uint8_t *codes, uint8_t *out, size_t at, unsigned unsure) {
-    while (unsure) {
-        const int i = __builtin_ctz(unsure);
-        out[i] = layernorm_exact(e, codes[i], at + (size_t)i);
-        unsure &= unsure - 1;
-    }
-}
-
-/* 2^-s for 0 <= s <= 1022, without a division. */
-static inline double power_of_two_below(int s) {
-    const uint64_t bits = (uint64_t)(1023 - s) << 52;
-    double v;
-    memcpy(&v, &bits, sizeof v);
-    return v;
-}
-
 /* Sum and n sum x^2 - sum^2 (= sum D^2 / n) of a row. */
-static inline ROWS256_ATTR void row_moments(const uint8_t *row, size_t n, int64_t *sum, int64_t *mean_square) {
+static inline ROWS256_ATTR void layernorm_row_moments(const uint8_t *row, size_t n, int64_t *sum, int64_t *mean_square) {
     __m256i sums = _mm256_setzero_si256(), squares = _mm256_setzero_si256();
     size_t j = 0;
     for (; j + 32 <= n; j += 32) {
@@ -183,76 +143,7 @@ static inline ROWS256_ATTR void row_moments(const uint8_t *row, size_t n, int64_
     *mean_square = (int64_t)n * total_sq - total * total;
 }
 
-ROWS256_ATTR
-bool onboard_q8_layernorm_rows_u16__avx2(const uint8_t *x, uint8_t *y, size_t rows, size_t n,
-                                         const int32_t *gain_multiplier, const int32_t *gain_shift, const int64_t *bias,
-                                         int64_t epsilon, int32_t fraction_bits,
-                                         int32_t zero_point, int32_t qmin, int32_t qmax, int32_t *work) {
-    if (!(n <= Q8_LAYERNORM_MAX_WIDTH && fraction_bits >= 1 && fraction_bits <= 62 && qmin >= 0 && qmin <= qmax && qmax <= 255
-          && epsilon >= 0 && epsilon < ((int64_t)1 << 46))) return false;
-    layernorm_channels_avx2 c;
-    double largest_slope = 0, largest_offset = 0;
-    const double unit = power_of_two_below(fraction_bits);
-    for (size_t j = 0; j < n; j++) {
-        const double gain = (double)gain_multiplier[j] * power_of_two_below(gain_shift[j]);
-        c.slope[j] = (float)(gain * unit);
-        c.offset[j] = (float)((double)bias[j] * unit + zero_point);
-        c.margin[j] = (float)(0.5 - (__builtin_fabs(gain) / 2 + 0.5) * unit);
-        largest_slope = __builtin_fabs((double)c.slope[j]) > largest_slope ? __builtin_fabs((double)c.slope[j]) : largest_slope;
-        largest_offset = __builtin_fabs((double)c.offset[j]) > largest_offset ? __builtin_fabs((double)c.offset[j]) : largest_offset;
-    }
-    const double bound = (__builtin_sqrt((double)n) * 1.01 * (double)((int64_t)1 << fraction_bits) + 1) * largest_slope + largest_offset;
-    if (!(bound < 0x1p20)) return false;
-    for (size_t j = 0; j < n; j++) c.margin[j] = (float)((double)c.margin[j] - bound * 0x1p-20 - 0x1p-22);
-    for (size_t j = n; j < ((n + 15) & ~(size_t)15); j++) { /* the tail's padding: z = 0, never recomputed */
-        c.slope[j] = c.offset[j] = 0;
-        c.margin[j] = 1;
-    }
-    const __m128i low = _mm_set1_epi8((char)qmin), high = _mm_set1_epi8((char)qmax);
-    layernorm_row_exact e = {
-        .gain_multiplier = gain_multiplier, .gain_shift = gain_shift, .bias = bias, .count = (int64_t)n,
-        .fraction_bits = fraction_bits, .zero_point = zero_point, .qmin = qmin, .qmax = qmax,
-    };
-    layernorm_row_avx2 r = {.n = _mm256_set1_ps((float)n)};
-    const size_t full = n & ~(size_t)15;
-    /* moments and reciprocals of 8 rows before any is normalized: their square roots and divisions overlap */
-    enum { block = 8 };
-    uint32_t unsure_blocks[Q8_LAYERNORM_MAX_WIDTH / 16]; /* block index << 16 | mask */
-    int64_t sums[block], means[block], multipliers[block];
-    int shifts[block];
-    for (size_t first = 0; first < rows; first += block) {
-        const size_t count = rows - first < block ? rows - first : block;
-        for (size_t i = 0; i < count; i++) row_moments(x + (first + i) * n, n, sums + i, means + i);
-        onboard_q8_layernorm_reciprocals(means, count, e.count, epsilon, fraction_bits, multipliers, shifts);
-        for (size_t i = 0; i < count; i++) {
-            const uint8_t *row = x + (first + i) * n;
-            uint8_t *out = y + (first + i) * n;
-            const float step = (float)((double)multipliers[i] * power_of_two_below(shifts[i]));
-            e.sum = sums[i];
-            e.multiplier = multipliers[i];
-            e.shift = shifts[i];
-            r.sum = _mm256_set1_ps((float)e.sum);
-            r.c = _mm256_set1_ps(step);
-            /* The blocks with an element to recompute are noted without a branch and recomputed
-             * after the row: about one block in eight has one, too many to predict. */
-            size_t noted = 0;
-            for (size_t j = 0; j < full; j += 16) {
-                const unsigned unsure = layernorm_16(row + j, out + j, &c, j, &r, low, high);
-                unsure_blocks[noted] = (uint32_t)(j / 16) << 16 | unsure;
-                noted += unsure != 0;
-            }
-            for (size_t b = 0; b < noted; b++) {
-                const size_t j = (size_t)(unsure_blocks[b] >> 16) * 16;
-                layernorm_recompute(&e, row + j, out + j, j, unsure_blocks[b] & 0xFFFF);
-            }
-            if (full < n) {
-                uint8_t padded[16] = {0}, codes[16];
-                memcpy(padded, row + full, n - full);
-                layernorm_recompute(&e, padded, codes, full, layernorm_16(padded, codes, &c, full, &r, low, high));
-                memcpy(out + full, codes, n - full);
-            }
-        }
-    }
-    return true;
-}
+#define LAYERNORM_ATTR ROWS256_ATTR
+#define LAYERNORM_KERNEL onboard_q8_layernorm_rows_u16__avx2
+#include "q8_layernorm_float_body.h"
 #endif

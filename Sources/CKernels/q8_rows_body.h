@@ -9,13 +9,6 @@
 #define FN(name) CAT(name, BODY_SUFFIX)
 
 static inline int32_t clamp_i32(int32_t v, int32_t lo, int32_t hi) { return v < lo ? lo : v > hi ? hi : v; }
-static inline int64_t clamp_i64(int64_t v, int64_t lo, int64_t hi) { return v < lo ? lo : v > hi ? hi : v; }
-
-/* round(x / 2^s), ties away from zero (as Dyadic.roundingShift), for 1 <= s <= 62 without
- * branches: (x + half - [x < 0]) >> s. */
-static inline int64_t rshift_round_fast(int64_t x, int s) {
-    return (x + ((int64_t)1 << (s - 1)) + (x >> 63)) >> s;
-}
 
 /* v - top in int32 without overflow: values more than 2^30 below the top are raised to it first
  * (for any |scale| above 2^-20 they land past the lowest code either way). */

@@ -30,12 +30,12 @@
     ONBOARD_ARM64(X(q8_softmax_lut_rows, _u16, neon, ONBOARD_ISA_NEON))                   \
     ONBOARD_Q8_ROWS_BODY(X, q8_softmax_lut_rows)
 /* The vector kernels keep per-channel constants on the stack: rows up to
- * Q8_LAYERNORM_MAX_WIDTH; AVX2 (float with exact corrections) also needs 0 <= qmin <= qmax <= 255;
- * NEON needs 1...30 fraction bits, qmin <= qmax, and runs the reference on rows whose reciprocal or
- * normalized values exceed int32. AVX-512 CPUs run the AVX2 kernel: an AVX-512 one in int64 lanes
- * took 1.65 times as long on 966 x 384 rows (Xeon with AVX-512 VNNI, after batching its
- * reciprocals), so it was removed. */
+ * Q8_LAYERNORM_MAX_WIDTH; AVX-512 and AVX2 (float with exact corrections,
+ * q8_layernorm_float_body.h) also need 0 <= qmin <= qmax <= 255; NEON needs 1...30 fraction bits,
+ * qmin <= qmax, and runs the reference on rows whose reciprocal or normalized values exceed int32.
+ * (An AVX-512 kernel in int64 lanes took 1.65 times as long as the float one on AVX2, so it went.) */
 #define ONBOARD_Q8_LAYERNORM_ROWS_KERNELS(X)                                              \
+    ONBOARD_X86(X(q8_layernorm_rows, _u16, avx512f, ONBOARD_ISA_AVX512F))                 \
     ONBOARD_X86(X(q8_layernorm_rows, _u16, avx2, ONBOARD_ISA_AVX2))                       \
     ONBOARD_ARM64(X(q8_layernorm_rows, _u16, neon, ONBOARD_ISA_NEON))                     \
     ONBOARD_Q8_ROWS_BODY(X, q8_layernorm_rows)
