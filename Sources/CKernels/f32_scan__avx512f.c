@@ -8,5 +8,7 @@
 #define BODY_ATTR __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl,fma")))
 #define BODY_SUFFIX _c32__avx512f
 #define LANES 32
+#define SCAN_SCALEF_ZMM
+#include <immintrin.h>
 #include "f32_scan_body.h"
 #endif
