@@ -89,9 +89,38 @@ static AVX2_ATTR void store_tile__avx2(const int32_t *acc, size_t ldacc, size_t 
 }
 #endif
 
+#if defined(__x86_64__)
+/* Float output 16 columns at a time (the last ones masked), the shared epilogue's steps: int32
+ * sums with their biases, converted, times the scale, plus the float bias. */
+static __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl"))) void
+store_tile_f32__avx512(const int32_t *acc, size_t ldacc, size_t rows, size_t cols, size_t i0, size_t j0,
+                       const onboard_q8_epilogue *e, float *c, size_t ldc, size_t origin) {
+    for (size_t r = 0; r < rows; r++) {
+        const __m512i rb = _mm512_set1_epi32(e->row_bias ? e->row_bias[i0 + r] : 0);
+        const int32_t *a = acc + r * ldacc;
+        float *y = c + (i0 + r) * ldc + j0 - origin;
+        for (size_t j = 0; j < cols; j += 16) {
+            const __mmask16 mask = (__mmask16)(cols - j >= 16 ? 0xFFFF : (1u << (cols - j)) - 1);
+            __m512i v = _mm512_add_epi32(_mm512_maskz_loadu_epi32(mask, a + j), rb);
+            if (e->col_bias) v = _mm512_add_epi32(v, _mm512_maskz_loadu_epi32(mask, e->col_bias + j0 + j));
+            if (e->tile_bias) v = _mm512_add_epi32(v, _mm512_maskz_loadu_epi32(mask, e->tile_bias + (i0 + r) * e->tile_bias_ld + j0 + j));
+            const __m512 scale = e->scale_per_column ? _mm512_maskz_loadu_ps(mask, e->scale + j0 + j)
+                                                     : _mm512_set1_ps(e->scale ? e->scale[0] : 1.0f);
+            __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(v), scale);
+            if (e->f32_bias) f = _mm512_add_ps(f, _mm512_maskz_loadu_ps(mask, e->f32_bias + j0 + j));
+            _mm512_mask_storeu_ps(y + j, mask, f);
+        }
+    }
+}
+#endif
+
 void q8_store_tile(const int32_t *acc, size_t ldacc, size_t rows, size_t cols, size_t i0, size_t j0,
                    const onboard_q8_epilogue *e, void *c, size_t ldc, size_t origin) {
 #if defined(__x86_64__)
+    if (e->out_type == ONBOARD_Q8_OUT_F32 && onboard_isa_allows(ONBOARD_ISA_AVX512F)) {
+        store_tile_f32__avx512(acc, ldacc, rows, cols, i0, j0, e, (float *)c, ldc, origin);
+        return;
+    }
     if (onboard_isa_allows(ONBOARD_ISA_AVX2)) {
         store_tile__avx2(acc, ldacc, rows, cols, i0, j0, e, c, ldc, origin);
         return;

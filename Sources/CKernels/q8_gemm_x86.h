@@ -355,6 +355,33 @@ q8_tile_12xnp__avx512vnni(const int bits, const int np, size_t k, const uint8_t 
         }
         return 1;
     }
+    if (e->out_type == ONBOARD_Q8_OUT_F32) {
+        /* The shared epilogue's float output in registers: the int32 sums converted, times the
+         * scale, then plus the float bias (a multiply and an add, as the loops round them). */
+        for (int h = 0; h < np; h++) {
+            const size_t j = out->j0 + 16 * (size_t)h;
+            if (out->cols <= 16 * (size_t)h) break;
+            const size_t width = out->cols - 16 * (size_t)h < 16 ? out->cols - 16 * (size_t)h : 16;
+            const __mmask16 mask = (__mmask16)((1u << width) - 1);
+            const __m512i colb = e->col_bias ? _mm512_maskz_loadu_epi32(mask, e->col_bias + j) : _mm512_setzero_si512();
+            const __m512 scale = e->scale_per_column ? _mm512_maskz_loadu_ps(mask, e->scale + j)
+                                                     : _mm512_set1_ps(e->scale ? e->scale[0] : 1.0f);
+            const __m512 bias = e->f32_bias ? _mm512_maskz_loadu_ps(mask, e->f32_bias + j) : _mm512_setzero_ps();
+            _Pragma("clang loop unroll(full)")
+            for (int r = 0; r < 12; r++) {
+                if ((size_t)r >= out->rows) break;
+                __m512i v = _mm512_add_epi32(c[r][h], colb);
+                if (e->row_bias) v = _mm512_add_epi32(v, _mm512_set1_epi32(e->row_bias[out->i0 + r]));
+                if (e->tile_bias) v = _mm512_add_epi32(v, _mm512_maskz_loadu_epi32(mask, e->tile_bias + (out->i0 + r) * e->tile_bias_ld + j));
+                __m512 y = _mm512_mul_ps(_mm512_cvtepi32_ps(v), scale);
+                if (e->f32_bias) y = _mm512_add_ps(y, bias);
+                float *dst = (float *)out->c + (out->i0 + r) * out->ldc + j - out->origin;
+                if (width == 16) _mm512_storeu_ps(dst, y);
+                else _mm512_mask_storeu_ps(dst, mask, y);
+            }
+        }
+        return 1;
+    }
     for (int r = 0; r < 12; r++) {
         _mm512_storeu_si512(acc + r * ONBOARD_Q8_ACC_LD, c[r][0]);
         if (np == 2) _mm512_storeu_si512(acc + r * ONBOARD_Q8_ACC_LD + 16, c[r][1]);

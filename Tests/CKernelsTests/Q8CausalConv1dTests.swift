@@ -45,7 +45,8 @@ final class Q8CausalConv1dTests: XCTestCase {
         }
     }
 
-    /// Rows of a sequence through the epilogue: u8 codes with a per-channel bias and scale, and f32.
+    /// Rows of a sequence through the epilogue: u8 codes with a per-channel bias and scale, and f32
+    /// with a float bias added after the scale.
     func test_driverAppliesTheEpiloguePerChannel() {
         var g = SplitMix64(seed: 29)
         let (length, channels, taps) = (11, 70, 4)
@@ -53,6 +54,7 @@ final class Q8CausalConv1dTests: XCTestCase {
         let w = (0..<taps * channels).map { _ in Int8(truncatingIfNeeded: g.next() | 1) }
         let bias = (0..<channels).map { _ in Int32(g.next() % 2001) - 1000 }
         let scales = (0..<channels).map { Float($0 + 1) * 1e-4 }
+        let floatBias = (0..<channels).map { Float($0 % 7) * 0.37 - 1 }
         for reverse in [false, true] {
             var codes = [UInt8](repeating: 0, count: length * channels), floats = [Float](repeating: 0, count: length * channels)
             bias.withUnsafeBufferPointer { b in
@@ -71,7 +73,10 @@ final class Q8CausalConv1dTests: XCTestCase {
                         onboard_q8_causal_conv1d(x, length, channels, 9, w, taps, reverse ? 1 : 0, 4, length, &e, rows.baseAddress! + 4 * channels)
                     }
                     e.out_type = ONBOARD_Q8_OUT_F32
-                    onboard_q8_causal_conv1d(x, length, channels, 9, w, taps, reverse ? 1 : 0, 0, length, &e, &floats)
+                    floatBias.withUnsafeBufferPointer { fb in
+                        e.f32_bias = fb.baseAddress
+                        onboard_q8_causal_conv1d(x, length, channels, 9, w, taps, reverse ? 1 : 0, 0, length, &e, &floats)
+                    }
                 }
             }
             for t in 0..<length {
@@ -80,7 +85,7 @@ final class Q8CausalConv1dTests: XCTestCase {
                     let value = Float(Int32(sum) + bias[c]) * scales[c]
                     let code = UInt8(min(max(Int32(value.rounded(.toNearestOrEven)) + 120, 0), 255))
                     XCTAssertEqual(codes[t * channels + c], code, "reverse \(reverse) t \(t) c \(c)")
-                    XCTAssertEqual(floats[t * channels + c], value, "reverse \(reverse) t \(t) c \(c)")
+                    XCTAssertEqual(floats[t * channels + c], value + floatBias[c], "reverse \(reverse) t \(t) c \(c)")
                 }
             }
         }
