@@ -131,7 +131,9 @@ public enum ValidationShard {
                 latencyFrames: figures.map(\.latencyFrames).reduce(0, +),
                 stageLatencyMs: .init(fp32: perStage(fp32Stages), int8: perStage(int8Stages)), stageOrder: DetectionStages.names,
                 peakMemoryBytes: .init(fp32: figures.map(\.peakMemoryBytes.fp32).max() ?? 0, int8: figures.map(\.peakMemoryBytes.int8).max() ?? 0),
-                weightsBytes: first.weightsBytes, activationPeakBytes: first.activationPeakBytes,
+                weightsBytes: first.weightsBytes,
+                activationPeakBytes: .init(fp32: figures.map(\.activationPeakBytes.fp32).max() ?? 0,
+                                           int8: figures.map(\.activationPeakBytes.int8).max() ?? 0),
                 layers: first.layers ?? [], suggestedExclusions: first.suggestedExclusions ?? [], floatOps: first.floatOps,
                 dropInterval: scores.dropInterval, kernels: identity.numerics.kernels)
             report.machines = machines
