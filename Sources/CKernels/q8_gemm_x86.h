@@ -268,6 +268,22 @@ q8_fixed_point_multiply__avx512(__m512i x, __m512i multiplier, __m512i shift) {
     return _mm512_mask_add_epi32(shifted, up, shifted, one);
 }
 
+/* Columns of panel h (16 columns each) that the tile holds: 0 past its last. */
+static inline size_t q8_panel_width(const q8_tile_out *out, int h) {
+    const size_t first = 16 * (size_t)h;
+    return out->cols <= first ? 0 : out->cols - first < 16 ? out->cols - first : 16;
+}
+
+/* Row r of panel h's int32 sums with the epilogue's column, row and tile biases (column j, lanes in mask). */
+static inline __attribute__((always_inline)) VNNI512_ATTR __m512i
+q8_biased_row__avx512(__m512i sums, __m512i colb, __mmask16 mask, const q8_tile_out *out, int r, size_t j) {
+    const onboard_q8_epilogue *e = out->e;
+    __m512i v = _mm512_add_epi32(sums, colb);
+    if (e->row_bias) v = _mm512_add_epi32(v, _mm512_set1_epi32(e->row_bias[out->i0 + r]));
+    if (e->tile_bias) v = _mm512_add_epi32(v, _mm512_maskz_loadu_epi32(mask, e->tile_bias + (out->i0 + r) * e->tile_bias_ld + j));
+    return v;
+}
+
 /* 12 rows x np panels (np = 1 or 2) of B codes of `bits` bits (8, or 4: q4_gemm.h's nibbles); rows
  * past the edge read a valid row and are discarded. */
 static inline __attribute__((always_inline)) VNNI512_ATTR int
@@ -293,17 +309,14 @@ q8_tile_12xnp__avx512vnni(const int bits, const int np, size_t k, const uint8_t 
     const onboard_q8_epilogue *e = out->e;
     if (e->out_type == ONBOARD_Q8_OUT_S32) {
         for (int h = 0; h < np; h++) {
-            if (out->cols <= 16 * (size_t)h) break;
-            const size_t j = out->j0 + 16 * (size_t)h;
-            const size_t width = out->cols - 16 * (size_t)h < 16 ? out->cols - 16 * (size_t)h : 16;
+            const size_t width = q8_panel_width(out, h), j = out->j0 + 16 * (size_t)h;
+            if (width == 0) break;
             const __mmask16 mask = (__mmask16)((1u << width) - 1);
             const __m512i colb = e->col_bias ? _mm512_maskz_loadu_epi32(mask, e->col_bias + j) : _mm512_setzero_si512();
             _Pragma("clang loop unroll(full)")
             for (int r = 0; r < 12; r++) {
                 if ((size_t)r >= out->rows) break;
-                __m512i v = _mm512_add_epi32(c[r][h], colb);
-                if (e->row_bias) v = _mm512_add_epi32(v, _mm512_set1_epi32(e->row_bias[out->i0 + r]));
-                if (e->tile_bias) v = _mm512_add_epi32(v, _mm512_maskz_loadu_epi32(mask, e->tile_bias + (out->i0 + r) * e->tile_bias_ld + j));
+                const __m512i v = q8_biased_row__avx512(c[r][h], colb, mask, out, r, j);
                 int32_t *dst = (int32_t *)out->c + (out->i0 + r) * out->ldc + j - out->origin;
                 /* Full-width stores unmasked: masked stores are slow on some cores (AMD Zen 4/5). */
                 if (width == 16 && out->stream && ((uintptr_t)dst & 63) == 0) _mm512_stream_si512((void *)dst, v);
@@ -320,9 +333,8 @@ q8_tile_12xnp__avx512vnni(const int bits, const int np, size_t k, const uint8_t 
         const int fixed = e->use_fixed_point;
         const __m512 limit = _mm512_set1_ps(4194304.0f);
         for (int h = 0; h < np; h++) {
-            const size_t j = out->j0 + 16 * (size_t)h;
-            if (out->cols <= 16 * (size_t)h) break;
-            const size_t width = out->cols - 16 * (size_t)h < 16 ? out->cols - 16 * (size_t)h : 16;
+            const size_t width = q8_panel_width(out, h), j = out->j0 + 16 * (size_t)h;
+            if (width == 0) break;
             const __mmask16 mask = (__mmask16)((1u << width) - 1);
             const __m512i colb = e->col_bias ? _mm512_maskz_loadu_epi32(mask, e->col_bias + j) : _mm512_setzero_si512();
             const __m512 scale = fixed ? _mm512_setzero_ps()
@@ -336,9 +348,7 @@ q8_tile_12xnp__avx512vnni(const int bits, const int np, size_t k, const uint8_t 
             _Pragma("clang loop unroll(full)")
             for (int r = 0; r < 12; r++) {  /* constant bounds keep c[][] in registers */
                 if ((size_t)r >= out->rows) break;
-                __m512i v = _mm512_add_epi32(c[r][h], colb);
-                if (e->row_bias) v = _mm512_add_epi32(v, _mm512_set1_epi32(e->row_bias[out->i0 + r]));
-                if (e->tile_bias) v = _mm512_add_epi32(v, _mm512_maskz_loadu_epi32(mask, e->tile_bias + (out->i0 + r) * e->tile_bias_ld + j));
+                const __m512i v = q8_biased_row__avx512(c[r][h], colb, mask, out, r, j);
                 __m512i q;
                 if (fixed) {
                     q = _mm512_add_epi32(q8_fixed_point_multiply__avx512(v, multiplier, shift), zp);
@@ -359,9 +369,8 @@ q8_tile_12xnp__avx512vnni(const int bits, const int np, size_t k, const uint8_t 
         /* The shared epilogue's float output in registers: the int32 sums converted, times the
          * scale, then plus the float bias (a multiply and an add, as the loops round them). */
         for (int h = 0; h < np; h++) {
-            const size_t j = out->j0 + 16 * (size_t)h;
-            if (out->cols <= 16 * (size_t)h) break;
-            const size_t width = out->cols - 16 * (size_t)h < 16 ? out->cols - 16 * (size_t)h : 16;
+            const size_t width = q8_panel_width(out, h), j = out->j0 + 16 * (size_t)h;
+            if (width == 0) break;
             const __mmask16 mask = (__mmask16)((1u << width) - 1);
             const __m512i colb = e->col_bias ? _mm512_maskz_loadu_epi32(mask, e->col_bias + j) : _mm512_setzero_si512();
             const __m512 scale = e->scale_per_column ? _mm512_maskz_loadu_ps(mask, e->scale + j)
@@ -370,9 +379,7 @@ q8_tile_12xnp__avx512vnni(const int bits, const int np, size_t k, const uint8_t 
             _Pragma("clang loop unroll(full)")
             for (int r = 0; r < 12; r++) {
                 if ((size_t)r >= out->rows) break;
-                __m512i v = _mm512_add_epi32(c[r][h], colb);
-                if (e->row_bias) v = _mm512_add_epi32(v, _mm512_set1_epi32(e->row_bias[out->i0 + r]));
-                if (e->tile_bias) v = _mm512_add_epi32(v, _mm512_maskz_loadu_epi32(mask, e->tile_bias + (out->i0 + r) * e->tile_bias_ld + j));
+                const __m512i v = q8_biased_row__avx512(c[r][h], colb, mask, out, r, j);
                 __m512 y = _mm512_mul_ps(_mm512_cvtepi32_ps(v), scale);
                 if (e->f32_bias) y = _mm512_add_ps(y, bias);
                 float *dst = (float *)out->c + (out->i0 + r) * out->ldc + j - out->origin;
