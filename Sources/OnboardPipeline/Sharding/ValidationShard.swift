@@ -124,16 +124,17 @@ public enum ValidationShard {
             }
             let fp32Stages = medians(timed.map(\.stageMs.fp32)), int8Stages = medians(timed.map(\.stageMs.int8))
             func perStage(_ stages: [String: Double]) -> [String: Double] { stages.filter { $0.key != "total" } }
+            /// Per precision, the largest part's figure (memory follows the machine and the thread count).
+            func largest(_ figure: KeyPath<Figures, ValidationReport.PerPrecision<Int>>) -> ValidationReport.PerPrecision<Int> {
+                .init(fp32: figures.map { $0[keyPath: figure].fp32 }.max() ?? 0, int8: figures.map { $0[keyPath: figure].int8 }.max() ?? 0)
+            }
             var report = ValidationReport(
                 model: first.model, dataset: first.dataset, split: first.split, sampleCount: tokens.count,
                 pseudoGroundTruth: scores.pseudoGroundTruth, fp32: scores.fp32, int8: scores.int8,
                 latencyMs: .init(fp32: fp32Stages["total"] ?? .nan, int8: int8Stages["total"] ?? .nan),
                 latencyFrames: figures.map(\.latencyFrames).reduce(0, +),
                 stageLatencyMs: .init(fp32: perStage(fp32Stages), int8: perStage(int8Stages)), stageOrder: DetectionStages.names,
-                peakMemoryBytes: .init(fp32: figures.map(\.peakMemoryBytes.fp32).max() ?? 0, int8: figures.map(\.peakMemoryBytes.int8).max() ?? 0),
-                weightsBytes: first.weightsBytes,
-                activationPeakBytes: .init(fp32: figures.map(\.activationPeakBytes.fp32).max() ?? 0,
-                                           int8: figures.map(\.activationPeakBytes.int8).max() ?? 0),
+                peakMemoryBytes: largest(\.peakMemoryBytes), weightsBytes: first.weightsBytes, activationPeakBytes: largest(\.activationPeakBytes),
                 layers: first.layers ?? [], suggestedExclusions: first.suggestedExclusions ?? [], floatOps: first.floatOps,
                 dropInterval: scores.dropInterval, kernels: identity.numerics.kernels)
             report.machines = machines

@@ -19,8 +19,8 @@ struct TileProducer: Sendable {
     /// The island's operand it computes.
     let operand: Int
 
-    /// By island node index, in operand order; none where the recipe's low-bit part applies (its Linears, and inputs
-    /// stored as Shift-Log2 codes, need steps of their own).
+    /// By island node index, in operand order; none where the recipe's low-bit part applies (its
+    /// Linears, and inputs stored as Shift-Log2 codes, need steps of their own).
     static func plan(in graph: Graph, executions: [Int8Executor.Execution], formats: [Int8Executor.Format],
                      lowBit: LowBitLayout) -> [Int: [TileProducer]] {
         let readers = graph.readers
